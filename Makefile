@@ -1,0 +1,56 @@
+# yiwang: two commands set up a fresh machine.
+#   make demo   create .venv, install, migrate, load the demo province, serve http://127.0.0.1:8000
+#   make test   set up and run the whole suite on the embedded default (SQLite, local files)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+YIWANG := $(VENV)/bin/yiwang
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-browser lint format bench messages clean serve
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(YIWANG) migrate --no-input -v0
+	$(YIWANG) load_demo
+	$(YIWANG) collectstatic --no-input -v0
+	@echo "yiwang: serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(YIWANG) serve --host $(HOST) --port $(PORT)
+
+serve: $(STAMP)
+	$(YIWANG) serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+test-browser: $(STAMP)
+	$(PY) -m pytest -q -m browser $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+messages: $(STAMP)
+	cd src/yiwang && ../../$(YIWANG) makemessages -l zh_Hant -l en --no-obsolete && ../../$(YIWANG) compilemessages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,38 @@
+"""Serve the platform with gunicorn (several worker processes), the way it runs in production.
+
+``runserver`` is single-threaded debug tooling; the demo and the benchmarks use this instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve yiwang with gunicorn on HOST:PORT."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", (os.cpu_count() or 1) * 2 + 1)))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("YIWANG_THREADS", 1)))
+        parser.add_argument("--access-log", action="store_true")
+
+    def handle(self, *args, host, port, workers, threads, access_log, **options):
+        argv = [
+            "gunicorn",
+            "yiwang.wsgi:application",
+            "--bind", f"{host}:{port}",
+            "--workers", str(workers),
+            "--threads", str(threads),
+            "--timeout", "60",
+            "--graceful-timeout", "10",
+        ]
+        if access_log:
+            argv += ["--access-logfile", "-"]
+        # Hand the process over to gunicorn: Ctrl-C and signals then reach it directly.
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        os.execv(gunicorn, argv)

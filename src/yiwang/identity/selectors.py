@@ -1,0 +1,50 @@
+"""Reads about staff scopes, used by every app's services to check per-object permissions."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Role, StaffRole
+
+
+def roles_of(user, role: str | None = None) -> QuerySet[StaffRole]:
+    qs = StaffRole.objects.filter(user=user).select_related("region", "department", "department__region")
+    return qs.filter(role=role) if role else qs
+
+
+def department_scope_q(user, role: str, *, department_field: str = "department", region_path_field: str = "region__path") -> Q:
+    """A Q that keeps the objects whose department lies inside one of ``user``'s scopes for ``role``.
+
+    Superusers and platform administrators see everything. A role without a department covers
+    every department in its region and below; with a department, only that department.
+    Returns ``Q(pk__in=[])`` (nothing) for a user without the role.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser or StaffRole.objects.filter(user=user, role=Role.PLATFORM_ADMIN).exists():
+        return Q()
+    q = Q(pk__in=[])
+    for sr in roles_of(user, role):
+        if sr.department_id:
+            q |= Q(**{f"{department_field}_id": sr.department_id})
+        elif sr.region_id:
+            q |= Q(**{f"{region_path_field}__startswith": sr.region.path})
+        else:
+            return Q()
+    return q
+
+
+def can_manage_department(user, department, role: str = Role.CATALOGUE_ADMIN) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for sr in StaffRole.objects.filter(user=user).filter(role__in=[role, Role.PLATFORM_ADMIN]).select_related("region"):
+        if sr.role == Role.PLATFORM_ADMIN:
+            return True
+        if sr.department_id:
+            if sr.department_id == department.pk:
+                return True
+        elif sr.region_id is None or department.region.path.startswith(sr.region.path):
+            return True
+    return False

@@ -1,0 +1,10 @@
+"""Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite by default)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
