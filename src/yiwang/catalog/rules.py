@@ -1,0 +1,139 @@
+"""Publication rules: an implementation that breaks one is refused, with one message per rule.
+
+Each rule reads the merged elements (``elements.effective_elements``) so the check is the same
+whether the item comes from the back office, a spreadsheet or the generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from yiwang.core.errors import FieldError
+
+from .models import OnlineDepth
+
+MAX_APPROVAL_STEPS = 5  # Fujian's cap, taken as the province default (DESIGN.md)
+
+Rule = Callable[[dict[str, Any]], FieldError | None]
+
+
+def promised_not_longer_than_statutory(e: dict[str, Any]) -> FieldError | None:
+    p, s = e.get("promised_limit_days"), e.get("statutory_limit_days")
+    if p is not None and s is not None and p > s:
+        return FieldError(
+            "promised_limit_days",
+            _("承诺办结时限（%(p)s个工作日）不得超过法定办结时限（%(s)s个工作日）。") % {"p": p, "s": s},
+            "promised_exceeds_statutory",
+        )
+    return None
+
+
+def instant_item_has_no_limit(e: dict[str, Any]) -> FieldError | None:
+    if e.get("is_instant") and e.get("promised_limit_days"):
+        return FieldError(
+            "promised_limit_days",
+            _("即办件当场办结，不应设置承诺办结时限（当前为%(p)s个工作日）。") % {"p": e["promised_limit_days"]},
+            "instant_with_limit",
+        )
+    return None
+
+
+def promise_item_has_limit(e: dict[str, Any]) -> FieldError | None:
+    if not e.get("is_instant") and not e.get("promised_limit_days"):
+        return FieldError("promised_limit_days", _("承诺件须填写承诺办结时限（工作日）。"), "promise_without_limit")
+    return None
+
+
+def fully_online_needs_no_visit(e: dict[str, Any]) -> FieldError | None:
+    if e.get("online_depth") == OnlineDepth.FULLY_ONLINE and (e.get("onsite_visits") or 0) > 0:
+        return FieldError(
+            "onsite_visits",
+            _("全程网办事项的到办事现场次数应为0（当前为%(n)s次）。") % {"n": e["onsite_visits"]},
+            "fully_online_with_visits",
+        )
+    return None
+
+
+def visits_need_reason(e: dict[str, Any]) -> FieldError | None:
+    if (e.get("onsite_visits") or 0) > 0 and not (e.get("onsite_reason") or "").strip():
+        return FieldError("onsite_reason", _("需要到现场办理的，须说明必须现场办理的原因。"), "visits_without_reason")
+    return None
+
+
+def at_most_five_approval_steps(e: dict[str, Any]) -> FieldError | None:
+    n = e.get("approval_steps") or 0
+    if n > MAX_APPROVAL_STEPS:
+        return FieldError(
+            "steps",
+            _("审批环节不得超过%(max)s个（当前为%(n)s个）。") % {"max": MAX_APPROVAL_STEPS, "n": n},
+            "too_many_steps",
+        )
+    return None
+
+
+def has_an_approval_step(e: dict[str, Any]) -> FieldError | None:
+    if not e.get("approval_steps"):
+        return FieldError("steps", _("办理流程至少需要一个审批环节（如“受理”）。"), "no_steps")
+    return None
+
+
+def free_item_without_payment(e: dict[str, Any]) -> FieldError | None:
+    if not e.get("fee_required") and e.get("online_payment"):
+        return FieldError("online_payment", _("不收费事项不应开通网上支付。"), "free_with_payment")
+    return None
+
+
+def fee_needs_standard_and_basis(e: dict[str, Any]) -> FieldError | None:
+    if e.get("fee_required") and not ((e.get("fee_standard") or "").strip() and (e.get("fee_basis") or "").strip()):
+        return FieldError("fee_basis", _("收费事项须写明收费标准和收费依据。"), "fee_without_basis")
+    return None
+
+
+def has_name_and_basis(e: dict[str, Any]) -> FieldError | None:
+    if not (e.get("legal_basis") or "").strip():
+        return FieldError("legal_basis", _("须填写设定依据。"), "no_legal_basis")
+    return None
+
+
+def has_consult_phone(e: dict[str, Any]) -> FieldError | None:
+    if not (e.get("consult_phone") or "").strip():
+        return FieldError("consult_phone", _("须填写咨询电话。"), "no_consult_phone")
+    return None
+
+
+def has_channel(e: dict[str, Any]) -> FieldError | None:
+    if not e.get("channels"):
+        return FieldError("channels", _("至少选择一个办理渠道。"), "no_channel")
+    return None
+
+
+def online_depth_needs_online_channel(e: dict[str, Any]) -> FieldError | None:
+    if (e.get("online_depth") or 0) >= OnlineDepth.ONLINE_ACCEPTANCE and not {"web", "mobile"} & set(e.get("channels") or []):
+        return FieldError(
+            "channels", _("网上受理或全程网办的事项须开通网上办事大厅或移动端渠道。"), "online_without_channel"
+        )
+    return None
+
+
+RULES: list[Rule] = [
+    promised_not_longer_than_statutory,
+    instant_item_has_no_limit,
+    promise_item_has_limit,
+    fully_online_needs_no_visit,
+    visits_need_reason,
+    at_most_five_approval_steps,
+    has_an_approval_step,
+    free_item_without_payment,
+    fee_needs_standard_and_basis,
+    has_name_and_basis,
+    has_consult_phone,
+    has_channel,
+    online_depth_needs_online_channel,
+]
+
+
+def publication_errors(elements: dict[str, Any]) -> list[FieldError]:
+    return [err for rule in RULES if (err := rule(elements)) is not None]
