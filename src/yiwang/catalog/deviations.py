@@ -45,11 +45,30 @@ def _standard_elements(std: StandardItem) -> dict:
 
 def deviations_of(elements: dict, std_elements: dict) -> Iterator[tuple[str, str, str, str, str]]:
     """(element, label, kind, standard value, item value) for each deviation."""
-    for key in ("name", "item_type", "audience", "legal_basis", "acceptance_conditions", "statutory_limit_days"):
+    for key in (
+        "name",
+        "item_type",
+        "audience",
+        "legal_basis",
+        "acceptance_conditions",
+        "statutory_limit_days",
+    ):
         if elements.get(key) != std_elements.get(key):
-            yield key, str(ELEMENT_LABELS[key]), "changed", display_value(key, std_elements.get(key)), display_value(key, elements.get(key))
+            yield (
+                key,
+                str(ELEMENT_LABELS[key]),
+                "changed",
+                display_value(key, std_elements.get(key)),
+                display_value(key, elements.get(key)),
+            )
     if (elements.get("extra_conditions") or "").strip():
-        yield "extra_conditions", str(ELEMENT_LABELS["extra_conditions"]), "added", "—", elements["extra_conditions"]
+        yield (
+            "extra_conditions",
+            str(ELEMENT_LABELS["extra_conditions"]),
+            "added",
+            "—",
+            elements["extra_conditions"],
+        )
     std_mats = {m["name"]: m for m in std_elements["materials"]}
     item_mats = {m["name"]: m for m in elements.get("materials", [])}
     mlabel = str(ELEMENT_LABELS["materials"])
@@ -83,7 +102,17 @@ def deviation_report(versions: QuerySet[ServiceItemVersion] | None = None) -> It
             std_cache[std.pk] = _standard_elements(std)
         e = v.elements
         for element, label, kind, sv, iv in deviations_of(e, std_cache[std.pk]):
-            yield Deviation(e["code"], e["name"], e["region"]["name"], e["department"]["name"], element, label, kind, sv, iv)
+            yield Deviation(
+                e["code"],
+                e["name"],
+                e["region"]["name"],
+                e["department"]["name"],
+                element,
+                label,
+                kind,
+                sv,
+                iv,
+            )
 
 
 KIND_LABELS = {

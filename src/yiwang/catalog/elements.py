@@ -99,7 +99,9 @@ def effective_elements(item: ServiceItem) -> dict[str, Any]:
         for s in item.steps.all()
     ]
     themes = list(item.themes.all()) or list(std.themes.all())
-    statutory = item.statutory_limit_days if item.statutory_limit_days is not None else std.statutory_limit_days
+    statutory = (
+        item.statutory_limit_days if item.statutory_limit_days is not None else std.statutory_limit_days
+    )
     return {
         "code": item.code,
         "name": item.name or std.name,
@@ -119,7 +121,13 @@ def effective_elements(item: ServiceItem) -> dict[str, Any]:
         "where_to_apply": item.where_to_apply,
         "office_hours": item.office_hours,
         "halls": [
-            {"id": h.pk, "name": h.name, "address": h.address, "phone": h.phone, "opening_hours": h.opening_hours}
+            {
+                "id": h.pk,
+                "name": h.name,
+                "address": h.address,
+                "phone": h.phone,
+                "opening_hours": h.opening_hours,
+            }
             for h in item.halls.all()
         ],
         "onsite_visits": item.onsite_visits,
@@ -178,7 +186,9 @@ def _material_changes(old: list[dict], new: list[dict]) -> list[dict[str, str]]:
     label = str(ELEMENT_LABELS["materials"])
     for name, m in new_by_name.items():
         if name not in old_by_name:
-            out.append({"field": "materials", "label": label, "old": "—", "new": str(_("新增：%(n)s") % {"n": name})})
+            out.append(
+                {"field": "materials", "label": label, "old": "—", "new": str(_("新增：%(n)s") % {"n": name})}
+            )
             continue
         before = old_by_name[name]
         for k, klabel in MATERIAL_LABELS.items():
@@ -193,9 +203,13 @@ def _material_changes(old: list[dict], new: list[dict]) -> list[dict[str, str]]:
                 )
     for name in old_by_name:
         if name not in new_by_name:
-            out.append({"field": "materials", "label": label, "old": str(_("删除：%(n)s") % {"n": name}), "new": "—"})
+            out.append(
+                {"field": "materials", "label": label, "old": str(_("删除：%(n)s") % {"n": name}), "new": "—"}
+            )
     if not out and [m["name"] for m in old] != [m["name"] for m in new]:
-        out.append({"field": "materials", "label": label, "old": str(_("原顺序")), "new": str(_("调整了材料顺序"))})
+        out.append(
+            {"field": "materials", "label": label, "old": str(_("原顺序")), "new": str(_("调整了材料顺序"))}
+        )
     return out
 
 
@@ -214,6 +228,11 @@ def diff_elements(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[
             changes.extend(_material_changes(before or [], after or []))
             continue
         changes.append(
-            {"field": key, "label": str(label), "old": display_value(key, before), "new": display_value(key, after)}
+            {
+                "field": key,
+                "label": str(label),
+                "old": display_value(key, before),
+                "new": display_value(key, after),
+            }
         )
     return changes

@@ -35,7 +35,8 @@ def instant_item_has_no_limit(e: dict[str, Any]) -> FieldError | None:
     if e.get("is_instant") and e.get("promised_limit_days"):
         return FieldError(
             "promised_limit_days",
-            _("即办件当场办结，不应设置承诺办结时限（当前为%(p)s个工作日）。") % {"p": e["promised_limit_days"]},
+            _("即办件当场办结，不应设置承诺办结时限（当前为%(p)s个工作日）。")
+            % {"p": e["promised_limit_days"]},
             "instant_with_limit",
         )
     return None
@@ -43,7 +44,9 @@ def instant_item_has_no_limit(e: dict[str, Any]) -> FieldError | None:
 
 def promise_item_has_limit(e: dict[str, Any]) -> FieldError | None:
     if not e.get("is_instant") and not e.get("promised_limit_days"):
-        return FieldError("promised_limit_days", _("承诺件须填写承诺办结时限（工作日）。"), "promise_without_limit")
+        return FieldError(
+            "promised_limit_days", _("承诺件须填写承诺办结时限（工作日）。"), "promise_without_limit"
+        )
     return None
 
 
@@ -59,7 +62,9 @@ def fully_online_needs_no_visit(e: dict[str, Any]) -> FieldError | None:
 
 def visits_need_reason(e: dict[str, Any]) -> FieldError | None:
     if (e.get("onsite_visits") or 0) > 0 and not (e.get("onsite_reason") or "").strip():
-        return FieldError("onsite_reason", _("需要到现场办理的，须说明必须现场办理的原因。"), "visits_without_reason")
+        return FieldError(
+            "onsite_reason", _("需要到现场办理的，须说明必须现场办理的原因。"), "visits_without_reason"
+        )
     return None
 
 
@@ -87,7 +92,9 @@ def free_item_without_payment(e: dict[str, Any]) -> FieldError | None:
 
 
 def fee_needs_standard_and_basis(e: dict[str, Any]) -> FieldError | None:
-    if e.get("fee_required") and not ((e.get("fee_standard") or "").strip() and (e.get("fee_basis") or "").strip()):
+    if e.get("fee_required") and not (
+        (e.get("fee_standard") or "").strip() and (e.get("fee_basis") or "").strip()
+    ):
         return FieldError("fee_basis", _("收费事项须写明收费标准和收费依据。"), "fee_without_basis")
     return None
 
@@ -111,9 +118,13 @@ def has_channel(e: dict[str, Any]) -> FieldError | None:
 
 
 def online_depth_needs_online_channel(e: dict[str, Any]) -> FieldError | None:
-    if (e.get("online_depth") or 0) >= OnlineDepth.ONLINE_ACCEPTANCE and not {"web", "mobile"} & set(e.get("channels") or []):
+    if (e.get("online_depth") or 0) >= OnlineDepth.ONLINE_ACCEPTANCE and not {"web", "mobile"} & set(
+        e.get("channels") or []
+    ):
         return FieldError(
-            "channels", _("网上受理或全程网办的事项须开通网上办事大厅或移动端渠道。"), "online_without_channel"
+            "channels",
+            _("网上受理或全程网办的事项须开通网上办事大厅或移动端渠道。"),
+            "online_without_channel",
         )
     return None
 

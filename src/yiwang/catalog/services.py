@@ -50,6 +50,7 @@ BULK_BATCH = 500
 
 # --- codes and defaults -------------------------------------------------------------------------
 
+
 def implementation_code(standard: StandardItem, department: Department) -> str:
     return f"{standard.basic_code}{department.region.code9}{department.code}"
 
@@ -71,7 +72,9 @@ def default_steps(*, is_instant: bool, statutory_limit_days: int | None = None) 
 
 def _check_can_edit(user, department: Department) -> None:
     if user is not None and not can_manage_department(user, department):
-        raise NotPermitted(_("您只能管理本部门的实施清单（%(dept)s 不在您的管理范围内）。") % {"dept": department.name})
+        raise NotPermitted(
+            _("您只能管理本部门的实施清单（%(dept)s 不在您的管理范围内）。") % {"dept": department.name}
+        )
 
 
 def check_claim(standard: StandardItem, department: Department) -> list[FieldError]:
@@ -82,7 +85,11 @@ def check_claim(standard: StandardItem, department: Department) -> list[FieldErr
             FieldError(
                 "department",
                 _("事项“%(item)s”属于%(kind)s部门，不能由%(dept)s实施。")
-                % {"item": standard.name, "kind": standard.get_department_kind_display(), "dept": department.name},
+                % {
+                    "item": standard.name,
+                    "kind": standard.get_department_kind_display(),
+                    "dept": department.name,
+                },
             )
         )
     if str(department.region.level) not in (standard.levels or ""):
@@ -98,8 +105,11 @@ def check_claim(standard: StandardItem, department: Department) -> list[FieldErr
 
 # --- create and edit ----------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_implementation(*, standard: StandardItem, department: Department, user=None, **elements: Any) -> ServiceItem:
+def create_implementation(
+    *, standard: StandardItem, department: Department, user=None, **elements: Any
+) -> ServiceItem:
     """Claim a standard item for a department (认领): the new draft inherits the standard's
     elements and materials; ``elements`` sets the department's own ones (ServiceItem fields)."""
     _check_can_edit(user, department)
@@ -107,22 +117,31 @@ def create_implementation(*, standard: StandardItem, department: Department, use
         raise ValidationFailed(errors)
     code = implementation_code(standard, department)
     if ServiceItem.objects.filter(code=code).exists():
-        raise DomainError(_("实施编码 %(code)s 已存在：该部门已认领此事项。") % {"code": code}, field="code", code="duplicate")
+        raise DomainError(
+            _("实施编码 %(code)s 已存在：该部门已认领此事项。") % {"code": code},
+            field="code",
+            code="duplicate",
+        )
     themes = elements.pop("themes", None)
     halls = elements.pop("halls", None)
     steps = elements.pop("steps", None)
     materials = elements.pop("materials", None)
-    item = ServiceItem(standard=standard, region=department.region, department=department, code=code, **elements)
+    item = ServiceItem(
+        standard=standard, region=department.region, department=department, code=code, **elements
+    )
     if item.consult_phone == "" and department.phone:
         item.consult_phone = department.phone
     item.full_clean(exclude=["standard", "region", "department", "code", "current_version"])
     item.save()
     if materials is None:
         ItemMaterial.objects.bulk_create(
-            ItemMaterial(item=item, standard_material=m, sort=m.sort, **m.as_element()) for m in standard.materials.all()
+            ItemMaterial(item=item, standard_material=m, sort=m.sort, **m.as_element())
+            for m in standard.materials.all()
         )
     else:
-        ItemMaterial.objects.bulk_create(ItemMaterial(item=item, sort=i, **m) for i, m in enumerate(materials))
+        ItemMaterial.objects.bulk_create(
+            ItemMaterial(item=item, sort=i, **m) for i, m in enumerate(materials)
+        )
     steps = steps if steps is not None else default_steps(is_instant=item.is_instant)
     ProcessStep.objects.bulk_create(ProcessStep(item=item, sort=i, **s) for i, s in enumerate(steps))
     if themes:
@@ -144,6 +163,7 @@ def mark_changed(item: ServiceItem, *, user=None, changed_fields: Iterable[str] 
 
 
 # --- publication --------------------------------------------------------------------------------
+
 
 def _index(versions: list[ServiceItemVersion]) -> None:
     try:
@@ -167,7 +187,9 @@ def _prefetched(qs):
     )
 
 
-def _new_version(item: ServiceItem, elements: dict[str, Any], previous: ServiceItemVersion | None, by: str, now) -> ServiceItemVersion:
+def _new_version(
+    item: ServiceItem, elements: dict[str, Any], previous: ServiceItemVersion | None, by: str, now
+) -> ServiceItemVersion:
     return ServiceItemVersion(
         item=item,
         number=(previous.number + 1) if previous else 1,
@@ -196,39 +218,56 @@ def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> 
     Publishing an unchanged item returns the current version (a double click publishes once).
     """
     _check_can_edit(user, item.department)
+    errors: list[FieldError] = []
     with transaction.atomic():
         # Lock the item so two publishers cannot both create version N+1.
-        item = _prefetched(ServiceItem.objects.select_for_update(of=("self",))).get(pk=item.pk)
-        elements = effective_elements(item)
-        if errors := publication_errors(elements):
-            audit.record("catalog.item.publish_refused", item, summary=item.code, detail={"errors": [e.message for e in errors]})
-            raise ValidationFailed(errors)
-        previous = item.current_version
-        if previous is not None and previous.elements == elements and item.status != ItemStatus.WITHDRAWN:
-            if item.status != ItemStatus.PUBLISHED:
+        locked = _prefetched(ServiceItem.objects.select_for_update(of=("self",))).get(pk=item.pk)
+        elements = effective_elements(locked)
+        errors = publication_errors(elements)
+        previous = locked.current_version
+        version = previous
+        if errors:
+            pass
+        elif previous is not None and previous.elements == elements and locked.status != ItemStatus.WITHDRAWN:
+            if locked.status != ItemStatus.PUBLISHED:
                 ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.PUBLISHED)
-            return previous
-        if previous is None:
-            previous = item.versions.order_by("-number").first()
-        by = actor_label or current_actor().label
-        version = _new_version(item, elements, previous, by, timezone.now())
-        ServiceItemVersion.objects.filter(item=item, is_current=True).update(is_current=False)
-        version.save()
-        version.themes.set(item.themes.all() or item.standard.themes.all())
-        ServiceItem.objects.filter(pk=item.pk).update(current_version=version, status=ItemStatus.PUBLISHED)
-        item.current_version, item.status = version, ItemStatus.PUBLISHED
+        else:
+            if previous is None:
+                previous = locked.versions.order_by("-number").first()
+            by = actor_label or current_actor().label
+            version = _new_version(locked, elements, previous, by, timezone.now())
+            ServiceItemVersion.objects.filter(item=locked, is_current=True).update(is_current=False)
+            version.save()
+            version.themes.set(locked.themes.all() or locked.standard.themes.all())
+            ServiceItem.objects.filter(pk=item.pk).update(
+                current_version=version, status=ItemStatus.PUBLISHED
+            )
+            audit.record(
+                "catalog.item.publish",
+                locked,
+                summary=f"{locked.code} v{version.number}",
+                detail={"version": version.number, "changes": version.changes},
+            )
+            _index([version])
+    if errors:
+        # The refusal is worth auditing too, in its own transaction: nothing else was written.
         audit.record(
-            "catalog.item.publish",
+            "catalog.item.publish_refused",
             item,
-            summary=f"{item.code} v{version.number}",
-            detail={"version": version.number, "changes": version.changes},
+            summary=item.code,
+            detail={"errors": [e.message for e in errors]},
         )
-        _index([version])
+        raise ValidationFailed(errors)
+    assert version is not None
+    item.current_version, item.status = version, ItemStatus.PUBLISHED
     return version
 
 
 def bulk_publish(
-    items: Iterable[ServiceItem], *, progress: Callable[[int], None] | None = None, actor_label: str | None = None
+    items: Iterable[ServiceItem],
+    *,
+    progress: Callable[[int], None] | None = None,
+    actor_label: str | None = None,
 ) -> int:
     """Publish many items at once (province generator, mass import): the same rules and
     versions as ``publish``, batched, with one audit entry per batch instead of per item.
@@ -242,7 +281,9 @@ def bulk_publish(
     for start in range(0, len(ids), BULK_BATCH):
         chunk = ids[start : start + BULK_BATCH]
         with transaction.atomic():
-            batch = list(_prefetched(ServiceItem.objects.filter(pk__in=chunk).select_related("current_version")))
+            batch = list(
+                _prefetched(ServiceItem.objects.filter(pk__in=chunk).select_related("current_version"))
+            )
             now = timezone.now()
             versions: list[ServiceItemVersion] = []
             refused: dict[str, list[str]] = {}
@@ -256,20 +297,24 @@ def bulk_publish(
                     continue
                 versions.append(_new_version(item, elements, previous, by, now))
             if versions:
-                ServiceItemVersion.objects.filter(item_id__in=[v.item_id for v in versions], is_current=True).update(
-                    is_current=False
-                )
+                ServiceItemVersion.objects.filter(
+                    item_id__in=[v.item_id for v in versions], is_current=True
+                ).update(is_current=False)
                 ServiceItemVersion.objects.bulk_create(versions)
                 saved = {
                     v.item_id: v
-                    for v in ServiceItemVersion.objects.filter(item_id__in=[v.item_id for v in versions], is_current=True)
+                    for v in ServiceItemVersion.objects.filter(
+                        item_id__in=[v.item_id for v in versions], is_current=True
+                    )
                 }
                 by_item = {i.pk: i for i in batch}
                 through = ServiceItemVersion.themes.through
                 through.objects.bulk_create(
                     through(serviceitemversion_id=v.pk, theme_id=t.pk)
                     for item_id, v in saved.items()
-                    for t in (list(by_item[item_id].themes.all()) or list(by_item[item_id].standard.themes.all()))
+                    for t in (
+                        list(by_item[item_id].themes.all()) or list(by_item[item_id].standard.themes.all())
+                    )
                 )
                 for item_id, v in saved.items():
                     by_item[item_id].current_version = v

@@ -19,7 +19,9 @@ GENESIS = "0" * 64
 
 
 def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
-    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":"))
+    payload = json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")
+    )
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 

@@ -14,7 +14,9 @@ class ActorContext:
     channel: str = "system"  # web, api, admin, cli, system
 
 
-_current: contextvars.ContextVar[ActorContext] = contextvars.ContextVar("yiwang_actor", default=ActorContext())
+_current: contextvars.ContextVar[ActorContext] = contextvars.ContextVar(
+    "yiwang_actor", default=ActorContext()
+)
 
 
 def current_actor() -> ActorContext:

@@ -24,11 +24,19 @@ class StaffRole(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
     role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("区划范围"), on_delete=models.PROTECT, null=True, blank=True,
+        "regions.Region",
+        verbose_name=_("区划范围"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         help_text=_("含下级区划；留空表示全省"),
     )
     department = models.ForeignKey(
-        "regions.Department", verbose_name=_("部门"), on_delete=models.PROTECT, null=True, blank=True,
+        "regions.Department",
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         help_text=_("留空表示区划内所有部门"),
     )
     granted_at = models.DateTimeField(_("授予时间"), auto_now_add=True)

@@ -12,7 +12,9 @@ def roles_of(user, role: str | None = None) -> QuerySet[StaffRole]:
     return qs.filter(role=role) if role else qs
 
 
-def department_scope_q(user, role: str, *, department_field: str = "department", region_path_field: str = "region__path") -> Q:
+def department_scope_q(
+    user, role: str, *, department_field: str = "department", region_path_field: str = "region__path"
+) -> Q:
     """A Q that keeps the objects whose department lies inside one of ``user``'s scopes for ``role``.
 
     Superusers and platform administrators see everything. A role without a department covers
@@ -39,7 +41,11 @@ def can_manage_department(user, department, role: str = Role.CATALOGUE_ADMIN) ->
         return False
     if user.is_superuser:
         return True
-    for sr in StaffRole.objects.filter(user=user).filter(role__in=[role, Role.PLATFORM_ADMIN]).select_related("region"):
+    for sr in (
+        StaffRole.objects.filter(user=user)
+        .filter(role__in=[role, Role.PLATFORM_ADMIN])
+        .select_related("region")
+    ):
         if sr.role == Role.PLATFORM_ADMIN:
             return True
         if sr.department_id:

@@ -26,7 +26,12 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     level = models.PositiveSmallIntegerField(_("层级"), choices=RegionLevel.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=64, db_index=True, editable=False)
 
@@ -81,11 +86,11 @@ class DepartmentKind(models.TextChoices):
 class Department(models.Model):
     """An implementing agency: one department of one region."""
 
-    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments")
-    kind = models.CharField(_("部门类别"), max_length=16, choices=DepartmentKind.choices, db_index=True)
-    code = models.CharField(
-        _("部门代码"), max_length=3, help_text=_("本区划内三位部门代码，参与事项编码")
+    region = models.ForeignKey(
+        Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments"
     )
+    kind = models.CharField(_("部门类别"), max_length=16, choices=DepartmentKind.choices, db_index=True)
+    code = models.CharField(_("部门代码"), max_length=3, help_text=_("本区划内三位部门代码，参与事项编码"))
     name = models.CharField(_("部门名称"), max_length=100)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
@@ -105,7 +110,9 @@ class Department(models.Model):
 
 
 class ServiceHall(models.Model):
-    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="halls")
+    region = models.ForeignKey(
+        Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="halls"
+    )
     name = models.CharField(_("大厅名称"), max_length=100)
     address = models.CharField(_("地址"), max_length=200)
     phone = models.CharField(_("电话"), max_length=40, blank=True)
@@ -123,19 +130,25 @@ class ServiceHall(models.Model):
 
 
 class Counter(models.Model):
-    hall = models.ForeignKey(ServiceHall, verbose_name=_("大厅"), on_delete=models.CASCADE, related_name="counters")
+    hall = models.ForeignKey(
+        ServiceHall, verbose_name=_("大厅"), on_delete=models.CASCADE, related_name="counters"
+    )
     number = models.CharField(_("窗口号"), max_length=16)
     name = models.CharField(_("窗口名称"), max_length=100)
     is_general = models.BooleanField(
         _("综合窗口"), default=False, help_text=_("综合窗口受理任何事项（一窗受理）")
     )
-    departments = models.ManyToManyField(Department, verbose_name=_("进驻部门"), blank=True, related_name="counters")
+    departments = models.ManyToManyField(
+        Department, verbose_name=_("进驻部门"), blank=True, related_name="counters"
+    )
 
     class Meta:
         verbose_name = _("窗口")
         verbose_name_plural = _("窗口")
         ordering = ["hall", "number"]
-        constraints = [models.UniqueConstraint(fields=["hall", "number"], name="counter_number_unique_in_hall")]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "number"], name="counter_number_unique_in_hall")
+        ]
 
     def __str__(self) -> str:
         return f"{self.hall.name} {self.number}"

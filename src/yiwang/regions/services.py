@@ -47,7 +47,9 @@ def load_gbt2260(province_code: str) -> int:
     if not rows:
         raise ValueError(_("区划代码 %(code)s 不在 GB/T 2260 代码表中") % {"code": province_code})
     rows.sort(key=lambda r: (level_of(r[0]), r[0]))
-    by_code: dict[str, Region] = {r.code: r for r in Region.objects.filter(code__startswith=province_code[:2])}
+    by_code: dict[str, Region] = {
+        r.code: r for r in Region.objects.filter(code__startswith=province_code[:2])
+    }
     created = 0
     for code, name in rows:
         level = level_of(code)
@@ -65,8 +67,13 @@ def load_gbt2260(province_code: str) -> int:
         elif region.name != name or region.parent_id != (parent.pk if parent else None):
             region.name, region.parent = name, parent
             region.save()
-    audit.record("regions.load_gbt2260", object_type="regions.region", object_id=province_code,
-                 summary=f"GB/T 2260 {province_code}: {created} created", detail={"created": created})
+    audit.record(
+        "regions.load_gbt2260",
+        object_type="regions.region",
+        object_id=province_code,
+        summary=f"GB/T 2260 {province_code}: {created} created",
+        detail={"created": created},
+    )
     return created
 
 
@@ -93,7 +100,14 @@ def import_townships_csv(source: str | Path | Iterable[str]) -> TownshipImportRe
     report = TownshipImportReport()
     missing = {"code", "name", "parent_code"} - set(reader.fieldnames or [])
     if missing:
-        report.errors.append((1, FieldError(",".join(sorted(missing)), _("缺少列：%(cols)s") % {"cols": "、".join(sorted(missing))})))
+        report.errors.append(
+            (
+                1,
+                FieldError(
+                    ",".join(sorted(missing)), _("缺少列：%(cols)s") % {"cols": "、".join(sorted(missing))}
+                ),
+            )
+        )
         return report
     counties = {r.code: r for r in Region.objects.filter(level=RegionLevel.COUNTY)}
     existing = {r.code: r for r in Region.objects.filter(level=RegionLevel.TOWNSHIP)}
@@ -105,13 +119,21 @@ def import_townships_csv(source: str | Path | Iterable[str]) -> TownshipImportRe
             parent_code = (row.get("parent_code") or "").strip()
             error = None
             if not (len(code) == 9 and code.isdigit()):
-                error = FieldError("code", _("乡镇（街道）代码须为9位数字：%(v)s") % {"v": code or _("（空）")})
+                error = FieldError(
+                    "code", _("乡镇（街道）代码须为9位数字：%(v)s") % {"v": code or _("（空）")}
+                )
             elif not name or len(name) > 64:
                 error = FieldError("name", _("名称不能为空且不超过64个字"))
             elif parent_code not in counties:
-                error = FieldError("parent_code", _("上级区县代码 %(v)s 不存在") % {"v": parent_code or _("（空）")})
+                error = FieldError(
+                    "parent_code", _("上级区县代码 %(v)s 不存在") % {"v": parent_code or _("（空）")}
+                )
             elif code[:6] != parent_code:
-                error = FieldError("code", _("代码 %(code)s 的前6位应与上级区县代码 %(parent)s 一致") % {"code": code, "parent": parent_code})
+                error = FieldError(
+                    "code",
+                    _("代码 %(code)s 的前6位应与上级区县代码 %(parent)s 一致")
+                    % {"code": code, "parent": parent_code},
+                )
             elif code in seen:
                 error = FieldError("code", _("代码 %(code)s 在文件中重复") % {"code": code})
             if error:
@@ -120,7 +142,9 @@ def import_townships_csv(source: str | Path | Iterable[str]) -> TownshipImportRe
             seen.add(code)
             region = existing.get(code)
             if region is None:
-                region = Region(code=code, name=name, level=RegionLevel.TOWNSHIP, parent=counties[parent_code])
+                region = Region(
+                    code=code, name=name, level=RegionLevel.TOWNSHIP, parent=counties[parent_code]
+                )
                 region.save()
                 existing[code] = region
                 report.created += 1
@@ -128,7 +152,10 @@ def import_townships_csv(source: str | Path | Iterable[str]) -> TownshipImportRe
                 region.name = name
                 region.save(update_fields=["name"])
                 report.updated += 1
-        audit.record("regions.import_townships", object_type="regions.region",
-                     summary=f"townships: {report.created} created, {report.updated} updated, {len(report.errors)} errors",
-                     detail={"created": report.created, "updated": report.updated, "errors": len(report.errors)})
+        audit.record(
+            "regions.import_townships",
+            object_type="regions.region",
+            summary=f"townships: {report.created} created, {report.updated} updated, {len(report.errors)} errors",
+            detail={"created": report.created, "updated": report.updated, "errors": len(report.errors)},
+        )
     return report

@@ -17,7 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", (os.cpu_count() or 1) * 2 + 1)))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("YIWANG_WORKERS", (os.cpu_count() or 1) * 2 + 1)),
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("YIWANG_THREADS", 1)))
         parser.add_argument("--access-log", action="store_true")
 
@@ -25,11 +29,16 @@ class Command(BaseCommand):
         argv = [
             "gunicorn",
             "yiwang.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--threads", str(threads),
-            "--timeout", "60",
-            "--graceful-timeout", "10",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "10",
         ]
         if access_log:
             argv += ["--access-logfile", "-"]
