@@ -371,3 +371,6 @@ class ImportRun(models.Model):
         verbose_name = _("导入记录")
         verbose_name_plural = _("导入记录")
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.imported_rows}/{self.total_rows})"

@@ -14,13 +14,12 @@ class ActorContext:
     channel: str = "system"  # web, api, admin, cli, system
 
 
-_current: contextvars.ContextVar[ActorContext] = contextvars.ContextVar(
-    "yiwang_actor", default=ActorContext()
-)
+SYSTEM = ActorContext()
+_current: contextvars.ContextVar[ActorContext | None] = contextvars.ContextVar("yiwang_actor", default=None)
 
 
 def current_actor() -> ActorContext:
-    return _current.get()
+    return _current.get() or SYSTEM
 
 
 def set_actor(ctx: ActorContext) -> contextvars.Token:
