@@ -1,0 +1,48 @@
+"""/api/search: full-text search over published items (the search package does the work)."""
+
+from __future__ import annotations
+
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+
+from yiwang.api.errors import ErrorOut, ValidationErrorOut, bad_parameter
+from yiwang.api.pagination import page_envelope
+from yiwang.api.schemas.catalog import ItemPage, SearchParams
+
+search_router = Router(tags=["search 检索"])
+
+
+@search_router.get(
+    "",
+    response={200: ItemPage, 422: ValidationErrorOut, 503: ErrorOut},
+    summary="检索已发布事项 / search published items",
+    description=(
+        "按相关度排序；支持中文词、单字、拼音及同义词，可与区划、部门、服务对象、事项类型、层级筛选组合。"
+        " / Ranked by relevance; Chinese words, single characters, pinyin and synonyms; combines with filters."
+    ),
+)
+def search(request: HttpRequest, params: Query[SearchParams]):
+    try:
+        from yiwang.catalog.search import search_items
+    except ImportError:
+        return 503, {"detail": _("检索服务暂不可用。")}
+
+    q = params.q.strip()
+    if not q:
+        raise bad_parameter("q", _("检索词不能为空。"))
+    result = search_items(
+        q,
+        region_code=params.region,
+        department_id=params.department,
+        audience=getattr(params.audience, "value", None),
+        item_type=getattr(params.item_type, "value", None),
+        level=params.level,
+        page=params.page,
+        per_page=params.page_size,
+    )
+    items = list(result.items)
+    # The search package may or may not join these; either way this is at most two queries.
+    prefetch_related_objects(items, "region", "department")
+    return page_envelope(items, total=result.total, page=params.page, page_size=params.page_size)

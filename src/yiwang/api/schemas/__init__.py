@@ -1,0 +1,1 @@
+"""Pydantic schemas of the API: query parameters (``*Params``) and answers (``*Out``)."""

@@ -1,0 +1,174 @@
+"""Reads behind the API: published catalogue data only, filtered on indexed columns.
+
+List querysets are ordered on a unique key so that pagination is stable, and join their
+region and department in the same query (no N+1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, Prefetch, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
+from yiwang.catalog.models import LifeEvent, ServiceItemVersion, StandardItem, StandardMaterial, Theme
+from yiwang.regions.models import Department, Region
+
+
+def region_by_code(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+def regions(*, level: int | None = None, parent: Region | None = None) -> QuerySet[Region]:
+    qs = Region.objects.select_related("parent").annotate(children_count=Count("children"))
+    if level is not None:
+        qs = qs.filter(level=level)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    return qs.order_by("code")
+
+
+def region_detail(code: str) -> Region | None:
+    return regions().filter(code=code).first()
+
+
+def ancestors(region: Region) -> list[Region]:
+    """From the province down to the region's parent."""
+    codes = [c for c in region.path.split("/") if c and c != region.code]
+    by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def departments(
+    *, region: Region | None = None, subtree: bool = False, kind: str | None = None
+) -> QuerySet[Department]:
+    qs = Department.objects.select_related("region")
+    if region is not None:
+        qs = qs.filter(region__path__startswith=region.path) if subtree else qs.filter(region=region)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("region__code", "code", "id")
+
+
+def department_detail(department_id: int) -> Department | None:
+    return Department.objects.select_related("region").filter(pk=department_id).first()
+
+
+def published_item_count(department: Department) -> int:
+    return ServiceItemVersion.objects.filter(is_current=True, department=department).count()
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    region: Region | None = None
+    subtree: bool = False
+    department_id: int | None = None
+    department_kind: str | None = None
+    audience: str | None = None
+    item_type: str | None = None
+    level: int | None = None
+    theme: str | None = None
+
+
+def published_items(f: ItemFilter) -> QuerySet[ServiceItemVersion]:
+    """Current versions matching every given filter, ordered by item code (unique among them).
+
+    The guide JSON is not loaded: the promised time limit, the only summary field that lives
+    only inside it, is extracted by the database.
+    """
+    qs = ServiceItemVersion.objects.filter(is_current=True)
+    if f.region is not None:
+        qs = qs.filter(region_path__startswith=f.region.path) if f.subtree else qs.filter(region=f.region)
+    if f.department_id is not None:
+        qs = qs.filter(department_id=f.department_id)
+    if f.department_kind:
+        qs = qs.filter(department_kind=f.department_kind)
+    if f.audience == "person":
+        qs = qs.filter(for_person=True)
+    elif f.audience == "company":
+        qs = qs.filter(for_company=True)
+    if f.item_type:
+        qs = qs.filter(item_type=f.item_type)
+    if f.level is not None:
+        qs = qs.filter(region_level=f.level)
+    if f.theme:
+        # Theme codes are unique, so the join cannot repeat a version.
+        qs = qs.filter(themes__code=f.theme)
+    return with_summary_columns(qs).order_by("code")
+
+
+def with_summary_columns(qs: QuerySet[ServiceItemVersion]) -> QuerySet[ServiceItemVersion]:
+    return (
+        qs.select_related("region", "department")
+        .defer("elements", "changes")
+        .annotate(promised_days=Cast(KT("elements__promised_limit_days"), IntegerField()))
+    )
+
+
+def current_version(code: str) -> ServiceItemVersion | None:
+    return (
+        ServiceItemVersion.objects.filter(code=code, is_current=True)
+        .select_related("region", "department")
+        .first()
+    )
+
+
+def item_versions(code: str) -> list[ServiceItemVersion]:
+    """Every published version of the item, newest first; empty if the item is not public now."""
+    if not ServiceItemVersion.objects.filter(code=code, is_current=True).exists():
+        return []
+    return list(ServiceItemVersion.objects.filter(code=code).defer("elements").order_by("-number"))
+
+
+def standard_items(
+    *,
+    item_type: str | None = None,
+    department_kind: str | None = None,
+    audience: str | None = None,
+    theme: str | None = None,
+) -> QuerySet[StandardItem]:
+    qs = StandardItem.objects.all()
+    if item_type:
+        qs = qs.filter(item_type=item_type)
+    if department_kind:
+        qs = qs.filter(department_kind=department_kind)
+    if audience:
+        qs = qs.filter(audience__in=[audience, "both"])
+    if theme:
+        qs = qs.filter(themes__code=theme)
+    return qs.order_by("basic_code")
+
+
+def standard_item_detail(basic_code: str) -> StandardItem | None:
+    return (
+        StandardItem.objects.filter(basic_code=basic_code)
+        .prefetch_related(
+            Prefetch("materials", queryset=StandardMaterial.objects.order_by("sort", "id")),
+            Prefetch("themes", queryset=Theme.objects.order_by("sort", "code")),
+            Prefetch("life_events", queryset=LifeEvent.objects.order_by("sort", "code")),
+        )
+        .first()
+    )
+
+
+def published_implementation_count(standard: StandardItem) -> int:
+    return ServiceItemVersion.objects.filter(is_current=True, item__standard=standard).count()
+
+
+def themes(*, audience: str | None = None) -> QuerySet[Theme]:
+    qs = Theme.objects.all()
+    if audience:
+        qs = qs.filter(audience=audience)
+    return qs.order_by("audience", "sort", "code")
+
+
+def life_events(*, audience: str | None = None) -> QuerySet[LifeEvent]:
+    qs = LifeEvent.objects.prefetch_related(
+        Prefetch(
+            "standard_items", queryset=StandardItem.objects.only("basic_code", "name").order_by("basic_code")
+        )
+    )
+    if audience:
+        qs = qs.filter(audience__in=[audience, "both"])
+    return qs.order_by("sort", "code")
