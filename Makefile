@@ -25,12 +25,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(YIWANG) migrate --no-input -v0
 	$(YIWANG) load_demo
-	$(YIWANG) collectstatic --no-input -v0
+	YIWANG_MANIFEST_STATIC=1 $(YIWANG) collectstatic --no-input -v0
 	@echo "yiwang: serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(YIWANG) serve --host $(HOST) --port $(PORT)
+	YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
-	$(YIWANG) serve --host $(HOST) --port $(PORT)
+	YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)

@@ -157,7 +157,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("YIWANG_MANIFEST_STATIC", default=not DEBUG)
+            if env_bool("YIWANG_MANIFEST_STATIC", default=False)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },

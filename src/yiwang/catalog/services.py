@@ -35,6 +35,10 @@ from .rules import publication_errors
 
 __all__ = [
     "bulk_publish",
+    "check_can_edit",
+    "check_claim",
+    "copy_standard_materials",
+    "create_default_steps",
     "create_implementation",
     "default_steps",
     "effective_elements",
@@ -70,7 +74,8 @@ def default_steps(*, is_instant: bool, statutory_limit_days: int | None = None) 
     ]
 
 
-def _check_can_edit(user, department: Department) -> None:
+def check_can_edit(user, department: Department) -> None:
+    """Raise NotPermitted unless ``user`` (None: the system) may edit this department's items."""
     if user is not None and not can_manage_department(user, department):
         raise NotPermitted(
             _("您只能管理本部门的实施清单（%(dept)s 不在您的管理范围内）。") % {"dept": department.name}
@@ -103,6 +108,20 @@ def check_claim(standard: StandardItem, department: Department) -> list[FieldErr
     return errors
 
 
+def copy_standard_materials(item: ServiceItem) -> None:
+    """Inherit the standard item's materials (each row keeps a link to the one it came from)."""
+    ItemMaterial.objects.bulk_create(
+        ItemMaterial(item=item, standard_material=m, sort=m.sort, **m.as_element())
+        for m in item.standard.materials.all()
+    )
+
+
+def create_default_steps(item: ServiceItem) -> None:
+    ProcessStep.objects.bulk_create(
+        ProcessStep(item=item, sort=i, **s) for i, s in enumerate(default_steps(is_instant=item.is_instant))
+    )
+
+
 # --- create and edit ----------------------------------------------------------------------------
 
 
@@ -112,7 +131,7 @@ def create_implementation(
 ) -> ServiceItem:
     """Claim a standard item for a department (认领): the new draft inherits the standard's
     elements and materials; ``elements`` sets the department's own ones (ServiceItem fields)."""
-    _check_can_edit(user, department)
+    check_can_edit(user, department)
     if errors := check_claim(standard, department):
         raise ValidationFailed(errors)
     code = implementation_code(standard, department)
@@ -155,7 +174,7 @@ def create_implementation(
 def mark_changed(item: ServiceItem, *, user=None, changed_fields: Iterable[str] = ()) -> None:
     """Record that the working copy was edited (back office, import): a published item now
     has unpublished changes, which the guide does not show until the next publication."""
-    _check_can_edit(user, item.department)
+    check_can_edit(user, item.department)
     if item.status == ItemStatus.PUBLISHED:
         item.status = ItemStatus.CHANGED
         ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.CHANGED)
@@ -217,7 +236,7 @@ def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> 
 
     Publishing an unchanged item returns the current version (a double click publishes once).
     """
-    _check_can_edit(user, item.department)
+    check_can_edit(user, item.department)
     errors: list[FieldError] = []
     with transaction.atomic():
         # Lock the item so two publishers cannot both create version N+1.
@@ -336,7 +355,7 @@ def bulk_publish(
 @transaction.atomic
 def withdraw(item: ServiceItem, *, user=None, reason: str = "") -> None:
     """Take an item off the portal (停用); its versions stay for the record."""
-    _check_can_edit(user, item.department)
+    check_can_edit(user, item.department)
     if not reason.strip():
         raise DomainError(_("停用事项须说明原因。"), field="reason")
     ServiceItemVersion.objects.filter(item=item, is_current=True).update(is_current=False)

@@ -13,10 +13,11 @@ def roles_of(user, role: str | None = None) -> QuerySet[StaffRole]:
 
 
 def department_scope_q(
-    user, role: str, *, department_field: str = "department", region_path_field: str = "region__path"
+    user, role: str, *, department_id_field: str = "department_id", region_path_field: str = "region__path"
 ) -> Q:
     """A Q that keeps the objects whose department lies inside one of ``user``'s scopes for ``role``.
 
+    On the Department model itself pass ``department_id_field="pk"``.
     Superusers and platform administrators see everything. A role without a department covers
     every department in its region and below; with a department, only that department.
     Returns ``Q(pk__in=[])`` (nothing) for a user without the role.
@@ -28,7 +29,7 @@ def department_scope_q(
     q = Q(pk__in=[])
     for sr in roles_of(user, role):
         if sr.department_id:
-            q |= Q(**{f"{department_field}_id": sr.department_id})
+            q |= Q(**{department_id_field: sr.department_id})
         elif sr.region_id:
             q |= Q(**{f"{region_path_field}__startswith": sr.region.path})
         else:
