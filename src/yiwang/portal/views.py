@@ -1,5 +1,29 @@
-from django.http import HttpRequest, HttpResponse
+"""Public portal pages. Reads go through ``yiwang.catalog.selectors``; views only pick parameters."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yiwang.catalog import selectors
+from yiwang.catalog.models import Audience, ItemType
+from yiwang.regions.models import DepartmentKind, RegionLevel
+
+from . import guide as guide_module
+from .context_processors import LARGE_TEXT_COOKIE, REGION_COOKIE
+
+ONE_YEAR = 365 * 24 * 3600
+# A published version never changes, so its rendered guide may live as long as the cache keeps it.
+GUIDE_CACHE_SECONDS = 24 * 3600
+MAX_QUERY_LENGTH = 100
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -7,5 +31,183 @@ def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse("Hello, world")
 
 
+def _filter_options() -> dict:
+    return {
+        "audience_options": [(Audience.PERSON, _("个人办事")), (Audience.COMPANY, _("法人办事"))],
+        "level_options": RegionLevel.choices,
+        "kind_options": DepartmentKind.choices,
+        "type_options": ItemType.choices,
+    }
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {})
+    region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
+    context = {
+        **selectors.home_catalogue(),
+        **_filter_options(),
+        "region": region,
+        "region_groups": selectors.region_choices(),
+    }
+    return render(request, "portal/home.html", context)
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    filters = selectors.BrowseFilters.from_params(request.GET)
+    page = selectors.browse(filters, request.GET.get("page") or 1)
+    context = {
+        **_filter_options(),
+        "filters": filters,
+        "page": page,
+        "pager": _pager(page.number, page.paginator.num_pages, page.has_next()),
+        "rows": page.object_list,
+        "query_string": _query_string(filters.as_params()),
+        "theme": selectors.theme_by_code(filters.theme),
+        "department": selectors.department_by_id(filters.department_id),
+        "filter_region": selectors.region_by_code(filters.region_code),
+        "region_groups": selectors.region_choices(),
+    }
+    return render(request, "portal/browse.html", context)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    q = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    filters = selectors.BrowseFilters.from_params(request.GET)
+    page_param = request.GET.get("page") or "1"
+    page_number = int(page_param) if page_param.isdigit() and int(page_param) > 0 else 1
+    result = selectors.search_published(q, filters, page_number) if q else None
+    rows = result.rows if result else []
+    highlight = _highlighter()
+    if highlight is not None and result is not None:
+        for row in rows:
+            row["name_html"] = highlight(row["name"], q, result.expanded_terms)
+    context = {
+        **_filter_options(),
+        "q": q,
+        "filters": filters,
+        "result": result,
+        "pager": _pager(result.page, result.num_pages, result.has_next) if result else None,
+        "rows": rows,
+        "query_string": _query_string({"q": q, **filters.as_params()}),
+        "region_groups": selectors.region_choices(),
+    }
+    return render(request, "portal/search.html", context)
+
+
+def _highlighter():
+    """``yiwang.catalog.search.highlight(text, q, extra_terms) -> safe HTML`` when the search package has it."""
+    try:
+        from yiwang.catalog import search as search_module
+    except ImportError:
+        return None
+    fn = getattr(search_module, "highlight", None)
+    if fn is None:
+        return None
+
+    def apply(text: str, q: str, extra_terms: list[str]) -> str:
+        try:
+            return mark_safe(fn(text, q, extra_terms))  # noqa: S308 - the search package escapes the text it wraps
+        except Exception:  # a highlighting bug must not take the results page down
+            return text
+
+    return apply
+
+
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    version = selectors.current_version_head(code)
+    if version is None:
+        return _item_not_found(request, code)
+    key = f"portal:guide:{version.pk}:{get_language()}"
+    body = cache.get(key)
+    if body is None:
+        body = render_to_string(
+            "portal/_guide_body.html", {**guide_module.guide_context(version.elements), "version": version}
+        )
+        cache.set(key, body, GUIDE_CACHE_SECONDS)
+    context = {
+        "version": version,
+        "guide_body": mark_safe(body),  # noqa: S308 - rendered by our own autoescaping template
+        "print_mode": request.GET.get("print") == "1",
+        "page_url": request.build_absolute_uri(request.path),
+    }
+    return render(request, "portal/guide.html", context)
+
+
+def versions(request: HttpRequest, code: str) -> HttpResponse:
+    history = selectors.version_history(code)
+    if not history:
+        return _item_not_found(request, code)
+    rows = [{"version": v, "changes": guide_module.change_rows(v.changes)} for v in history]
+    return render(request, "portal/versions.html", {"current": history[0], "history": rows, "code": code})
+
+
+def life_event(request: HttpRequest, code: str) -> HttpResponse:
+    event = selectors.life_event(code)
+    if event is None:
+        return render(request, "404.html", {"message": _("未找到该“一件事”。")}, status=404)
+    region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
+    rows = selectors.life_event_versions(event, region.code if region else None)
+    context = {**_filter_options(), "event": event, "rows": rows, "region": region}
+    return render(request, "portal/life_event.html", context)
+
+
+def _item_not_found(request: HttpRequest, code: str) -> HttpResponse:
+    message = _("未找到编码为 %(code)s 的已发布事项。该事项可能不存在、尚未发布或已停用。") % {
+        "code": code[:40]
+    }
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+@require_POST
+def set_region(request: HttpRequest) -> HttpResponse:
+    response = HttpResponseRedirect(_safe_next(request))
+    region = selectors.region_by_code((request.POST.get("region") or "").strip())
+    if region is None:
+        response.delete_cookie(REGION_COOKIE)
+    else:
+        response.set_cookie(
+            REGION_COOKIE,
+            region.code,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+@require_POST
+def set_large_text(request: HttpRequest) -> HttpResponse:
+    response = HttpResponseRedirect(_safe_next(request))
+    if request.POST.get("large_text") == "1":
+        response.set_cookie(
+            LARGE_TEXT_COOKIE, "1", max_age=ONE_YEAR, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE
+        )
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE)
+    return response
+
+
+def _query_string(params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _pager(number: int, num_pages: int, has_next: bool) -> dict:
+    return {
+        "has_other": number > 1 or has_next,
+        "has_previous": number > 1,
+        "has_next": has_next,
+        "previous": number - 1,
+        "next": number + 1,
+        "number": number,
+        "num_pages": max(num_pages, number),
+    }

@@ -1,0 +1,375 @@
+"""Reads of the published catalogue for the portal: browse lists, guides, version history.
+
+Everything here reads ``ServiceItemVersion`` rows only (what is published), never the working
+copies departments edit. Lists read the filter columns and a few JSON keys, never the whole
+``elements`` blob; a guide reads one version row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KT
+
+from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
+
+from .models import Audience, ItemType, LifeEvent, OnlineDepth, ServiceItemVersion, Theme
+
+BROWSE_PER_PAGE = 20
+MAX_CODE_LENGTH = 32
+# Themes, life events and the region tree change a few times a year; a minute of staleness on
+# the home page is worth not reading them on every visit.
+HOME_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """The filters of the browse list, already checked; an empty value means "any"."""
+
+    audience: str = ""  # "person" or "company"
+    theme: str = ""  # Theme.code
+    department_kind: str = ""  # DepartmentKind value
+    department_id: int | None = None
+    region_code: str = ""  # that region and every region below it
+    level: int | None = None  # RegionLevel value
+    item_type: str = ""  # ItemType value
+
+    @classmethod
+    def from_params(cls, params: Any) -> BrowseFilters:
+        """Build filters from query parameters, dropping values that cannot be valid.
+
+        A stale bookmark with an unknown value shows the wider list rather than an error page.
+        """
+
+        def text(name: str) -> str:
+            return (params.get(name) or "").strip()[:40]
+
+        def integer(name: str) -> int | None:
+            value = text(name)
+            return int(value) if value.isdigit() else None
+
+        audience = text("audience")
+        kind = text("kind")
+        level = integer("level")
+        item_type = text("type")
+        region = text("region")
+        return cls(
+            audience=audience if audience in {Audience.PERSON, Audience.COMPANY} else "",
+            theme=text("theme"),
+            department_kind=kind if kind in DepartmentKind.values else "",
+            department_id=integer("department"),
+            region_code=region if region.isdigit() else "",
+            level=level if level in RegionLevel.values else None,
+            item_type=item_type if item_type in ItemType.values else "",
+        )
+
+    def as_params(self) -> dict[str, str]:
+        """The non-empty filters as query parameters (for pagination links)."""
+        names = {
+            "department_kind": "kind",
+            "department_id": "department",
+            "region_code": "region",
+            "item_type": "type",
+        }
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value not in ("", None):
+                out[names.get(f.name, f.name)] = str(value)
+        return out
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+
+def published_versions() -> QuerySet[ServiceItemVersion]:
+    return ServiceItemVersion.objects.filter(is_current=True)
+
+
+def filter_versions(qs: QuerySet[ServiceItemVersion], filters: BrowseFilters) -> QuerySet[ServiceItemVersion]:
+    if filters.audience == Audience.PERSON:
+        qs = qs.filter(for_person=True)
+    elif filters.audience == Audience.COMPANY:
+        qs = qs.filter(for_company=True)
+    if filters.theme:
+        qs = qs.filter(themes__code=filters.theme)
+    if filters.department_kind:
+        qs = qs.filter(department_kind=filters.department_kind)
+    if filters.department_id:
+        qs = qs.filter(department_id=filters.department_id)
+    if filters.region_code:
+        path = region_path(filters.region_code)
+        qs = qs.filter(region_path__startswith=path) if path else qs.none()
+    if filters.level:
+        qs = qs.filter(region_level=filters.level)
+    if filters.item_type:
+        qs = qs.filter(item_type=filters.item_type)
+    return qs
+
+
+def list_rows(qs: QuerySet[ServiceItemVersion]) -> QuerySet:
+    """The columns one list row shows, as dicts: no model instances, no whole ``elements`` blob."""
+    return qs.values(
+        "id",
+        "code",
+        "name",
+        "online_depth",
+        "region_level",
+        "item_type",
+        "published_at",
+        region_name=F("region__name"),
+        department_name=F("department__name"),
+        promised_limit_days=KT("elements__promised_limit_days"),
+        onsite_visits=KT("elements__onsite_visits"),
+        is_instant=KT("elements__is_instant"),
+    )
+
+
+def browse(filters: BrowseFilters, page_number: Any = 1, per_page: int = BROWSE_PER_PAGE) -> Page:
+    """One page of published items matching ``filters``, ordered by item code. Two queries."""
+    return browse_queryset_page(
+        filter_versions(published_versions(), filters).order_by("code"), page_number, per_page
+    )
+
+
+def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON values come back as text on some databases; give them one type everywhere."""
+    row["promised_limit_days"] = _as_int(row.get("promised_limit_days"))
+    row["onsite_visits"] = _as_int(row.get("onsite_visits"))
+    row["is_instant"] = str(row.get("is_instant")).lower() in {"1", "true"}
+    try:
+        row["depth_label"] = OnlineDepth(row["online_depth"]).label
+    except ValueError:
+        row["depth_label"] = ""
+    return row
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- guides ----------------------------------------------------------------------------------
+
+
+def current_version_head(code: str) -> ServiceItemVersion | None:
+    """The published version of ``code`` without its elements (one small indexed query).
+
+    The guide page renders from a fragment cached by version id; the elements are loaded only
+    when that fragment is missing (``version.elements`` then costs one more query).
+    """
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    return (
+        published_versions()
+        .filter(code=code)
+        .only("id", "item_id", "code", "name", "number", "published_at")
+        .first()
+    )
+
+
+def current_version(code: str) -> ServiceItemVersion | None:
+    """The published version of ``code`` with its elements, or None if unknown or withdrawn."""
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    return published_versions().filter(code=code).defer("changes").first()
+
+
+def version_history(code: str) -> list[ServiceItemVersion]:
+    """Every published version of a currently published item, newest first; [] if not published."""
+    head = current_version_head(code)
+    if head is None:
+        return []
+    return list(ServiceItemVersion.objects.filter(item_id=head.item_id).defer("elements").order_by("-number"))
+
+
+# --- home page, regions ----------------------------------------------------------------------
+
+
+def province() -> Region | None:
+    return Region.objects.filter(code=settings.YIWANG_PROVINCE_CODE).first()
+
+
+def region_by_code(code: str) -> Region | None:
+    if not code or not code.isdigit() or len(code) > 12:
+        return None
+    return Region.objects.filter(code=code).first()
+
+
+def region_path(code: str) -> str:
+    region = region_by_code(code)
+    return region.path if region else ""
+
+
+def user_region(code: str | None) -> Region | None:
+    """The region the visitor chose (cookie), or the province when none or an unknown one."""
+    return region_by_code(code or "") or province()
+
+
+def region_choices() -> list[dict[str, Any]]:
+    """Province, cities and counties of the platform's province, grouped by city for a <select>.
+
+    Townships are left out: a picker with 1,000 options helps nobody; a township resident picks
+    the county and browses below it.
+    """
+    key = f"portal:region_choices:{settings.YIWANG_PROVINCE_CODE}"
+    groups = cache.get(key)
+    if groups is not None:
+        return groups
+    root = province()
+    groups = []
+    if root is not None:
+        rows = list(
+            Region.objects.filter(path__startswith=root.path, level__lte=RegionLevel.COUNTY)
+            .order_by("path")
+            .values("code", "name", "level", "parent__code")
+        )
+        by_city: dict[str, dict[str, Any]] = {}
+        groups.append({"name": root.name, "regions": [{"code": root.code, "name": root.name}]})
+        for r in rows:
+            if r["level"] == RegionLevel.CITY:
+                by_city[r["code"]] = {"name": r["name"], "regions": [{"code": r["code"], "name": r["name"]}]}
+                groups.append(by_city[r["code"]])
+            elif r["level"] == RegionLevel.COUNTY and r["parent__code"] in by_city:
+                by_city[r["parent__code"]]["regions"].append({"code": r["code"], "name": r["name"]})
+    cache.set(key, groups, HOME_CACHE_SECONDS)
+    return groups
+
+
+def home_catalogue() -> dict[str, Any]:
+    """Themes (split by audience) and life events for the home page."""
+    key = "portal:home_catalogue"
+    data = cache.get(key)
+    if data is not None:
+        return data
+    themes = list(
+        Theme.objects.order_by("audience", "sort", "code").values("code", "name", "audience", "icon")
+    )
+    data = {
+        "person_themes": [t for t in themes if t["audience"] == Audience.PERSON],
+        "company_themes": [t for t in themes if t["audience"] == Audience.COMPANY],
+        "life_events": list(
+            LifeEvent.objects.order_by("sort", "code").values("code", "name", "audience", "description")
+        ),
+    }
+    cache.set(key, data, HOME_CACHE_SECONDS)
+    return data
+
+
+def theme_by_code(code: str) -> Theme | None:
+    return Theme.objects.filter(code=code).first() if code else None
+
+
+def department_by_id(department_id: int | None) -> Department | None:
+    return (
+        Department.objects.select_related("region").filter(pk=department_id).first()
+        if department_id
+        else None
+    )
+
+
+def life_event(code: str) -> LifeEvent | None:
+    return LifeEvent.objects.filter(code=code).first() if code else None
+
+
+def life_event_versions(event: LifeEvent, region_code: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """The published items of a life event's standard items for the visitor's region.
+
+    A resident is served by the departments of their region, of the regions above it (city,
+    province) and, when they chose a city or the province, of the regions below it.
+    """
+    region = user_region(region_code)
+    qs = published_versions().filter(item__standard__life_events=event)
+    if region is not None:
+        ancestors = [p for p in region.path.split("/") if p]
+        qs = qs.filter(Q(region__code__in=ancestors) | Q(region_path__startswith=region.path))
+    return [normalize_row(r) for r in list_rows(qs.order_by("region_level", "code"))[:limit]]
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchPage:
+    """One page of search results as list rows (same shape as ``browse`` rows)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    has_next: bool
+    expanded_terms: list[str]
+    engine: str  # "index" (the search package) or "basic" (name contains, while it is missing)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.per_page else 1
+
+
+def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPage:
+    """Search published items through ``yiwang.catalog.search``; rows re-read in one query.
+
+    Re-reading the hits by id with ``list_rows`` keeps this page at a fixed number of queries
+    whatever the search package loads with its results.
+    """
+    try:
+        from yiwang.catalog import search as search_module
+    except ImportError:
+        search_module = None
+    if search_module is None or not hasattr(search_module, "search_items"):
+        return _basic_search(q, filters, page)
+    result = search_module.search_items(
+        q,
+        region_code=filters.region_code or None,
+        department_id=filters.department_id,
+        audience=filters.audience or None,
+        item_type=filters.item_type or None,
+        level=filters.level,
+        page=page,
+    )
+    ids = [v.pk for v in result.items]
+    by_id = {r["id"]: normalize_row(r) for r in list_rows(ServiceItemVersion.objects.filter(pk__in=ids))}
+    return SearchPage(
+        rows=[by_id[i] for i in ids if i in by_id],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        has_next=result.has_next,
+        expanded_terms=list(getattr(result, "expanded_terms", None) or []),
+        engine="index",
+    )
+
+
+def _basic_search(q: str, filters: BrowseFilters, page: int) -> SearchPage:
+    qs = filter_versions(published_versions(), filters).filter(name__icontains=q).order_by("code")
+    paged = browse_queryset_page(qs, page)
+    return SearchPage(
+        rows=list(paged.object_list),
+        total=paged.paginator.count,
+        page=paged.number,
+        per_page=paged.paginator.per_page,
+        has_next=paged.has_next(),
+        expanded_terms=[],
+        engine="basic",
+    )
+
+
+def browse_queryset_page(
+    qs: QuerySet[ServiceItemVersion], page_number: Any, per_page: int = BROWSE_PER_PAGE
+) -> Page:
+    page = Paginator(list_rows(qs), per_page).get_page(page_number)
+    page.object_list = [normalize_row(r) for r in page.object_list]
+    return page

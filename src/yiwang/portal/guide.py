@@ -1,0 +1,156 @@
+"""Turn a published ``elements`` dict into what the guide template shows: labels for coded values.
+
+The guide body is rendered from this once per (version, language) and cached; nothing here
+touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from yiwang.catalog.elements import ELEMENT_LABELS
+from yiwang.catalog.models import (
+    Audience,
+    Channel,
+    ItemType,
+    MaterialForm,
+    MaterialRequirementKind,
+    MaterialSource,
+    OnlineDepth,
+)
+from yiwang.regions.models import RegionLevel
+
+
+def choice_label(choices: Any, value: Any) -> str:
+    """The translated label of a coded value; the raw value if the code is unknown."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return "" if value in (None, "") else str(value)
+
+
+def days(value: Any) -> str:
+    if value in (None, ""):
+        return _("无")
+    return _("%(n)s个工作日") % {"n": value}
+
+
+def yes_no(value: Any) -> str:
+    return _("是") if value else _("否")
+
+
+def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
+    """Everything the guide body template needs, with coded values replaced by labels."""
+    e = elements
+    region = e.get("region") or {}
+    department = e.get("department") or {}
+    standard = e.get("standard") or {}
+    materials = [
+        {
+            **m,
+            "form_label": choice_label(MaterialForm, m.get("form")),
+            "requirement_label": choice_label(MaterialRequirementKind, m.get("requirement")),
+            "source_label": choice_label(MaterialSource, m.get("source")),
+            "is_required": m.get("requirement") == MaterialRequirementKind.REQUIRED,
+        }
+        for m in e.get("materials") or []
+    ]
+    steps = [
+        {**s, "limit_label": days(s.get("time_limit_days")) if s.get("time_limit_days") else ""}
+        for s in e.get("steps") or []
+    ]
+    depth = e.get("online_depth") or 0
+    department_url = (
+        f"{reverse('portal:browse')}?department={department['id']}" if department.get("id") else ""
+    )
+    visits = e.get("onsite_visits") or 0
+    basic = [
+        (_("事项名称"), e.get("name", "")),
+        (_("实施编码"), e.get("code", "")),
+        (_("基本编码"), standard.get("basic_code", "")),
+        (_("事项类型"), choice_label(ItemType, e.get("item_type"))),
+        (_("服务对象"), choice_label(Audience, e.get("audience"))),
+        (_("实施主体"), department.get("name", ""), department_url),
+        (
+            _("实施区划"),
+            f"{region.get('name', '')}（{choice_label(RegionLevel, region.get('level'))}）" if region else "",
+        ),
+        (_("办件类型"), _("即办件") if e.get("is_instant") else _("承诺件")),
+        (_("网办深度"), choice_label(OnlineDepth, depth)),
+        (_("到办事现场次数"), visits_label(visits)),
+        (_("审批环节数"), str(e.get("approval_steps", ""))),
+        (_("审批结果名称"), e.get("result_name", "")),
+        (_("结果送达方式"), e.get("delivery_methods", "")),
+        (_("办理渠道"), "、".join(choice_label(Channel, c) for c in e.get("channels") or [])),
+    ]
+    if e.get("aliases"):
+        basic.insert(1, (_("别名"), "、".join(e["aliases"])))
+    return {
+        "e": e,
+        "basic": [
+            {"label": row[0], "value": row[1], "url": row[2] if len(row) > 2 else ""}
+            for row in basic
+            if row[1] not in (None, "")
+        ],
+        "materials": materials,
+        "steps": steps,
+        "depth": depth,
+        "depth_label": choice_label(OnlineDepth, depth),
+        "visits_label": visits_label(visits),
+        "statutory_label": days(e.get("statutory_limit_days")),
+        "promised_label": _("即办") if e.get("is_instant") else days(e.get("promised_limit_days")),
+        "fee_label": yes_no(e.get("fee_required")),
+        "online_payment_label": yes_no(e.get("online_payment")),
+        "region": region,
+        "department": department,
+    }
+
+
+def visits_label(visits: Any) -> str:
+    if not visits:
+        return _("零跑动")
+    if visits == 1:
+        return _("最多跑一次")
+    return _("%(n)s次") % {"n": visits}
+
+
+def format_value(value: Any) -> str:
+    """A changed element's old or new value as short text for the version history."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, list):
+        return "；".join(format_value(v) for v in value) or "—"
+    if isinstance(value, dict):
+        if "name" in value:
+            return str(value["name"])
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def change_rows(changes: Any) -> list[dict[str, str]]:
+    """The version's change list as rows of (label, old, new), whatever shape the entries take."""
+    rows = []
+    for change in changes or []:
+        if isinstance(change, dict):
+            field = str(change.get("field", ""))
+            # Labels are stored in the publisher's language; show the reader's where we can.
+            if field in ELEMENT_LABELS and field != "materials":
+                label = ELEMENT_LABELS[field]
+            else:
+                label = change.get("label") or field
+            rows.append(
+                {
+                    "label": str(label),
+                    "old": format_value(change.get("old")),
+                    "new": format_value(change.get("new")),
+                }
+            )
+        else:
+            rows.append({"label": str(change), "old": "", "new": ""})
+    return rows
