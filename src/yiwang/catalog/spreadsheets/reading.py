@@ -1,0 +1,218 @@
+"""Opening an uploaded workbook safely and finding its header row.
+
+Uploaded files are hostile until proven otherwise: a PDF or an executable renamed .xlsx, an old
+.xls, an encrypted workbook, a zip bomb, a sheet declaring a million rows. Each is refused here
+with a message a catalogue administrator understands, before openpyxl parses any XML.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from .columns import COLUMNS, HEADER_LOOKUP, SHEET_TITLE, Column, normalize_header
+
+HEADER_SEARCH_ROWS = 20
+MAX_COLUMNS = 200
+# Spreadsheet XML packs about 5-20 times; a file unpacking to far more than that, or at a ratio no
+# real spreadsheet reaches, is a zip bomb and is refused before any XML is parsed.
+UNPACK_FACTOR = 25
+MAX_RATIO = 200
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; the message says why, in Chinese."""
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "YIWANG_MAX_IMPORT_ROWS", 100_000))
+
+
+def max_bytes() -> int:
+    return int(settings.YIWANG_MAX_IMPORT_BYTES)
+
+
+def _size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def check_size(size: int) -> None:
+    if size > max_bytes():
+        raise FileRejected(
+            _("文件大小为 %(size)s，超过了导入上限 %(limit)s；请按区划或部门拆分后分批导入。")
+            % {"size": _size_text(size), "limit": _size_text(max_bytes())}
+        )
+    if size == 0:
+        raise FileRejected(_("文件是空的（0 字节）。"))
+
+
+def sniff(head: bytes) -> None:
+    """Refuse anything that is not a zip container, naming what it looks like instead."""
+    if head.startswith(b"PK\x03\x04"):
+        return
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRejected(
+            _("这是旧版 Excel（.xls）文件或设置了打开密码的 Excel 文件，无法导入；请取消密码，另存为“Excel 工作簿（.xlsx）”后再导入。")
+        )
+    if head.startswith(b"%PDF"):
+        raise FileRejected(_("这是一个 PDF 文件，不是 Excel 文件；请上传 .xlsx 格式的实施清单。"))
+    if head.startswith(b"MZ") or head.startswith(b"\x7fELF"):
+        raise FileRejected(_("这是一个可执行程序，不是 Excel 文件，已拒绝。请上传 .xlsx 格式的实施清单。"))
+    if head.lstrip().startswith(b"<"):
+        raise FileRejected(_("这是一个网页或 XML 文件，不是 Excel 文件；请在 Excel 中另存为 .xlsx 后再导入。"))
+    raise FileRejected(_("文件不是 Excel（.xlsx）格式，无法读取；请上传由 Excel 或 WPS 保存的 .xlsx 文件。"))
+
+
+def check_container(fh: IO[bytes]) -> None:
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
+                raise FileRejected(_("这是一个压缩包，不是 Excel 文件；请上传 .xlsx 格式的实施清单。"))
+            if "xl/workbook.xml" not in names:
+                raise FileRejected(_("文件不是 Excel 工作簿（可能是 Word 或 PowerPoint 文件），请上传 .xlsx 文件。"))
+            unpacked = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if unpacked > UNPACK_FACTOR * max_bytes() or (unpacked > 50 * 1024 * 1024 and unpacked / packed > MAX_RATIO):
+                raise FileRejected(
+                    _("文件解压后有 %(size)s，超出合理范围（疑似压缩炸弹），已拒绝。") % {"size": _size_text(unpacked)}
+                )
+    except zipfile.BadZipFile:
+        raise FileRejected(_("文件已损坏，无法作为 Excel 文件打开；请在 Excel 中重新保存后再导入。")) from None
+    finally:
+        fh.seek(0)
+
+
+@dataclass
+class HeaderMap:
+    row: int  # 1-based sheet row of the header
+    positions: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
+    ignored: list[str] = field(default_factory=list)  # header texts not in the format
+
+    def letter(self, key: str) -> str:
+        return get_column_letter(self.positions[key] + 1)
+
+
+@dataclass
+class Workbook:
+    rows: Iterator[tuple[int, tuple[Any, ...]]]  # (sheet row number, values) after the header
+    header: HeaderMap
+    sheet_title: str
+    declared_rows: int | None  # data rows the sheet says it has (for a progress bar)
+    close: Any
+
+
+def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
+    """Check and open an implementation list; raises FileRejected with a Chinese message."""
+    fh: IO[bytes]
+    if isinstance(source, str | Path):
+        size = os.path.getsize(source)
+        check_size(size)
+        fh = open(source, "rb")  # noqa: SIM115 - closed by Workbook.close or below
+    else:
+        fh = source
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(0)
+        check_size(size)
+    try:
+        sniff(fh.read(8))
+        fh.seek(0)
+        check_container(fh)
+        try:
+            wb = load_workbook(fh, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises anything from KeyError to XML errors on a broken file
+            raise FileRejected(_("文件已损坏或不是有效的 Excel 工作簿，无法读取；请在 Excel 中重新保存为 .xlsx 后再导入。")) from None
+        if not wb.sheetnames:
+            raise FileRejected(_("工作簿中没有工作表。"))
+        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
+        if not hasattr(ws, "iter_rows"):
+            raise FileRejected(_("第一个工作表是图表，不是数据表；请把实施清单放在第一个工作表中。"))
+        rows = _iter_rows(ws)
+        header = find_header(rows)
+        declared = None
+        try:
+            if ws.max_row:
+                declared = max(ws.max_row - header.row, 0)
+        except Exception:
+            declared = None
+        if declared is not None and declared > max_rows() * 10:
+            # A dimension this large (1,048,576 rows of formatting) is read row by row below and
+            # stopped at max_rows(); it only means the progress bar cannot trust it.
+            declared = None
+
+        def close() -> None:
+            wb.close()
+            if fh is not source:
+                fh.close()
+
+        return Workbook(rows=rows, header=header, sheet_title=ws.title, declared_rows=declared, close=close)
+    except BaseException:
+        if fh is not source:
+            fh.close()
+        raise
+
+
+def _iter_rows(ws) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    try:
+        for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+            yield number, row
+    except FileRejected:
+        raise
+    except Exception:
+        raise FileRejected(_("读取工作表时出错：文件内容已损坏。已读取的行不受影响，请修复文件后重新导入其余行。")) from None
+
+
+def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
+    """The header is the first of the top rows naming at least two known columns; rows above it
+    (a merged title such as "某某市实施清单") are skipped."""
+    best: tuple[int, tuple[Any, ...]] | None = None
+    for number, values in rows:
+        known = sum(1 for v in values if normalize_header(v) in HEADER_LOOKUP)
+        if known >= 2:
+            best = (number, values)
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
+    if best is None:
+        raise FileRejected(
+            _("在前%(n)s行中没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。")
+            % {"n": HEADER_SEARCH_ROWS, "required": required}
+        )
+    number, values = best
+    header = HeaderMap(row=number)
+    seen: dict[str, str] = {}
+    for idx, raw in enumerate(values):
+        norm = normalize_header(raw)
+        if not norm:
+            continue
+        col: Column | None = HEADER_LOOKUP.get(norm)
+        if col is None:
+            header.ignored.append(str(raw))
+            continue
+        letter = get_column_letter(idx + 1)
+        if col.key in header.positions:
+            raise FileRejected(
+                _("表头“%(h)s”出现了两次（第 %(a)s 列和第 %(b)s 列），无法判断以哪一列为准。")
+                % {"h": col.header, "a": seen[col.key], "b": letter}
+            )
+        header.positions[col.key] = idx
+        seen[col.key] = letter
+    missing = [c for c in COLUMNS if c.required and c.key not in header.positions]
+    if missing:
+        raise FileRejected(
+            _("表头（第%(row)s行）缺少必需的列：%(cols)s。如果表头有合并单元格，请取消合并，让每一列都有自己的列名。")
+            % {"row": number, "cols": "、".join(f"“{c.header}”" for c in missing)}
+        )
+    return header
