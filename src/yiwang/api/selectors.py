@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Prefetch, QuerySet
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from yiwang.catalog.models import LifeEvent, ServiceItemVersion, StandardItem, StandardMaterial, Theme
 from yiwang.regions.models import Department, Region
@@ -102,7 +101,8 @@ def with_summary_columns(qs: QuerySet[ServiceItemVersion]) -> QuerySet[ServiceIt
     return (
         qs.select_related("region", "department")
         .defer("elements", "changes")
-        .annotate(promised_days=Cast(KT("elements__promised_limit_days"), IntegerField()))
+        # A JSON (not text) extraction: JSON null comes back as None, not "null" or 0.
+        .annotate(promised_days=KeyTransform("promised_limit_days", "elements"))
     )
 
 
