@@ -1,0 +1,93 @@
+"""Search index tables (vendor-specific; see docs/search.md and yiwang.catalog.search).
+
+One row per published item in ``catalog_search_doc``, keyed by the item id, carrying the filter
+columns of its current version so a search never joins: region path, level, department, type,
+audience, code, and the name text the ranking compares against. The tokens live beside it:
+
+- SQLite: an FTS5 table ``catalog_search_fts`` whose rowid is the item id. ``detail=none`` and
+  ``columnsize=0`` because we never use positions or bm25 (the ranking is ours, identical on both
+  databases), which keeps the index small. ``tokenchars '_'`` keeps ``n_p_shebao`` one token;
+  unicode61 otherwise splits only on spaces and punctuation, never inside our CJK tokens.
+- PostgreSQL: a ``tsvector`` column built with ``array_to_tsvector`` (lexemes verbatim, no parser,
+  no stemming) and a GIN index. Text columns compared by range or order use ``COLLATE "C"`` so
+  ``region_path`` prefix ranges and ``code`` order are bytewise, as on SQLite.
+"""
+
+from django.db import migrations
+
+DOC_TABLE = "catalog_search_doc"
+FTS_TABLE = "catalog_search_fts"
+
+_DOC_INDEXES = [
+    f"CREATE INDEX catalog_search_doc_region ON {DOC_TABLE} (region_path)",
+    f"CREATE INDEX catalog_search_doc_department ON {DOC_TABLE} (department_id)",
+    f"CREATE INDEX catalog_search_doc_type ON {DOC_TABLE} (item_type)",
+    f"CREATE INDEX catalog_search_doc_level ON {DOC_TABLE} (region_level)",
+    f"CREATE INDEX catalog_search_doc_code ON {DOC_TABLE} (code)",
+    f"CREATE INDEX catalog_search_doc_order ON {DOC_TABLE} (name_len, region_level, code)",
+]
+
+SQLITE_FORWARD = [
+    f"""CREATE TABLE {DOC_TABLE} (
+        item_id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL,
+        code VARCHAR(32) NOT NULL,
+        name_len INTEGER NOT NULL,
+        rank_text TEXT NOT NULL,
+        region_path VARCHAR(64) NOT NULL,
+        region_level INTEGER NOT NULL,
+        department_id INTEGER NOT NULL,
+        item_type VARCHAR(16) NOT NULL,
+        for_person BOOL NOT NULL,
+        for_company BOOL NOT NULL
+    )""",
+    *_DOC_INDEXES,
+    f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+        tokens, detail=none, columnsize=0, tokenize="unicode61 remove_diacritics 0 tokenchars '_'"
+    )""",
+]
+SQLITE_BACKWARD = [f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {DOC_TABLE}"]
+
+POSTGRES_FORWARD = [
+    f"""CREATE TABLE {DOC_TABLE} (
+        item_id BIGINT PRIMARY KEY,
+        version_id BIGINT NOT NULL,
+        code VARCHAR(32) COLLATE "C" NOT NULL,
+        name_len INTEGER NOT NULL,
+        rank_text TEXT COLLATE "C" NOT NULL,
+        region_path VARCHAR(64) COLLATE "C" NOT NULL,
+        region_level SMALLINT NOT NULL,
+        department_id BIGINT NOT NULL,
+        item_type VARCHAR(16) NOT NULL,
+        for_person BOOLEAN NOT NULL,
+        for_company BOOLEAN NOT NULL,
+        tsv TSVECTOR NOT NULL
+    )""",
+    *_DOC_INDEXES,
+    f"CREATE INDEX catalog_search_doc_tsv ON {DOC_TABLE} USING GIN (tsv)",
+]
+POSTGRES_BACKWARD = [f"DROP TABLE IF EXISTS {DOC_TABLE}"]
+
+
+def forward(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        statements = SQLITE_FORWARD
+    elif vendor == "postgresql":
+        statements = POSTGRES_FORWARD
+    else:
+        raise NotImplementedError(f"search index: unsupported database vendor {vendor!r}")
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def backward(apps, schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for sql in SQLITE_BACKWARD if vendor == "sqlite" else POSTGRES_BACKWARD:
+        schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0001_initial")]
+
+    operations = [migrations.RunPython(forward, backward, elidable=False)]

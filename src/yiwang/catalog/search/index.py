@@ -1,0 +1,172 @@
+"""Writing the search index: one row per published item, replaced whenever the item is published.
+
+The callers (``catalog.services.publish`` / ``bulk_publish`` / ``withdraw``) run inside their own
+transaction, so the index changes commit or roll back with the version they describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, transaction
+
+from yiwang.catalog.models import ServiceItemVersion
+
+from . import tokens as tk
+
+DOC_TABLE = "catalog_search_doc"
+FTS_TABLE = "catalog_search_fts"
+BATCH = 1000
+
+_DOC_COLUMNS = (
+    "item_id",
+    "version_id",
+    "code",
+    "name_len",
+    "rank_text",
+    "region_path",
+    "region_level",
+    "department_id",
+    "item_type",
+    "for_person",
+    "for_company",
+)
+
+
+def body_texts(elements: dict[str, Any]) -> list[str]:
+    """The guide text a search looks through besides the name and aliases."""
+    texts = [
+        elements.get("legal_basis") or "",
+        elements.get("acceptance_conditions") or "",
+        elements.get("extra_conditions") or "",
+        elements.get("result_name") or "",
+        (elements.get("department") or {}).get("name") or "",
+    ]
+    texts.extend((m or {}).get("name") or "" for m in elements.get("materials") or [])
+    return texts
+
+
+def _aliases(elements: dict[str, Any]) -> list[str]:
+    aliases = elements.get("aliases") or []
+    if isinstance(aliases, str):  # tolerate an unsplit string from older snapshots
+        aliases = [aliases]
+    return [str(a) for a in aliases]
+
+
+def document_row(version: ServiceItemVersion) -> tuple[tuple[Any, ...], list[str]]:
+    elements = version.elements or {}
+    name = version.name or elements.get("name") or ""
+    doc = tk.document(code=version.code, name=name, aliases=_aliases(elements), body=body_texts(elements))
+    row = (
+        version.item_id,
+        version.pk,
+        version.code,
+        len(name),
+        doc.rank_text,
+        version.region_path,
+        version.region_level,
+        version.department_id,
+        version.item_type,
+        bool(version.for_person),
+        bool(version.for_company),
+    )
+    return row, doc.tokens
+
+
+def index_versions(versions: Iterable[ServiceItemVersion]) -> None:
+    """Upsert the index rows of these versions (one row per item). Versions that are no longer
+    current are skipped: a stale caller must not bring an old guide back."""
+    batch: list[ServiceItemVersion] = []
+    with transaction.atomic():
+        for version in versions:
+            if not version.is_current:
+                continue
+            batch.append(version)
+            if len(batch) >= BATCH:
+                _write([document_row(v) for v in batch])
+                batch = []
+        if batch:
+            _write([document_row(v) for v in batch])
+
+
+def remove_items(item_ids: Iterable[int]) -> None:
+    """Drop these items from the index (withdrawn, deleted)."""
+    ids = [int(i) for i in item_ids]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE item_id IN ({marks})", chunk)
+            if connection.vendor == "sqlite":
+                cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", chunk)
+
+
+def clear_index() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {DOC_TABLE}")
+        if connection.vendor == "sqlite":
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+
+
+def _write(rows: list[tuple[tuple[Any, ...], list[str]]]) -> None:
+    if not rows:
+        return
+    columns = ", ".join(_DOC_COLUMNS)
+    marks = ", ".join(["%s"] * len(_DOC_COLUMNS))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_DOC_COLUMNS[1:], "tsv"))
+            cursor.executemany(
+                f"INSERT INTO {DOC_TABLE} ({columns}, tsv) VALUES ({marks}, array_to_tsvector(%s::text[])) "
+                f"ON CONFLICT (item_id) DO UPDATE SET {updates}",
+                [(*row, tokens) for row, tokens in rows],
+            )
+            return
+        ids = [row[0] for row, _ in rows]
+        id_marks = ",".join(["%s"] * len(ids))
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({id_marks})", ids)
+        cursor.executemany(
+            f"INSERT OR REPLACE INTO {DOC_TABLE} ({columns}) VALUES ({marks})", [r for r, _ in rows]
+        )
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
+            [(row[0], " ".join(tokens)) for row, tokens in rows],
+        )
+
+
+def rebuild_index(progress: Callable[[int, int], None] | None = None) -> int:
+    """Re-create the whole index from the current published versions; returns the row count.
+    One transaction: searches keep seeing the old index until the new one commits."""
+    current = ServiceItemVersion.objects.filter(is_current=True).only(
+        "id",
+        "item_id",
+        "code",
+        "name",
+        "elements",
+        "region_path",
+        "region_level",
+        "department_id",
+        "item_type",
+        "for_person",
+        "for_company",
+        "is_current",
+    )
+    total = current.count()
+    done = 0
+    with transaction.atomic():
+        clear_index()
+        last_id = 0
+        while True:
+            chunk = list(current.filter(id__gt=last_id).order_by("id")[:BATCH])
+            if not chunk:
+                break
+            last_id = chunk[-1].pk
+            _write([document_row(v) for v in chunk])
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
+    return done

@@ -1,0 +1,47 @@
+"""Synonym groups edited by administrators (catalog.models.Synonym), applied at query time.
+
+Expanding the query instead of the index means an edit takes effect on the next search, with no
+re-indexing. The groups are cached per process and re-read when the table's row count or latest
+``updated_at`` changes (one cheap aggregate per search).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.db.models import Count, Max
+
+from yiwang.catalog.models import Synonym
+
+from . import tokens as tk
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {"key": None, "groups": {}}
+
+
+def _clean(term: str) -> str:
+    return "".join(tk.words(term))
+
+
+def load_groups() -> dict[str, list[str]]:
+    """Map every member of every group to the whole group (the term first, then its synonyms)."""
+    groups: dict[str, list[str]] = {}
+    for term, raw in Synonym.objects.values_list("term", "synonyms"):
+        members = [_clean(term)] + [_clean(t) for t in Synonym(term=term, synonyms=raw).terms()]
+        members = list(dict.fromkeys(m for m in members if m))
+        for member in members:
+            merged = groups.setdefault(member, [])
+            merged.extend(m for m in members if m not in merged)
+    return groups
+
+
+def synonym_groups() -> dict[str, list[str]]:
+    stats = Synonym.objects.aggregate(n=Count("id"), latest=Max("updated_at"))
+    key = (stats["n"], stats["latest"])
+    with _lock:
+        if _cache["key"] == key:
+            return _cache["groups"]  # type: ignore[return-value]
+    groups = load_groups()
+    with _lock:
+        _cache["key"], _cache["groups"] = key, groups
+    return groups

@@ -1,0 +1,96 @@
+"""The tokenizer alone: no database."""
+
+from __future__ import annotations
+
+from yiwang.catalog.search import tokens as tk
+from yiwang.catalog.search.query import render_fts5, render_tsquery
+
+
+def test_cjk_unigrams_and_bigrams():
+    assert tk.text_tokens("社保卡") == {"社", "保", "卡", "社保", "保卡"}
+
+
+def test_punctuation_and_fullwidth_split_and_fold():
+    assert tk.words("《护照法》第１２条，ＩＣＰ备案") == ["护照法", "第", "12", "条", "icp", "备案"]
+
+
+def test_name_tokens_carry_prefix_and_pinyin():
+    tokens = tk.name_tokens("社保卡申领")
+    assert {"社保", "n_社保", "n_p_shebao", "n_p_she", "n_i_sb", "n_i_s"} <= tokens
+    assert "n_p_shebaoka" not in tokens  # only syllable unigrams and bigrams
+
+
+def test_pinyin_is_read_in_context():
+    assert tk.pinyin_of("银行")[0] == ("yin", "hang")
+    assert "n_p_yinhang" in tk.name_tokens("银行开户")
+
+
+def test_document_tokens_and_rank_text():
+    doc = tk.document(code="0123", name="普通护照签发", aliases=["护照办理"], body=["居民身份证", "", "ICP"])
+    assert "护照" in doc.tokens and "n_护照" in doc.tokens and "n_p_huzhao" in doc.tokens
+    assert "身份" in doc.tokens and "n_身份" not in doc.tokens  # body words are not name words
+    assert "icp" in doc.tokens and "c_0123" in doc.tokens
+    assert doc.rank_text == "|普通护照签发|putonghuzhaoqianfa|pthzqf|护照办理|huzhaobanli|hzbl|"
+    assert doc.tokens == sorted(set(doc.tokens))
+
+
+def test_query_one_and_two_characters():
+    assert tk.parse_query("证").any_expr == tk.Tok("证")
+    assert tk.parse_query("护照").name_expr == tk.Tok("n_护照")
+    longer = tk.parse_query("身份证")
+    assert longer.any_expr == tk.And((tk.Tok("身份"), tk.Tok("份证")))
+
+
+def test_pinyin_segmentation():
+    assert (["she", "bao"], False) in tk.pinyin_segmentations("shebao")
+    assert (["hu", "zhao"], False) in tk.pinyin_segmentations("huzhao")
+    assert tk.pinyin_segmentations("shebaok")[0] == (["she", "bao", "k"], True)
+    assert tk.pinyin_segmentations("sb") == []
+    assert tk.pinyin_segmentations("hz") == []
+
+
+def test_pinyin_and_initials_queries():
+    assert tk.Tok("n_p_shebao") in tk.parse_query("shebao").any_expr.parts
+    assert tk.Tok("n_i_sb") in tk.parse_query("SB").any_expr.parts
+    assert tk.Tok("n_i_hz") in tk.parse_query("hz").any_expr.parts
+    # A complete pinyin reading exists, so the word is not also read as initials.
+    assert not any("n_i_" in render_fts5(p) for p in tk.parse_query("huzhao").any_expr.parts)
+
+
+def test_synonym_expansion_replaces_contained_member():
+    groups = {"社保": ["社保", "社会保险"], "社会保险": ["社保", "社会保险"]}
+    parsed = tk.parse_query("社保卡", groups)
+    assert parsed.expanded_terms == ["社会保险卡"]
+    assert parsed.phrases == ["社保卡", "社会保险卡"]
+    assert isinstance(parsed.any_expr, tk.Or)
+
+
+def test_hostile_input_is_sanitised():
+    for q in [
+        '"',
+        "*",
+        "a:b",
+        "(社保) OR NEAR(x y)",
+        "'); DROP TABLE x; --",
+        "\x00\u200b",
+        "^*-+",
+        "中" * 500,
+    ]:
+        parsed = tk.parse_query(q)
+        if parsed.any_expr is None:
+            continue
+        fts, tsq = render_fts5(parsed.any_expr), render_tsquery(parsed.any_expr)
+        # Every token is a plain word; quotes only delimit our own tokens.
+        for token in _tokens(parsed.any_expr):
+            assert all(c.isalnum() or c == "_" for c in token.text), token
+        assert fts.count('"') % 2 == 0 and tsq.count("'") % 2 == 0
+    assert len(tk.parse_query("中" * 500).words[0]) == tk.MAX_QUERY_CHARS
+    assert tk.parse_query("*:()'\"").empty
+
+
+def _tokens(expr):
+    if isinstance(expr, tk.Tok):
+        yield expr
+    else:
+        for part in expr.parts:
+            yield from _tokens(part)
