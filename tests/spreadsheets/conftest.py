@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
-
 from tests import factories as f
+
 from yiwang.catalog.spreadsheets.columns import COLUMN_BY_KEY, COLUMNS
 from yiwang.regions.models import DepartmentKind
 

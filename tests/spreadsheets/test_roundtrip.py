@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.spreadsheets.conftest import HEADERS, read_sheet
+
 from yiwang.catalog.models import ItemStatus, ServiceItem
 from yiwang.catalog.spreadsheets import export_items, import_items
 from yiwang.core.models import AuditEntry
@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 def snapshot() -> dict[str, dict]:
     out = {}
     for item in ServiceItem.objects.prefetch_related("materials", "steps").order_by("code"):
-        fields = {f.name: getattr(item, f.attname) for f in item._meta.concrete_fields if f.name not in ("updated_at",)}
+        fields = {
+            f.name: getattr(item, f.attname)
+            for f in item._meta.concrete_fields
+            if f.name not in ("updated_at",)
+        }
         fields["materials"] = [(m.as_element(), m.standard_material_id) for m in item.materials.all()]
-        fields["steps"] = [(s.name, s.is_approval, s.handler, s.time_limit_days, s.criteria) for s in item.steps.all()]
+        fields["steps"] = [
+            (s.name, s.is_approval, s.handler, s.time_limit_days, s.criteria) for s in item.steps.all()
+        ]
         out[item.code] = fields
     return out
 

@@ -69,8 +69,22 @@ COLUMNS: tuple[Column, ...] = (
     Column("legal_basis", "设定依据", TEXT, 40, TEXT_LIMIT),
     Column("acceptance_conditions", "受理条件", TEXT, 40, TEXT_LIMIT),
     Column("extra_conditions", "本地补充受理条件", TEXT, 24, TEXT_LIMIT),
-    Column("statutory_limit_days", "法定办结时限（工作日）", INT, 12, max_value=3650, aliases=("法定办结时限", "法定时限")),
-    Column("promised_limit_days", "承诺办结时限（工作日）", INT, 12, max_value=3650, aliases=("承诺办结时限", "承诺时限")),
+    Column(
+        "statutory_limit_days",
+        "法定办结时限（工作日）",
+        INT,
+        12,
+        max_value=3650,
+        aliases=("法定办结时限", "法定时限"),
+    ),
+    Column(
+        "promised_limit_days",
+        "承诺办结时限（工作日）",
+        INT,
+        12,
+        max_value=3650,
+        aliases=("承诺办结时限", "承诺时限"),
+    ),
     Column("is_instant", "即办件", BOOL, 8),
     Column("fee_required", "是否收费", BOOL, 8),
     Column("fee_standard", "收费标准", TEXT, 20, TEXT_LIMIT),
@@ -160,12 +174,42 @@ LABELS: dict[str, dict[Any, str]] = {
 }
 PARSE: dict[str, dict[str, Any]] = {
     "item_type": _lookup(ItemType),
-    "audience": _lookup(Audience, {"个人": "person", "企业": "company", "自然人和法人": "both", "全部": "both"}),
+    "audience": _lookup(
+        Audience, {"个人": "person", "企业": "company", "自然人和法人": "both", "全部": "both"}
+    ),
     "online_depth": _lookup(OnlineDepth, _depth_aliases()),
-    "channels": _lookup(Channel, {"网上": "web", "网办": "web", "窗口": "counter", "自助": "self_service", "邮寄": "mail", "app": "mobile"}),
+    "channels": _lookup(
+        Channel,
+        {
+            "网上": "web",
+            "网办": "web",
+            "窗口": "counter",
+            "自助": "self_service",
+            "邮寄": "mail",
+            "app": "mobile",
+        },
+    ),
     "form": _lookup(MaterialForm, {"原件及复印件": "original_and_copy", "电子": "electronic"}),
-    "requirement": _lookup(MaterialRequirementKind, {"必须": "required", "是": "required", "容缺": "conditional", "情形必要": "conditional", "非必要": "conditional"}),
-    "source": _lookup(MaterialSource, {"申请人": "applicant", "自备": "applicant", "基础库": "base_registry", "共享": "base_registry", "部门核发": "government"}),
+    "requirement": _lookup(
+        MaterialRequirementKind,
+        {
+            "必须": "required",
+            "是": "required",
+            "容缺": "conditional",
+            "情形必要": "conditional",
+            "非必要": "conditional",
+        },
+    ),
+    "source": _lookup(
+        MaterialSource,
+        {
+            "申请人": "applicant",
+            "自备": "applicant",
+            "基础库": "base_registry",
+            "共享": "base_registry",
+            "部门核发": "government",
+        },
+    ),
 }
 
 
@@ -192,7 +236,9 @@ def cell_text(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+        return (
+            value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+        )
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, dt.time):
@@ -205,14 +251,16 @@ def parse_code(value: Any, digits: int, *, label: str, exact: bool = True) -> st
     are put back. A code above 15 digits stored as a number has lost digits for good."""
     if isinstance(value, int | float) and not isinstance(value, bool) and digits > 15:
         raise CellError(
-            _("%(label)s被 Excel 存成了数字，末尾几位已经丢失；请把该列设为“文本”格式后重新填写。") % {"label": label}
+            _("%(label)s被 Excel 存成了数字，末尾几位已经丢失；请把该列设为“文本”格式后重新填写。")
+            % {"label": label}
         )
     text = cell_text(value).replace(" ", "")
     if isinstance(value, int | float) and text.isdigit() and len(text) < digits:
         text = text.zfill(digits)
     if not text.isdigit() or (len(text) != digits if exact else len(text) > digits):
         raise CellError(
-            _("%(label)s“%(value)s”格式不对，应为%(n)s位数字。") % {"label": label, "value": text[:40], "n": digits}
+            _("%(label)s“%(value)s”格式不对，应为%(n)s位数字。")
+            % {"label": label, "value": text[:40], "n": digits}
         )
     return text
 
@@ -265,7 +313,8 @@ def parse_choice(key: str, value: Any) -> Any:
     if key == "audience" and "自然人" in text and "法人" in text:
         return "both"
     raise CellError(
-        _("“%(v)s”不是可选值，可选：%(options)s") % {"v": text[:40], "options": "、".join(choice_options(key))}
+        _("“%(v)s”不是可选值，可选：%(options)s")
+        % {"v": text[:40], "options": "、".join(choice_options(key))}
     )
 
 
@@ -330,7 +379,16 @@ def _lines(value: Any) -> list[str] | None:
     return [ln for ln in (s.strip() for s in text.split("\n")) if ln]
 
 
-MATERIAL_FIELDS = ("name", "form", "copies", "requirement", "source", "condition", "certificate_type", "notes")
+MATERIAL_FIELDS = (
+    "name",
+    "form",
+    "copies",
+    "requirement",
+    "source",
+    "condition",
+    "certificate_type",
+    "notes",
+)
 MATERIAL_MAX = {"name": 200, "condition": 300, "certificate_type": 100, "notes": 500}
 
 
@@ -360,7 +418,9 @@ def parse_materials(value: Any) -> list[dict[str, Any]] | None:
         f = split_line(line)
         if len(f) > len(MATERIAL_FIELDS):
             raise CellError(
-                _("第%(n)s条材料有%(k)s段，最多%(max)s段：名称|形式|份数|必要性|来源|适用情形|证照类型|填报说明")
+                _(
+                    "第%(n)s条材料有%(k)s段，最多%(max)s段：名称|形式|份数|必要性|来源|适用情形|证照类型|填报说明"
+                )
                 % {"n": n, "k": len(f), "max": len(MATERIAL_FIELDS)}
             )
         f += [""] * (len(MATERIAL_FIELDS) - len(f))
@@ -371,12 +431,18 @@ def parse_materials(value: Any) -> list[dict[str, Any]] | None:
         try:
             m["form"] = parse_choice("form", raw["form"]) if raw["form"] else MaterialForm.ORIGINAL.value
             m["requirement"] = (
-                parse_choice("requirement", raw["requirement"]) if raw["requirement"] else MaterialRequirementKind.REQUIRED.value
+                parse_choice("requirement", raw["requirement"])
+                if raw["requirement"]
+                else MaterialRequirementKind.REQUIRED.value
             )
-            m["source"] = parse_choice("source", raw["source"]) if raw["source"] else MaterialSource.APPLICANT.value
+            m["source"] = (
+                parse_choice("source", raw["source"]) if raw["source"] else MaterialSource.APPLICANT.value
+            )
             copies = parse_int(raw["copies"], max_value=99) if raw["copies"] else 1
         except CellError as e:
-            raise CellError(_("第%(n)s条材料“%(name)s”：%(msg)s") % {"n": n, "name": raw["name"][:30], "msg": e}) from None
+            raise CellError(
+                _("第%(n)s条材料“%(name)s”：%(msg)s") % {"n": n, "name": raw["name"][:30], "msg": e}
+            ) from None
         if not copies:
             raise CellError(_("第%(n)s条材料“%(name)s”：份数至少为1") % {"n": n, "name": raw["name"][:30]})
         m["copies"] = copies
@@ -385,14 +451,20 @@ def parse_materials(value: Any) -> list[dict[str, Any]] | None:
         for k, limit in MATERIAL_MAX.items():
             if len(m[k]) > limit:
                 raise CellError(
-                    _("第%(n)s条材料的%(field)s超过%(max)s字") % {"n": n, "field": _material_field_label(k), "max": limit}
+                    _("第%(n)s条材料的%(field)s超过%(max)s字")
+                    % {"n": n, "field": _material_field_label(k), "max": limit}
                 )
         out.append(m)
     return out
 
 
 def _material_field_label(key: str) -> str:
-    return {"name": _("材料名称"), "condition": _("适用情形"), "certificate_type": _("证照类型"), "notes": _("填报说明")}[key]
+    return {
+        "name": _("材料名称"),
+        "condition": _("适用情形"),
+        "certificate_type": _("证照类型"),
+        "notes": _("填报说明"),
+    }[key]
 
 
 STEP_FIELDS = ("name", "is_approval", "handler", "time_limit_days", "criteria")
@@ -431,13 +503,25 @@ def parse_steps(value: Any) -> list[dict[str, Any]] | None:
         f += [""] * (len(STEP_FIELDS) - len(f))
         name, approval, handler, limit, criteria = f
         if not name:
-            raise CellError(_("第%(n)s个环节缺少环节名称（格式：环节名称|审批环节|办理人员|时限|审查标准）") % {"n": n})
+            raise CellError(
+                _("第%(n)s个环节缺少环节名称（格式：环节名称|审批环节|办理人员|时限|审查标准）") % {"n": n}
+            )
         try:
             is_approval = parse_bool(approval) if approval else True
             days = parse_int(limit, max_value=3650) if limit else None
         except CellError as e:
-            raise CellError(_("第%(n)s个环节“%(name)s”：%(msg)s") % {"n": n, "name": name[:30], "msg": e}) from None
+            raise CellError(
+                _("第%(n)s个环节“%(name)s”：%(msg)s") % {"n": n, "name": name[:30], "msg": e}
+            ) from None
         if len(name) > 50 or len(handler) > 100 or len(criteria) > TEXT_LIMIT:
             raise CellError(_("第%(n)s个环节的名称（50字）、办理人员（100字）或审查标准过长") % {"n": n})
-        out.append({"name": name, "is_approval": is_approval, "handler": handler, "time_limit_days": days, "criteria": criteria})
+        out.append(
+            {
+                "name": name,
+                "is_approval": is_approval,
+                "handler": handler,
+                "time_limit_days": days,
+                "criteria": criteria,
+            }
+        )
     return out

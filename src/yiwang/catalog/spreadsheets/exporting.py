@@ -36,8 +36,12 @@ _REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
 _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def items_for_export(*, region: Region | None = None, department: Department | None = None, user=None) -> QuerySet[ServiceItem]:
-    qs = ServiceItem.objects.select_related("standard", "region", "department").prefetch_related("materials", "steps")
+def items_for_export(
+    *, region: Region | None = None, department: Department | None = None, user=None
+) -> QuerySet[ServiceItem]:
+    qs = ServiceItem.objects.select_related("standard", "region", "department").prefetch_related(
+        "materials", "steps"
+    )
     if region is not None:
         qs = qs.filter(region__path__startswith=region.path)
     if department is not None:
@@ -153,7 +157,10 @@ class _Writer:
 
 
 def write_items(
-    items: Iterable[ServiceItem], out: str | Path | IO[bytes], *, progress: Callable[[int], None] | None = None
+    items: Iterable[ServiceItem],
+    out: str | Path | IO[bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     with translation.override("zh-hans"):
         status_labels = {k: str(v) for k, v in ItemStatus.choices}

@@ -114,7 +114,11 @@ def import_items(
     called after each chunk (total may be None when the sheet does not say).
     """
     if not file_name:
-        file_name = Path(source).name if isinstance(source, str | Path) else getattr(source, "name", "") or "upload.xlsx"
+        file_name = (
+            Path(source).name
+            if isinstance(source, str | Path)
+            else getattr(source, "name", "") or "upload.xlsx"
+        )
     started = time.monotonic()
     run = ImportRun.objects.create(
         file_name=str(file_name)[:255], user=user if getattr(user, "is_authenticated", False) else None
@@ -133,6 +137,13 @@ def import_items(
     done = 0
     try:
         for number, values in book.rows:
+            if _blank(values):
+                # Sheets formatted down to row 1,048,576 are common; stop reading them somewhere.
+                if number - book.header.row > limit * 10:
+                    msg = _("第 %(row)s 行之后仍是空行或格式行，已停止读取。") % {"row": number}
+                    result.errors.append(RowError(number, "", "", msg))
+                    break
+                continue
             if number - book.header.row > limit:
                 msg = _("表格超过了 %(n)s 行的上限，第 %(row)s 行及以后未导入；请拆分文件后分批导入。") % {
                     "n": limit,
@@ -140,8 +151,6 @@ def import_items(
                 }
                 result.errors.append(RowError(number, "", "", msg))
                 break
-            if _blank(values):
-                continue
             chunk.append((number, values))
             if len(chunk) >= CHUNK:
                 importer.process(chunk)
@@ -274,11 +283,19 @@ class _Importer:
                 row.values[col.key] = self._parse_value(col, cell(col.key))
             except CellError as e:
                 self._err(row, col.key, _("%(header)s：%(msg)s") % {"header": col.header, "msg": e})
+            except Exception:  # an odd cell type must cost one row, not the import
+                log.exception("import row %s column %s unreadable", number, col.key)
+                self._err(row, col.key, _("%(header)s：无法读取该单元格的内容") % {"header": col.header})
 
         if row.code:
             first = self.seen_codes.get(row.code)
             if first is not None:
-                self._err(row, "code", _("实施编码 %(code)s 与第 %(row)s 行重复：同一事项在一个文件中只能出现一次。") % {"code": row.code, "row": first})
+                self._err(
+                    row,
+                    "code",
+                    _("实施编码 %(code)s 与第 %(row)s 行重复：同一事项在一个文件中只能出现一次。")
+                    % {"code": row.code, "row": first},
+                )
             else:
                 self.seen_codes[row.code] = number
         return row
@@ -287,7 +304,9 @@ class _Importer:
         if col.kind == fmt.TEXT:
             text = fmt.cell_text(raw)
             if col.max_length and len(text) > col.max_length:
-                raise CellError(_("内容有 %(n)s 字，超过了 %(max)s 字的上限") % {"n": len(text), "max": col.max_length})
+                raise CellError(
+                    _("内容有 %(n)s 字，超过了 %(max)s 字的上限") % {"n": len(text), "max": col.max_length}
+                )
             return text
         if col.kind == fmt.INT:
             value = fmt.parse_int(raw, max_value=col.max_value or 32767)
@@ -313,7 +332,10 @@ class _Importer:
     def _load(self, rows: list[ParsedRow]) -> dict[str, ServiceItem]:
         std_codes = {r.standard_code for r in rows if r.standard_code} - self.standards.keys()
         if std_codes:
-            found = {s.basic_code: s for s in StandardItem.objects.filter(basic_code__in=std_codes).prefetch_related("materials")}
+            found = {
+                s.basic_code: s
+                for s in StandardItem.objects.filter(basic_code__in=std_codes).prefetch_related("materials")
+            }
             for c in std_codes:
                 self.standards[c] = found.get(c)
         region_codes = set()
@@ -332,14 +354,20 @@ class _Importer:
         wanted: dict[int, set[str]] = {}
         for r in rows:
             region = self.regions.get(r.region_code)
-            if region is not None and r.department_code and (region.pk, r.department_code) not in self.departments:
+            if (
+                region is not None
+                and r.department_code
+                and (region.pk, r.department_code) not in self.departments
+            ):
                 wanted.setdefault(region.pk, set()).add(r.department_code)
         if wanted:
             region_ids = list(wanted)
             codes = set().union(*wanted.values())
             found_d = {
                 (d.region_id, d.code): d
-                for d in Department.objects.filter(region_id__in=region_ids, code__in=codes).select_related("region")
+                for d in Department.objects.filter(region_id__in=region_ids, code__in=codes).select_related(
+                    "region"
+                )
             }
             for rid, dcodes in wanted.items():
                 for c in dcodes:
@@ -387,7 +415,9 @@ class _Importer:
         std = self.standards.get(row.standard_code)
         region = self.regions.get(row.region_code)
         if std is None:
-            self._err(row, "standard", _("基本编码“%(code)s”在基本目录中不存在。") % {"code": row.standard_code})
+            self._err(
+                row, "standard", _("基本编码“%(code)s”在基本目录中不存在。") % {"code": row.standard_code}
+            )
         if region is None:
             self._err(row, "region", _("区划代码“%(code)s”不存在。") % {"code": row.region_code})
             return
@@ -403,7 +433,9 @@ class _Importer:
         if std is None:
             return
         if not self._can_manage(dept):
-            self._err(row, "department", _("您无权管理“%(dept)s”的实施清单，本行未导入。") % {"dept": dept.name})
+            self._err(
+                row, "department", _("您无权管理“%(dept)s”的实施清单，本行未导入。") % {"dept": dept.name}
+            )
             return
         for e in services.check_claim(std, dept):
             self._err(row, "region" if e.field == "region" else "department", e.message)
@@ -467,17 +499,20 @@ class _Importer:
             statutory = item.statutory_limit_days if item is not None else None
         if statutory is None:
             statutory = std.statutory_limit_days
-        promised = v["promised_limit_days"] if "promised_limit_days" in v else (item.promised_limit_days if item else None)
+        promised = v.get("promised_limit_days", item.promised_limit_days if item else None)
         if promised is not None and statutory is not None and promised > statutory:
             self._err(
                 row,
                 "promised_limit_days",
-                _("承诺时限须为不超过法定时限的整数（承诺 %(p)s 个工作日，法定 %(s)s 个工作日）。") % {"p": promised, "s": statutory},
+                _("承诺时限须为不超过法定时限的整数（承诺 %(p)s 个工作日，法定 %(s)s 个工作日）。")
+                % {"p": promised, "s": statutory},
             )
 
     # --- writing --------------------------------------------------------------------------------
 
-    def _materials_with_links(self, materials: list[dict[str, Any]], std: StandardItem, item: ServiceItem | None):
+    def _materials_with_links(
+        self, materials: list[dict[str, Any]], std: StandardItem, item: ServiceItem | None
+    ):
         """Keep each material's link to the standard material it came from, matched by name."""
         links = {m.name: m for m in std.materials.all()}
         if item is not None:
@@ -514,7 +549,9 @@ class _Importer:
                 changed.append(MATERIALS)
             if steps is not None and [_step_element(s) for s in item.steps.all()] != steps:
                 item.steps.all().delete()
-                ProcessStep.objects.bulk_create(ProcessStep(item=item, sort=i, **s) for i, s in enumerate(steps))
+                ProcessStep.objects.bulk_create(
+                    ProcessStep(item=item, sort=i, **s) for i, s in enumerate(steps)
+                )
                 changed.append(STEPS)
             if changed:
                 item.full_clean(

@@ -61,14 +61,18 @@ def sniff(head: bytes) -> None:
         return
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRejected(
-            _("这是旧版 Excel（.xls）文件或设置了打开密码的 Excel 文件，无法导入；请取消密码，另存为“Excel 工作簿（.xlsx）”后再导入。")
+            _(
+                "这是旧版 Excel（.xls）文件或设置了打开密码的 Excel 文件，无法导入；请取消密码，另存为“Excel 工作簿（.xlsx）”后再导入。"
+            )
         )
     if head.startswith(b"%PDF"):
         raise FileRejected(_("这是一个 PDF 文件，不是 Excel 文件；请上传 .xlsx 格式的实施清单。"))
     if head.startswith(b"MZ") or head.startswith(b"\x7fELF"):
         raise FileRejected(_("这是一个可执行程序，不是 Excel 文件，已拒绝。请上传 .xlsx 格式的实施清单。"))
     if head.lstrip().startswith(b"<"):
-        raise FileRejected(_("这是一个网页或 XML 文件，不是 Excel 文件；请在 Excel 中另存为 .xlsx 后再导入。"))
+        raise FileRejected(
+            _("这是一个网页或 XML 文件，不是 Excel 文件；请在 Excel 中另存为 .xlsx 后再导入。")
+        )
     raise FileRejected(_("文件不是 Excel（.xlsx）格式，无法读取；请上传由 Excel 或 WPS 保存的 .xlsx 文件。"))
 
 
@@ -80,15 +84,22 @@ def check_container(fh: IO[bytes]) -> None:
             if "xl/workbook.xml" not in names and "[Content_Types].xml" not in names:
                 raise FileRejected(_("这是一个压缩包，不是 Excel 文件；请上传 .xlsx 格式的实施清单。"))
             if "xl/workbook.xml" not in names:
-                raise FileRejected(_("文件不是 Excel 工作簿（可能是 Word 或 PowerPoint 文件），请上传 .xlsx 文件。"))
+                raise FileRejected(
+                    _("文件不是 Excel 工作簿（可能是 Word 或 PowerPoint 文件），请上传 .xlsx 文件。")
+                )
             unpacked = sum(i.file_size for i in infos)
             packed = sum(i.compress_size for i in infos) or 1
-            if unpacked > UNPACK_FACTOR * max_bytes() or (unpacked > 50 * 1024 * 1024 and unpacked / packed > MAX_RATIO):
+            if unpacked > UNPACK_FACTOR * max_bytes() or (
+                unpacked > 50 * 1024 * 1024 and unpacked / packed > MAX_RATIO
+            ):
                 raise FileRejected(
-                    _("文件解压后有 %(size)s，超出合理范围（疑似压缩炸弹），已拒绝。") % {"size": _size_text(unpacked)}
+                    _("文件解压后有 %(size)s，超出合理范围（疑似压缩炸弹），已拒绝。")
+                    % {"size": _size_text(unpacked)}
                 )
     except zipfile.BadZipFile:
-        raise FileRejected(_("文件已损坏，无法作为 Excel 文件打开；请在 Excel 中重新保存后再导入。")) from None
+        raise FileRejected(
+            _("文件已损坏，无法作为 Excel 文件打开；请在 Excel 中重新保存后再导入。")
+        ) from None
     finally:
         fh.seek(0)
 
@@ -132,7 +143,9 @@ def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
         try:
             wb = load_workbook(fh, read_only=True, data_only=True)
         except Exception:  # openpyxl raises anything from KeyError to XML errors on a broken file
-            raise FileRejected(_("文件已损坏或不是有效的 Excel 工作簿，无法读取；请在 Excel 中重新保存为 .xlsx 后再导入。")) from None
+            raise FileRejected(
+                _("文件已损坏或不是有效的 Excel 工作簿，无法读取；请在 Excel 中重新保存为 .xlsx 后再导入。")
+            ) from None
         if not wb.sheetnames:
             raise FileRejected(_("工作簿中没有工作表。"))
         ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
@@ -165,12 +178,13 @@ def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
 
 def _iter_rows(ws) -> Iterator[tuple[int, tuple[Any, ...]]]:
     try:
-        for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-            yield number, row
+        yield from enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
     except FileRejected:
         raise
     except Exception:
-        raise FileRejected(_("读取工作表时出错：文件内容已损坏。已读取的行不受影响，请修复文件后重新导入其余行。")) from None
+        raise FileRejected(
+            _("读取工作表时出错：文件内容已损坏。已读取的行不受影响，请修复文件后重新导入其余行。")
+        ) from None
 
 
 def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
@@ -187,7 +201,9 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
     required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
     if best is None:
         raise FileRejected(
-            _("在前%(n)s行中没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。")
+            _(
+                "在前%(n)s行中没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。"
+            )
             % {"n": HEADER_SEARCH_ROWS, "required": required}
         )
     number, values = best
@@ -212,7 +228,9 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
     missing = [c for c in COLUMNS if c.required and c.key not in header.positions]
     if missing:
         raise FileRejected(
-            _("表头（第%(row)s行）缺少必需的列：%(cols)s。如果表头有合并单元格，请取消合并，让每一列都有自己的列名。")
+            _(
+                "表头（第%(row)s行）缺少必需的列：%(cols)s。如果表头有合并单元格，请取消合并，让每一列都有自己的列名。"
+            )
             % {"row": number, "cols": "、".join(f"“{c.header}”" for c in missing)}
         )
     return header

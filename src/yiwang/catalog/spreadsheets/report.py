@@ -44,7 +44,15 @@ def write_report(run: ImportRun, out: str | Path | IO[bytes]) -> None:
         header.append(cell)
     ws.append(header)
     for e in run.errors or []:
-        ws.append([_text(e.get("row")), e.get("column", ""), e.get("header", ""), e.get("code", ""), _text(e.get("message"))])
+        ws.append(
+            [
+                _text(e.get("row")),
+                e.get("column", ""),
+                e.get("header", ""),
+                e.get("code", ""),
+                _text(e.get("message")),
+            ]
+        )
     if run.errors:
         ws.auto_filter.ref = f"A1:E{len(run.errors) + 1}"
     wb.save(out)

@@ -37,5 +37,7 @@ class Command(BaseCommand):
                 options["out"], region=region, department=department, progress=lambda n: bar.update(n - bar.n)
             )
         self.stdout.write(
-            self.style.SUCCESS(f"导出 {rows} 行到 {options['out']}，用时 {time.monotonic() - started:.1f} 秒。")
+            self.style.SUCCESS(
+                f"导出 {rows} 行到 {options['out']}，用时 {time.monotonic() - started:.1f} 秒。"
+            )
         )

@@ -34,7 +34,11 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist:
                 raise CommandError(f"no such user: {options['user']}") from None
         token = set_actor(
-            ActorContext(user_id=user.pk if user else None, label=user.get_username() if user else "system", channel="cli")
+            ActorContext(
+                user_id=user.pk if user else None,
+                label=user.get_username() if user else "system",
+                channel="cli",
+            )
         )
         bar = tqdm(desc=path.name, unit="行", disable=options["verbosity"] < 1)
 
@@ -56,7 +60,9 @@ class Command(BaseCommand):
             self.stderr.write(f"{where}{col}: {e.message}")
         if len(result.errors) > 20:
             more = f"……另有 {len(result.errors) - 20} 条错误"
-            self.stderr.write(more + (f"，见 {options['report']}" if options["report"] else "，用 --report 导出全部"))
+            self.stderr.write(
+                more + (f"，见 {options['report']}" if options["report"] else "，用 --report 导出全部")
+            )
         line = f"{result.summary()}（导入记录 #{result.run.pk}）"
         if result.rejected:
             raise CommandError(line)
