@@ -91,7 +91,10 @@ def published_versions() -> QuerySet[ServiceItemVersion]:
     return ServiceItemVersion.objects.filter(is_current=True)
 
 
-def filter_versions(qs: QuerySet[ServiceItemVersion], filters: BrowseFilters) -> QuerySet[ServiceItemVersion]:
+def filter_versions(
+    qs: QuerySet[ServiceItemVersion], filters: BrowseFilters, region: Region | None = None
+) -> QuerySet[ServiceItemVersion]:
+    """``region`` is the already loaded region of ``filters.region_code``, to save a query."""
     if filters.audience == Audience.PERSON:
         qs = qs.filter(for_person=True)
     elif filters.audience == Audience.COMPANY:
@@ -103,8 +106,9 @@ def filter_versions(qs: QuerySet[ServiceItemVersion], filters: BrowseFilters) ->
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
     if filters.region_code:
-        path = region_path(filters.region_code)
-        qs = qs.filter(region_path__startswith=path) if path else qs.none()
+        if region is None or region.code != filters.region_code:
+            region = region_by_code(filters.region_code)
+        qs = qs.filter(region_path__startswith=region.path) if region else qs.none()
     if filters.level:
         qs = qs.filter(region_level=filters.level)
     if filters.item_type:
@@ -130,11 +134,15 @@ def list_rows(qs: QuerySet[ServiceItemVersion]) -> QuerySet:
     )
 
 
-def browse(filters: BrowseFilters, page_number: Any = 1, per_page: int = BROWSE_PER_PAGE) -> Page:
+def browse(
+    filters: BrowseFilters,
+    page_number: Any = 1,
+    per_page: int = BROWSE_PER_PAGE,
+    region: Region | None = None,
+) -> Page:
     """One page of published items matching ``filters``, ordered by item code. Two queries."""
-    return browse_queryset_page(
-        filter_versions(published_versions(), filters).order_by("code"), page_number, per_page
-    )
+    qs = filter_versions(published_versions(), filters, region).order_by("code")
+    return browse_queryset_page(qs, page_number, per_page)
 
 
 def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -203,11 +211,6 @@ def region_by_code(code: str) -> Region | None:
     if not code or not code.isdigit() or len(code) > 12:
         return None
     return Region.objects.filter(code=code).first()
-
-
-def region_path(code: str) -> str:
-    region = region_by_code(code)
-    return region.path if region else ""
 
 
 def user_region(code: str | None) -> Region | None:
@@ -281,7 +284,9 @@ def life_event(code: str) -> LifeEvent | None:
     return LifeEvent.objects.filter(code=code).first() if code else None
 
 
-def life_event_versions(event: LifeEvent, region_code: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def life_event_versions(
+    event: LifeEvent, region_code: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
     """The published items of a life event's standard items for the visitor's region.
 
     A resident is served by the departments of their region, of the regions above it (city,

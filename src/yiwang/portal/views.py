@@ -53,7 +53,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def browse(request: HttpRequest) -> HttpResponse:
     filters = selectors.BrowseFilters.from_params(request.GET)
-    page = selectors.browse(filters, request.GET.get("page") or 1)
+    filter_region = selectors.region_by_code(filters.region_code)
+    page = selectors.browse(filters, request.GET.get("page") or 1, region=filter_region)
     context = {
         **_filter_options(),
         "filters": filters,
@@ -63,7 +64,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "query_string": _query_string(filters.as_params()),
         "theme": selectors.theme_by_code(filters.theme),
         "department": selectors.department_by_id(filters.department_id),
-        "filter_region": selectors.region_by_code(filters.region_code),
+        "filter_region": filter_region,
         "region_groups": selectors.region_choices(),
     }
     return render(request, "portal/browse.html", context)
