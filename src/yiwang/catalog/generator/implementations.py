@@ -1,0 +1,327 @@
+"""Implementations (实施清单): how many each region gets, and each one's own elements.
+
+The rows are built in memory and written with bulk_create (70,000 items, ~300,000 materials
+and ~250,000 steps would take most of an hour one ``create_implementation`` at a time); the
+codes come from ``services.implementation_code`` and the steps from ``services.default_steps``,
+so they are the ones ``create_implementation`` would have made.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.catalog.models import ItemMaterial, ProcessStep, ServiceItem, StandardItem, StandardMaterial
+from yiwang.catalog.services import default_steps, implementation_code
+from yiwang.core.errors import DomainError
+from yiwang.regions.models import Department, DepartmentKind, RegionLevel
+
+from .names import area_code
+from .regions import ProvinceLayout
+from .standards import StandardSpec
+
+# Share of the items each level carries in a real province (Fujian: ~0.6% province,
+# ~7% prefectures, ~82% counties, ~10% townships); counties absorb the rest.
+LEVEL_SHARE = {RegionLevel.PROVINCE: 0.006, RegionLevel.CITY: 0.07, RegionLevel.TOWNSHIP: 0.105}
+
+APPLICANT_TYPES = {
+    "licensing",
+    "confirmation",
+    "benefit",
+    "levy",
+    "award",
+    "adjudication",
+    "other_power",
+    "public_service",
+}
+
+
+def allocate(
+    total: int, layout: ProvinceLayout, capacity: dict[int, int], rng: random.Random
+) -> dict[int, int]:
+    """How many implementations each region gets: exactly ``total``, level shares as in a real
+    province, none above the number of standard items the region may implement."""
+    room = sum(capacity.values())
+    if total > room:
+        raise DomainError(
+            _("事项数 %(n)s 超过了本省可生成的上限 %(max)s（区划数 × 可实施的基本目录事项数）。")
+            % {"n": total, "max": room},
+            field="items",
+        )
+    levels = {lv: layout.by_level(lv) for lv in RegionLevel.values}
+    level_room = {lv: sum(capacity[r.pk] for r in regions) for lv, regions in levels.items()}
+    target = {lv: min(level_room[lv], round(total * LEVEL_SHARE.get(lv, 0))) for lv in levels}
+    target[RegionLevel.COUNTY] = total - sum(v for lv, v in target.items() if lv != RegionLevel.COUNTY)
+    # Overflow from a full level goes to the others, largest room first.
+    for lv in sorted(levels, key=lambda lv: -level_room[lv]):
+        spill = target[lv] - level_room[lv]
+        if spill > 0:
+            target[lv] = level_room[lv]
+            for other in sorted(levels, key=lambda o: -(level_room[o] - target[o])):
+                take = min(spill, level_room[other] - target[other])
+                target[other] += take
+                spill -= take
+    out: dict[int, int] = {}
+    for lv, regions in levels.items():
+        if not regions:
+            continue
+        # Bigger jitter for townships (a handful each), little for the departments above.
+        spread = 0.5 if lv == RegionLevel.TOWNSHIP else 0.12
+        weights = [rng.uniform(1 - spread, 1 + spread) for _ in regions]
+        scale = target[lv] / sum(weights)
+        shares = {r.pk: min(capacity[r.pk], int(w * scale)) for r, w in zip(regions, weights, strict=True)}
+        left = target[lv] - sum(shares.values())
+        order = list(regions)
+        while left > 0:
+            rng.shuffle(order)
+            moved = False
+            for r in order:
+                if left and shares[r.pk] < capacity[r.pk]:
+                    shares[r.pk] += 1
+                    left -= 1
+                    moved = True
+            if not moved:
+                raise DomainError(_("第%(lv)s级区划的事项容量不足。") % {"lv": lv}, field="items")
+        out.update(shares)
+    return out
+
+
+def choose(
+    standards: list[StandardItem], specs: dict[str, StandardSpec], k: int, rng: random.Random
+) -> list[StandardItem]:
+    """k distinct standard items, common ones (high weight) more likely (Efraimidis-Spirakis)."""
+    if k >= len(standards):
+        return list(standards)
+    keyed = sorted(standards, key=lambda s: -(rng.random() ** (1.0 / specs[s.basic_code].weight)))
+    return sorted(keyed[:k], key=lambda s: s.basic_code)
+
+
+def _promised(statutory: int | None, rng: random.Random) -> int:
+    if statutory is None:
+        return rng.randint(3, 15)
+    roll = rng.random()
+    if roll < 0.88:  # the province's target: at most 60% of the statutory limit
+        cap = max(1, math.floor(statutory * 0.6))
+        return max(1, min(cap, round(statutory * rng.uniform(0.15, 0.6))))
+    if roll < 0.97:
+        return max(1, min(statutory, round(statutory * rng.uniform(0.6, 1.0))))
+    return statutory
+
+
+_IN_PERSON = (
+    ("photo", gettext_lazy("需本人到场采集人像、指纹等生物特征信息")),
+    ("marriage_statement", gettext_lazy("依法须当事人双方亲自到场办理")),
+    ("site", gettext_lazy("需现场核查经营场所条件")),
+    ("farm_site", gettext_lazy("需现场核查场所布局和防疫条件")),
+    ("felling_design", gettext_lazy("需现场核实伐区")),
+)
+
+
+def _visit_reason(spec: StandardSpec) -> str:
+    for key, reason in _IN_PERSON:
+        if key in spec.materials:
+            return str(reason)
+    return _("需现场核验申请材料原件")
+
+
+_DELIVERY = {
+    4: "电子证照推送；邮政EMS免费寄递；窗口领取",
+    3: "邮政EMS免费寄递；窗口领取",
+    2: "窗口领取；邮寄送达",
+    1: "窗口领取",
+    0: "窗口领取；直接送达",
+}
+
+
+def own_elements(std: StandardItem, spec: StandardSpec, dept: Department, hall, rng: random.Random) -> dict:
+    """The elements a department sets itself, varied the way real lists vary."""
+    region = dept.region
+    applicant = spec.item_type in APPLICANT_TYPES
+    is_instant = std.is_instant
+    statutory = std.statutory_limit_days
+    if applicant and not is_instant and statutory is not None and statutory <= 5 and rng.random() < 0.3:
+        is_instant = True  # 即办: short items done on the spot locally
+    depth = rng.choices([4, 3, 2, 1], weights=[45, 40, 10, 5])[0] if applicant else rng.choice([0, 1])
+    reason = ""
+    in_person = any(k in spec.materials for k in ("photo", "marriage_statement"))
+    if in_person:
+        depth = min(depth, 3)
+    if not applicant or depth == 4:
+        visits = 0
+    elif depth == 3:
+        visits = 1 if in_person or rng.random() < 0.35 else 0
+    else:
+        visits = 1
+    if visits:
+        reason = _visit_reason(spec)
+    if depth >= 3:
+        channels = ["web", "mobile", "counter"]
+        if rng.random() < 0.25:
+            channels.append("self_service")
+        if rng.random() < 0.1:
+            channels.append("mail")
+    elif depth == 2:
+        channels = ["web", "counter"]
+    else:
+        channels = ["counter"]
+    fee = bool(spec.fee_standard)
+    area = area_code(region.code)
+    return {
+        "is_instant": is_instant,
+        "promised_limit_days": None if is_instant else _promised(statutory, rng),
+        "fee_required": fee,
+        "fee_standard": spec.fee_standard if fee else "",
+        "online_payment": fee and depth >= 3 and rng.random() < 0.85,
+        "where_to_apply": f"{hall.name}（{hall.address}）",
+        "office_hours": hall.opening_hours,
+        "onsite_visits": visits,
+        "onsite_reason": reason,
+        "online_depth": depth,
+        "channels": channels,
+        "delivery_methods": _DELIVERY[depth] if applicant else "直接送达；留置送达；邮寄送达",
+        "consult_phone": dept.phone,
+        "complaint_phone": f"{area}-12345",
+        "extra_conditions": _("申请人须为本地户籍或持有本地居住证。")
+        if applicant and spec.audience == "person" and rng.random() < 0.05
+        else "",
+    }
+
+
+def _steps(is_instant: bool, promised: int | None, spec: StandardSpec, rng: random.Random) -> list[dict]:
+    steps = default_steps(is_instant=is_instant)
+    if is_instant:
+        return steps
+    p = promised or 1
+    if p >= 3:
+        limits = [1, p - 2, 1, None]
+    elif p == 2:
+        limits = [1, None, 1, None]
+    else:
+        limits = [None, None, 1, None]
+    for s, limit in zip(steps, limits, strict=True):
+        s["time_limit_days"] = limit
+    steps[0]["criteria"] = _("申请材料齐全、符合法定形式的，予以受理；不齐全的，一次性告知需补正的全部内容。")
+    steps[1]["criteria"] = _("对申请材料的实质内容进行审查，必要时组织现场核查。")
+    steps[2]["criteria"] = _("作出准予或者不予办理的决定；不予办理的，说明理由并告知救济途径。")
+    if spec.item_type == "licensing" and "site" in spec.materials and p >= 5 and rng.random() < 0.5:
+        # An on-site inspection before the decision: still at most 5 approval steps.
+        steps.insert(
+            2,
+            {
+                "name": _("现场核查"),
+                "is_approval": True,
+                "handler": _("审批人员"),
+                "time_limit_days": None,
+                "criteria": _("核查场所、设施与申请材料是否一致。"),
+            },
+        )
+    elif rng.random() < 0.2:
+        # Many counties merge review and decision (审批环节压减).
+        steps[1]["name"] = _("审查决定")
+        steps[1]["handler"] = _("部门负责人")
+        del steps[2]
+    return steps
+
+
+def build_items(
+    layout: ProvinceLayout,
+    standards: list[StandardItem],
+    materials: dict[int, list[StandardMaterial]],
+    specs: dict[str, StandardSpec],
+    total: int,
+    rng: random.Random,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 2000,
+) -> list[int]:
+    """Create ``total`` draft implementations spread over the province; return their ids."""
+    eligible: dict[int, dict[str, list[StandardItem]]] = {}
+    for lv in RegionLevel.values:
+        by_kind: dict[str, list[StandardItem]] = {}
+        for s in standards:
+            if str(lv) in s.levels:
+                by_kind.setdefault(s.department_kind, []).append(s)
+        eligible[lv] = by_kind
+    capacity: dict[int, int] = {}
+    candidates: dict[int, list[tuple[StandardItem, Department]]] = {}
+    for region in layout.regions:
+        depts = layout.departments.get(region.pk, [])
+        pairs: list[tuple[StandardItem, Department]] = []
+        if region.level == RegionLevel.TOWNSHIP:
+            office = next(d for d in depts if d.kind == DepartmentKind.TOWNSHIP_OFFICE)
+            pairs = [(s, office) for group in eligible[region.level].values() for s in group]
+        else:
+            by_kind = {d.kind: d for d in depts}
+            pairs = [
+                (s, by_kind[k]) for k, group in eligible[region.level].items() if k in by_kind for s in group
+            ]
+        candidates[region.pk] = pairs
+        capacity[region.pk] = len(pairs)
+    shares = allocate(total, layout, capacity, rng)
+
+    item_ids: list[int] = []
+    pending: list[tuple[ServiceItem, StandardItem, StandardSpec, list[dict]]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        created = ServiceItem.objects.bulk_create([p[0] for p in pending])
+        mats: list[ItemMaterial] = []
+        steps: list[ProcessStep] = []
+        halls = []
+        through = ServiceItem.halls.through
+        for (item, std, spec, item_steps), saved in zip(pending, created, strict=True):
+            item_ids.append(saved.pk)
+            for m in materials.get(std.pk, []):
+                mats.append(
+                    ItemMaterial(item_id=saved.pk, standard_material=m, sort=m.sort, **m.as_element())
+                )
+            if spec.item_type == "licensing" and rng.random() < 0.15:
+                # 告知承诺制: a signed promise replaces some certificates in this region.
+                mats.append(
+                    ItemMaterial(
+                        item_id=saved.pk,
+                        name=_("告知承诺书"),
+                        form="original",
+                        copies=1,
+                        requirement="conditional",
+                        condition=_("选择告知承诺方式办理的"),
+                        source="applicant",
+                        notes=_("申请人签署承诺书后，免于提交相关证明材料"),
+                        sort=len(materials.get(std.pk, [])),
+                    )
+                )
+            steps.extend(ProcessStep(item_id=saved.pk, sort=i, **s) for i, s in enumerate(item_steps))
+            halls.append(through(serviceitem_id=saved.pk, servicehall_id=layout.halls[item.region_id].pk))
+        ItemMaterial.objects.bulk_create(mats, batch_size=5000)
+        ProcessStep.objects.bulk_create(steps, batch_size=5000)
+        through.objects.bulk_create(halls, batch_size=5000)
+        if progress:
+            progress(len(pending))
+        pending.clear()
+
+    for region in layout.regions:
+        k = shares.get(region.pk, 0)
+        if not k:
+            continue
+        pairs = candidates[region.pk]
+        chosen_std = {s.pk for s in choose([s for s, _d in pairs], specs, k, rng)}
+        hall = layout.halls[region.pk]
+        for std, dept in pairs:
+            if std.pk not in chosen_std:
+                continue
+            spec = specs[std.basic_code]
+            own = own_elements(std, spec, dept, hall, rng)
+            item = ServiceItem(
+                standard=std, region=region, department=dept, code=implementation_code(std, dept), **own
+            )
+            pending.append(
+                (item, std, spec, _steps(own["is_instant"], own["promised_limit_days"], spec, rng))
+            )
+            if len(pending) >= batch:
+                flush()
+    flush()
+    return item_ids
