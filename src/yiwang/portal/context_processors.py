@@ -21,4 +21,6 @@ def portal(request: HttpRequest) -> dict:
         "platform_name": settings.YIWANG_PLATFORM_NAME,
         "large_text": request.COOKIES.get(LARGE_TEXT_COOKIE) == "1",
         "html_lang": html_lang(),
+        # Each language named in itself, whatever the page's language (English, not 英语).
+        "language_choices": settings.LANGUAGES,
     }
