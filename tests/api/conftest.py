@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
+from django.utils import translation
 
 from tests import factories as f
 from yiwang.catalog import services
-from yiwang.catalog.models import LifeEvent
+from yiwang.catalog.models import LifeEvent, StandardMaterial
 from yiwang.regions.models import DepartmentKind
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
+def _fresh_throttle_counts_and_language():
     # Throttle counts live in the cache; each test starts with none.
     cache.clear()
     yield
     cache.clear()
+    # A request in English or Traditional Chinese leaves that language active in the thread;
+    # later tests (in any package) expect the default.
+    translation.deactivate()
 
 
-@pytest.fixture
-def data(db) -> SimpleNamespace:
+@pytest.fixture(scope="module")
+def data(django_db_setup, django_db_blocker):
+    """Built once per test module inside a transaction that is rolled back at the end; each
+    test still runs in its own savepoint (``django_db``), so what a test writes is undone."""
+    with django_db_blocker.unblock(), rolled_back():
+        yield _build()
+
+
+@contextmanager
+def rolled_back():
+    outer = transaction.atomic()
+    outer.__enter__()
+    try:
+        yield
+    finally:
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def _build() -> SimpleNamespace:
     r = f.region_tree()
     d = SimpleNamespace(
         city_scj=f.department(r["city"], DepartmentKind.MARKET_REGULATION, "001"),
@@ -41,6 +65,8 @@ def data(db) -> SimpleNamespace:
     id_card = f.standard_item(
         "11030000100",
         name="居民身份证换领",
+        legal_basis="《中华人民共和国居民身份证法》",
+        acceptance_conditions="居民身份证有效期满。",
         aliases="换身份证、身份证到期换证",
         item_type="public_service",
         department_kind=DepartmentKind.PUBLIC_SECURITY,
@@ -51,13 +77,21 @@ def data(db) -> SimpleNamespace:
     marriage = f.standard_item(
         "02040000100",
         name="婚姻登记",
+        legal_basis="《婚姻登记条例》",
+        acceptance_conditions="男女双方自愿结婚。",
         item_type="confirmation",
         department_kind=DepartmentKind.CIVIL_AFFAIRS,
+        aliases="结婚登记",
         audience="both",
         statutory_limit_days=None,
         levels="23",
     )
     marriage.themes.set([person_theme])
+    # The factory gives every standard item the food licence's materials; give these their own
+    # so that a search for 食品 finds only food items.
+    for std, material in ((id_card, "原居民身份证"), (marriage, "户口簿")):
+        std.materials.all().delete()
+        StandardMaterial.objects.create(standard=std, name=material, form="original")
     event = LifeEvent.objects.create(code="e01", name="开办餐馆", audience="company", description="一次办好")
     event.standard_items.set([food, food_production])
 

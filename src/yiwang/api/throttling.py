@@ -13,6 +13,8 @@ import os
 from django.http import HttpRequest
 from ninja.throttling import AnonRateThrottle
 
+from yiwang.core.middleware import client_ip
+
 DEFAULT_RATE = "1200/m"
 _OFF = {"", "0", "off", "false", "no", "none"}
 
@@ -27,6 +29,11 @@ class ConfigurableAnonRateThrottle(AnonRateThrottle):
 
     def __init__(self) -> None:
         super().__init__(rate=DEFAULT_RATE)
+
+    def get_ident(self, request: HttpRequest) -> str | None:
+        # The same client address as the audit log: X-Forwarded-For only when YIWANG_TRUST_PROXY
+        # says a proxy sets it, so a client cannot dodge the limit by sending its own header.
+        return client_ip(request)
 
     def allow_request(self, request: HttpRequest) -> bool:
         rate = configured_rate()

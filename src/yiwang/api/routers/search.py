@@ -9,6 +9,7 @@ from ninja import Query, Router
 
 from yiwang.api.errors import ErrorOut, ValidationErrorOut, bad_parameter
 from yiwang.api.pagination import page_envelope
+from yiwang.api.routers.regions import region_param
 from yiwang.api.schemas.catalog import ItemPage, SearchParams
 
 search_router = Router(tags=["search 检索"])
@@ -20,7 +21,9 @@ search_router = Router(tags=["search 检索"])
     summary="检索已发布事项 / search published items",
     description=(
         "按相关度排序；支持中文词、单字、拼音及同义词，可与区划、部门、服务对象、事项类型、层级筛选组合。"
+        "region 包含该区划及所有下级区划的事项。"
         " / Ranked by relevance; Chinese words, single characters, pinyin and synonyms; combines with filters."
+        " region covers that region and every region below it."
     ),
 )
 def search(request: HttpRequest, params: Query[SearchParams]):
@@ -32,6 +35,7 @@ def search(request: HttpRequest, params: Query[SearchParams]):
     q = params.q.strip()
     if not q:
         raise bad_parameter("q", _("检索词不能为空。"))
+    region_param(params.region)
     result = search_items(
         q,
         region_code=params.region,
@@ -45,4 +49,4 @@ def search(request: HttpRequest, params: Query[SearchParams]):
     items = list(result.items)
     # The search package may or may not join these; either way this is at most two queries.
     prefetch_related_objects(items, "region", "department")
-    return page_envelope(items, total=result.total, page=params.page, page_size=params.page_size)
+    return page_envelope(items, total=result.total, page=result.page, page_size=result.per_page)

@@ -254,13 +254,26 @@ class VersionListOut(Schema):
 # --- search ---------------------------------------------------------------------------------------
 
 
+MAX_SEARCH_PAGE = 500
+
+
 class SearchParams(PageParams):
+    page: int = Field(
+        1,
+        ge=1,
+        le=MAX_SEARCH_PAGE,
+        description=f"页码，1–{MAX_SEARCH_PAGE} / page number, 1–{MAX_SEARCH_PAGE}",
+    )
     q: str = Field(
         min_length=1,
         max_length=100,
         description="检索词（1–100 字，支持拼音）/ search words, 1–100 characters",
     )
-    region: str | None = Field(None, pattern=REGION_CODE_PATTERN, description="实施区划代码 / region code")
+    region: str | None = Field(
+        None,
+        pattern=REGION_CODE_PATTERN,
+        description="实施区划代码，含所有下级区划 / region code, with every region below it",
+    )
     department: int | None = Field(None, ge=1, description="实施主体（部门）ID / department id")
     audience: AudienceFilter | None = Field(None, description="服务对象 / audience")
     item_type: ItemType | None = Field(None, description="事项类型 / item type")

@@ -1,0 +1,86 @@
+"""Bounded query counts (no N+1) and the configurable rate limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+from tests.api.conftest import rolled_back
+from yiwang.catalog import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def many(data, django_db_blocker):
+    """Twenty more published items, so an N+1 would show as twenty extra queries."""
+    with django_db_blocker.unblock(), rolled_back():
+        themes = [data.themes.company]
+        for n in range(20):
+            std = f.standard_item(f"0102{n + 10:05d}00", name=f"测试许可{n}")
+            std.themes.set(themes)
+            services.publish(f.implementation(std, data.departments.county_scj), actor_label="test")
+        yield data
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "max_queries"),
+    [
+        # COUNT + page SELECT (+ one lookup of the region named by a filter).
+        ("/api/items/", {"page_size": 100}, 2),
+        ("/api/items/", {"page_size": 100, "region": "350000", "subtree": "true", "theme": "c01"}, 3),
+        ("/api/items/", {"audience": "company", "level": 3, "department_kind": "scjgj"}, 2),
+        ("/api/regions/", {"page_size": 100}, 2),
+        ("/api/departments/", {"region": "350000", "subtree": "true"}, 3),
+        ("/api/standard-items/", {"page_size": 100}, 2),
+        ("/api/themes/", {}, 2),
+        ("/api/life-events/", {}, 3),
+    ],
+)
+def test_list_query_counts_do_not_grow_with_the_page(
+    client, many, django_assert_max_num_queries, url, params, max_queries
+):
+    with django_assert_max_num_queries(max_queries):
+        response = client.get(url, params)
+    assert response.status_code == 200
+    assert response.json()["items"]
+
+
+def test_detail_query_counts(client, many, django_assert_max_num_queries):
+    code = many.items.food_city.code
+    with django_assert_max_num_queries(1):
+        assert client.get(f"/api/items/{code}").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert client.get(f"/api/items/{code}/versions").status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get("/api/regions/350102001").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert client.get(f"/api/departments/{many.departments.county_scj.pk}").status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get("/api/standard-items/01020000100").status_code == 200
+
+
+def test_rate_limit_answers_429_in_chinese(client, data, monkeypatch):
+    monkeypatch.setenv("YIWANG_API_THROTTLE", "3/m")
+    for _ in range(3):
+        assert client.get("/api/themes/").status_code == 200
+    response = client.get("/api/themes/")
+    assert response.status_code == 429
+    assert response.json()["detail"].startswith("请求过于频繁")
+    assert int(response["Retry-After"]) >= 1
+    # Another client address has its own count.
+    assert client.get("/api/themes/", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_rate_limit_ignores_a_forged_forwarded_for_header(client, data, monkeypatch):
+    monkeypatch.setenv("YIWANG_API_THROTTLE", "2/m")
+    for n in range(2):
+        assert client.get("/api/themes/", HTTP_X_FORWARDED_FOR=f"1.2.3.{n}").status_code == 200
+    assert client.get("/api/themes/", HTTP_X_FORWARDED_FOR="1.2.3.99").status_code == 429
+
+
+@pytest.mark.parametrize("value", ["0", "off"])
+def test_rate_limit_can_be_turned_off(client, data, monkeypatch, value):
+    monkeypatch.setenv("YIWANG_API_THROTTLE", value)
+    for _ in range(30):
+        assert client.get("/api/health").status_code == 200
