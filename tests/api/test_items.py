@@ -136,7 +136,10 @@ def test_422_in_english(client, data):
     response = client.get("/api/items/", {"page": 0, "page_size": 1000}, HTTP_ACCEPT_LANGUAGE="en")
     body = response.json()
     assert response.status_code == 422
-    assert body["detail"].startswith("Invalid request parameters:")
+    assert body["detail"] == (
+        "Invalid request parameters: page: Must be greater than or equal to 1.; "
+        "page_size: Must be less than or equal to 100."
+    )
     assert {e["field"]: e["message"] for e in body["errors"]} == {
         "page": "Must be greater than or equal to 1.",
         "page_size": "Must be less than or equal to 100.",

@@ -83,7 +83,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = _field_errors(exc)
-        summary = "；".join(f"{e['field']}：{e['message']}" for e in errors)
+        # Punctuation is translated too: "page：应大于…；…" in Chinese, "page: Must be…; …" in English.
+        summary = _("；").join(_("%(field)s：%(message)s") % e for e in errors)
         detail = _("请求参数有误：%(errors)s") % {"errors": summary}
         return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
 
