@@ -8,13 +8,17 @@ copies departments edit. Lists read the filter columns and a few JSON keys, neve
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KT
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
 
@@ -169,20 +173,46 @@ def _as_int(value: Any) -> int | None:
 # --- guides ----------------------------------------------------------------------------------
 
 
-def current_version_head(code: str) -> ServiceItemVersion | None:
-    """The published version of ``code`` without its elements (one small indexed query).
+@dataclass(frozen=True)
+class VersionHead:
+    """What the guide page needs of a published version before its (cached) body."""
 
-    The guide page renders from a fragment cached by version id; the elements are loaded only
-    when that fragment is missing (``version.elements`` then costs one more query).
+    pk: int
+    item_id: int
+    code: str
+    name: str
+    number: int
+    published_at: datetime
+
+
+def current_version_head(code: str) -> VersionHead | None:
+    """The published version of ``code`` without its elements, or None if unknown or withdrawn.
+
+    This runs on every guide view, so it is one hand-written indexed query: the ORM's query
+    building (and the JOIN its default ordering adds) cost more than the lookup itself.
     """
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
-    return (
-        published_versions()
-        .filter(code=code)
-        .only("id", "item_id", "code", "name", "number", "published_at")
-        .first()
-    )
+    table = ServiceItemVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, item_id, code, name, number, published_at FROM {table} "
+            "WHERE code = %s AND is_current = %s LIMIT 1",
+            [code, True],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    published_at = row[5]
+    if isinstance(published_at, str):  # SQLite hands back text; PostgreSQL a datetime
+        published_at = parse_datetime(published_at)
+    if published_at is not None and timezone.is_naive(published_at):
+        published_at = timezone.make_aware(published_at, UTC)
+    return VersionHead(row[0], row[1], row[2], row[3], row[4], published_at)
+
+
+def version_elements(version_id: int) -> dict[str, Any]:
+    return ServiceItemVersion.objects.filter(pk=version_id).values_list("elements", flat=True).first() or {}
 
 
 def current_version(code: str) -> ServiceItemVersion | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -19,11 +21,14 @@ from yiwang.regions.models import DepartmentKind, RegionLevel
 
 from . import guide as guide_module
 from .context_processors import LARGE_TEXT_COOKIE, REGION_COOKIE
+from .context_processors import portal as portal_context
 
 ONE_YEAR = 365 * 24 * 3600
 # A published version never changes, so its rendered guide may live as long as the cache keeps it.
 GUIDE_CACHE_SECONDS = 24 * 3600
 MAX_QUERY_LENGTH = 100
+# Stands for the reader's CSRF token in cached pages; cannot occur in escaped page text.
+CSRF_PLACEHOLDER = "@@yiwang-csrf-token@@"
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -114,23 +119,52 @@ def _highlighter():
 
 
 def guide(request: HttpRequest, code: str) -> HttpResponse:
+    """The guide page, served from a whole-page cache keyed by version, language and mode.
+
+    The page is the same for every reader except the CSRF token of the header forms, so it is
+    rendered once with a placeholder token and each response puts the reader's token in. A new
+    version has a new id, hence new keys: publishing never serves a stale guide. One indexed
+    query per request when cached, two when not.
+    """
     version = selectors.current_version_head(code)
     if version is None:
         return _item_not_found(request, code)
-    key = f"portal:guide:{version.pk}:{get_language()}"
-    body = cache.get(key)
+    print_mode = request.GET.get("print") == "1"
+    large_text = request.COOKIES.get(LARGE_TEXT_COOKIE) == "1"
+    language = get_language()
+    page_key = (
+        f"portal:guide-page:{version.pk}:{language}:{int(large_text)}:{int(print_mode)}:"
+        f"{request.scheme}://{request.get_host()}"
+    )
+    page = cache.get(page_key)
+    if page is None:
+        page = _render_guide_page(request, version, language, print_mode)
+        cache.set(page_key, page, GUIDE_CACHE_SECONDS)
+    response = HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def _render_guide_page(request: HttpRequest, version, language: str, print_mode: bool) -> str:
+    body_key = f"portal:guide:{version.pk}:{language}"
+    body = cache.get(body_key)
     if body is None:
-        body = render_to_string(
-            "portal/_guide_body.html", {**guide_module.guide_context(version.elements), "version": version}
-        )
-        cache.set(key, body, GUIDE_CACHE_SECONDS)
+        context = {**guide_module.guide_context(selectors.version_elements(version.pk)), "version": version}
+        body = render_to_string("portal/_guide_body.html", context)
+        cache.set(body_key, body, GUIDE_CACHE_SECONDS)
+    path = request.path + ("?print=1" if print_mode else "")
     context = {
+        **portal_context(request),
+        "request": request,
+        "csrf_token": CSRF_PLACEHOLDER,
+        "next_url": path,
         "version": version,
         "guide_body": mark_safe(body),  # noqa: S308 - rendered by our own autoescaping template
-        "print_mode": request.GET.get("print") == "1",
+        "print_mode": print_mode,
         "page_url": request.build_absolute_uri(request.path),
     }
-    return render(request, "portal/guide.html", context)
+    # No request here: a plain Context keeps the per-reader CSRF token out of the cached page.
+    return render_to_string("portal/guide.html", context)
 
 
 def versions(request: HttpRequest, code: str) -> HttpResponse:
