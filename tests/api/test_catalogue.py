@@ -30,6 +30,8 @@ def test_standard_items_list_and_filters(client, data):
     assert basic_codes({"audience": "person"}) == ["02040000100", "11030000100"]
     assert basic_codes({"theme": "c01"}) == ["01020000100"]
     assert client.get("/api/standard-items/", {"item_type": "x"}).status_code == 422
+    unknown_theme = client.get("/api/standard-items/", {"theme": "zz"})
+    assert unknown_theme.status_code == 422 and unknown_theme.json()["errors"][0]["field"] == "theme"
 
 
 def test_standard_item_detail_with_materials(client, data):

@@ -74,7 +74,6 @@ def test_region_filter_own_region_or_subtree(client, data):
         ({"level": 4}, ["food_town"]),
         ({"theme": "c01"}, ["food_city", "food_county", "food_town"]),
         ({"theme": "p01"}, ["marriage_xm"]),
-        ({"theme": "nope"}, []),
         ({"region": "350100", "subtree": True, "department_kind": "scjgj", "level": 3}, ["food_county"]),
         ({"audience": "company", "level": 2}, ["food_city", "marriage_xm"]),
     ],
@@ -119,6 +118,8 @@ def test_pagination_edges(client, data):
         ({"region": "999999"}, "region", "区划代码 999999 不存在。"),
         ({"subtree": "maybe"}, "subtree", "应为 true 或 false。"),
         ({"department": -1}, "department", "应大于或等于 1。"),
+        ({"department": 999999}, "department", "部门 999999 不存在。"),
+        ({"theme": "nope"}, "theme", "主题代码 nope 不存在。"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_field(client, data, params, field, message):
@@ -202,3 +203,9 @@ def test_versions_newest_first_with_changes(client, data):
     assert first["changes"][0]["field"] == "*"
     assert all(v["name"] == "食品经营许可" for v in body["versions"])
     assert "published_by" not in latest
+
+
+def test_unknown_theme_in_english(client, data):
+    response = client.get("/api/items/", {"theme": "nope"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["message"] == "Theme code nope does not exist."

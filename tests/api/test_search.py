@@ -60,6 +60,7 @@ def test_search_filters_and_pagination(client, data):
         ({"q": "食品", "page": 501}, "page"),
         ({"q": "食品", "page_size": 101}, "page_size"),
         ({"q": "食品", "region": "888888"}, "region"),
+        ({"q": "食品", "department": 888888}, "department"),
     ],
 )
 def test_search_bad_parameters(client, data, params, field):

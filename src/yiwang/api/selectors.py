@@ -54,6 +54,14 @@ def department_detail(department_id: int) -> Department | None:
     return Department.objects.select_related("region").filter(pk=department_id).first()
 
 
+def department_exists(department_id: int) -> bool:
+    return Department.objects.filter(pk=department_id).exists()
+
+
+def theme_exists(code: str) -> bool:
+    return Theme.objects.filter(code=code).exists()
+
+
 def published_item_count(department: Department) -> int:
     return ServiceItemVersion.objects.filter(is_current=True, department=department).count()
 

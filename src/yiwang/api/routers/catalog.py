@@ -9,7 +9,7 @@ from ninja import Path, Query, Router
 from yiwang.api import selectors
 from yiwang.api.errors import ErrorOut, NotFound, ValidationErrorOut
 from yiwang.api.pagination import paginate
-from yiwang.api.routers.regions import region_param
+from yiwang.api.params import department_param, region_param, theme_param
 from yiwang.api.schemas.catalog import (
     AudienceParams,
     GuideOut,
@@ -49,12 +49,12 @@ def list_items(request: HttpRequest, params: Query[ItemListParams]):
     f = selectors.ItemFilter(
         region=region_param(params.region),
         subtree=params.subtree,
-        department_id=params.department,
+        department_id=department_param(params.department),
         department_kind=_value(params.department_kind),
         audience=_value(params.audience),
         item_type=_value(params.item_type),
         level=params.level,
-        theme=params.theme,
+        theme=theme_param(params.theme),
     )
     return paginate(selectors.published_items(f), params)
 
@@ -96,7 +96,7 @@ def list_standard_items(request: HttpRequest, params: Query[StandardItemListPara
         item_type=_value(params.item_type),
         department_kind=_value(params.department_kind),
         audience=_value(params.audience),
-        theme=params.theme,
+        theme=theme_param(params.theme),
     )
     return paginate(qs, params)
 

@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router
 
 from yiwang.api import selectors
-from yiwang.api.errors import ErrorOut, NotFound, ValidationErrorOut, bad_parameter
+from yiwang.api.errors import ErrorOut, NotFound, ValidationErrorOut
 from yiwang.api.pagination import paginate
+from yiwang.api.params import region_param
 from yiwang.api.schemas.regions import (
     DepartmentDetailOut,
     DepartmentListParams,
@@ -17,20 +18,9 @@ from yiwang.api.schemas.regions import (
     RegionListParams,
     RegionPage,
 )
-from yiwang.regions.models import Region
 
 regions_router = Router(tags=["regions 行政区划"])
 departments_router = Router(tags=["departments 部门"])
-
-
-def region_param(code: str | None, field: str = "region") -> Region | None:
-    """The region a filter names; an unknown code is a bad parameter, not an empty list."""
-    if not code:
-        return None
-    region = selectors.region_by_code(code)
-    if region is None:
-        raise bad_parameter(field, _("区划代码 %(code)s 不存在。") % {"code": code})
-    return region
 
 
 @regions_router.get(

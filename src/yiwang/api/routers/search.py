@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from yiwang.api.errors import ErrorOut, ValidationErrorOut, bad_parameter
 from yiwang.api.pagination import page_envelope
-from yiwang.api.routers.regions import region_param
+from yiwang.api.params import department_param, region_param
 from yiwang.api.schemas.catalog import ItemPage, SearchParams
 
 search_router = Router(tags=["search 检索"])
@@ -36,6 +36,7 @@ def search(request: HttpRequest, params: Query[SearchParams]):
     if not q:
         raise bad_parameter("q", _("检索词不能为空。"))
     region_param(params.region)
+    department_param(params.department)
     result = search_items(
         q,
         region_code=params.region,
