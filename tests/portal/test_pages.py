@@ -407,3 +407,11 @@ def test_accessibility_basics(client, catalog, path):
     assert '<a class="skip-link" href="#main">' in html and 'id="main"' in html
     assert '<meta name="viewport"' in html
     assert html.count("<h1") == 1
+
+
+def test_search_offers_the_chosen_region(client, catalog):
+    assert "只看" not in client.get("/search/?q=护照").content.decode()
+    client.cookies["yiwang_region"] = "350100"
+    html = client.get("/search/?q=护照").content.decode()
+    assert 'href="?q=%E6%8A%A4%E7%85%A7&amp;region=350100"' in html and "只看福州市及下辖地区的事项" in html
+    assert "只看" not in client.get("/search/?q=护照&region=350100").content.decode()

@@ -95,6 +95,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query_string": _query_string({"q": q, **filters.as_params()}),
         "region_groups": selectors.region_choices(),
+        "user_region": _chosen_region(request) if q and not filters.region_code else None,
     }
     return render(request, "portal/search.html", context)
 
@@ -183,6 +184,12 @@ def life_event(request: HttpRequest, code: str) -> HttpResponse:
     rows = selectors.life_event_versions(event, region.code if region else None)
     context = {**_filter_options(), "event": event, "rows": rows, "region": region}
     return render(request, "portal/life_event.html", context)
+
+
+def _chosen_region(request: HttpRequest):
+    """The region the reader picked on the home page, if they picked one below the province."""
+    region = selectors.region_by_code(request.COOKIES.get(REGION_COOKIE) or "")
+    return region if region is not None and region.parent_id else None
 
 
 def _item_not_found(request: HttpRequest, code: str) -> HttpResponse:
