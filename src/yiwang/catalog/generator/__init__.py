@@ -19,9 +19,9 @@ from yiwang.catalog.services import bulk_publish
 from yiwang.core import audit
 from yiwang.core.errors import DomainError
 
-from .implementations import build_items
+from .implementations import build_items, room_for, too_many
 from .regions import ProvinceLayout, build_departments, build_halls, build_regions
-from .standards import load_standard_catalogue, load_synonyms
+from .standards import catalogue_specs, load_standard_catalogue, load_synonyms
 
 __all__ = ["GenerationReport", "generate_province", "province_exists"]
 
@@ -84,6 +84,9 @@ def generate_province(
 
     with transaction.atomic():
         regions = build_regions(code, rng=rng, work_dir=work_dir, cities=cities, townships=townships)
+        room = room_for(regions, catalogue_specs())
+        if items > room:
+            raise too_many(items, room)  # before the slow part, and the transaction undoes the regions
         layout = ProvinceLayout(province=regions[0], regions=regions)
         build_departments(layout, rng)
         build_halls(layout, rng)

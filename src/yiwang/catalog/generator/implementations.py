@@ -12,6 +12,7 @@ import math
 import random
 from collections.abc import Callable
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,6 +41,21 @@ APPLICANT_TYPES = {
 }
 
 
+def room_for(regions, specs: list[StandardSpec]) -> int:
+    """How many implementations these regions can hold: one per standard item the level may
+    implement (every region but a township has every line department)."""
+    per_level = {lv: sum(1 for s in specs if str(lv) in s.levels) for lv in RegionLevel.values}
+    return sum(per_level[r.level] for r in regions)
+
+
+def too_many(total: int, room: int) -> DomainError:
+    return DomainError(
+        _("事项数 %(n)s 超过了本省可生成的上限 %(max)s（区划数 × 可实施的基本目录事项数）。")
+        % {"n": total, "max": room},
+        field="items",
+    )
+
+
 def allocate(
     total: int, layout: ProvinceLayout, capacity: dict[int, int], rng: random.Random
 ) -> dict[int, int]:
@@ -47,11 +63,7 @@ def allocate(
     province, none above the number of standard items the region may implement."""
     room = sum(capacity.values())
     if total > room:
-        raise DomainError(
-            _("事项数 %(n)s 超过了本省可生成的上限 %(max)s（区划数 × 可实施的基本目录事项数）。")
-            % {"n": total, "max": room},
-            field="items",
-        )
+        raise too_many(total, room)
     levels = {lv: layout.by_level(lv) for lv in RegionLevel.values}
     level_room = {lv: sum(capacity[r.pk] for r in regions) for lv, regions in levels.items()}
     target = {lv: min(level_room[lv], round(total * LEVEL_SHARE.get(lv, 0))) for lv in levels}
@@ -227,6 +239,34 @@ def _steps(is_instant: bool, promised: int | None, spec: StandardSpec, rng: rand
     return steps
 
 
+_MATERIAL_FIELDS = [
+    "item",
+    "standard_material",
+    "sort",
+    "name",
+    "form",
+    "copies",
+    "requirement",
+    "condition",
+    "source",
+    "certificate_type",
+    "notes",
+]
+_STEP_FIELDS = ["item", "sort", "name", "is_approval", "handler", "time_limit_days", "criteria"]
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """INSERT many rows with one prepared statement: several times faster than bulk_create for
+    the ~10 child rows of every item, and the same SQL on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({marks})", rows)
+
+
 def build_items(
     layout: ProvinceLayout,
     standards: list[StandardItem],
@@ -269,36 +309,60 @@ def build_items(
         if not pending:
             return
         created = ServiceItem.objects.bulk_create([p[0] for p in pending])
-        mats: list[ItemMaterial] = []
-        steps: list[ProcessStep] = []
-        halls = []
-        through = ServiceItem.halls.through
+        mats: list[tuple] = []
+        steps: list[tuple] = []
+        halls: list[tuple] = []
         for (item, std, spec, item_steps), saved in zip(pending, created, strict=True):
             item_ids.append(saved.pk)
             for m in materials.get(std.pk, []):
                 mats.append(
-                    ItemMaterial(item_id=saved.pk, standard_material=m, sort=m.sort, **m.as_element())
+                    (
+                        saved.pk,
+                        m.pk,
+                        m.sort,
+                        m.name,
+                        m.form,
+                        m.copies,
+                        m.requirement,
+                        m.condition,
+                        m.source,
+                        m.certificate_type,
+                        m.notes,
+                    )
                 )
             if spec.item_type == "licensing" and rng.random() < 0.15:
                 # 告知承诺制: a signed promise replaces some certificates in this region.
                 mats.append(
-                    ItemMaterial(
-                        item_id=saved.pk,
-                        name=_("告知承诺书"),
-                        form="original",
-                        copies=1,
-                        requirement="conditional",
-                        condition=_("选择告知承诺方式办理的"),
-                        source="applicant",
-                        notes=_("申请人签署承诺书后，免于提交相关证明材料"),
-                        sort=len(materials.get(std.pk, [])),
+                    (
+                        saved.pk,
+                        None,
+                        len(materials.get(std.pk, [])),
+                        _("告知承诺书"),
+                        "original",
+                        1,
+                        "conditional",
+                        _("选择告知承诺方式办理的"),
+                        "applicant",
+                        "",
+                        _("申请人签署承诺书后，免于提交相关证明材料"),
                     )
                 )
-            steps.extend(ProcessStep(item_id=saved.pk, sort=i, **s) for i, s in enumerate(item_steps))
-            halls.append(through(serviceitem_id=saved.pk, servicehall_id=layout.halls[item.region_id].pk))
-        ItemMaterial.objects.bulk_create(mats, batch_size=5000)
-        ProcessStep.objects.bulk_create(steps, batch_size=5000)
-        through.objects.bulk_create(halls, batch_size=5000)
+            steps.extend(
+                (
+                    saved.pk,
+                    i,
+                    s["name"],
+                    s["is_approval"],
+                    s["handler"],
+                    s["time_limit_days"],
+                    s.get("criteria", ""),
+                )
+                for i, s in enumerate(item_steps)
+            )
+            halls.append((saved.pk, layout.halls[item.region_id].pk))
+        insert_rows(ItemMaterial, _MATERIAL_FIELDS, mats)
+        insert_rows(ProcessStep, _STEP_FIELDS, steps)
+        insert_rows(ServiceItem.halls.through, ["serviceitem", "servicehall"], halls)
         if progress:
             progress(len(pending))
         pending.clear()

@@ -141,7 +141,7 @@ def _variant_name(name: str, variant: str) -> str:
 def catalogue_specs() -> list[StandardSpec]:
     """Every standard item of the built-in catalogue, in code order."""
     specs: list[StandardSpec] = []
-    serial: dict[str, int] = {}
+    serial: dict[tuple[str, str], int] = {}
     for kind, text in catalogue.ITEMS.items():
         for line in text.strip().splitlines():
             if not line.strip():
@@ -149,9 +149,10 @@ def catalogue_specs() -> list[StandardSpec]:
             f = [x.strip() for x in line.split("|")]
             name, t, aud, days, levels, weight, sub, result, themes, mats, legal = f[:11]
             fee_standard, _, fee_basis = f[11].partition(";") if len(f) > 11 else ("", "", "")
-            serial[kind] = serial.get(kind, 0) + 1
-            variants = catalogue.SUBITEMS.get(sub, sub.split(",")) if sub else [""]
             item_type = TYPE_LETTERS[t]
+            # The serial counts within type and kind (docs/catalogue.md, "Item codes").
+            n = serial[(item_type, kind)] = serial.get((item_type, kind), 0) + 1
+            variants = catalogue.SUBITEMS.get(sub, sub.split(",")) if sub else [""]
             for i, variant in enumerate(variants):
                 full = _variant_name(name, variant) if variant else name.replace("{}", "")
                 d = int(days) if days not in ("", "0") else None
@@ -163,7 +164,7 @@ def catalogue_specs() -> list[StandardSpec]:
                 keys += [k for k in VARIANT_EXTRA.get(variant, []) if k not in keys]
                 specs.append(
                     StandardSpec(
-                        basic_code=f"{ITEM_TYPE_CODES[item_type]}{kind_code(kind)}{serial[kind]:04d}{(i + 1 if variant else 0):02d}",
+                        basic_code=f"{ITEM_TYPE_CODES[item_type]}{kind_code(kind)}{n:04d}{(i + 1 if variant else 0):02d}",
                         name=full,
                         item_type=item_type,
                         kind=kind,
@@ -186,11 +187,11 @@ def catalogue_specs() -> list[StandardSpec]:
         if not line.strip():
             continue
         kind, t, name, legal = (x.strip() for x in line.split("|"))
-        serial[kind] = serial.get(kind, 0) + 1
         item_type = TYPE_LETTERS[t]
+        n = serial[(item_type, kind)] = serial.get((item_type, kind), 0) + 1
         specs.append(
             StandardSpec(
-                basic_code=f"{ITEM_TYPE_CODES[item_type]}{kind_code(kind)}{serial[kind]:04d}00",
+                basic_code=f"{ITEM_TYPE_CODES[item_type]}{kind_code(kind)}{n:04d}00",
                 name=name,
                 item_type=item_type,
                 kind=kind,

@@ -1,0 +1,394 @@
+"""``make bench``: the platform's benchmarks on a 70,000-item province.
+
+1. Build the province once into var/bench (reused when present).
+2. Search latency in-process (bench/search_latency.py): p50/p95/p99 over a fixed list of
+   citizen queries, each run several times.
+3. Throughput of the guide page, the search page and Django's hello-world view, served by
+   ``yiwang serve`` (gunicorn) on 127.0.0.1 and loaded by a second process (wrk, or a Python
+   load generator when wrk is missing), in interleaved rounds; medians and ratios to hello.
+4. Print the figures beside the targets and write docs/benchmarks.md.
+
+Environment: BENCH_ITEMS (70000), BENCH_ROUNDS (3), BENCH_SECONDS (8 per run),
+BENCH_CONNECTIONS (8), BENCH_DATA_DIR (var/bench).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = Path(sys.executable).parent
+YIWANG = str(VENV_BIN / "yiwang")
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench")).resolve()
+ITEMS = int(os.environ.get("BENCH_ITEMS", "70000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+
+TARGET_SEARCH_P95_MS = 20.0
+TARGET_GUIDE_RATIO = 0.5
+
+sys.path.insert(0, str(BENCH))
+from queries import QUERIES  # noqa: E402
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["YIWANG_DATA_DIR"] = str(DATA_DIR)
+    e["DJANGO_SETTINGS_MODULE"] = "yiwang.settings"
+    e.pop("DATABASE_URL", None)  # the benchmark runs on the embedded default (SQLite)
+    e["DEBUG"] = "0"
+    e.setdefault("LOG_LEVEL", "ERROR")
+    return e
+
+
+def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, env=env(), cwd=ROOT, check=True, **kw)
+
+
+def json_of(script: str, *args: str) -> dict:
+    out = run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# --- machine ----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def ensure_province() -> tuple[dict, float | None]:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    run([YIWANG, "migrate", "--no-input", "-v0"])
+    info = json_of("dbinfo.py", "1")
+    built = None
+    if info["items"] == 0:
+        print(f"== building the {ITEMS}-item province into {DATA_DIR} (once) ==", flush=True)
+        started = time.perf_counter()
+        run([YIWANG, "generate-province", "--items", str(ITEMS)])
+        built = time.perf_counter() - started
+    elif info["items"] != ITEMS:
+        print(f"!! {DATA_DIR} holds {info['items']} items, not {ITEMS}: remove it to rebuild", flush=True)
+    run([YIWANG, "collectstatic", "--no-input", "-v0"])
+    return json_of("dbinfo.py", "1000"), built
+
+
+# --- load generation ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(base: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/hello/", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("yiwang serve did not answer /hello/ in time")
+
+
+def check_paths(base: str, paths: list[str]) -> list[str]:
+    """Fetch a few paths once: a benchmark of error pages would measure nothing."""
+    problems = []
+    for p in paths[:5]:
+        try:
+            with urllib.request.urlopen(base + p, timeout=30) as r:
+                if r.status != 200:
+                    problems.append(f"{p}: HTTP {r.status}")
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            problems.append(f"{p}: {exc}")
+    return problems
+
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+
+
+def wrk_rps(base: str, paths: list[str]) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        script = Path(tmp) / "rotate.lua"
+        script.write_text(WRK_SCRIPT % listing)
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", str(script), base],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*?timeout (\d+)", out)
+    return rps, (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
+
+
+def python_rps(base: str, paths: list[str]) -> tuple[float, int]:
+    """Fallback when wrk is missing: a separate process of keep-alive HTTP clients."""
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "pyload.py"), base, str(CONNECTIONS), str(SECONDS)],
+        input="\n".join(paths),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(proc.stdout)
+    return data["rps"], data["errors"]
+
+
+def have_wrk() -> bool:
+    if shutil.which("wrk"):
+        return True
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("== installing wrk (apt-get install -y wrk) ==", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True)
+    return shutil.which("wrk") is not None
+
+
+def throughput(codes: list[str]) -> dict:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [YIWANG, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_ready(base)
+        pages = {
+            "hello": ["/hello/"],
+            "guide": [f"/items/{c}/" for c in codes],
+            "search": ["/search/?" + urllib.parse.urlencode({"q": q}) for _, q, f in QUERIES if q and not f],
+        }
+        problems = {name: check_paths(base, paths) for name, paths in pages.items()}
+        tool = "wrk" if have_wrk() else "python"
+        measure = wrk_rps if tool == "wrk" else python_rps
+        # Warm every worker's caches and connections before the measured rounds.
+        for paths in pages.values():
+            measure(base, paths)
+        rounds: dict[str, list[float]] = {name: [] for name in pages}
+        errors: dict[str, int] = {name: 0 for name in pages}
+        for r in range(ROUNDS):
+            for name, paths in pages.items():
+                rps, err = measure(base, paths)
+                rounds[name].append(rps)
+                errors[name] += err
+                print(
+                    f"   round {r + 1} {name:<6} {rps:8.1f} req/s" + (f"  ({err} errors)" if err else ""),
+                    flush=True,
+                )
+        med = {name: statistics.median(v) for name, v in rounds.items()}
+        return {
+            "tool": tool,
+            "connections": CONNECTIONS,
+            "seconds": SECONDS,
+            "rounds": rounds,
+            "median": med,
+            "errors": errors,
+            "problems": {k: v for k, v in problems.items() if v},
+            "guide_ratio": med["guide"] / med["hello"] if med["hello"] else 0.0,
+            "search_ratio": med["search"] / med["hello"] if med["hello"] else 0.0,
+            "guide_codes": len(pages["guide"]),
+            "search_queries": len(pages["search"]),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+# --- report -----------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def write_report(
+    m: dict, info: dict, built: float | None, search: dict, http: dict | None, notes: list[str]
+) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`bench/run_all.py`); the figures below are from the last run.",
+        "Nothing here runs in the test suite.",
+        "",
+        f"- date: {now}",
+        f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}, Python {m['python']}",
+        f"- data: {info['items']:,} implementation items ({info['published']:,} published) generated by "
+        f"`yiwang generate-province --items {ITEMS}` into `{DATA_DIR.relative_to(ROOT) if DATA_DIR.is_relative_to(ROOT) else DATA_DIR}` (SQLite, WAL)",
+    ]
+    if built is not None:
+        lines.append(f"- building that province took {built:.0f} s on this machine")
+    lines += [
+        "",
+        "## Search latency (server side, in-process)",
+        "",
+        f"`yiwang.catalog.search.search_items` called in one process for {search['queries']} fixed citizen queries "
+        f"(1-, 2-, 3+-character words, pinyin, initials, with and without filters; `bench/queries.py`), "
+        f"each once to warm up and then {search['repeat']} times: {search['calls']} timed calls.",
+        "",
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| p50 | {search['p50_ms']} ms | |",
+        f"| p95 | {search['p95_ms']} ms | ≤ {TARGET_SEARCH_P95_MS:g} ms ({verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}) |",
+        f"| p99 | {search['p99_ms']} ms | |",
+        f"| max | {search['max_ms']} ms | |",
+        "",
+        "| kind of query | p50 | p95 |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {k} | {v['p50_ms']} ms | {v['p95_ms']} ms |" for k, v in search["by_label"].items()]
+    lines += [
+        "",
+        "Slowest queries (median): "
+        + "; ".join(f"`{r['q'] or '（空）'}` {r['median_ms']} ms" for r in search["slowest"]),
+    ]
+    if search["zero_hits"]:
+        lines += ["", "Queries with no hits: " + "、".join(search["zero_hits"])]
+    lines += ["", "## Page throughput (gunicorn, loopback)", ""]
+    if http is None:
+        lines.append("Not measured in this run (see notes).")
+    else:
+        lines += [
+            f"`yiwang serve` (gunicorn, {(os.cpu_count() or 1) * 2 + 1} sync workers) on 127.0.0.1, loaded by "
+            f"{'`wrk -t1 -c' + str(http['connections']) + '`' if http['tool'] == 'wrk' else 'a Python keep-alive client process'} "
+            f"from a second process for {http['seconds']} s per run, {ROUNDS} interleaved rounds "
+            f"(hello, guide, search); the load generator shares the machine's CPUs with the server. "
+            f"Guide: `/items/<code>/` rotating over {http['guide_codes']} published codes; search: `/search/?q=...` "
+            f"rotating over {http['search_queries']} queries; hello: Django's hello-world view `/hello/`.",
+            "",
+            "| page | rounds (req/s) | median req/s | ratio to hello | target |",
+            "|---|---|---|---|---|",
+            f"| hello | {', '.join(f'{x:.0f}' for x in http['rounds']['hello'])} | {http['median']['hello']:.0f} | 1.00 | ceiling |",
+            f"| guide | {', '.join(f'{x:.0f}' for x in http['rounds']['guide'])} | {http['median']['guide']:.0f} | "
+            f"{http['guide_ratio']:.2f} | ≥ {TARGET_GUIDE_RATIO} × hello ({verdict(http['guide_ratio'] >= TARGET_GUIDE_RATIO)}) |",
+            f"| search | {', '.join(f'{x:.0f}' for x in http['rounds']['search'])} | {http['median']['search']:.0f} | "
+            f"{http['search_ratio']:.2f} | |",
+        ]
+        if any(http["errors"].values()):
+            lines += [
+                "",
+                "Errors (non-2xx or timeouts): " + ", ".join(f"{k} {v}" for k, v in http["errors"].items()),
+            ]
+        if http["problems"]:
+            lines += [
+                "",
+                "Pages that did not answer 200 before the run: "
+                + json.dumps(http["problems"], ensure_ascii=False),
+            ]
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        "make bench                      # builds var/bench once (about 8 minutes), then measures",
+        "BENCH_ROUNDS=5 BENCH_SECONDS=10 make bench",
+        "```",
+        "",
+    ]
+    text = "\n".join(lines)
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> int:
+    m = machine()
+    print(f"== machine: {m['nproc']} CPUs, {m['cpu']}, {m['memory']} ==", flush=True)
+    info, built = ensure_province()
+    print(f"== province: {info['items']} items, {info['published']} published ==", flush=True)
+    notes: list[str] = []
+
+    print("== search latency (in-process) ==", flush=True)
+    search = json_of("search_latency.py")
+    print(
+        f"   p50 {search['p50_ms']} ms  p95 {search['p95_ms']} ms  p99 {search['p99_ms']} ms   "
+        f"(target p95 ≤ {TARGET_SEARCH_P95_MS:g} ms: {verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)})",
+        flush=True,
+    )
+
+    print("== page throughput (gunicorn on 127.0.0.1, load from a second process) ==", flush=True)
+    http = None
+    try:
+        http = throughput(info["codes"])
+        med = http["median"]
+        print(f"   hello  {med['hello']:8.1f} req/s (ceiling)", flush=True)
+        print(
+            f"   guide  {med['guide']:8.1f} req/s  = {http['guide_ratio']:.2f} × hello "
+            f"(target ≥ {TARGET_GUIDE_RATIO}: {verdict(http['guide_ratio'] >= TARGET_GUIDE_RATIO)})",
+            flush=True,
+        )
+        print(f"   search {med['search']:8.1f} req/s  = {http['search_ratio']:.2f} × hello", flush=True)
+        if http["problems"]:
+            notes.append("Some pages did not answer 200: " + json.dumps(http["problems"], ensure_ascii=False))
+    except Exception as exc:  # noqa: BLE001 - the report says what failed
+        notes.append(f"Throughput not measured: {exc}")
+        print(f"!! throughput not measured: {exc}", flush=True)
+
+    write_report(m, info, built, search, http, notes)
+    print("== written docs/benchmarks.md ==", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

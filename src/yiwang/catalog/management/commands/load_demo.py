@@ -1,0 +1,71 @@
+"""``yiwang load_demo``: the demo province, synonyms and back-office accounts (used by make demo).
+
+Idempotent: when the demo province is already there it only prints the logins, so a second
+``make demo`` starts in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from yiwang.catalog.generator import generate_province, province_exists
+from yiwang.catalog.generator.demo import create_demo_users, demo_logins
+from yiwang.catalog.generator.standards import load_synonyms
+from yiwang.core.errors import DomainError
+from yiwang.regions.models import Region
+
+from .generate_province import print_report, tqdm_progress
+
+DEFAULT_ITEMS = 3000
+
+
+class Command(BaseCommand):
+    help = "载入演示数据：一个省的区划、部门、事项（默认 3000 项，YIWANG_DEMO_ITEMS 可调）和演示账号。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--items", type=int, default=None, help="事项数（默认 YIWANG_DEMO_ITEMS 或 3000）"
+        )
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--cities", type=int, default=None, help="只生成前 N 个设区市（快速试用）")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args, items, seed, cities, no_progress, **options):
+        code = settings.YIWANG_PROVINCE_CODE
+        if province_exists(code):
+            self.stdout.write("演示数据已存在，跳过生成。")
+        else:
+            try:
+                items = items or int(os.environ.get("YIWANG_DEMO_ITEMS", DEFAULT_ITEMS))
+            except ValueError as exc:
+                raise CommandError("YIWANG_DEMO_ITEMS 须为正整数") from exc
+            started = time.perf_counter()
+            self.stdout.write(f"正在生成演示省份（{items} 个事项）……")
+            try:
+                report = generate_province(
+                    items=items,
+                    province_code=code,
+                    seed=seed,
+                    cities=cities,
+                    progress=None if no_progress else tqdm_progress,
+                )
+            except DomainError as exc:
+                raise CommandError(str(exc)) from exc
+            load_synonyms()
+            province = Region.objects.get(code=code)
+            create_demo_users(province)
+            print_report(lambda s: self.stdout.write(s), report, time.perf_counter() - started)
+        province = Region.objects.get(code=code)
+        self.print_logins(province)
+
+    def print_logins(self, province: Region) -> None:
+        line = "=" * 64
+        self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("演示账号（仅供演示，请勿用于生产环境）  后台：/admin/"))
+        for login in demo_logins(province):
+            self.stdout.write(f"  用户名 {login.username:<8} 密码 {login.password:<20} {login.description}")
+        self.stdout.write(line)
