@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -448,6 +448,7 @@ class _Importer:
                 % {"code": row.code, "expected": expected},
             )
         if not row.code:
+            row.code = expected
             first = self.seen_codes.get(expected)
             if first is not None:
                 self._err(
@@ -458,7 +459,6 @@ class _Importer:
                 )
             else:
                 self.seen_codes[expected] = row.number
-            row.code = expected
         item = items.get(expected)
         self._check_limits(row, std, item)
         if row.errors:
@@ -473,6 +473,9 @@ class _Importer:
                 self._err(row, self._column_for(fe.field), fe.message)
         except ValidationError as e:
             self._validation_errors(row, e)
+        except IntegrityError:
+            # Another import or editor created the same item between our check and our write.
+            self._err(row, "code", _("该事项刚被他人同时创建或修改，本行未导入；请重新导入本行。"))
         except Exception as e:  # a database error must cost one row, not the import
             log.exception("import row %s failed", row.number)
             self._err(row, "", _("保存失败：%(err)s") % {"err": str(e)[:200]})
