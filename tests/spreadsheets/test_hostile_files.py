@@ -212,3 +212,11 @@ def test_first_sheet_or_named_sheet(world, tmp_path):
     path = tmp_path / "in.xlsx"
     wb.save(path)
     assert import_items(path).created == 1
+
+
+def test_endless_blank_rows_stop_reading(world, tmp_path, settings):
+    settings.YIWANG_MAX_IMPORT_ROWS = 2
+    rows = [good_row(world)] + [[" "] * 3] * 25 + [good_row(world, standard="01020000200", region="350100")]
+    result = import_items(write_xlsx(tmp_path / "in.xlsx", rows))
+    assert result.created == 1
+    assert [(e.row, e.message) for e in result.errors] == [(22, "第 22 行之后仍是空行或格式行，已停止读取。")]

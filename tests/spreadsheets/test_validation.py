@@ -76,6 +76,12 @@ def test_lenient_forms_are_accepted(world, tmp_path):
         ({"statutory_limit_days": "二十"}, "M", "法定办结时限（工作日）", "应填写整数（当前为“二十”）"),
         ({"statutory_limit_days": 2.5}, "M", "法定办结时限（工作日）", "不能有小数"),
         ({"onsite_visits": -1}, "V", "到办事现场次数", "应为 0 到 99 之间的整数"),
+        (
+            {"statutory_limit_days": dt.datetime(2026, 1, 20)},
+            "M",
+            "法定办结时限（工作日）",
+            "单元格是日期格式（显示为 2026-01-20）",
+        ),
         ({"promised_limit_days": 30}, "N", "承诺办结时限（工作日）", "承诺时限须为不超过法定时限的整数"),
         ({"item_type": "行政许可证"}, "H", "事项类型", "“行政许可证”不是可选值，可选：行政许可、行政确认"),
         ({"audience": "外国人"}, "I", "服务对象", "不是可选值"),

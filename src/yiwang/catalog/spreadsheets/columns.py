@@ -271,6 +271,11 @@ def parse_int(value: Any, *, max_value: int) -> int | None:
         return None
     if isinstance(value, bool):
         raise CellError(_("应填写整数"))
+    if isinstance(value, dt.date | dt.time):
+        raise CellError(
+            _("单元格是日期格式（显示为 %(v)s），应为整数；请把单元格格式改为“常规”或“数值”后重新填写")
+            % {"v": cell_text(value)}
+        )
     if isinstance(value, int):
         n = value
     elif isinstance(value, float | Decimal):
