@@ -173,3 +173,16 @@ def test_report_of_someone_else_is_hidden(staff_client, world, tmp_path):
 
     result = import_items(write_xlsx(tmp_path / "in.xlsx", [good_row(world, region="1")]))  # by the system
     assert staff_client.get(f"{URL}runs/{result.run.pk}/report.xlsx").status_code == 404
+
+
+@pytest.mark.urls("tests.spreadsheets.urls")
+def test_export_filters_on_page(staff_client, world):
+    resp = staff_client.get(f"{URL}export.xlsx", {"region": "350102"})
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(resp.streaming_content))).active.iter_rows(values_only=True)
+    )
+    assert [r[0] for r in rows[1:]] == [world["item"].code]
+    resp = staff_client.get(f"{URL}export.xlsx", {"region": "999999"})
+    assert resp.status_code == 200 and "区划代码“999999”不存在" in resp.content.decode()
+    resp = staff_client.get(f"{URL}export.xlsx", {"department": "abc"})
+    assert "部门 ID“abc”不存在" in resp.content.decode()

@@ -81,6 +81,10 @@ def import_view(request: HttpRequest) -> HttpResponse:
             except Exception:  # the import reports bad content itself; this is the last line of defence
                 log.exception("import of %s failed", upload.name)
                 error = _("导入时发生内部错误，文件未能处理；请联系平台管理员。")
+    return _page(request, result=result, error=error)
+
+
+def _page(request: HttpRequest, *, result: ImportResult | None = None, error: str = "") -> HttpResponse:
     runs = ImportRun.objects.filter(user=request.user).order_by("-started_at")[:10]
     errors: list[RowError] = result.errors[:SHOWN_ERRORS] if result else []
     return _render(
@@ -107,16 +111,16 @@ def report_view(request: HttpRequest, run_id: int) -> FileResponse:
 
 
 @staff_member_required
-def export_view(request: HttpRequest) -> FileResponse:
+def export_view(request: HttpRequest) -> HttpResponse:
     region = department = None
     if code := request.GET.get("region", "").strip():
         region = Region.objects.filter(code=code).first()
         if region is None:
-            raise Http404(_("区划代码不存在"))
+            return _page(request, error=_("区划代码“%(code)s”不存在。") % {"code": code[:20]})
     if dept_id := request.GET.get("department", "").strip():
         department = Department.objects.filter(pk=dept_id).first() if dept_id.isdigit() else None
         if department is None:
-            raise Http404(_("部门不存在"))
+            return _page(request, error=_("部门 ID“%(id)s”不存在。") % {"id": dept_id[:20]})
     tmp = _spool()
     export_items(tmp, region=region, department=department, user=request.user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
