@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.print_page_options import PrintOptions
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -104,6 +107,15 @@ def test_portal_journey(live_server, browser, clean_search_index):
     page_width = d.execute_script("return document.documentElement.clientWidth")
     assert table_width <= page_width
     shot(d, "guide-print-view")
+    # Chromium's own print pipeline on A4: the guide prints on a couple of pages.
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7
+    pdf = base64.b64decode(d.print_page(options))
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 3, pages
+    with open(os.path.join(SCREENSHOT_DIR, "yiwang-guide.pdf"), "wb") as fh:
+        fh.write(pdf)
     d.set_window_size(390, 844)
 
     # Large text for older people: the toggle sets the cookie and enlarges text site-wide.
