@@ -202,3 +202,14 @@ def test_highlight():
     assert highlight("居民身份证", "身份证明") == "居民<mark>身份证</mark>"
     assert highlight("职工参保登记", "社会保险", extra_terms=["参保"]) == "职工<mark>参保</mark>登记"
     assert highlight("护照", "") == "护照"
+
+
+def test_rebuild_command(catalogue):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert f"{len(catalogue.items)} items" in out.getvalue()
+    assert search_items("护照").total == 4

@@ -25,13 +25,49 @@ def test_pinyin_is_read_in_context():
     assert "n_p_yinhang" in tk.name_tokens("银行开户")
 
 
-def test_document_tokens_and_rank_text():
-    doc = tk.document(code="0123", name="普通护照签发", aliases=["护照办理"], body=["居民身份证", "", "ICP"])
+def test_document_tokens():
+    filters = tk.filter_tokens(
+        region_path="350000/350100/350102/",
+        department_id=7,
+        item_type="licensing",
+        for_person=True,
+        for_company=False,
+        region_level=3,
+    )
+    assert filters == [
+        "f_r_350000",
+        "f_r_350100",
+        "f_r_350102",
+        "f_d_7",
+        "f_t_licensing",
+        "f_l_3",
+        "f_a_person",
+    ]
+    doc = tk.document(
+        code="0123",
+        name="普通护照签发",
+        aliases=["护照办理"],
+        body=["居民身份证", "", "ICP"],
+        filters=filters,
+    )
     assert "护照" in doc.tokens and "n_护照" in doc.tokens and "n_p_huzhao" in doc.tokens
     assert "身份" in doc.tokens and "n_身份" not in doc.tokens  # body words are not name words
     assert "icp" in doc.tokens and "c_0123" in doc.tokens
-    assert doc.rank_text == "|普通护照签发|putonghuzhaoqianfa|pthzqf|护照办理|huzhaobanli|hzbl|"
+    assert {"x_普通护照签发", "x_putonghuzhaoqianfa", "x_pthzqf", "x_护照办理", "x_hzbl"} <= set(doc.tokens)
     assert doc.tokens == sorted(set(doc.tokens))
+    assert set(filters) <= set(doc.name_tokens)
+    assert "n_护照" in doc.name_tokens and "身份" not in doc.name_tokens
+
+
+def test_tiers_are_exclusive_token_expressions():
+    parsed = tk.parse_query("护照")
+    exact, prefix, rest, body = parsed.tiers(["f_r_350100"])
+    assert exact == tk.And((tk.Tok("f_r_350100"), tk.Tok("n_护照"), tk.Tok("x_护照")))
+    assert prefix == tk.Not(
+        tk.And((tk.Tok("f_r_350100"), tk.Tok("n_护照"), tk.Tok("x_护照", prefix=True))), tk.Tok("x_护照")
+    )
+    assert render_fts5(body) == '(("f_r_350100" AND "护照") NOT "n_护照")'
+    assert render_tsquery(body) == "(('f_r_350100' & '护照') & !'n_护照')"
 
 
 def test_query_one_and_two_characters():

@@ -1,15 +1,20 @@
 """Search index tables (vendor-specific; see docs/search.md and yiwang.catalog.search).
 
 One row per published item in ``catalog_search_doc``, keyed by the item id, carrying the filter
-columns of its current version so a search never joins: region path, level, department, type,
-audience, code, and the name text the ranking compares against. The tokens live beside it:
+columns of its current version (for the filter-only listing in code order) and ``sort_key``
+(shorter name, then higher level, then item id, as one integer) so both databases order the
+same way. The tokens (words, pinyin, whole names, filter values) live beside it:
 
-- SQLite: an FTS5 table ``catalog_search_fts`` whose rowid is the item id. ``detail=none`` and
-  ``columnsize=0`` because we never use positions or bm25 (the ranking is ours, identical on both
-  databases), which keeps the index small. ``tokenchars '_'`` keeps ``n_p_shebao`` one token;
-  unicode61 otherwise splits only on spaces and punctuation, never inside our CJK tokens.
-- PostgreSQL: a ``tsvector`` column built with ``array_to_tsvector`` (lexemes verbatim, no parser,
-  no stemming) and a GIN index. Text columns compared by range or order use ``COLLATE "C"`` so
+- SQLite: an FTS5 table ``catalog_search_fts`` whose rowid is the sort key, so FTS5 hands rows
+  back already in rank order and a page of a very common word stops after a few rows.
+  ``detail=none`` and ``columnsize=0`` because we never use positions or bm25 (the ranking is
+  ours, identical on both databases), which keeps the index small. ``tokenchars '_'`` keeps
+  ``n_p_shebao`` one token; unicode61 otherwise splits only on spaces and punctuation, never
+  inside our CJK tokens.
+- PostgreSQL: ``tsvector`` columns built with ``array_to_tsvector`` (lexemes verbatim, no parser,
+  no stemming) and GIN indexes: all tokens in ``catalog_search_tsv``, and the name tokens only in
+  ``catalog_search_doc.name_tsv``, so the usual first page (name matches) reads narrow rows, not
+  the whole guide's tokens. Text columns compared by range or order use ``COLLATE "C"``, so
   ``region_path`` prefix ranges and ``code`` order are bytewise, as on SQLite.
 """
 
@@ -17,6 +22,7 @@ from django.db import migrations
 
 DOC_TABLE = "catalog_search_doc"
 FTS_TABLE = "catalog_search_fts"
+TSV_TABLE = "catalog_search_tsv"
 
 _DOC_INDEXES = [
     f"CREATE INDEX catalog_search_doc_region ON {DOC_TABLE} (region_path)",
@@ -24,16 +30,14 @@ _DOC_INDEXES = [
     f"CREATE INDEX catalog_search_doc_type ON {DOC_TABLE} (item_type)",
     f"CREATE INDEX catalog_search_doc_level ON {DOC_TABLE} (region_level)",
     f"CREATE INDEX catalog_search_doc_code ON {DOC_TABLE} (code)",
-    f"CREATE INDEX catalog_search_doc_order ON {DOC_TABLE} (name_len, region_level, code)",
 ]
 
 SQLITE_FORWARD = [
     f"""CREATE TABLE {DOC_TABLE} (
-        item_id INTEGER PRIMARY KEY,
+        sort_key INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL UNIQUE,
         version_id INTEGER NOT NULL,
         code VARCHAR(32) NOT NULL,
-        name_len INTEGER NOT NULL,
-        rank_text TEXT NOT NULL,
         region_path VARCHAR(64) NOT NULL,
         region_level INTEGER NOT NULL,
         department_id INTEGER NOT NULL,
@@ -51,22 +55,28 @@ SQLITE_BACKWARD = [f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {
 POSTGRES_FORWARD = [
     f"""CREATE TABLE {DOC_TABLE} (
         item_id BIGINT PRIMARY KEY,
+        sort_key BIGINT NOT NULL UNIQUE,
         version_id BIGINT NOT NULL,
         code VARCHAR(32) COLLATE "C" NOT NULL,
-        name_len INTEGER NOT NULL,
-        rank_text TEXT COLLATE "C" NOT NULL,
         region_path VARCHAR(64) COLLATE "C" NOT NULL,
         region_level SMALLINT NOT NULL,
         department_id BIGINT NOT NULL,
         item_type VARCHAR(16) NOT NULL,
         for_person BOOLEAN NOT NULL,
         for_company BOOLEAN NOT NULL,
-        tsv TSVECTOR NOT NULL
+        name_tsv TSVECTOR NOT NULL
     )""",
     *_DOC_INDEXES,
-    f"CREATE INDEX catalog_search_doc_tsv ON {DOC_TABLE} USING GIN (tsv)",
+    f"CREATE INDEX catalog_search_doc_name_tsv ON {DOC_TABLE} USING GIN (name_tsv)",
+    f"""CREATE TABLE {TSV_TABLE} (
+        item_id BIGINT PRIMARY KEY,
+        sort_key BIGINT NOT NULL,
+        version_id BIGINT NOT NULL,
+        tsv TSVECTOR NOT NULL
+    )""",
+    f"CREATE INDEX catalog_search_tsv_tsv ON {TSV_TABLE} USING GIN (tsv)",
 ]
-POSTGRES_BACKWARD = [f"DROP TABLE IF EXISTS {DOC_TABLE}"]
+POSTGRES_BACKWARD = [f"DROP TABLE IF EXISTS {TSV_TABLE}", f"DROP TABLE IF EXISTS {DOC_TABLE}"]
 
 
 def forward(apps, schema_editor) -> None:

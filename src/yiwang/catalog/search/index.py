@@ -17,14 +17,14 @@ from . import tokens as tk
 
 DOC_TABLE = "catalog_search_doc"
 FTS_TABLE = "catalog_search_fts"
+TSV_TABLE = "catalog_search_tsv"
 BATCH = 1000
 
 _DOC_COLUMNS = (
     "item_id",
+    "sort_key",
     "version_id",
     "code",
-    "name_len",
-    "rank_text",
     "region_path",
     "region_level",
     "department_id",
@@ -32,6 +32,16 @@ _DOC_COLUMNS = (
     "for_person",
     "for_company",
 )
+_MAX_ITEM_ID = 10**15
+
+
+def sort_key(name_len: int, region_level: int, item_id: int) -> int:
+    """The static part of the ranking as one integer: shorter name, then higher administrative
+    level (province first), then item id. An integer so FTS5 can use it as its rowid and return
+    matches already in this order."""
+    if not 0 < item_id < _MAX_ITEM_ID:
+        raise ValueError(f"item id {item_id} out of range for the search sort key")
+    return min(max(name_len, 0), 899) * 10**16 + min(max(region_level, 0), 9) * 10**15 + item_id
 
 
 def body_texts(elements: dict[str, Any]) -> list[str]:
@@ -54,16 +64,25 @@ def _aliases(elements: dict[str, Any]) -> list[str]:
     return [str(a) for a in aliases]
 
 
-def document_row(version: ServiceItemVersion) -> tuple[tuple[Any, ...], list[str]]:
+def document_row(version: ServiceItemVersion) -> tuple[tuple[Any, ...], tk.Document]:
     elements = version.elements or {}
     name = version.name or elements.get("name") or ""
-    doc = tk.document(code=version.code, name=name, aliases=_aliases(elements), body=body_texts(elements))
+    filters = tk.filter_tokens(
+        region_path=version.region_path,
+        department_id=version.department_id,
+        item_type=version.item_type,
+        for_person=bool(version.for_person),
+        for_company=bool(version.for_company),
+        region_level=version.region_level,
+    )
+    doc = tk.document(
+        code=version.code, name=name, aliases=_aliases(elements), body=body_texts(elements), filters=filters
+    )
     row = (
         version.item_id,
+        sort_key(len(name), version.region_level, version.item_id),
         version.pk,
         version.code,
-        len(name),
-        doc.rank_text,
         version.region_path,
         version.region_level,
         version.department_id,
@@ -71,7 +90,7 @@ def document_row(version: ServiceItemVersion) -> tuple[tuple[Any, ...], list[str
         bool(version.for_person),
         bool(version.for_company),
     )
-    return row, doc.tokens
+    return row, doc
 
 
 def index_versions(versions: Iterable[ServiceItemVersion]) -> None:
@@ -95,43 +114,52 @@ def remove_items(item_ids: Iterable[int]) -> None:
     ids = [int(i) for i in item_ids]
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            marks = ",".join(["%s"] * len(chunk))
-            cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE item_id IN ({marks})", chunk)
-            if connection.vendor == "sqlite":
-                cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", chunk)
+            _delete(cursor, ids[start : start + BATCH])
+
+
+def _delete(cursor, ids: list[int]) -> None:
+    marks = ",".join(["%s"] * len(ids))
+    if connection.vendor == "sqlite":
+        cursor.execute(
+            f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT sort_key FROM {DOC_TABLE} WHERE item_id IN ({marks}))",
+            ids,
+        )
+    else:
+        cursor.execute(f"DELETE FROM {TSV_TABLE} WHERE item_id IN ({marks})", ids)
+    cursor.execute(f"DELETE FROM {DOC_TABLE} WHERE item_id IN ({marks})", ids)
 
 
 def clear_index() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {DOC_TABLE}")
-        if connection.vendor == "sqlite":
-            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        cursor.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else TSV_TABLE}")
 
 
-def _write(rows: list[tuple[tuple[Any, ...], list[str]]]) -> None:
+def _write(rows: list[tuple[tuple[Any, ...], tk.Document]]) -> None:
     if not rows:
         return
     columns = ", ".join(_DOC_COLUMNS)
     marks = ", ".join(["%s"] * len(_DOC_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_DOC_COLUMNS[1:], "tsv"))
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_DOC_COLUMNS[1:], "name_tsv"))
             cursor.executemany(
-                f"INSERT INTO {DOC_TABLE} ({columns}, tsv) VALUES ({marks}, array_to_tsvector(%s::text[])) "
-                f"ON CONFLICT (item_id) DO UPDATE SET {updates}",
-                [(*row, tokens) for row, tokens in rows],
+                f"INSERT INTO {DOC_TABLE} ({columns}, name_tsv) "
+                f"VALUES ({marks}, array_to_tsvector(%s::text[])) ON CONFLICT (item_id) DO UPDATE SET {updates}",
+                [(*row, doc.name_tokens) for row, doc in rows],
+            )
+            cursor.executemany(
+                f"INSERT INTO {TSV_TABLE} (item_id, sort_key, version_id, tsv) "
+                "VALUES (%s, %s, %s, array_to_tsvector(%s::text[])) ON CONFLICT (item_id) DO UPDATE "
+                "SET sort_key = EXCLUDED.sort_key, version_id = EXCLUDED.version_id, tsv = EXCLUDED.tsv",
+                [(row[0], row[1], row[2], doc.tokens) for row, doc in rows],
             )
             return
-        ids = [row[0] for row, _ in rows]
-        id_marks = ",".join(["%s"] * len(ids))
-        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({id_marks})", ids)
-        cursor.executemany(
-            f"INSERT OR REPLACE INTO {DOC_TABLE} ({columns}) VALUES ({marks})", [r for r, _ in rows]
-        )
+        _delete(cursor, [row[0] for row, _ in rows])
+        cursor.executemany(f"INSERT INTO {DOC_TABLE} ({columns}) VALUES ({marks})", [r for r, _ in rows])
         cursor.executemany(
             f"INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
-            [(row[0], " ".join(tokens)) for row, tokens in rows],
+            [(row[1], " ".join(doc.tokens)) for row, doc in rows],
         )
 
 
@@ -166,7 +194,12 @@ def rebuild_index(progress: Callable[[int, int], None] | None = None) -> int:
             done += len(chunk)
             if progress:
                 progress(done, total)
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
                 cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
+                cursor.execute(f"ANALYZE {DOC_TABLE}")
+            else:
+                # Fresh statistics, or the planner guesses how selective the filters are.
+                cursor.execute(f"ANALYZE {DOC_TABLE}")
+                cursor.execute(f"ANALYZE {TSV_TABLE}")
     return done

@@ -10,7 +10,10 @@ one space-separated string and indexed verbatim by FTS5 (SQLite) or a tsvector (
 - for the name and aliases only, a second copy prefixed ``n_`` (the ranking tells a name match
   from a mention in the body), plus pinyin: syllable unigrams/bigrams ``n_p_shebao`` and initial
   unigrams/bigrams ``n_i_sb``, so ``shebao``, ``sb``, ``huzhao`` and ``hz`` find 社保 and 护照;
-- the item code as ``c_<code>`` so a code or a code prefix finds its item.
+- the item code as ``c_<code>`` so a code or a code prefix finds its item;
+- ``x_`` + each whole name, its pinyin and its initials, for the ranking (exact, then prefix);
+- the filter values as ``f_`` tokens (``f_r_350100`` on every item at or below 福州市), so a
+  filtered search is still one index lookup.
 
 A query goes through the same functions and becomes a small AND/OR tree of these tokens
 (``Expr``), rendered as an FTS5 MATCH string or a tsquery by ``backends``.
@@ -34,6 +37,13 @@ NAME_PREFIX = "n_"
 PINYIN_PREFIX = "n_p_"
 INITIALS_PREFIX = "n_i_"
 CODE_PREFIX = "c_"
+WHOLE_PREFIX = "x_"
+REGION_FILTER = "f_r_"
+DEPARTMENT_FILTER = "f_d_"
+TYPE_FILTER = "f_t_"
+LEVEL_FILTER = "f_l_"
+AUDIENCE_FILTER = "f_a_"
+NAME_TIER_PREFIXES = (NAME_PREFIX, CODE_PREFIX, WHOLE_PREFIX, "f_")
 
 # CJK Unified Ideographs, extension A and the compatibility block: the characters the FTS5
 # unicode61 tokenizer treats as letters, so a token made of them is never split by the database.
@@ -145,12 +155,15 @@ def name_tokens(text: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def rank_text_of(text: str) -> str:
-    """The name as the ranking compares it: its words joined, its full pinyin, its initials."""
-    norm = "".join(words(text))
+def whole_name_tokens(text: str) -> frozenset[str]:
+    """``x_`` + the whole name, its full pinyin and its initials: the ranking puts a name equal
+    to the query (x_护照, x_huzhao, x_hz) first and one starting with it (prefix query) next."""
+    words_ = words(text)
+    if not words_:
+        return frozenset()
     syllables: list[str] = []
     initials: list[str] = []
-    for word in words(text):
+    for word in words_:
         if is_cjk(word):
             s, i = pinyin_of(word)
             syllables.extend(s)
@@ -158,7 +171,31 @@ def rank_text_of(text: str) -> str:
         else:
             syllables.append(word)
             initials.append(word)
-    return f"|{norm}|{''.join(syllables)}|{''.join(initials)}"
+    return frozenset(WHOLE_PREFIX + w for w in ("".join(words_), "".join(syllables), "".join(initials)) if w)
+
+
+def filter_tokens(
+    *,
+    region_path: str,
+    department_id: int,
+    item_type: str,
+    for_person: bool,
+    for_company: bool,
+    region_level: int,
+) -> list[str]:
+    """Filters as tokens, so a filtered search is one index lookup (an AND of doclists) on both
+    databases. A region's token is on every item at or below it: region_path lists ancestors."""
+    tokens = [REGION_FILTER + code for code in region_path.strip("/").split("/") if code]
+    tokens += [
+        f"{DEPARTMENT_FILTER}{department_id}",
+        f"{TYPE_FILTER}{item_type}",
+        f"{LEVEL_FILTER}{region_level}",
+    ]
+    if for_person:
+        tokens.append(AUDIENCE_FILTER + "person")
+    if for_company:
+        tokens.append(AUDIENCE_FILTER + "company")
+    return tokens
 
 
 @dataclass(frozen=True)
@@ -166,21 +203,27 @@ class Document:
     """What the index stores for one published item."""
 
     tokens: list[str]
-    rank_text: str  # "|name|pinyin|initials|alias|pinyin|initials|": exact/prefix/contains tests
+
+    @property
+    def name_tokens(self) -> list[str]:
+        """The tokens the name-tier queries use: name words, pinyin, whole names, code, filters."""
+        return [t for t in self.tokens if t.startswith(NAME_TIER_PREFIXES)]
 
 
-def document(*, code: str, name: str, aliases: Iterable[str], body: Iterable[str]) -> Document:
-    tokens: set[str] = set()
+def document(
+    *, code: str, name: str, aliases: Iterable[str], body: Iterable[str], filters: Iterable[str] = ()
+) -> Document:
+    tokens: set[str] = set(filters)
     titles = [name, *[a for a in aliases if a and a.strip()]]
     for title in titles:
         tokens |= name_tokens(title)
+        tokens |= whole_name_tokens(title)
     for text in body:
         if text:
             tokens |= text_tokens(text)
     if code:
         tokens.add(CODE_PREFIX + normalize(code))
-    rank_text = "".join(rank_text_of(t) for t in titles) + "|"
-    return Document(tokens=sorted(tokens), rank_text=rank_text)
+    return Document(tokens=sorted(tokens))
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -202,11 +245,20 @@ class Or:
     parts: tuple[Expr, ...]
 
 
-Expr = Tok | And | Or
+@dataclass(frozen=True)
+class Not:
+    """``base`` and not ``excluded`` (FTS5's binary NOT; ``&  !`` in a tsquery)."""
+
+    base: Expr
+    excluded: Expr
+
+
+Expr = Tok | And | Or | Not
 
 
 def all_of(parts: Iterable[Expr]) -> Expr:
-    unique = tuple(dict.fromkeys(parts))
+    flat = [q for p in parts for q in (p.parts if isinstance(p, And) else (p,))]
+    unique = tuple(dict.fromkeys(flat))
     return unique[0] if len(unique) == 1 else And(unique)
 
 
@@ -257,6 +309,21 @@ class ParsedQuery:
     @property
     def empty(self) -> bool:
         return self.any_expr is None
+
+    def tiers(self, filters: Sequence[str] = ()) -> list[Expr]:
+        """The ranking tiers as token expressions, best first (see ``query``): the name equals
+        the query; the name starts with it; the rest of the name matches; body-only matches."""
+        assert self.any_expr is not None and self.name_expr is not None
+        exact = any_of(Tok(WHOLE_PREFIX + p) for p in self.phrases)
+        prefix = any_of(Tok(WHOLE_PREFIX + p, prefix=True) for p in self.phrases)
+        scope = [Tok(f) for f in filters]
+        named = all_of([*scope, self.name_expr])
+        return [
+            all_of([named, exact]),
+            Not(all_of([named, prefix]), exact),
+            Not(named, prefix),
+            Not(all_of([*scope, self.any_expr]), self.name_expr),
+        ]
 
 
 def _term_expr(term: str, prefix: str) -> Expr:
