@@ -374,3 +374,10 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.imported_rows}/{self.total_rows})"
+
+
+# The many-to-many tables under names, so bulk reads can query them directly.
+ItemThemeLink = ServiceItem.themes.through
+StandardThemeLink = StandardItem.themes.through
+LifeEventLink = LifeEvent.standard_items.through
+HallLink = ServiceItem.halls.through

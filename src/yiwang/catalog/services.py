@@ -8,11 +8,11 @@ digits, 000 above township) + department code (3 digits within the region) = 23 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from yiwang.core.errors import DomainError, FieldError, NotPermitted, Validation
 from yiwang.identity.selectors import can_manage_department
 from yiwang.regions.models import Department, DepartmentKind
 
-from .elements import diff_elements, effective_elements
+from .elements import MergedItem, diff_elements, effective_elements, merge_items
 from .models import (
     ItemMaterial,
     ItemStatus,
@@ -185,49 +185,92 @@ def mark_changed(item: ServiceItem, *, user=None, changed_fields: Iterable[str] 
 
 
 def _index(versions: list[ServiceItemVersion]) -> None:
-    try:
-        search = importlib.import_module("yiwang.catalog.search")
-    except ModuleNotFoundError:
-        return
+    from . import search
+
     search.index_versions(versions)
 
 
 def _unindex(item_ids: list[int]) -> None:
-    try:
-        search = importlib.import_module("yiwang.catalog.search")
-    except ModuleNotFoundError:
-        return
+    from . import search
+
     search.remove_items(item_ids)
 
 
-def _prefetched(qs):
-    return qs.select_related("standard", "region", "department").prefetch_related(
-        "materials", "steps", "themes", "halls", "standard__themes", "standard__life_events"
-    )
-
-
-def _new_version(
-    item: ServiceItem, elements: dict[str, Any], previous: ServiceItemVersion | None, by: str, now
-) -> ServiceItemVersion:
+def _new_version(m: MergedItem, number: int, by: str, now) -> ServiceItemVersion:
+    e = m.elements
     return ServiceItemVersion(
-        item=item,
-        number=(previous.number + 1) if previous else 1,
-        elements=elements,
-        changes=diff_elements(previous.elements if previous else None, elements),
+        item_id=m.item_id,
+        number=number,
+        elements=e,
         published_at=now,
         published_by=by,
         is_current=True,
-        code=item.code,
-        name=elements["name"],
-        region=item.region,
-        region_level=item.region.level,
-        region_path=item.region.path,
-        department=item.department,
-        department_kind=item.department.kind,
-        item_type=elements["item_type"],
-        for_person=elements["audience"] in ("person", "both"),
-        for_company=elements["audience"] in ("company", "both"),
-        online_depth=elements["online_depth"],
+        code=e["code"],
+        name=e["name"],
+        region_id=m.region_id,
+        region_level=m.region_level,
+        region_path=m.region_path,
+        department_id=m.department_id,
+        department_kind=m.department_kind,
+        item_type=e["item_type"],
+        for_person=e["audience"] in ("person", "both"),
+        for_company=e["audience"] in ("company", "both"),
+        online_depth=e["online_depth"],
+    )
+
+
+def _latest_versions(item_ids: list[int]) -> dict[int, tuple[int, dict | None]]:
+    """item id -> (highest version number, elements of the current version or None)."""
+    out: dict[int, tuple[int, dict | None]] = {}
+    rows = (
+        ServiceItemVersion.objects.filter(item_id__in=item_ids)
+        .values_list("item_id", "number")
+        .order_by("number")
+    )
+    for item_id, number in rows:
+        out[item_id] = (number, None)
+    current = ServiceItemVersion.objects.filter(item_id__in=item_ids, is_current=True).values_list(
+        "item_id", "elements"
+    )
+    for item_id, elements in current:
+        out[item_id] = (out[item_id][0], elements)
+    return out
+
+
+def _write_versions(merged: list[MergedItem], by: str) -> list[ServiceItemVersion]:
+    """Write version N+1 of each item (with its change list against N), make it current, point
+    the item at it, index it. The caller holds the transaction (and, for one item, the lock)."""
+    ids = [m.item_id for m in merged]
+    latest = _latest_versions(ids)
+    now = timezone.now()
+    versions = []
+    for m in merged:
+        number, previous = latest.get(m.item_id, (0, None))
+        v = _new_version(m, number + 1, by, now)
+        v.changes = diff_elements(previous, m.elements)
+        versions.append(v)
+    ServiceItemVersion.objects.filter(item_id__in=ids, is_current=True).update(is_current=False)
+    # bulk_create fills the primary keys in (RETURNING on PostgreSQL and SQLite >= 3.35).
+    ServiceItemVersion.objects.bulk_create(versions)
+    through = ServiceItemVersion.themes.through
+    through.objects.bulk_create(
+        through(serviceitemversion_id=v.pk, theme_id=t)
+        for v, m in zip(versions, merged, strict=True)
+        for t in m.theme_ids
+    )
+    ServiceItem.objects.filter(pk__in=ids).update(
+        status=ItemStatus.PUBLISHED,
+        current_version=Subquery(
+            ServiceItemVersion.objects.filter(item_id=OuterRef("pk"), is_current=True).values("pk")[:1]
+        ),
+    )
+    _index(versions)
+    return versions
+
+
+def _unchanged(m: MergedItem, current_elements: dict | None) -> bool:
+    return (
+        current_elements is not None and current_elements == m.elements and m.status != ItemStatus.WITHDRAWN
     )
 
 
@@ -240,34 +283,24 @@ def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> 
     errors: list[FieldError] = []
     with transaction.atomic():
         # Lock the item so two publishers cannot both create version N+1.
-        locked = _prefetched(ServiceItem.objects.select_for_update(of=("self",))).get(pk=item.pk)
-        elements = effective_elements(locked)
-        errors = publication_errors(elements)
-        previous = locked.current_version
-        version = previous
+        ServiceItem.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
+        m = merge_items([item.pk])[item.pk]
+        errors = publication_errors(m.elements)
+        current = ServiceItemVersion.objects.filter(item_id=item.pk, is_current=True).first()
+        version = current
         if errors:
             pass
-        elif previous is not None and previous.elements == elements and locked.status != ItemStatus.WITHDRAWN:
-            if locked.status != ItemStatus.PUBLISHED:
+        elif current is not None and _unchanged(m, current.elements):
+            if m.status != ItemStatus.PUBLISHED:
                 ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.PUBLISHED)
         else:
-            if previous is None:
-                previous = locked.versions.order_by("-number").first()
-            by = actor_label or current_actor().label
-            version = _new_version(locked, elements, previous, by, timezone.now())
-            ServiceItemVersion.objects.filter(item=locked, is_current=True).update(is_current=False)
-            version.save()
-            version.themes.set(locked.themes.all() or locked.standard.themes.all())
-            ServiceItem.objects.filter(pk=item.pk).update(
-                current_version=version, status=ItemStatus.PUBLISHED
-            )
+            (version,) = _write_versions([m], actor_label or current_actor().label)
             audit.record(
                 "catalog.item.publish",
-                locked,
-                summary=f"{locked.code} v{version.number}",
+                item,
+                summary=f"{item.code} v{version.number}",
                 detail={"version": version.number, "changes": version.changes},
             )
-            _index([version])
     if errors:
         # The refusal is worth auditing too, in its own transaction: nothing else was written.
         audit.record(
@@ -283,7 +316,7 @@ def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> 
 
 
 def bulk_publish(
-    items: Iterable[ServiceItem],
+    items: Iterable[ServiceItem | int],
     *,
     progress: Callable[[int], None] | None = None,
     actor_label: str | None = None,
@@ -291,61 +324,36 @@ def bulk_publish(
     """Publish many items at once (province generator, mass import): the same rules and
     versions as ``publish``, batched, with one audit entry per batch instead of per item.
 
-    Items that break a rule are skipped and reported in the batch's audit entry. Returns how
-    many versions were created.
+    Items that break a rule are skipped and named in the batch's audit entry. Returns how many
+    versions were created.
     """
-    ids = [i.pk for i in items]
+    ids = [i if isinstance(i, int) else i.pk for i in items]
     by = actor_label or current_actor().label
     created = 0
     for start in range(0, len(ids), BULK_BATCH):
         chunk = ids[start : start + BULK_BATCH]
         with transaction.atomic():
-            batch = list(
-                _prefetched(ServiceItem.objects.filter(pk__in=chunk).select_related("current_version"))
-            )
-            now = timezone.now()
-            versions: list[ServiceItemVersion] = []
-            refused: dict[str, list[str]] = {}
-            for item in batch:
-                elements = effective_elements(item)
-                if errors := publication_errors(elements):
-                    refused[item.code] = [e.message for e in errors]
-                    continue
-                previous = item.current_version
-                if previous is not None and previous.elements == elements:
-                    continue
-                versions.append(_new_version(item, elements, previous, by, now))
-            if versions:
-                ServiceItemVersion.objects.filter(
-                    item_id__in=[v.item_id for v in versions], is_current=True
-                ).update(is_current=False)
-                ServiceItemVersion.objects.bulk_create(versions)
-                saved = {
-                    v.item_id: v
-                    for v in ServiceItemVersion.objects.filter(
-                        item_id__in=[v.item_id for v in versions], is_current=True
-                    )
-                }
-                by_item = {i.pk: i for i in batch}
-                through = ServiceItemVersion.themes.through
-                through.objects.bulk_create(
-                    through(serviceitemversion_id=v.pk, theme_id=t.pk)
-                    for item_id, v in saved.items()
-                    for t in (
-                        list(by_item[item_id].themes.all()) or list(by_item[item_id].standard.themes.all())
-                    )
+            merged = merge_items(chunk)
+            current = dict(
+                ServiceItemVersion.objects.filter(item_id__in=chunk, is_current=True).values_list(
+                    "item_id", "elements"
                 )
-                for item_id, v in saved.items():
-                    by_item[item_id].current_version = v
-                    by_item[item_id].status = ItemStatus.PUBLISHED
-                ServiceItem.objects.bulk_update([by_item[i] for i in saved], ["current_version", "status"])
-                _index(list(saved.values()))
-                created += len(saved)
+            )
+            to_write: list[MergedItem] = []
+            refused: dict[str, list[str]] = {}
+            for m in merged.values():
+                if errors := publication_errors(m.elements):
+                    refused[m.elements["code"]] = [e.message for e in errors]
+                elif not _unchanged(m, current.get(m.item_id)):
+                    to_write.append(m)
+            if to_write:
+                _write_versions(to_write, by)
+                created += len(to_write)
             audit.record(
                 "catalog.item.bulk_publish",
                 object_type="catalog.serviceitem",
-                summary=f"{len(versions)} published, {len(refused)} refused",
-                detail={"published": len(versions), "refused": refused},
+                summary=f"{len(to_write)} published, {len(refused)} refused",
+                detail={"published": len(to_write), "refused": refused},
             )
         if progress:
             progress(len(chunk))

@@ -40,3 +40,35 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             reset_actor(token)
+
+
+class ChineseFirstLocaleMiddleware:
+    """Simplified Chinese unless the person chose another language with the switcher.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language; a provincial portal
+    speaks Chinese first (a foreign-language browser in a service hall must not flip the
+    counter's screen to English), so on pages only the language cookie set by /i18n/setlang/
+    counts. API clients have no cookie: for /api/ the Accept-Language header decides.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        if request.path.startswith("/api/"):
+            language = translation.get_language_from_request(request)
+        else:
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            supported = {code for code, _name in settings.LANGUAGES}
+            language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary = response.headers.get("Vary", "")
+        if "Cookie" not in patch_vary:
+            response.headers["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
+        return response
