@@ -10,6 +10,8 @@ admin.site.site_title = "一网管理后台"
 admin.site.index_title = "后台管理"
 
 urlpatterns = [
+    # Before admin.site.urls, whose catch-all would otherwise swallow it.
+    path("admin/catalog/spreadsheets/", include("yiwang.catalog.spreadsheets.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
