@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from yiwang.catalog.models import ServiceItem
@@ -112,6 +112,7 @@ def generate_province(
         report.published = bulk_publish([ServiceItem(pk=i) for i in ids], progress=b, actor_label="generator")
         if b:
             b.close()
+        refresh_statistics()
         lap("publish")
         for level, n in _count_by_level(code).items():
             report.items_by_level[level] = n
@@ -123,6 +124,14 @@ def generate_province(
             detail={"items": report.items, "published": report.published, "seed": seed, "cities": cities},
         )
     return report
+
+
+def refresh_statistics() -> None:
+    """Give the query planner statistics after a bulk load. Without them SQLite looks a guide
+    up through the is_current index (every row, ~200 ms at 70,000 items) instead of the code
+    index (0.05 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _count_by_level(code: str) -> dict[int, int]:
