@@ -1,4 +1,11 @@
-"""Staff roles and their scopes. (People, companies, mandates and OIDC arrive with issue 3.)"""
+"""Accounts and who may act for whom: people, companies, mandates, staff roles and scopes,
+the base registries used for real-name verification, second factors, login throttling,
+tracked sessions and the OpenID Connect clients' extra settings.
+
+Personal data (ID numbers, phones, TOTP secrets) is stored encrypted (``identity.crypto``)
+with a keyed hash beside it for exact lookup and a masked form for display; no plain value is
+ever written to the database or a log.
+"""
 
 from __future__ import annotations
 
@@ -50,3 +57,260 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()}"
+
+
+class AssuranceLevel(models.IntegerChoices):
+    """How sure the platform is that the account is who it says (carried as ``acr``)."""
+
+    REGISTERED = 1, _("已注册（未实名）")
+    VERIFIED = 2, _("已实名核验")
+    TWO_FACTOR = 3, _("实名核验并通过第二因素认证")
+
+
+ACR_URIS = {
+    AssuranceLevel.REGISTERED: "urn:yiwang:acr:1",
+    AssuranceLevel.VERIFIED: "urn:yiwang:acr:2",
+    AssuranceLevel.TWO_FACTOR: "urn:yiwang:acr:3",
+}
+
+
+class Person(models.Model):
+    """A natural person's account (自然人). The Django user holds the login; this holds who they are."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person")
+    name = models.CharField(_("姓名"), max_length=64)
+    id_number_cipher = models.TextField(_("身份证号（密文）"))
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18)
+    phone_cipher = models.TextField(_("手机号（密文）"), blank=True)
+    phone_hash = models.CharField(max_length=64, db_index=True, blank=True)
+    phone_masked = models.CharField(_("手机号"), max_length=11, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    region_code = models.CharField(_("户籍地区划代码"), max_length=6, blank=True)
+    assurance_level = models.PositiveSmallIntegerField(
+        _("认证等级"), choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED
+    )
+    verified_at = models.DateTimeField(_("实名核验时间"), null=True, blank=True)
+    key_id = models.CharField(max_length=16, help_text="encryption key id of the ciphertexts (rotation)")
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("自然人")
+        verbose_name_plural = _("自然人")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id_number_masked}"
+
+
+class Company(models.Model):
+    """A legal person (法人). Companies have no login of their own: people act for them, the
+    legal representative by right, others through a mandate."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    legal_representative = models.ForeignKey(
+        Person, verbose_name=_("法定代表人"), on_delete=models.PROTECT, related_name="represented_companies"
+    )
+    region_code = models.CharField(_("登记地区划代码"), max_length=6, blank=True)
+    verified_at = models.DateTimeField(_("法人核验时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("法人")
+        verbose_name_plural = _("法人")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mandate(models.Model):
+    """A person acting for a company (经办人授权), within a scope and a period, revocable."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("法人"), on_delete=models.CASCADE, related_name="mandates"
+    )
+    agent = models.ForeignKey(
+        Person, verbose_name=_("经办人"), on_delete=models.CASCADE, related_name="mandates_received"
+    )
+    all_items = models.BooleanField(_("全部事项"), default=False)
+    standard_items = models.ManyToManyField(
+        "catalog.StandardItem", verbose_name=_("授权事项"), blank=True, related_name="mandates"
+    )
+    starts_at = models.DateTimeField(_("生效时间"))
+    ends_at = models.DateTimeField(_("截止时间"))
+    granted_by = models.ForeignKey(
+        Person, verbose_name=_("授权人"), on_delete=models.PROTECT, related_name="mandates_granted"
+    )
+    granted_at = models.DateTimeField(_("授权时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        Person, verbose_name=_("撤销人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("经办人授权")
+        verbose_name_plural = _("经办人授权")
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["agent", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.company} → {self.agent.name}"
+
+
+class PopulationRecord(models.Model):
+    """人口库: the population registry as yiwang holds it (synthetic in the demo). Real-name
+    verification goes through ``identity.registries``, which a real registry service replaces."""
+
+    name = models.CharField(_("姓名"), max_length=64)
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18)
+    birth_date = models.DateField(_("出生日期"))
+    region_code = models.CharField(_("户籍地区划代码"), max_length=6)
+    deceased = models.BooleanField(_("已注销户籍"), default=False)
+
+    class Meta:
+        verbose_name = _("人口库记录")
+        verbose_name_plural = _("人口库记录")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id_number_masked}"
+
+
+class LegalEntityRecord(models.Model):
+    """法人库: the legal-entity registry (synthetic in the demo)."""
+
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    legal_representative_name = models.CharField(_("法定代表人姓名"), max_length=64)
+    legal_representative_id_hash = models.CharField(max_length=64, db_index=True)
+    region_code = models.CharField(_("登记地区划代码"), max_length=6)
+    registered_on = models.DateField(_("成立日期"))
+    status = models.CharField(_("登记状态"), max_length=16, default="active")  # active, revoked, cancelled
+
+    class Meta:
+        verbose_name = _("法人库记录")
+        verbose_name_plural = _("法人库记录")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TotpDevice(models.Model):
+    """A TOTP second factor (RFC 6238). The secret is encrypted; ``last_step`` stops a code
+    from being used twice."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp")
+    secret_cipher = models.TextField()
+    key_id = models.CharField(max_length=16)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("动态口令设备")
+        verbose_name_plural = _("动态口令设备")
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user}"
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counter for one account or one client IP (keyed hash, never the raw value).
+
+    A lock is a cool-off that ends by itself, so an attacker cannot lock a person out for good.
+    """
+
+    scope = models.CharField(max_length=8)  # "account" or "ip"
+    key_hash = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key_hash"], name="login_throttle_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key_hash[:8]}"
+
+
+class AccountSession(models.Model):
+    """A login session the person can see and end ("log out everywhere"). ``sid`` is the
+    OpenID session id given to relying parties, so back-channel logout can name it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    sid = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    acr = models.PositiveSmallIntegerField(choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ClientSettings(models.Model):
+    """What yiwang adds to a django-oauth-toolkit Application (a city platform, a department
+    system): back-channel logout, allowed scopes, minimum assurance level."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="yiwang_settings"
+    )
+    backchannel_logout_uri = models.URLField(_("后端登出地址"), blank=True)
+    allowed_scopes = models.CharField(
+        _("允许的权限范围"), max_length=300, default="openid profile", help_text=_("以空格分隔")
+    )
+    min_acr = models.PositiveSmallIntegerField(
+        _("最低认证等级"), choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED
+    )
+    region_code = models.CharField(_("所属区划"), max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("接入平台设置")
+        verbose_name_plural = _("接入平台设置")
+
+    def __str__(self) -> str:
+        return str(self.application)
+
+
+class RelyingPartySession(models.Model):
+    """A relying party that received an ID token in an account session: who to notify on logout."""
+
+    account_session = models.ForeignKey(AccountSession, on_delete=models.CASCADE, related_name="rp_sessions")
+    application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    logout_sent_at = models.DateTimeField(null=True, blank=True)
+    logout_status = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account_session", "application"], name="rp_session_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application} in {self.account_session}"
+
+
+class Consent(models.Model):
+    """Consent remembered per person and client, for the scopes granted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE, related_name="+")
+    scopes = models.CharField(max_length=300)
+    granted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "application"], name="consent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.application}: {self.scopes}"
