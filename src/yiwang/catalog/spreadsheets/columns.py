@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.utils import translation
@@ -146,6 +147,7 @@ def _lookup(choices_cls, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return table
 
 
+@lru_cache(maxsize=4096)
 def _norm_token(s: str) -> str:
     return re.sub(r"\s+", "", s).replace("（", "(").replace("）", ")").lower()
 
@@ -356,21 +358,32 @@ def escape_field(text: Any) -> str:
 
 
 def split_line(line: str) -> list[str]:
-    fields, buf, i = [], [], 0
+    """Split on unescaped bars; blanks around a field are dropped, escaped characters kept."""
+    fields: list[str] = []
+    buf: list[tuple[str, bool]] = []  # (text, escaped)
+
+    def close() -> None:
+        while buf and not buf[0][1] and buf[0][0].isspace():
+            buf.pop(0)
+        while buf and not buf[-1][1] and buf[-1][0].isspace():
+            buf.pop()
+        fields.append("".join(t for t, _e in buf))
+        buf.clear()
+
+    i = 0
     while i < len(line):
         ch = line[i]
         if ch == "\\" and i + 1 < len(line):
             nxt = line[i + 1]
-            buf.append({"n": "\n", "|": "|", "\\": "\\"}.get(nxt, "\\" + nxt))
+            buf.append(({"n": "\n", "|": "|", "\\": "\\"}.get(nxt, "\\" + nxt), True))
             i += 2
             continue
         if ch in "|｜":
-            fields.append("".join(buf).strip())
-            buf = []
+            close()
         else:
-            buf.append(ch)
+            buf.append((ch, False))
         i += 1
-    fields.append("".join(buf).strip())
+    close()
     return fields
 
 
