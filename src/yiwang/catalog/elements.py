@@ -48,6 +48,7 @@ ELEMENT_LABELS: dict[str, Any] = {
     "consult_phone": _("咨询电话"),
     "complaint_phone": _("监督投诉电话"),
     "result_name": _("审批结果名称"),
+    "min_assurance_level": _("最低认证等级"),
     "materials": _("申请材料"),
     "steps": _("办理流程"),
     "approval_steps": _("审批环节数"),
@@ -76,6 +77,7 @@ _CHOICE_LABELS = {
     "form": dict(MaterialForm.choices),
     "requirement": dict(MaterialRequirementKind.choices),
     "source": dict(MaterialSource.choices),
+    "min_assurance_level": dict(ServiceItem._meta.get_field("min_assurance_level").choices),
 }
 _CHANNEL_LABELS = dict(Channel.choices)
 
@@ -120,6 +122,7 @@ _ITEM_KEYS = (
     "complaint_phone",
     "result_name",
     "extra_conditions",
+    "min_assurance_level",
     "region__code",
     "region__name",
     "region__level",
@@ -276,6 +279,7 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
             "consult_phone": it["consult_phone"],
             "complaint_phone": it["complaint_phone"],
             "result_name": it["result_name"] or std["result_name"],
+            "min_assurance_level": it["min_assurance_level"],
             "materials": [{k: m[k] for k in _MATERIAL_KEYS} for m in materials.get(iid, [])],
             "steps": step_list,
             "approval_steps": sum(1 for s in step_list if s["is_approval"]),

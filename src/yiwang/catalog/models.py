@@ -237,6 +237,12 @@ class ServiceItem(models.Model):
     complaint_phone = models.CharField(_("监督投诉电话"), max_length=60, blank=True)
     result_name = models.CharField(_("审批结果名称"), max_length=200, blank=True)
     extra_conditions = models.TextField(_("本地补充受理条件"), blank=True)
+    min_assurance_level = models.PositiveSmallIntegerField(
+        _("最低认证等级"),
+        default=1,
+        choices=[(1, _("已注册")), (2, _("已实名核验")), (3, _("实名并通过第二因素认证"))],
+        help_text=_("申请此事项所需的最低账户认证等级，低于此等级的用户须先提升认证"),
+    )
     themes = models.ManyToManyField(Theme, verbose_name=_("主题"), blank=True, related_name="items")
 
     status = models.CharField(_("状态"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.DRAFT, db_index=True)

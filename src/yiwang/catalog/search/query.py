@@ -40,6 +40,11 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 500
 COUNT_CAP = 2_000  # matches counted for a text search; more shows as "2000+"
 LIST_COUNT_CAP = 100_000  # rows counted for a filter-only listing
+# PostgreSQL: a tier larger than this is paged by walking the sort key index (a page is found
+# within the first rows); a smaller one is collected and sorted. Measured on 70,000 items: 证
+# (9,000 name matches) 1 ms walked vs 28 ms collected; 公积金 by initials (1,600) 3 ms collected
+# vs 50 ms walked, because its long names sit at the end of the sort key order.
+DENSE_TIER = COUNT_CAP
 
 
 @dataclass
@@ -84,15 +89,29 @@ def render_tsquery(expr: tk.Expr) -> str:
     return "(" + joiner.join(render_tsquery(p) for p in expr.parts) + ")"
 
 
-def _tier_sql(expr: tk.Expr, *, body: bool) -> tuple[str, str, list]:
-    """(FROM ... WHERE for the matching rows, their sort key column, params).
-
-    PostgreSQL answers the name tiers from the narrow ``name_tsv`` of the doc table and only the
-    body tier from the table holding every token."""
+def _tier_sql(expr: tk.Expr, *, body: bool) -> tuple[str, str, str, list]:
+    """(FROM ... WHERE for the matching rows, their sort key column, their version id column,
+    params). PostgreSQL answers the name tiers from the narrow ``name_tsv`` of the doc table and
+    only the body tier from the table holding every token."""
     if connection.vendor == "sqlite":
-        return f"{FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", "rowid", [render_fts5(expr)]
+        # FTS5 stays the outer loop (CROSS JOIN) and its rowid is the sort key, so ORDER BY rowid
+        # LIMIT reads only as many matches as the page needs.
+        return (
+            f"{FTS_TABLE} CROSS JOIN {DOC_TABLE} d ON d.sort_key = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s",
+            f"{FTS_TABLE}.rowid",
+            "d.version_id",
+            [render_fts5(expr)],
+        )
     table, column = (TSV_TABLE, "tsv") if body else (DOC_TABLE, "name_tsv")
-    return f"{table} WHERE {column} @@ %s::tsquery", "sort_key", [render_tsquery(expr)]
+    return f"{table} WHERE {column} @@ %s::tsquery", "sort_key", "version_id", [render_tsquery(expr)]
+
+
+def _count_sql(expr: tk.Expr, *, body: bool) -> tuple[str, list]:
+    if connection.vendor == "sqlite":
+        sql, params = f"{FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [render_fts5(expr)]
+    else:
+        sql, _, _, params = _tier_sql(expr, body=body)
+    return f"(SELECT count(*) FROM (SELECT 1 FROM {sql} LIMIT %s) counted)", [*params, COUNT_CAP + 1]
 
 
 def _count(cursor, from_where: str, params: list, cap: int) -> int:
@@ -172,11 +191,12 @@ def search_items(
         filter_tokens.append(f"{tk.LEVEL_FILTER}{lvl}")
 
     offset = (page - 1) * per_page
-    with connection.cursor() as cursor, _planner_prefers_indexes(cursor):
+    with connection.cursor() as cursor:
         if parsed.empty:
             ids = _listing(cursor, " AND ".join(where) or "1=1", params, per_page, offset, result)
         else:
-            ids = _ranked_page(cursor, parsed, filter_tokens, per_page, offset, result)
+            with _planner_prefers_indexes(cursor):
+                ids = _ranked_page(cursor, parsed, filter_tokens, per_page, offset, result)
     by_id = ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(ids)
     result.items = [by_id[i] for i in ids if i in by_id]
     return result
@@ -199,29 +219,37 @@ def _ranked_page(
     cursor, parsed: tk.ParsedQuery, filters: list[str], limit: int, offset: int, result: SearchResult
 ) -> list[int]:
     tiers = parsed.tiers(filters)
-    keys: list[int] = []
+    body = [i == len(tiers) - 1 for i in range(len(tiers))]
+    # Every tier's size in one statement (each count stops at COUNT_CAP).
+    counts = [_count_sql(expr, body=b) for expr, b in zip(tiers, body, strict=True)]
+    cursor.execute(
+        "SELECT " + ", ".join(sql for sql, _ in counts), [p for _, params in counts for p in params]
+    )
+    sizes = list(cursor.fetchone())
+    total = sum(sizes)
+    result.total, result.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
+    ids: list[int] = []
     skip = offset  # rows of the page's offset not yet passed in earlier tiers
-    counted = 0
-    for number, expr in enumerate(tiers):
-        from_where, key, params = _tier_sql(expr, body=number == len(tiers) - 1)
-        size = _count(cursor, from_where, params, COUNT_CAP - counted)
-        counted += size
-        wanted = limit - len(keys)
-        if wanted > 0 and skip < size:
-            cursor.execute(
-                f"SELECT {key} FROM {from_where} ORDER BY {key} LIMIT %s OFFSET %s", [*params, wanted, skip]
-            )
-            keys += [row[0] for row in cursor.fetchall()]
-        skip = max(0, skip - size)
-        if counted > COUNT_CAP:
+    for expr, is_body, size in zip(tiers, body, sizes, strict=True):
+        wanted = limit - len(ids)
+        if wanted <= 0 or offset + len(ids) >= result.total:
             break
-    result.total, result.total_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
-    if not keys:
-        return []
-    marks = ",".join(["%s"] * len(keys))
-    cursor.execute(f"SELECT sort_key, version_id FROM {DOC_TABLE} WHERE sort_key IN ({marks})", keys)
-    version_of = dict(cursor.fetchall())
-    return [version_of[k] for k in keys if k in version_of]
+        if skip < size:
+            from_where, key, version, params = _tier_sql(expr, body=is_body)
+            if connection.vendor == "postgresql" and size <= DENSE_TIER:
+                # A small tier is materialized first: left to itself the planner may walk the
+                # sort key index testing every row's tsvector until it has a page (45 ms for a
+                # rare word). A dense tier is better walked that way: a page is found at once.
+                sql = (
+                    f"WITH m AS MATERIALIZED (SELECT {key}, {version} FROM {from_where}) "
+                    f"SELECT {version} FROM m ORDER BY {key} LIMIT %s OFFSET %s"
+                )
+            else:
+                sql = f"SELECT {version} FROM {from_where} ORDER BY {key} LIMIT %s OFFSET %s"
+            cursor.execute(sql, [*params, wanted, skip])
+            ids += [row[0] for row in cursor.fetchall()]
+        skip = max(0, skip - size)
+    return ids
 
 
 @contextmanager

@@ -104,6 +104,7 @@ def import_items(
     publish: bool = False,
     file_name: str = "",
     progress: Callable[[int, int | None], None] | None = None,
+    run: ImportRun | None = None,
 ) -> ImportResult:
     """Import an implementation list.
 
@@ -111,7 +112,8 @@ def import_items(
     each row must belong to a department the user may manage (``can_manage_department``).
     ``publish`` publishes every imported row through ``services.publish``; a row that breaks a
     publication rule is then reported and not written at all. ``progress(done, total)`` is
-    called after each chunk (total may be None when the sheet does not say).
+    called after each chunk (total may be None when the sheet does not say). ``run`` is an
+    ImportRun created beforehand (a queued upload); otherwise one is created here.
     """
     if not file_name:
         file_name = (
@@ -120,9 +122,10 @@ def import_items(
             else getattr(source, "name", "") or "upload.xlsx"
         )
     started = time.monotonic()
-    run = ImportRun.objects.create(
-        file_name=str(file_name)[:255], user=user if getattr(user, "is_authenticated", False) else None
-    )
+    if run is None:
+        run = ImportRun.objects.create(
+            file_name=str(file_name)[:255], user=user if getattr(user, "is_authenticated", False) else None
+        )
     result = ImportResult(run=run, file_name=str(file_name))
     try:
         book = open_workbook(source)
