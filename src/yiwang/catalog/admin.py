@@ -209,6 +209,7 @@ class ServiceItemAdmin(CatalogueAdminMixin, admin.ModelAdmin):
                     "halls",
                     "delivery_methods",
                     "result_name",
+                    "min_assurance_level",
                 )
             },
         ),
