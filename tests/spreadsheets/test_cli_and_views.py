@@ -110,11 +110,14 @@ def test_upload_shows_report_and_download(staff_client, world, tmp_path):
     path = write_xlsx(tmp_path / "上传.xlsx", rows)
     with path.open("rb") as fh:
         resp = staff_client.post(URL, {"file": fh})
+    run = ImportRun.objects.latest("started_at")
+    assert resp.status_code == 302 and resp["Location"] == f"{URL}runs/{run.pk}/"
+    resp = staff_client.get(resp["Location"])
     html = resp.content.decode()
     assert resp.status_code == 200
     assert "共 2 行：成功 1 行" in html and "您无权管理“福州市市场监督管理局”的实施清单" in html
-    run = ImportRun.objects.latest("started_at")
-    assert run.file_name == "上传.xlsx" and run.failed_rows == 1
+    run.refresh_from_db()
+    assert run.file_name == "上传.xlsx" and run.failed_rows == 1 and run.user.username == "gulou"
     report = staff_client.get(f"{URL}runs/{run.pk}/report.xlsx")
     assert report.status_code == 200
     wb = load_workbook(io.BytesIO(b"".join(report.streaming_content)), read_only=True)
@@ -135,8 +138,9 @@ def test_upload_shows_report_and_download(staff_client, world, tmp_path):
 def test_hostile_upload_is_a_message_not_a_500(staff_client, tmp_path, content, message):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    resp = staff_client.post(URL, {"file": SimpleUploadedFile("清单.xlsx", content)})
+    resp = staff_client.post(URL, {"file": SimpleUploadedFile("清单.xlsx", content)}, follow=True)
     assert resp.status_code == 200
+    assert "文件未导入" in resp.content.decode()
     assert message in resp.content.decode()
 
 
@@ -186,3 +190,22 @@ def test_export_filters_on_page(staff_client, world):
     assert resp.status_code == 200 and "区划代码“999999”不存在" in resp.content.decode()
     resp = staff_client.get(f"{URL}export.xlsx", {"department": "abc"})
     assert "部门 ID“abc”不存在" in resp.content.decode()
+
+
+@pytest.mark.urls("tests.spreadsheets.urls")
+def test_unfinished_run_page_refreshes(staff_client):
+    from django.contrib.auth import get_user_model as gum
+
+    run = ImportRun.objects.create(file_name="大.xlsx", user=gum().objects.get(username="gulou"))
+    html = staff_client.get(f"{URL}runs/{run.pk}/").content.decode()
+    assert "正在导入“大.xlsx”" in html and 'http-equiv="refresh"' in html
+
+
+@pytest.mark.urls("tests.spreadsheets.urls")
+def test_uploaded_file_is_removed_after_import(staff_client, world, tmp_path, settings):
+    path = write_xlsx(tmp_path / "a.xlsx", [good_row(world)])
+    with path.open("rb") as fh:
+        staff_client.post(URL, {"file": fh})
+    imports = settings.MEDIA_ROOT / "imports"
+    assert not imports.exists() or not any(imports.iterdir())
+    assert ServiceItem.objects.filter(code__startswith="01020000300").exists()

@@ -58,7 +58,9 @@ def _page(request: HttpRequest, *, run: ImportRun | None = None, error: str = ""
         context.update(
             {
                 "summary": run_summary(run),
-                "rejected": bool(run.finished_at and run.total_rows == 0 and errors and errors[0].get("row") is None),
+                "rejected": bool(
+                    run.finished_at and run.total_rows == 0 and errors and errors[0].get("row") is None
+                ),
                 "errors": errors[:SHOWN_ERRORS],
                 "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
             }
@@ -162,4 +164,3 @@ def template_view(request: HttpRequest) -> FileResponse:
     tmp = _spool()
     write_template(tmp)
     return _xlsx_response(tmp, "实施清单模板.xlsx")
-
