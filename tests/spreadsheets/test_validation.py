@@ -41,6 +41,7 @@ def test_good_row_creates_draft(world, tmp_path):
 def test_lenient_forms_are_accepted(world, tmp_path):
     row = good_row(
         world,
+        standard=1020000300,  # Excel turned 01020000300 into a number
         region=350102,  # typed as a number
         department=1,  # Excel dropped the zeros of 001
         statutory_limit_days="20",  # number typed as text
