@@ -307,6 +307,8 @@ class Consent(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE, related_name="+")
     scopes = models.CharField(max_length=300)
+    # The company chosen at consent for the "company" scope (an employee acting for it).
+    act_as = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     granted_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -314,3 +316,23 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application}: {self.scopes}"
+
+
+class IdTokenContext(models.Model):
+    """How the person behind an ID token logged in (acr, amr, auth_time, session) and which
+    company they act for: kept beside DOT's IDToken so userinfo answers with the same claims
+    as the ID token, long after the browser session that produced it."""
+
+    id_token = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL, on_delete=models.CASCADE, related_name="yiwang_context"
+    )
+    account_session = models.ForeignKey(
+        AccountSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acr = models.PositiveSmallIntegerField(choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED)
+    amr = models.CharField(max_length=64, blank=True)  # space separated, e.g. "pwd otp"
+    auth_time = models.DateTimeField(null=True, blank=True)
+    act_as = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"context of ID token {self.id_token_id}"
