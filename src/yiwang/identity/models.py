@@ -333,6 +333,9 @@ class IdTokenContext(models.Model):
     amr = models.CharField(max_length=64, blank=True)  # space separated, e.g. "pwd otp"
     auth_time = models.DateTimeField(null=True, blank=True)
     act_as = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The "iss" the relying party saw, so its logout token names the same issuer even when the
+    # logout happens outside any request (a command, a timeout sweep).
+    issuer = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"context of ID token {self.id_token_id}"
