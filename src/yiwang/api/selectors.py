@@ -8,11 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 
 from yiwang.catalog.models import LifeEvent, ServiceItemVersion, StandardItem, StandardMaterial, Theme
 from yiwang.regions.models import Department, Region
+
+
+def below(field: str, path: str) -> Q:
+    """Rows whose region path starts with ``path`` (a region and everything below it).
+
+    SQLite's LIKE is case-insensitive and never uses the index, so a subtree count there scans
+    the whole table (measured: 530 ms for a city of a 70,000-item province, against 57 ms as a
+    range). Paths hold only digits and '/', and every one ends with '/', so the prefix is the
+    range [path, path with its final '/' replaced by '0'). PostgreSQL keeps the LIKE, which its
+    pattern index serves whatever the database collation.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
+    return Q(**{f"{field}__startswith": path})
 
 
 def region_by_code(code: str) -> Region | None:
@@ -44,7 +59,7 @@ def departments(
 ) -> QuerySet[Department]:
     qs = Department.objects.select_related("region")
     if region is not None:
-        qs = qs.filter(region__path__startswith=region.path) if subtree else qs.filter(region=region)
+        qs = qs.filter(below("region__path", region.path)) if subtree else qs.filter(region=region)
     if kind:
         qs = qs.filter(kind=kind)
     return qs.order_by("region__code", "code", "id")
@@ -86,7 +101,7 @@ def published_items(f: ItemFilter) -> QuerySet[ServiceItemVersion]:
     """
     qs = ServiceItemVersion.objects.filter(is_current=True)
     if f.region is not None:
-        qs = qs.filter(region_path__startswith=f.region.path) if f.subtree else qs.filter(region=f.region)
+        qs = qs.filter(below("region_path", f.region.path)) if f.subtree else qs.filter(region=f.region)
     if f.department_id is not None:
         qs = qs.filter(department_id=f.department_id)
     if f.department_kind:
