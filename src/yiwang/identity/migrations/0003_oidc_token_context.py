@@ -10,6 +10,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('identity', '0002_company_legalentityrecord_populationrecord_and_more'),
         migrations.swappable_dependency(settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL),
+        # IDToken arrives in DOT's 0004; "__first__" (what swappable_dependency gives) is too early.
+        ('oauth2_provider', '0004_auto_20200902_2022'),
     ]
 
     operations = [
