@@ -237,6 +237,15 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    # yiwang's validator: per-client scopes, acr/amr/sid/auth_time and company claims (identity.oidc).
+    "OAUTH2_VALIDATOR_CLASS": "yiwang.identity.oidc.validator.YiwangOAuth2Validator",
+    # A fixed issuer behind a load balancer (else derived from the request's host).
+    "OIDC_ISS_ENDPOINT": os.environ.get("YIWANG_OIDC_ISSUER", ""),
+    # RFC 9700: S256 only, no implicit or password grant, no access token in a query string.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
     "ID_TOKEN_EXPIRE_SECONDS": 600,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 8 * 3600,

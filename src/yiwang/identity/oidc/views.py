@@ -1,0 +1,324 @@
+"""The provider's pages: authorization with remembered consent and assurance checks, the list of
+consents, RP-initiated logout through the province session, discovery with back-channel logout."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.forms import AllowForm
+from oauth2_provider.models import get_application_model
+from oauth2_provider.scopes import get_scopes_backend
+from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, RPInitiatedLogoutView
+
+from yiwang.identity.models import ACR_URIS, AssuranceLevel, Company
+from yiwang.identity.oidc import consent as consents
+from yiwang.identity.oidc.claims import (
+    acr_level,
+    companies_for,
+    login_context,
+    person_of,
+)
+from yiwang.identity.oidc.clients import min_acr
+from yiwang.identity.oidc.logout import end_current_session
+
+log = logging.getLogger(__name__)
+Application = get_application_model()
+
+SCOPE_LABELS = {
+    "openid": gettext_lazy("使用您的统一身份账号登录"),
+    "profile": gettext_lazy("姓名、脱敏身份证号、认证等级"),
+    "phone": gettext_lazy("脱敏手机号"),
+    "company": gettext_lazy("您代理的法人名称、统一社会信用代码及授权范围"),
+    "account": gettext_lazy("通过接口读取您本人的账户数据"),
+}
+
+
+class ConsentForm(AllowForm):
+    act_as = forms.TypedChoiceField(
+        label=gettext_lazy("代理的法人"), coerce=int, required=False, empty_value=None
+    )
+
+
+def _without(url: str, *names: str) -> str:
+    parsed = urlparse(url)
+    query = [(k, v) for k, v in parse_qsl(parsed.query, keep_blank_values=True) if k not in names]
+    return parsed._replace(query=urlencode(query)).geturl()
+
+
+def _error_redirect(redirect_uri: str, error: str, description: str, state: str | None) -> str:
+    params = {"error": error, "error_description": description}
+    if state:
+        params["state"] = state
+    return redirect_uri + ("&" if "?" in redirect_uri else "?") + urlencode(params)
+
+
+def _stepup_response(request: HttpRequest, level: int) -> HttpResponse | None:
+    """Send the person through the step that raises the session to ``level`` (real-name
+    verification, second factor) and back to this authorization request."""
+    try:
+        from yiwang.identity.stepup import stepup_url
+    except ImportError:
+        return None
+    url = stepup_url(request, level, request.get_full_path())
+    return HttpResponseRedirect(url) if url else None
+
+
+class AuthorizeView(AuthorizationView):
+    """DOT's authorization endpoint plus: login context (acr, amr, sid, auth_time) handed to the
+    tokens, per-client minimum acr and the request's acr_values, max_age and prompt, and consent
+    remembered per client with the company chosen for the "company" scope."""
+
+    template_name = "identity/oidc/consent.html"
+    form_class = ConsentForm
+
+    # --- the checks shared by GET and POST ---------------------------------------------------------
+    def _required_acr(self, application) -> int:
+        requested = [acr_level(v) for v in self.request.GET.get("acr_values", "").split()]
+        known = [lvl for lvl in requested if lvl is not None]
+        # acr_values lists acceptable levels; the lowest one listed is the least we must reach.
+        return max(min_acr(application), min(known) if known else 0)
+
+    def _gate(self, application, credentials: dict, required: int) -> HttpResponse | None:
+        ctx = login_context(self.request)
+        if ctx.acr >= required:
+            return None
+        if self.request.method == "GET":
+            response = _stepup_response(self.request, required)
+            if response is not None:
+                return response
+        return render(
+            self.request,
+            "identity/oidc/acr_too_low.html",
+            {
+                "application": application,
+                "required": AssuranceLevel(required).label,
+                "current": AssuranceLevel(ctx.acr).label,
+                "back_url": _error_redirect(
+                    credentials["redirect_uri"],
+                    "access_denied",
+                    f"acr {ACR_URIS[AssuranceLevel(required)]} required",
+                    credentials.get("state"),
+                ),
+            },
+            status=403,
+        )
+
+    def _reauth_needed(self) -> bool:
+        max_age = self.request.GET.get("max_age", "")
+        if not max_age.isdigit():
+            return False
+        auth_time = int(self.request.session.get("yiwang_auth_time") or 0)
+        if not auth_time and self.request.user.last_login:
+            auth_time = int(self.request.user.last_login.timestamp())
+        return time.time() - auth_time > int(max_age)
+
+    def _context_for(self, act_as: int | None) -> dict:
+        ctx = login_context(self.request)
+        ctx.act_as = act_as
+        return ctx.as_dict()
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        credentials = {**credentials, "yiwang_context": self._context_for(getattr(self, "_act_as", None))}
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    # --- GET ----------------------------------------------------------------------------------------
+    def get(self, request, *args, **kwargs):
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application = Application.objects.get(client_id=credentials["client_id"])
+        prompt = set(request.GET.get("prompt", "").split())
+        state = credentials.get("state")
+        if credentials.get("code_challenge_method") != "S256":
+            # oauthlib takes a missing method as "plain"; yiwang accepts only S256 (RFC 9700).
+            return self.redirect(
+                _error_redirect(
+                    credentials["redirect_uri"],
+                    "invalid_request",
+                    "PKCE with code_challenge_method=S256 required",
+                    state,
+                ),
+                application,
+            )
+
+        if "login" in prompt or self._reauth_needed():
+            if "none" in prompt:
+                return self.redirect(
+                    _error_redirect(
+                        credentials["redirect_uri"], "login_required", "re-authentication needed", state
+                    ),
+                    application,
+                )
+            # One trip to the login page per request: if we come back still too old, say so.
+            marker = request.get_full_path()
+            if request.session.get("yiwang_reauth_for") == marker:
+                request.session.pop("yiwang_reauth_for", None)
+                if "login" not in prompt:
+                    return self.redirect(
+                        _error_redirect(credentials["redirect_uri"], "login_required", "max_age", state),
+                        application,
+                    )
+            else:
+                request.session["yiwang_reauth_for"] = _without(marker, "prompt")
+                return self.handle_prompt_login() if "login" in prompt else self._to_login(marker)
+
+        gate = self._gate(application, credentials, self._required_acr(application))
+        if gate is not None:
+            return gate
+
+        remembered = consents.remembered(request.user, application)
+        ask = "consent" in prompt or not (
+            application.skip_authorization or consents.covers(remembered, request.user, scopes)
+        )
+        if not ask:
+            self._act_as = remembered.act_as_id if remembered and "company" in scopes else None
+            try:
+                uri, _headers, _body, _status = self.create_authorization_response(
+                    request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+                )
+            except OAuthToolkitError as error:
+                return self.error_response(error, application)
+            return self.redirect(uri, application)
+        if "none" in prompt:
+            return self.redirect(
+                _error_redirect(credentials["redirect_uri"], "consent_required", "consent needed", state),
+                application,
+            )
+
+        self.oauth2_data = {
+            "application": application,
+            "client_id": credentials["client_id"],
+            "redirect_uri": credentials["redirect_uri"],
+            "response_type": credentials["response_type"],
+            "state": state,
+            "scope": scopes,
+            **{
+                k: credentials[k]
+                for k in ("code_challenge", "code_challenge_method", "nonce")
+                if k in credentials
+            },
+        }
+        form = self.get_form(self.get_form_class())
+        return self.render_to_response(self._page_context(form, application, scopes, remembered))
+
+    def _to_login(self, next_url: str) -> HttpResponse:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(next_url, settings.LOGIN_URL)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        acting = companies_for(person_of(self.request.user))
+        form.fields["act_as"].choices = [("", _("不代理法人，以个人身份登录"))] + [
+            (a.company.pk, a.company.name) for a in acting
+        ]
+        return form
+
+    def _page_context(self, form, application, scopes: list[str], remembered) -> dict:
+        acting = companies_for(person_of(self.request.user)) if "company" in scopes else []
+        if remembered and remembered.act_as_id:
+            form.initial.setdefault("act_as", remembered.act_as_id)
+        all_scopes = get_scopes_backend().get_all_scopes()
+        return self.get_context_data(
+            form=form,
+            application=application,
+            scopes=[(s, SCOPE_LABELS.get(s) or all_scopes.get(s, s)) for s in scopes],
+            acting=acting,
+            wants_company="company" in scopes,
+        )
+
+    # --- POST ---------------------------------------------------------------------------------------
+    def form_valid(self, form):
+        application = Application.objects.get(client_id=form.cleaned_data["client_id"])
+        scopes = form.cleaned_data.get("scope", "").split()
+        if form.cleaned_data.get("allow"):
+            required = max(min_acr(application), 0)
+            gate = self._gate(application, form.cleaned_data, required)
+            if gate is not None:
+                return gate
+            act_as_id = form.cleaned_data.get("act_as") if "company" in scopes else None
+            company = Company.objects.filter(pk=act_as_id).first() if act_as_id else None
+            try:
+                consents.remember(self.request.user, application, scopes, company)
+            except PermissionDenied:
+                form.add_error("act_as", _("您无权代理该法人，请重新选择。"))
+                return self.render_to_response(self._page_context(form, application, scopes, None))
+            self._act_as = company.pk if company else None
+        return super().form_valid(form)
+
+
+class DiscoveryView(ConnectDiscoveryInfoView):
+    """DOT's discovery document plus what yiwang adds: back-channel logout and acr values."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        import json
+
+        data = json.loads(response.content)
+        data.update(
+            {
+                "backchannel_logout_supported": True,
+                "backchannel_logout_session_supported": True,
+                "frontchannel_logout_supported": False,
+                "acr_values_supported": [ACR_URIS[level] for level in AssuranceLevel],
+                "claims_parameter_supported": False,
+                "code_challenge_methods_supported": ["S256"],
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "introspection_endpoint": request.build_absolute_uri(reverse("oauth2_provider:introspect")),
+                "revocation_endpoint": request.build_absolute_uri(reverse("oauth2_provider:revoke-token")),
+            }
+        )
+        out = JsonResponse(data)
+        out["Access-Control-Allow-Origin"] = "*"
+        return out
+
+
+def root_discovery(request: HttpRequest) -> HttpResponse:
+    """/.well-known/openid-configuration at the site root, for clients that look there."""
+    return HttpResponseRedirect(reverse("oauth2_provider:oidc-connect-discovery-info"))
+
+
+class LogoutView(RPInitiatedLogoutView):
+    """RP-initiated logout that ends the province session through identity.sessions, so every
+    other relying party of that session hears of it by back-channel logout."""
+
+    template_name = "identity/oidc/logout_confirm.html"
+
+    def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
+        end_current_session(self.request, reason="rp_logout")
+        return super().do_logout(application, post_logout_redirect_uri, state, token_user)
+
+
+@login_required
+@require_http_methods(["GET"])
+def consent_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "identity/oidc/consents.html",
+        {"consents": consents.list_for(request.user), "scope_labels": SCOPE_LABELS},
+    )
+
+
+@login_required
+@require_POST
+def consent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's or already gone: the list shows what is left.
+    with contextlib.suppress(PermissionDenied):
+        consents.revoke(request.user, pk)
+    return redirect("oauth2_provider:consents")
