@@ -68,13 +68,18 @@ def test_code_and_code_prefix(catalogue):
 
 def test_synonyms_apply_at_query_time(catalogue):
     registration = catalogue.items["registration_county"].pk
-    assert registration not in item_ids(search_items("社会保险登记"))
+
+    def strict_ids(q):
+        result = search_items(q)
+        return [] if result.relaxed else item_ids(result)
+
+    assert registration not in strict_ids("社会保险登记")
     synonym = Synonym.objects.create(term="参保", synonyms="社会保险,社保")
     result = search_items("社会保险登记")
-    assert registration in item_ids(result)
+    assert registration in item_ids(result) and not result.relaxed
     assert "参保登记" in result.expanded_terms
     synonym.delete()
-    assert registration not in item_ids(search_items("社会保险登记"))
+    assert registration not in strict_ids("社会保险登记")
 
 
 def test_identity_card_synonym(catalogue):
@@ -213,3 +218,44 @@ def test_rebuild_command(catalogue):
     call_command("rebuild_search_index", stdout=out)
     assert f"{len(catalogue.items)} items" in out.getvalue()
     assert search_items("护照").total == 4
+
+
+def test_every_page_of_one_continues_the_ranking(catalogue):
+    whole = item_ids(search_items("证", per_page=100))
+    paged = [item_ids(search_items("证", per_page=1, page=p)) for p in range(1, len(whole) + 2)]
+    assert [ids[0] for ids in paged if ids] == whole
+    assert paged[-1] == []
+
+
+def test_exact_then_prefix_then_name_then_body(catalogue):
+    c = catalogue
+    # Exact name beats everything; an alias starting with the query (社保卡申领 for 社保卡)
+    # is a prefix match.
+    assert item_ids(search_items("社会保障卡申领")) == [c.items["social_card_county"].pk]
+    assert item_ids(search_items("社保卡"))[:1] == [c.items["social_card_county"].pk]
+    # 护照: the passport items have the alias 护照办理 (prefix tier); the work permit mentions
+    # 护照 only in its materials (body tier).
+    ranked = item_ids(search_items("护照"))
+    assert ranked[-1] == c.items["work_permit_prov"].pk
+    # Exact initials and pinyin of an alias count as exact: hzbl is 护照办理.
+    assert {v.name for v in search_items("hzbl").items} == {"普通护照签发"}
+
+
+def test_count_is_capped(catalogue, monkeypatch):
+    from yiwang.catalog.search import query
+
+    monkeypatch.setattr(query, "COUNT_CAP", 3)
+    result = search_items("证", per_page=2)
+    assert result.total == 3 and result.total_capped
+    assert len(search_items("证", per_page=2, page=2).items) == 1
+    assert search_items("护照", region_code="350102").total_capped is False
+
+
+def test_question_falls_back_to_its_main_words(catalogue):
+    c = catalogue
+    result = search_items("怎么办理护照")
+    assert result.relaxed and result.query_tokens == ["护照"]
+    assert item_ids(result)[0] == c.items["passport_city"].pk
+    strict = search_items("护照")
+    assert not strict.relaxed
+    assert search_items("怎么办理火星签证").total == 0

@@ -57,6 +57,7 @@ class SearchResult:
     query_tokens: list[str] = field(default_factory=list)
     expanded_terms: list[str] = field(default_factory=list)
     total_capped: bool = False  # more matches than counted: show "2000+"
+    relaxed: bool = False  # nothing matched as typed; these match the query's main words
 
     @property
     def has_next(self) -> bool:
@@ -197,6 +198,15 @@ def search_items(
         else:
             with _planner_prefers_indexes(cursor):
                 ids = _ranked_page(cursor, parsed, filter_tokens, per_page, offset, result)
+                if result.total == 0:
+                    # Nothing for the query as typed: try its dictionary words without the
+                    # question words (怎么办理营业执照 -> 营业执照).
+                    relaxed = tk.parse_query(q, synonym_groups(), relaxed=True)
+                    if not relaxed.empty and relaxed.words != parsed.words:
+                        ids = _ranked_page(cursor, relaxed, filter_tokens, per_page, offset, result)
+                        result.relaxed = True
+                        result.query_tokens = relaxed.words
+                        result.expanded_terms = relaxed.expanded_terms
     by_id = ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(ids)
     result.items = [by_id[i] for i in ids if i in by_id]
     return result
@@ -231,8 +241,9 @@ def _ranked_page(
     ids: list[int] = []
     skip = offset  # rows of the page's offset not yet passed in earlier tiers
     for expr, is_body, size in zip(tiers, body, sizes, strict=True):
-        wanted = limit - len(ids)
-        if wanted <= 0 or offset + len(ids) >= result.total:
+        # Never past the (capped) total: page N of "2000+" results ends where the count did.
+        wanted = min(limit, result.total - offset) - len(ids)
+        if wanted <= 0:
             break
         if skip < size:
             from_where, key, version, params = _tier_sql(expr, body=is_body)

@@ -354,6 +354,11 @@ def _latin_alternatives(word: str) -> tuple[Expr, Expr]:
     if not word.isalpha():
         return any_of(anywhere), any_of(in_name)
     readings = pinyin_segmentations(word)
+    complete = any(not partial for _, partial in readings)
+    if complete:
+        # A word that reads as whole syllables was typed to the end: the still-typing readings
+        # (shenfenzhen + g...) would only add costly prefix lookups.
+        readings = [r for r in readings if not r[1]]
     pinyin: list[Expr] = []
     for syllables, partial in readings:
         grams = query_grams(syllables)
@@ -363,19 +368,46 @@ def _latin_alternatives(word: str) -> tuple[Expr, Expr]:
             parts = [Tok(PINYIN_PREFIX + g) for g in grams[:-1]]
             parts.append(Tok(PINYIN_PREFIX + grams[-1], prefix=partial))
             pinyin.append(all_of(parts))
-    if not any(not partial for _, partial in readings) and len(word) <= 12:
+    if not complete and len(word) <= 12:
         # No complete pinyin reading: read it as initials (sb 社保, hz 护照, gjj 公积金).
         pinyin.append(all_of(Tok(INITIALS_PREFIX + g) for g in query_grams(list(word))))
     return any_of(anywhere + pinyin), any_of(in_name + pinyin)
 
 
-def parse_query(q: str | None, synonyms: dict[str, list[str]] | None = None) -> ParsedQuery:
+# Words of a question that say nothing about which item is meant (怎么办理营业执照). Dropped only
+# in the relaxed reading of a query, which is tried when the query as typed finds nothing.
+_QUESTION_TEXT = (
+    "怎么 怎样 怎么样 怎么办 如何 哪里 在哪 在哪里 在哪儿 哪儿 去哪 去哪里 什么 需要 需 要 我 我要 我想 想 请问 "
+    "的 了 吗 呢 吧 啊 呀 办理 办 申请 手续 流程 可以 能 能否 是否 一下 哪些 多少 要求 相关"
+)
+QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
+
+
+def relaxed_words(query_words: Sequence[str]) -> list[str]:
+    """Dictionary words (rjieba) of the CJK words, without question words: 怎么办理营业执照 ->
+    营业执照. Each word is then matched on its own, not as one chain of bigrams."""
+    import rjieba
+
+    out: list[str] = []
+    for word in query_words:
+        if not is_cjk(word):
+            out.append(word)
+            continue
+        out.extend(w for w in rjieba.cut(word) if w.strip() and w not in QUESTION_WORDS)
+    return _dedupe(out)[:MAX_QUERY_WORDS]
+
+
+def parse_query(
+    q: str | None, synonyms: dict[str, list[str]] | None = None, *, relaxed: bool = False
+) -> ParsedQuery:
     """Turn whatever a person typed into token expressions. Never raises: anything that is not a
     CJK character, a latin letter or a digit (quotes, *, :, parentheses) only separates words, and
-    FTS operators (AND, OR, NEAR) become ordinary words."""
+    FTS operators (AND, OR, NEAR) become ordinary words. ``relaxed``: see ``relaxed_words``."""
     synonyms = synonyms or {}
     text = normalize((q or "")[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
     query_words = _dedupe(words(text))[:MAX_QUERY_WORDS]
+    if relaxed:
+        query_words = relaxed_words(query_words)
     parsed = ParsedQuery(words=query_words)
     if not query_words:
         return parsed
