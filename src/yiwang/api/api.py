@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from yiwang.api import errors
+from yiwang.api.routers.account import account_router
 from yiwang.api.routers.catalog import items_router, life_events_router, standard_router, themes_router
 from yiwang.api.routers.regions import departments_router, regions_router
 from yiwang.api.routers.search import search_router
@@ -38,6 +39,7 @@ api.add_router("/standard-items/", standard_router)
 api.add_router("/themes/", themes_router)
 api.add_router("/life-events/", life_events_router)
 api.add_router("/search", search_router)
+api.add_router("/account/", account_router)
 
 
 @api.get("/health", tags=["platform 平台"], summary="存活检查 / liveness check")

@@ -9,3 +9,6 @@ class StaffRoleAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__username",)
     autocomplete_fields = ("region", "department")
+
+
+from . import admin_clients  # noqa: E402,F401  OIDC clients (city platforms) with their settings inline
