@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
+from tests.identity.auth.helpers import login_with_second_factor
 from tests.spreadsheets.conftest import HEADERS, good_row, read_sheet, write_xlsx
 
 from yiwang.catalog.models import ImportRun, ServiceItem
@@ -93,7 +94,7 @@ URL = "/admin/catalog/spreadsheets/"
 def staff_client(client, world):
     user = get_user_model().objects.create_user("gulou", password="x" * 12, is_staff=True)
     StaffRole.objects.create(user=user, role=Role.CATALOGUE_ADMIN, department=world["county_scj"])
-    client.force_login(user)
+    login_with_second_factor(client, user)  # administrators need a TOTP session for /admin/
     return client
 
 

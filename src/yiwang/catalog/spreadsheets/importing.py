@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -466,8 +467,11 @@ class _Importer:
         self._check_limits(row, std, item)
         if row.errors:
             return
+        # A plain create is one call to create_implementation, atomic by itself; only updates and
+        # publications write several things that must go back together (two queries per row saved).
+        savepoint = transaction.atomic() if (item is not None or self.publish) else nullcontext()
         try:
-            with transaction.atomic():
+            with savepoint:
                 self._write(row, std, dept, item)
         except _RowFailed:
             pass
