@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yiwang.core.middleware.AuditContextMiddleware",
+    # After the audit context, so a timeout's audit entry names the person (identity.sessions).
+    "yiwang.identity.middleware.SessionTimeoutMiddleware",
+    # Administrators need a two-factor (acr 3) session for /admin/ (docs/identity-security.md).
+    "yiwang.identity.middleware.AdminSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "yiwang.urls"
@@ -196,7 +200,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-LOGIN_URL = "/admin/login/"
+# Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
+LOGIN_URL = "/auth/login/"
+# Sessions end after 30 minutes without a request and after 12 hours in any case.
+YIWANG_SESSION_IDLE_SECONDS = int(os.environ.get("YIWANG_SESSION_IDLE_SECONDS", 30 * 60))
+YIWANG_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("YIWANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+# The session cookie does not outlive the absolute timeout.
+SESSION_COOKIE_AGE = YIWANG_SESSION_ABSOLUTE_SECONDS
 
 LOGGING = {
     "version": 1,

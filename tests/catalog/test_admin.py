@@ -8,6 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from tests import factories as f
+from tests.identity.auth.helpers import login_with_second_factor
 from yiwang.catalog import services
 from yiwang.catalog.models import ItemStatus, ServiceItem
 from yiwang.core.models import AuditEntry
@@ -30,7 +31,7 @@ def world():
 
 
 def test_department_admin_sees_only_own_items(client, world):
-    client.force_login(world["user"])
+    login_with_second_factor(client, world["user"])
     resp = client.get(reverse("admin:catalog_serviceitem_changelist"))
     assert resp.status_code == 200
     body = resp.content.decode()
@@ -42,7 +43,7 @@ def test_department_admin_sees_only_own_items(client, world):
 
 
 def test_department_admin_cannot_edit_standard_items(client, world):
-    client.force_login(world["user"])
+    login_with_second_factor(client, world["user"])
     resp = client.get(reverse("admin:catalog_standarditem_change", args=[world["std"].pk]))
     assert resp.status_code == 200
     assert 'name="name"' not in resp.content.decode()  # read-only view
@@ -58,7 +59,7 @@ def test_staff_without_role_is_kept_out(client, world):
 def test_publish_action_reports_each_broken_rule(client, world):
     item = world["item_mine"]
     ServiceItem.objects.filter(pk=item.pk).update(promised_limit_days=30, online_payment=True)
-    client.force_login(world["user"])
+    login_with_second_factor(client, world["user"])
     resp = client.post(
         reverse("admin:catalog_serviceitem_changelist"),
         {"action": "publish_selected", "_selected_action": [item.pk]},
@@ -71,7 +72,7 @@ def test_publish_action_reports_each_broken_rule(client, world):
 
 
 def test_publish_action_publishes_in_scope(client, world):
-    client.force_login(world["user"])
+    login_with_second_factor(client, world["user"])
     resp = client.post(
         reverse("admin:catalog_serviceitem_changelist"),
         {"action": "publish_selected", "_selected_action": [world["item_mine"].pk, world["item_theirs"].pk]},
@@ -88,7 +89,7 @@ def test_deviation_report_page_and_xlsx(client, world):
     item.save()
     services.publish(item)
     services.publish(world["item_theirs"])
-    client.force_login(world["user"])
+    login_with_second_factor(client, world["user"])
     url = reverse("admin:catalog_deviations")
     resp = client.get(url)
     text = resp.content.decode()
@@ -106,7 +107,7 @@ def test_edit_in_admin_marks_changed_and_audits(client, world):
     item = world["item_mine"]
     services.publish(item)
     superuser = get_user_model().objects.create_superuser("root", password="pw-123456789")
-    client.force_login(superuser)
+    login_with_second_factor(client, superuser)
     url = reverse("admin:catalog_serviceitem_change", args=[item.pk])
     resp = client.get(url)
     form = resp.context["adminform"].form

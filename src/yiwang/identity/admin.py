@@ -1,14 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin  # noqa: F401
 
-from .models import StaffRole
-
-
-@admin.register(StaffRole)
-class StaffRoleAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "region", "department", "granted_at")
-    list_filter = ("role",)
-    search_fields = ("user__username",)
-    autocomplete_fields = ("region", "department")
-
-
-from . import admin_clients  # noqa: E402,F401  OIDC clients (city platforms) with their settings inline
+from . import admin_staff  # noqa: F401  staff roles (audited), admin login/logout via /auth/
+from . import admin_clients  # noqa: F401  OIDC clients (city platforms) with their settings inline
