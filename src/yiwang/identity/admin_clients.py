@@ -3,6 +3,7 @@ yiwang's settings inline: back-channel logout URI, allowed scopes, minimum assur
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
@@ -18,6 +19,13 @@ Application = get_application_model()
 
 
 class ClientSettingsForm(ModelForm):
+    backchannel_logout_uri = forms.URLField(
+        label=_("后端登出地址"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("接入平台接收登出令牌（logout+jwt）的地址；留空则不通知。"),
+    )
+
     class Meta:
         model = ClientSettings
         fields = ("backchannel_logout_uri", "allowed_scopes", "min_acr", "region_code")

@@ -74,7 +74,9 @@ def make_client(
     return app
 
 
-def login(client: Client, user, *, acr: int = AssuranceLevel.VERIFIED, amr: list[str] | None = None) -> AccountSession:
+def login(
+    client: Client, user, *, acr: int = AssuranceLevel.VERIFIED, amr: list[str] | None = None
+) -> AccountSession:
     """A real tracked login (identity.sessions.start_session) whose cookie the test client carries."""
     from yiwang.identity.sessions import start_session
 

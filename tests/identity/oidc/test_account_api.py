@@ -24,7 +24,9 @@ def _token(client: Client, scope: str, **kw) -> str:
 def test_me_returns_masked_own_data_with_companies_and_mandates(client: Client) -> None:
     user = make_person()
     boss = make_person("boss", "王五", "110105194912310045")
-    company = Company.objects.create(name="福州示例科技有限公司", credit_code="91350100MA2XXXXX1X", legal_representative=boss.person)
+    company = Company.objects.create(
+        name="福州示例科技有限公司", credit_code="91350100MA2XXXXX1X", legal_representative=boss.person
+    )
     Mandate.objects.create(
         company=company,
         agent=user.person,

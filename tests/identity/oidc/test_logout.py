@@ -93,7 +93,9 @@ def test_ending_the_province_session_notifies_relying_parties(
     assert rp.logout_status == "200" and rp.logout_sent_at is not None
     # the session's tokens stop working
     assert not get_access_token_model().objects.filter(user=user).exists()
-    assert Client().get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code in (401, 403)
+    assert Client().get(
+        "/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    ).status_code in (401, 403)
 
 
 def test_unreachable_relying_party_is_recorded_not_raised(client: Client) -> None:

@@ -6,7 +6,14 @@ import pytest
 from django.test import Client
 from oauth2_provider.models import get_access_token_model
 
-from yiwang.identity.models import AssuranceLevel, Company, Consent, IdTokenContext, Mandate, RelyingPartySession
+from yiwang.identity.models import (
+    AssuranceLevel,
+    Company,
+    Consent,
+    IdTokenContext,
+    Mandate,
+    RelyingPartySession,
+)
 
 from .helpers import (
     REDIRECT,
@@ -222,7 +229,11 @@ def test_company_scope_carries_the_company_chosen_at_consent(client: Client) -> 
     p = pkce()
     page = client.get(authorize_url(app, p, "openid profile company"))
     assert "福州示例科技有限公司" in page.content.decode()
-    code = code_from(client.post(authorize_url(app, p, "openid profile company"), consent_form(page, allow=True, act_as=company.pk)))
+    code = code_from(
+        client.post(
+            authorize_url(app, p, "openid profile company"), consent_form(page, allow=True, act_as=company.pk)
+        )
+    )
     tokens = exchange(client, app, code, p.verifier).json()
     _, claims = verify(client, tokens["id_token"])
     assert claims["act_as"] == {
@@ -248,7 +259,9 @@ def test_cannot_choose_a_company_without_mandate(client: Client) -> None:
     login(client, user)
     p = pkce()
     page = client.get(authorize_url(app, p, "openid company"))
-    response = client.post(authorize_url(app, p, "openid company"), consent_form(page, allow=True, act_as=company.pk))
+    response = client.post(
+        authorize_url(app, p, "openid company"), consent_form(page, allow=True, act_as=company.pk)
+    )
     assert response.status_code == 200  # the page again, with the error at the field
     assert not Consent.objects.exists()
 
@@ -279,7 +292,9 @@ def test_unverified_account_cannot_reach_client_needing_verified(client: Client)
     assert "code=" not in response.get("Location", "")
 
 
-def test_code_from_an_ended_session_yields_no_token(client: Client, django_capture_on_commit_callbacks) -> None:
+def test_code_from_an_ended_session_yields_no_token(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
     from yiwang.identity.sessions import end_session
 
     app = make_client(skip_authorization=True)
