@@ -30,6 +30,7 @@ _DOC_INDEXES = [
     f"CREATE INDEX catalog_search_doc_type ON {DOC_TABLE} (item_type)",
     f"CREATE INDEX catalog_search_doc_level ON {DOC_TABLE} (region_level)",
     f"CREATE INDEX catalog_search_doc_code ON {DOC_TABLE} (code)",
+    f"CREATE INDEX catalog_search_doc_level_region ON {DOC_TABLE} (region_level, region_path)",
 ]
 
 SQLITE_FORWARD = [
