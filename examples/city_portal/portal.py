@@ -124,7 +124,10 @@ class Provider:
         if header.get("alg") != "RS256":
             raise TokenError("alg must be RS256")
         for refresh in (False, True):
-            keys = self.keys(refresh=refresh)
+            try:
+                keys = self.keys(refresh=refresh)
+            except requests.RequestException as exc:
+                raise TokenError("cannot fetch the issuer's keys") from exc
             key = keys.get_key(header.get("kid")) if header.get("kid") else None
             if key is not None:
                 break
