@@ -1,5 +1,14 @@
-"""URLs of the identity accounts pages (mounted by identity/urls.py)."""
+"""URLs of the identity accounts pages (mounted by identity/urls.py under /account/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_accounts as views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("register/person/", views.register_person, name="register_person"),
+    path("register/company/", views.register_company, name="register_company"),
+    path("mandates/grant/", views.grant_mandate, name="mandate_grant"),
+    path("mandates/<int:mandate_id>/", views.mandate_detail, name="mandate"),
+    path("mandates/<int:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),
+]

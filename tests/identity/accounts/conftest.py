@@ -16,6 +16,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Submitted registration nonces live in the cache; tests reuse nonces.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def registry(db):
     ensure_demo_registry()

@@ -1,0 +1,221 @@
+"""Account pages (/account/): register as a person or a company, own data (masked), mandates.
+Thin: the rules live in ``services`` and ``account_selectors``."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from yiwang.core.errors import DomainError
+
+from . import account_selectors as selectors
+from . import services
+from .forms_accounts import CompanyRegistrationForm, MandateForm, PersonRegistrationForm
+
+NONCE_SECONDS = 600  # how long a submitted registration form is remembered (double submit)
+
+
+def _url(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+def _log_in(request: HttpRequest, user) -> None:
+    """Start a tracked session (login-security's ``start_session``), or a plain Django login
+    while that module is absent."""
+    try:
+        from . import sessions
+    except ImportError:
+        sessions = None
+    if sessions is not None and hasattr(sessions, "start_session"):
+        acr = (
+            sessions.password_acr(user)
+            if hasattr(sessions, "password_acr")
+            else min(user.person.assurance_level, 2)
+        )
+        sessions.start_session(request, user, acr=acr, amr=["pwd"])
+    else:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+
+
+def _nonce_key(nonce: str) -> str:
+    return f"identity:register:{nonce}"
+
+
+@never_cache
+@sensitive_post_parameters("password", "password2", "id_number", "phone")
+def register_person(request: HttpRequest) -> HttpResponse:
+    if selectors.person_of(request.user) is not None:
+        return redirect("accounts:home")
+    if request.method == "POST":
+        form = PersonRegistrationForm(request.POST)
+        nonce = request.POST.get("nonce", "")[:64]
+        # Claim the form's nonce atomically: of two submissions of the same form (a double
+        # click) only the first registers; the other is sent to the login page.
+        if nonce and not cache.add(_nonce_key(nonce), 0, NONCE_SECONDS):
+            messages.info(request, _("注册已提交，请登录。"))
+            return redirect(_url("auth:login", "/auth/login/"))
+        person = None
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                person = services.register_person(
+                    username=d["username"],
+                    password=d["password"],
+                    name=d["name"],
+                    id_number=d["id_number"],
+                    phone=d["phone"],
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+        if person is None:
+            if nonce:
+                cache.delete(_nonce_key(nonce))  # the form comes back with errors: let it be sent again
+        else:
+            _log_in(request, person.user)
+            messages.success(request, _("注册成功，已通过实名核验。"))
+            return redirect("accounts:home")
+    else:
+        form = PersonRegistrationForm(initial={"nonce": secrets.token_urlsafe(16)})
+    return render(
+        request,
+        "identity/accounts/register_person.html",
+        {"form": form, "login_url": _url("auth:login", "/auth/login/")},
+    )
+
+
+@never_cache
+@login_required
+def register_company(request: HttpRequest) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    if person is None:
+        return render(request, "identity/accounts/no_person.html", status=403)
+    if request.method == "POST":
+        form = CompanyRegistrationForm(request.POST)
+        if form.is_valid():
+            try:
+                company = services.register_company(
+                    person=person,
+                    credit_code=form.cleaned_data["credit_code"],
+                    name=form.cleaned_data["name"],
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("法人“%(name)s”注册成功。") % {"name": company.name})
+                return redirect("accounts:home")
+    else:
+        form = CompanyRegistrationForm()
+    return render(request, "identity/accounts/register_company.html", {"form": form, "person": person})
+
+
+def _account_context(person, mandate_form: MandateForm | None = None) -> dict:
+    companies = list(selectors.companies_represented(person))
+    given = [(m, *selectors.mandate_status(m)) for m in selectors.mandates_given(person)]
+    received = [(m, *selectors.mandate_status(m)) for m in selectors.mandates_received(person)]
+    return {
+        "person": person,
+        "assurance_explanation": selectors.assurance_explanation(person.assurance_level),
+        "companies": companies,
+        "mandates_given": given,
+        "mandates_received": received,
+        "mandate_form": mandate_form or MandateForm(companies=companies),
+        "sessions_url": _url("auth:sessions", "/auth/sessions/"),
+        "mfa_url": _url("auth:mfa", "/auth/mfa/"),
+    }
+
+
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    if person is None:
+        return render(request, "identity/accounts/no_person.html", status=403)
+    return render(request, "identity/accounts/home.html", _account_context(person))
+
+
+@never_cache
+@login_required
+@require_POST
+def grant_mandate(request: HttpRequest) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    if person is None:
+        return render(request, "identity/accounts/no_person.html", status=403)
+    companies = list(selectors.companies_represented(person))
+    form = MandateForm(request.POST, companies=companies)
+    if form.is_valid():
+        # The choice list holds only the person's own companies: another company's id is a form error.
+        company = next(c for c in companies if c.pk == form.cleaned_data["company"])
+        try:
+            all_items = form.cleaned_data["all_items"]
+            items = [] if all_items else selectors.standard_items_by_codes(form.codes())
+            starts_at, ends_at = form.period()
+            services.grant_mandate(
+                company=company,
+                by=person,
+                agent_id_number=form.cleaned_data["agent_id_number"],
+                all_items=all_items,
+                standard_items=items,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+        except DomainError as exc:
+            form.add_domain_error(
+                exc, {"standard_items": "item_codes", "ends_at": "ends_on", "starts_at": "starts_on"}
+            )
+        else:
+            if starts_at <= timezone.now():
+                messages.success(request, _("授权已生效。"))
+            else:
+                messages.success(
+                    request, _("授权已保存，将于 %(date)s 生效。") % {"date": form.cleaned_data["starts_on"]}
+                )
+            return redirect(reverse("accounts:home") + "#mandates-given")
+    return render(request, "identity/accounts/home.html", _account_context(person, form), status=400)
+
+
+@never_cache
+@login_required
+@require_POST
+def revoke_mandate(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    mandate = selectors.mandate_for_legal_rep(person, mandate_id) if person else None
+    if mandate is None:
+        raise Http404  # not one of this person's companies: do not even confirm it exists
+    services.revoke_mandate(mandate, by=person)
+    messages.success(request, _("已撤销对%(agent)s的授权。") % {"agent": mandate.agent.name})
+    return redirect(reverse("accounts:home") + "#mandates-given")
+
+
+@never_cache
+@login_required
+def mandate_detail(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    mandate = selectors.mandate_visible_to(person, mandate_id) if person else None
+    if mandate is None:
+        raise Http404
+    code, label = selectors.mandate_status(mandate)
+    return render(
+        request,
+        "identity/accounts/mandate.html",
+        {
+            "mandate": mandate,
+            "status": code,
+            "status_label": label,
+            "can_revoke": services.is_legal_representative(person, mandate.company) and code != "revoked",
+        },
+    )
