@@ -171,6 +171,7 @@ def test_guide_has_every_element(client, data):
         "audience": "法人",
         "online_depth": "全程网办（四级）",
         "channels": ["网上办事大厅", "移动端", "窗口办理"],
+        "min_assurance_level": "已注册",
     }
 
 

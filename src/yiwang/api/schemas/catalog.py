@@ -23,11 +23,14 @@ from yiwang.catalog.models import (
     MaterialRequirementKind,
     MaterialSource,
     OnlineDepth,
+    ServiceItem,
 )
 from yiwang.regions.models import DepartmentKind
 
 from .common import AudienceFilter, CodeName, DepartmentRef, RegionRef
 from .regions import REGION_CODE_PATTERN
+
+ASSURANCE_CHOICES = ServiceItem._meta.get_field("min_assurance_level").choices
 
 
 def label(choices: Any, value: Any) -> str:
@@ -182,6 +185,13 @@ class GuideElements(Schema):
     consult_phone: str = Field("", description="咨询电话 / enquiries phone")
     complaint_phone: str = Field("", description="监督投诉电话 / complaints phone")
     result_name: str = Field("", description="审批结果名称 / name of the result")
+    min_assurance_level: int = Field(
+        1,
+        description=(
+            "申请所需最低账户认证等级：1 已注册，2 已实名核验，3 实名并通过第二因素认证"
+            " / lowest account assurance level allowed to apply: 1 registered, 2 verified, 3 verified + second factor"
+        ),
+    )
     materials: list[MaterialOut] = Field(default_factory=list, description="申请材料 / required materials")
     steps: list[StepOut] = Field(default_factory=list, description="办理流程 / process steps")
     approval_steps: int = Field(0, description="审批环节数 / number of approval steps")
@@ -197,6 +207,7 @@ class GuideLabels(Schema):
     audience: str = Field(description="服务对象名称 / audience label")
     online_depth: str = Field(description="网办深度名称 / online depth label")
     channels: list[str] = Field(description="办理渠道名称（与 elements.channels 一一对应）/ channel labels")
+    min_assurance_level: str = Field(description="最低认证等级名称 / assurance level label")
 
 
 class GuideOut(Schema):
@@ -218,6 +229,7 @@ class GuideOut(Schema):
             "audience": label(Audience.choices, e.get("audience")),
             "online_depth": label(OnlineDepth.choices, e.get("online_depth")),
             "channels": [label(Channel.choices, c) for c in e.get("channels") or []],
+            "min_assurance_level": label(ASSURANCE_CHOICES, e.get("min_assurance_level", 1)),
         }
 
 
