@@ -9,7 +9,8 @@
 4. Print the figures beside the targets and write docs/benchmarks.md.
 
 Environment: BENCH_ITEMS (70000), BENCH_ROUNDS (5), BENCH_SECONDS (6 per run),
-BENCH_CONNECTIONS (8), BENCH_DATA_DIR (var/bench).
+BENCH_CONNECTIONS (8), BENCH_HOT_GUIDES (100), BENCH_DATA_DIR (var/bench), BENCH_LOADGEN (wrk, or
+python for the fallback load generator).
 """
 
 from __future__ import annotations
@@ -228,7 +229,8 @@ def throughput(codes: list[str]) -> dict:
             "search": ["/search/?" + urllib.parse.urlencode({"q": q}) for _, q, f in QUERIES if q and not f],
         }
         problems = {name: check_paths(base, paths) for name, paths in pages.items()}
-        tool = "wrk" if have_wrk() else "python"
+        forced = os.environ.get("BENCH_LOADGEN", "")  # "python" forces the fallback generator
+        tool = "python" if forced == "python" or not have_wrk() else "wrk"
         measure = wrk_rps if tool == "wrk" else python_rps
         # Warm every worker's caches and connections before the measured rounds; the hot guide
         # set until a run serves it without rendering (each worker has rendered every page).
