@@ -42,7 +42,8 @@ class StaffRoleAdmin(admin.ModelAdmin):
         audit.record(
             "identity.staff_role.changed" if change else "identity.staff_role.granted",
             obj,
-            summary=(_("修改工作人员角色：%(role)s") if change else _("授予工作人员角色：%(role)s")) % {"role": obj},
+            summary=(_("修改工作人员角色：%(role)s") if change else _("授予工作人员角色：%(role)s"))
+            % {"role": obj},
             detail={"before": before, "after": _role_detail(obj)},
         )
 

@@ -157,7 +157,11 @@ def begin_attempts(keys: list[tuple[str, str]], now: datetime) -> tuple[list[Att
 
 def take_back(attempt: Attempt, *, clear: bool) -> None:
     """A counted attempt succeeded: ``clear`` the row (an account) or just uncount it (an IP)."""
-    row = LoginThrottle.objects.select_for_update().filter(scope=attempt.scope, key_hash=attempt.key_hash).first()
+    row = (
+        LoginThrottle.objects.select_for_update()
+        .filter(scope=attempt.scope, key_hash=attempt.key_hash)
+        .first()
+    )
     if row is None:
         return
     if clear:

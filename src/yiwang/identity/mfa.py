@@ -39,7 +39,9 @@ class MfaError(Exception):
 
 
 def issuer() -> str:
-    return str(getattr(settings, "YIWANG_TOTP_ISSUER", "") or getattr(settings, "YIWANG_PLATFORM_NAME", "yiwang"))
+    return str(
+        getattr(settings, "YIWANG_TOTP_ISSUER", "") or getattr(settings, "YIWANG_PLATFORM_NAME", "yiwang")
+    )
 
 
 def confirmed_device(user: AbstractBaseUser) -> TotpDevice | None:
@@ -158,7 +160,10 @@ def _check_code(user: AbstractBaseUser, device_qs, code: str, now: datetime) -> 
         # Recorded in its own transaction: the refusal below must not roll the record back.
         with transaction.atomic():
             audit.record(
-                "identity.mfa.failed", user, summary=_("动态口令错误"), detail={"device": getattr(device, "pk", None)}
+                "identity.mfa.failed",
+                user,
+                summary=_("动态口令错误"),
+                detail={"device": getattr(device, "pk", None)},
             )
             if attempts[0].locked_now:
                 audit.record(

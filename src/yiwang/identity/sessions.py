@@ -122,7 +122,9 @@ def current_account_session(request: HttpRequest) -> AccountSession | None:
 # --- start and end --------------------------------------------------------------------------------
 
 
-def start_session(request: HttpRequest, user: AbstractBaseUser, *, acr: int, amr: list[str]) -> AccountSession:
+def start_session(
+    request: HttpRequest, user: AbstractBaseUser, *, acr: int, amr: list[str]
+) -> AccountSession:
     """Log ``user`` in and track the session.
 
     Raising the acr of a running session (a second factor after a password, a step-up) keeps its
@@ -247,7 +249,7 @@ def active_sessions(user: AbstractBaseUser, now: datetime | None = None) -> Quer
 
 
 def end_other_session(user: AbstractBaseUser, session_id: int) -> bool:
-    """"Log out this one" on the sessions page: only the user's own session can be named."""
+    """The sessions page's "log out this one": only the user's own session can be named."""
     account_session = AccountSession.objects.filter(pk=session_id, user=user, ended_at__isnull=True).first()
     if account_session is None:
         return False
@@ -256,7 +258,7 @@ def end_other_session(user: AbstractBaseUser, session_id: int) -> bool:
 
 
 def end_all_sessions(user: AbstractBaseUser) -> int:
-    """"Log out everywhere": every session of the user, this one included."""
+    """The "log out everywhere" button: every session of the user, this one included."""
     rows = list(AccountSession.objects.filter(user=user, ended_at__isnull=True))
     with transaction.atomic():
         for account_session in rows:
@@ -324,4 +326,3 @@ class SessionTimeoutMiddleware:
 
 def login_url_with_next(next_url: str) -> str:
     return f"{settings.LOGIN_URL}?{urlencode({'next': next_url})}"
-

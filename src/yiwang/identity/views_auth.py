@@ -68,7 +68,9 @@ class LoginForm(forms.Form):
     login = forms.CharField(
         label=gettext_lazy("用户名或身份证号"),
         max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
     password = forms.CharField(
         label=gettext_lazy("密码"),
@@ -191,7 +193,9 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
     """Enrol (begin, scan, confirm) or disable the TOTP second factor."""
     user = request.user
     next_url = _next(request, default="")
-    form = CodeForm(request.POST or None) if request.POST.get("action") in {"confirm", "disable"} else CodeForm()
+    form = (
+        CodeForm(request.POST or None) if request.POST.get("action") in {"confirm", "disable"} else CodeForm()
+    )
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "begin":

@@ -30,7 +30,9 @@ def test_enrolment_stores_the_secret_encrypted_and_confirms_with_a_code(user):
     assert enrolment.secret_groups.replace(" ", "") == enrolment.secret
     assert enrolment.qr_svg.startswith("<svg")
     with pytest.raises(mfa.MfaError):
-        mfa.confirm_enrolment(user, "000000" if mfa.code_at(enrolment.secret, timezone.now()) != "000000" else "111111")
+        mfa.confirm_enrolment(
+            user, "000000" if mfa.code_at(enrolment.secret, timezone.now()) != "000000" else "111111"
+        )
     mfa.confirm_enrolment(user, mfa.code_at(enrolment.secret, timezone.now()))
     assert mfa.has_confirmed_device(user)
     assert AuditEntry.objects.filter(action="identity.mfa.enrolled", object_id=str(user.pk)).exists()

@@ -31,7 +31,9 @@ def test_five_failures_cool_the_account_off_then_it_recovers_by_itself(user, pas
     during = password_login(None, "zhangsan", password, ip=IP, now=t0 + timedelta(minutes=14))
     assert not during.ok and "分钟后再试" in during.error
     # From another IP too: the lock is on the account.
-    assert not password_login(None, "zhangsan", password, ip="198.51.100.1", now=t0 + timedelta(minutes=14)).ok
+    assert not password_login(
+        None, "zhangsan", password, ip="198.51.100.1", now=t0 + timedelta(minutes=14)
+    ).ok
     after = password_login(None, "zhangsan", password, ip=IP, now=t0 + timedelta(minutes=16))
     assert after.ok and after.user == user
     assert not LoginThrottle.objects.filter(scope="account").exists()  # success clears the account
