@@ -287,6 +287,7 @@ def generate_registries(
 
     t0 = time.perf_counter()
     before = PopulationRecord.objects.count()
+    before_companies = LegalEntityRecord.objects.count()  # counted before the demo companies go in
     tick = progress("人口库", people) if progress else None
     generated: list[SyntheticPerson] = []
     with transaction.atomic():
@@ -310,7 +311,6 @@ def generate_registries(
         tick.close()
 
     t0 = time.perf_counter()
-    before = LegalEntityRecord.objects.count()
     tick = progress("法人库", companies) if progress else None
     demo = demo_companies()
     with transaction.atomic():
@@ -334,7 +334,7 @@ def generate_registries(
         LegalEntityRecord.objects.bulk_create(batch_c, ignore_conflicts=True)
         if tick:
             tick(len(batch_c))
-        report.companies = LegalEntityRecord.objects.count() - before
+        report.companies = LegalEntityRecord.objects.count() - before_companies
         audit.record(
             "identity.registries.generate",
             object_type="identity.populationrecord",
