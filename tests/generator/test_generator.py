@@ -122,3 +122,28 @@ def test_load_demo_is_idempotent_and_prints_logins():
     assert "已存在" in out.getvalue() and "yiwang-admin-2026" in out.getvalue()
     assert ServiceItem.objects.count() == 200
     assert get_user_model().objects.count() == users
+
+
+@pytest.mark.django_db
+def test_departments_and_halls_entered_before_are_kept(tmp_path):
+    from yiwang.regions.services import load_gbt2260
+
+    load_gbt2260("350000")
+    gulou = Region.objects.get(code="350102")
+    mine = Department.objects.create(
+        region=gulou, kind="scjgj", code="018", name="鼓楼区市场监管局（手工录入）"
+    )
+    clash = Department.objects.create(
+        region=gulou, kind="gaj", code="004", name="福州市公安局鼓楼分局（手工录入）"
+    )
+    hall = ServiceHall.objects.create(region=gulou, name="鼓楼区政务服务中心", address="福州市鼓楼区")
+    report = generate_province(items=150, cities=1, townships=(1, 2), work_dir=tmp_path, seed=3)
+    assert report.published == 150
+    assert Department.objects.filter(region=gulou, kind="scjgj").get() == mine
+    assert Department.objects.filter(region=gulou, kind="gaj").get() == clash
+    # 004 (民政's usual code) was taken by the hand-entered police bureau: 民政 got a free code.
+    codes = list(Department.objects.filter(region=gulou).values_list("code", flat=True))
+    assert Department.objects.get(region=gulou, kind="mzj").code not in {"018", "004"}
+    assert len(codes) == len(set(codes)) == 24
+    assert list(ServiceHall.objects.filter(region=gulou)) == [hall]
+    assert set(ServiceItem.objects.filter(region=gulou).values_list("halls", flat=True)) <= {hall.pk}

@@ -195,7 +195,7 @@ def own_elements(std: StandardItem, spec: StandardSpec, dept: Department, hall, 
         "online_depth": depth,
         "channels": channels,
         "delivery_methods": _DELIVERY[depth] if applicant else "直接送达；留置送达；邮寄送达",
-        "consult_phone": dept.phone,
+        "consult_phone": dept.phone or hall.phone or f"{area}-12345",
         "complaint_phone": f"{area}-12345",
         "extra_conditions": _("申请人须为本地户籍或持有本地居住证。")
         if applicant and spec.audience == "person" and rng.random() < 0.05

@@ -79,21 +79,37 @@ def build_regions(
 
 
 def build_departments(layout: ProvinceLayout, rng: random.Random) -> None:
+    """Every line department (a township: its service centre), keeping any that already exist
+    (a database where departments were entered by hand) and their codes."""
     by_id = {r.pk: r for r in layout.regions}
+    existing: set[tuple[int, str]] = set()
+    used_codes: dict[int, set[str]] = {}
+    for region_id, kind, code in Department.objects.filter(region__in=layout.regions).values_list(
+        "region_id", "kind", "code"
+    ):
+        existing.add((region_id, kind))
+        used_codes.setdefault(region_id, set()).add(code)
     rows: list[Department] = []
     for region in layout.regions:
         city = by_id.get(region.parent_id) if region.level == RegionLevel.COUNTY else None
+        taken = used_codes.get(region.pk, set())
         kinds = (
             [DepartmentKind.TOWNSHIP_OFFICE.value]
             if region.level == RegionLevel.TOWNSHIP
             else names.LINE_KINDS
         )
         for kind in kinds:
+            if (region.pk, kind) in existing:
+                continue
+            code = names.kind_code(kind)
+            if code in taken:
+                code = next(f"{n:03d}" for n in range(100, 1000) if f"{n:03d}" not in taken)
+            taken.add(code)
             rows.append(
                 Department(
                     region=region,
                     kind=kind,
-                    code=names.kind_code(kind),
+                    code=code,
                     name=names.department_name(kind, region.level, region.name, city.name if city else ""),
                     credit_code=names.credit_code(region.code, rng),
                     phone=names.phone(region.code, rng),
@@ -132,8 +148,13 @@ _COUNTER_KINDS = {
 
 def build_halls(layout: ProvinceLayout, rng: random.Random) -> None:
     by_id = {r.pk: r for r in layout.regions}
+    for hall in ServiceHall.objects.filter(region__in=layout.regions).order_by("-id"):
+        layout.halls[hall.region_id] = hall  # halls entered earlier are kept, counters and all
+    had_hall = set(layout.halls)
     halls: list[ServiceHall] = []
     for region in layout.regions:
+        if region.pk in had_hall:
+            continue
         if region.level == RegionLevel.TOWNSHIP:
             name = f"{region.name}便民服务中心"
         else:
@@ -148,11 +169,13 @@ def build_halls(layout: ProvinceLayout, rng: random.Random) -> None:
             )
         )
     ServiceHall.objects.bulk_create(halls, batch_size=2000)
-    for hall in ServiceHall.objects.filter(region__in=layout.regions):
+    for hall in ServiceHall.objects.filter(region__in=layout.regions).exclude(region__in=had_hall):
         layout.halls[hall.region_id] = hall
     counters: list[Counter] = []
     links: list[tuple[int, str, int]] = []  # (hall id, counter number, department id)
     for region in layout.regions:
+        if region.pk in had_hall:
+            continue
         hall = layout.halls[region.pk]
         depts = layout.departments.get(region.pk, [])
         township = region.level == RegionLevel.TOWNSHIP
@@ -160,7 +183,8 @@ def build_halls(layout: ProvinceLayout, rng: random.Random) -> None:
             counters.append(Counter(hall=hall, number=f"A{n:02d}", name=_("综合受理窗口"), is_general=True))
         if township:
             counters.append(Counter(hall=hall, number="B01", name=_("社保医保窗口")))
-            links.append((hall.pk, "B01", depts[0].pk))
+            office = next(d for d in depts if d.kind == DepartmentKind.TOWNSHIP_OFFICE)
+            links.append((hall.pk, "B01", office.pk))
         else:
             n = 0
             for d in depts:
