@@ -57,6 +57,8 @@ def test_region_filter_own_region_or_subtree(client, data):
     )
     province = client.get("/api/items/", {"region": "350000", "subtree": "true"}).json()
     assert province["total"] == 5
+    county = client.get("/api/items/", {"region": "350102", "subtree": "true"}).json()
+    assert codes(county) == sorted([it.food_county.code, it.food_town.code])
     assert client.get("/api/items/", {"region": "350000"}).json()["total"] == 0
 
 
@@ -210,3 +212,17 @@ def test_unknown_theme_in_english(client, data):
     response = client.get("/api/items/", {"theme": "nope"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"] == "Theme code nope does not exist."
+
+
+def test_province_subtree_with_a_second_province_keeps_the_filter(client, data):
+    from tests import factories as f
+    from yiwang.catalog import services
+    from yiwang.regions.models import Region, RegionLevel
+
+    jiangxi = Region.objects.create(code="360000", name="江西省", level=RegionLevel.PROVINCE)
+    nanchang = Region.objects.create(code="360100", name="南昌市", level=RegionLevel.CITY, parent=jiangxi)
+    services.publish(f.implementation(data.standards.food, f.department(nanchang)), actor_label="test")
+    assert client.get("/api/items/").json()["total"] == 6
+    fujian = client.get("/api/items/", {"region": "350000", "subtree": "true"}).json()
+    assert fujian["total"] == 5 and all(not c.startswith("0102000010036") for c in codes(fujian))
+    assert client.get("/api/items/", {"region": "360000", "subtree": "true"}).json()["total"] == 1

@@ -8,7 +8,7 @@ overlap or skip rows between requests.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -49,9 +49,25 @@ def page_envelope(items: Sequence[Any], *, total: int, page: int, page_size: int
     }
 
 
-def paginate(queryset: QuerySet, params: PageParams) -> dict[str, Any]:
-    """One COUNT and one SELECT of at most ``page_size`` rows; a page past the end is empty."""
+def paginate(
+    queryset: QuerySet, params: PageParams, *, fetch: Callable[[list[Any]], Sequence[Any]] | None = None
+) -> dict[str, Any]:
+    """One COUNT and one SELECT of at most ``page_size`` rows; a page past the end is empty.
+
+    With ``fetch``, the page is found as a list of primary keys first and ``fetch(keys)`` loads
+    the rows (in any order; they are put back in page order). A deep page then skips rows on
+    the narrow filtered query only, instead of joining and extracting JSON for every skipped
+    row (page 3,000 of 70,000 items: 1.0 s before, see docs/api.md).
+    """
     total = queryset.count()
     offset = (params.page - 1) * params.page_size
-    items = list(queryset[offset : offset + params.page_size]) if offset < total else []
+    if offset >= total:
+        return page_envelope([], total=total, page=params.page, page_size=params.page_size)
+    window = slice(offset, offset + params.page_size)
+    if fetch is None:
+        items = list(queryset[window])
+    else:
+        keys = list(queryset.values_list("pk", flat=True)[window])
+        by_key = {obj.pk: obj for obj in fetch(keys)}
+        items = [by_key[k] for k in keys if k in by_key]
     return page_envelope(items, total=total, page=params.page, page_size=params.page_size)

@@ -96,12 +96,14 @@ class ItemFilter:
 def published_items(f: ItemFilter) -> QuerySet[ServiceItemVersion]:
     """Current versions matching every given filter, ordered by item code (unique among them).
 
-    The guide JSON is not loaded: the promised time limit, the only summary field that lives
-    only inside it, is extracted by the database.
+    Only filter columns: ``item_summaries`` loads the rows of the page.
     """
     qs = ServiceItemVersion.objects.filter(is_current=True)
     if f.region is not None:
-        qs = qs.filter(below("region_path", f.region.path)) if f.subtree else qs.filter(region=f.region)
+        if not f.subtree:
+            qs = qs.filter(region=f.region)
+        elif not is_only_root(f.region):
+            qs = qs.filter(below("region_path", f.region.path))
     if f.department_id is not None:
         qs = qs.filter(department_id=f.department_id)
     if f.department_kind:
@@ -117,12 +119,24 @@ def published_items(f: ItemFilter) -> QuerySet[ServiceItemVersion]:
     if f.theme:
         # Theme codes are unique, so the join cannot repeat a version.
         qs = qs.filter(themes__code=f.theme)
-    return with_summary_columns(qs).order_by("code")
+    return qs.order_by("code")
 
 
-def with_summary_columns(qs: QuerySet[ServiceItemVersion]) -> QuerySet[ServiceItemVersion]:
+def is_only_root(region: Region) -> bool:
+    """The province of a one-province platform: "it and everything below" is everything, and
+    a filter that keeps every row only costs (1.2 s on SQLite for 70,000 items)."""
     return (
-        qs.select_related("region", "department")
+        region.parent_id is None
+        and not Region.objects.filter(parent__isnull=True).exclude(pk=region.pk).exists()
+    )
+
+
+def item_summaries(ids: list[int]) -> list[ServiceItemVersion]:
+    """The rows of one page, with region and department joined and the promised time limit
+    extracted by the database so the guide JSON is not loaded."""
+    return list(
+        ServiceItemVersion.objects.filter(pk__in=ids)
+        .select_related("region", "department")
         .defer("elements", "changes")
         # A JSON (not text) extraction: JSON null comes back as None, not "null" or 0.
         .annotate(promised_days=KeyTransform("promised_limit_days", "elements"))

@@ -56,7 +56,7 @@ def list_items(request: HttpRequest, params: Query[ItemListParams]):
         level=params.level,
         theme=theme_param(params.theme),
     )
-    return paginate(selectors.published_items(f), params)
+    return paginate(selectors.published_items(f), params, fetch=selectors.item_summaries)
 
 
 @items_router.get(
