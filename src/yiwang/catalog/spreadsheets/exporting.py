@@ -140,7 +140,9 @@ class _Writer:
         row: list[Any] = []
         for v in values:
             v = _clean(v)
-            if isinstance(v, str) and v.startswith("="):
+            if v == "":
+                row.append(None)  # an empty cell is not written at all: smaller file, faster export
+            elif isinstance(v, str) and v.startswith("="):
                 # Text such as "=依据…" must stay text: openpyxl would write it as a formula.
                 cell = WriteOnlyCell(self.ws, value=v)
                 cell.data_type = "s"
