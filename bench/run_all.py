@@ -109,8 +109,13 @@ def ensure_province() -> tuple[dict, float | None]:
         started = time.perf_counter()
         run([YIWANG, "generate-province", "--items", str(ITEMS)])
         built = time.perf_counter() - started
-    elif info["items"] != ITEMS:
-        print(f"!! {DATA_DIR} holds {info['items']} items, not {ITEMS}: remove it to rebuild", flush=True)
+    else:
+        if info["items"] != ITEMS:
+            print(f"!! {DATA_DIR} holds {info['items']} items, not {ITEMS}: remove it to rebuild", flush=True)
+        # The province is reused across code changes: the search index format may have changed
+        # since it was built, so rebuild the index from the published versions.
+        print("== rebuilding the search index of the reused province ==", flush=True)
+        run([YIWANG, "rebuild_search_index", "-v0"])
     run([YIWANG, "collectstatic", "--no-input", "-v0"])
     return json_of("dbinfo.py", str(HOT_GUIDES + COLD_GUIDES)), built
 
@@ -315,12 +320,16 @@ def write_report(
         f"(1-, 2-, 3+-character words, pinyin, initials, with and without filters; `bench/queries.py`), "
         f"each once to warm up and then {search['repeat']} times: {search['calls']} timed calls.",
         "",
-        "| figure | measured | target |",
-        "|---|---|---|",
-        f"| p50 | {search['p50_ms']} ms | |",
-        f"| p95 | {search['p95_ms']} ms | ≤ {TARGET_SEARCH_P95_MS:g} ms ({verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}) |",
-        f"| p99 | {search['p99_ms']} ms | |",
-        f"| max | {search['max_ms']} ms | |",
+        "| figure | wall clock | CPU time of the call | target |",
+        "|---|---|---|---|",
+        f"| p50 | {search['p50_ms']} ms | {search['cpu_p50_ms']} ms | |",
+        f"| p95 | {search['p95_ms']} ms | {search['cpu_p95_ms']} ms | ≤ {TARGET_SEARCH_P95_MS:g} ms wall clock "
+        f"({verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}) |",
+        f"| p99 | {search['p99_ms']} ms | {search['cpu_p99_ms']} ms | |",
+        f"| max | {search['max_ms']} ms | | |",
+        "",
+        "Wall clock is what a reader waits for; the CPU time shows what the call costs when the process does "
+        "not wait for a CPU held by other jobs.",
         "",
         "| kind of query | p50 | p95 |",
         "|---|---|---|",
@@ -401,7 +410,8 @@ def main() -> int:
     search = json_of("search_latency.py")
     print(
         f"   p50 {search['p50_ms']} ms  p95 {search['p95_ms']} ms  p99 {search['p99_ms']} ms   "
-        f"(target p95 ≤ {TARGET_SEARCH_P95_MS:g} ms: {verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)})",
+        f"(target p95 ≤ {TARGET_SEARCH_P95_MS:g} ms: {verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}); "
+        f"CPU time p50 {search['cpu_p50_ms']} ms p95 {search['cpu_p95_ms']} ms",
         flush=True,
     )
 
