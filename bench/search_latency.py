@@ -85,7 +85,11 @@ def main() -> None:
             for k, v in by_label.items()
         },
         "slowest": sorted(per_query, key=lambda r: -r["median_ms"])[:5],
-        "zero_hits": [r["q"] for r in per_query if r["total"] == 0],
+        "zero_hits": [
+            f"{r['q'] or '（空）'} {r['filters']}" if r["filters"] else r["q"]
+            for r in per_query
+            if r["total"] == 0
+        ],
     }
     print(json.dumps(result, ensure_ascii=False))
 
