@@ -302,3 +302,19 @@ def case_clock(
         days_used=limit_days - left,
         limit_days=limit_days,
     )
+
+
+def year_days(year: int) -> dict[date, tuple[str, str]]:
+    """The holidays and make-up working days on record for ``year``: date -> (kind, name)."""
+    from .models import DayKind
+
+    return {
+        d: (k, n)
+        for d, k, n in CalendarDay.objects.filter(
+            date__year=year, kind__in=[DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY]
+        ).values_list("date", "kind", "holiday_name")
+    }
+
+
+def year_status(year: int) -> CalendarYear | None:
+    return CalendarYear.objects.filter(year=year).first()

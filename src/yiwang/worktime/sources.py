@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import chinese_calendar
 from chinese_calendar.constants import Holiday, holidays, workdays
 
 # Values a migration and the seed command store; kept as plain strings so this module does not
@@ -45,16 +44,15 @@ def package_days(year: int) -> Iterator[SourceDay]:
     day = date(year, 1, 1)
     one = timedelta(days=1)
     while day.year == year:
-        # get_holiday_detail: (is_rest_day, english name or None); we read the two tables
-        # directly for the kind, and use the API for the rest/work answer it documents.
-        is_rest, name = chinese_calendar.get_holiday_detail(day)
+        # The same rule as chinese_calendar.get_holiday_detail, read from its tables directly:
+        # the API re-validates the year against every table key on each call (~0.1 ms a day).
+        # tests/worktime/test_sources.py checks both agree on every day.
         if day in workdays:
-            kind = MAKEUP_WORKDAY
+            yield SourceDay(day, True, MAKEUP_WORKDAY, _chinese_name(workdays[day]))
         elif day in holidays:
-            kind = HOLIDAY
-        elif is_rest:
-            kind = WEEKEND
+            yield SourceDay(day, False, HOLIDAY, _chinese_name(holidays[day]))
+        elif day.weekday() > 4:
+            yield SourceDay(day, False, WEEKEND, "")
         else:
-            kind = WORKDAY
-        yield SourceDay(day, not is_rest, kind, _chinese_name(name))
+            yield SourceDay(day, True, WORKDAY, "")
         day += one
