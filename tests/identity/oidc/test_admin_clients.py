@@ -38,3 +38,20 @@ def test_admin_application_page_has_client_settings_inline(client, settings) -> 
     body = response.content.decode()
     assert response.status_code == 200
     assert "后端登出地址" in body and "最低认证等级" in body and "允许的权限范围" in body
+
+
+def test_client_secret_stored_hashed_and_short_secrets_refused() -> None:
+    from yiwang.identity.oidc.registration import register_client
+
+    call_command("register_city_portal", "--client-secret", "s" * 40)
+    app = Application.objects.get(client_id="city-portal-fuzhou")
+    assert app.client_secret.startswith("client_pbkdf2_sha256$")
+    assert "s" * 40 not in app.client_secret
+    with pytest.raises(ValueError):
+        register_client(
+            client_id="weak",
+            client_secret="short",
+            name="x",
+            redirect_uris=["http://x.test/cb"],
+            post_logout_redirect_uris=[],
+        )

@@ -79,8 +79,11 @@ def login_context(request: HttpRequest) -> LoginContext:
     """
     session = request.session
     sid = session.get("yiwang_sid")
-    if not sid or not AccountSession.objects.filter(sid=sid, ended_at__isnull=True).exists():
-        sid = _track_session(request)
+    # Checked once per request: the authorization view asks for the context more than once.
+    if getattr(request, "_yiwang_live_sid", None) != sid:
+        if not sid or not AccountSession.objects.filter(sid=sid, ended_at__isnull=True).exists():
+            sid = _track_session(request)
+        request._yiwang_live_sid = sid  # type: ignore[attr-defined]
     acr = session.get("yiwang_acr")
     if acr is None:
         acr = min(account_level(request.user), int(AssuranceLevel.VERIFIED))

@@ -10,6 +10,8 @@ from yiwang.identity.models import AssuranceLevel, ClientSettings
 
 Application = get_application_model()
 
+MIN_SECRET_LENGTH = 32  # client secrets are stored with one hash round (identity/oidc/hashers.py)
+
 
 @transaction.atomic
 def register_client(
@@ -27,6 +29,8 @@ def register_client(
 ) -> AbstractApplication:
     """Create or update a confidential authorization-code client signing ID tokens with RS256.
     Running it again with the same client id updates it (a demo can be re-registered)."""
+    if len(client_secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"client secret must be at least {MIN_SECRET_LENGTH} random characters")
     app = Application.objects.filter(client_id=client_id).first() or Application(client_id=client_id)
     created = app.pk is None
     app.name = name
