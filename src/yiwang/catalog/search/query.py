@@ -157,8 +157,8 @@ def search_items(
     params: list = []
     filter_tokens: list[str] = []
     if region_code:
-        code = str(region_code).strip()
-        path = _region_path(code)
+        code = str(region_code).strip()[:12]
+        path = _region_path(code) if code.isascii() and code.isalnum() else None
         if path is None:
             return result
         # "This region and everything below it" as a range on the path ('/' + 1 is '0').

@@ -79,9 +79,13 @@ _SYLLABLE_PREFIXES = frozenset(s[:i] for s in PINYIN_SYLLABLES for i in range(1,
 _MAX_SYLLABLE = max(map(len, PINYIN_SYLLABLES))
 
 
+# Pinyin typed with tone marks (lǚ, nǚ, shè) reads as toneless pinyin, ü as v like pypinyin.
+_TONES = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü", "aaaaeeeeiiiioooouuuuvvvvv")
+
+
 def normalize(text: str) -> str:
-    """NFKC (full-width letters and digits become ASCII) and lower case."""
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC (full-width letters and digits become ASCII), lower case, tone marks dropped."""
+    return unicodedata.normalize("NFKC", text or "").lower().translate(_TONES)
 
 
 def words(text: str) -> list[str]:
