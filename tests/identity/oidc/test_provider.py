@@ -327,3 +327,11 @@ def test_redirect_uri_must_be_registered(client: Client) -> None:
     response = client.get(url)
     assert response.status_code == 400
     assert REDIRECT not in response.get("Location", "")
+
+
+def test_root_discovery_redirects_to_the_issuer_document(rf) -> None:
+    from yiwang.identity.oidc.views import root_discovery
+
+    response = root_discovery(rf.get("/.well-known/openid-configuration"))
+    assert response.status_code == 302
+    assert response["Location"] == "/o/.well-known/openid-configuration"

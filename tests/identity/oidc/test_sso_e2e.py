@@ -142,3 +142,27 @@ def test_single_sign_on_and_back_channel_logout(live_server, city_portal: str, b
     browser.get(f"{city_portal}/")
     assert "未登录" in _status(browser)
     assert browser.get_cookie("city_session") is not None
+
+
+def test_rp_initiated_logout_ends_the_province_session(live_server, city_portal: str, browser) -> None:  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 15)
+    user = make_person()
+    # Start at the city portal: the province asks for the password once, then consent.
+    browser.get(f"{city_portal}/login")
+    wait.until(ec.presence_of_element_located((By.ID, "id_login")))
+    browser.find_element(By.ID, "id_login").send_keys("zhangsan")
+    browser.find_element(By.ID, "id_password").send_keys("Correct-Horse-9!")
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.ID, "consent-allow"))).click()
+    wait.until(ec.presence_of_element_located((By.ID, "who")))
+    # "退出登录" at the city portal: through the province's end_session_endpoint and back.
+    browser.find_element(By.ID, "logout").click()
+    wait.until(lambda d: d.current_url.startswith(city_portal) and d.find_elements(By.ID, "status"))
+    assert "未登录" in _status(browser)
+    assert not AccountSession.objects.filter(user=user, ended_at__isnull=True).exists()
+    browser.get(f"{live_server.url}/auth/logout/")
+    assert not browser.find_elements(By.ID, "logout-submit")  # logged out at the province too
