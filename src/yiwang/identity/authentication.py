@@ -173,6 +173,19 @@ def take_back(attempt: Attempt, *, clear: bool) -> None:
     row.save(update_fields=["failures", "locked_until"])
 
 
+def purge_throttles(now: datetime | None = None) -> int:
+    """Delete counters that no longer matter: not cooling off and past their window (guessed
+    names would otherwise pile up one row each). Run periodically (``yiwang sweep_sessions``)."""
+    now = now or timezone.now()
+    longest = max(rule(ACCOUNT).window, rule(IP).window)
+    deleted, _ = (
+        LoginThrottle.objects.filter(window_started_at__lt=now - longest)
+        .exclude(locked_until__gt=now)
+        .delete()
+    )
+    return deleted
+
+
 # --- login -------------------------------------------------------------------------------------
 
 

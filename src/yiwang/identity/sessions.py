@@ -24,7 +24,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -270,6 +270,23 @@ def end_all_sessions(user: AbstractBaseUser) -> int:
             detail={"sessions": [s.pk for s in rows]},
         )
     return len(rows)
+
+
+def end_expired_sessions(now: datetime | None = None) -> int:
+    """End the sessions that timed out without a further request (the browser was just closed),
+    so that their relying parties are told too. Run periodically (``yiwang sweep_sessions``)."""
+    now = now or timezone.now()
+    idle_before = now - timezone.timedelta(seconds=idle_seconds())
+    absolute_before = now - timezone.timedelta(seconds=absolute_seconds())
+    ended = 0
+    expired = AccountSession.objects.filter(ended_at__isnull=True).filter(
+        models.Q(last_seen_at__lte=idle_before) | models.Q(created_at__lte=absolute_before)
+    )
+    for account_session in expired.select_related("user").iterator(chunk_size=500):
+        reason = REASON_ABSOLUTE if account_session.created_at <= absolute_before else REASON_IDLE
+        end_session(account_session, reason=reason)
+        ended += 1
+    return ended
 
 
 # --- middleware -------------------------------------------------------------------------------------

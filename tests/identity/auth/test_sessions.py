@@ -166,3 +166,28 @@ def test_next_is_kept_but_only_same_site(client, user, password):
     for bad in ("https://evil.example/x", "//evil.example/x", "javascript:alert(1)"):
         resp = client.post(reverse("auth:login"), {"login": "zhangsan", "password": password, "next": bad})
         assert resp["Location"] == "/", bad
+
+
+def test_sweep_ends_sessions_abandoned_past_the_timeout(user, password):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from yiwang.identity.authentication import password_login
+    from yiwang.identity.models import LoginThrottle
+
+    c = Client()
+    row = log_in(c, password)
+    fresh = log_in(Client(), password)
+    AccountSession.objects.filter(pk=row.pk).update(last_seen_at=timezone.now() - timedelta(minutes=31))
+    password_login(None, "ghost", "x", ip="192.0.2.9", now=timezone.now() - timedelta(hours=1))
+    # The ghost's account and IP counters, and the test client's IP counter (a success only
+    # uncounts itself on an IP: the row stays until its window has passed).
+    assert LoginThrottle.objects.count() == 3
+    call_command("sweep_sessions", stdout=__import__("io").StringIO())
+    row.refresh_from_db()
+    fresh.refresh_from_db()
+    assert row.end_reason == "idle_timeout" and fresh.ended_at is None
+    assert c.get(PAGE).status_code == 302  # its Django session is gone too
+    assert LoginThrottle.objects.count() == 1
