@@ -72,7 +72,11 @@ class WorkCalendar:
         )
 
     def _index(self, d: date) -> int:
-        return d.toordinal() - self._base
+        i = d.toordinal() - self._base
+        # A negative index would silently read from the end of the list.
+        if i < 0 or i >= len(self._cum) - 1:
+            raise OverflowError(f"{d} is outside the calendar span; use extended()")
+        return i
 
     # -- questions --------------------------------------------------------------------------
     def is_working_day(self, d: date) -> bool:
