@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -114,7 +115,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         elif mfa.has_confirmed_device(result.user):
             request.session.cycle_key()
             request.session[PENDING] = {"uid": result.user.pk, "at": int(time.time()), "next": next_url}
-            return redirect(f"{reverse('auth:mfa_verify')}")
+            return redirect(reverse("auth:mfa_verify"))
         else:
             user = result.user
             sessions.start_session(request, user, acr=sessions.password_acr(user), amr=["pwd"])
@@ -155,7 +156,7 @@ def mfa_verify_view(request: HttpRequest) -> HttpResponse:
             return redirect(sessions.login_url_with_next(_next(request)))
         user = request.user
         if not mfa.has_confirmed_device(user):
-            return redirect(f"{reverse('auth:mfa')}?next={_next(request)}")
+            return redirect(f"{reverse('auth:mfa')}?{urlencode({'next': _next(request)})}")
         next_url = _next(request)
     else:
         next_url = safe_next(request, pending.get("next"))
@@ -244,7 +245,7 @@ def mfa_view(request: HttpRequest) -> HttpResponse:
 
 def _self(next_url: str) -> str:
     url = reverse("auth:mfa")
-    return f"{url}?next={next_url}" if next_url else url
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
 
 
 # --- sessions and logout ---------------------------------------------------------------------------

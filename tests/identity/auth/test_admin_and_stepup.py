@@ -161,3 +161,16 @@ def test_required_acr_for_item_reads_the_published_guide():
     catalog_services.publish(item)
     assert required_acr_for_item(item.code) == 3
     assert required_acr_for_item("no-such-code") == 1
+
+
+def test_code_page_without_a_device_sends_to_enrolment_keeping_next(client, person, password):
+    log_in(client, "lisi", password)
+    target = "/o/authorize/?client_id=city&state=a b"
+    resp = client.get(reverse("auth:mfa_verify"), {"next": target})
+    assert resp.status_code == 302 and resp[
+        "Location"
+    ] == f"/auth/mfa/?next={quote(target, safe='')}".replace("%20", "+")
+    # The enrolment page carries it on through "begin" and "confirm".
+    resp = client.post(resp["Location"], {"action": "begin"})
+    assert resp["Location"].startswith("/auth/mfa/?next=%2Fo%2Fauthorize%2F")
+    assert f'value="{target}"'.replace("&", "&amp;") in client.get(resp["Location"]).content.decode()
