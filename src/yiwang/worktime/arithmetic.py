@@ -108,5 +108,7 @@ class WorkCalendar:
         """Years of the days in (after, through] that have no complete arrangement."""
         if through <= after:
             return []
+        if after.year == through.year and after.year in self.complete_years:
+            return []  # the common case, without building a range
         first = (after + timedelta(days=1)).year
         return [y for y in range(first, through.year + 1) if y not in self.complete_years]

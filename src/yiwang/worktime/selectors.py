@@ -27,7 +27,9 @@ from datetime import date, timedelta
 from typing import Literal
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db.models import Count, Max
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -51,6 +53,16 @@ class _Cached:
 
 _cached: _Cached | None = None
 _lock = threading.Lock()
+_recheck_seconds: float | None = None  # settings.WORKTIME_RECHECK_SECONDS, read once (hot path)
+
+
+@receiver(setting_changed)
+def _setting_changed(setting: str, **kwargs) -> None:
+    global _recheck_seconds, _yellow
+    if setting == "WORKTIME_RECHECK_SECONDS":
+        _recheck_seconds = None
+    elif setting in ("WORKTIME_YELLOW_DAYS", "WORKTIME_YELLOW_PERCENT"):
+        _yellow = None
 
 
 def invalidate_calendar() -> None:
@@ -80,11 +92,13 @@ def _load() -> _Cached:
 
 
 def get_calendar() -> WorkCalendar:
-    global _cached
+    global _cached, _recheck_seconds
     cached = _cached
     now = time.monotonic()
     if cached is not None:
-        if now - cached.checked_at < getattr(settings, "WORKTIME_RECHECK_SECONDS", 5):
+        if _recheck_seconds is None:
+            _recheck_seconds = float(getattr(settings, "WORKTIME_RECHECK_SECONDS", 5))
+        if now - cached.checked_at < _recheck_seconds:
             return cached.calendar
         if _version() == cached.version:
             cached.checked_at = now
@@ -130,6 +144,8 @@ def missing_year_warning(year: int) -> str:
 
 def _deadline(cal: WorkCalendar, counted_after: date, due: date, *, paused: bool = False) -> Deadline:
     missing = tuple(cal.missing_years(counted_after, due))
+    if not missing:
+        return Deadline(due, paused=paused)
     return Deadline(
         date=due,
         estimated=bool(missing),
@@ -160,7 +176,7 @@ def add_working_days(start: date, n: int) -> Deadline:
     """The n-th working day after ``start`` (``start`` is not counted; n == 0 gives ``start``)."""
     if n < 0:
         raise ValueError("n must be >= 0")
-    cal, due = _add(_calendar_for(start), start, n)
+    cal, due = _add(get_calendar(), start, n)  # _add widens the span if start is outside it
     return _deadline(cal, start, due)
 
 
@@ -218,7 +234,7 @@ def due_date(accepted_on: date, limit_days: int, pauses: Sequence[Pause] = ()) -
 
 def _reference_day(today: date | None, pauses: Iterable[Pause]) -> date:
     today = today or timezone.localdate()
-    _, open_start = _merged(pauses)
+    open_start = min((start for start, end in pauses if end is None), default=None)
     # A stopped clock shows the days left on the day it stopped.
     if open_start is not None and open_start <= today:
         return open_start
@@ -233,11 +249,23 @@ def working_days_left(due: date | Deadline, today: date | None = None, pauses: S
     return working_days_between(_reference_day(today, pauses), due_day)
 
 
+_yellow: tuple[int, int] | None = None
+
+
+def _yellow_settings() -> tuple[int, int]:
+    global _yellow
+    if _yellow is None:
+        _yellow = (
+            int(getattr(settings, "WORKTIME_YELLOW_DAYS", 2)),
+            int(getattr(settings, "WORKTIME_YELLOW_PERCENT", 20)),
+        )
+    return _yellow
+
+
 def yellow_threshold(limit_days: int | None = None) -> int:
     """Working days left at or under which a case turns yellow: ``WORKTIME_YELLOW_DAYS``
     (default 2) or ``WORKTIME_YELLOW_PERCENT`` (default 20) of the limit, whichever is more."""
-    days = int(getattr(settings, "WORKTIME_YELLOW_DAYS", 2))
-    percent = int(getattr(settings, "WORKTIME_YELLOW_PERCENT", 20))
+    days, percent = _yellow_settings()
     if limit_days:
         days = max(days, (limit_days * percent + 99) // 100)  # integer ceil: no float surprises
     return days
@@ -255,10 +283,14 @@ def clock_state(
     ``yellow_threshold(limit_days)``) working days are left, else "green"."""
     due_day = due.date if isinstance(due, Deadline) else due
     ref = _reference_day(today, pauses)
+    threshold = yellow_threshold(limit_days) if yellow_days is None else yellow_days
+    return _state(ref, due_day, working_days_between(ref, due_day), threshold)
+
+
+def _state(ref: date, due_day: date, left: int, threshold: int) -> ClockState:
     if ref > due_day:
         return RED
-    threshold = yellow_threshold(limit_days) if yellow_days is None else yellow_days
-    return YELLOW if working_days_between(ref, due_day) <= threshold else GREEN
+    return YELLOW if left <= threshold else GREEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +325,11 @@ def case_clock(
     deadline = due_date(accepted_on, limit_days, pauses)
     ref = _reference_day(today, pauses)
     left = working_days_between(ref, deadline.date)
-    state = clock_state(deadline, ref, limit_days=limit_days, yellow_days=yellow_days)
+    threshold = yellow_threshold(limit_days) if yellow_days is None else yellow_days
     return CaseClock(
         deadline=deadline,
         days_left=left,
-        state=state,
+        state=_state(ref, deadline.date, left, threshold),
         paused=deadline.paused,
         days_used=limit_days - left,
         limit_days=limit_days,
