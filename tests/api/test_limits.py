@@ -86,3 +86,14 @@ def test_rate_limit_can_be_turned_off(client, data, monkeypatch, value):
     monkeypatch.setenv("YIWANG_API_THROTTLE", value)
     for _ in range(30):
         assert client.get("/api/health").status_code == 200
+
+
+def test_public_answers_may_be_cached_briefly(client, data, monkeypatch):
+    response = client.get("/api/themes/")
+    assert "public" in response["Cache-Control"] and "max-age=60" in response["Cache-Control"]
+    assert "Accept-Language" in response["Vary"]
+    # Errors are not cached.
+    assert not client.get("/api/items/0").has_header("Cache-Control")
+    assert not client.get("/api/items/", {"page": 0}).has_header("Cache-Control")
+    monkeypatch.setenv("YIWANG_API_CACHE_SECONDS", "0")
+    assert not client.get("/api/themes/").has_header("Cache-Control")

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from yiwang.api import errors
+from yiwang.api.caching import public_cache
 from yiwang.api.routers.account import account_router
 from yiwang.api.routers.catalog import items_router, life_events_router, standard_router, themes_router
 from yiwang.api.routers.regions import departments_router, regions_router
@@ -32,13 +33,18 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-api.add_router("/regions/", regions_router)
-api.add_router("/departments/", departments_router)
-api.add_router("/items/", items_router)
-api.add_router("/standard-items/", standard_router)
-api.add_router("/themes/", themes_router)
-api.add_router("/life-events/", life_events_router)
-api.add_router("/search", search_router)
+# The public catalogue: the same answer for everyone, so proxies may cache it briefly.
+for prefix, router in (
+    ("/regions/", regions_router),
+    ("/departments/", departments_router),
+    ("/items/", items_router),
+    ("/standard-items/", standard_router),
+    ("/themes/", themes_router),
+    ("/life-events/", life_events_router),
+    ("/search", search_router),
+):
+    router.add_decorator(public_cache, mode="view")
+    api.add_router(prefix, router)
 api.add_router("/account/", account_router)
 
 
