@@ -53,6 +53,7 @@ def test_lenient_forms_are_accepted(world, tmp_path):
         item_type="行政许可",
         office_hours=dt.time(8, 30),
         channels="网上办事大厅，移动端;窗口办理",
+        min_assurance_level="实名",
     )
     result = run(tmp_path, [row])
     assert result.errors == []
@@ -61,6 +62,7 @@ def test_lenient_forms_are_accepted(world, tmp_path):
     assert item.audience == "both" and item.item_type == "licensing"
     assert item.office_hours == "08:30"
     assert item.channels == ["web", "mobile", "counter"]
+    assert item.min_assurance_level == 2
 
 
 @pytest.mark.parametrize(
@@ -95,6 +97,12 @@ def test_lenient_forms_are_accepted(world, tmp_path):
         ({"materials": "申请书|羊皮卷"}, "AD", "申请材料", "“羊皮卷”不是可选值"),
         ({"materials": "|原件|1"}, "AD", "申请材料", "第1条材料缺少材料名称"),
         ({"steps": "受理|是|窗口|1|标准|多余"}, "AE", "办理流程", "第1个环节有6段"),
+        (
+            {"min_assurance_level": "刷脸"},
+            "AF",
+            "最低认证等级",
+            "可选：已注册、已实名核验、实名并通过第二因素认证",
+        ),
         ({"code": "01020000300350102000002"}, "A", "实施编码", "按这三项应为 " + NEW_CODE),
         ({"code": 3.5e22}, "A", "实施编码", "被 Excel 存成了数字"),
     ],

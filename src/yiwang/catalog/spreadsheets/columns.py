@@ -26,6 +26,7 @@ from yiwang.catalog.models import (
     MaterialRequirementKind,
     MaterialSource,
     OnlineDepth,
+    ServiceItem,
 )
 
 FORMAT_VERSION = 1
@@ -103,10 +104,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("result_name", "审批结果名称", TEXT, 20, 200, aliases=("结果名称",)),
     Column("materials", "申请材料", MATERIALS, 60),
     Column("steps", "办理流程", STEPS, 48, aliases=("办理环节",)),
+    Column("min_assurance_level", "最低认证等级", ENUM, 16, aliases=("认证等级",)),
     Column("status", "状态", INFO, 14, aliases=("发布状态",)),
 )
 COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 EDITABLE: tuple[Column, ...] = tuple(c for c in COLUMNS if c.kind not in (KEY, INFO))
+
+# A blank coded cell means the field's default; blank 事项类型/服务对象 mean "as the standard item".
+ENUM_BLANK: dict[str, Any] = {"online_depth": 0, "min_assurance_level": 1}
 
 # Writing "无" in 申请材料 or 办理流程 removes every material or step; a blank cell keeps them.
 NONE_MARK = "无"
@@ -135,6 +140,16 @@ for _col in COLUMNS:
 def _zh_choices(choices_cls) -> list[tuple[Any, str]]:
     with translation.override("zh-hans"):
         return [(value, str(label)) for value, label in choices_cls.choices]
+
+
+class _FieldChoices:
+    """A model field's inline choices, shaped like a Choices class."""
+
+    def __init__(self, field_name: str) -> None:
+        self.choices = ServiceItem._meta.get_field(field_name).choices
+
+
+ASSURANCE = _FieldChoices("min_assurance_level")
 
 
 def _lookup(choices_cls, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -170,6 +185,7 @@ LABELS: dict[str, dict[Any, str]] = {
     "audience": dict(_zh_choices(Audience)),
     "online_depth": dict(_zh_choices(OnlineDepth)),
     "channels": dict(_zh_choices(Channel)),
+    "min_assurance_level": dict(_zh_choices(ASSURANCE)),
     "form": dict(_zh_choices(MaterialForm)),
     "requirement": dict(_zh_choices(MaterialRequirementKind)),
     "source": dict(_zh_choices(MaterialSource)),
@@ -180,6 +196,9 @@ PARSE: dict[str, dict[str, Any]] = {
         Audience, {"个人": "person", "企业": "company", "自然人和法人": "both", "全部": "both"}
     ),
     "online_depth": _lookup(OnlineDepth, _depth_aliases()),
+    "min_assurance_level": _lookup(
+        ASSURANCE, {"注册": 1, "实名": 2, "实名核验": 2, "二次认证": 3, "双因素": 3}
+    ),
     "channels": _lookup(
         Channel,
         {

@@ -321,7 +321,7 @@ class _Importer:
             return fmt.parse_bool(raw)
         if col.kind == fmt.ENUM:
             if not fmt.cell_text(raw):
-                return 0 if col.key == "online_depth" else ""
+                return fmt.ENUM_BLANK.get(col.key, "")
             return fmt.parse_choice(col.key, raw)
         if col.kind == fmt.CHANNELS:
             return fmt.parse_channels(raw)
