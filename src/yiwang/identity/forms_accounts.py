@@ -118,12 +118,12 @@ class MandateForm(AccessibleForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     starts_on = forms.DateField(
-        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     ends_on = forms.DateField(
         label=gettext_lazy("截止日期"),
         help_text=gettext_lazy("含当日；授权期限最长3年"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, companies=(), **kwargs):
