@@ -16,7 +16,7 @@ from oauth2_provider.models import get_access_token_model
 from yiwang.identity.models import AccountSession, RelyingPartySession
 from yiwang.identity.oidc.backchannel import EVENT, build_logout_token, notify_logout
 
-from .helpers import login, make_client, make_person, query_of, sign_in, verify
+from .helpers import SECRET, login, make_client, make_person, query_of, sign_in, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_logout_token_shape_and_signature(client: Client) -> None:
     assert claims["events"] == {EVENT: {}}
     assert "nonce" not in claims
     assert 0 < claims["exp"] - claims["iat"] <= 120
-    assert abs(claims["iat"] - time.time()) < 5
+    assert abs(claims["iat"] - time.time()) < 60  # a loaded CI machine can be slow
     assert len(claims["jti"]) >= 16
 
 
@@ -96,6 +96,16 @@ def test_ending_the_province_session_notifies_relying_parties(
     assert Client().get(
         "/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
     ).status_code in (401, 403)
+    refreshed = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": with_bc.client_id,
+            "client_secret": SECRET,
+        },
+    )
+    assert refreshed.status_code == 400  # no new tokens from an ended session
 
 
 def test_unreachable_relying_party_is_recorded_not_raised(client: Client) -> None:

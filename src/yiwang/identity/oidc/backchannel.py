@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 from jwcrypto import jwt
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model, revoke_access_token
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
@@ -125,7 +125,7 @@ def revoke_session_tokens(account_session: AccountSession) -> int:
     )
     count = 0
     for token in get_access_token_model().objects.filter(id_token_id__in=list(id_token_ids)):
-        token.revoke()  # also drops its refresh token's link; the ID token row goes with it
+        revoke_access_token(token)  # and its refresh token: no new tokens from an ended session
         count += 1
     return count
 

@@ -247,8 +247,7 @@ class AuthorizeView(AuthorizationView):
         application = Application.objects.get(client_id=form.cleaned_data["client_id"])
         scopes = form.cleaned_data.get("scope", "").split()
         if form.cleaned_data.get("allow"):
-            required = max(min_acr(application), 0)
-            gate = self._gate(application, form.cleaned_data, required)
+            gate = self._gate(application, form.cleaned_data, self._required_acr(application))
             if gate is not None:
                 return gate
             act_as_id = form.cleaned_data.get("act_as") if "company" in scopes else None
