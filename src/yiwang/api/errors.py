@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import Throttled, ValidationError
 
-from yiwang.core.errors import DomainError
+from yiwang.core.errors import DomainError, NotPermitted
 
 
 class ErrorOut(Schema):
@@ -104,10 +104,15 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        # A service refused: a broken rule is the caller's input (422), a permission is 403.
+        if isinstance(exc, NotPermitted):
+            return api.create_response(request, {"detail": "；".join(exc.messages)}, status=403)
         errors = [
-            {"field": e.field, "location": "query", "message": e.message, "type": e.code} for e in exc.errors
+            {"field": e.field, "location": "", "message": e.message, "type": e.code} for e in exc.errors
         ]
-        return api.create_response(request, {"detail": "；".join(exc.messages), "errors": errors}, status=422)
+        return api.create_response(
+            request, {"detail": _("；").join(exc.messages), "errors": errors}, status=422
+        )
 
 
 def bad_parameter(field: str, message: str) -> ValidationError:
