@@ -18,7 +18,9 @@ class DayKind(models.TextChoices):
     MAKEUP_WORKDAY = "makeup_workday", _("调休上班")
 
 
-WORKING_KINDS = frozenset({DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY})
+# A sorted tuple, not a set: the check constraint below must come out in the same order in
+# every process, or makemigrations sees a change each time.
+WORKING_KINDS: tuple[str, ...] = (DayKind.MAKEUP_WORKDAY.value, DayKind.WORKDAY.value)
 
 
 class CalendarSource(models.TextChoices):
