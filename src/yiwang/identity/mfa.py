@@ -88,7 +88,7 @@ class Enrolment:
 
 def qr_svg(uri: str) -> str:
     # Inline SVG: no image request, no third-party QR service ever sees the secret.
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2, title=_("动态口令绑定二维码"))
+    return segno.make(uri, error="m").svg_inline(border=2, omitsize=True, title=_("动态口令绑定二维码"))
 
 
 def _label(user: AbstractBaseUser) -> str:
