@@ -118,6 +118,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("auth:mfa_verify"))
         else:
             user = result.user
+            request.session.pop(PENDING, None)  # an abandoned code step of another account
             sessions.start_session(request, user, acr=sessions.password_acr(user), amr=["pwd"])
             return HttpResponseRedirect(next_url)
     notice = TIMEOUT_NOTICES.get(request.GET.get("timeout", ""))
