@@ -335,3 +335,38 @@ def test_root_discovery_redirects_to_the_issuer_document(rf) -> None:
     response = root_discovery(rf.get("/.well-known/openid-configuration"))
     assert response.status_code == 302
     assert response["Location"] == "/o/.well-known/openid-configuration"
+
+
+def test_company_claim_lists_mandate_items_and_drops_revoked_mandates(client: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import standard_item
+
+    app = make_client()
+    user = make_person()
+    company = _company_with_agent(user, all_items=False)
+    mandate = Mandate.objects.get(company=company)
+    mandate.standard_items.add(standard_item("01020000100"))
+    own = Company.objects.create(
+        name="张三个体工商户", credit_code="92350100MA2YYYYY2Y", legal_representative=user.person
+    )
+    login(client, user)
+    p = pkce()
+    page = client.get(authorize_url(app, p, "openid company"))
+    assert [c for c, _ in page.context["form"].fields["act_as"].choices][1:] == sorted(
+        [company.pk, own.pk], key=lambda pk: Company.objects.get(pk=pk).name
+    )
+    code = code_from(
+        client.post(
+            authorize_url(app, p, "openid company"), consent_form(page, allow=True, act_as=company.pk)
+        )
+    )
+    _, claims = verify(client, exchange(client, app, code, p.verifier).json()["id_token"])
+    assert claims["act_as"]["scope"] == ["01020000100"] and claims["act_as"]["role"] == "agent"
+    # The mandate is revoked: the remembered company no longer counts, the person is asked again.
+    Mandate.objects.filter(pk=mandate.pk).update(revoked_at=timezone.now() - timedelta(seconds=1))
+    page = client.get(authorize_url(app, pkce(), "openid company"))
+    assert page.status_code == 200
+    assert company.pk not in [c for c, _ in page.context["form"].fields["act_as"].choices]

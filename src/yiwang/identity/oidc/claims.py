@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 
+from yiwang.catalog.models import StandardItem
 from yiwang.identity.models import ACR_URIS, AccountSession, AssuranceLevel, Company, Mandate, Person
 
 ACR_PREFIX = "urn:yiwang:acr:"
@@ -137,26 +138,53 @@ class ActingFor:
 
 
 def companies_for(person: Person | None) -> list[ActingFor]:
-    """Companies the person may act for now: as legal representative (everything) or through a
-    live mandate (its items). Revoked, expired and future mandates do not count."""
+    """Companies the person may act for now: as legal representative (everything) or through
+    live mandates (their items). Revoked, expired and future mandates do not count. The decision
+    per company is identity.services.acting_scope's, the one rule for mandates."""
     if person is None:
         return []
     now = timezone.now()
-    found: dict[int, ActingFor] = {}
-    for company in Company.objects.filter(legal_representative=person).order_by("name"):
-        found[company.pk] = ActingFor(company, "legal_representative", True, (), None)
-    mandates = (
-        Mandate.objects.filter(agent=person, revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
-        .select_related("company")
-        .prefetch_related("standard_items")
-        .order_by("company__name", "-granted_at")
-    )
-    for m in mandates:
-        if m.company_id in found:
-            continue
-        codes = tuple(sorted(si.basic_code for si in m.standard_items.all()))
-        found[m.company_id] = ActingFor(m.company, "agent", m.all_items, codes, m.ends_at)
-    return list(found.values())
+    candidates = {c.pk: c for c in Company.objects.filter(legal_representative=person)}
+    for m in Mandate.objects.filter(
+        agent=person, revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+    ).select_related("company"):
+        candidates.setdefault(m.company_id, m.company)
+    try:
+        from yiwang.identity.services import acting_scope
+    except ImportError:  # pragma: no cover - the accounts services ship with the account pages
+        acting_scope = None
+    found: list[ActingFor] = []
+    for company in sorted(candidates.values(), key=lambda c: c.name):
+        if acting_scope is not None:
+            scope = acting_scope(person, company, now=now)
+            if not scope:
+                continue
+            codes = tuple(
+                sorted(
+                    StandardItem.objects.filter(pk__in=scope.standard_item_ids).values_list(
+                        "basic_code", flat=True
+                    )
+                )
+            )
+            role = "legal_representative" if scope.as_legal_representative else "agent"
+            found.append(ActingFor(company, role, scope.all_items, codes, scope.ends_at))
+        elif company.legal_representative_id == person.pk:
+            found.append(ActingFor(company, "legal_representative", True, (), None))
+        else:
+            mandates = [
+                m
+                for m in Mandate.objects.filter(
+                    agent=person,
+                    company=company,
+                    revoked_at__isnull=True,
+                    starts_at__lte=now,
+                    ends_at__gt=now,
+                ).prefetch_related("standard_items")
+            ]
+            codes = tuple(sorted({si.basic_code for m in mandates for si in m.standard_items.all()}))
+            all_items = any(m.all_items for m in mandates)
+            found.append(ActingFor(company, "agent", all_items, codes, max(m.ends_at for m in mandates)))
+    return found
 
 
 def acting_for(person: Person | None, company_id: int | None) -> ActingFor | None:
