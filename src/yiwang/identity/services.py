@@ -205,6 +205,25 @@ def refresh_assurance(person: Person) -> int:
     return int(level)
 
 
+def verify_person(person: Person, *, now: dt.datetime | None = None) -> PersonOutcome:
+    """Check an existing account against the population registry again (a periodic re-check,
+    or an account created without verification). A match (re)sets ``verified_at``; any other
+    answer withdraws the verification, so the level drops to 1 until it is sorted out."""
+    check = population_registry().verify_person(person.name, id_number_of(person))
+    verified_at = (now or timezone.now()) if check.ok else None
+    with transaction.atomic():
+        Person.objects.filter(pk=person.pk).update(verified_at=verified_at)
+        person.verified_at = verified_at
+        audit.record(
+            "identity.person.verify",
+            person,
+            summary=f"{person.id_number_masked} {check.outcome}",
+            detail={"id_number": person.id_number_masked, "outcome": str(check.outcome)},
+        )
+        refresh_assurance(person)
+    return check.outcome
+
+
 # --- companies ----------------------------------------------------------------------------------
 
 

@@ -149,6 +149,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("agent_id_number")
 @login_required
 @require_POST
 def grant_mandate(request: HttpRequest) -> HttpResponse:

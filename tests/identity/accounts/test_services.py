@@ -120,6 +120,21 @@ def test_refresh_assurance(people):
     assert services.refresh_assurance(lin) == 1
 
 
+def test_verify_person_again(people):
+    from yiwang.identity.models import PopulationRecord
+
+    chen = people[1]
+    assert services.verify_person(chen) is PersonOutcome.MATCH and chen.assurance_level == 2
+    PopulationRecord.objects.filter(id_number_hash=chen.id_number_hash).update(deceased=True)
+    assert services.verify_person(chen) is PersonOutcome.DECEASED
+    chen.refresh_from_db()
+    assert chen.verified_at is None and chen.assurance_level == 1
+    PopulationRecord.objects.filter(id_number_hash=chen.id_number_hash).update(deceased=False)
+    assert services.verify_person(chen) is PersonOutcome.MATCH
+    chen.refresh_from_db()
+    assert chen.verified_at is not None and chen.assurance_level == 2
+
+
 # --- companies ----------------------------------------------------------------------------------
 
 
