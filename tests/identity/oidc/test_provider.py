@@ -370,3 +370,15 @@ def test_company_claim_lists_mandate_items_and_drops_revoked_mandates(client: Cl
     page = client.get(authorize_url(app, pkce(), "openid company"))
     assert page.status_code == 200
     assert company.pk not in [c for c, _ in page.context["form"].fields["act_as"].choices]
+
+
+def test_prompt_login_and_prompt_none(client: Client, settings) -> None:
+    settings.LOGIN_URL = "/auth/login/"
+    app = make_client(skip_authorization=True)
+    anonymous = client.get(authorize_url(app, pkce(), prompt="none"))
+    assert query_of(anonymous["Location"])["error"] == "login_required"
+    login(client, make_person())
+    response = client.get(authorize_url(app, pkce(), prompt="login"))
+    assert response["Location"].startswith("/auth/login/?next=/o/authorize/")
+    assert "prompt" not in response["Location"]
+    code_from(client.get(authorize_url(app, pkce(), prompt="none")))
