@@ -241,3 +241,14 @@ def test_seed_command_refuses_years_the_package_lacks():
 
     with pytest.raises(CommandError, match="2027 年请由管理员录入"):
         call_command("seed_calendar", "--to", "2027")
+
+
+def test_lists_render_for_platform_admins(client, platform_admin):
+    login_with_second_factor(client, platform_admin)
+    years = client.get(reverse("admin:worktime_calendaryear_changelist"))
+    assert years.status_code == 200
+    body = years.content.decode()
+    assert "导入年度安排" in body and "查看全年" in body
+    days = client.get(reverse("admin:worktime_calendarday_changelist") + "?date__year=2024&date__month=2")
+    assert days.status_code == 200
+    assert "调休上班" in days.content.decode() and "星期日" in days.content.decode()
