@@ -1,0 +1,120 @@
+"""Process definitions (BPMN 2.0), their binding to items, running instances and the task inbox.
+
+SpiffWorkflow runs the process but neither persists, schedules nor indexes it (DESIGN.md): each
+case's workflow is kept serialized in ``WorkflowInstance.state``; ``Task`` is the relational
+index the inboxes read (assignee, department, region, due date); ``next_timer_at`` is swept by a
+periodic job. ``case_id`` is a plain column (the cases app owns cases and never deletes them).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessDefinition(models.Model):
+    key = models.SlugField(_("流程标识"), max_length=64)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    name = models.CharField(_("流程名称"), max_length=100)
+    process_id = models.CharField(_("BPMN 流程 ID"), max_length=100)
+    bpmn_xml = models.TextField(_("BPMN 2.0 XML"))
+    approval_steps = models.PositiveSmallIntegerField(_("审批环节数"), default=0)
+    checksum = models.CharField(max_length=64)
+    is_template = models.BooleanField(_("系统模板"), default=False)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    created_by = models.CharField(_("上传人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("办理流程")
+        verbose_name_plural = _("办理流程")
+        ordering = ["key", "-version"]
+        constraints = [models.UniqueConstraint(fields=["key", "version"], name="process_key_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class ProcessBinding(models.Model):
+    """Which process an implementation runs (default: the template for instant or promise items)."""
+
+    item = models.OneToOneField(
+        "catalog.ServiceItem", on_delete=models.CASCADE, related_name="process_binding"
+    )
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="bindings")
+    bound_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("事项流程绑定")
+        verbose_name_plural = _("事项流程绑定")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} → {self.definition}"
+
+
+class WorkflowInstance(models.Model):
+    case_id = models.BigIntegerField(unique=True)
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="instances")
+    state = models.JSONField()
+    finished = models.BooleanField(default=False, db_index=True)
+    next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    steps = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("流程实例")
+        verbose_name_plural = _("流程实例")
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} ({self.definition.key})"
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", _("待办")
+    COMPLETED = "completed", _("已办")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Task(models.Model):
+    """One user task of a case's process, as the inbox sees it."""
+
+    instance = models.ForeignKey(WorkflowInstance, on_delete=models.CASCADE, related_name="tasks")
+    case_id = models.BigIntegerField(db_index=True)
+    task_uuid = models.UUIDField()
+    spec_name = models.CharField(_("环节"), max_length=64)
+    label = models.CharField(_("环节名称"), max_length=100)
+    role = models.CharField(_("办理角色"), max_length=24)
+    decisions = models.JSONField(_("可选决定"), default=list)
+    state = models.CharField(_("状态"), max_length=12, choices=TaskState.choices, default=TaskState.OPEN)
+    department = models.ForeignKey(
+        "regions.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="workflow_tasks"
+    )
+    region_path = models.CharField(max_length=64, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workflow_tasks",
+    )
+    due_date = models.DateField(_("办理期限"), null=True, blank=True)
+    created_at = models.DateTimeField(_("到达时间"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(_("决定"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("待办任务")
+        verbose_name_plural = _("待办任务")
+        indexes = [
+            models.Index(fields=["department", "state", "due_date"], name="task_dept_inbox"),
+            models.Index(fields=["assignee", "state", "due_date"], name="task_assignee_inbox"),
+            models.Index(fields=["case_id", "state"], name="task_case_state"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["instance", "task_uuid"], name="task_uuid_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label} (case {self.case_id})"

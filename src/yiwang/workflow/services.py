@@ -1,0 +1,184 @@
+"""Writes for processes: definitions (upload, templates), bindings, and running a case's process.
+
+``start_process`` and ``complete_task`` are the contract with the cases app (docs/workflow.md):
+the cases app owns the case's state and clock and checks business permissions; the workflow
+decides which step comes next and who may do it. Every step runs under a row lock on the
+case's WorkflowInstance, so two clerks clicking at once cannot both complete the same task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core import audit
+from yiwang.core.errors import DomainError, FieldError, ValidationFailed
+
+from . import engine
+from .models import ProcessBinding, ProcessDefinition, Task, TaskState, WorkflowInstance
+from .templates import TEMPLATES, to_bpmn
+
+
+def _invalid(exc: engine.ProcessInvalid) -> ValidationFailed:
+    return ValidationFailed([FieldError("bpmn", m, "process_invalid") for m in exc.messages])
+
+
+@transaction.atomic
+def upload_definition(
+    *, key: str, xml: str, name: str = "", by: str = "", is_template: bool = False
+) -> ProcessDefinition:
+    """Store a new version of a process; refuse one that does not parse, runs code, or has
+    more than 5 approval steps (one message per problem)."""
+    try:
+        parsed = engine.parse(xml)
+    except engine.ProcessInvalid as exc:
+        raise _invalid(exc) from exc
+    latest = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+    if latest is not None and latest.checksum == parsed.checksum:
+        return latest  # the same file uploaded twice is one version
+    version = (ProcessDefinition.objects.filter(key=key).aggregate(v=Max("version"))["v"] or 0) + 1
+    definition = ProcessDefinition.objects.create(
+        key=key,
+        version=version,
+        name=name or parsed.name,
+        process_id=parsed.process_id,
+        bpmn_xml=xml,
+        approval_steps=parsed.approval_steps,
+        checksum=parsed.checksum,
+        is_template=is_template,
+        created_by=by,
+    )
+    audit.record(
+        "workflow.definition.upload",
+        definition,
+        summary=f"{key} v{version}",
+        detail={"approval_steps": parsed.approval_steps},
+    )
+    return definition
+
+
+def ensure_templates() -> dict[str, ProcessDefinition]:
+    """The shipped templates, stored once (idempotent: same XML, same version)."""
+    out = {}
+    for key, template in TEMPLATES.items():
+        current = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+        if current is None or not current.is_template:
+            current = upload_definition(
+                key=key, xml=to_bpmn(template), name=template.name, by="system", is_template=True
+            )
+        out[key] = current
+    return out
+
+
+def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
+    binding = ProcessBinding.objects.select_related("definition").filter(item_id=item_id).first()
+    if binding:
+        return binding.definition
+    return ensure_templates()["instant" if is_instant else "promise"]
+
+
+@transaction.atomic
+def bind(item, definition: ProcessDefinition, *, user=None) -> ProcessBinding:
+    from yiwang.catalog.services import check_can_edit, mark_changed
+
+    check_can_edit(user, item.department)
+    binding, _created = ProcessBinding.objects.update_or_create(
+        item=item, defaults={"definition": definition}
+    )
+    mark_changed(item, user=user, changed_fields=["process"])
+    return binding
+
+
+def _sync_tasks(instance: WorkflowInstance, wf, case) -> list[Task]:
+    """Make the open Task rows match the engine's ready user tasks."""
+    ready = {t.id: t for t in engine.ready_user_tasks(wf)}
+    open_rows = {t.task_uuid: t for t in instance.tasks.filter(state=TaskState.OPEN)}
+    gone = [row.pk for uuid, row in open_rows.items() if uuid not in ready]
+    if gone:
+        Task.objects.filter(pk__in=gone).update(state=TaskState.CANCELLED, completed_at=timezone.now())
+    created = []
+    for uuid, t in ready.items():
+        if uuid in open_rows:
+            continue
+        step = engine.step_of(t)
+        created.append(
+            Task(
+                instance=instance,
+                case_id=instance.case_id,
+                task_uuid=uuid,
+                spec_name=step.spec_name,
+                label=step.label,
+                role=step.role,
+                decisions=step.decisions,
+                department_id=getattr(case, "department_id", None),
+                region_path=getattr(getattr(case, "region", None), "path", "") or "",
+                assignee_id=(getattr(case, "applicant_id", None) if step.role == "applicant" else None),
+                due_date=getattr(case, "due_date", None),
+            )
+        )
+    if created:
+        Task.objects.bulk_create(created)
+    return created
+
+
+@transaction.atomic
+def start_process(case, *, data: dict[str, Any] | None = None) -> list[Task]:
+    """Start the case's process and open its first tasks (idempotent per case)."""
+    existing = WorkflowInstance.objects.filter(case_id=case.pk).first()
+    if existing is not None:
+        return list(existing.tasks.filter(state=TaskState.OPEN))
+    version = getattr(case, "item_version", None)
+    is_instant = bool(version.elements.get("is_instant")) if version is not None else False
+    definition = definition_for_item(case.item_id, is_instant=is_instant)
+    wf = engine.new_workflow(definition.bpmn_xml, data or {})
+    instance = WorkflowInstance.objects.create(
+        case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
+    )
+    return _sync_tasks(instance, wf, case)
+
+
+def complete_task(
+    task: Task, *, actor, decision: str, data: dict[str, Any] | None = None, case=None
+) -> list[Task]:
+    """Complete one open task with a decision the step offers; returns the newly opened tasks."""
+    with transaction.atomic():
+        instance = WorkflowInstance.objects.select_for_update().get(pk=task.instance_id)
+        row = Task.objects.get(pk=task.pk)
+        if row.state != TaskState.OPEN:
+            raise DomainError(_("该环节已由他人办理或已取消，请刷新后重试。"), code="task_closed")
+        if row.decisions and decision not in row.decisions:
+            raise DomainError(
+                _("环节“%(step)s”不能作出“%(d)s”的决定。") % {"step": row.label, "d": decision},
+                field="decision",
+            )
+        wf = engine.load(instance.state)
+        try:
+            engine.complete(wf, row.task_uuid, {"decision": decision, **(data or {})})
+        except ValueError as exc:
+            raise DomainError(_("该环节当前不可办理。"), code="task_not_ready") from exc
+        now = timezone.now()
+        Task.objects.filter(pk=row.pk).update(
+            state=TaskState.COMPLETED,
+            completed_at=now,
+            completed_by_id=getattr(actor, "pk", None),
+            decision=decision,
+        )
+        instance.state = engine.dump(wf)
+        instance.finished = wf.is_completed()
+        instance.steps += 1
+        instance.save(update_fields=["state", "finished", "steps", "updated_at"])
+        return _sync_tasks(instance, wf, case)
+
+
+def set_due_date(case, due_date) -> None:
+    """Carry the case's due date onto its open tasks (the inbox sorts by it)."""
+    Task.objects.filter(case_id=case.pk, state=TaskState.OPEN).update(due_date=due_date)
+
+
+def assign(task: Task, user) -> None:
+    """Put a task in one person's inbox (transfer to a colleague); permission is the caller's."""
+    Task.objects.filter(pk=task.pk, state=TaskState.OPEN).update(assignee=user)

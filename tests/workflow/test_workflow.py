@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests import factories as f
+from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.identity.models import Role, StaffRole
+from yiwang.workflow import engine, expressions, selectors, services
+from yiwang.workflow.models import ProcessDefinition, Task, TaskState
+from yiwang.workflow.templates import PROMISE, TEMPLATES, to_bpmn
+
+
+def test_templates_parse_with_their_approval_steps():
+    counts = {k: engine.parse(to_bpmn(t)).approval_steps for k, t in TEMPLATES.items()}
+    assert counts == {"instant": 2, "promise": 4, "promise_second_review": 5}
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "expected"),
+    [
+        ('decision == "accept"', {"decision": "accept"}, True),
+        ('decision == "accept" or decision == "pass"', {"decision": "pass"}, True),
+        ("amount > 100 and not urgent", {"amount": 150, "urgent": False}, True),
+        ('form["area"] >= 50', {"form": {"area": 40}}, False),
+        ('kind in ["a", "b"]', {"kind": "c"}, False),
+    ],
+)
+def test_restricted_expressions_evaluate(expression, data, expected):
+    assert expressions.evaluate(expression, data) is expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('id')",
+        "open('/etc/passwd')",
+        "decision.__class__",
+        "(lambda: 1)()",
+        "[x for x in y]",
+    ],
+)
+def test_restricted_expressions_refuse_code(expression):
+    with pytest.raises(expressions.UnsafeExpression):
+        expressions.evaluate(expression, {})
+
+
+def _replace(xml: str, old: str, new: str) -> str:
+    assert old in xml
+    return xml.replace(old, new, 1)
+
+
+def test_invalid_bpmn_is_refused_with_messages():
+    with pytest.raises(engine.ProcessInvalid) as exc:
+        engine.parse("<not-bpmn/>")
+    assert "BPMN" in exc.value.messages[0]
+    with pytest.raises(engine.ProcessInvalid) as exc:
+        engine.parse('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>')
+    assert "DOCTYPE" in exc.value.messages[0]
+
+
+def test_unsafe_condition_in_uploaded_bpmn_is_refused():
+    xml = _replace(to_bpmn(PROMISE), 'decision == "pass"', '__import__("os").getcwd()')
+    with pytest.raises(engine.ProcessInvalid) as exc:
+        engine.parse(xml)
+    assert any("网关条件不被允许" in m for m in exc.value.messages)
+
+
+def test_more_than_five_approval_steps_refused():
+    xml = to_bpmn(PROMISE)
+    extra = "".join(
+        f'<bpmn:userTask id="extra{i}" name="额外审查{i}"><bpmn:extensionElements><spiffworkflow:properties>'
+        f'<spiffworkflow:property name="role" value="approver" /></spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>'
+        for i in range(3)
+    )
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="xflow{i}" sourceRef="extra{i}" targetRef="{"extra" + str(i + 1) if i < 2 else "accept"}" />'
+        for i in range(3)
+    )
+    xml = _replace(xml, 'sourceRef="start" targetRef="accept"', 'sourceRef="start" targetRef="extra0"')
+    xml = _replace(xml, "</bpmn:process>", extra + flows + "</bpmn:process>")
+    with pytest.raises(engine.ProcessInvalid) as exc:
+        engine.parse(xml)
+    assert any("不得超过5个（当前为7个）" in m for m in exc.value.messages)
+
+
+@pytest.mark.django_db
+def test_upload_same_file_twice_is_one_version_and_bad_upload_writes_nothing():
+    d1 = services.upload_definition(key="custom", xml=to_bpmn(PROMISE))
+    d2 = services.upload_definition(key="custom", xml=to_bpmn(PROMISE))
+    assert d1.pk == d2.pk and d1.version == 1 and d1.approval_steps == 4
+    with pytest.raises(ValidationFailed):
+        services.upload_definition(key="custom", xml="<broken")
+    assert ProcessDefinition.objects.filter(key="custom").count() == 1
+
+
+def _case(pk: int, dept, instant: bool = False):
+    return SimpleNamespace(
+        pk=pk,
+        item_id=None,
+        department_id=dept.pk,
+        region=dept.region,
+        applicant_id=None,
+        due_date=None,
+        item_version=SimpleNamespace(elements={"is_instant": instant}),
+    )
+
+
+@pytest.mark.django_db
+def test_promise_process_with_correction_loop_and_inspection():
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    case = _case(1, dept)
+    (task,) = services.start_process(case)
+    assert task.spec_name == "accept" and task.role == "counter_clerk"
+    assert services.start_process(case)[0].pk == task.pk  # idempotent
+    path = [
+        ("accept", "correction"),
+        ("applicant_correction", "corrected"),
+        ("accept", "accept"),
+        ("review", "inspection"),
+        ("inspection", "done"),
+        ("review", "pass"),
+        ("decide", "approve"),
+        ("deliver", "delivered"),
+    ]
+    for spec, decision in path:
+        (open_task,) = selectors.open_tasks(case)
+        assert open_task.spec_name == spec
+        services.complete_task(open_task, actor=None, decision=decision, case=case)
+    assert selectors.is_finished(case)
+    assert not selectors.open_tasks(case).exists()
+    assert Task.objects.filter(case_id=1, state=TaskState.COMPLETED).count() == len(path)
+
+
+@pytest.mark.django_db
+def test_refusal_ends_the_process_and_bad_decisions_are_refused():
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    case = _case(2, dept, instant=True)
+    (task,) = services.start_process(case)
+    with pytest.raises(DomainError, match="不能作出"):
+        services.complete_task(task, actor=None, decision="approve", case=case)
+    assert services.complete_task(task, actor=None, decision="refuse", case=case) == []
+    assert selectors.is_finished(case)
+    with pytest.raises(DomainError, match="已由他人办理"):
+        services.complete_task(task, actor=None, decision="refuse", case=case)
+
+
+@pytest.mark.django_db
+def test_inbox_follows_role_and_department():
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    other = f.department(regions["other_city"])
+    User = get_user_model()
+    clerk = User.objects.create_user("clerk", password="x" * 12)
+    StaffRole.objects.create(user=clerk, role=Role.COUNTER_CLERK, department=dept, region=dept.region)
+    approver = User.objects.create_user("approver", password="x" * 12)
+    StaffRole.objects.create(user=approver, role=Role.APPROVER, department=dept, region=dept.region)
+    city_approver = User.objects.create_user("city", password="x" * 12)
+    StaffRole.objects.create(user=city_approver, role=Role.APPROVER, region=regions["city"])
+    outsider = User.objects.create_user("outsider", password="x" * 12)
+    StaffRole.objects.create(user=outsider, role=Role.COUNTER_CLERK, department=other, region=other.region)
+
+    case = _case(3, dept)
+    (accept,) = services.start_process(case)
+    assert list(selectors.inbox(clerk)) == [accept]
+    assert not selectors.inbox(approver).exists()
+    assert not selectors.inbox(outsider).exists()
+    assert selectors.may_work(clerk, accept) and not selectors.may_work(outsider, accept)
+    (review,) = services.complete_task(accept, actor=clerk, decision="accept", case=case)
+    assert list(selectors.inbox(approver)) == [review]
+    assert list(selectors.inbox(city_approver)) == [review]  # a city scope covers its counties
+    assert not selectors.inbox(clerk).exists()
+    services.assign(review, approver)
+    assert not selectors.inbox(city_approver).exists()  # assigned to a colleague
