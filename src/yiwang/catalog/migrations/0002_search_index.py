@@ -12,10 +12,14 @@ same way. The tokens (words, pinyin, whole names, filter values) live beside it:
   ``n_p_shebao`` one token; unicode61 otherwise splits only on spaces and punctuation, never
   inside our CJK tokens.
 - PostgreSQL: ``tsvector`` columns built with ``array_to_tsvector`` (lexemes verbatim, no parser,
-  no stemming) and GIN indexes: all tokens in ``catalog_search_tsv``, and the name tokens only in
-  ``catalog_search_doc.name_tsv``, so the usual first page (name matches) reads narrow rows, not
-  the whole guide's tokens. Text columns compared by range or order use ``COLLATE "C"``, so
-  ``region_path`` prefix ranges and ``code`` order are bytewise, as on SQLite.
+  no stemming) and GIN indexes, in ``catalog_search_tsv``: all tokens (``tsv``) and the name-tier
+  tokens (``name_tsv``), beside the sort key and version id. GIN has no index-only scans, so every
+  match costs a heap row: uncompressed (EXTERNAL) tsvectors make every row longer than the 2 kB
+  TOAST threshold and ``toast_tuple_target = 128`` then moves both out of line, leaving heap rows
+  of about 60 bytes, so counting or sorting a few thousand matches reads a few hundred pages
+  instead of thousands (the GIN index answers the match without reading the tsvectors back).
+  Text columns compared by range or order use ``COLLATE "C"``, so ``region_path`` prefix ranges
+  and ``code`` order are bytewise, as on SQLite.
 """
 
 from django.db import migrations
@@ -64,17 +68,19 @@ POSTGRES_FORWARD = [
         department_id BIGINT NOT NULL,
         item_type VARCHAR(16) NOT NULL,
         for_person BOOLEAN NOT NULL,
-        for_company BOOLEAN NOT NULL,
-        name_tsv TSVECTOR NOT NULL
+        for_company BOOLEAN NOT NULL
     )""",
     *_DOC_INDEXES,
-    f"CREATE INDEX catalog_search_doc_name_tsv ON {DOC_TABLE} USING GIN (name_tsv)",
     f"""CREATE TABLE {TSV_TABLE} (
         item_id BIGINT PRIMARY KEY,
         sort_key BIGINT NOT NULL,
         version_id BIGINT NOT NULL,
+        name_tsv TSVECTOR NOT NULL,
         tsv TSVECTOR NOT NULL
-    )""",
+    ) WITH (toast_tuple_target = 128)""",
+    f"ALTER TABLE {TSV_TABLE} ALTER COLUMN name_tsv SET STORAGE EXTERNAL",
+    f"ALTER TABLE {TSV_TABLE} ALTER COLUMN tsv SET STORAGE EXTERNAL",
+    f"CREATE INDEX catalog_search_tsv_name_tsv ON {TSV_TABLE} USING GIN (name_tsv)",
     f"CREATE INDEX catalog_search_tsv_tsv ON {TSV_TABLE} USING GIN (tsv)",
 ]
 POSTGRES_BACKWARD = [f"DROP TABLE IF EXISTS {TSV_TABLE}", f"DROP TABLE IF EXISTS {DOC_TABLE}"]

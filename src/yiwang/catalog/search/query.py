@@ -38,13 +38,8 @@ from .synonyms import synonym_groups
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 500
-COUNT_CAP = 2_000  # matches counted for a text search; more shows as "2000+"
+COUNT_CAP = 1_000  # matches counted for a text search; more shows as "1000+"
 LIST_COUNT_CAP = 100_000  # rows counted for a filter-only listing
-# PostgreSQL: a tier larger than this is paged by walking the sort key index (a page is found
-# within the first rows); a smaller one is collected and sorted. Measured on 70,000 items: 证
-# (9,000 name matches) 1 ms walked vs 28 ms collected; 公积金 by initials (1,600) 3 ms collected
-# vs 50 ms walked, because its long names sit at the end of the sort key order.
-DENSE_TIER = COUNT_CAP
 
 
 @dataclass
@@ -56,7 +51,7 @@ class SearchResult:
     query: str = ""
     query_tokens: list[str] = field(default_factory=list)
     expanded_terms: list[str] = field(default_factory=list)
-    total_capped: bool = False  # more matches than counted: show "2000+"
+    total_capped: bool = False  # more matches than counted: show "1000+"
     relaxed: bool = False  # nothing matched as typed; these match the query's main words
 
     @property
@@ -92,8 +87,8 @@ def render_tsquery(expr: tk.Expr) -> str:
 
 def _tier_sql(expr: tk.Expr, *, body: bool) -> tuple[str, str, str, list]:
     """(FROM ... WHERE for the matching rows, their sort key column, their version id column,
-    params). PostgreSQL answers the name tiers from the narrow ``name_tsv`` of the doc table and
-    only the body tier from the table holding every token."""
+    params). PostgreSQL answers the name tiers from ``name_tsv`` (the name tokens only) and the
+    body tier from ``tsv`` (every token)."""
     if connection.vendor == "sqlite":
         # FTS5 stays the outer loop (CROSS JOIN) and its rowid is the sort key, so ORDER BY rowid
         # LIMIT reads only as many matches as the page needs.
@@ -103,8 +98,8 @@ def _tier_sql(expr: tk.Expr, *, body: bool) -> tuple[str, str, str, list]:
             "d.version_id",
             [render_fts5(expr)],
         )
-    table, column = (TSV_TABLE, "tsv") if body else (DOC_TABLE, "name_tsv")
-    return f"{table} WHERE {column} @@ %s::tsquery", "sort_key", "version_id", [render_tsquery(expr)]
+    column = "tsv" if body else "name_tsv"
+    return f"{TSV_TABLE} WHERE {column} @@ %s::tsquery", "sort_key", "version_id", [render_tsquery(expr)]
 
 
 def _count_sql(expr: tk.Expr, *, body: bool) -> tuple[str, list]:
@@ -139,7 +134,8 @@ def search_items(
     page = _clamp_int(page, 1, MAX_PAGE, 1)
     per_page = _clamp_int(per_page, 1, MAX_PER_PAGE, 20)
     typed = (q or "").strip()
-    parsed = tk.parse_query(q, synonym_groups() if typed else None)
+    synonyms = synonym_groups() if typed else None
+    parsed = tk.parse_query(q, synonyms)
     result = SearchResult(
         items=[],
         total=0,
@@ -201,7 +197,7 @@ def search_items(
                 if result.total == 0:
                     # Nothing for the query as typed: try its dictionary words without the
                     # question words (怎么办理营业执照 -> 营业执照).
-                    relaxed = tk.parse_query(q, synonym_groups(), relaxed=True)
+                    relaxed = tk.parse_query(q, synonyms, relaxed=True)
                     if not relaxed.empty and relaxed.words != parsed.words:
                         ids = _ranked_page(cursor, relaxed, filter_tokens, per_page, offset, result)
                         result.relaxed = True
@@ -247,10 +243,10 @@ def _ranked_page(
             break
         if skip < size:
             from_where, key, version, params = _tier_sql(expr, body=is_body)
-            if connection.vendor == "postgresql" and size <= DENSE_TIER:
-                # A small tier is materialized first: left to itself the planner may walk the
-                # sort key index testing every row's tsvector until it has a page (45 ms for a
-                # rare word). A dense tier is better walked that way: a page is found at once.
+            if connection.vendor == "postgresql":
+                # Collected through the GIN index first (heap rows are narrow, see the
+                # migration), then sorted: left to itself the planner may walk the sort key
+                # order testing every row's tsvector until it has a page (45 ms for a rare word).
                 sql = (
                     f"WITH m AS MATERIALIZED (SELECT {key}, {version} FROM {from_where}) "
                     f"SELECT {version} FROM m ORDER BY {key} LIMIT %s OFFSET %s"
