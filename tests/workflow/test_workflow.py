@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests import factories as f
+from tests.identity.auth.helpers import login_with_second_factor
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.identity.models import Role, StaffRole
 from yiwang.workflow import engine, expressions, selectors, services
+from yiwang.workflow.bpmn_templates import PROMISE, TEMPLATES, to_bpmn
 from yiwang.workflow.models import ProcessDefinition, Task, TaskState
-from yiwang.workflow.templates import PROMISE, TEMPLATES, to_bpmn
 
 
 def test_templates_parse_with_their_approval_steps():
@@ -176,3 +177,27 @@ def test_inbox_follows_role_and_department():
     assert not selectors.inbox(clerk).exists()
     services.assign(review, approver)
     assert not selectors.inbox(city_approver).exists()  # assigned to a colleague
+
+
+@pytest.mark.django_db
+def test_admin_upload_download_and_diagram(client):
+    admin_user = get_user_model().objects.create_superuser("root", password="pw-123456789")
+    login_with_second_factor(client, admin_user)
+    resp = client.get("/admin/workflow/processdefinition/")
+    assert resp.status_code == 200
+    assert ProcessDefinition.objects.filter(key="promise", is_template=True).exists()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("x.bpmn", b"MZ\x90\x00not xml", content_type="application/octet-stream")
+    resp = client.post("/admin/workflow/processdefinition/upload/", {"key": "mine", "bpmn": bad})
+    assert resp.status_code == 200 and "BPMN" in resp.content.decode()
+    assert not ProcessDefinition.objects.filter(key="mine").exists()
+    good = SimpleUploadedFile("p.bpmn", to_bpmn(PROMISE).encode(), content_type="application/xml")
+    resp = client.post("/admin/workflow/processdefinition/upload/", {"key": "mine", "bpmn": good})
+    definition = ProcessDefinition.objects.get(key="mine")
+    assert resp.status_code == 302 and resp["Location"].endswith(f"/{definition.pk}/diagram/")
+    page = client.get(resp["Location"]).content.decode()
+    assert "bpmn-navigated-viewer" in page and "bpmn-xml" in page
+    download = client.get(f"/admin/workflow/processdefinition/{definition.pk}/download/")
+    assert download.content.decode() == definition.bpmn_xml
+    engine.parse(download.content.decode())  # what is downloaded uploads again

@@ -18,8 +18,8 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from .bpmn_templates import APPROVAL_ROLES, NOT_APPROVAL_STEPS
 from .expressions import RestrictedScriptEngine, UnsafeExpression, check_expression
-from .templates import APPROVAL_ROLES, NOT_APPROVAL_STEPS
 
 SCRIPT_ENGINE = RestrictedScriptEngine()
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))

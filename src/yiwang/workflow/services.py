@@ -19,8 +19,8 @@ from yiwang.core import audit
 from yiwang.core.errors import DomainError, FieldError, ValidationFailed
 
 from . import engine
+from .bpmn_templates import TEMPLATES, to_bpmn
 from .models import ProcessBinding, ProcessDefinition, Task, TaskState, WorkflowInstance
-from .templates import TEMPLATES, to_bpmn
 
 
 def _invalid(exc: engine.ProcessInvalid) -> ValidationFailed:
