@@ -237,3 +237,14 @@ def test_other_processes_notice_an_edit(platform_admin, settings):
     assert wt.due_date(DEC_2026, 10).estimated
     CalendarYear.objects.create(year=2027, complete=True, source="admin")  # "another process"
     assert not wt.due_date(DEC_2026, 10).estimated
+
+
+def test_state_bounds_around_spring_festival_2025():
+    # On Friday 24 Jan 2025 with the default 2 days: due 24 Jan or later is not red; yellow
+    # while at most 2 working days are left: 26 Jan (Sunday make-up) and 27 Jan; 28 Jan–5 Feb
+    # are beyond the 3rd working day (5 Feb), so green from 5 Feb.
+    bounds = wt.state_bounds(D(2025, 1, 24))
+    assert (bounds.red_before, bounds.yellow_before) == (D(2025, 1, 24), D(2025, 2, 5))
+    assert bounds.state(D(2025, 1, 23)) == "red"
+    assert bounds.state(D(2025, 2, 4)) == "yellow"  # a holiday: no such due date, but consistent
+    assert bounds.state(D(2025, 2, 5)) == "green"

@@ -119,3 +119,13 @@ def test_due_date_matches_the_walk_and_only_grows_with_pauses(accepted, limit, p
     counted_years = {y for y in range((accepted + ONE).year, deadline.date.year + 1)} if limit else set()
     assert set(deadline.missing_years) == {y for y in counted_years if y not in sources.package_years()}
     assert deadline.estimated == bool(deadline.missing_years)
+
+
+@pytest.mark.django_db
+@settings(max_examples=300, deadline=None)
+@given(dates, dates, st.integers(min_value=0, max_value=10))
+def test_state_bounds_agree_with_clock_state(today, due, yellow_days):
+    from yiwang.worktime import selectors as wt
+
+    bounds = wt.state_bounds(today, yellow_days=yellow_days)
+    assert bounds.state(due) == wt.clock_state(due, today, yellow_days=yellow_days)

@@ -294,6 +294,33 @@ def _state(ref: date, due_day: date, left: int, threshold: int) -> ClockState:
 
 
 @dataclass(frozen=True, slots=True)
+class StateBounds:
+    """The traffic light as date ranges of the stored due date, for a database filter or an
+    index range scan (inbox, supervision): due < red_before is red, red_before <= due <
+    yellow_before is yellow, the rest green. Valid for running clocks; a paused case is judged
+    on the day it stopped (``clock_state`` with its pauses)."""
+
+    red_before: date
+    yellow_before: date
+
+    def state(self, due: date) -> ClockState:
+        if due < self.red_before:
+            return RED
+        return YELLOW if due < self.yellow_before else GREEN
+
+
+def state_bounds(
+    today: date | None = None, *, limit_days: int | None = None, yellow_days: int | None = None
+) -> StateBounds:
+    """``clock_state`` turned around: the due dates that are red or yellow on ``today``."""
+    today = today or timezone.localdate()
+    threshold = yellow_threshold(limit_days) if yellow_days is None else yellow_days
+    # Yellow while working days in (today, due] <= threshold, i.e. due before the
+    # (threshold + 1)-th working day after today.
+    return StateBounds(red_before=today, yellow_before=add_working_days(today, threshold + 1).date)
+
+
+@dataclass(frozen=True, slots=True)
 class CaseClock:
     """Everything a case page or inbox row shows about its time limit."""
 
