@@ -11,6 +11,7 @@ expects).
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,6 +124,38 @@ def enrolment_of(device: TotpDevice) -> Enrolment:
         name=_label(device.user), issuer_name=issuer()
     )
     return Enrolment(device, secret, uri)
+
+
+def enrol_by_operator(
+    user: AbstractBaseUser, secret: str | None = None, *, replace: bool = False
+) -> Enrolment:
+    """A confirmed device set up from the server's command line (``yiwang enrol_totp``): for
+    the first platform administrator and for demo accounts, which would otherwise have to
+    enrol through a back office they cannot enter yet. ``secret`` fixes the secret (demo)."""
+    secret = (secret or pyotp.random_base32(length=32)).replace(" ", "").upper()
+    # 160 bits, as RFC 4226 recommends and as begin_enrolment generates.
+    if not re.fullmatch(r"[A-Z2-7]{32,}", secret):
+        raise MfaError(_("密钥必须是至少 32 位的 Base32 编码（A–Z、2–7）。"))
+    with transaction.atomic():
+        device = TotpDevice.objects.select_for_update().filter(user=user).first()
+        if device is not None and device.confirmed_at is not None and not replace:
+            raise MfaError(_("该账号已绑定动态口令。"))
+        if device is not None:
+            device.delete()
+        device = TotpDevice.objects.create(
+            user=user,
+            secret_cipher=encrypt(secret, context=CONTEXT),
+            key_id=current_key_id(),
+            confirmed_at=timezone.now(),
+        )
+        audit.record(
+            "identity.mfa.enrolled",
+            user,
+            summary=_("由运维人员绑定动态口令"),
+            detail={"device": device.pk, "by": "cli"},
+        )
+        _refresh_assurance(user)
+    return enrolment_of(device)
 
 
 def _match(device: TotpDevice, code: str, now: datetime) -> int | None:

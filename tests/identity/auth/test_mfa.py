@@ -125,3 +125,27 @@ def test_enrolment_pages(client, person, password):
     assert resp.status_code == 302
     assert client.session[sessions.ACR] == 3  # the code proved the factor in this session
     assert 'id="mfa-enabled"' in client.get(reverse("auth:mfa")).content.decode()
+
+
+def test_enrol_totp_command(user):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command(
+        "enrol_totp", "zhangsan", "--secret", "JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP", "--no-qr", stdout=out
+    )
+    assert "secret: JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP" in out.getvalue()
+    t = timezone.now()
+    mfa.verify(user, mfa.code_at("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", t), now=t)
+    with pytest.raises(CommandError, match="已绑定"):
+        call_command("enrol_totp", "zhangsan", stdout=io.StringIO())
+    for bad in ("not base32!", "JBSWY3DPEHPK3PXP"):  # not base32; only 80 bits
+        with pytest.raises(CommandError, match="Base32"):
+            call_command("enrol_totp", "zhangsan", "--secret", bad, "--replace", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("enrol_totp", "zhangsan", "--replace", stdout=out)
+    assert "otpauth://totp/" in out.getvalue() and "JBSWY3DPEHPK3PXP" not in out.getvalue()
+    entry = AuditEntry.objects.filter(action="identity.mfa.enrolled").latest("seq")
+    assert entry.channel == "cli" and entry.detail["by"] == "cli"
