@@ -191,3 +191,18 @@ def test_sweep_ends_sessions_abandoned_past_the_timeout(user, password):
     assert row.end_reason == "idle_timeout" and fresh.ended_at is None
     assert c.get(PAGE).status_code == 302  # its Django session is gone too
     assert LoginThrottle.objects.count() == 1
+
+
+def test_an_ordinary_request_costs_no_session_tracking_query(client, user, password):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    log_in(client, password)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(PAGE).status_code == 200
+    tracking_writes = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "identity_accountsession" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    assert tracking_writes == []  # last_seen_at is written at most once a minute
