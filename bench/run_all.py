@@ -255,6 +255,7 @@ def throughput(codes: list[str]) -> dict:
         schedule = [(r, name) for r in range(ROUNDS) for name in pages if name != "guide_cold"]
         schedule += [(r, "guide_cold") for r in range(ROUNDS)]
         for r, name in schedule:
+            time.sleep(1.5)  # let requests still queued from the previous run drain
             rps, err = measure(base, pages[name])
             rounds[name].append(rps)
             errors[name] += err
