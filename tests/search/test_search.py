@@ -268,3 +268,10 @@ def test_question_falls_back_to_its_main_words(catalogue):
     strict = search_items("护照")
     assert not strict.relaxed
     assert search_items("怎么办理火星签证").total == 0
+
+
+def test_rebuild_command_can_recreate_the_tables(catalogue):
+    from django.core.management import call_command
+
+    call_command("rebuild_search_index", "--recreate", stdout=None)
+    assert item_ids(search_items("护照"))[-1] == catalogue.items["work_permit_prov"].pk

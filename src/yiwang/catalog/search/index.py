@@ -185,6 +185,21 @@ def _write(rows: list[tuple[tuple[Any, ...], tk.Document]]) -> None:
         )
 
 
+def recreate_tables() -> None:
+    """Drop and re-create the index tables from migration 0002's statements: for a database whose
+    tables were made by an earlier draft of that migration. Leaves the index empty."""
+    import importlib
+
+    migration = importlib.import_module("yiwang.catalog.migrations.0002_search_index")
+    if connection.vendor == "sqlite":
+        statements = migration.SQLITE_BACKWARD + migration.SQLITE_FORWARD
+    else:
+        statements = migration.POSTGRES_BACKWARD + migration.POSTGRES_FORWARD
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
 def rebuild_index(progress: Callable[[int, int], None] | None = None) -> int:
     """Re-create the whole index from the current published versions; returns the row count.
     One transaction: searches keep seeing the old index until the new one commits."""

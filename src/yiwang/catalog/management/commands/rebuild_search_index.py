@@ -3,12 +3,22 @@ import time
 from django.core.management.base import BaseCommand
 
 from yiwang.catalog.search import rebuild_index
+from yiwang.catalog.search.index import recreate_tables
 
 
 class Command(BaseCommand):
     help = "Rebuild the catalogue search index from the current published versions."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--recreate",
+            action="store_true",
+            help="drop and re-create the index tables first (tables from an older draft of the migration)",
+        )
+
     def handle(self, *args, **options):
+        if options["recreate"]:
+            recreate_tables()
         started = time.perf_counter()
         verbosity = options["verbosity"]
 
