@@ -345,3 +345,60 @@ def generate_registries(
     if tick and hasattr(tick, "close"):
         tick.close()
     return report
+
+
+# --- demo accounts ------------------------------------------------------------------------------
+
+DEMO_PASSWORD = "Yiwang-demo-2026"  # noqa: S105  demo only, printed by make demo
+DEMO_USERNAMES = ("linxf", "chenyt", "huangzm", "wujg")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    person: SyntheticPerson
+    description: str
+
+
+def create_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
+    """Register the demo people (verified), their two companies, and a one-year all-items
+    mandate from 林晓峰's company to 陈雅婷. Idempotent: existing accounts are kept."""
+    from django.utils import timezone
+
+    from . import services
+    from .models import Mandate, Person
+
+    ensure_demo_registry()
+    people = demo_people()
+    persons: list[Person] = []
+    for username, p in zip(DEMO_USERNAMES, people, strict=True):
+        person = Person.objects.filter(id_number_hash=id_number_hash(p.id_number)).first()
+        if person is None:
+            person = services.register_person(
+                username=username, password=password, name=p.name, id_number=p.id_number, phone=p.phone
+            )
+        persons.append(person)
+    lin, chen, huang, _wu = persons
+    company_a, company_b = demo_companies()
+    a = services.register_company(person=lin, credit_code=company_a.credit_code, name=company_a.name)
+    services.register_company(person=huang, credit_code=company_b.credit_code, name=company_b.name)
+    if not Mandate.objects.filter(company=a, agent=chen, revoked_at__isnull=True).exists():
+        start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        services.grant_mandate(
+            company=a,
+            by=lin,
+            agent_id_number=people[1].id_number,
+            all_items=True,
+            starts_at=start,
+            ends_at=start + dt.timedelta(days=365),
+        )
+    descriptions = (
+        f"{company_a.name} 的法定代表人",
+        f"{company_a.name} 的经办人（全部事项）",
+        f"{company_b.name} 的法定代表人",
+        "个人",
+    )
+    return [
+        DemoAccount(u, password, p, d) for u, p, d in zip(DEMO_USERNAMES, people, descriptions, strict=True)
+    ]

@@ -85,3 +85,18 @@ def test_generate_registries_command():
     out = io.StringIO()
     call_command("generate_registries", "--people", "300", "--companies", "60", "--no-progress", stdout=out)
     assert "人口库：新增 0 人" in out.getvalue() and PopulationRecord.objects.count() == 304
+
+
+@pytest.mark.django_db
+def test_create_demo_accounts_is_idempotent(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from yiwang.identity import services
+    from yiwang.identity.models import Company, Mandate, Person
+
+    accounts = synthetic.create_demo_accounts()
+    assert synthetic.create_demo_accounts() == accounts
+    assert Person.objects.count() == 4 and Company.objects.count() == 2 and Mandate.objects.count() == 1
+    lin, chen = (Person.objects.get(user__username=u) for u in ("linxf", "chenyt"))
+    assert lin.user.check_password(synthetic.DEMO_PASSWORD) and lin.assurance_level == 2
+    company = Company.objects.get(legal_representative=lin)
+    assert services.acting_scope(chen, company).all_items

@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from yiwang.catalog.management.commands.generate_province import tqdm_progress
-from yiwang.identity.synthetic import demo_companies, demo_people, generate_registries
+from yiwang.identity.synthetic import create_demo_accounts, demo_companies, demo_people, generate_registries
 
 
 class Command(BaseCommand):
@@ -20,8 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="随机种子：相同种子生成相同的数据")
         parser.add_argument("--province", default=None, help="省级区划代码（默认 YIWANG_PROVINCE_CODE）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--demo-accounts",
+            action="store_true",
+            help="同时注册演示个人账号、两个演示法人和一项经办人授权（可重复执行）",
+        )
 
-    def handle(self, *args, people, companies, seed, province, no_progress, **options):
+    def handle(self, *args, people, companies, seed, province, no_progress, demo_accounts, **options):
         started = time.perf_counter()
         report = generate_registries(
             people=people,
@@ -41,3 +46,7 @@ class Command(BaseCommand):
             write(f"  {p.name}  身份证号 {p.id_number}  手机 {p.phone}")
         for c in demo_companies():
             write(f"  {c.name}  统一社会信用代码 {c.credit_code}  法定代表人 {c.legal_rep.name}")
+        if demo_accounts:
+            write("演示个人账号（仅供演示）：登录 /auth/login/")
+            for a in create_demo_accounts():
+                write(f"  用户名 {a.username:<8} 密码 {a.password}  {a.person.name}  {a.description}")
