@@ -8,3 +8,12 @@ import pytest
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _reset_language():
+    """A request in English must not leave English active for the next test."""
+    from django.utils import translation
+
+    yield
+    translation.activate("zh-hans")

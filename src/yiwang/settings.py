@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the /api/docs assets locally (no CDN on a government intranet)
     "oauth2_provider",
     "yiwang.core",
     "yiwang.regions",

@@ -201,3 +201,34 @@ def test_admin_upload_download_and_diagram(client):
     download = client.get(f"/admin/workflow/processdefinition/{definition.pk}/download/")
     assert download.content.decode() == definition.bpmn_xml
     engine.parse(download.content.decode())  # what is downloaded uploads again
+
+
+@pytest.mark.django_db
+def test_binding_a_process_shows_in_the_guide_and_is_checked_at_publication():
+    from yiwang.catalog import services as catalog_services
+    from yiwang.catalog.models import ItemStatus
+
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    item = f.implementation(f.standard_item(), dept)
+    catalog_services.publish(item)
+    definition = services.upload_definition(key="second", xml=to_bpmn(TEMPLATES["promise_second_review"]))
+    services.bind(item, definition)
+    item.refresh_from_db()
+    assert item.status == ItemStatus.CHANGED
+    v2 = catalog_services.publish(item)
+    assert v2.elements["process"] == {
+        "key": "second",
+        "version": 1,
+        "name": definition.name,
+        "approval_steps": 5,
+    }
+    assert any(c["field"] == "process" for c in v2.changes)
+    # A definition over the limit can only exist if someone wrote it to the database by hand.
+    ProcessDefinition.objects.filter(pk=definition.pk).update(approval_steps=6)
+    from yiwang.catalog.models import ServiceItem
+
+    ServiceItem.objects.filter(pk=item.pk).update(promised_limit_days=9)
+    with pytest.raises(ValidationFailed) as exc:
+        catalog_services.publish(item)
+    assert any(e.code == "process_too_many_steps" for e in exc.value.errors)

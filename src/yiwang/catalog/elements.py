@@ -57,6 +57,7 @@ ELEMENT_LABELS: dict[str, Any] = {
     "region": _("实施区划"),
     "department": _("实施主体"),
     "standard": _("基本目录事项"),
+    "process": _("办理流程（BPMN）"),
 }
 
 MATERIAL_LABELS: dict[str, Any] = {
@@ -232,6 +233,23 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
         ),
         "serviceitem_id",
     )
+    from yiwang.workflow.models import ProcessBinding
+
+    processes = {
+        b["item_id"]: {
+            "key": b["definition__key"],
+            "version": b["definition__version"],
+            "name": b["definition__name"],
+            "approval_steps": b["definition__approval_steps"],
+        }
+        for b in ProcessBinding.objects.filter(item_id__in=item_ids).values(
+            "item_id",
+            "definition__key",
+            "definition__version",
+            "definition__name",
+            "definition__approval_steps",
+        )
+    }
     merged: dict[int, MergedItem] = {}
     for it in items:
         std = stds[it["standard_id"]]
@@ -297,6 +315,9 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
             },
             "standard": {"basic_code": std["basic_code"], "name": std["name"]},
         }
+        if iid in processes:
+            # Only bound items carry it: the default templates need no mention in the guide.
+            elements["process"] = processes[iid]
         merged[iid] = MergedItem(
             elements=elements,
             item_id=iid,
@@ -335,6 +356,8 @@ def display_value(key: str, value: Any) -> str:
         return "、".join(value)
     if key in {"themes", "life_events", "halls"}:
         return "、".join(v["name"] for v in value)
+    if key == "process":
+        return f"{value.get('name', '')} v{value.get('version', '')}"
     if key in {"region", "department", "standard"}:
         return str(value.get("name", ""))
     if key == "steps":

@@ -79,6 +79,19 @@ def at_most_five_approval_steps(e: dict[str, Any]) -> FieldError | None:
     return None
 
 
+def bound_process_within_limit(e: dict[str, Any]) -> FieldError | None:
+    process = e.get("process") or {}
+    n = process.get("approval_steps") or 0
+    if n > MAX_APPROVAL_STEPS:
+        return FieldError(
+            "process",
+            _("绑定的办理流程“%(name)s”有%(n)s个审批环节，超过%(max)s个的上限。")
+            % {"name": process.get("name", ""), "n": n, "max": MAX_APPROVAL_STEPS},
+            "process_too_many_steps",
+        )
+    return None
+
+
 def has_an_approval_step(e: dict[str, Any]) -> FieldError | None:
     if not e.get("approval_steps"):
         return FieldError("steps", _("办理流程至少需要一个审批环节（如“受理”）。"), "no_steps")
@@ -136,6 +149,7 @@ RULES: list[Rule] = [
     fully_online_needs_no_visit,
     visits_need_reason,
     at_most_five_approval_steps,
+    bound_process_within_limit,
     has_an_approval_step,
     free_item_without_payment,
     fee_needs_standard_and_basis,
