@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.core.errors import NotPermitted, ValidationFailed
+
+from . import formschema, services
+from .models import Case, ItemForm, OutboxMessage
+
+
+class ItemFormAdminForm(forms.ModelForm):
+    class Meta:
+        model = ItemForm
+        fields = ("item", "schema", "layout")
+        widgets = {
+            "schema": forms.Textarea(attrs={"rows": 24, "cols": 100, "style": "font-family: monospace"}),
+            "layout": forms.Textarea(attrs={"rows": 8, "cols": 100, "style": "font-family: monospace"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        problems = formschema.check_schema(cleaned.get("schema"), cleaned.get("layout") or {})
+        for p in problems:
+            self.add_error("schema", p)
+        return cleaned
+
+
+@admin.register(ItemForm)
+class ItemFormAdmin(admin.ModelAdmin):
+    form = ItemFormAdminForm
+    list_display = ("item", "updated_by", "updated_at")
+    raw_id_fields = ("item",)
+    search_fields = ("item__code", "item__name", "item__standard__name")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("schema", json.dumps(formschema.default_schema(), ensure_ascii=False, indent=2))
+        initial.setdefault("layout", json.dumps(formschema.default_layout(), ensure_ascii=False, indent=2))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        # The service checks the administrator's department and audits.
+        try:
+            saved = services.save_item_form(obj.item, schema=obj.schema, layout=obj.layout, user=request.user)
+        except NotPermitted as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except ValidationFailed as exc:  # checked by the form already; kept for safety
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = saved.pk
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ("number", "item_name", "department", "state", "submitted_at", "due_date")
+    list_filter = ("state", "channel")
+    search_fields = ("number",)
+    readonly_fields = [f.name for f in Case._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ("channel", "recipient_masked", "template", "created_at", "sent_at", "attempts", "error")
+    list_filter = ("channel", "template")
+    exclude = ("recipient_cipher",)
+    verbose_name = _("待发通知")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,169 @@
+"""Notices (文书) as PDF files: receipt, acceptance, refusal, correction and decision.
+
+Chinese must show on a machine with no Chinese fonts, so the PDF embeds a subset of Noto Sans SC
+(SIL OFL, from the ``pylopdf-fonts-zh-cn`` package; only the glyphs used are embedded, a few KB).
+Each notice carries the case number, the check code and a QR code linking to the public
+progress lookup ``/cases/lookup/?number=…&code=…``. Building one takes about a second (the font
+is parsed each time), so notices are issued after the commit by a background job
+(``tasks.issue_notice``), which runs in-process in the embedded default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from urllib.parse import urlencode
+
+import pylopdf_fonts_zh_cn
+import segno
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from fpdf import FPDF
+
+from .models import Case, CaseState, Notice, NoticeKind
+
+FONT = "notosanssc"
+TITLES = {
+    NoticeKind.RECEIPT: "收件回执",
+    NoticeKind.ACCEPTANCE: "受理通知书",
+    NoticeKind.REFUSAL: "不予受理通知书",
+    NoticeKind.CORRECTION: "补正材料通知书（一次性告知）",
+    NoticeKind.DECISION: "行政许可决定书",
+}
+KIND_CODES = {"receipt": "HZ", "acceptance": "SL", "refusal": "BSL", "correction": "BZ", "decision": "JD"}
+
+
+def public_base_url() -> str:
+    return (getattr(settings, "YIWANG_PUBLIC_URL", None) or os.environ.get("YIWANG_PUBLIC_URL") or "").rstrip(
+        "/"
+    )
+
+
+def lookup_url(case: Case) -> str:
+    return f"{public_base_url()}/cases/lookup/?{urlencode({'number': case.number, 'code': case.check_code})}"
+
+
+def font_path() -> str:
+    return str(pylopdf_fonts_zh_cn.sans_path())
+
+
+def _body(case: Case, kind: str) -> list[str]:
+    dept = case.department.name
+    lines: list[str] = []
+    if kind == NoticeKind.RECEIPT:
+        lines = [
+            f"{case.applicant_name}：",
+            f"您于 {timezone.localtime(case.submitted_at):%Y年%m月%d日 %H:%M} 提交的“{case.item_name}”申请已收到，"
+            f"{dept}将依法审查是否受理。",
+            "请凭办件编号和查询码查询办理进度。",
+        ]
+    elif kind == NoticeKind.ACCEPTANCE:
+        lines = [
+            f"{case.applicant_name}：",
+            f"你（单位）提出的“{case.item_name}”申请，经审查，申请材料齐全、符合法定形式，"
+            f"根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。",
+            f"受理日期：{case.accepted_on:%Y年%m月%d日}；承诺办结时限：{case.limit_days or 0} 个工作日；"
+            f"办理期限：{case.due_date:%Y年%m月%d日}"
+            + ("（按周末推算）" if case.due_estimated else "")
+            + "。",
+            "补正、中止、现场核查及专家评审所需时间不计算在期限内。",
+        ]
+    elif kind == NoticeKind.REFUSAL:
+        lines = [
+            f"{case.applicant_name}：",
+            f"你（单位）提出的“{case.item_name}”申请，经审查，决定不予受理。",
+            f"理由：{case.reasons}",
+            case.appeal_rights,
+        ]
+    elif kind == NoticeKind.CORRECTION:
+        request = case.corrections.order_by("-pk").first()
+        lines = [
+            f"{case.applicant_name}：",
+            f"你（单位）提出的“{case.item_name}”申请，材料不齐全或者不符合法定形式。根据《中华人民共和国"
+            "行政许可法》第三十二条的规定，现一次性告知需要补正的全部内容：",
+        ]
+        for i, item in enumerate(request.items if request else [], start=1):
+            what = item.get("material") or item.get("field_label") or item.get("field") or ""
+            lines.append(f"{i}. {what}：{item.get('reason', '')}")
+        lines.append("补正期间不计算在办理时限内；请在收到本通知后登录一网通办提交补正材料。")
+    elif kind == NoticeKind.DECISION:
+        approved = case.state == CaseState.APPROVED or case.outcome == "approved"
+        lines = [f"{case.applicant_name}："]
+        if approved:
+            lines.append(
+                f"你（单位）提出的“{case.item_name}”申请，经审查，符合法定条件、标准，决定准予许可。"
+            )
+            if case.reasons:
+                lines.append(f"说明：{case.reasons}")
+        else:
+            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，决定不予许可。")
+            lines.append(f"理由：{case.reasons}")
+            lines.append(case.appeal_rights)
+    return [line for line in lines if line]
+
+
+def render_pdf(case: Case, kind: str, number: str) -> bytes:
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"{TITLES[kind]} {case.number}")
+    pdf.set_creator("yiwang")
+    pdf.add_page()
+    pdf.add_font(FONT, "", font_path())
+    pdf.set_margins(20, 20, 20)
+    pdf.set_font(FONT, size=20)
+    pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(w=0, h=14, text=TITLES[kind], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+    pdf.cell(w=0, h=8, text=f"文书编号：{number}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(FONT, size=12)
+    for label, value in (
+        ("办件编号", case.number),
+        ("查询码", case.check_code),
+        ("事项名称", case.item_name),
+        ("申请人", case.applicant_name),
+    ):
+        pdf.cell(w=0, h=8, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for line in _body(case, kind):
+        pdf.multi_cell(w=0, h=8, text=line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(6)
+    qr = segno.make(lookup_url(case), error="m")
+    buf = io.BytesIO()
+    qr.save(buf, kind="png", scale=4, border=2)
+    buf.seek(0)
+    y = pdf.get_y()
+    pdf.image(buf, x=20, y=y, w=32, h=32)
+    pdf.set_xy(56, y + 6)
+    pdf.set_font(FONT, size=10)
+    pdf.multi_cell(w=0, h=6, text="扫码或凭办件编号、查询码查询办理进度", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(120, y + 20)
+    pdf.set_font(FONT, size=12)
+    pdf.cell(w=0, h=8, text=f"{case.department.name}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(120)
+    pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
+    return bytes(pdf.output())
+
+
+def issue(case: Case, kind: str) -> Notice:
+    """Render and store one notice (idempotent per case and kind for receipt/acceptance/refusal;
+    every correction request and decision gets its own)."""
+    with transaction.atomic():
+        case = Case.objects.select_related("department").get(pk=case.pk)
+        seq = Notice.objects.filter(case=case, kind=kind).count() + 1
+        if seq > 1 and kind in (NoticeKind.RECEIPT, NoticeKind.ACCEPTANCE, NoticeKind.REFUSAL):
+            return Notice.objects.filter(case=case, kind=kind).first()
+        number = f"{case.number}-{KIND_CODES[kind]}{seq:02d}"
+        data = render_pdf(case, kind, number)
+        notice = Notice(case=case, kind=kind, number=number, sha256=hashlib.sha256(data).hexdigest())
+        notice.file.save(f"{number}.pdf", ContentFile(data), save=False)
+        name = notice.file.name
+        try:
+            notice.save()
+        except Exception:
+            notice.file.storage.delete(name)
+            raise
+    return notice

@@ -1,0 +1,85 @@
+"""Reads of the cases app for pages and the API: my cases, a case with its timeline, the
+public progress lookup and the time left."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from yiwang.workflow import selectors as wf_selectors
+from yiwang.worktime import selectors as worktime
+
+from .models import Case, CaseEvent, CaseState, CorrectionRequest, Notice
+
+RUNNING = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW, CaseState.SUSPENDED}
+
+
+def cases_of(user) -> QuerySet[Case]:
+    """The applicant's cases, newest first (also those a company's agent filed in their name)."""
+    return Case.objects.filter(applicant=user).select_related("department").order_by("-submitted_at", "-pk")
+
+
+@dataclass
+class TimeLeft:
+    due: Any
+    days_left: int | None
+    state: str  # green / yellow / red / paused / none
+    paused: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def time_left(case: Case, today=None) -> TimeLeft:
+    if case.accepted_on is None or case.limit_days is None or case.state not in RUNNING:
+        return TimeLeft(case.due_date, None, "none")
+    pauses = [(p.start, p.end) for p in case.pauses.all()]
+    clock = worktime.case_clock(case.accepted_on, case.limit_days, pauses, today=today)
+    return TimeLeft(clock.due, clock.days_left, clock.state, clock.paused, list(clock.warnings))
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    timeline: list[CaseEvent]
+    materials: list
+    notices: list[Notice]
+    open_tasks: list
+    correction: CorrectionRequest | None
+    time: TimeLeft
+
+
+def case_detail(case_id: int, *, for_applicant: bool = False) -> CaseDetail:
+    case = Case.objects.select_related("department", "region", "application", "item_version").get(pk=case_id)
+    events = case.events.all()
+    if for_applicant:
+        events = events.filter(visible_to_applicant=True)
+    return CaseDetail(
+        case=case,
+        timeline=list(events),
+        materials=list(case.materials.filter(replaced=False)),
+        notices=list(case.notices.all()),
+        open_tasks=list(wf_selectors.open_tasks(case)),
+        correction=case.corrections.filter(resolved_at__isnull=True).order_by("-pk").first(),
+        time=time_left(case),
+    )
+
+
+def lookup(number: str, code: str) -> Case | None:
+    """Public progress lookup: both the number and the check code must match (no hint which)."""
+    number, code = (number or "").strip(), (code or "").strip().upper()
+    if not number or not code:
+        return None
+    case = Case.objects.filter(number=number).select_related("department").first()
+    if case is None or not hmac.compare_digest(case.check_code, code):
+        return None
+    return case
+
+
+def public_timeline(case: Case) -> list[dict[str, Any]]:
+    """What an anonymous holder of the check code may see: steps and dates, no names or notes."""
+    return [
+        {"at": e.at, "label": e.label}
+        for e in case.events.filter(visible_to_applicant=True).order_by("at", "pk")
+    ]

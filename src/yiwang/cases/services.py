@@ -1,0 +1,491 @@
+"""Writes of the cases app: item forms, drafts, materials, submission, notifications.
+
+Staff actions on a case (accept, refuse, correction, review, decide, transfer, suspend/resume,
+deliver, close) are action classes in ``actions``; they are re-exported here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.catalog.models import ServiceItem
+from yiwang.core import audit
+from yiwang.core.crypto import decrypt, encrypt, mask_text
+from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.identity.models import Role
+from yiwang.identity.selectors import can_manage_department
+
+from . import formschema, numbering, providers, uploads
+from .models import (
+    Application,
+    Case,
+    CaseChannel,
+    CaseEvent,
+    CaseMaterial,
+    CaseState,
+    DeliveryMethod,
+    ItemForm,
+    MaterialOrigin,
+    NoticeKind,
+    OutboxChannel,
+    OutboxMessage,
+)
+
+ADDRESS_CONTEXT = "cases.delivery_address"
+RECIPIENT_CONTEXT = "cases.outbox_recipient"
+
+
+# --- item forms ---------------------------------------------------------------------------------
+
+
+def form_of(item: ServiceItem) -> tuple[dict, dict]:
+    """(schema, layout) of an item: its own form, or the default one."""
+    form = ItemForm.objects.filter(item=item).first()
+    if form is None:
+        return formschema.default_schema(), formschema.default_layout()
+    return form.schema, form.layout or {}
+
+
+def save_item_form(item: ServiceItem, *, schema: Any, layout: Any, user) -> ItemForm:
+    """Catalogue administrators of the item's department set its form; a bad schema is refused."""
+    if not can_manage_department(user, item.department):
+        raise NotPermitted()
+    problems = formschema.check_schema(schema, layout or {})
+    if problems:
+        raise ValidationFailed([FieldError("schema", p) for p in problems])
+    with transaction.atomic():
+        form, created = ItemForm.objects.update_or_create(
+            item=item, defaults={"schema": schema, "layout": layout or {}, "updated_by": user}
+        )
+        audit.record(
+            "cases.save_form",
+            form,
+            summary=_("修改申请表单：%(item)s") % {"item": item.code},
+            detail={"fields": sorted(schema.get("properties", {})), "created": created},
+        )
+    return form
+
+
+# --- drafts -------------------------------------------------------------------------------------
+
+
+def _check_can_apply(user, item: ServiceItem, company) -> None:
+    if user is None or not user.is_authenticated:
+        raise NotPermitted(_("请先登录。"))
+    if item.current_version_id is None:
+        raise DomainError(_("该事项尚未发布，暂不能申请。"), code="not_published")
+    if company is not None:
+        from yiwang.identity.services import acting_scope
+
+        person = getattr(user, "person", None)
+        if not acting_scope(person, company, item).allowed:
+            raise NotPermitted(_("您没有代表该单位办理此事项的授权。"))
+    person = getattr(user, "person", None)
+    level = person.assurance_level if person is not None else 1
+    if level < (item.min_assurance_level or 1):
+        raise NotPermitted(_("该事项要求更高的账户认证等级，请先完成实名核验。"), code="assurance")
+
+
+def _check_counter_clerk(clerk, item: ServiceItem) -> None:
+    from .actions import has_role_for
+
+    if not has_role_for(clerk, Role.COUNTER_CLERK, item.department):
+        raise NotPermitted(_("只有本部门的窗口受理人员可以代为录入申请。"))
+
+
+def start_application(
+    user,
+    item: ServiceItem,
+    *,
+    acting_for=None,
+    channel: str = CaseChannel.WEB,
+    entered_by=None,
+    idempotency_key: str | None = None,
+) -> Application:
+    """A new draft for ``item`` (its current version), prefilled from the account."""
+    _check_can_apply(user, item, acting_for)
+    if channel == CaseChannel.COUNTER:
+        _check_counter_clerk(entered_by, item)
+    schema, layout = form_of(item)
+    data = formschema.prefill_values(layout, user=user, company=acting_for)
+    key = idempotency_key or uuid.uuid4().hex
+    existing = Application.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.applicant_id != user.pk:
+            raise NotPermitted()
+        return existing
+    return Application.objects.create(
+        applicant=user,
+        acting_for=acting_for,
+        item_version=item.current_version,
+        form_schema=formschema.snapshot(schema),
+        form_layout=layout,
+        data=data,
+        idempotency_key=key,
+        channel=channel,
+        entered_by=entered_by if channel == CaseChannel.COUNTER else None,
+    )
+
+
+def _check_owner(application: Application, user) -> None:
+    if application.applicant_id == getattr(user, "pk", None):
+        return
+    if application.channel == CaseChannel.COUNTER and application.entered_by_id == getattr(user, "pk", None):
+        return
+    raise NotPermitted()
+
+
+def save_draft(
+    application: Application,
+    *,
+    user,
+    data: dict[str, Any],
+    delivery_method: str | None = None,
+    delivery_address: str | None = None,
+) -> dict[str, str]:
+    """Keep what was typed (coerced by the schema) even if incomplete; returns the errors the
+    submission would report, so the page can show them without refusing the draft."""
+    _check_owner(application, user)
+    if application.submitted_at is not None:
+        raise DomainError(_("申请已提交，不能再修改草稿。"), code="submitted")
+    application.data = formschema.coerce(application.form_schema, data)
+    if delivery_method:
+        if delivery_method not in DeliveryMethod.values:
+            raise DomainError(_("请选择有效的送达方式。"), field="delivery_method")
+        application.delivery_method = delivery_method
+    if delivery_address is not None:
+        application.delivery_address_cipher = (
+            encrypt(delivery_address.strip(), context=ADDRESS_CONTEXT) if delivery_address.strip() else ""
+        )
+    application.save(update_fields=["data", "delivery_method", "delivery_address_cipher", "updated_at"])
+    return formschema.validate(application.form_schema, application.data)
+
+
+def delivery_address_of(obj) -> str:
+    cipher = getattr(obj, "delivery_address_cipher", "") or getattr(obj, "address_cipher", "")
+    return decrypt(cipher, context=ADDRESS_CONTEXT) if cipher else ""
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+
+def required_materials(application: Application) -> list[dict[str, Any]]:
+    return list(application.item_version.elements.get("materials") or [])
+
+
+def _requirement(application: Application, name: str) -> dict[str, Any]:
+    for m in required_materials(application):
+        if m["name"] == name:
+            return m
+    raise DomainError(_("该事项没有名为“%(n)s”的申请材料。") % {"n": name}, field="requirement")
+
+
+def upload_material(
+    application: Application, *, requirement: str, uploaded, user, case: Case | None = None
+) -> CaseMaterial:
+    """Check and store one uploaded file for a required material. A refused or failed upload
+    leaves no file in storage and no row."""
+    _check_owner(application, user)
+    _requirement(application, requirement)
+    checked = uploads.check_stream(
+        uploaded.chunks(), getattr(uploaded, "name", ""), declared_size=getattr(uploaded, "size", None)
+    )
+    stored = ""
+    try:
+        stored = uploads.store(checked, f"cases/materials/{timezone.localdate():%Y/%m}")
+        with transaction.atomic():
+            material = CaseMaterial.objects.create(
+                application=application,
+                case=case,
+                requirement=requirement,
+                origin=MaterialOrigin.UPLOAD,
+                file=stored,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                original_name=checked.original_name,
+                uploaded_by=user,
+            )
+        return material
+    except BaseException:
+        if stored:
+            default_storage.delete(stored)
+        raise
+    finally:
+        os.unlink(checked.temp_path)
+
+
+def provide_from_source(application: Application, *, requirement: str, user) -> CaseMaterial:
+    """Take a material from the account or a registry instead of an upload."""
+    _check_owner(application, user)
+    req = _requirement(application, requirement)
+    found = providers.fetch(req, user=application.applicant, company=application.acting_for)
+    if found is None:
+        raise DomainError(
+            _("无法从账户或共享库取得“%(n)s”，请上传。") % {"n": requirement},
+            field=requirement,
+            code="unavailable",
+        )
+    with transaction.atomic():
+        CaseMaterial.objects.filter(
+            application=application, requirement=requirement, case__isnull=True, replaced=False
+        ).update(replaced=True)
+        material = CaseMaterial(
+            application=application,
+            requirement=requirement,
+            origin=found.origin,
+            record=found.record,
+            uploaded_by=user,
+        )
+        if found.file_bytes:
+            material.file.save(
+                found.file_name or "certificate.pdf", ContentFile(found.file_bytes), save=False
+            )
+        material.save()
+    return material
+
+
+def current_materials(application: Application) -> dict[str, list[CaseMaterial]]:
+    out: dict[str, list[CaseMaterial]] = {}
+    for m in application.materials.filter(replaced=False).order_by("pk"):
+        out.setdefault(m.requirement, []).append(m)
+    return out
+
+
+def missing_materials(application: Application) -> list[str]:
+    have = current_materials(application)
+    return [
+        m["name"]
+        for m in required_materials(application)
+        if m.get("requirement", "required") == "required" and m["name"] not in have
+    ]
+
+
+# --- outbox -------------------------------------------------------------------------------------
+
+
+def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage]:
+    """Write the applicant's notifications in the current transaction; a job sends them after
+    the commit (so a rolled-back change never notifies)."""
+    person = getattr(case.applicant, "person", None)
+    rows: list[OutboxMessage] = []
+    payload = {"case": case.number, "text": text}
+    if person is not None and person.phone_cipher:
+        from yiwang.identity.services import PHONE_CONTEXT
+
+        phone = decrypt(person.phone_cipher, context=PHONE_CONTEXT)
+        rows.append(_outbox(OutboxChannel.SMS, phone, person.phone_masked, template, payload, case))
+    if case.applicant.email:
+        email = case.applicant.email
+        rows.append(
+            _outbox(OutboxChannel.EMAIL, email, mask_text(email[:2]) + "***", template, payload, case)
+        )
+    if not rows:
+        rows.append(
+            _outbox(OutboxChannel.CONSOLE, case.applicant.get_username(), "***", template, payload, case)
+        )
+    ids = [r.pk for r in rows]
+
+    def send() -> None:
+        from .tasks import send_outbox
+
+        send_outbox.delay(ids)
+
+    transaction.on_commit(send)
+    return rows
+
+
+def _outbox(
+    channel: str, recipient: str, masked: str, template: str, payload: dict, case: Case
+) -> OutboxMessage:
+    return OutboxMessage.objects.create(
+        channel=channel,
+        recipient_cipher=encrypt(recipient, context=RECIPIENT_CONTEXT),
+        recipient_masked=masked,
+        template=template,
+        payload=payload,
+        case=case,
+    )
+
+
+def send_messages(ids: list[int] | None = None, *, max_attempts: int = 5) -> int:
+    """Send unsent outbox messages (the given ones, or all due); returns how many were sent."""
+    from .notifiers import notifier
+
+    qs = OutboxMessage.objects.filter(sent_at__isnull=True, attempts__lt=max_attempts)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    sent = 0
+    for msg in qs.order_by("pk"):
+        recipient = decrypt(msg.recipient_cipher, context=RECIPIENT_CONTEXT)
+        try:
+            notifier(msg.channel).send(
+                recipient=recipient,
+                subject=f"办件 {msg.payload.get('case', '')}",
+                text=msg.payload.get("text", ""),
+            )
+        except Exception as exc:  # a gateway failure is retried later; record why
+            OutboxMessage.objects.filter(pk=msg.pk).update(attempts=msg.attempts + 1, error=str(exc)[:300])
+            continue
+        OutboxMessage.objects.filter(pk=msg.pk).update(
+            attempts=msg.attempts + 1, sent_at=timezone.now(), error=""
+        )
+        sent += 1
+    return sent
+
+
+# --- timeline and notices ------------------------------------------------------------------------
+
+
+def add_event(
+    case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        label=label,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor),
+        note=note,
+        visible_to_applicant=visible,
+    )
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "系统"
+    person = getattr(actor, "person", None)
+    if person is not None:
+        return person.name
+    return actor.get_full_name() or actor.get_username()
+
+
+def issue_notice_after_commit(case: Case, kind: str) -> None:
+    case_id = case.pk
+
+    def go() -> None:
+        from .tasks import issue_notice
+
+        issue_notice.delay(case_id, kind)
+
+    transaction.on_commit(go)
+
+
+# --- submission ----------------------------------------------------------------------------------
+
+
+def _applicant_name(application: Application) -> str:
+    if application.acting_for_id:
+        return application.acting_for.name
+    person = getattr(application.applicant, "person", None)
+    if person is not None:
+        return person.name
+    return str(application.data.get("applicant_name") or application.applicant.get_username())
+
+
+def submit(application: Application, *, user) -> Case:
+    """Turn a complete draft into a case (idempotent: submitting the same application again,
+    e.g. a double click or a retried request, returns the case made the first time)."""
+    _check_owner(application, user)
+    try:
+        with transaction.atomic():
+            app = (
+                Application.objects.select_for_update().select_related("item_version").get(pk=application.pk)
+            )
+            existing = Case.objects.filter(application=app).first()
+            if existing is not None:
+                return existing
+            return _create_case(app, user)
+    except IntegrityError:
+        # Two first submissions raced past the check (SQLite has no row lock): the other won.
+        existing = Case.objects.filter(application_id=application.pk).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def submit_by_key(idempotency_key: str, *, user) -> Case:
+    app = Application.objects.filter(idempotency_key=idempotency_key).first()
+    if app is None:
+        raise DomainError(_("找不到要提交的申请，请重新填写。"), code="no_draft")
+    return submit(app, user=user)
+
+
+def _create_case(app: Application, user) -> Case:
+    from yiwang.workflow.services import start_process
+
+    version = app.item_version
+    item = ServiceItem.objects.select_related("region", "department").get(pk=version.item_id)
+    errors = [FieldError(k, v) for k, v in formschema.validate(app.form_schema, app.data).items()]
+    for name in missing_materials(app):
+        errors.append(FieldError(f"material:{name}", _("请提供申请材料“%(n)s”。") % {"n": name}, "missing"))
+    if app.delivery_method == DeliveryMethod.COURIER and not app.delivery_address_cipher:
+        errors.append(FieldError("delivery_address", _("选择邮寄送达时请填写收件地址。"), "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    case = Case.objects.create(
+        number=numbering.case_number(item.region.code, today),
+        check_code=numbering.check_code(),
+        application=app,
+        item=item,
+        item_version=version,
+        item_name=version.name,
+        region=item.region,
+        department=item.department,
+        applicant=app.applicant,
+        company=app.acting_for,
+        applicant_name=_applicant_name(app),
+        channel=app.channel,
+        entered_by=app.entered_by,
+        submitted_at=now,
+        delivery_method=app.delivery_method,
+    )
+    app.submitted_at = now
+    app.save(update_fields=["submitted_at", "updated_at"])
+    CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
+    label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
+    add_event(case, "submitted", label, actor=user)
+    start_process(case)
+    audit.record(
+        "cases.submit",
+        case,
+        summary=_("提交申请 %(n)s：%(item)s") % {"n": case.number, "item": case.item_name},
+        detail={"item": item.code, "channel": app.channel, "version": version.number},
+    )
+    notify_applicant(
+        case,
+        "submitted",
+        _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
+    )
+    issue_notice_after_commit(case, NoticeKind.RECEIPT)
+    return case
+
+
+def notice_file(notice) -> bytes:
+    with notice.file.open("rb") as fh:
+        return fh.read()
+
+
+__all__ = [
+    "CaseState",
+    "form_of",
+    "save_item_form",
+    "start_application",
+    "save_draft",
+    "upload_material",
+    "provide_from_source",
+    "submit",
+    "submit_by_key",
+    "notify_applicant",
+    "send_messages",
+]
