@@ -241,19 +241,32 @@ def cooloff_message(until: datetime, now: datetime) -> str:
 
 
 def password_login(
-    request: HttpRequest | None, identifier: str, password: str, *, ip: str, now: datetime | None = None
+    request: HttpRequest | None,
+    identifier: str,
+    password: str,
+    *,
+    ip: str,
+    known_accounts: frozenset[int] = frozenset(),
+    now: datetime | None = None,
 ) -> LoginResult:
     """Check a login name and password under the throttling rules; audit the outcome.
 
     Does not start a session (the caller decides between a session and a second-factor step).
-    The error never says whether the account exists.
+    The error never says whether the account exists. ``known_accounts``: the accounts that fully
+    logged in before from this browser (a signed cookie, ``known_devices``); they are counted
+    apart, so that an attacker's failures cannot keep a person out on their own device.
     """
     now = now or timezone.now()
     identifier = (identifier or "").strip()
     user = find_user(identifier)
     # Per account when the name is known; per typed name otherwise, so that an unknown name
     # behaves (and cools off) exactly like a known one.
-    account_value = f"user:{user.pk}" if user is not None else f"name:{identifier.lower()}"
+    if user is None:
+        account_value = f"name:{identifier.lower()}"
+    elif user.pk in known_accounts:
+        account_value = f"user:{user.pk}:known-device"
+    else:
+        account_value = f"user:{user.pk}"
     keys = [(ACCOUNT, throttle_key(ACCOUNT, account_value)), (IP, throttle_key(IP, ip or "-"))]
     shown = masked_login_name(identifier)
 
@@ -303,6 +316,39 @@ def password_login(
         if until is not None:
             return LoginResult(None, cooloff_message(until, now), until)
     return LoginResult(None, _("账号或密码不正确。"))
+
+
+# --- known devices ---------------------------------------------------------------------------------
+# A browser where an account completed a login (password, and the code if it has a device) gets a
+# signed cookie naming that account. Such a browser has its own failure counter for the account:
+# someone guessing from elsewhere cools off the account for everybody else, not for its owner.
+
+KNOWN_DEVICE_COOKIE = "yiwang_known"
+KNOWN_DEVICE_SALT = "yiwang.identity.known-device"
+KNOWN_DEVICE_MAX_AGE = 180 * 24 * 3600
+KNOWN_DEVICE_MAX_ACCOUNTS = 5
+
+
+def known_accounts(request: HttpRequest) -> frozenset[int]:
+    raw = request.get_signed_cookie(
+        KNOWN_DEVICE_COOKIE, default="", salt=KNOWN_DEVICE_SALT, max_age=KNOWN_DEVICE_MAX_AGE
+    )
+    return frozenset(int(p) for p in raw.split(",") if p.isdigit())
+
+
+def remember_device(request: HttpRequest, response, user: AbstractBaseUser) -> None:
+    """Add ``user`` to the browser's known-device cookie (the most recent few accounts)."""
+    previous = [p for p in sorted(known_accounts(request)) if p != user.pk]
+    value = ",".join(str(p) for p in [user.pk, *previous][:KNOWN_DEVICE_MAX_ACCOUNTS])
+    response.set_signed_cookie(
+        KNOWN_DEVICE_COOKIE,
+        value,
+        salt=KNOWN_DEVICE_SALT,
+        max_age=KNOWN_DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
 
 
 def mask_ip(ip: str) -> str:

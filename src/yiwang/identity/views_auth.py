@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from yiwang.core.middleware import client_ip
 
 from . import mfa, sessions
-from .authentication import mask_ip, password_login
+from .authentication import known_accounts, mask_ip, password_login, remember_device
 from .models import AccountSession
 
 PENDING = "yiwang_pending_mfa"  # {"uid", "at", "next"}: password checked, code still to come
@@ -108,7 +108,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = password_login(
-            request, form.cleaned_data["login"], form.cleaned_data["password"], ip=client_ip(request)
+            request,
+            form.cleaned_data["login"],
+            form.cleaned_data["password"],
+            ip=client_ip(request),
+            known_accounts=known_accounts(request),
         )
         if not result.ok:
             form.add_error(None, result.error)
@@ -120,7 +124,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = result.user
             request.session.pop(PENDING, None)  # an abandoned code step of another account
             sessions.start_session(request, user, acr=sessions.password_acr(user), amr=["pwd"])
-            return HttpResponseRedirect(next_url)
+            response = HttpResponseRedirect(next_url)
+            remember_device(request, response, user)
+            return response
     notice = TIMEOUT_NOTICES.get(request.GET.get("timeout", ""))
     return render(
         request,
@@ -171,7 +177,9 @@ def mfa_verify_view(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING, None)
             amr = ["pwd", "otp"] if not stepping_up else _amr_with_otp(request)
             sessions.start_session(request, user, acr=sessions.second_factor_acr(user), amr=amr)
-            return HttpResponseRedirect(next_url)
+            response = HttpResponseRedirect(next_url)
+            remember_device(request, response, user)
+            return response
     return render(
         request,
         "identity/auth/mfa_verify.html",

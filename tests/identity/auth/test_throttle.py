@@ -111,3 +111,26 @@ def test_throttle_rows_hold_no_raw_names_or_ips(user):
     fail("zhangsan", timezone.now())
     for row in LoginThrottle.objects.all():
         assert "zhangsan" not in row.key_hash and IP not in row.key_hash and len(row.key_hash) == 64
+
+
+def test_an_attackers_failures_do_not_lock_the_owner_out_of_a_known_browser(user, password):
+    from django.test import Client
+    from django.urls import reverse
+
+    owner, attacker = Client(REMOTE_ADDR="198.51.100.20"), Client(REMOTE_ADDR="203.0.113.66")
+    url = reverse("auth:login")
+    assert owner.post(url, {"login": "zhangsan", "password": password}).status_code == 302
+    assert "yiwang_known" in owner.cookies
+    owner.post(reverse("auth:logout"))
+    for i in range(5):
+        attacker.post(url, {"login": "zhangsan", "password": f"guess-{i}"})
+    # The account cools off for every browser that never logged in as zhangsan ...
+    refused = attacker.post(url, {"login": "zhangsan", "password": password})
+    assert refused.status_code == 400 and "分钟后再试" in refused.content.decode()
+    stranger = Client(REMOTE_ADDR="192.0.2.77")
+    assert stranger.post(url, {"login": "zhangsan", "password": password}).status_code == 400
+    # ... but not for the owner's own browser.
+    assert owner.post(url, {"login": "zhangsan", "password": password}).status_code == 302
+    # A forged cookie is ignored.
+    attacker.cookies["yiwang_known"] = owner.cookies["yiwang_known"].value.replace(str(user.pk), "999")
+    assert attacker.post(url, {"login": "zhangsan", "password": password}).status_code == 400
