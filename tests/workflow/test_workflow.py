@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -232,3 +233,48 @@ def test_binding_a_process_shows_in_the_guide_and_is_checked_at_publication():
     with pytest.raises(ValidationFailed) as exc:
         catalog_services.publish(item)
     assert any(e.code == "process_too_many_steps" for e in exc.value.errors)
+
+
+TIMER_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">
+<bpmn:process id="timed" isExecutable="true">
+  <bpmn:startEvent id="start" />
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />
+  <bpmn:intermediateCatchEvent id="wait" name="公示期">
+    <bpmn:timerEventDefinition><bpmn:timeDuration>"PT1S"</bpmn:timeDuration></bpmn:timerEventDefinition>
+  </bpmn:intermediateCatchEvent>
+  <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="decide" />
+  <bpmn:userTask id="decide" name="决定"><bpmn:extensionElements><spiffworkflow:properties>
+    <spiffworkflow:property name="role" value="department_head" /><spiffworkflow:property name="decisions" value="approve" />
+  </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+  <bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="end" />
+  <bpmn:endEvent id="end" />
+</bpmn:process></bpmn:definitions>"""
+
+
+@pytest.mark.django_db
+def test_timer_is_fired_by_the_sweep():
+    from django.utils import timezone
+
+    from yiwang.catalog.models import ServiceItem
+    from yiwang.workflow.models import ProcessBinding, WorkflowInstance
+
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    item = f.implementation(f.standard_item(), dept)
+    ProcessBinding.objects.create(
+        item=item, definition=services.upload_definition(key="timed", xml=TIMER_BPMN)
+    )
+    case = _case(9, dept)
+    case.item_id = ServiceItem.objects.get(pk=item.pk).pk
+    assert services.start_process(case) == []
+    instance = WorkflowInstance.objects.get(case_id=9)
+    assert instance.next_timer_at is not None
+    assert services.sweep_timers() == 0  # not due yet
+    time.sleep(1.1)  # the BPMN timer itself is one second
+    WorkflowInstance.objects.filter(pk=instance.pk).update(next_timer_at=timezone.now())
+    assert services.sweep_timers() == 1
+    (task,) = selectors.open_tasks(case)
+    assert task.spec_name == "decide"
+    assert WorkflowInstance.objects.get(pk=instance.pk).next_timer_at is None

@@ -135,9 +135,11 @@ def start_process(case, *, data: dict[str, Any] | None = None) -> list[Task]:
     is_instant = bool(version.elements.get("is_instant")) if version is not None else False
     definition = definition_for_item(case.item_id, is_instant=is_instant)
     wf = engine.new_workflow(definition.bpmn_xml, data or {})
-    instance = WorkflowInstance.objects.create(
+    instance = WorkflowInstance(
         case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
     )
+    schedule_timers(instance, wf)
+    instance.save()
     return _sync_tasks(instance, wf, case)
 
 
@@ -170,7 +172,8 @@ def complete_task(
         instance.state = engine.dump(wf)
         instance.finished = wf.is_completed()
         instance.steps += 1
-        instance.save(update_fields=["state", "finished", "steps", "updated_at"])
+        schedule_timers(instance, wf)
+        instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
         return _sync_tasks(instance, wf, case)
 
 
@@ -182,3 +185,47 @@ def set_due_date(case, due_date) -> None:
 def assign(task: Task, user) -> None:
     """Put a task in one person's inbox (transfer to a colleague); permission is the caller's."""
     Task.objects.filter(pk=task.pk, state=TaskState.OPEN).update(assignee=user)
+
+
+def _has_waiting_timer(wf) -> bool:
+    from SpiffWorkflow.util.task import TaskState as SpiffState
+
+    return any(
+        "Timer" in type(getattr(t.task_spec, "event_definition", None)).__name__
+        for t in wf.get_tasks(state=SpiffState.WAITING)
+    )
+
+
+TIMER_SWEEP_SECONDS = 60
+
+
+def schedule_timers(instance: WorkflowInstance, wf) -> None:
+    """SpiffWorkflow only fires timers when asked: note when to look again."""
+    instance.next_timer_at = (
+        timezone.now() + timezone.timedelta(seconds=TIMER_SWEEP_SECONDS) if _has_waiting_timer(wf) else None
+    )
+
+
+def sweep_timers(*, limit: int = 500) -> int:
+    """Fire due timers of waiting processes (periodic job); returns how many instances moved."""
+    moved = 0
+    due = list(
+        WorkflowInstance.objects.filter(next_timer_at__lte=timezone.now(), finished=False).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    for pk in due:
+        with transaction.atomic():
+            instance = WorkflowInstance.objects.select_for_update().get(pk=pk)
+            wf = engine.load(instance.state)
+            before = len(engine.ready_user_tasks(wf))
+            wf.refresh_timers()
+            wf.do_engine_steps()
+            instance.state = engine.dump(wf)
+            instance.finished = wf.is_completed()
+            schedule_timers(instance, wf)
+            instance.save(update_fields=["state", "finished", "next_timer_at", "updated_at"])
+            created = _sync_tasks(instance, wf, None)
+            if created or len(engine.ready_user_tasks(wf)) != before:
+                moved += 1
+    return moved
