@@ -275,3 +275,29 @@ def test_rebuild_command_can_recreate_the_tables(catalogue):
 
     call_command("rebuild_search_index", "--recreate", stdout=None)
     assert item_ids(search_items("护照"))[-1] == catalogue.items["work_permit_prov"].pk
+
+
+def test_bulk_publish_indexes_every_item(catalogue):
+    from tests import factories as f
+
+    std = f.standard_item(
+        "11020000300",
+        name="个体工商户名称自主申报",
+        aliases="",
+        item_type="public_service",
+        audience="person",
+        levels="34",
+    )
+    county_market = catalogue.depts["market_county"]
+    town_office = f.department(
+        catalogue.regions["town"], kind="xzzf", code="001", name="鼓东街道便民服务中心"
+    )
+    items = [f.implementation(std, county_market), f.implementation(std, town_office)]
+    assert search_items("名称自主申报").total == 0  # drafts are not searchable
+    assert services.bulk_publish(items, actor_label="test") == 2
+    result = search_items("名称自主申报")
+    assert sorted(item_ids(result)) == sorted(i.pk for i in items)
+    # County before township (same name length), and the township item is below 鼓楼区.
+    assert item_ids(result) == [items[0].pk, items[1].pk]
+    assert item_ids(search_items("名称自主申报", region_code="350102001")) == [items[1].pk]
+    assert item_ids(search_items("gtgsh", level=4)) == [items[1].pk]
