@@ -117,7 +117,9 @@ def filled_application(w: World, item=None, **kw):
         if m["source"] == "applicant":
             services.upload_material(app, requirement=m["name"], uploaded=pdf_upload(), user=w.applicant)
         else:
-            services.upload_material(app, requirement=m["name"], uploaded=pdf_upload("执照.pdf"), user=w.applicant)
+            services.upload_material(
+                app, requirement=m["name"], uploaded=pdf_upload("执照.pdf"), user=w.applicant
+            )
     return app
 
 

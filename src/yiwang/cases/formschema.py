@@ -89,12 +89,6 @@ def check_schema(schema: Any, layout: Any = None) -> list[str]:
     errors: list[str] = []
     if not isinstance(schema, dict):
         return [_("表单结构必须是 JSON 对象。")]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        path = "/".join(str(p) for p in exc.path) or "（根）"
-        errors.append(_("不是有效的 JSON Schema（%(path)s）：%(msg)s") % {"path": path, "msg": exc.message})
-        return errors
     if schema.get("type") != "object":
         errors.append(_('表单结构的 type 必须是 "object"。'))
     unknown = set(schema) - ROOT_KEYWORDS
@@ -128,6 +122,15 @@ def check_schema(schema: Any, layout: Any = None) -> list[str]:
     for key in schema.get("required", []) or []:
         if key not in props:
             errors.append(_("必填字段“%(k)s”没有定义。") % {"k": key})
+    if not errors:
+        # Our own rules first (their messages are clearer); then the 2020-12 meta-schema.
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            path = "/".join(str(p) for p in exc.path) or "（根）"
+            errors.append(
+                _("不是有效的 JSON Schema（%(path)s）：%(msg)s") % {"path": path, "msg": exc.message}
+            )
     if layout is not None:
         if not isinstance(layout, dict):
             errors.append(_("布局提示必须是 JSON 对象。"))
@@ -236,8 +239,8 @@ def _field(spec: dict, required: bool, widget_hint: str | None, readonly: bool) 
         attrs["readonly"] = "readonly"
     t = spec.get("type")
     if "enum" in spec:
-        choices = [("", "—")] if not required else []
-        choices += [(str(v), str(v)) for v in spec["enum"]]
+        # An empty first option lets the browser enforce ``required`` on a <select>.
+        choices = [("", "请选择")] + [(str(v), str(v)) for v in spec["enum"]]
         return forms.ChoiceField(label=label, help_text=help_text, required=required, choices=choices)
     if t == "boolean":
         return forms.BooleanField(label=label, help_text=help_text, required=False)

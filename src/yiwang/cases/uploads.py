@@ -73,8 +73,8 @@ def sniff(head: bytes, path: str | None = None) -> str | None:
     return None
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.0f}"
+def _limit_text(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
 
 
 def check_stream(
@@ -86,7 +86,7 @@ def check_stream(
     name = PurePath(original_name or "").name[:255]
     if declared_size is not None and declared_size > limit:
         raise UploadRefused(
-            _("文件“%(name)s”超过 %(mb)s MB 的大小上限。") % {"name": name, "mb": _mb(limit)},
+            _("文件“%(name)s”超过 %(mb)s 的大小上限。") % {"name": name, "mb": _limit_text(limit)},
             code="too_large",
         )
     fd, temp_path = tempfile.mkstemp(prefix="yiwang-upload-")
@@ -100,7 +100,8 @@ def check_stream(
                 size += len(chunk)
                 if size > limit:
                     raise UploadRefused(
-                        _("文件“%(name)s”超过 %(mb)s MB 的大小上限。") % {"name": name, "mb": _mb(limit)},
+                        _("文件“%(name)s”超过 %(mb)s 的大小上限。")
+                        % {"name": name, "mb": _limit_text(limit)},
                         code="too_large",
                     )
                 if len(head) < 16:
