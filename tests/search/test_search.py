@@ -216,6 +216,7 @@ def test_highlight():
     assert highlight("居民身份证", "身份证明") == "居民<mark>身份证</mark>"
     assert highlight("职工参保登记", "社会保险", extra_terms=["参保"]) == "职工<mark>参保</mark>登记"
     assert highlight("护照", "") == "护照"
+    assert highlight("社会保障卡申领", "社保卡") == "<mark>社</mark>会<mark>保</mark>障<mark>卡</mark>申领"
 
 
 def test_rebuild_command(catalogue):

@@ -57,8 +57,10 @@ def matched_positions(text: str, q: str, extra_terms: Iterable[str] = ()) -> lis
     for term in dict.fromkeys(terms):
         if tk.is_cjk(term):
             if not _mark_occurrences(folded, term, marked):
-                for gram in tk.query_grams(term):
-                    _mark_occurrences(folded, gram, marked)
+                found = [_mark_occurrences(folded, gram, marked) for gram in tk.query_grams(term)]
+                if not any(found):  # matched through an alias (社保卡 on 社会保障卡申领)
+                    for char in set(term):
+                        _mark_occurrences(folded, char, marked)
         else:
             _mark_occurrences(folded, term, marked)
             if term.isalpha():
