@@ -310,7 +310,12 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "identity/oidc/consents.html",
-        {"consents": consents.list_for(request.user), "scope_labels": SCOPE_LABELS},
+        {
+            "consents": [
+                (c, [str(SCOPE_LABELS.get(code, code)) for code in c.scopes.split()])
+                for c in consents.list_for(request.user)
+            ]
+        },
     )
 
 
