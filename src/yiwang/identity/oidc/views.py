@@ -4,6 +4,7 @@ consents, RP-initiated logout through the province session, discovery with back-
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from urllib.parse import parse_qsl, urlencode, urlparse
@@ -266,8 +267,6 @@ class DiscoveryView(ConnectDiscoveryInfoView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        import json
-
         data = json.loads(response.content)
         data.update(
             {
