@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workbench/", include("yiwang.workbench.urls")),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.portal.urls")),
 ]

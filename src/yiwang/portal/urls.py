@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("life-events/<str:code>/", views.life_event, name="life_event"),
     path("preferences/region/", views.set_region, name="set_region"),
     path("preferences/large-text/", views.set_large_text, name="set_large_text"),
+    path("", include("yiwang.portal.urls_cases")),
 ]

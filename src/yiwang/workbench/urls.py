@@ -1,0 +1,20 @@
+"""Staff workbench: /workbench/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "workbench"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("cases/<int:case_id>/", views.case_page, name="case"),
+    path("cases/<int:case_id>/act/<str:name>/", views.act, name="act"),
+    path("cases/<int:case_id>/materials/<int:material_id>/", views.material, name="material"),
+    path("cases/<int:case_id>/notices/<int:notice_id>/", views.notice, name="notice"),
+    path("counter/", views.counter_start, name="counter"),
+    path("counter/d/<int:application_id>/form/", views.counter_form, name="counter_form"),
+    path("counter/d/<int:application_id>/materials/", views.counter_materials, name="counter_materials"),
+    path("counter/d/<int:application_id>/delivery/", views.counter_delivery, name="counter_delivery"),
+    path("counter/d/<int:application_id>/review/", views.counter_review, name="counter_review"),
+]

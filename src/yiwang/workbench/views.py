@@ -1,0 +1,236 @@
+"""Workbench pages for staff: inbox, case page with the open task's actions, counter entry.
+
+Views stay thin: permissions are checked again by the cases action classes (role, department,
+region of the open task); the views only refuse what is outside the staff member's scope (404)
+and turn the actions' Chinese errors into messages next to the field.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yiwang.cases import selectors as case_selectors
+from yiwang.cases import services as case_services
+from yiwang.cases.actions import ACTIONS
+from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
+from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.portal import views_cases
+from yiwang.workflow import selectors as wf_selectors
+
+from . import selectors
+
+User = get_user_model()
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged in with a working role (counter clerk, approver, department head); the roles are
+    loaded once per request and handed to the view."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        roles = selectors.work_roles(request.user)
+        if not selectors.is_staff_member(roles, request.user):
+            return render(request, "workbench/forbidden.html", status=403)
+        request.work_roles = roles
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# --- inbox ----------------------------------------------------------------------------------------
+
+
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    step = request.GET.get("step", "")
+    state = request.GET.get("state", "")
+    page = selectors.inbox_page(
+        request.user,
+        step=step if step in dict(selectors.STEPS) else "",
+        item=request.GET.get("item", "")[:40],
+        state=state if state in ("overdue", "due_soon") else "",
+        page=_int(request.GET.get("page"), 1),
+    )
+    query = "&".join(f"{k}={v}" for k, v in page.filters.items() if v)
+    return render(
+        request,
+        "workbench/inbox.html",
+        {"p": page, "steps": selectors.STEPS, "query": query},
+    )
+
+
+# --- case page ------------------------------------------------------------------------------------
+
+
+def _render_case(
+    request: HttpRequest, case, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    detail = case_selectors.case_detail(case.pk)
+    case = detail.case
+    staff_tasks = [t for t in detail.open_tasks if t.role != "applicant"]
+    workable = [t for t in staff_tasks if wf_selectors.may_work(request.user, t)]
+    task = workable[0] if workable else None
+    props = case.application.form_schema.get("properties", {})
+    from yiwang.cases.formschema import ordered_keys
+
+    form_values = [
+        {"key": k, "label": props[k].get("title") or k, "value": case.application.data.get(k, "")}
+        for k in ordered_keys(case.application.form_schema, case.application.form_layout)
+    ]
+    materials_required = case.item_version.elements.get("materials") or []
+    delivery = getattr(case, "delivery", None) if hasattr(case, "delivery") else None
+    return render(
+        request,
+        "workbench/case.html",
+        {
+            "case": case,
+            "d": detail,
+            "task": task,
+            "other_tasks": [t for t in staff_tasks if t not in workable],
+            "form_values": form_values,
+            "materials_required": materials_required,
+            "colleagues": selectors.colleagues_for(case, task, request.user),
+            "errors": errors or {},
+            "delivery": delivery,
+            "delivery_methods": DeliveryMethod.choices,
+            "courier_statuses": [c for c in CourierStatus.choices if c[0] and c[0] != "created"],
+            "address": case_services.delivery_address_of(case.application),
+            "can_suspend": case.state in (CaseState.ACCEPTED, CaseState.UNDER_REVIEW),
+            "can_resume": case.state == CaseState.SUSPENDED,
+            "can_close": case.state == CaseState.DELIVERED,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    return _render_case(request, case)
+
+
+def _params(name: str, request: HttpRequest, case) -> dict[str, Any]:
+    post = request.POST
+    if name == "request_correction":
+        items: list[dict[str, str]] = []
+        for i, m in enumerate(case.item_version.elements.get("materials") or []):
+            if post.get(f"cm_{i}"):
+                items.append({"material": m["name"], "reason": post.get(f"cr_{i}", "")})
+        for key in case.application.form_schema.get("properties", {}):
+            if post.get(f"cf_{key}"):
+                items.append({"field": key, "reason": post.get(f"cfr_{key}", "")})
+        return {"items": items}
+    if name == "transfer":
+        to_id = _int(post.get("to"), 0)
+        return {"to": User.objects.filter(pk=to_id).first() if to_id else None}
+    keys = ("decision", "reasons", "note", "method", "address", "status")
+    return {k: post[k] for k in keys if k in post}
+
+
+@staff_required
+@require_POST
+def act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
+    action_class = ACTIONS.get(name)
+    if action_class is None or name == "correct":  # the applicant's own step is not a staff action
+        raise Http404
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    action = action_class(case, request.user, **_params(name, request, case))
+    try:
+        action.run()
+    except ValidationFailed as exc:
+        errors = {f"{name}__{e.field}" if e.field else name: e.message for e in exc.errors}
+        # Several correction rows may fail: keep every message.
+        errors[name] = "；".join(e.message for e in exc.errors)
+        return _render_case(request, case, errors=errors, status=400)
+    except DomainError as exc:
+        return _render_case(request, case, errors={name: "；".join(exc.messages)}, status=400)
+    messages.success(request, _("已%(a)s：%(n)s") % {"a": action_class.label, "n": case.number})
+    return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+
+
+@staff_required
+def material(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    return views_cases.material_response(get_object_or_404(CaseMaterial, pk=material_id, case=case))
+
+
+@staff_required
+def notice(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    return views_cases.notice_response(get_object_or_404(Notice, pk=notice_id, case=case))
+
+
+# --- counter entry --------------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def counter_start(request: HttpRequest) -> HttpResponse:
+    """A counter clerk enters an application for the person at the counter (channel "counter"):
+    the person is found by the keyed hash of their ID number, the draft is theirs."""
+    errors: dict[str, str] = {}
+    id_number = request.POST.get("id_number", "").strip()
+    code = request.POST.get("item", "").strip() or request.GET.get("item", "")
+    person = None
+    if request.method == "POST":
+        person = selectors.person_by_id_number(id_number)
+        item = selectors.counter_item(code)
+        if person is None:
+            errors["id_number"] = _("没有找到该身份证号的注册用户，请先为其注册账户。")
+        if item is None:
+            errors["item"] = _("没有找到该事项编码的已发布事项。")
+        if not errors:
+            try:
+                app = case_services.start_application(
+                    person.user,
+                    item,
+                    channel="counter",
+                    entered_by=request.user,
+                    idempotency_key=(request.POST.get("idempotency_key") or "")[:64] or None,
+                )
+            except DomainError as exc:
+                errors["item"] = "；".join(exc.messages)
+            else:
+                return HttpResponseRedirect(reverse("workbench:counter_form", args=[app.pk]))
+    return render(
+        request,
+        "workbench/counter.html",
+        {"errors": errors, "item": code, "idempotency_key": uuid.uuid4().hex},
+        status=400 if errors else 200,
+    )
+
+
+def _counter_step(step: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @staff_required
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, application_id: int) -> HttpResponse:
+        return step(request, application_id, staff=True)
+
+    return view
+
+
+counter_form = _counter_step(views_cases.form_step)
+counter_materials = _counter_step(views_cases.materials_step)
+counter_delivery = _counter_step(views_cases.delivery_step)
+counter_review = _counter_step(views_cases.review_step)
