@@ -54,7 +54,8 @@ class Command(BaseCommand):
             reset_actor(token)
         if options["report"]:
             write_report(result.run, options["report"])
-        for e in result.errors[:20]:
+        shown = [] if result.rejected else result.errors[:20]
+        for e in shown:
             where = f"第{e.row}行" if e.row else "文件"
             col = f" {e.column}列（{e.header}）" if e.column else (f"（{e.header}）" if e.header else "")
             self.stderr.write(f"{where}{col}: {e.message}")
