@@ -164,18 +164,7 @@ def _write(rows: list[tuple[tuple[Any, ...], tk.Document]]) -> None:
     marks = ", ".join(["%s"] * len(_DOC_COLUMNS))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _DOC_COLUMNS[1:])
-            cursor.executemany(
-                f"INSERT INTO {DOC_TABLE} ({columns}) VALUES ({marks}) ON CONFLICT (item_id) DO UPDATE SET {updates}",
-                [row for row, _ in rows],
-            )
-            cursor.executemany(
-                f"INSERT INTO {TSV_TABLE} (item_id, sort_key, version_id, name_tsv, tsv) "
-                "VALUES (%s, %s, %s, array_to_tsvector(%s::text[]), array_to_tsvector(%s::text[])) "
-                "ON CONFLICT (item_id) DO UPDATE SET sort_key = EXCLUDED.sort_key, "
-                "version_id = EXCLUDED.version_id, name_tsv = EXCLUDED.name_tsv, tsv = EXCLUDED.tsv",
-                [(row[0], row[1], row[2], doc.name_tokens, doc.tokens) for row, doc in rows],
-            )
+            _write_postgres(cursor, rows)
             return
         _delete(cursor, [row[0] for row, _ in rows])
         cursor.executemany(f"INSERT INTO {DOC_TABLE} ({columns}) VALUES ({marks})", [r for r, _ in rows])
@@ -198,6 +187,38 @@ def recreate_tables() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
+
+
+# One statement per batch (arrays unnested server-side) instead of one per row: the per-row
+# round trips cost more than the rows themselves.
+_PG_DOC_TYPES = ("bigint", "bigint", "bigint", "text", "text", "smallint", "bigint", "text", "boolean", "boolean")
+
+
+def _write_postgres(cursor, rows: list[tuple[tuple[Any, ...], tk.Document]]) -> None:
+    by_item = {row[0]: (row, doc) for row, doc in rows}  # ON CONFLICT cannot touch a row twice
+    rows = list(by_item.values())
+    columns = ", ".join(_DOC_COLUMNS)
+    arrays = ", ".join(f"%s::{t}[]" for t in _PG_DOC_TYPES)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _DOC_COLUMNS[1:])
+    cursor.execute(
+        f"INSERT INTO {DOC_TABLE} ({columns}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (item_id) DO UPDATE SET {updates}",
+        [list(column) for column in zip(*(row for row, _ in rows), strict=True)],
+    )
+    cursor.execute(
+        f"INSERT INTO {TSV_TABLE} (item_id, sort_key, version_id, name_tsv, tsv) "
+        "SELECT i, k, v, array_to_tsvector(string_to_array(n, ' ')), array_to_tsvector(string_to_array(t, ' ')) "
+        "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[]) AS u(i, k, v, n, t) "
+        "ON CONFLICT (item_id) DO UPDATE SET sort_key = EXCLUDED.sort_key, version_id = EXCLUDED.version_id, "
+        "name_tsv = EXCLUDED.name_tsv, tsv = EXCLUDED.tsv",
+        [
+            [row[0] for row, _ in rows],
+            [row[1] for row, _ in rows],
+            [row[2] for row, _ in rows],
+            [" ".join(doc.name_tokens) for _, doc in rows],
+            [" ".join(doc.tokens) for _, doc in rows],
+        ],
+    )
 
 
 def rebuild_index(progress: Callable[[int, int], None] | None = None) -> int:
