@@ -101,51 +101,12 @@ INSTANT = Template(
     },
 )
 
-PROMISE = Template(
-    key="promise",
-    name="承诺件：受理、审查、决定（可现场核查，补正一次性告知）",
-    steps=["accept", "applicant_correction", "review", "inspection", "decide", "deliver"],
-    gateways=["gw_accept", "gw_review", "gw_decide"],
-    ends=["end_refused", "end"],
-    flows=[
-        Flow("start", "accept"),
-        Flow("accept", "gw_accept"),
-        Flow("gw_accept", "review", _d("accept"), "受理"),
-        Flow("gw_accept", "end_refused", _d("refuse"), "不予受理"),
-        Flow("gw_accept", "applicant_correction", _d("correction"), "一次性告知补正"),
-        Flow("applicant_correction", "accept"),
-        Flow("review", "gw_review"),
-        Flow("gw_review", "decide", _d("pass"), "审查通过"),
-        Flow("gw_review", "inspection", _d("inspection"), "需现场核查"),
-        Flow("inspection", "review"),
-        Flow("decide", "gw_decide"),
-        Flow("gw_decide", "deliver", 'decision == "approve" or decision == "deny"', "准予/不予"),
-        Flow("gw_decide", "review", _d("return"), "退回审查"),
-        Flow("deliver", "end"),
-    ],
-    positions={
-        "start": (0, 0),
-        "accept": (1, 0),
-        "gw_accept": (2, 0),
-        "applicant_correction": (2, 1),
-        "end_refused": (3, 1),
-        "review": (3, 0),
-        "gw_review": (4, 0),
-        "inspection": (4, 1),
-        "decide": (5, 0),
-        "gw_decide": (6, 0),
-        "deliver": (7, 0),
-        "end": (8, 0),
-    },
-)
 
-PROMISE_SECOND_REVIEW = Template(
-    key="promise_second_review",
-    name="承诺件：受理、审查、复审、决定",
-    steps=["accept", "applicant_correction", "review", "inspection", "second_review", "decide", "deliver"],
-    gateways=["gw_accept", "gw_review", "gw_second", "gw_decide"],
-    ends=["end_refused", "end"],
-    flows=[
+def _promise(*, second_review: bool) -> Template:
+    """The promise item, with or without a second review between review and decision."""
+    after_review = "second_review" if second_review else "decide"
+    steps = ["accept", "applicant_correction", "review", "inspection"]
+    flows = [
         Flow("start", "accept"),
         Flow("accept", "gw_accept"),
         Flow("gw_accept", "review", _d("accept"), "受理"),
@@ -153,18 +114,13 @@ PROMISE_SECOND_REVIEW = Template(
         Flow("gw_accept", "applicant_correction", _d("correction"), "一次性告知补正"),
         Flow("applicant_correction", "accept"),
         Flow("review", "gw_review"),
-        Flow("gw_review", "second_review", _d("pass"), "审查通过"),
+        Flow("gw_review", after_review, _d("pass"), "审查通过"),
         Flow("gw_review", "inspection", _d("inspection"), "需现场核查"),
         Flow("inspection", "review"),
-        Flow("second_review", "gw_second"),
-        Flow("gw_second", "decide", _d("pass"), "复审通过"),
-        Flow("gw_second", "review", _d("return"), "退回审查"),
-        Flow("decide", "gw_decide"),
-        Flow("gw_decide", "deliver", 'decision == "approve" or decision == "deny"', "准予/不予"),
-        Flow("gw_decide", "review", _d("return"), "退回审查"),
-        Flow("deliver", "end"),
-    ],
-    positions={
+    ]
+    gateways = ["gw_accept", "gw_review"]
+    column = 5
+    positions = {
         "start": (0, 0),
         "accept": (1, 0),
         "gw_accept": (2, 0),
@@ -173,14 +129,48 @@ PROMISE_SECOND_REVIEW = Template(
         "review": (3, 0),
         "gw_review": (4, 0),
         "inspection": (4, 1),
-        "second_review": (5, 0),
-        "gw_second": (6, 0),
-        "decide": (7, 0),
-        "gw_decide": (8, 0),
-        "deliver": (9, 0),
-        "end": (10, 0),
-    },
-)
+    }
+    if second_review:
+        steps.append("second_review")
+        gateways.append("gw_second")
+        flows += [
+            Flow("second_review", "gw_second"),
+            Flow("gw_second", "decide", _d("pass"), "复审通过"),
+            Flow("gw_second", "review", _d("return"), "退回审查"),
+        ]
+        positions.update({"second_review": (5, 0), "gw_second": (6, 0)})
+        column = 7
+    steps += ["decide", "deliver"]
+    gateways.append("gw_decide")
+    flows += [
+        Flow("decide", "gw_decide"),
+        Flow("gw_decide", "deliver", 'decision == "approve" or decision == "deny"', "准予/不予"),
+        Flow("gw_decide", "review", _d("return"), "退回审查"),
+        Flow("deliver", "end"),
+    ]
+    positions.update(
+        {
+            "decide": (column, 0),
+            "gw_decide": (column + 1, 0),
+            "deliver": (column + 2, 0),
+            "end": (column + 3, 0),
+        }
+    )
+    return Template(
+        key="promise_second_review" if second_review else "promise",
+        name="承诺件：受理、审查、复审、决定"
+        if second_review
+        else "承诺件：受理、审查、决定（可现场核查，补正一次性告知）",
+        steps=steps,
+        gateways=gateways,
+        ends=["end_refused", "end"],
+        flows=flows,
+        positions=positions,
+    )
+
+
+PROMISE = _promise(second_review=False)
+PROMISE_SECOND_REVIEW = _promise(second_review=True)
 
 TEMPLATES = {t.key: t for t in (INSTANT, PROMISE, PROMISE_SECOND_REVIEW)}
 
