@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from tests.cases.conftest import PDF, png_bytes, submitted_case

@@ -32,6 +32,14 @@ from yiwang.workflow import selectors as wf_selectors
 from . import selectors
 
 User = get_user_model()
+FORMS_OF_STEP = {
+    "accept": ("accept", "request_correction", "refuse"),
+    "review": ("review",),
+    "inspection": ("inspection_done",),
+    "second_review": ("second_review",),
+    "decide": ("decide",),
+    "deliver": ("deliver", "courier_status"),
+}
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -100,6 +108,17 @@ def _render_case(
     ]
     materials_required = case.item_version.elements.get("materials") or []
     delivery = getattr(case, "delivery", None) if hasattr(case, "delivery") else None
+    colleagues = selectors.colleagues_for(case, task, request.user)
+    can_suspend = case.state in (CaseState.ACCEPTED, CaseState.UNDER_REVIEW)
+    can_resume = case.state == CaseState.SUSPENDED
+    can_close = case.state == CaseState.DELIVERED
+    shown = set(FORMS_OF_STEP.get(task.spec_name, ())) if task else set()
+    shown |= {
+        n for n, on in (("transfer", colleagues), ("suspend", can_suspend), ("resume", can_resume)) if on
+    }
+    shown |= {"close"} if can_close else set()
+    # An error of an action whose form is not on the page (e.g. a refused role) goes on top.
+    top_errors = [m for k, m in (errors or {}).items() if "__" not in k and k not in shown]
     return render(
         request,
         "workbench/case.html",
@@ -110,15 +129,16 @@ def _render_case(
             "other_tasks": [t for t in staff_tasks if t not in workable],
             "form_values": form_values,
             "materials_required": materials_required,
-            "colleagues": selectors.colleagues_for(case, task, request.user),
+            "colleagues": colleagues,
+            "top_errors": top_errors,
             "errors": errors or {},
             "delivery": delivery,
             "delivery_methods": DeliveryMethod.choices,
             "courier_statuses": [c for c in CourierStatus.choices if c[0] and c[0] != "created"],
             "address": case_services.delivery_address_of(case.application),
-            "can_suspend": case.state in (CaseState.ACCEPTED, CaseState.UNDER_REVIEW),
-            "can_resume": case.state == CaseState.SUSPENDED,
-            "can_close": case.state == CaseState.DELIVERED,
+            "can_suspend": can_suspend,
+            "can_resume": can_resume,
+            "can_close": can_close,
         },
         status=status,
     )
