@@ -96,3 +96,15 @@ def test_notices_are_issued_after_commit_once(world, django_capture_on_commit_ca
     assert list(case.notices.values_list("kind", flat=True)) == ["receipt"]
     again = notices.issue(case, NoticeKind.RECEIPT)
     assert case.notices.count() == 1 and again.number.endswith("HZ01")
+
+
+def test_rare_name_character_falls_back_to_the_full_font(world):
+    from yiwang.cases import fonts
+
+    assert fonts.font_for("受理通知书 福州市鼓楼区") == fonts.SUBSET
+    assert fonts.font_for("王喆") == fonts.full_font()  # 喆 is not in GB 2312
+    case = submitted_case(world)
+    case.applicant_name = "王喆"
+    case.save(update_fields=["applicant_name"])
+    text = text_of(read(notices.issue(case, NoticeKind.RECEIPT)))
+    assert "王喆" in text
