@@ -191,7 +191,18 @@ def recreate_tables() -> None:
 
 # One statement per batch (arrays unnested server-side) instead of one per row: the per-row
 # round trips cost more than the rows themselves.
-_PG_DOC_TYPES = ("bigint", "bigint", "bigint", "text", "text", "smallint", "bigint", "text", "boolean", "boolean")
+_PG_DOC_TYPES = (
+    "bigint",
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "smallint",
+    "bigint",
+    "text",
+    "boolean",
+    "boolean",
+)
 
 
 def _write_postgres(cursor, rows: list[tuple[tuple[Any, ...], tk.Document]]) -> None:
