@@ -98,12 +98,10 @@ def staff_client(client, world):
     return client
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_page_requires_staff(client, world):
     assert client.get(URL).status_code == 302
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_upload_shows_report_and_download(staff_client, world, tmp_path):
     page = staff_client.get(URL)
     assert page.status_code == 200 and "导入实施清单" in page.content.decode()
@@ -127,7 +125,6 @@ def test_upload_shows_report_and_download(staff_client, world, tmp_path):
     assert entry.channel == "admin" and entry.actor_label == "gulou"
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -145,7 +142,6 @@ def test_hostile_upload_is_a_message_not_a_500(staff_client, tmp_path, content, 
     assert message in resp.content.decode()
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_oversized_upload(staff_client, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -155,7 +151,6 @@ def test_oversized_upload(staff_client, settings):
     assert not ImportRun.objects.exists()
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_export_and_template_downloads(staff_client, world):
     resp = staff_client.get(f"{URL}export.xlsx")
     assert resp.status_code == 200
@@ -172,7 +167,6 @@ def test_export_and_template_downloads(staff_client, world):
     assert [c.value for c in ws[1]] == HEADERS and ws.max_row == 1
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_report_of_someone_else_is_hidden(staff_client, world, tmp_path):
     from yiwang.catalog.spreadsheets import import_items
 
@@ -180,7 +174,6 @@ def test_report_of_someone_else_is_hidden(staff_client, world, tmp_path):
     assert staff_client.get(f"{URL}runs/{result.run.pk}/report.xlsx").status_code == 404
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_export_filters_on_page(staff_client, world):
     resp = staff_client.get(f"{URL}export.xlsx", {"region": "350102"})
     rows = list(
@@ -193,7 +186,6 @@ def test_export_filters_on_page(staff_client, world):
     assert "部门 ID“abc”不存在" in resp.content.decode()
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_unfinished_run_page_refreshes(staff_client):
     from django.contrib.auth import get_user_model as gum
 
@@ -202,7 +194,6 @@ def test_unfinished_run_page_refreshes(staff_client):
     assert "正在导入“大.xlsx”" in html and 'http-equiv="refresh"' in html
 
 
-@pytest.mark.urls("tests.spreadsheets.urls")
 def test_uploaded_file_is_removed_after_import(staff_client, world, tmp_path, settings):
     path = write_xlsx(tmp_path / "a.xlsx", [good_row(world)])
     with path.open("rb") as fh:
