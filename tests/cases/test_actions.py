@@ -219,3 +219,12 @@ def test_public_lookup_needs_number_and_code(world):
     assert timeline and set(timeline[0]) == {"at", "label"}
     assert list(selectors.cases_of(world.applicant)) == [case]
     assert list(selectors.cases_of(world.outsider)) == []
+
+
+def test_who_may_view_a_case(world):
+    case = submitted_case(world)
+    assert selectors.can_view_case(world.applicant, case)
+    assert selectors.can_view_case(world.clerk, case) and selectors.can_view_case(world.head, case)
+    assert not selectors.can_view_case(world.outsider, case)
+    assert not selectors.can_view_case(world.other_dept_approver, case)
+    assert not selectors.can_view_case(world.far_clerk, case)

@@ -83,3 +83,29 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
         {"at": e.at, "label": e.label}
         for e in case.events.filter(visible_to_applicant=True).order_by("at", "pk")
     ]
+
+
+STAFF_VIEW_ROLES = ("counter_clerk", "approver", "department_head", "supervisor")
+
+
+def can_view_case(user, case: Case) -> bool:
+    """The applicant, the company's legal representative or an agent with a mandate covering
+    the item, and staff whose scope (any case-handling or supervision role) covers the case's
+    department may see a case; pages and the API check this before showing it or its files."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if case.applicant_id == user.pk:
+        return True
+    if case.company_id is not None:
+        from yiwang.identity.services import acting_scope
+
+        if acting_scope(getattr(user, "person", None), case.company, case.item).allowed:
+            return True
+    from yiwang.identity.selectors import department_scope_q
+    from yiwang.regions.models import Department
+
+    for role in STAFF_VIEW_ROLES:
+        q = department_scope_q(user, role, department_id_field="pk", region_path_field="region__path")
+        if Department.objects.filter(q, pk=case.department_id).exists():
+            return True
+    return False
