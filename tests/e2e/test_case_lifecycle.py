@@ -74,6 +74,17 @@ def test_case_lifecycle_in_the_browser(live_server, browser, world):  # noqa: F8
     def shot(name: str) -> None:
         d.save_screenshot(os.path.join(SCREENSHOT_DIR, f"yiwang-case-{name}.png"))
 
+    def both(name: str) -> None:
+        """Full-page captures at phone (390x844) and desktop (1280x900) sizes."""
+        size = d.get_window_size()
+        for label, (w, h) in (("phone", (390, 844)), ("desktop", (1280, 900))):
+            d.set_window_size(w, h)
+            full = d.execute_script("return document.documentElement.scrollHeight")
+            d.set_window_size(w, max(h, min(full, 5000)))
+            d.execute_script("window.scrollTo(0, 0)")
+            shot(f"{name}-{label}")
+        d.set_window_size(size["width"], size["height"])
+
     def login(username: str, next_url: str) -> None:
         d.delete_all_cookies()
         d.get(f"{base}/auth/login/?next={next_url}")
@@ -112,7 +123,7 @@ def test_case_lifecycle_in_the_browser(live_server, browser, world):  # noqa: F8
     phone = el("#id_phone")
     assert phone.get_attribute("value")  # prefilled from the account
     el("#id_reason").send_keys("开办餐饮店")
-    shot("form-phone")
+    both("apply-form")
     click("button[value=next]")
     # 2. Materials: a real PDF and a real PNG.
     el("#file0").send_keys(pdf_path)
@@ -143,8 +154,10 @@ def test_case_lifecycle_in_the_browser(live_server, browser, world):  # noqa: F8
     # 5. The clerk asks for a correction of the licence (checkbox per material, with a reason).
     d.set_window_size(1280, 900)
     login("clerk", f"/workbench/cases/{case.pk}/")
-    el(".wb-materials iframe, .wb-materials details")
-    shot("workbench-case-desktop")
+    for summary in d.find_elements(By.CSS_SELECTOR, ".viewer summary"):
+        d.execute_script("arguments[0].parentNode.open = true", summary)
+    el(".wb-materials iframe")
+    both("workbench-case")
     d.find_element(By.XPATH, "//summary[contains(., '一次性告知补正')]").click()
     click("input[name=cm_1]")
     el("input[name=cr_1]").send_keys("照片不清晰，请重新上传")

@@ -112,6 +112,8 @@ def test_case_page_shows_form_materials_and_serves_them_inline(world):
     r = clerk.get(reverse("workbench:material", args=[case.pk, m.pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r["Content-Disposition"].startswith("inline") and r["X-Content-Type-Options"] == "nosniff"
+    assert r["X-Frame-Options"] == "SAMEORIGIN"
+    assert "13805910002" not in html and "138****0002" in html  # the phone is masked for staff
     assert b"".join(r.streaming_content) == PDF
 
 

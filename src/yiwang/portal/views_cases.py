@@ -488,6 +488,8 @@ def _file_response(f, content_type: str, filename: str) -> FileResponse:
     if inline:
         response["Content-Disposition"] = response["Content-Disposition"].replace("attachment", "inline")
     response["X-Content-Type-Options"] = "nosniff"
+    # The workbench shows materials in an iframe of its own pages; nobody else may frame them.
+    response["X-Frame-Options"] = "SAMEORIGIN"
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -25,6 +25,7 @@ from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.actions import ACTIONS
 from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
+from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.portal import views_cases
 from yiwang.workflow import selectors as wf_selectors
@@ -57,6 +58,12 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def _masked(value: Any) -> Any:
+    """Form values as staff see them: ID and mobile numbers masked (PIPL; the full value stays
+    in the application for the services that need it)."""
+    return mask_text(value) if isinstance(value, str) else value
 
 
 def _int(value: Any, default: int) -> int:
@@ -103,7 +110,7 @@ def _render_case(
     from yiwang.cases.formschema import ordered_keys
 
     form_values = [
-        {"key": k, "label": props[k].get("title") or k, "value": case.application.data.get(k, "")}
+        {"key": k, "label": props[k].get("title") or k, "value": _masked(case.application.data.get(k, ""))}
         for k in ordered_keys(case.application.form_schema, case.application.form_layout)
     ]
     materials_required = case.item_version.elements.get("materials") or []
