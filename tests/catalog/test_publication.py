@@ -230,3 +230,16 @@ def test_steps_default_for_instant(setup):
     assert [s.name for s in ProcessStep.objects.filter(item=item)] == ["受理", "办结"]
     v = services.publish(item)
     assert v.elements["is_instant"] is True
+
+
+def test_deleting_an_item_removes_it_from_search(setup):
+    from yiwang.catalog.search import search_items
+
+    _, dept, std = setup
+    item = f.implementation(std, dept)
+    services.publish(item)
+    assert search_items("食品经营").total == 1
+    ServiceItemVersion.objects.filter(item=item).delete()
+    ServiceItem.objects.filter(pk=item.pk).delete()
+    result = search_items("食品经营")
+    assert result.total == 0 and result.items == []
