@@ -228,3 +228,18 @@ def test_who_may_view_a_case(world):
     assert not selectors.can_view_case(world.outsider, case)
     assert not selectors.can_view_case(world.other_dept_approver, case)
     assert not selectors.can_view_case(world.far_clerk, case)
+
+
+def test_failed_courier_delivery_is_sent_again(world):
+    case = submitted_case(world)
+    case = actions.Accept(case, world.clerk).run()
+    case = actions.Review(case, world.approver, decision="pass").run()
+    case = actions.Decide(case, world.head, decision="approve").run()
+    case = actions.Deliver(case, world.clerk, method="courier", address="福州市鼓楼区五四路1号").run()
+    with pytest.raises(DomainError, match="等待快递签收"):
+        actions.Deliver(case, world.clerk, method="courier").run()
+    first = case.delivery.tracking_number
+    case = actions.RecordCourierStatus(case, world.clerk, status="failed").run()
+    assert case.state == CaseState.APPROVED and steps(case) == ["deliver"]
+    case = actions.Deliver(case, world.clerk, method="courier").run()  # the address given the first time
+    assert case.delivery.tracking_number != first

@@ -477,7 +477,6 @@ class Suspend(CaseAction):
         ClockPause.objects.create(
             case=self.case, kind=PauseKind.SUSPENSION, start=self.today(), reason=self.reasons()
         )
-        self.previous = self.case.state
         self.case.state = CaseState.SUSPENDED
         recompute_due(self.case)
         services.add_event(self.case, "suspended", _("中止办理"), actor=self.actor, note=self.reasons())
@@ -521,14 +520,22 @@ class Deliver(CaseAction):
         if hasattr(self.case, "delivery") and self.case.delivery.courier_status == CourierStatus.CREATED:
             raise DomainError(_("已寄出，等待快递签收。"), code="in_transit")
         self.method = method
+        earlier = Delivery.objects.filter(case=self.case).first()
         self.address = (
-            self.params.get("address") or services.delivery_address_of(self.case.application)
+            self.params.get("address")
+            or services.delivery_address_of(self.case.application)
+            or (services.delivery_address_of(earlier) if earlier else "")
         ).strip()
         if method == DeliveryMethod.COURIER and not self.address:
             raise ValidationFailed([FieldError("address", _("请填写收件地址。"), "required")])
 
     def execute(self) -> None:
-        delivery = Delivery(case=self.case, method=self.method, recorded_by=self.actor)
+        # A failed courier delivery is sent again on the same record.
+        try:
+            delivery = self.case.delivery
+        except Delivery.DoesNotExist:
+            delivery = Delivery(case=self.case)
+        delivery.method, delivery.recorded_by = self.method, self.actor
         if self.method == DeliveryMethod.COURIER:
             shipment = courier().create_shipment(
                 case_number=self.case.number, address=self.address, recipient=self.case.applicant_name
