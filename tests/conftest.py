@@ -17,3 +17,12 @@ def _reset_language():
 
     yield
     translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with empty rate-limit buckets (core/security.py): the whole suite comes
+    from one address in one process, and would otherwise pass the search limit."""
+    from yiwang.core.security import reset_rate_limits
+
+    reset_rate_limits()

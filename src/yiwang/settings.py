@@ -75,6 +75,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Security headers and CSP (core/security.py); after XFrameOptions so it reads the final value.
+    "yiwang.core.security.SecurityHeadersMiddleware",
+    # Rate limits on registration, search and uploads (YIWANG_RATE_LIMITS below).
+    "yiwang.core.security.RateLimitMiddleware",
     "yiwang.core.middleware.AuditContextMiddleware",
     # After the audit context, so a timeout's audit entry names the person (identity.sessions).
     "yiwang.identity.middleware.SessionTimeoutMiddleware",
@@ -97,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yiwang.portal.context_processors.portal",
+                "yiwang.core.security.csp_context",  # {{ csp_nonce }} (docs/security.md)
             ],
         },
     }
@@ -209,6 +214,29 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = False  # the API docs page reads the token from the page, not the cookie
+# Production switches (docs/deployment.md, docs/security.md): YIWANG_SECURE_COOKIES=1 behind
+# HTTPS turns on secure cookies and HSTS; YIWANG_TRUST_PROXY=1 when a load balancer terminates
+# TLS and sets X-Forwarded-Proto / X-Forwarded-For.
+YIWANG_TRUST_PROXY = env_bool("YIWANG_TRUST_PROXY", default=False)
+if YIWANG_TRUST_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("YIWANG_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+# Health checks from the load balancer come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^hello/$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("YIWANG_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("YIWANG_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", default=False)
+# Pages where bpmn-js draws SVG with style attributes: style-src gets 'unsafe-inline' there only.
+YIWANG_CSP_INLINE_STYLE_PATHS = [r"^/admin/workflow/processdefinition/\d+/diagram/$"]
+# Per-client rate limits (core/security.py): (name, methods, path regex, "count/period").
+# "UPLOAD" means any multipart POST. Set YIWANG_RATE_<NAME>=off to lift one (load tests).
+YIWANG_RATE_LIMITS = [
+    ("register", "POST", r"^/account/register/", os.environ.get("YIWANG_RATE_REGISTER", "10/h")),
+    ("search", "GET", r"^/search/$", os.environ.get("YIWANG_RATE_SEARCH", "120/m")),
+    ("upload", "UPLOAD", r"^/", os.environ.get("YIWANG_RATE_UPLOAD", "60/m")),
+]
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
 LOGIN_URL = "/auth/login/"
 # Sessions end after 30 minutes without a request and after 12 hours in any case.

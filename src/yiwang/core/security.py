@@ -1,0 +1,276 @@
+"""Web security: response headers, the content security policy and per-client rate limits.
+
+``SecurityHeadersMiddleware`` puts a per-request nonce on ``request.csp_nonce`` (templates see it
+as ``{{ csp_nonce }}`` through :func:`csp_context`) and sends, on every response:
+
+- ``Content-Security-Policy`` on HTML pages: scripts only from this origin or with the nonce (no
+  ``'unsafe-inline'``, no ``eval``); ``<script type="application/json">`` from ``json_script`` is
+  data, never executed, so it needs no nonce. The exceptions are narrow and listed in
+  ``YIWANG_CSP_INLINE_STYLE_PATHS`` (docs/security.md says why each exists).
+- ``frame-ancestors`` derived from the view's X-Frame-Options (``DENY`` → ``'none'``,
+  ``SAMEORIGIN`` → ``'self'``), so the workbench's same-origin material frames keep working.
+- ``Permissions-Policy``, ``Cross-Origin-Opener-Policy`` and ``Cross-Origin-Resource-Policy``.
+  Referrer-Policy, nosniff and HSTS come from Django's SecurityMiddleware (settings.py).
+
+``RateLimitMiddleware`` limits registration, the search page and uploads per client address with
+a fixed window counted in the default cache (Redis in production, so every web node shares the
+counts). Login has its own database-backed throttle with growing cool-offs
+(identity/authentication.py) and the API its ninja throttle (api/throttling.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from .middleware import client_ip
+
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "usb=(), interest-cohort=()"
+)
+
+
+@lru_cache(maxsize=1)
+def third_party_style_hashes() -> tuple[str, ...]:
+    """CSP hashes of the fixed inline <style> blocks in Django's admin templates.
+
+    The changelist of a model without actions carries one ``<style>`` block. Hashing the exact
+    text from the installed Django allows that block and nothing else (no 'unsafe-inline').
+    """
+    import django.contrib.admin
+
+    hashes = []
+    root = Path(django.contrib.admin.__file__).parent / "templates" / "admin"
+    for name in ("change_list.html",):
+        text = (root / name).read_text(encoding="utf-8")
+        for body in re.findall(r"<style>(.*?)</style>", text, flags=re.S):
+            digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+            hashes.append(f"'sha256-{digest}'")
+    return tuple(hashes)
+
+
+@lru_cache(maxsize=64)
+def _inline_style_allowed(path: str) -> bool:
+    return any(re.search(p, path) for p in getattr(settings, "YIWANG_CSP_INLINE_STYLE_PATHS", ()))
+
+
+def content_security_policy(nonce: str, path: str, frame_ancestors: str) -> str:
+    if _inline_style_allowed(path):
+        # A nonce in style-src makes browsers ignore 'unsafe-inline'; these pages get only the latter.
+        style = "'self' 'unsafe-inline'"
+    else:
+        style = " ".join(["'self'", f"'nonce-{nonce}'", *third_party_style_hashes()])
+    directives = [
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        f"style-src {style}",
+        # data: for the SVG icons inlined in Swagger UI's and the admin's stylesheets.
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        # The workbench shows uploaded materials (PDF, images) in a same-origin frame.
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        # The OIDC provider redirects to registered client URIs after a form post; form-action
+        # would block those in some browsers, so it lists https: too (client URIs are https).
+        "form-action 'self' https:",
+        f"frame-ancestors {frame_ancestors}",
+    ]
+    if getattr(settings, "SECURE_SSL_REDIRECT", False) or getattr(settings, "SESSION_COOKIE_SECURE", False):
+        directives.append("upgrade-insecure-requests")
+    return "; ".join(directives)
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response; CSP on HTML. Place after XFrameOptionsMiddleware in
+    the list (it runs before it on the way out, so it reads the final X-Frame-Options)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.csp_nonce = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        headers = response.headers
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        content_type = headers.get("Content-Type", "")
+        if "Content-Security-Policy" not in headers and content_type.startswith("text/html"):
+            xfo = headers.get("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY")).upper()
+            ancestors = "'self'" if xfo == "SAMEORIGIN" else "'none'"
+            headers["Content-Security-Policy"] = content_security_policy(
+                request.csp_nonce, request.path, ancestors
+            )  # type: ignore[attr-defined]
+        return response
+
+
+def csp_context(request: HttpRequest) -> dict[str, str]:
+    """``{{ csp_nonce }}`` for the rare inline ``<script nonce=...>`` or ``<style nonce=...>``."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+# --- rate limits ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRule:
+    name: str
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    count: int
+    seconds: int
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "10/m" → (10, 60); "100/5m" → (100, 300)."""
+    count, _sep, period = rate.partition("/")
+    match = re.fullmatch(r"(\d*)([smhd])", period.strip())
+    if not match:
+        raise ValueError(f"bad rate {rate!r}")
+    return int(count), int(match.group(1) or 1) * _UNITS[match.group(2)]
+
+
+@lru_cache(maxsize=1)
+def _rules_for(config: tuple[tuple[str, str, str, str], ...]) -> tuple[RateRule, ...]:
+    rules = []
+    for name, methods, pattern, rate in config:
+        if rate.strip().lower() in {"", "0", "off"}:
+            continue
+        count, seconds = parse_rate(rate)
+        rules.append(
+            RateRule(name, frozenset(methods.upper().split(",")), re.compile(pattern), count, seconds)
+        )
+    return tuple(rules)
+
+
+def rate_rules() -> tuple[RateRule, ...]:
+    return _rules_for(tuple(tuple(r) for r in getattr(settings, "YIWANG_RATE_LIMITS", ())))
+
+
+_generation = 0
+
+
+def reset_rate_limits() -> None:
+    """Start every bucket afresh (tests: one process makes requests for many tests)."""
+    global _generation
+    _generation += 1
+
+
+def _window_key(bucket: str, seconds: int, now: float) -> tuple[str, int]:
+    window = int(now // seconds)
+    return f"rl:{_generation}:{bucket}:{window}", window
+
+
+def hit(bucket: str, count: int, seconds: int, now: float | None = None) -> int:
+    """Count one request in a fixed window; return 0 if allowed, else seconds until the window ends.
+
+    ``cache.add`` + ``cache.incr`` is atomic in Redis and per process in locmem; a fixed window
+    lets at most twice the rate through at a boundary, which is fine for abuse limits.
+    """
+    now = time.time() if now is None else now
+    key, window = _window_key(bucket, seconds, now)
+    if cache.add(key, 1, timeout=seconds + 1):
+        used = 1
+    else:
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=seconds + 1)
+            used = 1
+    if used <= count:
+        return 0
+    return max(1, int((window + 1) * seconds - now))
+
+
+def spent(bucket: str, count: int, seconds: int, now: float | None = None) -> int:
+    """Like :func:`hit` without counting: seconds to wait if the window is already used up."""
+    now = time.time() if now is None else now
+    key, window = _window_key(bucket, seconds, now)
+    if (cache.get(key) or 0) < count:
+        return 0
+    return max(1, int((window + 1) * seconds - now))
+
+
+def _matches(rule: RateRule, request: HttpRequest) -> bool:
+    if not rule.pattern.search(request.path):
+        return False
+    if "UPLOAD" in rule.methods:
+        return request.method == "POST" and request.content_type == "multipart/form-data"
+    return request.method in rule.methods
+
+
+def _bucket(rule: RateRule, request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    who = f"u{user.pk}" if user is not None and user.is_authenticated else f"ip{client_ip(request)}"
+    return f"{rule.name}:{who}"
+
+
+class RateLimitMiddleware:
+    """Refuse with 429 (and Retry-After) when a client passes a rule in ``YIWANG_RATE_LIMITS``.
+
+    Rules match a method and a path, so the limited views need no decorator and stay with their
+    owners. The key is the client address (``client_ip``: X-Forwarded-For only behind
+    YIWANG_TRUST_PROXY) plus the user id when logged in, so one service hall's shared address
+    is not one bucket for every signed-in clerk.
+
+    "UPLOAD" rules count a multipart POST only once the view has parsed files out of it (every
+    upload, wherever it is posted: materials, corrections, counter entry, spreadsheet import),
+    and refuse the next one when the window is used up. The middleware never parses the body
+    itself, so views that read ``request.body`` are unaffected.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        uploads = []
+        for rule in rate_rules():
+            if not _matches(rule, request):
+                continue
+            bucket = _bucket(rule, request)
+            if "UPLOAD" in rule.methods:
+                if wait := spent(bucket, rule.count, rule.seconds):
+                    return too_many_requests(request, wait)
+                uploads.append((rule, bucket))
+            elif wait := hit(bucket, rule.count, rule.seconds):
+                return too_many_requests(request, wait)
+        response = self.get_response(request)
+        files = getattr(request, "_files", None)  # set only if the view read request.FILES
+        if uploads and files:
+            for rule, bucket in uploads:
+                hit(bucket, rule.count, rule.seconds)
+        return response
+
+
+def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
+    message = _("操作过于频繁，请 %(n)s 秒后再试。") % {"n": wait}
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        from django.http import JsonResponse
+
+        response: HttpResponse = JsonResponse({"detail": message}, status=429)
+    else:
+        html = render_to_string("core/429.html", {"message": message}, request=request)
+        response = HttpResponse(html, status=429)
+    response["Retry-After"] = str(wait)
+    return response
