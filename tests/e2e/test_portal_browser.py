@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
@@ -20,7 +21,10 @@ pytestmark = [pytest.mark.browser]
 
 
 def wait_for(driver, condition, timeout: float = 10):
-    return WebDriverWait(driver, timeout).until(condition)
+    # A page being replaced detaches the elements the condition looked at: try again.
+    return WebDriverWait(
+        driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    ).until(condition)
 
 
 def text_of(driver, css: str) -> str:
