@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from yiwang.api.api import api
+from yiwang.identity.oidc.views import root_discovery
 
 admin.site.site_header = "一网 · 政务服务管理后台"
 admin.site.site_title = "一网管理后台"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(".well-known/openid-configuration", root_discovery),
     path("workbench/", include("yiwang.workbench.urls")),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.portal.urls")),
