@@ -243,3 +243,16 @@ def test_failed_courier_delivery_is_sent_again(world):
     assert case.state == CaseState.APPROVED and steps(case) == ["deliver"]
     case = actions.Deliver(case, world.clerk, method="courier").run()  # the address given the first time
     assert case.delivery.tracking_number != first
+
+
+def test_region_scoped_roles_cover_departments_below(world):
+    from .conftest import staff
+
+    case = submitted_case(world)
+    city_clerk = staff("cityclerk", "counter_clerk", region=world.regions["city"])
+    province_kind = staff("provclerk", "counter_clerk")  # no region, no department: the whole province
+    assert actions.has_role_for(city_clerk, "counter_clerk", world.dept)
+    assert actions.has_role_for(province_kind, {"approver", "counter_clerk"}, world.dept)
+    assert not actions.has_role_for(city_clerk, "approver", world.dept)
+    assert not actions.has_role_for(world.far_clerk, "counter_clerk", world.dept)
+    actions.Accept(case, city_clerk).run()

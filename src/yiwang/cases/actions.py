@@ -14,14 +14,14 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.crypto import encrypt
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
-from yiwang.identity.models import Role
-from yiwang.identity.selectors import department_scope_q
+from yiwang.identity.models import Role, StaffRole
 from yiwang.regions.models import Department
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow import services as wf_services
@@ -51,12 +51,26 @@ APPEAL_RIGHTS = (
 ACTIVE_STATES = {CaseState.SUBMITTED, CaseState.ACCEPTED, CaseState.UNDER_REVIEW}
 
 
-def has_role_for(user, role: str, department: Department) -> bool:
-    """Does ``user`` hold ``role`` with a scope (department or region) covering ``department``?"""
-    if user is None or not getattr(user, "is_authenticated", False):
+def has_role_for(user, role: str | set[str], department: Department, region_path: str | None = None) -> bool:
+    """Does ``user`` hold ``role`` (or one of several) with a scope covering ``department``: that
+    department, or no department and a region at or above it, or the whole province; platform
+    administrators and superusers always. One query (the same rule as
+    ``identity.selectors.department_scope_q``, which an inbox filter uses)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    q = department_scope_q(user, role, department_id_field="pk", region_path_field="region__path")
-    return Department.objects.filter(q, pk=department.pk).exists()
+    if user.is_superuser:
+        return True
+    roles = {role} if isinstance(role, str) else set(role)
+    path = region_path if region_path is not None else department.region.path
+    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    scope = (
+        Q(department_id=department.pk)
+        | Q(department__isnull=True, region__isnull=True)
+        | Q(department__isnull=True, region__path__in=ancestors)
+    )
+    return StaffRole.objects.filter(
+        Q(role=Role.PLATFORM_ADMIN) | (Q(role__in=roles) & scope), user=user
+    ).exists()
 
 
 def pauses_of(case: Case) -> list[tuple[dt.date, dt.date | None]]:
@@ -117,7 +131,7 @@ class CaseAction:
         self.check_actor_roles({task.role})
 
     def check_actor_roles(self, roles: set[str]) -> None:
-        if not any(has_role_for(self.actor, r, self.case.department) for r in roles):
+        if not has_role_for(self.actor, roles, self.case.department, self.case.region.path):
             names = "、".join(str(Role(r).label) for r in sorted(roles) if r in Role.values)
             raise NotPermitted(
                 _("您不是%(dept)s的%(roles)s，不能%(a)s。")
@@ -436,8 +450,6 @@ class Transfer(CaseAction):
         to = self.params.get("to")
         if to is None or to.pk == self.actor.pk:
             raise ValidationFailed([FieldError("to", _("请选择另一位同事。"), "required")])
-        from yiwang.identity.models import StaffRole
-
         same_dept = StaffRole.objects.filter(
             user=to, role=self.task.role, department=self.case.department
         ).exists()
