@@ -235,3 +235,27 @@ def test_counter_entry_for_a_person_at_the_hall(world, django_capture_on_commit_
     # The person sees it among their cases; another clerk's draft is not the outsider's business.
     assert case.number in client_for(world.applicant).get(reverse("portal:my_cases")).content.decode()
     assert client_for(world.approver).get(form_url).status_code == 404
+
+
+def test_split_inbox_matches_the_workflow_inbox(world):
+    """The workbench's per-scope queries return what ``workflow.selectors.inbox`` returns, in
+    the same order (due date first, no due date last)."""
+    from yiwang.identity.models import Role, StaffRole
+    from yiwang.workbench import selectors
+    from yiwang.workflow import selectors as wf
+
+    cases = [submitted_case(world) for _ in range(4)]
+    clerk = client_for(world.clerk)
+    for c in cases[:3]:
+        act(clerk, c, "accept")
+    Task.objects.filter(case_id=cases[0].pk, state="open").update(due_date=dt.date(2026, 1, 5))
+    act(client_for(world.approver), cases[1], "transfer", to=world.approver2.pk)
+    # approver2 also holds a region-wide clerk role: three scopes, overlapping.
+    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
+    for user in (world.clerk, world.approver, world.approver2, world.far_clerk):
+        expected = list(wf.inbox(user).values_list("pk", flat=True))
+        got = [r.task.pk for r in selectors.inbox_page(user).rows]
+        assert sorted(got) == sorted(expected), user
+        due = [r.task.due_date for r in selectors.inbox_page(user).rows]
+        dated = [d for d in due if d is not None]
+        assert dated == sorted(dated) and due[: len(dated)] == dated

@@ -5,10 +5,11 @@ department covers that department, a role with only a region covers every depart
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
-from yiwang.workflow.models import Task
+from yiwang.workflow.models import Task, TaskState
 from yiwang.worktime import selectors as worktime
 
 WORK_ROLES = (Role.COUNTER_CLERK, Role.APPROVER, Role.DEPARTMENT_HEAD)
@@ -85,24 +86,71 @@ class InboxPage:
     filters: dict[str, str]
 
 
+def _inbox_parts(user, roles: list[StaffRole]) -> list[QuerySet[Task]]:
+    """``workflow.selectors.inbox`` split into one query per scope (assigned to me; open to my
+    role in each department or region of mine). The OR of the scopes defeats the inbox indexes
+    (PostgreSQL scans and sorts every open task: 67 ms at 200,000); each part alone walks
+    ``task_dept_inbox`` / ``task_assignee_inbox`` in due-date order and stops after one page."""
+    base = Task.objects.filter(state=TaskState.OPEN).exclude(role="applicant")
+    parts = [base.filter(assignee=user)]
+    for sr in roles:
+        step_roles = [k for k, v in wf_selectors.STAFF_ROLES_BY_STEP_ROLE.items() if sr.role in v]
+        if not step_roles:
+            continue
+        scope = base.filter(role__in=step_roles, assignee__isnull=True)
+        if sr.department_id:
+            parts.append(scope.filter(department_id=sr.department_id))
+        elif sr.region_id:
+            parts.append(scope.filter(region_path__startswith=sr.region.path))
+    return parts
+
+
+def _sort_key(t: Task) -> tuple:
+    return (t.due_date is None, t.due_date or dt.date.min, t.created_at, t.pk)
+
+
 def inbox_page(
-    user, *, step: str = "", item: str = "", state: str = "", page: int = 1, today: dt.date | None = None
+    user,
+    *,
+    step: str = "",
+    item: str = "",
+    state: str = "",
+    page: int = 1,
+    today: dt.date | None = None,
+    roles: list[StaffRole] | None = None,
 ) -> InboxPage:
-    """One page of the inbox sorted by due date. No total count: a department may hold 100,000
-    open tasks and counting them costs more than the page; one extra row tells "more"."""
+    """One page of the inbox sorted by due date (no date last). No total count: a department
+    may hold 100,000 open tasks and counting them costs more than the page; one extra row
+    tells "more"."""
     today = today or timezone.localdate()
-    qs = wf_selectors.inbox(user, spec_name=step or None, order="due")
-    if item:
-        ids = list(ServiceItem.objects.filter(code=item.strip()).values_list("pk", flat=True)[:50])
-        qs = qs.filter(case_id__in=Case.objects.filter(item_id__in=ids).values("pk"))
-    bounds = worktime.state_bounds(today)
-    if state == "overdue":
-        qs = qs.filter(due_date__lt=bounds.red_before)
-    elif state == "due_soon":
-        qs = qs.filter(due_date__gte=bounds.red_before, due_date__lt=bounds.yellow_before)
+    roles = work_roles(user) if roles is None else roles
     page = max(page, 1)
     start = (page - 1) * PER_PAGE
-    tasks = list(qs[start : start + PER_PAGE + 1])
+    wanted = start + PER_PAGE + 1
+    bounds = worktime.state_bounds(today)
+    case_ids = None
+    if item:
+        ids = list(ServiceItem.objects.filter(code=item.strip()).values_list("pk", flat=True)[:50])
+        case_ids = Case.objects.filter(item_id__in=ids).values("pk")
+    ordering = (F("due_date").asc(nulls_last=True), "created_at", "pk")
+    fetched: list[list[Task]] = []
+    for qs in _inbox_parts(user, roles):
+        if step:
+            qs = qs.filter(spec_name=step)
+        if case_ids is not None:
+            qs = qs.filter(case_id__in=case_ids)
+        if state == "overdue":
+            qs = qs.filter(due_date__lt=bounds.red_before)
+        elif state == "due_soon":
+            qs = qs.filter(due_date__gte=bounds.red_before, due_date__lt=bounds.yellow_before)
+        fetched.append(list(qs.order_by(*ordering)[:wanted]))
+    seen: set[int] = set()
+    merged: list[Task] = []
+    for t in heapq.merge(*fetched, key=_sort_key):
+        if t.pk not in seen:  # two overlapping scopes may both hold a task
+            seen.add(t.pk)
+            merged.append(t)
+    tasks = merged[start : start + PER_PAGE + 1]
     more = len(tasks) > PER_PAGE
     tasks = tasks[:PER_PAGE]
     cases = {

@@ -86,6 +86,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         item=request.GET.get("item", "")[:40],
         state=state if state in ("overdue", "due_soon") else "",
         page=_int(request.GET.get("page"), 1),
+        roles=request.work_roles,
     )
     query = "&".join(f"{k}={v}" for k, v in page.filters.items() if v)
     return render(
