@@ -166,3 +166,19 @@ def test_identity_material_from_verified_person():
     found = providers.AccountProvider().fetch(req, user=user)
     assert found.origin == "account" and found.record["id_number"].count("*") == 11
     assert not providers.AccountProvider().supports({"name": "申请书", "source": "applicant"})
+
+
+def test_material_checklist(world):
+    from yiwang.cases import selectors
+
+    app = services.start_application(world.applicant, world.item)
+    rows = selectors.material_checklist(app)
+    assert [(r.name, r.required, r.reusable, r.provided) for r in rows] == [
+        ("食品经营许可申请书", True, False, []),
+        ("营业执照", True, True, []),
+    ]
+    services.upload_material(
+        app, requirement="食品经营许可申请书", uploaded=SimpleUploadedFile("a.pdf", PDF), user=world.applicant
+    )
+    rows = selectors.material_checklist(app)
+    assert len(rows[0].provided) == 1 and not rows[0].faulty

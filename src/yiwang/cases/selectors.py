@@ -109,3 +109,40 @@ def can_view_case(user, case: Case) -> bool:
         if Department.objects.filter(q, pk=case.department_id).exists():
             return True
     return False
+
+
+@dataclass
+class ChecklistRow:
+    name: str
+    required: bool
+    source: str  # MaterialSource of the item: applicant / e_certificate / base_registry / government
+    reusable: bool  # a provider can take it from the account or a registry
+    provided: list  # current CaseMaterial rows
+    faulty: bool
+    note: str
+
+
+def material_checklist(application) -> list[ChecklistRow]:
+    """One row per required material of the item version, with what has been provided: the
+    applicant's per-material checklist and the clerk's materials viewer."""
+    from . import providers
+
+    current: dict[str, list] = {}
+    for m in application.materials.filter(replaced=False).order_by("pk"):
+        current.setdefault(m.requirement, []).append(m)
+    rows = []
+    for req in application.item_version.elements.get("materials") or []:
+        have = current.get(req["name"], [])
+        faulty = [m for m in have if m.status == "faulty"]
+        rows.append(
+            ChecklistRow(
+                name=req["name"],
+                required=req.get("requirement", "required") == "required",
+                source=req.get("source", "applicant"),
+                reusable=providers.reusable(req),
+                provided=have,
+                faulty=bool(faulty),
+                note=faulty[0].note if faulty else "",
+            )
+        )
+    return rows
