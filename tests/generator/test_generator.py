@@ -116,12 +116,22 @@ def test_load_demo_is_idempotent_and_prints_logins():
     assert xian.department.name == "鼓楼区市场监督管理局"
     assert get_user_model().objects.get(username="admin").is_superuser
     assert get_user_model().objects.get(username="sheng").check_password("yiwang-sheng-2026")
+    # The rest of the demo: applicants, staff for cases, the city portal client, admin TOTP.
+    assert "linxf" in text and "clerk" in text and "city-portal-fuzhou" in text
+    assert "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" in text
+    from yiwang.cases.models import Case
+    from yiwang.identity.models import TotpDevice
+
+    cases = Case.objects.count()
+    assert cases >= 5
+    assert TotpDevice.objects.filter(user__username="admin", confirmed_at__isnull=False).exists()
 
     out = io.StringIO()
     call_command("load_demo", items=200, cities=1, no_progress=True, stdout=out)
     assert "已存在" in out.getvalue() and "yiwang-admin-2026" in out.getvalue()
     assert ServiceItem.objects.count() == 200
     assert get_user_model().objects.count() == users
+    assert Case.objects.count() == cases
 
 
 @pytest.mark.django_db

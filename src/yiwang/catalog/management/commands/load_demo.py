@@ -60,7 +60,11 @@ class Command(BaseCommand):
             create_demo_users(province)
             print_report(lambda s: self.stdout.write(s), report, time.perf_counter() - started)
         province = Region.objects.get(code=code)
+        from yiwang.core.demo import load_demo_extras
+
+        extras = load_demo_extras()
         self.print_logins(province)
+        self.print_extras(extras)
 
     def print_logins(self, province: Region) -> None:
         line = "=" * 64
@@ -69,3 +73,24 @@ class Command(BaseCommand):
         for login in demo_logins(province):
             self.stdout.write(f"  用户名 {login.username:<8} 密码 {login.password:<20} {login.description}")
         self.stdout.write(line)
+
+    def print_extras(self, extras) -> None:
+        from yiwang.core.demo import DEMO_TOTP_SECRET
+
+        line = "=" * 64
+        w = self.stdout.write
+        w(f"  以上后台管理员登录须输入动态口令：在认证器应用中添加密钥 {DEMO_TOTP_SECRET}")
+        w(f"  （{'、'.join(extras.admins_with_totp)}）")
+        w(self.style.SUCCESS("办事群众（门户 /auth/login/，可用用户名或身份证号登录）"))
+        for username, password, description in extras.people:
+            w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
+        w(self.style.SUCCESS("办件工作人员（工作台 /workbench/）"))
+        for username, password, description in extras.staff:
+            w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
+        if extras.cases:
+            w("  演示办件：" + "，".join(f"{state} {number}" for state, number in extras.cases.items()))
+        client_id, secret = extras.city_portal
+        w(self.style.SUCCESS("单点登录示例（另开终端）："))
+        w(f"  .venv/bin/python examples/city_portal/run.py --port 8001 --issuer http://127.0.0.1:8000/o"
+          f"  （client_id {client_id}）")
+        w(line)
