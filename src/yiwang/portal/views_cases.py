@@ -361,7 +361,12 @@ apply_review = login_required(require_http_methods(["GET", "POST"])(review_step)
 
 
 def _my_case(user, number: str) -> Case:
-    return get_object_or_404(case_selectors.cases_of(user), number=number)
+    """The case if the user may see it (applicant, or the company's representative or agent:
+    ``cases.selectors.can_view_case``); 404 otherwise, so a number reveals nothing."""
+    case = Case.objects.select_related("department", "company", "item").filter(number=number).first()
+    if case is None or not case_selectors.can_view_case(user, case):
+        raise Http404
+    return case
 
 
 @login_required
