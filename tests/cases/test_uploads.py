@@ -182,3 +182,37 @@ def test_material_checklist(world):
     )
     rows = selectors.material_checklist(app)
     assert len(rows[0].provided) == 1 and not rows[0].faulty
+
+
+def test_materials_frozen_after_submission_except_as_correction(world):
+    from yiwang.cases import actions
+    from yiwang.core.errors import DomainError
+
+    from .conftest import submitted_case
+
+    case = submitted_case(world)
+    with pytest.raises(DomainError, match="已提交"):
+        services.upload_material(
+            case.application,
+            requirement="营业执照",
+            uploaded=SimpleUploadedFile("a.pdf", PDF),
+            user=world.applicant,
+        )
+    with pytest.raises(DomainError, match="不需要补正"):
+        services.upload_material(
+            case.application,
+            requirement="营业执照",
+            uploaded=SimpleUploadedFile("a.pdf", PDF),
+            user=world.applicant,
+            case=case,
+        )
+    actions.RequestCorrection(case, world.clerk, items=[{"material": "营业执照", "reason": "过期"}]).run()
+    case.refresh_from_db()
+    m = services.upload_material(
+        case.application,
+        requirement="营业执照",
+        uploaded=SimpleUploadedFile("a.pdf", PDF),
+        user=world.applicant,
+        case=case,
+    )
+    assert m.case == case

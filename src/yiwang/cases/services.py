@@ -192,9 +192,11 @@ def upload_material(
     application: Application, *, requirement: str, uploaded, user, case: Case | None = None
 ) -> CaseMaterial:
     """Check and store one uploaded file for a required material. A refused or failed upload
-    leaves no file in storage and no row."""
+    leaves no file in storage and no row. After submission a file is accepted only as a
+    correction of the case (``case`` given, the case waiting for the applicant's correction)."""
     _check_owner(application, user)
     _requirement(application, requirement)
+    _check_open_for_materials(application, case)
     checked = uploads.check_stream(
         uploaded.chunks(), getattr(uploaded, "name", ""), declared_size=getattr(uploaded, "size", None)
     )
@@ -223,10 +225,22 @@ def upload_material(
         os.unlink(checked.temp_path)
 
 
+def _check_open_for_materials(application: Application, case: Case | None) -> None:
+    if case is None:
+        if application.submitted_at is not None:
+            raise DomainError(_("申请已提交，不能再修改材料。"), code="submitted")
+        return
+    if case.application_id != application.pk:
+        raise NotPermitted()
+    if case.state != CaseState.CORRECTION_REQUESTED:
+        raise DomainError(_("办件当前不需要补正材料。"), code="state")
+
+
 def provide_from_source(application: Application, *, requirement: str, user) -> CaseMaterial:
     """Take a material from the account or a registry instead of an upload."""
     _check_owner(application, user)
     req = _requirement(application, requirement)
+    _check_open_for_materials(application, None)
     found = providers.fetch(req, user=application.applicant, company=application.acting_for)
     if found is None:
         raise DomainError(
