@@ -227,7 +227,8 @@ SECURE_SSL_REDIRECT = env_bool("YIWANG_SSL_REDIRECT", default=SESSION_COOKIE_SEC
 SECURE_REDIRECT_EXEMPT = [r"^hello/$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("YIWANG_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("YIWANG_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
-SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", default=False)
+# Preload only lets the domain be submitted to browsers' HSTS lists; submitting is a separate step.
+SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
 # Pages where bpmn-js draws SVG with style attributes: style-src gets 'unsafe-inline' there only.
 YIWANG_CSP_INLINE_STYLE_PATHS = [r"^/admin/workflow/processdefinition/\d+/diagram/$"]
 # Per-client rate limits (core/security.py): (name, methods, path regex, "count/period").
@@ -308,6 +309,20 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["openid", "profile"],
 }
+# RFC 9700 (OAuth 2.0 security BCP) hardening that `check --deploy` asks for (issue 6,
+# docs/security.md): the `iss` authorization-response parameter (mix-up attacks), tokens stored
+# hashed, refresh-token replay revoking the whole family. Plain-http redirect URIs (loopback RPs
+# during development) only when cookies are not secure, i.e. never in production.
+OAUTH2_PROVIDER.update(
+    {
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": SESSION_COOKIE_SECURE,
+    }
+)
+if SESSION_COOKIE_SECURE:
+    OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["https"]
 
 # --- yiwang -------------------------------------------------------------------------------------
 YIWANG_PROVINCE_CODE = os.environ.get("YIWANG_PROVINCE_CODE", "350000")

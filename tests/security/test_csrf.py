@@ -43,7 +43,7 @@ def _example_url(route: str) -> str:
 
 def all_routes() -> list[str]:
     urls = set()
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, _pattern in _walk(get_resolver().url_patterns):
         if route.startswith("api/") or "(?P<" in route and "static" in route:
             continue
         url = _example_url(route)
@@ -64,7 +64,8 @@ def test_the_walk_sees_the_forms() -> None:
 
 def test_post_without_token_is_refused_everywhere() -> None:
     client = Client(enforce_csrf_checks=True)
-    not_refused = {}
+    not_refused: dict[str, int] = {}
+    refused = 0
     for url in all_routes():
         if url in CSRF_EXEMPT:
             continue
@@ -73,8 +74,9 @@ def test_post_without_token_is_refused_everywhere() -> None:
         if response.status_code not in (403, 404, 405):
             not_refused[url] = response.status_code
         elif response.status_code == 403:
-            assert b"CSRF" in response.content or "CSRF" in response.reason_phrase or True
+            refused += 1
     assert not_refused == {}
+    assert refused > 40  # the forms were reached, not merely missing
 
 
 def test_post_with_token_passes_csrf() -> None:

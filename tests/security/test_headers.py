@@ -20,7 +20,9 @@ def _csp(response) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in policy.split("; ")}
 
 
-@pytest.mark.parametrize("path", ["/", "/search/?q=户口", "/auth/login/", "/account/register/person/", "/api/docs"])
+@pytest.mark.parametrize(
+    "path", ["/", "/search/?q=户口", "/auth/login/", "/account/register/person/", "/api/docs"]
+)
 def test_html_pages_carry_every_header(client: Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200, path
@@ -61,7 +63,9 @@ def test_same_origin_frames_get_frame_ancestors_self(rf) -> None:
 
     from django.middleware.clickjacking import XFrameOptionsMiddleware
 
-    response = SecurityHeadersMiddleware(XFrameOptionsMiddleware(view))(rf.get("/workbench/cases/1/materials/1/"))
+    response = SecurityHeadersMiddleware(XFrameOptionsMiddleware(view))(
+        rf.get("/workbench/cases/1/materials/1/")
+    )
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
 
@@ -70,7 +74,11 @@ def test_inline_style_exception_is_scoped_to_the_diagram_page() -> None:
     diagram = content_security_policy("n", "/admin/workflow/processdefinition/7/diagram/", "'none'")
     assert "style-src 'self' 'unsafe-inline'" in diagram
     assert "script-src 'self' 'nonce-n'" in diagram  # scripts stay strict there too
-    for path in ("/admin/workflow/processdefinition/7/change/", "/", "/admin/workflow/processdefinition/7/diagram/x"):
+    for path in (
+        "/admin/workflow/processdefinition/7/change/",
+        "/",
+        "/admin/workflow/processdefinition/7/diagram/x",
+    ):
         assert "'unsafe-inline'" not in content_security_policy("n", path, "'none'"), path
 
 

@@ -69,6 +69,11 @@ def _inline_style_allowed(path: str) -> bool:
     return any(re.search(p, path) for p in getattr(settings, "YIWANG_CSP_INLINE_STYLE_PATHS", ()))
 
 
+def _form_action() -> str:
+    schemes = getattr(settings, "OAUTH2_PROVIDER", {}).get("ALLOWED_REDIRECT_URI_SCHEMES", ["http", "https"])
+    return " ".join(["'self'", *(f"{s}:" for s in schemes if s in ("http", "https"))])
+
+
 def content_security_policy(nonce: str, path: str, frame_ancestors: str) -> str:
     if _inline_style_allowed(path):
         # A nonce in style-src makes browsers ignore 'unsafe-inline'; these pages get only the latter.
@@ -87,9 +92,10 @@ def content_security_policy(nonce: str, path: str, frame_ancestors: str) -> str:
         "frame-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
-        # The OIDC provider redirects to registered client URIs after a form post; form-action
-        # would block those in some browsers, so it lists https: too (client URIs are https).
-        "form-action 'self' https:",
+        # The OIDC consent form's answer is a redirect to the client's registered URI, and
+        # browsers apply form-action to that redirect: https: (plus http: where settings allow
+        # plain-http loopback clients, i.e. never in production).
+        f"form-action {_form_action()}",
         f"frame-ancestors {frame_ancestors}",
     ]
     if getattr(settings, "SECURE_SSL_REDIRECT", False) or getattr(settings, "SESSION_COOKIE_SECURE", False):
