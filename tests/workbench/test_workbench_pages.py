@@ -259,3 +259,22 @@ def test_split_inbox_matches_the_workflow_inbox(world):
         due = [r.task.due_date for r in selectors.inbox_page(user).rows]
         dated = [d for d in due if d is not None]
         assert dated == sorted(dated) and due[: len(dated)] == dated
+
+
+def test_suspend_resume_and_inspection_through_the_page(world):
+    case = submitted_case(world)
+    act(client_for(world.clerk), case, "accept")
+    approver = client_for(world.approver)
+    no_reason = act(approver, case, "suspend", reasons="")
+    assert no_reason.status_code == 400 and "请填写理由" in no_reason.content.decode()
+    assert act(approver, case, "suspend", reasons="等待司法鉴定结果").status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.SUSPENDED
+    page = approver.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert "恢复办理" in page and "暂停计时" in page
+    assert act(approver, case, "resume").status_code == 302
+    assert act(approver, case, "review", decision="inspection", note="现场核查").status_code == 302
+    assert "完成核查" in approver.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert act(approver, case, "inspection_done", note="符合").status_code == 302
+    case.refresh_from_db()
+    assert [p.kind for p in case.pauses.all()] == ["suspension", "inspection"]
