@@ -256,3 +256,16 @@ def test_region_scoped_roles_cover_departments_below(world):
     assert not actions.has_role_for(city_clerk, "approver", world.dept)
     assert not actions.has_role_for(world.far_clerk, "counter_clerk", world.dept)
     actions.Accept(case, city_clerk).run()
+
+
+def test_clerk_marks_materials_and_the_faulty_ones_become_the_correction(world):
+    case = submitted_case(world)
+    licence = case.materials.get(requirement="营业执照")
+    with pytest.raises(ValidationFailed):
+        actions.MarkMaterial(case, world.clerk, material=licence, status="faulty").run()
+    with pytest.raises(NotPermitted):
+        actions.MarkMaterial(case, world.approver, material=licence, status="ok").run()
+    actions.MarkMaterial(case, world.clerk, material=licence, status="faulty", note="已过有效期").run()
+    assert actions.faulty_items(case) == [{"material": "营业执照", "reason": "已过有效期"}]
+    case = actions.RequestCorrection(case, world.clerk, items=actions.faulty_items(case)).run()
+    assert case.corrections.get().items == [{"material": "营业执照", "reason": "已过有效期"}]

@@ -287,6 +287,41 @@ class RequestCorrection(CaseAction):
         return {"decision": "correction", "items": len(self.params["items"])}
 
 
+class MarkMaterial(CaseAction):
+    """The clerk checks one material at acceptance: ok, or faulty with a note (the faulty ones
+    then prefill the one-time correction request)."""
+
+    name, label, step = "mark_material", "审核材料", "accept"
+    from_states = {CaseState.SUBMITTED}
+
+    def check_params(self) -> None:
+        material = self.params.get("material")
+        if material is None or material.case_id != self.case.pk:
+            raise ValidationFailed([FieldError("material", _("请选择本办件的材料。"), "required")])
+        status = self.params.get("status")
+        if status not in (MaterialStatus.OK, MaterialStatus.FAULTY):
+            raise ValidationFailed([FieldError("status", _("请选择合格或有误。"), "required")])
+        if status == MaterialStatus.FAULTY and not (self.params.get("note") or "").strip():
+            raise ValidationFailed([FieldError("note", _("请写明材料的问题。"), "required")])
+
+    def execute(self) -> None:
+        material = self.params["material"]
+        material.status = self.params["status"]
+        material.note = (self.params.get("note") or "").strip()[:300]
+        material.save(update_fields=["status", "note"])
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {"material": self.params["material"].pk, "status": self.params["status"]}
+
+
+def faulty_items(case: Case) -> list[dict[str, str]]:
+    """The correction items the clerk's marks suggest (one per faulty material)."""
+    return [
+        {"material": m.requirement, "reason": m.note}
+        for m in CaseMaterial.objects.filter(case=case, replaced=False, status=MaterialStatus.FAULTY)
+    ]
+
+
 class ApplicantCorrects(CaseAction):
     """The applicant has re-uploaded (``services.upload_material(..., case=case)``) and edited
     what was asked; the clock restarts and the case goes back to acceptance."""
@@ -635,6 +670,7 @@ ACTIONS: dict[str, type[CaseAction]] = {
         Accept,
         RefuseToAccept,
         RequestCorrection,
+        MarkMaterial,
         ApplicantCorrects,
         Review,
         FinishInspection,
