@@ -278,3 +278,17 @@ def test_suspend_resume_and_inspection_through_the_page(world):
     assert act(approver, case, "inspection_done", note="符合").status_code == 302
     case.refresh_from_db()
     assert [p.kind for p in case.pauses.all()] == ["suspension", "inspection"]
+
+
+def test_marking_a_material_faulty_prefills_the_correction(world):
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    licence = case.materials.get(requirement="营业执照")
+    bad = act(clerk, case, "mark_material", material=licence.pk, status="faulty", note="")
+    assert bad.status_code == 400 and "请写明材料的问题" in bad.content.decode()
+    assert (
+        act(clerk, case, "mark_material", material=licence.pk, status="faulty", note="已过期").status_code
+        == 302
+    )
+    page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert 'name="cm_1" value="1" checked' in page and 'name="cr_1" value="已过期"' in page

@@ -34,7 +34,7 @@ from . import selectors
 
 User = get_user_model()
 FORMS_OF_STEP = {
-    "accept": ("accept", "request_correction", "refuse"),
+    "accept": ("accept", "request_correction", "refuse", "mark_material"),
     "review": ("review",),
     "inspection": ("inspection_done",),
     "second_review": ("second_review",),
@@ -114,7 +114,12 @@ def _render_case(
         {"key": k, "label": props[k].get("title") or k, "value": _masked(case.application.data.get(k, ""))}
         for k in ordered_keys(case.application.form_schema, case.application.form_layout)
     ]
-    materials_required = case.item_version.elements.get("materials") or []
+    # The clerk's marks prefill the one-time correction (every faulty material, with its note).
+    faulty = {m.requirement: m.note for m in detail.materials if m.status == "faulty"}
+    materials_required = [
+        {**m, "faulty": m["name"] in faulty, "note": faulty.get(m["name"], "")}
+        for m in case.item_version.elements.get("materials") or []
+    ]
     delivery = getattr(case, "delivery", None) if hasattr(case, "delivery") else None
     colleagues = selectors.colleagues_for(case, task, request.user)
     can_suspend = case.state in (CaseState.ACCEPTED, CaseState.UNDER_REVIEW)
@@ -169,6 +174,13 @@ def _params(name: str, request: HttpRequest, case) -> dict[str, Any]:
             if post.get(f"cf_{key}"):
                 items.append({"field": key, "reason": post.get(f"cfr_{key}", "")})
         return {"items": items}
+    if name == "mark_material":
+        mid = _int(post.get("material"), 0)
+        return {
+            "material": CaseMaterial.objects.filter(pk=mid, case=case).first(),
+            "status": post.get("status", ""),
+            "note": post.get("note", ""),
+        }
     if name == "transfer":
         to_id = _int(post.get("to"), 0)
         return {"to": User.objects.filter(pk=to_id).first() if to_id else None}
