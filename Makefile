@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser lint format bench messages clean serve
+.PHONY: demo test test-browser fuzz lint format bench messages clean serve
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+# schemathesis over the whole OpenAPI with more examples per operation than the 30 of `make test`.
+fuzz: $(STAMP)
+	YIWANG_FUZZ_EXAMPLES=$${YIWANG_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -m fuzz $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
 	$(PY) -m pytest -q -m browser $(PYTEST_ARGS)

@@ -61,7 +61,7 @@ def list_items(request: HttpRequest, params: Query[ItemListParams]):
 
 @items_router.get(
     "/{code}",
-    response={200: GuideOut, 404: ErrorOut},
+    response={200: GuideOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="办事指南 / the guide of an item",
     description="当前发布版本的全部要素。/ Every element of the current published version.",
 )
@@ -74,7 +74,7 @@ def get_item(request: HttpRequest, code: str = ITEM_CODE):
 
 @items_router.get(
     "/{code}/versions",
-    response={200: VersionListOut, 404: ErrorOut},
+    response={200: VersionListOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="发布版本历史 / published versions of an item",
     description="新版本在前，每个版本列出与上一版本相比的变更。/ Newest first, each with its changes.",
 )
@@ -103,7 +103,7 @@ def list_standard_items(request: HttpRequest, params: Query[StandardItemListPara
 
 @standard_router.get(
     "/{basic_code}",
-    response={200: StandardItemDetailOut, 404: ErrorOut},
+    response={200: StandardItemDetailOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="基本目录事项详情（含申请材料）/ one standard item with its materials",
 )
 def get_standard_item(

@@ -36,7 +36,7 @@ def list_regions(request: HttpRequest, params: Query[RegionListParams]):
 
 @regions_router.get(
     "/{code}",
-    response={200: RegionDetailOut, 404: ErrorOut},
+    response={200: RegionDetailOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="区划详情 / one region",
     description="含直接下级数、部门数及从省级起的上级路径。/ With children count, departments count and ancestors.",
 )
@@ -69,7 +69,7 @@ def list_departments(request: HttpRequest, params: Query[DepartmentListParams]):
 
 @departments_router.get(
     "/{department_id}",
-    response={200: DepartmentDetailOut, 404: ErrorOut},
+    response={200: DepartmentDetailOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="部门详情 / one department",
 )
 def get_department(
