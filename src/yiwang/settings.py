@@ -146,6 +146,12 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# The periodic jobs (`celery -A yiwang beat`); each also exists as a `yiwang` command for cron.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-workflow-timers": {"task": "yiwang.workflow.sweep_timers", "schedule": 60.0},
+    "send-outbox": {"task": "cases.send_outbox", "schedule": 60.0},
+    "sweep-sessions": {"task": "identity.sweep_sessions", "schedule": 300.0},
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 
 # --- files ----------------------------------------------------------------------------------------

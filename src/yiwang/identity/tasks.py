@@ -12,3 +12,20 @@ def retry_backchannel_logout(rp_session_id: int, attempt: int = 1) -> str | None
 
     delivery = retry(rp_session_id, attempt)
     return delivery.status if delivery else None
+
+
+@shared_task(name="identity.sweep_sessions", ignore_result=True)
+def sweep_sessions() -> int:
+    """End sessions abandoned past their timeout (relying parties are told) and drop stale
+    login counters: the same work as ``yiwang sweep_sessions``, for Celery beat."""
+    from yiwang.core.context import ActorContext, reset_actor, set_actor
+    from yiwang.identity.authentication import purge_throttles
+    from yiwang.identity.sessions import end_expired_sessions
+
+    token = set_actor(ActorContext(label="sweep_sessions", channel="system"))
+    try:
+        ended = end_expired_sessions()
+        purge_throttles()
+    finally:
+        reset_actor(token)
+    return ended
