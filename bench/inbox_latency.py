@@ -1,0 +1,405 @@
+"""Inbox latency with 1,000,000 cases, 100,000 of them open in the staff member's department
+(issue 4, not part of the test suite).
+
+    .venv/bin/python bench/inbox_latency.py [--cases 1000000] [--open 100000] [--requests 200] [--drop]
+
+Dedicated PostgreSQL database ``BENCH_INBOX_DB`` (default ``yiwang_bench_inbox`` on
+127.0.0.1:5432), created and filled once and kept for later runs (``--drop`` removes it at the
+end). The rows are made with INSERT ... SELECT generate_series, cloning one template
+Application / Case / WorkflowInstance / Task row made through the ORM (so every NOT NULL column
+gets a real value): ``--open`` cases under review in department A with one open task each (80 %
+review for approvers, 10 % accept for clerks, 10 % decide for the head; 5 % assigned to the
+benchmark user), and the rest spread over 40 other departments (70 % closed with a completed task,
+30 % open). The benchmark user is approver and department head of A, so the inbox is the OR of
+three scopes.
+
+Times ``--requests`` calls of (1) ``workflow.selectors.inbox(user)`` — the contract query, one
+page of 50 — and (2) the workbench inbox page ``/workbench/`` through the Django test client
+(middleware, session, template), rotating over filters (step, overdue, due soon, item), sort
+orders and pages 1-20; prints p50/p95/p99 beside Django's hello-world view in the same process,
+and the plan of the contract query. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from django.db import transaction
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = os.environ.get("BENCH_INBOX_DB", "yiwang_bench_inbox")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+TARGET_P95_MS = 50.0
+OTHER_DEPTS = 40
+
+
+def _env() -> None:
+    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
+    os.environ["YIWANG_DATA_DIR"] = os.environ.get("BENCH_INBOX_DATA_DIR", "/tmp/yiwang-bench-inbox")
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "yiwang.settings"
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+
+
+def _admin(sql: str, params=None) -> list:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        cur = conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+
+@transaction.atomic  # a failed first run leaves nothing behind
+def _world():
+    """Department A with the benchmark user, 40 other departments, one item each."""
+    from django.contrib.auth import get_user_model
+    from tests import factories
+
+    from yiwang.catalog import services as catalog
+    from yiwang.identity.models import Role, StaffRole
+
+    User = get_user_model()
+    user = User.objects.filter(username="bench_inbox").first()
+    if user is not None:
+        return user
+    from yiwang.regions.models import Region, RegionLevel
+
+    regions = factories.region_tree()
+    depts = [factories.department(regions["county"], code="901", name="基准局A")]
+    for i in range(OTHER_DEPTS):  # one market-regulation bureau per county (unique per region)
+        county = Region.objects.create(
+            code=f"3502{i + 10:02d}",
+            name=f"基准县{i}",
+            level=RegionLevel.COUNTY,
+            parent=regions["other_city"],
+        )
+        depts.append(factories.department(county, code=f"{910 + i}", name=f"基准局{i}"))
+    for i, d in enumerate(depts):
+        std = factories.standard_item(f"09{i:09d}", name=f"基准事项{i}")
+        item = factories.implementation(std, d, promised_limit_days=20)
+        catalog.publish(item)
+    user = User.objects.create_user("bench_inbox", password="bench-Inbox-2026")
+    for role in (Role.APPROVER, Role.DEPARTMENT_HEAD):
+        StaffRole.objects.create(user=user, role=role, department=depts[0])
+    User.objects.create_user("bench_applicant")
+    return user
+
+
+def _template_rows(user):
+    """One real Application/Case/WorkflowInstance/Task made through the ORM; the bulk insert
+    clones it (every NOT NULL column gets the ORM's value unless overridden)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from yiwang.cases.models import Application, Case, CaseState
+    from yiwang.catalog.models import ServiceItem
+    from yiwang.workflow.models import Task, WorkflowInstance
+    from yiwang.workflow.services import ensure_templates
+
+    tpl = Case.objects.filter(number="TPL000000000").first()
+    if tpl is not None:
+        return tpl
+    item = ServiceItem.objects.filter(department__name="基准局A", current_version__isnull=False).get()
+    applicant = get_user_model().objects.get(username="bench_applicant")
+    now = timezone.now()
+    app = Application.objects.create(
+        applicant=applicant,
+        item_version=item.current_version,
+        form_schema={},
+        data={},
+        idempotency_key="TPL",
+        submitted_at=now,
+    )
+    case = Case.objects.create(
+        number="TPL000000000",
+        check_code="BENCH1",
+        application=app,
+        item=item,
+        item_version=item.current_version,
+        item_name=item.current_version.name,
+        region=item.region,
+        department=item.department,
+        applicant=applicant,
+        applicant_name="测试申请人",
+        state=CaseState.CLOSED,
+        submitted_at=now,
+        accepted_on=timezone.localdate(),
+        limit_days=20,
+        due_date=timezone.localdate(),
+    )
+    wi = WorkflowInstance.objects.create(case_id=case.pk, definition=ensure_templates()["promise"], state={})
+    Task.objects.create(
+        instance=wi,
+        case_id=case.pk,
+        task_uuid="00000000-0000-0000-0000-000000000000",
+        spec_name="review",
+        label="审查",
+        role="approver",
+        decisions=["pass", "return"],
+        state="completed",
+        department=item.department,
+        region_path=item.region.path,
+    )
+    return case
+
+
+def _clone(cur, table: str, tpl_where: str, overrides: dict[str, str], source: str) -> str:
+    """``INSERT INTO table (cols) SELECT <override or t.col> FROM source, table t WHERE t.<tpl>``."""
+    cur.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id' "
+        "ORDER BY ordinal_position",
+        [table],
+    )
+    cols = [r[0] for r in cur.fetchall()]
+    exprs = [overrides.get(c, f't."{c}"') for c in cols]
+    collist = ", ".join(f'"{c}"' for c in cols)
+    return f"INSERT INTO {table} ({collist}) SELECT {', '.join(exprs)} FROM {source}, {table} t WHERE {tpl_where}"
+
+
+def fill(total: int, open_in_a: int, batch: int = 100_000) -> float:
+    """Make ``total`` cases (skipping what a previous run made); returns seconds."""
+    from django.db import connection
+
+    from yiwang.cases.models import Case
+    from yiwang.regions.models import Department
+
+    have = Case.objects.filter(number__startswith="BI").count()
+    if have >= total:
+        return 0.0
+    tpl = Case.objects.get(number="TPL000000000")
+    a = Department.objects.get(name="基准局A")
+    others = list(Department.objects.filter(name__startswith="基准局").exclude(pk=a.pk).order_by("pk"))
+    from yiwang.catalog.models import ServiceItem
+
+    items = {i.department_id: i for i in ServiceItem.objects.filter(department__in=[a, *others])}
+    dept_ids = [d.pk for d in others]
+    item_ids = [items[d].pk for d in dept_ids]
+    version_ids = [items[d].current_version_id for d in dept_ids]
+    from django.contrib.auth import get_user_model
+
+    user_id = get_user_model().objects.get(username="bench_inbox").pk
+    t0 = time.perf_counter()
+    # g: the case's serial. In A when g <= open_in_a; else department others[g % 40].
+    in_a = f"(g <= {open_in_a})"
+    k = f"(g % {len(dept_ids)} + 1)"
+    dept = f"(CASE WHEN {in_a} THEN {a.pk} ELSE (ARRAY{dept_ids})[{k}] END)"
+    is_open = f"({in_a} OR g % 10 < 3)"
+    due = "(CURRENT_DATE + ((g * 7919) % 121 - 60))"
+    with connection.cursor() as cur:
+        start = have + 1
+        while start <= total:
+            end = min(start + batch - 1, total)
+            src = f"generate_series({start}, {end}) g"
+            cur.execute(
+                _clone(
+                    cur,
+                    "cases_application",
+                    f"t.id = {tpl.application_id}",
+                    {
+                        "idempotency_key": "'BI' || g",
+                        "item_version_id": (
+                            f"(CASE WHEN {in_a} THEN t.item_version_id ELSE (ARRAY{version_ids})[{k}] END)"
+                        ),
+                    },
+                    src,
+                )
+            )
+            cur.execute(
+                _clone(
+                    cur,
+                    "cases_case",
+                    f"t.id = {tpl.pk}",
+                    {
+                        "number": "'BI' || lpad(g::text, 12, '0')",
+                        "application_id": "a.id",
+                        "department_id": dept,
+                        "item_id": f"(CASE WHEN {in_a} THEN t.item_id ELSE (ARRAY{item_ids})[{k}] END)",
+                        "item_version_id": "a.item_version_id",
+                        "state": f"(CASE WHEN {is_open} THEN 'under_review' ELSE 'closed' END)",
+                        "due_date": due,
+                        "submitted_at": "now() - (g % 90) * interval '1 day'",
+                    },
+                    f"{src} JOIN cases_application a ON a.idempotency_key = 'BI' || g",
+                )
+            )
+            cur.execute(
+                _clone(
+                    cur,
+                    "workflow_workflowinstance",
+                    f"t.case_id = {tpl.pk}",
+                    {"case_id": "c.id", "finished": f"NOT {is_open}"},
+                    f"{src} JOIN cases_case c ON c.number = 'BI' || lpad(g::text, 12, '0')",
+                )
+            )
+            spec = "(CASE WHEN g % 10 = 1 THEN 'accept' WHEN g % 10 = 2 THEN 'decide' ELSE 'review' END)"
+            cur.execute(
+                _clone(
+                    cur,
+                    "workflow_task",
+                    f"t.case_id = {tpl.pk}",
+                    {
+                        "instance_id": "w.id",
+                        "case_id": "c.id",
+                        "task_uuid": "md5(g::text)::uuid",
+                        "spec_name": spec,
+                        "role": (
+                            "(CASE WHEN g % 10 = 1 THEN 'counter_clerk' WHEN g % 10 = 2 THEN 'department_head'"
+                            " ELSE 'approver' END)"
+                        ),
+                        "label": "(CASE WHEN g % 10 = 1 THEN '受理' WHEN g % 10 = 2 THEN '决定' ELSE '审查' END)",
+                        "department_id": "c.department_id",
+                        "state": f"(CASE WHEN {is_open} THEN 'open' ELSE 'completed' END)",
+                        "assignee_id": f"(CASE WHEN {in_a} AND g % 20 = 7 THEN {user_id} END)",
+                        "due_date": "c.due_date",
+                        "created_at": "c.submitted_at",
+                        "completed_at": f"(CASE WHEN {is_open} THEN NULL ELSE now() END)",
+                    },
+                    f"{src} JOIN cases_case c ON c.number = 'BI' || lpad(g::text, 12, '0') "
+                    "JOIN workflow_workflowinstance w ON w.case_id = c.id",
+                )
+            )
+            connection.commit() if not connection.get_autocommit() else None
+            print(f"  {end:,}/{total:,} cases ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            start = end + 1
+        cur.execute("ANALYZE")
+    return time.perf_counter() - t0
+
+
+def pct(samples: list[float]) -> dict:
+    s = sorted(samples)
+
+    def at(p: float) -> float:
+        return round(s[min(len(s) - 1, int(round(p * len(s))) - 1)], 1)
+
+    return {"p50_ms": round(statistics.median(s), 1), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(s)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--open", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
+    args = parser.parse_args()
+    _env()
+    if not _admin("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]):
+        _admin(f'CREATE DATABASE "{DB_NAME}"')
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from yiwang.cases.models import Case
+    from yiwang.catalog.models import ServiceItem
+    from yiwang.workflow import selectors as wf
+    from yiwang.workflow.models import Task
+
+    call_command("migrate", verbosity=0)
+    user = _world()
+    _template_rows(user)
+    fill_s = fill(args.cases, args.open)
+
+    a_item = ServiceItem.objects.get(department__name="基准局A")
+    dept_id = a_item.department_id
+    open_in_a = Task.objects.filter(department_id=dept_id, state="open").count()
+    cases_total = Case.objects.count()
+
+    # 1. The contract query: one page of 50, rotating filters, orders and pages.
+    variants = [
+        {"spec_name": None, "order": "due"},
+        {"spec_name": "review", "order": "due"},
+        {"spec_name": "decide", "order": "due"},
+        {"spec_name": None, "order": "new"},
+    ]
+    samples = []
+    list(wf.inbox(user)[:50])  # warm
+    for i in range(args.requests):
+        v = variants[i % len(variants)]
+        page = i % 20
+        t = time.perf_counter()
+        rows = list(wf.inbox(user, spec_name=v["spec_name"], order=v["order"])[page * 50 : page * 50 + 50])
+        samples.append((time.perf_counter() - t) * 1000)
+        assert rows or args.open < 20_000, v  # a small trial run has short lists
+    contract = pct(samples)
+
+    # 2. The workbench page through the test client.
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    client.force_login(user)
+    urls = [
+        "/workbench/",
+        "/workbench/?step=review",
+        "/workbench/?state=overdue",
+        "/workbench/?state=due_soon",
+        "/workbench/?step=decide",
+        f"/workbench/?item={a_item.code}",
+    ]
+    page_samples: dict[str, list[float]] = {u: [] for u in urls}
+    all_pages = []
+    client.get(urls[0])
+    page_ok = client.get(urls[0]).status_code == 200
+    if page_ok:
+        for i in range(args.requests):
+            base = urls[i % len(urls)]
+            page = 1 + (i // len(urls)) % 20
+            url = base + ("&" if "?" in base else "?") + f"page={page}"
+            t = time.perf_counter()
+            r = client.get(url)
+            ms = (time.perf_counter() - t) * 1000
+            assert r.status_code == 200, (url, r.status_code)
+            page_samples[base].append(ms)
+            all_pages.append(ms)
+
+    hello = []
+    for _ in range(max(args.requests, 200)):
+        t = time.perf_counter()
+        client.get("/hello/")
+        hello.append((time.perf_counter() - t) * 1000)
+    hello_p = pct(hello)
+
+    with connection.cursor() as cur:
+        sql, params = wf.inbox(user)[:50].query.sql_with_params()
+        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = "\n".join(r[0] for r in cur.fetchall())
+
+    report = {
+        "database": f"PostgreSQL {connection.cursor().connection.info.server_version}",
+        "cases": cases_total,
+        "open_tasks_in_department": open_in_a,
+        "fill_seconds": round(fill_s, 1),
+        "contract_inbox_query": contract,
+        "workbench_page": pct(all_pages) if all_pages else None,
+        "workbench_by_filter": {u: pct(s) for u, s in page_samples.items() if s},
+        "hello": hello_p,
+        "target_p95_ms": TARGET_P95_MS,
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(f"cases {cases_total:,}; open tasks in the department {open_in_a:,}; fill {fill_s:.0f} s")
+    print(f"workflow.selectors.inbox (page of 50): {contract}")
+    if all_pages:
+        print(f"/workbench/ page (test client): {report['workbench_page']}")
+        for u, s in report["workbench_by_filter"].items():
+            print(f"    {u}: {s}")
+    print(f"hello-world (test client): {hello_p}")
+    print(plan)
+    if args.drop:
+        connection.close()
+        _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    print(json.dumps(report, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
