@@ -235,8 +235,9 @@ SECURE_HSTS_SECONDS = int(os.environ.get("YIWANG_HSTS_SECONDS", 31536000 if SESS
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("YIWANG_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
 # Preload only lets the domain be submitted to browsers' HSTS lists; submitting is a separate step.
 SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
-# Pages where bpmn-js draws SVG with style attributes: style-src gets 'unsafe-inline' there only.
-YIWANG_CSP_INLINE_STYLE_PATHS = [r"^/admin/workflow/processdefinition/\d+/diagram/$"]
+# Path regexes whose pages get style-src 'unsafe-inline' (core/security.py). Empty: every page,
+# the bpmn-js diagram included, works with hashed or nonced styles (tests/security).
+YIWANG_CSP_INLINE_STYLE_PATHS: list[str] = []
 # Per-client rate limits (core/security.py): (name, methods, path regex, "count/period").
 # "UPLOAD" means any multipart POST. Set YIWANG_RATE_<NAME>=off to lift one (load tests).
 YIWANG_RATE_LIMITS = [

@@ -70,21 +70,28 @@ def test_same_origin_frames_get_frame_ancestors_self(rf) -> None:
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_inline_style_exception_is_scoped_to_the_diagram_page() -> None:
-    diagram = content_security_policy("n", "/admin/workflow/processdefinition/7/diagram/", "'none'")
-    assert "style-src 'self' 'unsafe-inline'" in diagram
-    assert "script-src 'self' 'nonce-n'" in diagram  # scripts stay strict there too
-    for path in (
-        "/admin/workflow/processdefinition/7/change/",
-        "/",
-        "/admin/workflow/processdefinition/7/diagram/x",
-    ):
-        assert "'unsafe-inline'" not in content_security_policy("n", path, "'none'"), path
+def test_inline_style_exception_is_scoped_to_the_listed_paths(settings) -> None:
+    from yiwang.core import security
+
+    settings.YIWANG_CSP_INLINE_STYLE_PATHS = [r"^/special/\d+/$"]
+    security._inline_style_allowed.cache_clear()
+    try:
+        special = content_security_policy("n", "/special/7/", "'none'")
+        assert "style-src 'self' 'unsafe-inline'" in special
+        assert "script-src 'self' 'nonce-n'" in special  # scripts stay strict there too
+        for path in ("/special/7/x", "/", "/admin/workflow/processdefinition/7/diagram/"):
+            assert "'unsafe-inline'" not in content_security_policy("n", path, "'none'"), path
+    finally:
+        settings.YIWANG_CSP_INLINE_STYLE_PATHS = []
+        security._inline_style_allowed.cache_clear()
 
 
-def test_admin_changelist_style_block_is_allowed_by_hash() -> None:
+def test_fixed_style_blocks_are_allowed_by_hash() -> None:
+    from yiwang.core.security import inline_style_hashes
+
+    assert len(inline_style_hashes()) == 2  # admin changelist, workflow diagram
     policy = content_security_policy("n", "/admin/core/auditentry/", "'none'")
-    assert re.search(r"style-src [^;]*'sha256-[A-Za-z0-9+/=]+'", policy)
+    assert all(h in policy for h in inline_style_hashes())
 
 
 def test_templates_have_no_inline_script_or_handler() -> None:
@@ -102,7 +109,7 @@ def test_templates_have_no_inline_script_or_handler() -> None:
         if "javascript:" in text:
             offenders.append(f"{template}: javascript: URL")
         for tag in re.findall(r"<style\b[^>]*>", text):
-            if "csp_nonce" not in tag and "/diagram" not in str(template):
+            if "csp_nonce" not in tag and "diagram.html" not in str(template):  # hashed
                 offenders.append(f"{template}: {tag}")
     assert offenders == []
 

@@ -5,8 +5,10 @@ as ``{{ csp_nonce }}`` through :func:`csp_context`) and sends, on every response
 
 - ``Content-Security-Policy`` on HTML pages: scripts only from this origin or with the nonce (no
   ``'unsafe-inline'``, no ``eval``); ``<script type="application/json">`` from ``json_script`` is
-  data, never executed, so it needs no nonce. The exceptions are narrow and listed in
-  ``YIWANG_CSP_INLINE_STYLE_PATHS`` (docs/security.md says why each exists).
+  data, never executed, so it needs no nonce. Styles likewise; the fixed ``<style>`` blocks of
+  templates we do not own are allowed by their hash (``STYLE_BLOCK_TEMPLATES``), and
+  ``YIWANG_CSP_INLINE_STYLE_PATHS`` can give a page 'unsafe-inline' styles (empty by default;
+  docs/security.md).
 - ``frame-ancestors`` derived from the view's X-Frame-Options (``DENY`` → ``'none'``,
   ``SAMEORIGIN`` → ``'self'``), so the workbench's same-origin material frames keep working.
 - ``Permissions-Policy``, ``Cross-Origin-Opener-Policy`` and ``Cross-Origin-Resource-Policy``.
@@ -41,23 +43,34 @@ from .middleware import client_ip
 PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
     "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
-    "usb=(), interest-cohort=()"
+    "usb=()"
+)
+
+
+# Templates with a fixed inline <style> block that we do not edit here: Django admin's changelist
+# (a model without actions) and the workflow diagram page (canvas size for bpmn-js).
+STYLE_BLOCK_TEMPLATES = (
+    ("django.contrib.admin", "templates/admin/change_list.html"),
+    ("yiwang.workflow", "templates/admin/workflow/processdefinition/diagram.html"),
 )
 
 
 @lru_cache(maxsize=1)
-def third_party_style_hashes() -> tuple[str, ...]:
-    """CSP hashes of the fixed inline <style> blocks in Django's admin templates.
+def inline_style_hashes() -> tuple[str, ...]:
+    """CSP hashes of those <style> blocks, read from the installed templates at start-up.
 
-    The changelist of a model without actions carries one ``<style>`` block. Hashing the exact
-    text from the installed Django allows that block and nothing else (no 'unsafe-inline').
+    Hashing the exact text allows those blocks and nothing else (no 'unsafe-inline'); when a
+    template's block changes, its hash follows without a settings change.
     """
-    import django.contrib.admin
+    import importlib
 
     hashes = []
-    root = Path(django.contrib.admin.__file__).parent / "templates" / "admin"
-    for name in ("change_list.html",):
-        text = (root / name).read_text(encoding="utf-8")
+    for package, relative in STYLE_BLOCK_TEMPLATES:
+        try:
+            root = Path(importlib.import_module(package).__file__).parent
+            text = (root / relative).read_text(encoding="utf-8")
+        except (ImportError, OSError):
+            continue
         for body in re.findall(r"<style>(.*?)</style>", text, flags=re.S):
             digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
             hashes.append(f"'sha256-{digest}'")
@@ -79,7 +92,7 @@ def content_security_policy(nonce: str, path: str, frame_ancestors: str) -> str:
         # A nonce in style-src makes browsers ignore 'unsafe-inline'; these pages get only the latter.
         style = "'self' 'unsafe-inline'"
     else:
-        style = " ".join(["'self'", f"'nonce-{nonce}'", *third_party_style_hashes()])
+        style = " ".join(["'self'", f"'nonce-{nonce}'", *inline_style_hashes()])
     directives = [
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
