@@ -300,7 +300,7 @@ def verdict(ok: bool) -> str:
 
 
 def write_report(
-    m: dict, info: dict, built: float | None, search: dict, http: dict | None, notes: list[str]
+    m: dict, info: dict, built: float | None, search: dict, http: dict | None, notes: list[str], cost: dict
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -353,6 +353,23 @@ def write_report(
     ]
     if search["zero_hits"]:
         lines += ["", "Queries with no hits: " + "、".join(search["zero_hits"])]
+    lines += [
+        "",
+        "## CPU time per request (in-process)",
+        "",
+        "The whole middleware stack and view through Django's test client, no HTTP server, median CPU time "
+        "(`bench/request_cost.py`). Requests per second on a machine shared with other jobs move with their load; "
+        "CPU time does not, and hello's CPU time divided by a page's is the throughput ratio a CPU-bound server "
+        "would reach.",
+        "",
+        "| page | CPU per request | hello ÷ page | target |",
+        "|---|---|---|---|",
+        f"| hello | {cost['hello_ms']} ms | 1.00 | |",
+        f"| guide (hot, cached) | {cost['guide_ms']} ms | {cost['guide_ratio']:.2f} | ≥ {TARGET_GUIDE_RATIO} "
+        f"({verdict(cost['guide_ratio'] >= TARGET_GUIDE_RATIO)}) |",
+        f"| guide (cold, rendered) | {cost['guide_cold_ms']} ms | {cost['guide_cold_ratio']:.2f} | |",
+        f"| search page | {cost['search_ms']} ms | {cost['search_ratio']:.2f} | |",
+    ]
     lines += ["", "## Page throughput (gunicorn, loopback)", ""]
     if http is None:
         lines.append("Not measured in this run (see notes).")
@@ -433,6 +450,14 @@ def main() -> int:
         flush=True,
     )
 
+    print("== CPU time per request in-process (Django test client) ==", flush=True)
+    cost = json_of("request_cost.py")
+    print(
+        f"   hello {cost['hello_ms']} ms, guide {cost['guide_ms']} ms ({cost['guide_ratio']} × hello), "
+        f"cold guide {cost['guide_cold_ms']} ms, search page {cost['search_ms']} ms",
+        flush=True,
+    )
+
     print("== page throughput (gunicorn on 127.0.0.1, load from a second process) ==", flush=True)
     http = None
     try:
@@ -455,7 +480,7 @@ def main() -> int:
         notes.append(f"Throughput not measured: {exc}")
         print(f"!! throughput not measured: {exc}", flush=True)
 
-    write_report(m, info, built, search, http, notes)
+    write_report(m, info, built, search, http, notes, cost)
     print("== written docs/benchmarks.md ==", flush=True)
     return 0
 
