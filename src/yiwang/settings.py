@@ -230,7 +230,7 @@ if YIWANG_TRUST_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("YIWANG_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
 # Health checks from the load balancer come over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^hello/$"]
+SECURE_REDIRECT_EXEMPT = [r"^hello/$", r"^api/health$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("YIWANG_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("YIWANG_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
 # Preload only lets the domain be submitted to browsers' HSTS lists; submitting is a separate step.
