@@ -158,3 +158,36 @@ def test_public_lookup_masks_and_is_rate_limited(world, client):
         r = client.get(url, {"number": case.number, "code": case.check_code})
     assert r.status_code == 429
     cache.clear()
+
+
+def test_apply_for_a_company_the_person_represents(world):
+    from django.utils import timezone
+
+    from yiwang.identity.models import Company
+
+    company = Company.objects.create(
+        name="福州示例餐饮有限公司",
+        credit_code="91350102MA2XXXXX1A",
+        legal_representative=world.person,
+        verified_at=timezone.now(),
+    )
+    other = (
+        Company.objects.create(
+            name="别人的公司", credit_code="91350102MA2YYYYY2B", legal_representative=world.other_person
+        )
+        if hasattr(world, "other_person")
+        else None
+    )
+    client = client_for(world.applicant)
+    page = client.get(reverse("portal:apply", args=[world.item.code])).content.decode()
+    assert company.name in page
+    if other is not None:
+        assert other.name not in page
+    refused = client.post(reverse("portal:apply", args=[world.item.code]), {"acting_for": "999999"})
+    assert refused.status_code == 200 and "不能代表所选单位" in refused.content.decode()
+    r = client.post(
+        reverse("portal:apply", args=[world.item.code]),
+        {"acting_for": str(company.pk), "idempotency_key": "co1"},
+    )
+    assert r.status_code == 302
+    assert Application.objects.get(idempotency_key="co1").acting_for == company
