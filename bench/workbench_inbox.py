@@ -53,7 +53,11 @@ def _world():
     item = ServiceItem.objects.filter(code__isnull=False, current_version__isnull=False).first()
     User = get_user_model()
     if item is not None and User.objects.filter(username="bench_approver").exists():
-        other = ServiceItem.objects.exclude(department=item.department).filter(current_version__isnull=False).first()
+        other = (
+            ServiceItem.objects.exclude(department=item.department)
+            .filter(current_version__isnull=False)
+            .first()
+        )
         return item, other, User.objects.get(username="bench_approver")
     regions = factories.region_tree()
     dept = factories.department(regions["county"])
@@ -188,7 +192,9 @@ def main() -> None:
         json.dumps(
             {
                 "database": connection.vendor,
-                "open_tasks_in_department": Task.objects.filter(department=item.department, state="open").count(),
+                "open_tasks_in_department": Task.objects.filter(
+                    department=item.department, state="open"
+                ).count(),
                 "open_tasks_total": Task.objects.filter(state="open").count(),
                 "fill_seconds": round(fill_s, 1),
                 "pages": results,
