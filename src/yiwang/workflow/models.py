@@ -113,6 +113,26 @@ class Task(models.Model):
             models.Index(fields=["department", "state", "due_date"], name="task_dept_inbox"),
             models.Index(fields=["assignee", "state", "due_date"], name="task_assignee_inbox"),
             models.Index(fields=["case_id", "state"], name="task_case_state"),
+            # The workbench inbox asks, per scope, for the open unassigned tasks of one role in one
+            # department (optionally one step) in due-date order, one page at a time. With
+            # (department, state, due_date) alone PostgreSQL reads every open task of the
+            # department to find, say, the head's tasks among 100,000 (30-300 ms); these partial
+            # indexes hold only open unassigned tasks and walk them in page order.
+            models.Index(
+                fields=["department", "role", "due_date", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_role",
+            ),
+            models.Index(
+                fields=["department", "role", "spec_name", "due_date", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_role_step",
+            ),
+            models.Index(
+                fields=["assignee", "spec_name", "due_date", "created_at", "id"],
+                condition=models.Q(state="open"),
+                name="task_open_assignee_step",
+            ),
         ]
         constraints = [models.UniqueConstraint(fields=["instance", "task_uuid"], name="task_uuid_unique")]
 
