@@ -304,7 +304,7 @@ def write_report(
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Benchmarks",
+        START,
         "",
         "Written by `make bench` (`bench/run_all.py`); the figures below are from the last run.",
         "Nothing here runs in the test suite.",
@@ -420,10 +420,30 @@ def write_report(
         "```",
         "",
     ]
-    text = "\n".join(lines)
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text(text, encoding="utf-8")
+    lines.append(END)
+    text = "\n".join(lines) + "\n"
+    path = ROOT / "docs" / "benchmarks.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        merge_into(path.read_text(encoding="utf-8") if path.exists() else "", text), encoding="utf-8"
+    )
     return text
+
+
+START = "# Benchmarks\n\n<!-- written by bench/run_all.py: start -->"
+END = "<!-- written by bench/run_all.py: end -->"
+
+
+def merge_into(existing: str, block: str) -> str:
+    """Replace this script's part of docs/benchmarks.md and keep what other benchmarks wrote."""
+    if START in existing and END in existing:
+        before, _, rest = existing.partition(START)
+        _, _, after = rest.partition(END)
+        return before + block.rstrip("\n") + after
+    # A file from before the markers: this script wrote everything up to its "Reproduce" code block.
+    marker = "BENCH_ROUNDS=7 BENCH_SECONDS=10 make bench\n```\n"
+    others = existing.partition(marker)[2] if marker in existing else ""
+    return block + others
 
 
 def main() -> int:
