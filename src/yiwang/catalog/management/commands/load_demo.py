@@ -91,6 +91,8 @@ class Command(BaseCommand):
             w("  演示办件：" + "，".join(f"{state} {number}" for state, number in extras.cases.items()))
         client_id, secret = extras.city_portal
         w(self.style.SUCCESS("单点登录示例（另开终端）："))
-        w(f"  .venv/bin/python examples/city_portal/run.py --port 8001 --issuer http://127.0.0.1:8000/o"
-          f"  （client_id {client_id}）")
+        w(
+            f"  .venv/bin/python examples/city_portal/run.py --port 8001 --issuer http://127.0.0.1:8000/o"
+            f"  （client_id {client_id}）"
+        )
         w(line)
