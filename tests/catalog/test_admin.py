@@ -27,7 +27,15 @@ def world():
     item_theirs = f.implementation(std, theirs)
     user = get_user_model().objects.create_user("gl_admin", password="pw-123456789", is_staff=True)
     StaffRole.objects.create(user=user, role=Role.CATALOGUE_ADMIN, department=mine, region=mine.region)
-    return {"regions": regions, "mine": mine, "theirs": theirs, "std": std, "item_mine": item_mine, "item_theirs": item_theirs, "user": user}
+    return {
+        "regions": regions,
+        "mine": mine,
+        "theirs": theirs,
+        "std": std,
+        "item_mine": item_mine,
+        "item_theirs": item_theirs,
+        "user": user,
+    }
 
 
 def test_department_admin_sees_only_own_items(client, world):

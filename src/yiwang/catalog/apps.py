@@ -19,4 +19,6 @@ class CatalogConfig(AppConfig):
 
             search.remove_items([instance.pk])
 
-        post_delete.connect(_drop_from_search, sender=ServiceItem, weak=False, dispatch_uid="catalog_drop_from_search")
+        post_delete.connect(
+            _drop_from_search, sender=ServiceItem, weak=False, dispatch_uid="catalog_drop_from_search"
+        )

@@ -87,7 +87,9 @@ class Theme(models.Model):
 
     code = models.CharField(_("主题代码"), max_length=16, unique=True)
     name = models.CharField(_("主题名称"), max_length=50)
-    audience = models.CharField(_("服务对象"), max_length=8, choices=[a for a in Audience.choices if a[0] != "both"])
+    audience = models.CharField(
+        _("服务对象"), max_length=8, choices=[a for a in Audience.choices if a[0] != "both"]
+    )
     icon = models.CharField(_("图标"), max_length=32, blank=True)
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
 
@@ -107,7 +109,9 @@ class LifeEvent(models.Model):
     name = models.CharField(_("一件事名称"), max_length=100)
     audience = models.CharField(_("服务对象"), max_length=8, choices=Audience.choices)
     description = models.TextField(_("说明"), blank=True)
-    standard_items = models.ManyToManyField("StandardItem", verbose_name=_("包含事项"), related_name="life_events")
+    standard_items = models.ManyToManyField(
+        "StandardItem", verbose_name=_("包含事项"), related_name="life_events"
+    )
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -132,7 +136,9 @@ class StandardItem(models.Model):
     audience = models.CharField(_("服务对象"), max_length=8, choices=Audience.choices)
     legal_basis = models.TextField(_("设定依据"))
     acceptance_conditions = models.TextField(_("受理条件"), blank=True)
-    statutory_limit_days = models.PositiveSmallIntegerField(_("法定办结时限（工作日）"), null=True, blank=True)
+    statutory_limit_days = models.PositiveSmallIntegerField(
+        _("法定办结时限（工作日）"), null=True, blank=True
+    )
     is_instant = models.BooleanField(_("即办件"), default=False)
     fee_required = models.BooleanField(_("是否收费"), default=False)
     fee_basis = models.TextField(_("收费依据"), blank=True)
@@ -156,13 +162,20 @@ class MaterialFields(models.Model):
     """The elements of a required material, shared by the standard and the implementation."""
 
     name = models.CharField(_("材料名称"), max_length=200)
-    form = models.CharField(_("材料形式"), max_length=20, choices=MaterialForm.choices, default=MaterialForm.ORIGINAL)
+    form = models.CharField(
+        _("材料形式"), max_length=20, choices=MaterialForm.choices, default=MaterialForm.ORIGINAL
+    )
     copies = models.PositiveSmallIntegerField(_("份数"), default=1)
     requirement = models.CharField(
-        _("必要性"), max_length=12, choices=MaterialRequirementKind.choices, default=MaterialRequirementKind.REQUIRED
+        _("必要性"),
+        max_length=12,
+        choices=MaterialRequirementKind.choices,
+        default=MaterialRequirementKind.REQUIRED,
     )
     condition = models.CharField(_("适用情形"), max_length=300, blank=True)
-    source = models.CharField(_("来源渠道"), max_length=16, choices=MaterialSource.choices, default=MaterialSource.APPLICANT)
+    source = models.CharField(
+        _("来源渠道"), max_length=16, choices=MaterialSource.choices, default=MaterialSource.APPLICANT
+    )
     certificate_type = models.CharField(
         _("电子证照/共享数据类型"), max_length=100, blank=True, help_text=_("来源为电子证照或基础库时填写")
     )
@@ -204,9 +217,15 @@ class ServiceItem(models.Model):
     limit) take the standard item's value; everything else is the implementing department's own.
     """
 
-    standard = models.ForeignKey(StandardItem, verbose_name=_("基本目录事项"), on_delete=models.PROTECT, related_name="implementations")
-    region = models.ForeignKey(Region, verbose_name=_("实施区划"), on_delete=models.PROTECT, related_name="items")
-    department = models.ForeignKey(Department, verbose_name=_("实施主体"), on_delete=models.PROTECT, related_name="items")
+    standard = models.ForeignKey(
+        StandardItem, verbose_name=_("基本目录事项"), on_delete=models.PROTECT, related_name="implementations"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("实施区划"), on_delete=models.PROTECT, related_name="items"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("实施主体"), on_delete=models.PROTECT, related_name="items"
+    )
     code = models.CharField(_("实施编码"), max_length=32, unique=True, editable=False)
 
     # Inherited when blank.
@@ -216,7 +235,9 @@ class ServiceItem(models.Model):
     audience = models.CharField(_("服务对象"), max_length=8, choices=Audience.choices, blank=True)
     legal_basis = models.TextField(_("设定依据"), blank=True)
     acceptance_conditions = models.TextField(_("受理条件"), blank=True)
-    statutory_limit_days = models.PositiveSmallIntegerField(_("法定办结时限（工作日）"), null=True, blank=True)
+    statutory_limit_days = models.PositiveSmallIntegerField(
+        _("法定办结时限（工作日）"), null=True, blank=True
+    )
 
     # The department's own.
     is_instant = models.BooleanField(_("即办件"), default=False)
@@ -227,10 +248,14 @@ class ServiceItem(models.Model):
     online_payment = models.BooleanField(_("支持网上支付"), default=False)
     where_to_apply = models.TextField(_("办理地点"), blank=True)
     office_hours = models.CharField(_("办理时间"), max_length=200, blank=True)
-    halls = models.ManyToManyField("regions.ServiceHall", verbose_name=_("办理大厅"), blank=True, related_name="items")
+    halls = models.ManyToManyField(
+        "regions.ServiceHall", verbose_name=_("办理大厅"), blank=True, related_name="items"
+    )
     onsite_visits = models.PositiveSmallIntegerField(_("到办事现场次数"), default=0)
     onsite_reason = models.CharField(_("必须现场办理原因"), max_length=300, blank=True)
-    online_depth = models.PositiveSmallIntegerField(_("网办深度"), choices=OnlineDepth.choices, default=OnlineDepth.NONE)
+    online_depth = models.PositiveSmallIntegerField(
+        _("网办深度"), choices=OnlineDepth.choices, default=OnlineDepth.NONE
+    )
     channels = models.JSONField(_("办理渠道"), default=list, blank=True)
     delivery_methods = models.CharField(_("结果送达方式"), max_length=200, blank=True)
     consult_phone = models.CharField(_("咨询电话"), max_length=60, blank=True)
@@ -245,10 +270,16 @@ class ServiceItem(models.Model):
     )
     themes = models.ManyToManyField(Theme, verbose_name=_("主题"), blank=True, related_name="items")
 
-    status = models.CharField(_("状态"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.DRAFT, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.DRAFT, db_index=True
+    )
     current_version = models.OneToOneField(
-        "ServiceItemVersion", verbose_name=_("当前发布版本"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "ServiceItemVersion",
+        verbose_name=_("当前发布版本"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
@@ -258,7 +289,9 @@ class ServiceItem(models.Model):
         verbose_name_plural = _("实施清单事项")
         ordering = ["code"]
         constraints = [
-            models.UniqueConstraint(fields=["standard", "region", "department"], name="one_implementation_per_department")
+            models.UniqueConstraint(
+                fields=["standard", "region", "department"], name="one_implementation_per_department"
+            )
         ]
 
     def __str__(self) -> str:
@@ -337,7 +370,10 @@ class ServiceItemVersion(models.Model):
             models.Index(fields=["is_current", "region_level", "code"]),
             models.Index(fields=["is_current", "department_kind"]),
             models.Index(fields=["is_current", "code"], name="version_current_code"),
-            models.Index(fields=["is_current", "department_kind", "region_level", "code"], name="version_kind_level_code"),
+            models.Index(
+                fields=["is_current", "department_kind", "region_level", "code"],
+                name="version_kind_level_code",
+            ),
             models.Index(fields=["is_current", "item_type", "code"], name="version_type_code"),
             models.Index(fields=["is_current", "for_person", "code"], name="version_person_code"),
             models.Index(fields=["is_current", "for_company", "code"], name="version_company_code"),

@@ -64,13 +64,17 @@ def _bearer(request: HttpRequest, scope: str):
         return None, response
     token = oauth_request.access_token
     if not token.allow_scopes([scope]):
-        response = JsonResponse({"detail": _("访问令牌未获得“%(scope)s”权限范围。") % {"scope": scope}}, status=403)
+        response = JsonResponse(
+            {"detail": _("访问令牌未获得“%(scope)s”权限范围。") % {"scope": scope}}, status=403
+        )
         response["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
         return None, response
     return token, None
 
 
-_AUTH_DOC = "需要 Authorization: Bearer <访问令牌>，令牌须含 account 权限范围（401：令牌无效；403：权限范围不足）。"
+_AUTH_DOC = (
+    "需要 Authorization: Bearer <访问令牌>，令牌须含 account 权限范围（401：令牌无效；403：权限范围不足）。"
+)
 
 
 @account_router.get(
