@@ -8,6 +8,8 @@ import pytest
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Tests publish and read back at once: no per-worker memory of guide heads.
+    settings.YIWANG_GUIDE_HEAD_TTL = 0
 
 
 @pytest.fixture(autouse=True)

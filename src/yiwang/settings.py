@@ -339,5 +339,7 @@ if SESSION_COOKIE_SECURE:
     OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["https"]
 
 # --- yiwang -------------------------------------------------------------------------------------
+# A guide page looks its current version up at most once per this many seconds per worker.
+YIWANG_GUIDE_HEAD_TTL = float(os.environ.get("YIWANG_GUIDE_HEAD_TTL", "2"))
 YIWANG_PROVINCE_CODE = os.environ.get("YIWANG_PROVINCE_CODE", "350000")
 YIWANG_PLATFORM_NAME = _("一网通办政务服务平台")

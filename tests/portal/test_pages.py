@@ -277,6 +277,23 @@ def test_new_version_replaces_cached_guide(client, catalog):
     assert "第 3 版" in html and "3个工作日" in html
 
 
+def test_guide_head_is_remembered_for_the_ttl(client, catalog, settings, django_assert_num_queries):
+    from yiwang.catalog import services
+    from yiwang.portal import views
+
+    settings.YIWANG_GUIDE_HEAD_TTL = 60
+    views._HEADS.clear()
+    url = f"/items/{catalog.food.code}/"
+    client.get(url)
+    with django_assert_num_queries(0):
+        assert "第 2 版" in client.get(url).content.decode()
+    ServiceItem.objects.filter(pk=catalog.food.item_id).update(promised_limit_days=3)
+    services.publish(ServiceItem.objects.get(pk=catalog.food.item_id), actor_label="测试")
+    assert "第 2 版" in client.get(url).content.decode()  # within the TTL
+    views._HEADS.clear()  # the TTL has passed
+    assert "第 3 版" in client.get(url).content.decode()
+
+
 def test_version_history_lists_changes(client, catalog):
     response = client.get(f"/items/{catalog.food.code}/versions/")
     assert response.status_code == 200
