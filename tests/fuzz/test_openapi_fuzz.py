@@ -30,6 +30,21 @@ def catalogue(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Calls go to the real WSGI handler, whose request signals close "old" database
+    connections; on PostgreSQL that would close the test's own transaction (Django's test
+    client disconnects the same handler for the same reason)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _no_api_throttle(monkeypatch):
     # The per-client API throttle would answer 429 to a fuzzer's burst; it has its own tests.
     monkeypatch.setenv("YIWANG_API_THROTTLE", "off")
