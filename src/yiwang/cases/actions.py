@@ -156,7 +156,7 @@ class CaseAction:
     def run(self) -> Case:
         with transaction.atomic():
             self.case = (
-                Case.objects.select_for_update()
+                Case.objects.select_for_update(of=("self",))
                 .select_related("department", "region", "applicant", "item_version")
                 .get(pk=self.case.pk)
             )

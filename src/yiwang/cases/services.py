@@ -412,7 +412,9 @@ def submit(application: Application, *, user) -> Case:
     try:
         with transaction.atomic():
             app = (
-                Application.objects.select_for_update().select_related("item_version").get(pk=application.pk)
+                Application.objects.select_for_update(of=("self",))
+                .select_related("item_version")
+                .get(pk=application.pk)
             )
             existing = Case.objects.filter(application=app).first()
             if existing is not None:
