@@ -50,23 +50,6 @@ def _no_api_throttle(monkeypatch):
     monkeypatch.setenv("YIWANG_API_THROTTLE", "off")
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """schemathesis calls the WSGI application directly, which sends request_started/finished;
-    ``close_old_connections`` would then close the connection that holds the test's transaction
-    (on PostgreSQL). Django's own test client disconnects it the same way."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 def _load_schema():
     """The schema that /api/openapi.json serves, with requests sent to the WSGI application."""
     from yiwang.api.api import api
