@@ -228,7 +228,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-CSRF_COOKIE_HTTPONLY = False  # the API docs page reads the token from the page, not the cookie
 # Production switches (docs/deployment.md, docs/security.md): YIWANG_SECURE_COOKIES=1 behind
 # HTTPS turns on secure cookies and HSTS; YIWANG_TRUST_PROXY=1 when a load balancer terminates
 # TLS and sets X-Forwarded-Proto / X-Forwarded-For.
