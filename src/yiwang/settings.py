@@ -246,9 +246,10 @@ SECURE_HSTS_PRELOAD = env_bool("YIWANG_HSTS_PRELOAD", default=SECURE_HSTS_SECOND
 YIWANG_CSP_INLINE_STYLE_PATHS: list[str] = []
 # Per-client rate limits (core/security.py): (name, methods, path regex, "count/period").
 # "UPLOAD" means any multipart POST. Set YIWANG_RATE_<NAME>=off to lift one (load tests).
+# Generous per address: mobile carriers put many people behind one address (CGNAT).
 YIWANG_RATE_LIMITS = [
-    ("register", "POST", r"^/account/register/", os.environ.get("YIWANG_RATE_REGISTER", "10/h")),
-    ("search", "GET", r"^/search/$", os.environ.get("YIWANG_RATE_SEARCH", "120/m")),
+    ("register", "POST", r"^/account/register/", os.environ.get("YIWANG_RATE_REGISTER", "30/h")),
+    ("search", "GET", r"^/search/$", os.environ.get("YIWANG_RATE_SEARCH", "240/m")),
     ("upload", "UPLOAD", r"^/", os.environ.get("YIWANG_RATE_UPLOAD", "60/m")),
 ]
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
