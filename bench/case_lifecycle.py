@@ -1,6 +1,6 @@
 """Full case lifecycle throughput on PostgreSQL (issue 4, not part of the test suite).
 
-    .venv/bin/python bench/case_lifecycle.py [--workers 3] [--seconds 20] [--profile]
+    .venv/bin/python bench/case_lifecycle.py [--workers 2] [--seconds 20] [--profile]
 
 Each case: draft, one upload per required material, submit, accept, review (pass), decide
 (approve), deliver (electronic), close — the real services and action classes the pages call,
@@ -351,10 +351,16 @@ def write_docs(r: dict) -> None:
         "i.e. a few times fewer statements per action (see the report of issue 4). Fixed on the way: the "
         "actions and submit locked their case with `select_for_update()` over `select_related(...)`, which in "
         "PostgreSQL also locked the shared department, region, applicant and item version rows, so all "
-        "actions of a department queued behind each other (3 workers: 2.7 cases/s before the fix, against the figure "
-        'above); now `select_for_update(of=("self",))`.',
+        "actions of a department queued behind each other (3 workers: 2.7 cases/s before the fix); now "
+        '`select_for_update(of=("self",))`.',
         "",
-        "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 3 --seconds 20 --write-docs` "
+        "More workers than CPUs is slower, not faster (3 workers on this machine: about half the 2-worker "
+        "rate): a worker preempted while its transaction holds the audit chain head row (every action "
+        "takes it) stalls all the others until it gets a CPU back. The chain is one row by design "
+        "(`core.audit`, hash chain); a per-shard chain or appending under an advisory lock taken just "
+        "before COMMIT would shorten the hold.",
+        "",
+        "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 2 --seconds 20 --write-docs` "
         "(`--profile` prints a cProfile of 50 cases; `--drop` removes the database).",
     ]
     write_section("Case lifecycle", body)
@@ -362,7 +368,7 @@ def write_docs(r: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--profile", action="store_true", help="cProfile 50 cases in one process and stop")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
