@@ -7,7 +7,12 @@ import os
 import re
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    JavascriptException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
@@ -23,7 +28,15 @@ pytestmark = [pytest.mark.browser]
 def wait_for(driver, condition, timeout: float = 10):
     # A page being replaced detaches the elements the condition looked at: try again.
     return WebDriverWait(
-        driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+        driver,
+        timeout,
+        # "Node with given id does not belong to the document" comes as a plain WebDriverException.
+        ignored_exceptions=(
+            StaleElementReferenceException,
+            NoSuchElementException,
+            JavascriptException,
+            WebDriverException,
+        ),
     ).until(condition)
 
 
