@@ -502,6 +502,17 @@ def main() -> int:
 
     write_report(m, info, built, search, http, notes, cost)
     print("== written docs/benchmarks.md ==", flush=True)
+    # The other benchmarks write their own sections of docs/benchmarks.md. The case lifecycle
+    # and the inbox need the PostgreSQL on 127.0.0.1:5432 (BENCH_PG=0 skips them).
+    others = [("oidc_roundtrip.py", [])]
+    if os.environ.get("BENCH_PG", "1") != "0":
+        others += [("case_lifecycle.py", ["--write-docs"]), ("inbox_latency.py", ["--write-docs"])]
+    for script, args in others:
+        print(f"== {script} ==", flush=True)
+        try:
+            run([sys.executable, str(BENCH / script), *args])
+        except subprocess.CalledProcessError as exc:
+            print(f"!! {script} failed: {exc}", flush=True)
     return 0
 
 
