@@ -383,8 +383,8 @@ def write_report(
             f"every worker has rendered and cached them (the portal caches each rendered guide per version); guide (cold): "
             f"rotating over {http['guide_cold_codes']:,} other codes, so nearly every request renders a page; search: "
             f"`/search/?q=...` rotating over {http['search_queries']} queries; hello: Django's hello-world view `/hello/`. "
-            f"The portal's cache is the default per-process memory cache (REDIS_URL unset), which keeps at most "
-            f"300 entries per worker (Django's default MAX_ENTRIES; a guide takes two), so the hot set is kept small.",
+            "The portal's cache is the per-process memory cache (REDIS_URL unset), 20,000 entries per worker "
+            "(a guide takes two).",
             "",
             "| page | rounds (req/s) | median req/s | ratio to hello (median of per-round ratios) | target |",
             "|---|---|---|---|---|",
