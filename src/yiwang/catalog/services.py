@@ -288,12 +288,10 @@ def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> 
         errors = publication_errors(m.elements)
         current = ServiceItemVersion.objects.filter(item_id=item.pk, is_current=True).first()
         version = current
-        if errors:
-            pass
-        elif current is not None and _unchanged(m, current.elements):
-            if m.status != ItemStatus.PUBLISHED:
-                ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.PUBLISHED)
-        else:
+        unchanged = current is not None and _unchanged(m, current.elements)
+        if not errors and unchanged and m.status != ItemStatus.PUBLISHED:
+            ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.PUBLISHED)
+        elif not errors and not unchanged:
             (version,) = _write_versions([m], actor_label or current_actor().label)
             audit.record(
                 "catalog.item.publish",

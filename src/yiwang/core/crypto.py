@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 
-class KeyError_(Exception):
-    pass
+class DataKeyError(Exception):
+    """A data key is missing from YIWANG_DATA_KEYS or malformed."""
 
 
 def _load_or_create(name: str, create) -> str:
@@ -48,7 +48,7 @@ def _data_keys() -> list[tuple[str, bytes]]:
         kid, _, b64 = part.strip().partition(":")
         key = base64.urlsafe_b64decode(b64)
         if not kid or len(key) != 32:
-            raise KeyError_(f"YIWANG_DATA_KEYS: key {kid!r} must be 32 bytes, base64")
+            raise DataKeyError(f"YIWANG_DATA_KEYS: key {kid!r} must be 32 bytes, base64")
         keys.append((kid, key))
     return keys
 
@@ -84,7 +84,7 @@ def decrypt(token: str, *, context: str = "") -> str:
     kid, _, b64 = token.partition(":")
     keys = dict(_data_keys())
     if kid not in keys:
-        raise KeyError_(f"no data key {kid!r} is configured (YIWANG_DATA_KEYS)")
+        raise DataKeyError(f"no data key {kid!r} is configured (YIWANG_DATA_KEYS)")
     blob = base64.urlsafe_b64decode(b64)
     return AESGCM(keys[kid]).decrypt(blob[:12], blob[12:], context.encode()).decode()
 

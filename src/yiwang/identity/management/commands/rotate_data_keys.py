@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yiwang.core.crypto import KeyError_
+from yiwang.core.crypto import DataKeyError
 from yiwang.identity.services import rotate_data_keys
 
 LABELS = {"person": "自然人（身份证号、手机号）", "totp": "动态口令密钥"}
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, **options):
         try:
             report = rotate_data_keys(batch_size=batch_size)
-        except KeyError_ as exc:
+        except DataKeyError as exc:
             raise CommandError(f"有密文使用的密钥未配置，无法解密：{exc}") from exc
         self.stdout.write(f"当前密钥：{report.key_id}")
         for kind, n in report.rotated.items():
