@@ -146,3 +146,31 @@ def material_checklist(application) -> list[ChecklistRow]:
             )
         )
     return rows
+
+
+def draft_for(user, application_id: int):
+    """The unsubmitted (or just submitted) application ``user`` may work on: their own, or one
+    they entered at the counter. None for anyone else, so a page can answer 404 and reveal
+    nothing about other people's drafts."""
+    from .models import Application
+
+    app = (
+        Application.objects.select_related("item_version", "acting_for", "applicant")
+        .filter(pk=application_id)
+        .first()
+    )
+    if app is None:
+        return None
+    own = app.applicant_id == user.pk
+    counter = app.channel == "counter" and app.entered_by_id == user.pk
+    return app if (own or counter) else None
+
+
+def case_of_application(application) -> Case | None:
+    return Case.objects.filter(application=application).only("pk", "number").first()
+
+
+def viewable_case(user, number: str) -> Case | None:
+    """The case with this number if ``user`` may see it (``can_view_case``), else None."""
+    case = Case.objects.select_related("department", "company", "item").filter(number=number).first()
+    return case if case is not None and can_view_case(user, case) else None

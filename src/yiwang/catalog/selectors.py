@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_datetime
 
 from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
 
-from .models import Audience, ItemType, LifeEvent, OnlineDepth, ServiceItemVersion, Theme
+from .models import Audience, ItemType, LifeEvent, OnlineDepth, ServiceItem, ServiceItemVersion, Theme
 
 BROWSE_PER_PAGE = 20
 MAX_CODE_LENGTH = 32
@@ -408,3 +408,13 @@ def browse_queryset_page(
     page = Paginator(list_rows(qs), per_page).get_page(page_number)
     page.object_list = [normalize_row(r) for r in page.object_list]
     return page
+
+
+def published_item(code: str) -> ServiceItem | None:
+    """The implementation with this code if it has a published version: what an application
+    is made against (the one read here of a working copy, filtered to published items)."""
+    return (
+        ServiceItem.objects.select_related("current_version", "department")
+        .filter(code=code, current_version__isnull=False)
+        .first()
+    )

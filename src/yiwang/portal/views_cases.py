@@ -26,6 +26,7 @@ from yiwang.cases import services as case_services
 from yiwang.cases.actions import ApplicantCorrects
 from yiwang.cases.formschema import SchemaForm
 from yiwang.cases.models import Application, Case, CaseMaterial, DeliveryMethod, Notice
+from yiwang.catalog import selectors as catalog_selectors
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.identity import account_selectors
@@ -51,18 +52,9 @@ def _step_url(staff: bool, step: str, app: Application) -> str:
 
 
 def draft_for(user, application_id: int) -> Application:
-    """The unsubmitted draft the user may edit: their own, or one they enter at the counter.
-    Anyone else's draft is a 404 (its existence is not revealed)."""
-    app = (
-        Application.objects.select_related("item_version", "acting_for", "applicant")
-        .filter(pk=application_id)
-        .first()
-    )
+    """The draft the user may edit (``cases.selectors.draft_for``); anyone else's is a 404."""
+    app = case_selectors.draft_for(user, application_id)
     if app is None:
-        raise Http404
-    own = app.applicant_id == user.pk
-    counter = app.channel == "counter" and app.entered_by_id == user.pk
-    if not (own or counter):
         raise Http404
     return app
 
@@ -70,7 +62,7 @@ def draft_for(user, application_id: int) -> Application:
 def _submitted_redirect(app: Application, staff: bool) -> HttpResponse | None:
     if app.submitted_at is None:
         return None
-    case = Case.objects.filter(application=app).only("pk", "number").first()
+    case = case_selectors.case_of_application(app)
     if case is None:
         return None
     if staff:
@@ -113,11 +105,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
     if url is not None:
         messages.info(request, _("此事项要求更高的认证等级，请先完成下一步认证。"))
         return HttpResponseRedirect(url)
-    item = (
-        ServiceItem.objects.select_related("current_version", "department")
-        .filter(code=code, current_version__isnull=False)
-        .first()
-    )
+    item = catalog_selectors.published_item(code)
     if item is None:
         raise Http404
     person = account_selectors.person_of(request.user)
@@ -363,8 +351,8 @@ apply_review = login_required(require_http_methods(["GET", "POST"])(review_step)
 def _my_case(user, number: str) -> Case:
     """The case if the user may see it (applicant, or the company's representative or agent:
     ``cases.selectors.can_view_case``); 404 otherwise, so a number reveals nothing."""
-    case = Case.objects.select_related("department", "company", "item").filter(number=number).first()
-    if case is None or not case_selectors.can_view_case(user, case):
+    case = case_selectors.viewable_case(user, number)
+    if case is None:
         raise Http404
     return case
 
