@@ -233,23 +233,9 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
         ),
         "serviceitem_id",
     )
-    from yiwang.workflow.models import ProcessBinding
+    from yiwang.workflow.selectors import bound_processes
 
-    processes = {
-        b["item_id"]: {
-            "key": b["definition__key"],
-            "version": b["definition__version"],
-            "name": b["definition__name"],
-            "approval_steps": b["definition__approval_steps"],
-        }
-        for b in ProcessBinding.objects.filter(item_id__in=item_ids).values(
-            "item_id",
-            "definition__key",
-            "definition__version",
-            "definition__name",
-            "definition__approval_steps",
-        )
-    }
+    processes = bound_processes(item_ids)
     merged: dict[int, MergedItem] = {}
     for it in items:
         std = stds[it["standard_id"]]

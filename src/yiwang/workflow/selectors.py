@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from yiwang.identity.models import Role, StaffRole
 
-from .models import Task, TaskState, WorkflowInstance
+from .models import ProcessBinding, Task, TaskState, WorkflowInstance
 
 STAFF_ROLES_BY_STEP_ROLE = {
     "counter_clerk": {Role.COUNTER_CLERK},
@@ -55,3 +55,20 @@ def may_work(user, task: Task) -> bool:
     if task.assignee_id:
         return task.assignee_id == user.pk
     return inbox(user).filter(pk=task.pk).exists()
+
+
+def bound_processes(item_ids: list[int]) -> dict[int, dict]:
+    """item id -> the bound process as the published guide shows it (key, version, name,
+    approval steps); items running the default template are absent. One query."""
+    rows = ProcessBinding.objects.filter(item_id__in=item_ids).values(
+        "item_id", "definition__key", "definition__version", "definition__name", "definition__approval_steps"
+    )
+    return {
+        r["item_id"]: {
+            "key": r["definition__key"],
+            "version": r["definition__version"],
+            "name": r["definition__name"],
+            "approval_steps": r["definition__approval_steps"],
+        }
+        for r in rows
+    }
