@@ -1,0 +1,58 @@
+"""Settings come from the environment, and the `yiwang` command runs the platform's commands.
+
+Each case imports the settings in a fresh interpreter with only the variables it names, so the
+embedded default and each scale-out engine are checked as a deployment would set them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = (
+    "import json, yiwang.settings as s; print(json.dumps({"
+    "'db': s.DATABASES['default']['ENGINE'], 'init': s.DATABASES['default'].get('OPTIONS', {}).get('init_command', ''),"
+    "'cache': s.CACHES['default']['BACKEND'], 'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER,"
+    "'storage': s.STORAGES['default']['BACKEND'], 'bucket': s.STORAGES['default'].get('OPTIONS', {}).get('bucket_name')}))"
+)
+
+
+def _settings(tmp_path: Path, **env: str) -> dict:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "YIWANG_S3_BUCKET"}
+    }
+    clean.update({"YIWANG_DATA_DIR": str(tmp_path), **env})
+    out = subprocess.run([sys.executable, "-c", PROBE], env=clean, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_embedded_default(tmp_path):
+    s = _settings(tmp_path)
+    assert s["db"] == "django.db.backends.sqlite3" and "journal_mode=WAL" in s["init"]
+    assert s["cache"].endswith("LocMemCache") and s["eager"] is True
+    assert s["storage"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_scale_out_engines_from_the_environment(tmp_path):
+    s = _settings(
+        tmp_path,
+        DATABASE_URL="postgres://u@db.example:5432/yiwang",
+        REDIS_URL="redis://cache.example:6379/0",
+        YIWANG_S3_BUCKET="yiwang-files",
+    )
+    assert s["db"] == "django.db.backends.postgresql"
+    assert s["cache"].endswith("RedisCache") and s["broker"] == "redis://cache.example:6379/0"
+    assert s["eager"] is False
+    assert s["storage"] == "storages.backends.s3.S3Storage" and s["bucket"] == "yiwang-files"
+
+
+def test_yiwang_command_maps_hyphens(tmp_path):
+    yiwang = Path(sys.executable).with_name("yiwang")
+    env = {**os.environ, "YIWANG_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([str(yiwang), "migrate", "-v0"], env=env, check=True, capture_output=True)
+    out = subprocess.run([str(yiwang), "verify-audit"], env=env, check=True, capture_output=True, text=True)
+    assert "audit chain intact" in out.stdout
