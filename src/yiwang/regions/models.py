@@ -81,6 +81,9 @@ class DepartmentKind(models.TextChoices):
     FORESTRY = "lyj", _("林业")
     STATISTICS = "tjj", _("统计")
     TOWNSHIP_OFFICE = "xzzf", _("乡镇（街道）便民服务中心")
+    # A vertical agency (直属/隶属海关), not one of every region's line departments: the
+    # generator makes one per prefecture for the single-window bundle only.
+    CUSTOMS = "hg", _("海关")
 
 
 class Department(models.Model):

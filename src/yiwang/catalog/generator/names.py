@@ -52,7 +52,9 @@ _DEPT_SUFFIX: dict[str, tuple[str, str, str]] = {
     "tjj": ("统计局", "统计局", "统计局"),
 }
 
-LINE_KINDS: list[str] = [k.value for k in DepartmentKind if k != DepartmentKind.TOWNSHIP_OFFICE]
+LINE_KINDS: list[str] = [
+    k.value for k in DepartmentKind if k not in (DepartmentKind.TOWNSHIP_OFFICE, DepartmentKind.CUSTOMS)
+]
 
 
 def kind_code(kind: str) -> str:
