@@ -3,7 +3,9 @@
 SpiffWorkflow runs the process but neither persists, schedules nor indexes it (DESIGN.md): each
 case's workflow is kept serialized in ``WorkflowInstance.state``; ``Task`` is the relational
 index the inboxes read (assignee, department, region, due date); ``next_timer_at`` is swept by a
-periodic job. ``case_id`` is a plain column (the cases app owns cases and never deletes them).
+periodic job. ``case_id`` is a plain column (the cases app owns cases and never deletes them);
+``item_id`` (the case's implementation) is copied onto each task so that the inbox can filter by
+item with an index instead of a semi-join through the cases table.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ class Task(models.Model):
 
     instance = models.ForeignKey(WorkflowInstance, on_delete=models.CASCADE, related_name="tasks")
     case_id = models.BigIntegerField(db_index=True)
+    # The case's implementation (catalog.ServiceItem), copied when the task opens: a case never
+    # changes item. Plain column like case_id; null only for tasks older than the column that the
+    # data migration could not match to a case.
+    item_id = models.BigIntegerField(null=True, blank=True)
     task_uuid = models.UUIDField()
     spec_name = models.CharField(_("环节"), max_length=64)
     label = models.CharField(_("环节名称"), max_length=100)
@@ -132,6 +138,56 @@ class Task(models.Model):
                 fields=["assignee", "spec_name", "due_date", "created_at", "id"],
                 condition=models.Q(state="open"),
                 name="task_open_assignee_step",
+            ),
+            # Keyset paging (workflow.selectors.inbox_slice): every scope x filter x order the
+            # workbench offers walks one of these in page order from the cursor and stops after
+            # a page, at any depth. Due-date order: the two above and *_item; newest first:
+            # *_new (walked backwards). The assignee ones hold only assigned open tasks (transfers
+            # and the applicant's corrections), so they cost nothing when a task opens unassigned.
+            models.Index(
+                fields=["department", "role", "item_id", "due_date", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_role_item",
+            ),
+            models.Index(
+                fields=["department", "role", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_role_new",
+            ),
+            models.Index(
+                fields=["department", "role", "spec_name", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_step_new",
+            ),
+            models.Index(
+                fields=["department", "role", "item_id", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=True),
+                name="task_open_dept_item_new",
+            ),
+            models.Index(
+                fields=["assignee", "due_date", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_assignee_due",
+            ),
+            models.Index(
+                fields=["assignee", "item_id", "due_date", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_assignee_item",
+            ),
+            models.Index(
+                fields=["assignee", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_assignee_new",
+            ),
+            models.Index(
+                fields=["assignee", "spec_name", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_asg_step_new",
+            ),
+            models.Index(
+                fields=["assignee", "item_id", "created_at", "id"],
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_asg_item_new",
             ),
         ]
         constraints = [models.UniqueConstraint(fields=["instance", "task_uuid"], name="task_uuid_unique")]

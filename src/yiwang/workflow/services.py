@@ -115,6 +115,7 @@ def _sync_tasks(instance: WorkflowInstance, wf, case) -> list[Task]:
             Task(
                 instance=instance,
                 case_id=instance.case_id,
+                item_id=getattr(case, "item_id", None),
                 task_uuid=uuid,
                 spec_name=step.spec_name,
                 label=step.label,
