@@ -236,3 +236,19 @@ def sweep_timers(*, limit: int = 500) -> int:
             if created or len(engine.ready_user_tasks(wf)) != before:
                 moved += 1
     return moved
+
+
+@transaction.atomic(savepoint=False)
+def start_process_with(case, definition: ProcessDefinition, *, data: dict[str, Any] | None = None) -> list[Task]:
+    """Start ``case`` on a given definition instead of its item's binding (idempotent per case):
+    a bundle's branch case runs the branch process, not the member item's own (docs/bundles.md)."""
+    existing = WorkflowInstance.objects.filter(case_id=case.pk).first()
+    if existing is not None:
+        return list(existing.tasks.filter(state=TaskState.OPEN))
+    wf = engine.new_workflow(definition.bpmn_xml, data or {})
+    instance = WorkflowInstance(
+        case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
+    )
+    schedule_timers(instance, wf)
+    instance.save()
+    return _sync_tasks(instance, wf, case)
