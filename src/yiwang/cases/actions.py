@@ -29,6 +29,7 @@ from yiwang.worktime import selectors as worktime
 
 from . import formschema, services
 from .courier import courier
+from .signals import case_accepted, case_closed, case_decided, case_delivered, correction_requested
 from .models import (
     Case,
     CaseMaterial,
@@ -204,6 +205,7 @@ class Accept(CaseAction):
             _("您的办件 %(n)s 已受理，办理期限 %(d)s。") % {"n": self.case.number, "d": self.case.due_date},
         )
         services.issue_notice_after_commit(self.case, NoticeKind.ACCEPTANCE)
+        case_accepted.send(sender=Case, case=self.case, actor=self.actor)
 
 
 class RefuseToAccept(CaseAction):
@@ -282,6 +284,7 @@ class RequestCorrection(CaseAction):
             _("您的办件 %(n)s 需要补正材料，请登录查看一次性告知。") % {"n": self.case.number},
         )
         services.issue_notice_after_commit(self.case, NoticeKind.CORRECTION)
+        correction_requested.send(sender=Case, case=self.case, actor=self.actor, items=items)
 
     def audit_detail(self) -> dict[str, Any]:
         return {"decision": "correction", "items": len(self.params["items"])}
@@ -468,6 +471,7 @@ class Decide(CaseAction):
             % {"n": self.case.number, "d": "准予" if approved else "不予"},
         )
         services.issue_notice_after_commit(self.case, NoticeKind.DECISION)
+        case_decided.send(sender=Case, case=self.case, actor=self.actor)
 
 
 class Transfer(CaseAction):
@@ -620,6 +624,7 @@ def mark_delivered(action: CaseAction, delivery: Delivery) -> None:
         case, "delivered", _("已送达（%(m)s）") % {"m": delivery.get_method_display()}, actor=action.actor
     )
     services.notify_applicant(case, "delivered", _("您的办件 %(n)s 结果已送达。") % {"n": case.number})
+    case_delivered.send(sender=Case, case=case, actor=action.actor)
 
 
 class RecordCourierStatus(CaseAction):
@@ -662,6 +667,7 @@ class Close(CaseAction):
         self.case.closed_at = timezone.now()
         services.add_event(self.case, "closed", _("已办结"), actor=self.actor)
         services.notify_applicant(self.case, "closed", _("您的办件 %(n)s 已办结。") % {"n": self.case.number})
+        case_closed.send(sender=Case, case=self.case, actor=self.actor)
 
 
 ACTIONS: dict[str, type[CaseAction]] = {
