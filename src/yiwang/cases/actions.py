@@ -29,7 +29,6 @@ from yiwang.worktime import selectors as worktime
 
 from . import formschema, services
 from .courier import courier
-from .signals import case_accepted, case_closed, case_decided, case_delivered, correction_requested
 from .models import (
     Case,
     CaseMaterial,
@@ -44,6 +43,7 @@ from .models import (
     Outcome,
     PauseKind,
 )
+from .signals import case_accepted, case_closed, case_decided, case_delivered, correction_requested
 
 APPEAL_RIGHTS = (
     "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
