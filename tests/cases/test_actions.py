@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 
-from yiwang.cases import actions, selectors, services
+from yiwang.cases import actions, personal, selectors, services
 from yiwang.cases.models import CaseState, ClockPause, CourierStatus, OutboxMessage
 from yiwang.core.errors import DomainError, NotPermitted, ValidationFailed
 from yiwang.core.models import AuditEntry
@@ -150,7 +150,9 @@ def test_correction_loop_pauses_and_resumes(world):
         case = actions.ApplicantCorrects(case, world.applicant, data={"phone": "13900000001"}).run()
     assert case.state == CaseState.SUBMITTED and steps(case) == ["accept"]
     assert ClockPause.objects.get(case=case).end == MONDAY + dt.timedelta(days=3)
-    assert case.application.data["phone"] == "13900000001"
+    # Stored sealed (cases.personal): masked in the row, the real value for the applicant.
+    assert case.application.data["phone"] == "139****0001"
+    assert personal.open_data(case.application, reader=world.applicant)["phone"] == "13900000001"
     assert case.materials.filter(replaced=False, requirement="食品经营许可申请书").count() == 1
     # Accepted once corrected (行政许可法 第三十二条): the limit counts from then.
     thursday = MONDAY + dt.timedelta(days=3)

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from yiwang.cases import formschema, services
+from yiwang.cases import formschema, personal, services
 from yiwang.cases.models import ItemForm
 from yiwang.core.errors import NotPermitted, ValidationFailed
 from yiwang.core.models import AuditEntry
@@ -113,9 +113,10 @@ def test_bad_schemas_are_refused_with_a_clear_message(mutate, words):
 def test_default_schema_is_valid_and_prefill_from_account(world):
     assert formschema.check_schema(formschema.default_schema(), formschema.default_layout()) == []
     app = services.start_application(world.applicant, world.item)
-    assert app.data["applicant_name"] == world.person.name
-    assert app.data["id_number"] == world.person.id_number_masked
-    assert len(app.data["phone"]) == 11 and "*" not in app.data["phone"]
+    values = personal.open_data(app, reader=world.applicant)
+    assert values["applicant_name"] == world.person.name
+    assert values["id_number"] == world.person.id_number_masked
+    assert len(values["phone"]) == 11 and "*" not in values["phone"]
     assert formschema.check_schema(formschema.default_schema(), {"prefill": {"phone": "person.salary"}})
 
 
@@ -123,7 +124,7 @@ def test_drafts_keep_incomplete_data(world):
     app = services.start_application(world.applicant, world.item)
     errors = services.save_draft(app, user=world.applicant, data={"applicant_name": "张", "phone": ""})
     app.refresh_from_db()
-    assert app.data == {"applicant_name": "张"}
+    assert personal.open_data(app, reader=world.applicant) == {"applicant_name": "张"}
     assert set(errors) == {"applicant_name", "phone"}
     with pytest.raises(NotPermitted):
         services.save_draft(app, user=world.outsider, data={})

@@ -27,7 +27,7 @@ from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow import services as wf_services
 from yiwang.worktime import selectors as worktime
 
-from . import formschema, services
+from . import formschema, personal, services
 from .courier import courier
 from .models import (
     Case,
@@ -338,7 +338,7 @@ class ApplicantCorrects(CaseAction):
             raise DomainError(_("没有待补正的内容。"))
         self.request = request
         app = self.case.application
-        data = dict(app.data)
+        data = personal.open_data(app, reader=personal.SYSTEM)
         data.update(
             formschema.coerce(app.form_schema, self.params.get("data") or {})
             if self.params.get("data")
@@ -363,8 +363,8 @@ class ApplicantCorrects(CaseAction):
     def execute(self) -> None:
         now = timezone.now()
         app = self.case.application
-        app.data = self.data
-        app.save(update_fields=["data", "updated_at"])
+        personal.seal_data(app, self.data)
+        app.save(update_fields=["data", "personal_cipher", "updated_at"])
         # The faulty copies are superseded by the new ones.
         for item in self.request.items:
             if item.get("material"):

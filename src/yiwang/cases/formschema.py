@@ -33,6 +33,7 @@ FIELD_KEYWORDS = {
     "minimum",
     "maximum",
     "default",
+    "x-personal",  # personal data: stored encrypted, shown masked (cases.personal)
 }
 ROOT_KEYWORDS = {"$schema", "type", "title", "description", "properties", "required", "additionalProperties"}
 PREFILL_SOURCES = {
@@ -42,6 +43,7 @@ PREFILL_SOURCES = {
     "company.name": "单位名称",
     "company.credit_code": "统一社会信用代码",
 }
+PERSONAL_KINDS = ("id_number", "phone", "address", "name", "other")  # = personal.KINDS
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -56,13 +58,20 @@ def default_schema() -> dict[str, Any]:
                 "title": "申请人姓名/名称",
                 "minLength": 2,
                 "maxLength": 100,
+                "x-personal": "name",
             },
-            "id_number": {"type": "string", "title": "身份证号/统一社会信用代码", "maxLength": 18},
+            "id_number": {
+                "type": "string",
+                "title": "身份证号/统一社会信用代码",
+                "maxLength": 18,
+                "x-personal": "id_number",
+            },
             "phone": {
                 "type": "string",
                 "title": "联系电话",
                 "pattern": "^1[3-9][0-9]{9}$",
                 "description": "11位手机号码",
+                "x-personal": "phone",
             },
             "reason": {"type": "string", "title": "申请事项说明", "maxLength": 500},
         },
@@ -110,6 +119,10 @@ def check_schema(schema: Any, layout: Any = None) -> list[str]:
         bad = set(spec) - FIELD_KEYWORDS
         if bad:
             errors.append(_("%(w)s：不支持的关键字 %(k)s。") % {"w": where, "k": "、".join(sorted(bad))})
+        if "x-personal" in spec and spec["x-personal"] not in (*PERSONAL_KINDS, True, False):
+            errors.append(
+                _("%(w)s：x-personal 只能是 %(k)s 或 false。") % {"w": where, "k": "、".join(PERSONAL_KINDS)}
+            )
         if "format" in spec and spec["format"] != "date":
             errors.append(_("%(w)s：format 只支持 date。") % {"w": where})
         if "pattern" in spec:

@@ -62,7 +62,8 @@ class Application(models.Model):
     )
     form_schema = models.JSONField(_("表单结构快照"))
     form_layout = models.JSONField(_("布局提示快照"), default=dict)
-    data = models.JSONField(_("表单数据"), default=dict)
+    data = models.JSONField(_("表单数据"), default=dict)  # personal values masked (cases.personal)
+    personal_cipher = models.TextField(blank=True, help_text="personal form values, encrypted")
     idempotency_key = models.CharField(max_length=64, unique=True)
     channel = models.CharField(
         _("申请渠道"), max_length=8, choices=CaseChannel.choices, default=CaseChannel.WEB

@@ -23,7 +23,7 @@ from yiwang.core.errors import DomainError, FieldError, NotPermitted, Validation
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
 
-from . import formschema, numbering, providers, uploads
+from . import formschema, numbering, personal, providers, uploads
 from .models import (
     Application,
     Case,
@@ -122,17 +122,19 @@ def start_application(
         if existing.applicant_id != user.pk:
             raise NotPermitted()
         return existing
-    return Application.objects.create(
+    app = Application(
         applicant=user,
         acting_for=acting_for,
         item_version=item.current_version,
         form_schema=formschema.snapshot(schema),
         form_layout=layout,
-        data=data,
         idempotency_key=key,
         channel=channel,
         entered_by=entered_by if channel == CaseChannel.COUNTER else None,
     )
+    personal.seal_data(app, data)
+    app.save()
+    return app
 
 
 def _check_owner(application: Application, user) -> None:
@@ -156,7 +158,7 @@ def save_draft(
     _check_owner(application, user)
     if application.submitted_at is not None:
         raise DomainError(_("申请已提交，不能再修改草稿。"), code="submitted")
-    application.data = formschema.coerce(application.form_schema, data)
+    personal.seal_data(application, formschema.coerce(application.form_schema, data))
     if delivery_method:
         if delivery_method not in DeliveryMethod.values:
             raise DomainError(_("请选择有效的送达方式。"), field="delivery_method")
@@ -165,8 +167,12 @@ def save_draft(
         application.delivery_address_cipher = (
             encrypt(delivery_address.strip(), context=ADDRESS_CONTEXT) if delivery_address.strip() else ""
         )
-    application.save(update_fields=["data", "delivery_method", "delivery_address_cipher", "updated_at"])
-    return formschema.validate(application.form_schema, application.data)
+    application.save(
+        update_fields=["data", "personal_cipher", "delivery_method", "delivery_address_cipher", "updated_at"]
+    )
+    return formschema.validate(
+        application.form_schema, personal.open_data(application, reader=personal.SYSTEM)
+    )
 
 
 def delivery_address_of(obj) -> str:
@@ -402,7 +408,8 @@ def _applicant_name(application: Application) -> str:
     person = getattr(application.applicant, "person", None)
     if person is not None:
         return person.name
-    return str(application.data.get("applicant_name") or application.applicant.get_username())
+    data = personal.open_data(application, reader=personal.SYSTEM)
+    return str(data.get("applicant_name") or application.applicant.get_username())
 
 
 def submit(application: Application, *, user) -> Case:
@@ -440,7 +447,8 @@ def _create_case(app: Application, user) -> Case:
 
     version = app.item_version
     item = ServiceItem.objects.select_related("region", "department").get(pk=version.item_id)
-    errors = [FieldError(k, v) for k, v in formschema.validate(app.form_schema, app.data).items()]
+    data = personal.open_data(app, reader=personal.SYSTEM)
+    errors = [FieldError(k, v) for k, v in formschema.validate(app.form_schema, data).items()]
     for name in missing_materials(app):
         errors.append(FieldError(f"material:{name}", _("请提供申请材料“%(n)s”。") % {"n": name}, "missing"))
     if app.delivery_method == DeliveryMethod.COURIER and not app.delivery_address_cipher:

@@ -546,6 +546,17 @@ def rotate_data_keys(*, batch_size: int = 500) -> RotationReport:
         report.rotated["totp"] += len(batch_t)
         last = batch_t[-1].pk
 
+    # Other apps' ciphertexts (cases, exchange...): each AppConfig that has
+    # ``rotate_data_keys(kid, batch_size) -> {kind: (rotated, already current)}``.
+    from django.apps import apps as django_apps
+
+    for config in django_apps.get_app_configs():
+        rotate = getattr(config, "rotate_data_keys", None)
+        if callable(rotate):
+            for kind, (n, current) in rotate(kid, batch_size).items():
+                if n or current:
+                    report.rotated[kind], report.current[kind] = n, current
+
     audit.record(
         "identity.keys.rotate",
         object_type="core.crypto",

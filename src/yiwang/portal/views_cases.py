@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from yiwang.cases import providers
+from yiwang.cases import personal, providers
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.actions import ApplicantCorrects
@@ -169,7 +169,8 @@ def form_step(request: HttpRequest, application_id: int, *, staff: bool = False)
                 messages.success(request, _("草稿已保存。"))
                 return HttpResponseRedirect(_step_url(staff, "form", app))
     else:
-        form = SchemaForm(schema=app.form_schema, layout=app.form_layout, initial=app.data)
+        initial = personal.open_data(app, reader=request.user)  # the applicant's own values
+        form = SchemaForm(schema=app.form_schema, layout=app.form_layout, initial=initial)
     return render(
         request,
         "portal/cases/apply_form.html",
@@ -433,7 +434,8 @@ def my_case(request: HttpRequest, number: str) -> HttpResponse:
             if item.get("field"):
                 row["spec"] = props.get(item["field"], {})
                 row["value"] = request.POST.get(
-                    f"field:{item['field']}", case.application.data.get(item["field"], "")
+                    f"field:{item['field']}",
+                    personal.open_data(case.application, reader=request.user).get(item["field"], ""),
                 )
                 row["error"] = errors.get(item["field"], "")
             correction_items.append(row)

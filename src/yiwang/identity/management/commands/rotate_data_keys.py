@@ -11,7 +11,13 @@ from django.core.management.base import BaseCommand, CommandError
 from yiwang.core.crypto import DataKeyError
 from yiwang.identity.services import rotate_data_keys
 
-LABELS = {"person": "自然人（身份证号、手机号）", "totp": "动态口令密钥"}
+LABELS = {
+    "person": "自然人（身份证号、手机号）",
+    "totp": "动态口令密钥",
+    "cases.application": "申请表单个人信息、收件地址",
+    "cases.delivery": "送达地址",
+    "cases.outbox": "通知接收人",
+}
 
 
 class Command(BaseCommand):
