@@ -99,16 +99,19 @@ def bind(item, definition: ProcessDefinition, *, user=None) -> ProcessBinding:
     return binding
 
 
-def _sync_tasks(instance: WorkflowInstance, wf, case) -> list[Task]:
-    """Make the open Task rows match the engine's ready user tasks."""
+def _sync_tasks(instance: WorkflowInstance, wf, case, open_rows: list[Task] | None = None) -> list[Task]:
+    """Make the open Task rows match the engine's ready user tasks. ``open_rows``: the instance's
+    open rows when the caller already holds them (read under the instance lock), saving a query."""
     ready = {t.id: t for t in engine.ready_user_tasks(wf)}
-    open_rows = {t.task_uuid: t for t in instance.tasks.filter(state=TaskState.OPEN)}
-    gone = [row.pk for uuid, row in open_rows.items() if uuid not in ready]
+    if open_rows is None:
+        open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+    by_uuid = {t.task_uuid: t for t in open_rows}
+    gone = [row.pk for uuid, row in by_uuid.items() if uuid not in ready]
     if gone:
         Task.objects.filter(pk__in=gone).update(state=TaskState.CANCELLED, completed_at=timezone.now())
     created = []
     for uuid, t in ready.items():
-        if uuid in open_rows:
+        if uuid in by_uuid:
             continue
         step = engine.step_of(t)
         created.append(
@@ -133,55 +136,81 @@ def _sync_tasks(instance: WorkflowInstance, wf, case) -> list[Task]:
 
 
 @transaction.atomic(savepoint=False)  # part of the caller's submission; a savepoint is 2 round trips
-def start_process(case, *, data: dict[str, Any] | None = None) -> list[Task]:
-    """Start the case's process and open its first tasks (idempotent per case)."""
-    existing = WorkflowInstance.objects.filter(case_id=case.pk).first()
-    if existing is not None:
-        return list(existing.tasks.filter(state=TaskState.OPEN))
-    version = getattr(case, "item_version", None)
-    is_instant = bool(version.elements.get("is_instant")) if version is not None else False
-    definition = definition_for_item(case.item_id, is_instant=is_instant)
+def start_process(
+    case,
+    *,
+    data: dict[str, Any] | None = None,
+    new_case: bool = False,
+    definition: ProcessDefinition | None = None,
+) -> list[Task]:
+    """Start the case's process (``definition``, or the one its item runs) and open its first
+    tasks (idempotent per case). ``new_case``: the caller created the case in this transaction,
+    so no instance or task can exist yet (two queries fewer)."""
+    if not new_case:
+        existing = WorkflowInstance.objects.filter(case_id=case.pk).first()
+        if existing is not None:
+            return list(existing.tasks.filter(state=TaskState.OPEN))
+    if definition is None:
+        version = getattr(case, "item_version", None)
+        is_instant = bool(version.elements.get("is_instant")) if version is not None else False
+        definition = definition_for_item(case.item_id, is_instant=is_instant)
     wf = engine.new_workflow(definition.bpmn_xml, data or {})
     instance = WorkflowInstance(
         case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
     )
     schedule_timers(instance, wf)
     instance.save()
-    return _sync_tasks(instance, wf, case)
+    return _sync_tasks(instance, wf, case, open_rows=[])
 
 
 def complete_task(
     task: Task, *, actor, decision: str, data: dict[str, Any] | None = None, case=None
 ) -> list[Task]:
-    """Complete one open task with a decision the step offers; returns the newly opened tasks."""
-    with transaction.atomic():
+    """Complete one open task with a decision the step offers; returns the newly opened tasks.
+
+    Statements: lock the instance, read its open tasks (the task must be among them: another
+    clerk may have completed it since the caller read it), mark the task done, save the state,
+    insert the next tasks. No savepoint of its own: it is one step of the caller's action, and
+    an error here aborts that whole action."""
+    with transaction.atomic(savepoint=False):
         instance = WorkflowInstance.objects.select_for_update().get(pk=task.instance_id)
-        row = Task.objects.get(pk=task.pk)
-        if row.state != TaskState.OPEN:
-            raise DomainError(_("该环节已由他人办理或已取消，请刷新后重试。"), code="task_closed")
-        if row.decisions and decision not in row.decisions:
-            raise DomainError(
-                _("环节“%(step)s”不能作出“%(d)s”的决定。") % {"step": row.label, "d": decision},
-                field="decision",
+        open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+        row = next((r for r in open_rows if r.pk == task.pk), None)
+        wf = engine.load(instance.state) if row is not None else None
+        refusal = _refusal(row, wf, decision, data)
+        if refusal is None:  # nothing written before this point: a refusal leaves after the block
+            now = timezone.now()
+            Task.objects.filter(pk=row.pk).update(
+                state=TaskState.COMPLETED,
+                completed_at=now,
+                completed_by_id=getattr(actor, "pk", None),
+                decision=decision,
             )
-        wf = engine.load(instance.state)
-        try:
-            engine.complete(wf, row.task_uuid, {"decision": decision, **(data or {})})
-        except ValueError as exc:
-            raise DomainError(_("该环节当前不可办理。"), code="task_not_ready") from exc
-        now = timezone.now()
-        Task.objects.filter(pk=row.pk).update(
-            state=TaskState.COMPLETED,
-            completed_at=now,
-            completed_by_id=getattr(actor, "pk", None),
-            decision=decision,
+            instance.state = engine.dump(wf)
+            instance.finished = wf.is_completed()
+            instance.steps += 1
+            schedule_timers(instance, wf)
+            instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
+            return _sync_tasks(instance, wf, case, open_rows=[r for r in open_rows if r.pk != row.pk])
+    # Raised outside the atomic block, which wrote nothing: without a savepoint of its own, an
+    # error raised inside would mark a caller's enclosing transaction as broken.
+    raise refusal
+
+
+def _refusal(row: Task | None, wf, decision: str, data: dict[str, Any] | None) -> DomainError | None:
+    """Why the task cannot be completed with ``decision`` (None: it can, and ``wf`` moved on)."""
+    if row is None:
+        return DomainError(_("该环节已由他人办理或已取消，请刷新后重试。"), code="task_closed")
+    if row.decisions and decision not in row.decisions:
+        return DomainError(
+            _("环节“%(step)s”不能作出“%(d)s”的决定。") % {"step": row.label, "d": decision},
+            field="decision",
         )
-        instance.state = engine.dump(wf)
-        instance.finished = wf.is_completed()
-        instance.steps += 1
-        schedule_timers(instance, wf)
-        instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
-        return _sync_tasks(instance, wf, case)
+    try:
+        engine.complete(wf, row.task_uuid, {"decision": decision, **(data or {})})
+    except ValueError:
+        return DomainError(_("该环节当前不可办理。"), code="task_not_ready")
+    return None
 
 
 def set_due_date(case, due_date) -> None:
@@ -239,16 +268,9 @@ def sweep_timers(*, limit: int = 500) -> int:
 
 
 @transaction.atomic(savepoint=False)
-def start_process_with(case, definition: ProcessDefinition, *, data: dict[str, Any] | None = None) -> list[Task]:
+def start_process_with(
+    case, definition: ProcessDefinition, *, data: dict[str, Any] | None = None
+) -> list[Task]:
     """Start ``case`` on a given definition instead of its item's binding (idempotent per case):
     a bundle's branch case runs the branch process, not the member item's own (docs/bundles.md)."""
-    existing = WorkflowInstance.objects.filter(case_id=case.pk).first()
-    if existing is not None:
-        return list(existing.tasks.filter(state=TaskState.OPEN))
-    wf = engine.new_workflow(definition.bpmn_xml, data or {})
-    instance = WorkflowInstance(
-        case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
-    )
-    schedule_timers(instance, wf)
-    instance.save()
-    return _sync_tasks(instance, wf, case)
+    return start_process(case, data=data, definition=definition)
