@@ -10,6 +10,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 
-app = Celery("yiwang")
+# A broker outage while publishing is logged, not raised into the request (core/jobs.py).
+app = Celery("yiwang", task_cls="yiwang.core.jobs:PublishSafeTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

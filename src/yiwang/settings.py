@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database outage is a 503 page / JSON problem, not a 500 (core/outage.py).
+    "yiwang.core.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiwang.core.middleware.ChineseFirstLocaleMiddleware",
@@ -110,7 +112,13 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.config(conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
+    # Health checks: after a PostgreSQL restart the next request reconnects instead of failing on
+    # the dead kept connection (docs/deployment.md "Failure behaviour").
+    DATABASES = {
+        "default": dj_database_url.config(
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+        )
+    }
     DATABASES["default"].setdefault("OPTIONS", {})
 else:
     DATABASES = {
@@ -138,10 +146,32 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # --- cache, jobs --------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A stopped Redis makes cache calls miss, not fail (core/cache.py); short timeouts bound the wait.
+    CACHES = {
+        "default": {
+            "BACKEND": "yiwang.core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_SECONDS": 5},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+    # Publishing happens after the commit in a request: fail fast when Redis is down (core/jobs.py
+    # logs it; the periodic jobs resend). Workers wait for Redis as long as it takes.
+    CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+    CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 1,
+        # A job taken by a worker that then dies (SIGKILL, OOM) goes back to the queue after this.
+        "visibility_timeout": int(os.environ.get("YIWANG_JOB_VISIBILITY_SECONDS", 600)),
+    }
+    # Acknowledge a job when it has run, not when it was taken: a killed worker's job runs again
+    # (the jobs are idempotent: notices per case and kind, outbox rows marked sent).
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 else:
     # Each worker keeps its own; the default 300 entries would evict guides (two entries each).
     CACHES = {
@@ -157,7 +187,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # The periodic jobs (`celery -A yiwang beat`); each also exists as a `yiwang` command for cron.
 CELERY_BEAT_SCHEDULE = {
     "sweep-workflow-timers": {"task": "yiwang.workflow.sweep_timers", "schedule": 60.0},
-    "send-outbox": {"task": "cases.send_outbox", "schedule": 60.0},
+    "send-outbox": {
+        "task": "cases.send_outbox",
+        "schedule": float(os.environ.get("YIWANG_OUTBOX_EVERY", 60)),
+    },
     "sweep-sessions": {"task": "identity.sweep_sessions", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "Asia/Shanghai"

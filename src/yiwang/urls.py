@@ -7,6 +7,8 @@ from yiwang.identity.oidc.views import root_discovery
 admin.site.site_header = "一网 · 政务服务管理后台"
 admin.site.site_title = "一网管理后台"
 admin.site.index_title = "后台管理"
+# A database outage raised before the view (in a middleware) is a 503 too (core/outage.py).
+handler500 = "yiwang.core.outage.server_error"
 
 urlpatterns = [
     # Before admin.site.urls, whose catch-all would otherwise swallow it.

@@ -1,0 +1,105 @@
+"""A Redis cache that degrades instead of failing (issue 6, docs/deployment.md "Failure behaviour").
+
+The cache only saves work: guide pages, rate-limit windows, API throttles. When Redis stops,
+Django's ``RedisCache`` raises ``ConnectionError`` on every call and each page that touches the
+cache becomes a 500. ``DegradingRedisCache`` logs the first failure and answers as an empty
+cache would (``get`` misses, writes are dropped, ``add`` and ``incr`` count as a first hit), so
+people keep reading guides and applying, only slower. Sessions live in the database, never only
+here.
+
+A down Redis on another machine does not refuse the connection, it times out: short socket
+timeouts (``OPTIONS`` in settings) bound the first wait, and for ``RETRY_SECONDS`` after a
+failure this process does not try Redis at all, so a page pays the timeout at most once per
+interval instead of on every cache call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger("yiwang.cache")
+
+T = TypeVar("T")
+FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class DegradingRedisCache(RedisCache):
+    """``RedisCache`` whose calls fall back to "cache miss" while Redis is unreachable."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS") or {})
+        self.retry_seconds = float(options.pop("RETRY_SECONDS", 5.0))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _call(self, what: str, fn: Callable[[], T], fallback: T) -> T:
+        if self.is_down:
+            return fallback
+        try:
+            return fn()
+        except FAILURES as exc:
+            with self._lock:
+                first = not self.is_down
+                self._down_until = time.monotonic() + self.retry_seconds
+            if first:
+                log.warning(
+                    "cache unavailable (%s: %s); serving without cache for %.0f s",
+                    type(exc).__name__,
+                    exc,
+                    self.retry_seconds,
+                )
+            return fallback
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        # True: the caller acts as the first to add (a rate-limit window starts at 1).
+        return self._call(
+            "add", lambda: super(DegradingRedisCache, self).add(key, value, timeout, version), True
+        )
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", lambda: super(DegradingRedisCache, self).get(key, default, version), default)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        self._call("set", lambda: super(DegradingRedisCache, self).set(key, value, timeout, version), None)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
+        return self._call(
+            "touch", lambda: super(DegradingRedisCache, self).touch(key, timeout, version), False
+        )
+
+    def delete(self, key, version=None) -> bool:
+        return self._call("delete", lambda: super(DegradingRedisCache, self).delete(key, version), False)
+
+    def get_many(self, keys, version=None) -> dict:
+        return self._call("get_many", lambda: super(DegradingRedisCache, self).get_many(keys, version), {})
+
+    def has_key(self, key, version=None) -> bool:
+        return self._call("has_key", lambda: super(DegradingRedisCache, self).has_key(key, version), False)
+
+    def incr(self, key, delta=1, version=None) -> int:
+        return self._call("incr", lambda: super(DegradingRedisCache, self).incr(key, delta, version), delta)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None) -> list:
+        return self._call(
+            "set_many", lambda: super(DegradingRedisCache, self).set_many(data, timeout, version), []
+        )
+
+    def delete_many(self, keys, version=None) -> None:
+        self._call("delete_many", lambda: super(DegradingRedisCache, self).delete_many(keys, version), None)
+
+    def clear(self) -> bool:
+        return self._call("clear", lambda: super(DegradingRedisCache, self).clear(), False)
