@@ -1,0 +1,79 @@
+"""The one case action a bundle adds: a branch's correction request.
+
+A branch case is already accepted, so the ordinary ``RequestCorrection`` (a step of acceptance)
+does not apply; this one is a step of the branch's review. It does not write to the applicant:
+``on_branch_correction`` (receiver of ``correction_requested``) merges the items into the
+umbrella's one combined request and tells the applicant once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.cases import actions, services
+from yiwang.cases.models import (
+    CaseMaterial,
+    CaseState,
+    ClockPause,
+    CorrectionRequest,
+    MaterialStatus,
+    PauseKind,
+)
+from yiwang.cases.signals import correction_requested
+from yiwang.core.errors import DomainError
+
+from .models import BundleBranch
+
+
+class BranchRequestCorrection(actions.RequestCorrection):
+    name, label, step, decision = (
+        "branch_correction",
+        "申请补正（并入一件事合并告知）",
+        "review",
+        "correction",
+    )
+    from_states = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW}
+
+    def check_params(self) -> None:
+        if not BundleBranch.objects.filter(branch_id=self.case.pk).exists():
+            raise DomainError(_("只有一件事的分支办件可以这样申请补正。"), code="not_branch")
+        super().check_params()
+
+    def execute(self) -> None:
+        fields = self.case.application.form_schema.get("properties", {})
+        items = []
+        for item in self.params["items"]:
+            clean = {"reason": item["reason"].strip()}
+            if item.get("material"):
+                clean["material"] = item["material"]
+                CaseMaterial.objects.filter(
+                    case=self.case, requirement=item["material"], replaced=False
+                ).update(status=MaterialStatus.FAULTY, note=clean["reason"][:300])
+            if item.get("field"):
+                clean["field"] = item["field"]
+                clean["field_label"] = fields[item["field"]].get("title") or item["field"]
+            items.append(clean)
+        CorrectionRequest.objects.create(case=self.case, items=items, requested_by=self.actor)
+        ClockPause.objects.create(case=self.case, kind=PauseKind.CORRECTION, start=timezone.localdate())
+        self.case.state = CaseState.CORRECTION_REQUESTED
+        self.complete_task()
+        actions.recompute_due(self.case)
+        note = "；".join(f"{i.get('material') or i.get('field_label')}：{i['reason']}" for i in items)
+        services.add_event(
+            self.case,
+            "correction_requested",
+            _("申请补正（并入一件事合并告知）"),
+            actor=self.actor,
+            note=note,
+        )
+        correction_requested.send(sender=type(self.case), case=self.case, actor=self.actor, items=items)
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {"decision": "correction", "items": len(self.params["items"]), "bundle_branch": True}
+
+
+# The workbench maps action names to classes (cases.actions.ACTIONS); branch pages add this one.
+BRANCH_ACTIONS = {BranchRequestCorrection.name: BranchRequestCorrection}
