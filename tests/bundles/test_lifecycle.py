@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from yiwang.bundles import selectors
 from yiwang.bundles import services as bundles
 from yiwang.bundles.models import BranchState, BundleBranch

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from .models import Bundle, BundleBranch
+from .models import BranchState, Bundle, BundleApplication, BundleBranch
 
 
 @dataclass
@@ -42,28 +42,153 @@ class HeldUp:
 
 
 def published_bundles():
-    raise NotImplementedError
+    return Bundle.objects.filter(published=True, item__current_version__isnull=False).select_related(
+        "item", "lead_department"
+    )
 
 
 def bundle_for_item(item) -> Bundle | None:
-    raise NotImplementedError
+    return Bundle.objects.filter(item_id=getattr(item, "pk", item)).first()
 
 
 def is_umbrella(case) -> bool:
-    raise NotImplementedError
+    return BundleApplication.objects.filter(application_id=case.application_id).exists()
 
 
 def branch_of(case) -> BundleBranch | None:
-    raise NotImplementedError
+    return (
+        BundleBranch.objects.select_related("umbrella", "member", "department")
+        .filter(branch_id=case.pk)
+        .first()
+    )
+
+
+def _rows(branches: list[BundleBranch], today: dt.date | None) -> list[BranchRow]:
+    from yiwang.cases.models import Notice, NoticeKind
+    from yiwang.cases.selectors import time_left
+
+    notices = {
+        n.case_id: n
+        for n in Notice.objects.filter(case_id__in=[b.branch_id for b in branches], kind=NoticeKind.DECISION)
+    }
+    rows = []
+    for b in branches:
+        case = b.branch
+        decided = b.state not in (BranchState.OPEN, BranchState.CORRECTION)
+        days_left = None if decided else time_left(case, today=today).days_left
+        rows.append(
+            BranchRow(
+                branch=b,
+                case=case,
+                department_name=b.department.name,
+                item_name=case.item_name,
+                state=case.state,
+                state_label=str(case.get_state_display()),
+                advisory=b.advisory,
+                outcome=b.outcome,
+                due_date=case.due_date,
+                days_left=days_left,
+                decision_notice=notices.get(case.pk),
+            )
+        )
+    return rows
+
+
+def _holding_up(rows: list[BranchRow]) -> BranchRow | None:
+    """The branch the bundle waits for: the most overdue open branch, else the open branch due
+    last (a branch waiting for the applicant's correction is not the department's delay)."""
+    open_rows = [r for r in rows if r.branch.state in (BranchState.OPEN, BranchState.CORRECTION)]
+    if not open_rows:
+        return None
+    overdue = [r for r in open_rows if r.days_left is not None and r.days_left < 0]
+    if overdue:
+        return min(overdue, key=lambda r: (r.days_left, r.branch.pk))
+    return max(open_rows, key=lambda r: (r.due_date or dt.date.min, -r.branch.pk))
+
+
+def _branches(umbrella_ids: list[int]) -> list[BundleBranch]:
+    return list(
+        BundleBranch.objects.filter(umbrella_id__in=umbrella_ids)
+        .select_related("branch", "department", "member")
+        .prefetch_related("branch__pauses")
+        .order_by("umbrella_id", "member__order", "pk")
+    )
 
 
 def bundle_overview(umbrella, *, today: dt.date | None = None) -> BundleOverview:
-    raise NotImplementedError
+    """Each branch's department, state, due date, days left and decision notice, the branch that
+    holds the bundle up, and (once every branch is decided) the outcome the rule gives."""
+    from . import services
+
+    link = BundleApplication.objects.select_related("bundle").get(application_id=umbrella.application_id)
+    rows = _rows(_branches([umbrella.pk]), today)
+    holding = _holding_up(rows)
+    if holding is not None:
+        holding.holding_up = True
+    result = services.outcome_of(umbrella) if rows else None
+    return BundleOverview(
+        bundle=link.bundle,
+        umbrella=umbrella,
+        rows=rows,
+        holding_up=holding,
+        outcome=result if result and result.decision else None,
+    )
+
+
+CASE_ROLES = ("counter_clerk", "approver", "department_head", "supervisor")
+
+
+def _covers(user, department) -> bool:
+    from yiwang.cases.actions import has_role_for
+
+    return has_role_for(user, set(CASE_ROLES), department)
 
 
 def branches_for_staff(user, umbrella, *, today: dt.date | None = None) -> list[BranchRow]:
-    raise NotImplementedError
+    """The branches a staff member may see: all of them for the lead department (and supervisors
+    and anyone whose scope covers the lead department), else only their own departments'."""
+    rows = _rows(_branches([umbrella.pk]), today)
+    if _covers(user, umbrella.department):
+        return rows
+    return [r for r in rows if _covers(user, r.branch.department)]
 
 
 def held_up_bundles(user=None, *, today: dt.date | None = None) -> list[HeldUp]:
-    raise NotImplementedError
+    """Open bundle cases (in the user's supervision scope when given) with the branch that holds
+    each up, the most urgent first."""
+    from django.db.models import Q
+
+    from yiwang.cases.models import Case, CaseState
+    from yiwang.identity.selectors import department_scope_q
+
+    open_states = [
+        CaseState.ACCEPTED,
+        CaseState.UNDER_REVIEW,
+        CaseState.CORRECTION_REQUESTED,
+        CaseState.SUSPENDED,
+    ]
+    umbrellas = Case.objects.filter(state__in=open_states, bundle_branches__isnull=False).distinct()
+    if user is not None:
+        scope = Q(pk__in=[])
+        for role in CASE_ROLES:
+            scope |= department_scope_q(user, role)
+        umbrellas = umbrellas.filter(scope)
+    umbrellas = list(umbrellas.select_related("department", "region"))
+    links = {
+        link.application_id: link.bundle
+        for link in BundleApplication.objects.filter(
+            application_id__in=[u.application_id for u in umbrellas]
+        ).select_related("bundle")
+    }
+    by_umbrella: dict[int, list[BundleBranch]] = {}
+    for b in _branches([u.pk for u in umbrellas]):
+        by_umbrella.setdefault(b.umbrella_id, []).append(b)
+    out = []
+    for u in umbrellas:
+        rows = _rows(by_umbrella.get(u.pk, []), today)
+        holding = _holding_up(rows)
+        if holding is not None:
+            holding.holding_up = True
+            out.append(HeldUp(umbrella=u, bundle=links.get(u.application_id), row=holding))
+    out.sort(key=lambda h: (h.row.days_left if h.row.days_left is not None else 10**6, h.umbrella.pk))
+    return out
