@@ -195,6 +195,15 @@ def _assessment_item(i: int, code, kind, dept_name, item_name, own_field, materi
 
 @pytest.fixture
 def bw(db) -> BundleWorld:
+    return make_world()
+
+
+@pytest.fixture
+def bw_tx(transactional_db) -> BundleWorld:
+    return make_world()
+
+
+def make_world() -> BundleWorld:
     regions = factories.region_tree()
     county = regions["county"]
     depts = {}
