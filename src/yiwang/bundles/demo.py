@@ -163,7 +163,16 @@ def ensure_member_item(region: Region, member: MemberDef, kind: str) -> ServiceI
         )
         if not created:
             catalog_services.mark_changed(item, changed_fields=["materials"])
-    if created or new or item.status != ItemStatus.PUBLISHED:
+    waived = 0
+    for name, condition in member.waived:
+        waived += (
+            ItemMaterial.objects.filter(item=item, name=name)
+            .exclude(condition=condition)
+            .update(requirement="conditional", condition=condition)
+        )
+    if waived and not created and not new:
+        catalog_services.mark_changed(item, changed_fields=["materials"])
+    if created or new or waived or item.status != ItemStatus.PUBLISHED:
         catalog_services.publish(item, actor_label=ACTOR)
     _ensure_form(item, member.form)
     return item
@@ -208,7 +217,7 @@ def create_bundle(spec: BundleDef, region: Region) -> Bundle:
             name=spec.name,
             kind=spec.kind,
             lead_department=_department(region, spec.lead_kind),
-            overall_limit_days=spec.limit_days,
+            overall_limit_days=_overall_limit(spec, items),
             outcome_rule=spec.outcome_rule,
             description=spec.description,
             audience="person" if spec.kind == "life_event" else "company",
@@ -231,6 +240,16 @@ def create_bundle(spec: BundleDef, region: Region) -> Bundle:
     services.publish_bundle(bundle, user=None)
     bundle.refresh_from_db()
     return bundle
+
+
+def _overall_limit(spec: BundleDef, items: list[ServiceItem]) -> int:
+    """The bundle's limit: the spec's, kept within the publication rule (at least the longest
+    branch, at most their sum) since the generated items' promised limits vary."""
+    limits = []
+    for item in items:
+        e = item.current_version.elements if item.current_version_id else {}
+        limits.append(e.get("promised_limit_days") or e.get("statutory_limit_days") or 1)
+    return min(max(spec.limit_days, max(limits)), sum(limits))
 
 
 # Which department kind implements each member (the standard item's own kind).

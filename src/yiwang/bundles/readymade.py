@@ -314,6 +314,8 @@ class MemberDef:
     condition: str = ""  # workflow.expressions over the questionnaire answers; "" = always
     advisory: bool = False
     local_materials: tuple[str, ...] = ()  # EXTRA_MATERIALS keys the department adds to the item
+    # materials the bundle supplies itself: made conditional on the item, with this condition
+    waived: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -567,6 +569,7 @@ RESTAURANT = BundleDef(
                 **PERSON_PREFILL,
             ),
             local_materials=("floor_plan",),
+            waived=(("营业执照", "已取得营业执照的；与设立登记一并申请的，由登记机关共享，免于提交"),),
         ),
         MemberDef(
             "城市户外广告和招牌设施设置审批",
@@ -587,6 +590,7 @@ RESTAURANT = BundleDef(
                 ["shop_name", "phone", "address", "sign_text", "sign_size"],
             ),
             condition='signage == "yes"',
+            waived=(("营业执照", "已取得营业执照的；与设立登记一并申请的，由登记机关共享，免于提交"),),
         ),
     ),
 )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("life-events/<str:code>/", views.life_event, name="life_event"),
     path("preferences/region/", views.set_region, name="set_region"),
     path("preferences/large-text/", views.set_large_text, name="set_large_text"),
+    path("", include("yiwang.portal.urls_bundles")),  # before urls_cases: see urls_bundles
     path("", include("yiwang.portal.urls_cases")),
 ]
