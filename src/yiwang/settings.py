@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.workflow",
     "yiwang.bundles",
+    "yiwang.exchange",
     "yiwang.portal",
     "yiwang.workbench",
     "yiwang.api",
@@ -230,6 +231,12 @@ WHITENOISE_MANIFEST_STRICT = False
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 YIWANG_MAX_IMPORT_BYTES = int(os.environ.get("YIWANG_MAX_IMPORT_BYTES", 20 * 1024 * 1024))
+# Materials taken from where they are instead of uploaded, tried in order (docs/cases.md,
+# docs/exchange.md): the holder's valid e-certificate first, then the verified account.
+YIWANG_MATERIAL_PROVIDERS = [
+    "yiwang.exchange.providers.ECertificateProvider",
+    "yiwang.cases.providers.AccountProvider",
+]
 
 # --- language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

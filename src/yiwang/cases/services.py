@@ -6,6 +6,7 @@ deliver, close) are action classes in ``actions``; they are re-exported here.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from typing import Any
@@ -269,6 +270,11 @@ def provide_from_source(application: Application, *, requirement: str, user) -> 
             material.file.save(
                 found.file_name or "certificate.pdf", ContentFile(found.file_bytes), save=False
             )
+            # The same facts as an upload's, so the viewer and downloads treat it alike.
+            material.original_name = found.file_name or "certificate.pdf"
+            material.content_type = "application/pdf" if found.file_bytes[:5] == b"%PDF-" else ""
+            material.size = len(found.file_bytes)
+            material.sha256 = hashlib.sha256(found.file_bytes).hexdigest()
         material.save()
     return material
 

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "yiwang.exchange"
+    label = "exchange"
+    verbose_name = "电子证照与数据共享"
+
+    def ready(self) -> None:
+        # A decision on a case whose item produces a certificate issues it (receivers.py).
+        from . import receivers  # noqa: F401
+
+    def rotate_data_keys(self, kid: str, batch_size: int) -> dict[str, tuple[int, int]]:
+        """Called by ``yiwang rotate-data-keys`` (identity.services.rotate_data_keys)."""
+        from yiwang.cases.personal import rotate_column
+
+        from .models import ECertificate
+        from .services import DATA_CONTEXT
+
+        return {
+            "exchange.certificate": rotate_column(
+                ECertificate.objects.all(), {"data_cipher": DATA_CONTEXT}, kid, batch_size
+            )
+        }

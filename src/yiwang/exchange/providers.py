@@ -1,0 +1,47 @@
+"""The e-certificate material provider (``YIWANG_MATERIAL_PROVIDERS``, cases/providers.py).
+
+A required material whose source is ``e_certificate`` names a certificate type
+(``certificate_type``, else the material's name). When the applicant — the company applied for,
+or the person — holds a valid certificate of that type, it is offered instead of an upload: the
+material row keeps the masked number, issuer and validity, and a copy of the certificate's PDF.
+Every use is audited (``exchange.use``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiwang.cases.providers import ProvidedMaterial
+
+from . import selectors, services
+
+
+def _cert_type(requirement: dict[str, Any]) -> str:
+    return (requirement.get("certificate_type") or requirement.get("name") or "").strip()
+
+
+class ECertificateProvider:
+    def supports(self, requirement: dict[str, Any]) -> bool:
+        return requirement.get("source") == "e_certificate" and bool(_cert_type(requirement))
+
+    def fetch(self, requirement: dict[str, Any], *, user, company=None) -> ProvidedMaterial | None:
+        cert = selectors.valid_certificate(_cert_type(requirement), user=user, company=company)
+        if cert is None:
+            return None
+        data = services.file_bytes(cert)
+        services.record_use(cert, user=user, purpose=str(requirement.get("name", "")))
+        return ProvidedMaterial(
+            "e_certificate",
+            {
+                "certificate_id": cert.pk,
+                "type": cert.cert_type,
+                "number": services.mask_number(cert.number),
+                "holder": cert.holder_name_masked,
+                "issuer": cert.issuer_name,
+                "issued_on": cert.issued_on.isoformat(),
+                "valid_until": cert.valid_until.isoformat() if cert.valid_until else "长期",
+                "registry": "电子证照库",
+            },
+            file_bytes=data,
+            file_name=f"{cert.cert_type}.pdf",
+        )

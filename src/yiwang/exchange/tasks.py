@@ -1,0 +1,15 @@
+"""Background jobs of the exchange app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="exchange.render_certificate", ignore_result=True)
+def render_certificate(cert_id: int) -> None:
+    from .models import ECertificate
+    from .services import render_file
+
+    cert = ECertificate.objects.filter(pk=cert_id).first()
+    if cert is not None:
+        render_file(cert)
