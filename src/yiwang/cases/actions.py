@@ -78,12 +78,16 @@ def pauses_of(case: Case) -> list[tuple[dt.date, dt.date | None]]:
     return [(p.start, p.end) for p in case.pauses.all()]
 
 
-def recompute_due(case: Case) -> None:
+def recompute_due(case: Case, *, tasks: bool = True) -> None:
+    """Due date from acceptance, limit and pauses; carried onto the open tasks when it moved
+    (``tasks=False`` before the tasks that will carry it are created)."""
     if case.accepted_on is None or case.limit_days is None:
         return
     deadline = worktime.due_date(case.accepted_on, case.limit_days, pauses_of(case))
+    moved = deadline.date != case.due_date
     case.due_date, case.due_estimated = deadline.date, deadline.estimated
-    wf_services.set_due_date(case, case.due_date)
+    if tasks and moved:
+        wf_services.set_due_date(case, case.due_date)
 
 
 class CaseAction:
@@ -156,9 +160,11 @@ class CaseAction:
 
     def run(self) -> Case:
         with transaction.atomic():
+            # One statement: the case locked, with what checks, events and notifications read
+            # (the applicant's person row for the SMS number).
             self.case = (
                 Case.objects.select_for_update(of=("self",))
-                .select_related("department", "region", "applicant", "item_version")
+                .select_related("department", "region", "applicant__person", "item_version")
                 .get(pk=self.case.pk)
             )
             self.check()
@@ -196,8 +202,8 @@ class Accept(CaseAction):
         self.case.accepted_on = self.today()
         self.case.limit_days = limit
         self.case.state = CaseState.ACCEPTED
+        recompute_due(self.case, tasks=False)  # the review task opened next carries it
         self.complete_task()
-        recompute_due(self.case)
         services.add_event(self.case, "accepted", _("已受理"), actor=self.actor)
         services.notify_applicant(
             self.case,
@@ -406,7 +412,8 @@ class Review(CaseAction):
                 self.case, "reviewed", _("审查通过"), actor=self.actor, note=note, visible=False
             )
         self.complete_task(self.decision)
-        recompute_due(self.case)
+        if self.decision == "inspection":  # a pass leaves acceptance, limit and pauses as they were
+            recompute_due(self.case)
 
 
 class FinishInspection(CaseAction):
@@ -568,24 +575,23 @@ class Deliver(CaseAction):
         method = self.params.get("method") or self.case.delivery_method
         if method not in DeliveryMethod.values:
             raise ValidationFailed([FieldError("method", _("请选择送达方式。"), "required")])
-        if hasattr(self.case, "delivery") and self.case.delivery.courier_status == CourierStatus.CREATED:
+        self.earlier = Delivery.objects.filter(case=self.case).first()
+        if self.earlier is not None and self.earlier.courier_status == CourierStatus.CREATED:
             raise DomainError(_("已寄出，等待快递签收。"), code="in_transit")
         self.method = method
-        earlier = Delivery.objects.filter(case=self.case).first()
-        self.address = (
-            self.params.get("address")
-            or services.delivery_address_of(self.case.application)
-            or (services.delivery_address_of(earlier) if earlier else "")
-        ).strip()
-        if method == DeliveryMethod.COURIER and not self.address:
-            raise ValidationFailed([FieldError("address", _("请填写收件地址。"), "required")])
+        self.address = ""
+        if method == DeliveryMethod.COURIER:  # only a courier needs the (encrypted) address
+            self.address = (
+                self.params.get("address")
+                or services.delivery_address_of(self.case.application)
+                or (services.delivery_address_of(self.earlier) if self.earlier else "")
+            ).strip()
+            if not self.address:
+                raise ValidationFailed([FieldError("address", _("请填写收件地址。"), "required")])
 
     def execute(self) -> None:
         # A failed courier delivery is sent again on the same record.
-        try:
-            delivery = self.case.delivery
-        except Delivery.DoesNotExist:
-            delivery = Delivery(case=self.case)
+        delivery = self.earlier or Delivery(case=self.case)
         delivery.method, delivery.recorded_by = self.method, self.actor
         if self.method == DeliveryMethod.COURIER:
             shipment = courier().create_shipment(

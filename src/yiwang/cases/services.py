@@ -24,7 +24,7 @@ from yiwang.core.errors import DomainError, FieldError, NotPermitted, Validation
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
 
-from . import formschema, numbering, personal, providers, uploads
+from . import after_commit, formschema, numbering, personal, providers, uploads
 from .models import (
     Application,
     Case,
@@ -318,14 +318,7 @@ def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage
         rows.append(
             _outbox(OutboxChannel.CONSOLE, case.applicant.get_username(), "***", template, payload, case)
         )
-    ids = [r.pk for r in rows]
-
-    def send() -> None:
-        from .tasks import send_outbox
-
-        send_outbox.delay(ids)
-
-    transaction.on_commit(send)
+    after_commit.send_after_commit([r.pk for r in rows])
     return rows
 
 
@@ -395,14 +388,7 @@ def _actor_label(actor) -> str:
 
 
 def issue_notice_after_commit(case: Case, kind: str) -> None:
-    case_id = case.pk
-
-    def go() -> None:
-        from .tasks import issue_notice
-
-        issue_notice.delay(case_id, kind)
-
-    transaction.on_commit(go)
+    after_commit.issue_notice_after_commit(case.pk, kind)
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -424,14 +410,22 @@ def submit(application: Application, *, user) -> Case:
     _check_owner(application, user)
     try:
         with transaction.atomic():
+            # One statement: the draft locked, with the version, the item's region and
+            # department and the applicant's person row that the case is built from.
             app = (
                 Application.objects.select_for_update(of=("self",))
-                .select_related("item_version")
+                .select_related(
+                    "item_version__item__region",
+                    "item_version__item__department",
+                    "applicant__person",
+                    "acting_for",
+                )
                 .get(pk=application.pk)
             )
-            existing = Case.objects.filter(application=app).first()
-            if existing is not None:
-                return existing
+            if app.submitted_at is not None:  # submitted before: the same case again
+                existing = Case.objects.filter(application=app).first()
+                if existing is not None:
+                    return existing
             return _create_case(app, user)
     except IntegrityError:
         # Two first submissions raced past the check (SQLite has no row lock): the other won.
@@ -452,7 +446,7 @@ def _create_case(app: Application, user) -> Case:
     from yiwang.workflow.services import start_process
 
     version = app.item_version
-    item = ServiceItem.objects.select_related("region", "department").get(pk=version.item_id)
+    item = version.item
     data = personal.open_data(app, reader=personal.SYSTEM)
     errors = [FieldError(k, v) for k, v in formschema.validate(app.form_schema, data).items()]
     for name in missing_materials(app):
@@ -485,19 +479,20 @@ def _create_case(app: Application, user) -> Case:
     CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
     label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
     add_event(case, "submitted", label, actor=user)
-    start_process(case)
-    audit.record(
-        "cases.submit",
-        case,
-        summary=_("提交申请 %(n)s：%(item)s") % {"n": case.number, "item": case.item_name},
-        detail={"item": item.code, "channel": app.channel, "version": version.number},
-    )
+    start_process(case, new_case=True)
     notify_applicant(
         case,
         "submitted",
         _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
     )
     issue_notice_after_commit(case, NoticeKind.RECEIPT)
+    # Last: the audit chain's head row stays locked from here to the commit.
+    audit.record(
+        "cases.submit",
+        case,
+        summary=_("提交申请 %(n)s：%(item)s") % {"n": case.number, "item": case.item_name},
+        detail={"item": item.code, "channel": app.channel, "version": version.number},
+    )
     return case
 
 

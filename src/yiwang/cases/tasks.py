@@ -18,3 +18,20 @@ def issue_notice(case_id: int, kind: str) -> int:
     from .models import Case
 
     return notices.issue(Case.objects.get(pk=case_id), kind).pk
+
+
+@shared_task(name="cases.after_commit", ignore_result=True)
+def after_commit(outbox_ids: list[int], notices: list[list]) -> None:
+    """What one committed case step left to do (``cases.after_commit``): its messages, then its
+    notices (a message lost here is resent by the periodic ``cases.send_outbox``). A notice of a
+    case that no longer exists (a savepoint rolled back after the notice was named) is skipped."""
+    from . import notices as notice_module
+    from .models import Case
+    from .services import send_messages
+
+    if outbox_ids:
+        send_messages(outbox_ids)
+    for case_id, kind in notices:
+        case = Case.objects.filter(pk=case_id).first()
+        if case is not None:
+            notice_module.issue(case, kind)

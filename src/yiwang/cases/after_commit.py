@@ -1,0 +1,56 @@
+"""What a case step leaves for a background job, published once per transaction.
+
+A step writes its outbox messages and names its notices inside its transaction; after the
+commit they are sent and drawn by a job. Publishing a Celery message costs a broker round trip
+and a millisecond or two of CPU, and a step typically has two or three such jobs (an SMS, an
+e-mail, a notice PDF): they are collected here and published as one ``cases.after_commit`` job.
+A rolled-back transaction discards its batch with the rest of its on-commit hooks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+
+@dataclass
+class _Batch:
+    outbox_ids: list[int] = field(default_factory=list)
+    notices: list[tuple[int, str]] = field(default_factory=list)
+
+    def __call__(self) -> None:
+        from .tasks import after_commit
+
+        after_commit.delay(self.outbox_ids, [list(n) for n in self.notices])
+
+
+def _pending() -> _Batch | None:
+    """The batch of the current transaction, registered with ``on_commit`` on first use (None
+    outside a transaction: the write is committed already). A batch whose hook is no longer
+    pending (run at a commit, or dropped by a rollback) is not reused."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        return None
+    batch = getattr(conn, "_yiwang_after_commit", None)
+    if batch is None or not any(hook[1] is batch for hook in conn.run_on_commit):
+        batch = _Batch()
+        conn._yiwang_after_commit = batch
+        transaction.on_commit(batch)
+    return batch
+
+
+def send_after_commit(outbox_ids: list[int]) -> None:
+    batch = _pending()
+    if batch is None:
+        _Batch(outbox_ids=list(outbox_ids))()
+    else:
+        batch.outbox_ids.extend(outbox_ids)
+
+
+def issue_notice_after_commit(case_id: int, kind: str) -> None:
+    batch = _pending()
+    if batch is None:
+        _Batch(notices=[(case_id, kind)])()
+    else:
+        batch.notices.append((case_id, kind))
