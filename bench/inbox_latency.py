@@ -249,6 +249,7 @@ def fill(total: int, open_in_a: int, batch: int = 100_000) -> float:
                         {
                             "instance_id": "w.id",
                             "case_id": "c.id",
+                            "item_id": "c.item_id",
                             "task_uuid": "md5(g::text)::uuid",
                             "spec_name": spec,
                             "role": (
@@ -374,6 +375,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--fill-only", action="store_true", help="make the database and stop")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
     parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
     args = parser.parse_args()
@@ -398,6 +400,9 @@ def main() -> None:
     user = _world()
     _template_rows(user)
     fill_s = fill(args.cases, args.open)
+    if args.fill_only:
+        print(f"filled in {fill_s:.0f} s")
+        return
 
     a_item = ServiceItem.objects.get(department__name="基准局A")
     dept_id = a_item.department_id

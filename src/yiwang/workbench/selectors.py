@@ -5,24 +5,32 @@ department covers that department, a role with only a region covers every depart
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.core import signing
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from yiwang.cases.models import Case
 from yiwang.catalog.models import ServiceItem
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
-from yiwang.workflow.models import Task, TaskState
+from yiwang.workflow.models import Task
+from yiwang.workflow.selectors import InboxFilters, InboxKey
 from yiwang.worktime import selectors as worktime
 
 WORK_ROLES = (Role.COUNTER_CLERK, Role.APPROVER, Role.DEPARTMENT_HEAD)
 PER_PAGE = 50
+# The inbox shows "1,000+" rather than a total: counting 100,000 open tasks on every page would
+# cost more than the page; each scope counts at most this many rows of its index.
+COUNT_CAP = 1000
+ORDERS = (("due", _lazy("按办理期限")), ("new", _lazy("最新到达")))
+CURSOR_SALT = "yiwang.workbench.inbox.cursor"
 STEPS = (
     ("accept", "受理"),
     ("review", "审查"),
@@ -81,32 +89,62 @@ class InboxRow:
 @dataclass
 class InboxPage:
     rows: list[InboxRow]
-    page: int
-    more: bool
+    page: int  # page number as reached by next/previous (tasks move meanwhile: a guide only)
+    more: bool  # a next page exists
     filters: dict[str, str]
+    order: str = "due"
+    has_prev: bool = False
+    next_cursor: str = ""
+    prev_cursor: str = ""
+    count: int = 0  # tasks in the inbox with these filters, up to COUNT_CAP
+    count_capped: bool = False  # count is COUNT_CAP or more
+    error: str = ""  # a cursor that could not be read (edited, or signed with another key)
+    query: dict[str, str] = field(default_factory=dict)  # filters and order for the page links
 
 
-def _inbox_parts(user, roles: list[StaffRole]) -> list[QuerySet[Task]]:
-    """``workflow.selectors.inbox`` split into one query per scope (assigned to me; open to my
-    role in each department or region of mine). The OR of the scopes defeats the inbox indexes
-    (PostgreSQL scans and sorts every open task: 67 ms at 200,000); each part alone walks
-    ``task_dept_inbox`` / ``task_assignee_inbox`` in due-date order and stops after one page."""
-    base = Task.objects.filter(state=TaskState.OPEN).exclude(role="applicant")
-    parts = [base.filter(assignee=user)]
-    for sr in roles:
-        step_roles = [k for k, v in wf_selectors.STAFF_ROLES_BY_STEP_ROLE.items() if sr.role in v]
-        if not step_roles:
-            continue
-        scope = base.filter(role__in=step_roles, assignee__isnull=True)
-        if sr.department_id:
-            parts.append(scope.filter(department_id=sr.department_id))
-        elif sr.region_id:
-            parts.append(scope.filter(region_path__startswith=sr.region.path))
-    return parts
+class BadCursor(ValueError):
+    pass
 
 
-def _sort_key(t: Task) -> tuple:
-    return (t.due_date is None, t.due_date or dt.date.min, t.created_at, t.pk)
+def encode_cursor(order: str, direction: str, key: InboxKey, page: int) -> str:
+    """An opaque, signed page link: the order, the direction, the key of the row it starts
+    next to (due date, arrival, id) and the page number. Signed so that an edited cursor is
+    refused with a message instead of walking from an arbitrary place (it could not widen the
+    inbox: every query keeps the scopes)."""
+    due = key.due_date.isoformat() if key.due_date else None
+    return signing.dumps([order, direction, due, key.created_at.isoformat(), key.id, page], salt=CURSOR_SALT)
+
+
+def decode_cursor(value: str, order: str) -> tuple[str, InboxKey, int]:
+    """``(direction, key, page)``; ``BadCursor`` for anything not made by ``encode_cursor`` for
+    this order."""
+    try:
+        o, direction, due, created, pk, page = signing.loads(value, salt=CURSOR_SALT)
+        if o != order or direction not in ("after", "before"):
+            raise BadCursor(value)
+        created_at = dt.datetime.fromisoformat(created)
+        if timezone.is_naive(created_at):
+            created_at = timezone.make_aware(created_at, dt.UTC)
+        key = InboxKey(dt.date.fromisoformat(due) if due else None, created_at, int(pk))
+        return direction, key, max(int(page), 1)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise BadCursor(value) from exc
+
+
+def inbox_filters(step: str, item: str, state: str, today: dt.date) -> InboxFilters:
+    """The page's filters as the workflow selectors take them: an item code becomes its
+    implementation id (the ``task_*_item`` indexes), a time state a due-date range."""
+    item_ids = None
+    if item:
+        item_ids = tuple(ServiceItem.objects.filter(code=item.strip()).values_list("pk", flat=True)[:50])
+    due_from = due_before = None
+    if state in ("overdue", "due_soon"):
+        bounds = worktime.state_bounds(today)
+        if state == "overdue":
+            due_before = bounds.red_before
+        else:
+            due_from, due_before = bounds.red_before, bounds.yellow_before
+    return InboxFilters(step=step, item_ids=item_ids, due_from=due_from, due_before=due_before)
 
 
 def inbox_page(
@@ -115,50 +153,50 @@ def inbox_page(
     step: str = "",
     item: str = "",
     state: str = "",
-    page: int = 1,
+    order: str = "due",
+    cursor: str = "",
     today: dt.date | None = None,
     roles: list[StaffRole] | None = None,
 ) -> InboxPage:
-    """One page of the inbox sorted by due date (no date last). No total count: a department
-    may hold 100,000 open tasks and counting them costs more than the page; one extra row
-    tells "more"."""
+    """One page of ``workflow.selectors.inbox_slice``: keyset paging from the opaque ``cursor``
+    (no OFFSET: page 2,000 costs what page 1 does), and a count capped at ``COUNT_CAP``."""
     today = today or timezone.localdate()
     roles = work_roles(user) if roles is None else roles
-    page = max(page, 1)
-    start = (page - 1) * PER_PAGE
-    wanted = start + PER_PAGE + 1
-    bounds = worktime.state_bounds(today)
-    case_ids = None
-    if item:
-        ids = list(ServiceItem.objects.filter(code=item.strip()).values_list("pk", flat=True)[:50])
-        case_ids = Case.objects.filter(item_id__in=ids).values("pk")
-    ordering = (F("due_date").asc(nulls_last=True), "created_at", "pk")
-    fetched: list[list[Task]] = []
-    for qs in _inbox_parts(user, roles):
-        if step:
-            qs = qs.filter(spec_name=step)
-        if case_ids is not None:
-            qs = qs.filter(case_id__in=case_ids)
-        if state == "overdue":
-            qs = qs.filter(due_date__lt=bounds.red_before)
-        elif state == "due_soon":
-            qs = qs.filter(due_date__gte=bounds.red_before, due_date__lt=bounds.yellow_before)
-        fetched.append(list(qs.order_by(*ordering)[:wanted]))
-    seen: set[int] = set()
-    merged: list[Task] = []
-    for t in heapq.merge(*fetched, key=_sort_key):
-        if t.pk not in seen:  # two overlapping scopes may both hold a task
-            seen.add(t.pk)
-            merged.append(t)
-    tasks = merged[start : start + PER_PAGE + 1]
-    more = len(tasks) > PER_PAGE
-    tasks = tasks[:PER_PAGE]
+    order = order if order in dict(ORDERS) else "due"
+    filters = inbox_filters(step, item, state, today)
+    direction, key, number, error = "", None, 1, ""
+    if cursor:
+        try:
+            direction, key, number = decode_cursor(cursor, order)
+        except BadCursor:
+            error = _("翻页链接无效或已过期，已为您显示第一页。")
+    slice_ = None
+    has_prev = more = False
+    if direction == "before":
+        slice_ = wf_selectors.inbox_slice(
+            user, order=order, before=key, limit=PER_PAGE, filters=filters, roles=roles
+        )
+        if len(slice_.tasks) < PER_PAGE:  # back at the start (tasks left meanwhile): page 1
+            slice_ = None
+        else:
+            has_prev, more = slice_.more, True
+            number = number if slice_.more else 1
+    if slice_ is None:
+        after = key if direction == "after" else None
+        slice_ = wf_selectors.inbox_slice(
+            user, order=order, after=after, limit=PER_PAGE, filters=filters, roles=roles
+        )
+        has_prev, more = after is not None, slice_.more
+        number = number if after is not None else 1
+    tasks = slice_.tasks
+    count = wf_selectors.inbox_count(user, cap=COUNT_CAP, filters=filters, roles=roles)
     cases = {
         c.pk: c
         for c in Case.objects.filter(pk__in=[t.case_id for t in tasks]).only(
             "pk", "number", "item_name", "applicant_name", "state", "channel", "submitted_at", "department_id"
         )
     }
+    bounds = worktime.state_bounds(today)
     rows = []
     for t in tasks:
         if t.due_date is None:
@@ -166,7 +204,26 @@ def inbox_page(
             continue
         left = worktime.working_days_between(today, t.due_date)
         rows.append(InboxRow(t, cases.get(t.case_id), left, bounds.state(t.due_date)))
-    return InboxPage(rows, page, more, {"step": step, "item": item, "state": state})
+    shown = {"step": step, "item": item, "state": state}
+    return InboxPage(
+        rows=rows,
+        page=number,
+        more=more,
+        filters=shown,
+        order=order,
+        has_prev=has_prev,
+        next_cursor=encode_cursor(order, "after", InboxKey.of(tasks[-1]), number + 1)
+        if more and tasks
+        else "",
+        # An empty page past the end (its tasks were done meanwhile) links back to page 1.
+        prev_cursor=(
+            encode_cursor(order, "before", InboxKey.of(tasks[0]), number - 1) if has_prev and tasks else ""
+        ),
+        count=min(count, COUNT_CAP),
+        count_capped=count >= COUNT_CAP,
+        error=error,
+        query={k: v for k, v in {**shown, "order": "" if order == "due" else order}.items() if v},
+    )
 
 
 def colleagues_for(case: Case, task: Task | None, user) -> list[Any]:

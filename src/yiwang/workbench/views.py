@@ -11,6 +11,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -78,6 +79,8 @@ def _int(value: Any, default: int) -> int:
 
 @staff_required
 def inbox(request: HttpRequest) -> HttpResponse:
+    """The inbox, one page at a time: ``cursor`` is the opaque keyset link of the previous page
+    (a bad one shows page 1 with a message, never an error page)."""
     step = request.GET.get("step", "")
     state = request.GET.get("state", "")
     page = selectors.inbox_page(
@@ -85,14 +88,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
         step=step if step in dict(selectors.STEPS) else "",
         item=request.GET.get("item", "")[:40],
         state=state if state in ("overdue", "due_soon") else "",
-        page=_int(request.GET.get("page"), 1),
+        order=request.GET.get("order", "due"),
+        cursor=request.GET.get("cursor", "")[:400],
         roles=request.work_roles,
     )
-    query = "&".join(f"{k}={v}" for k, v in page.filters.items() if v)
     return render(
         request,
         "workbench/inbox.html",
-        {"p": page, "steps": selectors.STEPS, "query": query},
+        {"p": page, "steps": selectors.STEPS, "orders": selectors.ORDERS, "query": urlencode(page.query)},
     )
 
 

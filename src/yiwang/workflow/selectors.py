@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from yiwang.identity.models import Role, StaffRole
 
@@ -13,6 +19,7 @@ STAFF_ROLES_BY_STEP_ROLE = {
     "approver": {Role.APPROVER},
     "department_head": {Role.DEPARTMENT_HEAD},
 }
+STAFF_ROLE_NAMES = set().union(*STAFF_ROLES_BY_STEP_ROLE.values())
 
 
 def open_tasks(case) -> QuerySet[Task]:
@@ -49,6 +56,212 @@ def inbox(
         order, ["due_date", "pk"]
     )
     return qs.order_by(*ordering)
+
+
+# --- keyset paging ---------------------------------------------------------------------------------
+#
+# ``inbox`` above ORs the scopes, which no index can serve in page order. The pages below split
+# the inbox into one query per scope (assigned to me; open to my role in each department or
+# region of mine), walk each from a cursor in page order through a partial index
+# (``Task.Meta.indexes``), fetch at most one page from each and merge them. The cost of a page is
+# the same at any depth: no OFFSET.
+
+INBOX_ORDERS = ("due", "new")  # due date first (no due date last) / newest arrival first
+# Only what a page shows: the JSON columns (decisions) would be parsed for nothing.
+INBOX_COLUMNS = (
+    "id",
+    "case_id",
+    "item_id",
+    "spec_name",
+    "label",
+    "role",
+    "assignee_id",
+    "due_date",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class InboxKey:
+    """A task's place in an inbox order: the cursor of keyset paging."""
+
+    due_date: dt.date | None
+    created_at: dt.datetime
+    id: int
+
+    @classmethod
+    def of(cls, task: Task) -> InboxKey:
+        return cls(task.due_date, task.created_at, task.pk)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    step: str = ""
+    item_ids: tuple[int, ...] | None = None  # None: any item; (): no item matched (empty inbox)
+    due_from: dt.date | None = None  # due_date >= (the time-state filters; no due date excluded)
+    due_before: dt.date | None = None  # due_date <
+
+
+@dataclass
+class InboxSlice:
+    tasks: list[Task]  # in display order
+    more: bool  # more tasks lie beyond the slice in the walking direction
+
+
+def inbox_scopes(user, roles: Iterable[StaffRole] | None = None) -> list[QuerySet[Task]]:
+    """``inbox(user)`` as one query per scope, each served by a partial index: assigned to me
+    (``task_open_assignee_*``), and open unassigned tasks of my role in each department
+    (``task_open_dept_*``) or region (``region_path`` prefix; not indexed yet) of mine. Tasks
+    assigned to someone never appear in an unassigned scope, so only region scopes can overlap
+    others. ``roles``: the user's staff roles when the caller already read them."""
+    if roles is None:
+        roles = StaffRole.objects.filter(user=user).select_related("region")
+    open_tasks = Task.objects.filter(state=TaskState.OPEN)
+    parts = [open_tasks.filter(assignee=user).exclude(role="applicant")]
+    seen: set[tuple] = set()
+    for sr in roles:
+        step_roles = sorted(k for k, v in STAFF_ROLES_BY_STEP_ROLE.items() if sr.role in v)
+        if not step_roles:
+            continue
+        # A role with neither a department nor a region covers the whole province.
+        where = ("d", sr.department_id) if sr.department_id else ("r", sr.region.path if sr.region_id else "")
+        if (where, *step_roles) in seen:
+            continue
+        seen.add((where, *step_roles))
+        # One role is an equality: the index walk needs ``role = x``, not ``role IN (x, y)``.
+        scope = open_tasks.filter(assignee__isnull=True)
+        scope = (
+            scope.filter(role=step_roles[0]) if len(step_roles) == 1 else scope.filter(role__in=step_roles)
+        )
+        if where[0] == "d":
+            scope = scope.filter(department_id=where[1])
+        elif where[1]:
+            scope = scope.filter(region_path__startswith=where[1])
+        parts.append(scope)
+    return parts
+
+
+def _filtered(qs: QuerySet[Task], f: InboxFilters) -> QuerySet[Task]:
+    if f.step:
+        qs = qs.filter(spec_name=f.step)
+    if f.item_ids is not None:
+        qs = qs.filter(item_id=f.item_ids[0]) if len(f.item_ids) == 1 else qs.filter(item_id__in=f.item_ids)
+    if f.due_from is not None:
+        qs = qs.filter(due_date__gte=f.due_from)
+    if f.due_before is not None:
+        qs = qs.filter(due_date__lt=f.due_before)
+    return qs
+
+
+def _beyond(qs: QuerySet[Task], cols: Sequence[str], key: Sequence, *, greater: bool) -> QuerySet[Task]:
+    """Rows after ``key`` by a row comparison ``(a, b, c) > (x, y, z)``: PostgreSQL uses it as
+    one index condition, where the equivalent OR of column comparisons would be a filter."""
+    lookup = TupleGreaterThan if greater else TupleLessThan
+    return qs.filter(lookup(Tuple(*(F(c) for c in cols)), tuple(key)))
+
+
+def _walk(qs: QuerySet[Task], order: str, key: InboxKey | None, limit: int, *, forward: bool) -> list[Task]:
+    """Up to ``limit`` rows of one scope next to ``key`` (excluded), in walking order."""
+    qs = qs.only(*INBOX_COLUMNS)
+    if order == "new":  # newest first: forward is descending (created_at, id)
+        cols = ("created_at", "id")
+        if key is not None:
+            qs = _beyond(qs, cols, (key.created_at, key.id), greater=not forward)
+        ordering = ["-created_at", "-id"] if forward else ["created_at", "id"]
+        return list(qs.order_by(*ordering)[:limit])
+    # Due date first, tasks without one last: the index order itself (btree ASC is NULLS LAST
+    # on PostgreSQL), walked backwards as DESC NULLS FIRST. A row comparison cannot step from a
+    # due date into the no-due-date rows, so a cursor splits the walk into two index ranges.
+    if forward:
+        ordering = [F("due_date").asc(nulls_last=True), "created_at", "id"]
+    else:
+        ordering = [F("due_date").desc(nulls_first=True), "-created_at", "-id"]
+    if key is None:
+        return list(qs.order_by(*ordering)[:limit])
+    dated, undated = qs.filter(due_date__isnull=False), qs.filter(due_date__isnull=True)
+    if key.due_date is not None:
+        cols, at = ("due_date", "created_at", "id"), (key.due_date, key.created_at, key.id)
+        near, far = _beyond(dated, cols, at, greater=forward), (undated if forward else None)
+    else:
+        near = _beyond(undated, ("created_at", "id"), (key.created_at, key.id), greater=forward)
+        far = None if forward else dated
+    rows = list(near.order_by(*ordering)[:limit])
+    if far is not None and len(rows) < limit:
+        rows += list(far.order_by(*ordering)[: limit - len(rows)])
+    return rows
+
+
+def _sort_key(order: str):
+    if order == "new":
+        return lambda t: (t.created_at, t.pk)
+    return lambda t: (t.due_date is None, t.due_date or dt.date.min, t.created_at, t.pk)
+
+
+def inbox_slice(
+    user,
+    *,
+    order: str = "due",
+    after: InboxKey | None = None,
+    before: InboxKey | None = None,
+    limit: int = 50,
+    filters: InboxFilters = InboxFilters(),
+    roles: Iterable[StaffRole] | None = None,
+) -> InboxSlice:
+    """``limit`` tasks of ``inbox(user)`` after ``after`` (or from the start), or the ``limit``
+    just before ``before``, in ``order``. Each scope fetches at most ``limit + 1`` rows from its
+    index; the merged, de-duplicated head is the answer (a task among the first ``limit + 1`` of
+    the union is among the first ``limit + 1`` of its own scope)."""
+    if order not in INBOX_ORDERS:
+        raise ValueError(order)
+    if filters.item_ids == ():
+        return InboxSlice([], False)
+    forward = before is None
+    key = after if forward else before
+    parts = [
+        _walk(_filtered(qs, filters), order, key, limit + 1, forward=forward)
+        for qs in inbox_scopes(user, roles)
+    ]
+    # Walking order: ascending for due-date forward and newest backward.
+    descending = (order == "new") == forward
+    merged: list[Task] = []
+    seen: set[int] = set()
+    for t in heapq.merge(*parts, key=_sort_key(order), reverse=descending):
+        if t.pk not in seen:
+            seen.add(t.pk)
+            merged.append(t)
+            if len(merged) > limit:
+                break
+    more = len(merged) > limit
+    tasks = merged[:limit]
+    return InboxSlice(tasks if forward else tasks[::-1], more)
+
+
+def inbox_count(
+    user, *, cap: int, filters: InboxFilters = InboxFilters(), roles: Iterable[StaffRole] | None = None
+) -> int:
+    """How many tasks the inbox holds, counted up to ``cap`` (returns ``cap`` for "cap or more"):
+    each scope counts at most ``cap`` rows of its index, so a department with 100,000 open tasks
+    costs no more than one with ``cap``. Overlapping region scopes are de-duplicated by id."""
+    if filters.item_ids == ():
+        return 0
+    roles = (
+        list(StaffRole.objects.filter(user=user).select_related("region")) if roles is None else list(roles)
+    )
+    parts = [_filtered(qs, filters).order_by() for qs in inbox_scopes(user, roles)]
+    if all(sr.department_id for sr in roles if sr.role in STAFF_ROLE_NAMES):
+        # Disjoint scopes (assigned to me / each department and role): counts add up.
+        total = 0
+        for qs in parts:
+            total += qs[: cap - total].count()
+            if total >= cap:
+                return cap
+        return total
+    ids: set[int] = set()
+    for qs in parts:
+        ids.update(qs.values_list("pk", flat=True)[:cap])
+        if len(ids) >= cap:
+            return cap
+    return len(ids)
 
 
 def may_work(user, task: Task) -> bool:
