@@ -130,7 +130,7 @@ def test_each_department_sees_what_it_needs_and_nothing_else(bw):
     umbrella_materials = {
         m.requirement: m for m in CaseMaterial.objects.filter(case=umbrella, replaced=False)
     }
-    for code, d in bw.depts.items():
+    for d in bw.depts.values():
         b = branch_for(umbrella, d)
         schema, _layout = form_of(d.item)
         data = case_selectors_data(b.branch)
