@@ -59,3 +59,23 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# --- production-like stack and the province-day load test (docs/deployment.md, docs/benchmarks.md)
+# PostgreSQL database STACK_DB (yiwang_stack) with STACK_ITEMS (70000) items, built once and kept,
+# Redis STACK_REDIS (db 9), gunicorn on STACK_PORT (8100), a Celery worker and beat. Ctrl-C stops all;
+# STACK_DETACH=1 runs it in the background until `make stack-stop`.
+# One load generator on one machine would pass the per-client rate limits: the stack lifts them.
+STACK_ENV := YIWANG_RATE_SEARCH=off YIWANG_RATE_UPLOAD=off YIWANG_RATE_REGISTER=off YIWANG_API_THROTTLE=0
+.PHONY: stack stack-stop loadtest
+
+stack: $(STAMP)
+	$(STACK_ENV) $(PY) deploy/stack.py $(if $(filter 1,$(STACK_DETACH)),--detach)
+
+stack-stop:
+	$(PY) deploy/stack.py --stop
+
+# Mixed locust load from a second process against the stack (started and stopped here when none
+# runs): LOADTEST_SECONDS (600) of steady load after a hello-world baseline; LOADTEST_DOCS=1
+# writes the figures into docs/benchmarks.md.
+loadtest: $(STAMP)
+	$(STACK_ENV) $(PY) bench/loadtest/run.py $(if $(filter 1,$(LOADTEST_DOCS)),--write-docs)

@@ -1,0 +1,233 @@
+"""``make loadtest``: the province-day load test against ``make stack`` (docs/benchmarks.md).
+
+    python bench/loadtest/run.py [--seconds 600] [--hello-seconds 30] [--write-docs]
+
+1. Uses the stack on STACK_PORT if one answers; otherwise starts one in the background
+   (``deploy/stack.py --detach``) and stops it at the end.
+2. Baseline: locust on Django's hello-world view ``/hello/`` (``HelloUser``, LOADTEST_HELLO_USERS
+   16 users without waits) against the same gunicorn, in the same run.
+3. The mix (``bench/loadtest/locustfile.py``), headless, from a second process: all users
+   spawned at LOADTEST_SPAWN_RATE per second (their logins are the ramp), statistics reset once
+   all are running (``--reset-stats``), then ``--seconds`` of steady load.
+4. Prints throughput, p50/p95/p99 and failures per request type, the load average sampled
+   every 5 s and the load generator's CPU time; ``--write-docs`` puts the table into
+   docs/benchmarks.md between the load-test markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+DATA_DIR = Path(os.environ.get("STACK_DATA_DIR", ROOT / "var" / "stack")).resolve()
+HOST = os.environ.get("STACK_HOST", "127.0.0.1")
+PORT = int(os.environ.get("STACK_PORT", "8100"))
+OUT = DATA_DIR / "loadtest"
+DOCS = ROOT / "docs" / "benchmarks.md"
+START, END = (
+    "<!-- written by bench/loadtest/run.py: start -->",
+    "<!-- written by bench/loadtest/run.py: end -->",
+)
+MIX = ["Citizen", "StaffReader", "StaffDecider", "Supervisor", "Follower", "Applier"]
+TARGET_RPS, AIM_RPS, TARGET_P99_MS = 330, 500, 500
+
+
+def say(msg: str) -> None:
+    print(f"[loadtest] {msg}", flush=True)
+
+
+def stack(*args: str) -> int:
+    return subprocess.call([sys.executable, str(ROOT / "deploy" / "stack.py"), *args], cwd=ROOT)
+
+
+def users_in_mix(env: dict[str, str]) -> int:
+    """The sum of the classes' fixed counts, read from the locustfile with the same environment."""
+    code = (
+        "import importlib.util,sys;"
+        f"s=importlib.util.spec_from_file_location('lf', {str(HERE / 'locustfile.py')!r});"
+        "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);"
+        f"print(sum(getattr(m, n).fixed_count for n in {MIX!r}))"
+    )
+    return int(subprocess.check_output([sys.executable, "-c", code], env=env, cwd=ROOT).strip())
+
+
+class LoadSampler(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(5):
+            self.samples.append(os.getloadavg())
+
+
+def locust(classes: list[str], users: int, spawn: float, seconds: int, prefix: Path, env: dict) -> float:
+    """Run locust headless; returns the CPU seconds it used (the load generator's cost)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    argv = [
+        str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), *classes,
+        "--headless", "--host", f"http://{HOST}:{PORT}", "-u", str(users), "-r", str(spawn),
+        "-t", f"{seconds}s", "--csv", str(prefix), "--reset-stats", "--only-summary",
+        "--stop-timeout", "10", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    subprocess.run(argv, env=env, cwd=ROOT, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def read_stats(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def read_failures(prefix: Path) -> list[dict[str, str]]:
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def ms(v: str) -> str:
+    try:
+        return f"{float(v):.0f}"
+    except ValueError:
+        return v
+
+
+def table(rows: list[dict[str, str]]) -> list[str]:
+    out = [
+        "| request type | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | failures |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    body = sorted((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: -float(r["Request Count"]))
+    agg = [r for r in rows if r["Name"] == "Aggregated"]
+    for r in [*body, *agg]:
+        name = "**all**" if r["Name"] == "Aggregated" else f"{r['Type']} {r['Name']}"
+        out.append(
+            f"| {name} | {r['Request Count']} | {float(r['Requests/s']):.1f} | {ms(r['50%'])} | {ms(r['95%'])} | "
+            f"{ms(r['99%'])} | {ms(r['Max Response Time'])} | {r['Failure Count']} |"
+        )
+    return out
+
+
+def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads, cpu, users) -> str:
+    agg = next(r for r in mix if r["Name"] == "Aggregated")
+    h = next(r for r in hello if r["Name"] == "Aggregated")
+    rps, p99, fails = float(agg["Requests/s"]), float(agg["99%"]), int(agg["Failure Count"])
+    ok_rps = "met" if rps >= TARGET_RPS else "NOT met"
+    ok_p99 = "met" if p99 < TARGET_P99_MS else "NOT met"
+    ok_err = "met" if fails == 0 else "NOT met"
+    mean = [sum(s[0] for s in loads) / len(loads)] if loads else [0.0]
+    cpu_info = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError, StopIteration):
+        cpu_info = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    lines = [
+        START,
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu_info}), "
+        f"Python {platform.python_version()}; the stack (`make stack`: gunicorn {os.environ.get('STACK_WORKERS', 'default')} "
+        "workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
+        f"- steady load: {args.seconds} s after all {users} simulated sessions were running (logins of the ramp "
+        "not counted, `--reset-stats`); the hello-world baseline ran "
+        f"{args.hello_seconds} s just before, {os.environ.get('LOADTEST_HELLO_USERS', '16')} locust users without waits",
+        f"- load average (1 min) during the mix: mean {mean[0]:.1f}, max {max((s[0] for s in loads), default=0):.1f}; "
+        f"at the end {loads[-1][0]:.1f}, {loads[-1][1]:.1f}, {loads[-1][2]:.1f} (1, 5, 15 min)"
+        if loads
+        else "- load average: not sampled",
+        f"- load generator: {cpu:.0f} CPU s for the mix ({cpu / max(1, args.seconds):.2f} of a CPU on average)",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        f"| throughput, mixed | {rps:.1f} req/s | ≥ {TARGET_RPS} ({ok_rps}), aim {AIM_RPS} |",
+        f"| p50 / p95 / p99, all requests | {ms(agg['50%'])} / {ms(agg['95%'])} / {ms(agg['99%'])} ms | p99 < {TARGET_P99_MS} ms ({ok_p99}) |",
+        f"| failures | {fails} of {agg['Request Count']} | none ({ok_err}) |",
+        f"| baseline: hello-world `/hello/`, same gunicorn | {float(h['Requests/s']):.0f} req/s, p50 {ms(h['50%'])} ms, p99 {ms(h['99%'])} ms | |",
+        f"| mixed ÷ hello | {rps / max(1.0, float(h['Requests/s'])):.2f} | |",
+        "",
+        *table(mix),
+        "",
+    ]
+    if failures:
+        lines += ["Failures:", ""]
+        lines += [f"- {f['Method']} {f['Name']}: {f['Error']} ({f['Occurrences']}×)" for f in failures[:15]]
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    doc = DOCS.read_text(encoding="utf-8")
+    if START in doc and END in doc:
+        doc = doc[: doc.index(START)] + text + doc[doc.index(END) + len(END) :]
+    else:
+        doc = doc.rstrip() + "\n\n## Province-day load test\n\n" + text + "\n"
+    DOCS.write_text(doc, encoding="utf-8")
+    say(f"wrote {DOCS}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("LOADTEST_SECONDS", "600")))
+    parser.add_argument(
+        "--hello-seconds", type=int, default=int(os.environ.get("LOADTEST_HELLO_SECONDS", "30"))
+    )
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    started_here = False
+    if stack("--status") != 0:
+        say("no stack answers: starting one (make stack, in the background)")
+        if stack("--detach") != 0:
+            return 1
+        started_here = True
+    env = dict(os.environ, LOADTEST_PLAN=str(DATA_DIR / "loadtest.json"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        users = users_in_mix(env)
+        hello_users = int(os.environ.get("LOADTEST_HELLO_USERS", "16"))
+        say(f"baseline: /hello/ for {args.hello_seconds} s, {hello_users} users")
+        locust(["HelloUser"], hello_users, hello_users, args.hello_seconds, OUT / "hello", env)
+        spawn = float(os.environ.get("LOADTEST_SPAWN_RATE", "4"))
+        ramp = int(users / spawn) + 5
+        say(f"mix: {users} sessions, spawned at {spawn}/s (~{ramp} s), then {args.seconds} s measured")
+        sampler = LoadSampler()
+        threading.Timer(ramp, sampler.start).start()
+        cpu = locust(MIX, users, spawn, args.seconds + ramp, OUT / "mix", env)
+        sampler.done.set()
+        text = report(
+            args,
+            read_stats(OUT / "hello"),
+            read_stats(OUT / "mix"),
+            read_failures(OUT / "mix"),
+            sampler.samples,
+            cpu,
+            users,
+        )
+        print(text)
+        if args.write_docs:
+            write_docs(text)
+    finally:
+        if started_here:
+            stack("--stop")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
