@@ -223,3 +223,36 @@ def test_publishing_to_a_stopped_broker_returns_at_once_without_raising(tmp_path
     assert published_none == "True"
     assert float(seconds) < 2.0
     assert "cases.send_outbox not published" in out.stderr
+
+
+def test_a_job_that_meets_a_database_outage_is_retried_later(monkeypatch):
+    """PublishSafeTask: OperationalError from the database asks Celery for a retry with a
+    backoff (the worker re-queues it), any other error fails as before."""
+    from celery import Celery
+    from celery.exceptions import Retry
+    from django.db.utils import OperationalError
+
+    app = Celery("faults-retry", task_cls="yiwang.core.jobs:PublishSafeTask")
+    failures = [OperationalError("server closed the connection unexpectedly")]
+
+    @app.task(name="faults.flaky")
+    def flaky() -> str:
+        if failures:
+            raise failures.pop()
+        return "done"
+
+    asked: list[dict] = []
+
+    def retry(**kw):
+        asked.append(kw)
+        raise Retry("retry", when=kw.get("countdown"))
+
+    monkeypatch.setattr(flaky, "retry", retry)
+    with pytest.raises(Retry):
+        flaky()
+    assert isinstance(asked[0]["exc"], OperationalError) and asked[0]["countdown"] > 0
+    assert flaky() == "done"
+    failures.append(ValueError("a bug"))
+    with pytest.raises(ValueError):
+        flaky()
+    assert len(asked) == 1
