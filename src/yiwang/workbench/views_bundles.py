@@ -1,0 +1,132 @@
+"""Workbench pages and actions for bundles (一件事): the umbrella and branch panels on the
+ordinary case page, the unified decision, a branch's correction request (merged into the
+umbrella's one combined request), a branch's decision document seen from the umbrella, and the
+supervisors' list of bundle cases with the branch holding each up.
+
+Branch staff work their branch from their normal inbox and case page: a branch case is an
+ordinary case of their department. The writes are ``bundles.services`` / ``bundles.actions``,
+which check the actor again; the views only keep people out of what is not in their scope.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yiwang.bundles import selectors as bundle_selectors
+from yiwang.bundles import services as bundle_services
+from yiwang.bundles.actions import BranchRequestCorrection
+from yiwang.cases.models import Notice
+from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.identity.models import Role
+from yiwang.portal import views_cases
+
+from . import selectors, views
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@views.staff_required
+@require_POST
+def decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    """统一决定: the lead department head decides the umbrella; the outcome rule gives the
+    result from the branches' decisions (``bundles.services.decide_bundle``)."""
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    if not bundle_selectors.is_umbrella(case):
+        raise Http404
+    try:
+        bundle_services.decide_bundle(case, actor=request.user, reasons=request.POST.get("reasons", ""))
+    except DomainError as exc:
+        return views._render_case(
+            request, case, errors={"bundle_decide": "；".join(exc.messages)}, status=400
+        )
+    messages.success(request, _("已作出统一决定：%(n)s") % {"n": case.number})
+    return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+
+
+def correction_items(request: HttpRequest, case) -> list[dict[str, str]]:
+    """The items a branch asks for: ticked materials of the branch case and form fields."""
+    post = request.POST
+    items: list[dict[str, str]] = []
+    for i, m in enumerate(case.item_version.elements.get("materials") or []):
+        if post.get(f"bm_{i}"):
+            items.append({"material": m["name"], "reason": post.get(f"br_{i}", "")})
+    for key in case.application.form_schema.get("properties", {}):
+        if post.get(f"bf_{key}"):
+            items.append({"field": key, "reason": post.get(f"bfr_{key}", "")})
+    return items
+
+
+@views.staff_required
+@require_POST
+def branch_correction(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A branch's correction request: merged into the umbrella's one combined request."""
+    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    if bundle_selectors.branch_of(case) is None:
+        raise Http404
+    try:
+        BranchRequestCorrection(case, request.user, items=correction_items(request, case)).run()
+    except ValidationFailed as exc:
+        return views._render_case(
+            request, case, errors={"bundle_correction": "；".join(e.message for e in exc.errors)}, status=400
+        )
+    except DomainError as exc:
+        return views._render_case(
+            request, case, errors={"bundle_correction": "；".join(exc.messages)}, status=400
+        )
+    messages.success(request, _("补正要求已并入一件事的合并告知：%(n)s") % {"n": case.number})
+    return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+
+
+@views.staff_required
+def branch_notice(request: HttpRequest, case_id: int, branch_case_id: int, notice_id: int) -> HttpResponse:
+    """A branch's decision document, opened from the umbrella by its lead department: the
+    umbrella must be in the reader's scope and the branch must be one of its branches."""
+    umbrella = selectors.visible_case(request.user, request.work_roles, case_id)
+    rows = bundle_selectors.branches_for_staff(request.user, umbrella)
+    row = next((r for r in rows if r.branch.branch_id == branch_case_id), None)
+    if row is None:
+        raise Http404
+    notice = Notice.objects.filter(pk=notice_id, case_id=branch_case_id).first()
+    if notice is None:
+        raise Http404
+    return views_cases.notice_response(notice)
+
+
+def overseer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Supervisors and the working roles (a department head watches their own bundles)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        roles = selectors.work_roles(request.user)
+        if not (
+            selectors.is_staff_member(roles, request.user) or any(r.role == Role.SUPERVISOR for r in roles)
+        ):
+            return render(request, "workbench/forbidden.html", status=403)
+        request.work_roles = roles
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@overseer_required
+def held_up(request: HttpRequest) -> HttpResponse:
+    """Open bundle cases, the one held up longest first, with the branch holding each up."""
+    rows = bundle_selectors.held_up_bundles(request.user)
+    return render(request, "bundles/workbench/held_up.html", {"rows": rows})
