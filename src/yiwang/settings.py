@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("YIWANG_OUTBOX_EVERY", 60)),
     },
     "sweep-sessions": {"task": "identity.sweep_sessions", "schedule": 300.0},
+    "poll-couriers": {
+        "task": "cases.poll_couriers",
+        "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),
+    },
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -237,6 +241,10 @@ YIWANG_MATERIAL_PROVIDERS = [
     "yiwang.exchange.providers.ECertificateProvider",
     "yiwang.cases.providers.AccountProvider",
 ]
+# The carrier adapter for courier delivery (cases/courier.py); the default is the FAKE one.
+YIWANG_COURIER = os.environ.get("YIWANG_COURIER", "yiwang.cases.courier.FakeCourier")
+# Close a case when the polled carrier reports its result delivered.
+YIWANG_COURIER_CLOSE_ON_DELIVERY = env_bool("YIWANG_COURIER_CLOSE_ON_DELIVERY", default=True)
 
 # --- language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -35,3 +35,13 @@ def after_commit(outbox_ids: list[int], notices: list[list]) -> None:
         case = Case.objects.filter(pk=case_id).first()
         if case is not None:
             notice_module.issue(case, kind)
+
+
+@shared_task(name="cases.poll_couriers", ignore_result=True)
+def poll_couriers(batch_size: int = 100) -> dict:
+    """Periodic (CELERY_BEAT_SCHEDULE): carrier statuses of the deliveries in transit."""
+    from dataclasses import asdict
+
+    from .courier import poll_deliveries
+
+    return asdict(poll_deliveries(batch_size=batch_size))
