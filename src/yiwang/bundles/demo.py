@@ -315,8 +315,9 @@ class DemoBundles:
 
 
 def create_demo_bundles(province: Region | None = None) -> DemoBundles:
-    """The first city's ready-made bundles (if the generator did not make them) and demo staff
-    for the restaurant bundle's lead department (市场监管) and its signage department (住建)."""
+    """Every prefecture's ready-made bundles (made after the demo cases, whose item may be one
+    the restaurant bundle gives its realistic form) and demo staff for the first city's
+    restaurant bundle: its lead department (市场监管) and its signage department (住建)."""
     from yiwang.identity.synthetic import DEMO_PASSWORD
 
     province = province or Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code").first()
@@ -326,7 +327,8 @@ def create_demo_bundles(province: Region | None = None) -> DemoBundles:
     city = Region.objects.filter(parent=province, level=RegionLevel.CITY).order_by("code").first()
     if city is None:
         return out
-    out.bundles = create_region_bundles(city)
+    create_province_bundles(province)
+    out.bundles = create_region_bundles(city)  # already there: returns them
     restaurant = next(b for b in out.bundles if b.code.startswith(readymade.RESTAURANT.key + "-"))
     lead = restaurant.lead_department
     User = get_user_model()

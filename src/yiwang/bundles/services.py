@@ -777,7 +777,9 @@ def publish_bundle(bundle: Bundle, *, user=None):
 
     with transaction.atomic():
         bundle = (
-            Bundle.objects.select_for_update().select_related("lead_department__region").get(pk=bundle.pk)
+            Bundle.objects.select_for_update(of=("self",))
+            .select_related("lead_department__region")
+            .get(pk=bundle.pk)
         )
         members = list(bundle.members.select_related("item__current_version", "item__department"))
         elements = _item_elements(bundle, members)
