@@ -37,7 +37,7 @@ def test_last_two_branches_at_once_open_the_unified_decision_once(bw_tx):
         barrier = threading.Barrier(len(last))
         errors: list[BaseException] = []
 
-        def decide(b: BundleBranch) -> None:
+        def decide(b: BundleBranch, barrier=barrier, errors=errors) -> None:
             try:
                 barrier.wait(timeout=30)
                 actions.Decide(b.branch, staff_of(bw, b.branch).head, decision="approve").run()
