@@ -63,7 +63,12 @@ def test_notice_pdf_has_extractable_chinese_and_embedded_font(world, kind):
         out = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout
         assert case.number in out.decode() and world.person.name in out.decode()
     if kind == NoticeKind.DECISION:
-        assert "不予许可" in text and "行政复议" in text and "六个月" in text
+        assert (
+            "不予行政许可决定书" in text
+            and "决定不予行政许可" in text
+            and "行政复议" in text
+            and "六个月" in text
+        )
     if kind == NoticeKind.ACCEPTANCE:
         assert f"{case.due_date:%Y年%m月%d日}" in text
 

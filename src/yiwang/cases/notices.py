@@ -32,8 +32,39 @@ TITLES = {
     NoticeKind.ACCEPTANCE: "受理通知书",
     NoticeKind.REFUSAL: "不予受理通知书",
     NoticeKind.CORRECTION: "补正材料通知书（一次性告知）",
-    NoticeKind.DECISION: "行政许可决定书",
+    NoticeKind.DECISION: "决定书",  # the real title: title_of() by item type and outcome
 }
+# The decision document's title and wording follow the item's type (事项类型, in the published
+# elements): (title if approved, title if denied, what an approval decides, what a denial does).
+DECISION_WORDING: dict[str, tuple[str, str, str, str]] = {
+    "licensing": ("准予行政许可决定书", "不予行政许可决定书", "决定准予行政许可", "决定不予行政许可"),
+    "confirmation": ("行政确认决定书", "不予行政确认决定书", "决定予以确认", "决定不予确认"),
+    "benefit": ("行政给付决定书", "不予行政给付决定书", "决定予以给付", "决定不予给付"),
+    "award": ("行政奖励决定书", "不予行政奖励决定书", "决定给予奖励", "决定不予奖励"),
+    "levy": ("行政征收决定书", "不予行政征收决定书", "决定予以征收", "决定不予征收"),
+    "adjudication": ("行政裁决书", "行政裁决书", "裁决支持申请人的请求", "裁决驳回申请人的请求"),
+    "public_service": ("办理结果通知书", "不予办理通知书", "决定予以办理", "决定不予办理"),
+}
+DEFAULT_DECISION_WORDING = ("准予决定书", "不予批准决定书", "决定予以批准", "决定不予批准")
+
+
+def decision_wording(case: Case) -> tuple[str, str, str, str]:
+    item_type = (case.item_version.elements or {}).get("item_type", "")
+    return DECISION_WORDING.get(item_type, DEFAULT_DECISION_WORDING)
+
+
+def is_approved(case: Case) -> bool:
+    return case.state == CaseState.APPROVED or case.outcome == "approved"
+
+
+def title_of(case: Case, kind: str) -> str:
+    """The notice's title; a decision's depends on the item type and the outcome."""
+    if kind == NoticeKind.DECISION:
+        approve_title, deny_title, *_texts = decision_wording(case)
+        return approve_title if is_approved(case) else deny_title
+    return TITLES[kind]
+
+
 KIND_CODES = {"receipt": "HZ", "acceptance": "SL", "refusal": "BSL", "correction": "BZ", "decision": "JD"}
 
 
@@ -92,16 +123,14 @@ def _body(case: Case, kind: str) -> list[str]:
             lines.append(f"{i}. {what}：{item.get('reason', '')}")
         lines.append("补正期间不计算在办理时限内；请在收到本通知后登录一网通办提交补正材料。")
     elif kind == NoticeKind.DECISION:
-        approved = case.state == CaseState.APPROVED or case.outcome == "approved"
+        *_titles, approves, denies = decision_wording(case)
         lines = [f"{case.applicant_name}："]
-        if approved:
-            lines.append(
-                f"你（单位）提出的“{case.item_name}”申请，经审查，符合法定条件、标准，决定准予许可。"
-            )
+        if is_approved(case):
+            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，符合法定条件、标准，{approves}。")
             if case.reasons:
                 lines.append(f"说明：{case.reasons}")
         else:
-            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，决定不予许可。")
+            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，{denies}。")
             lines.append(f"理由：{case.reasons}")
             lines.append(case.appeal_rights)
     return [line for line in lines if line]
@@ -115,18 +144,17 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
         ("申请人", case.applicant_name),
     )
     body = _body(case, kind)
-    everything = "".join(
-        [case.department.name, TITLES[kind], number, *body, *(f"{a}：{b}" for a, b in fields)]
-    )
+    title = title_of(case, kind)
+    everything = "".join([case.department.name, title, number, *body, *(f"{a}：{b}" for a, b in fields)])
     pdf = FPDF(format="A4")
-    pdf.set_title(f"{TITLES[kind]} {case.number}")
+    pdf.set_title(f"{title} {case.number}")
     pdf.set_creator("yiwang")
     pdf.add_page()
     pdf.add_font(FONT, "", font_path(everything + "扫码或凭办件编号、查询码查询办理进度年月日0123456789"))
     pdf.set_margins(20, 20, 20)
     pdf.set_font(FONT, size=20)
     pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(w=0, h=14, text=TITLES[kind], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(w=0, h=14, text=title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
     pdf.cell(w=0, h=8, text=f"文书编号：{number}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
@@ -159,7 +187,7 @@ def issue(case: Case, kind: str) -> Notice:
     """Render and store one notice (idempotent per case and kind for receipt/acceptance/refusal;
     every correction request and decision gets its own)."""
     with transaction.atomic():
-        case = Case.objects.select_related("department").get(pk=case.pk)
+        case = Case.objects.select_related("department", "item_version").get(pk=case.pk)
         seq = Notice.objects.filter(case=case, kind=kind).count() + 1
         if seq > 1 and kind in (NoticeKind.RECEIPT, NoticeKind.ACCEPTANCE, NoticeKind.REFUSAL):
             return Notice.objects.filter(case=case, kind=kind).first()
