@@ -47,6 +47,9 @@ def load_demo_extras() -> DemoExtras:
     report = create_demo_cases()
     out.staff = list(report.logins)
     out.cases = dict(report.cases)
+    from yiwang.bundles.demo import create_demo_bundles
+
+    out.staff += create_demo_bundles().logins  # the ready-made bundles and their staff
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

@@ -57,8 +57,12 @@ def generate_province(
     townships: tuple[int, int] = (5, 15),
     progress: ProgressFactory | None = None,
     work_dir: Path | None = None,
+    bundles: bool = False,
 ) -> GenerationReport:
-    """Build the whole province in one transaction: nothing is left half-generated."""
+    """Build the whole province in one transaction: nothing is left half-generated.
+
+    ``bundles``: also the ready-made bundles (一件事) of every prefecture (the command's default;
+    ``load_demo`` makes them after its demo cases instead)."""
     code = province_code or settings.YIWANG_PROVINCE_CODE
     if items < 1:
         raise DomainError(_("事项数须为正整数。"), field="items")
@@ -112,8 +116,13 @@ def generate_province(
         report.published = bulk_publish([ServiceItem(pk=i) for i in ids], progress=b, actor_label="generator")
         if b:
             b.close()
-        refresh_statistics()
         lap("publish")
+        if bundles:
+            from .bundles import build_bundles
+
+            build_bundles(regions[0], cities=cities)
+            lap("bundles")
+        refresh_statistics()
         for level, n in _count_by_level(code).items():
             report.items_by_level[level] = n
         audit.record(

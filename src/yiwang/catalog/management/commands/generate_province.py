@@ -47,8 +47,11 @@ class Command(BaseCommand):
         parser.add_argument("--cities", type=int, default=None, help="只生成前 N 个设区市（小规模试运行）")
         parser.add_argument("--townships", default="5-15", help="每个县（区）的乡镇（街道）数量范围，如 5-15")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument("--no-bundles", action="store_true", help="不生成各设区市的“一件事”")
 
-    def handle(self, *args, items, province, seed, cities, townships, no_progress, **options):
+    def handle(
+        self, *args, items, province, seed, cities, townships, no_progress, no_bundles=False, **options
+    ):
         try:
             low, high = (int(x) for x in townships.split("-"))
         except ValueError as exc:
@@ -62,6 +65,7 @@ class Command(BaseCommand):
                 cities=cities,
                 townships=(low, high),
                 progress=None if no_progress else tqdm_progress,
+                bundles=not no_bundles,
             )
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
