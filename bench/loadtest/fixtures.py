@@ -79,24 +79,29 @@ def ensure_province(items: int) -> None:
 
 def _apply_items(departments_wanted: int) -> list[tuple[object, list]]:
     """County departments with published, non-instant items a password (acr 2) session may apply
-    for, each with up to 5 such items: [(department, [item, ...])]."""
+    for, each with up to 5 such items: [(department, [item, ...])]. The same seed picks the same
+    departments, so a kept database keeps its load-test staff."""
     from yiwang.catalog.models import ServiceItem
     from yiwang.identity.stepup import required_acr_for_item
+    from yiwang.regions.models import Department
 
-    by_dept: dict[int, tuple[object, list]] = {}
-    qs = (
-        ServiceItem.objects.filter(current_version__isnull=False, is_instant=False, region__level=3)
-        .select_related("department", "region")
-        .order_by("department_id", "code")
-    )
-    for item in qs.iterator(chunk_size=2000):
-        dept, items = by_dept.setdefault(item.department_id, (item.department, []))
-        if len(items) < 5 and required_acr_for_item(item.code) <= 2:
-            items.append(item)
-    rng = random.Random(2026)
-    candidates = sorted((v for v in by_dept.values() if len(v[1]) >= 2), key=lambda v: v[0].pk)
-    rng.shuffle(candidates)
-    return sorted(candidates[:departments_wanted], key=lambda v: v[0].pk)
+    published = ServiceItem.objects.filter(current_version__isnull=False, is_instant=False, region__level=3)
+    dept_ids = sorted(set(published.values_list("department_id", flat=True)))
+    random.Random(2026).shuffle(dept_ids)
+    out: list[tuple[object, list]] = []
+    for dept_id in dept_ids:
+        items = [
+            i
+            for i in published.filter(department_id=dept_id)
+            .select_related("department")
+            .order_by("code")[:20]
+            if required_acr_for_item(i.code) <= 2
+        ][:5]
+        if len(items) >= 2:
+            out.append((Department.objects.select_related("region__parent").get(pk=dept_id), items))
+        if len(out) == departments_wanted:
+            break
+    return sorted(out, key=lambda v: v[0].pk)
 
 
 def _user(username: str, hashed: str, label: str):
