@@ -1,0 +1,377 @@
+"""The permission matrix: every URL of yiwang, every actor, own and other people's, companies',
+departments' and regions' records, played against the real views (permission_table.py says
+what each cell must answer; permission_world.py builds the records).
+
+- ``test_every_url_is_in_the_table``: a new URL (or a removed one) fails until the table says
+  who may use it, so the table stays complete and docs/permissions.md stays true.
+- ``test_route``: one test per row; each actor × record; refusals must write nothing (no audit
+  entry; for "no effect" rows the record is unchanged), allowed cells must work.
+- ``test_admin_model``: each registered admin model's list, add, change, history, delete pages.
+- ``test_permissions_doc_is_current``: docs/permissions.md is rendered from the table.
+
+The world is built once per module inside a transaction that is rolled back at the end; each
+test runs in a savepoint of its own, so a row's allowed writes (a revoked mandate, an ended
+session) never leak into the next row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib import admin
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.security import permission_doc
+from tests.security import permission_table as table
+from tests.security import permission_world as pw
+from yiwang.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+# --- the world, once per module ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("perm-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, media_dir):
+    """Overrides tests/conftest.py's fixture: the module's world stored its files here."""
+    settings.MEDIA_ROOT = media_dir
+    settings.YIWANG_GUIDE_HEAD_TTL = 0
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, media_dir):
+    from django.conf import settings
+
+    from yiwang.worktime.selectors import invalidate_calendar
+
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media_dir, PASSWORD_HASHERS=hashers, YIWANG_GUIDE_HEAD_TTL=0),
+    ):
+        invalidate_calendar()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield pw.build()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            invalidate_calendar()
+
+
+@pytest.fixture
+def w(world):
+    """The world; each test runs in its own savepoint (``django_db``), rolled back after it."""
+    return world
+
+
+# --- URLs of the resolver ------------------------------------------------------------------------------
+
+
+def resolver_patterns() -> list[str]:
+    out: list[str] = []
+
+    def walk(resolver: URLResolver, prefix: str) -> None:
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                walk(p, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                out.append(prefix + str(p.pattern))
+
+    walk(get_resolver(), "")
+    return out
+
+
+_ADMIN_MODEL_URL = re.compile(
+    r"^admin/(?P<app>\w+)/(?P<model>\w+)/(?:|add/|<path:object_id>/(?:history/|delete/|change/)?|"
+    r"<id>/password/)$"
+)
+
+
+def admin_model_of(pattern: str) -> str | None:
+    m = _ADMIN_MODEL_URL.match(pattern)
+    return f"{m['app']}.{m['model']}" if m else None
+
+
+APP_LIST = "admin/^(?P<app_label>"  # the admin's module list: its regex names every app
+
+
+def _row_key(pattern: str) -> str:
+    return APP_LIST if pattern.startswith(APP_LIST) else pattern
+
+
+def test_every_url_is_in_the_table():
+    patterns = [_row_key(p) for p in resolver_patterns()]
+    rows = {r.pattern for r in table.ROUTES}
+    registered = {m._meta.label_lower for m in admin.site._registry}
+    missing = [
+        p for p in patterns if p not in rows and not (admin_model_of(p) and admin_model_of(p) in registered)
+    ]
+    assert not missing, f"URLs without a row in tests/security/permission_table.py: {missing}"
+    assert not (stale := rows - set(patterns)), f"rows for URLs that no longer exist: {stale}"
+    assert registered == set(table.ADMIN_MODELS), (
+        f"admin models and ADMIN_MODELS differ: {registered ^ set(table.ADMIN_MODELS)}"
+    )
+    assert len({r.pattern for r in table.ROUTES}) == len(table.ROUTES), "a pattern has two rows"
+    for r in table.ROUTES:
+        assert set(r.allow) <= set(table.ACTORS), r.pattern
+        assert set(r.records) <= set(table.RECORDS), r.pattern
+
+
+# --- one row ----------------------------------------------------------------------------------------
+
+
+def _case(w, rec: str):
+    return w.objects[rec.split("+")[0]]
+
+
+def _material(w, rec: str) -> int:
+    if rec == "case_lin+material_of_case_huang":
+        return w.objects["case_huang"].materials.order_by("pk").first().pk
+    return _case(w, rec).materials.order_by("pk").first().pk
+
+
+def _notice(w, rec: str) -> int:
+    return _case(w, rec).notices.order_by("pk").first().pk
+
+
+URLS: dict[str, Callable[[Any, str | None], str]] = {
+    "items/<str:code>/": lambda w, r: reverse("portal:guide", args=[w.objects[r].code]),
+    "items/<str:code>/versions/": lambda w, r: reverse("portal:versions", args=[w.objects[r].code]),
+    "life-events/<str:code>/": lambda w, r: reverse("portal:life_event", args=[w.objects[r].code]),
+    "apply/<str:code>/": lambda w, r: reverse("portal:apply", args=[w.objects[r].code]),
+    "my/cases/<str:number>/": lambda w, r: reverse("portal:my_case", args=[_case(w, r).number]),
+    "my/cases/<str:number>/receipt/": lambda w, r: reverse("portal:case_receipt", args=[_case(w, r).number]),
+    "my/cases/<str:number>/materials/<int:material_id>/": lambda w, r: reverse(
+        "portal:my_case_material", args=[_case(w, r).number, _material(w, r)]
+    ),
+    "my/cases/<str:number>/notices/<int:notice_id>/": lambda w, r: reverse(
+        "portal:my_case_notice", args=[_case(w, r).number, _notice(w, r)]
+    ),
+    "workbench/cases/<int:case_id>/": lambda w, r: reverse("workbench:case", args=[_case(w, r).pk]),
+    "workbench/cases/<int:case_id>/act/<str:name>/": lambda w, r: reverse(
+        "workbench:act", args=[_case(w, r).pk, "transfer"]
+    ),
+    "workbench/cases/<int:case_id>/materials/<int:material_id>/": lambda w, r: reverse(
+        "workbench:material", args=[_case(w, r).pk, _material(w, r)]
+    ),
+    "workbench/cases/<int:case_id>/notices/<int:notice_id>/": lambda w, r: reverse(
+        "workbench:notice", args=[_case(w, r).pk, _notice(w, r)]
+    ),
+    "account/mandates/<int:mandate_id>/": lambda w, r: reverse("accounts:mandate", args=[w.objects[r].pk]),
+    "account/mandates/<int:mandate_id>/revoke/": lambda w, r: reverse(
+        "accounts:mandate_revoke", args=[w.objects[r].pk]
+    ),
+    "auth/sessions/<int:session_id>/end/": lambda w, r: reverse("auth:session_end", args=[w.objects[r].pk]),
+    "o/consents/<int:pk>/revoke/": lambda w, r: reverse(
+        "oauth2_provider:consent-revoke", args=[w.objects[r].pk]
+    ),
+    "o/^\\.well-known/openid-configuration/?$": lambda w, r: "/o/.well-known/openid-configuration/",
+    "api/regions/<code>": lambda w, r: "/api/regions/350102",
+    "api/departments/<department_id>": lambda w, r: f"/api/departments/{w.objects['dept'].pk}",
+    "api/items/<code>": lambda w, r: f"/api/items/{w.objects['item'].code}",
+    "api/items/<code>/versions": lambda w, r: f"/api/items/{w.objects['item'].code}/versions",
+    "api/standard-items/<basic_code>": lambda w, r: "/api/standard-items/01020000100",
+    "api/search": lambda w, r: "/api/search?q=食品",
+    "admin/catalog/spreadsheets/runs/<int:run_id>/": lambda w, r: reverse(
+        "spreadsheets:run", args=[w.objects[r].pk]
+    ),
+    "admin/catalog/spreadsheets/runs/<int:run_id>/report.xlsx": lambda w, r: reverse(
+        "spreadsheets:report", args=[w.objects[r].pk]
+    ),
+    "admin/r/<path:content_type_id>/<path:object_id>/": lambda w, r: "/admin/r/1/1/",
+    APP_LIST: lambda w, r: "/admin/catalog/",
+    "admin/(?P<url>.*)$": lambda w, r: "/admin/no-such-page/",
+    "admin/workflow/processdefinition/<int:pk>/diagram/": lambda w, r: reverse(
+        "admin:workflow_processdefinition_diagram", args=[_definition_pk()]
+    ),
+    "admin/workflow/processdefinition/<int:pk>/download/": lambda w, r: reverse(
+        "admin:workflow_processdefinition_download", args=[_definition_pk()]
+    ),
+}
+for _step in ("form", "materials", "delivery", "review"):
+    URLS[f"apply/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
+        f"portal:apply_{s}", args=[w.objects[r].pk]
+    )
+    URLS[f"workbench/counter/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
+        f"workbench:counter_{s}", args=[w.objects[r].pk]
+    )
+
+
+def _definition_pk() -> int:
+    from yiwang.workflow.models import ProcessDefinition
+
+    return ProcessDefinition.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def url_of(route: table.Route, w, record: str | None) -> str:
+    if route.pattern in URLS:
+        return URLS[route.pattern](w, record)
+    assert "<" not in route.pattern and "(" not in route.pattern, f"no URL builder for {route.pattern}"
+    return "/" + route.pattern
+
+
+def observe(response) -> str:
+    status = response.status_code
+    if status in (301, 302, 303):
+        location = urlsplit(response["Location"])
+        if location.path.endswith("/login/") and "next=" in location.query:
+            return table.LOGIN
+        return table.REDIRECT
+    return table.OK if status == 200 else str(status)
+
+
+def matches(expected: str, got: str, method: str) -> bool:
+    """An allowed POST is done (a redirect or a page) or answered with a form error (400): the
+    actor got past every permission check to the form's own validation."""
+    if expected == table.OK and method == "POST":
+        return got in (table.OK, table.REDIRECT, "201", "204", "400")
+    return got == expected
+
+
+def _snapshot(obj) -> dict[str, Any] | None:
+    if obj is None or not hasattr(obj, "_meta"):
+        return None
+    fresh = type(obj)._default_manager.filter(pk=obj.pk).first()
+    return model_to_dict(fresh) if fresh is not None else None
+
+
+def _order(route: table.Route, actors: list[str]) -> list[str]:
+    # Refused actors first: an allowed write (a revoked mandate) must not change what the
+    # refusals of the same row are tried on.
+    return sorted(actors, key=lambda a: route.allow.get(a) is not None)
+
+
+def play(route: table.Route, w) -> list[str]:
+    problems: list[str] = []
+    records: list[str | None] = list(route.records) or [None]
+    for actor in _order(route, list(table.ACTORS)):
+        client = pw.client_for(w.users[actor])
+        for record in records:
+            expected = route.expected(actor, record)
+            if route.method == "POST":  # a POST may have logged the client out
+                client = pw.client_for(w.users[actor])
+            url = url_of(route, w, record)
+            target = w.objects.get(record.split("+")[0]) if record else None
+            before = _snapshot(target)
+            audit_before = AuditEntry.objects.count()
+            response = getattr(client, route.method.lower())(url)
+            got = observe(response)
+            if expected == table.NO_EFFECT:
+                if not matches(table.OK, got, "POST") or _snapshot(target) != before:
+                    problems.append(f"{actor} × {record}: expected no effect, got {got} or a change")
+                continue
+            if not matches(expected, got, route.method):
+                problems.append(f"{actor} × {record}: expected {expected}, got {got} ({url})")
+            elif expected == table.OK and route.writes and _snapshot(target) == before:
+                problems.append(f"{actor} × {record}: allowed, but the record did not change")
+            if expected != table.OK and AuditEntry.objects.count() != audit_before:
+                problems.append(f"{actor} × {record}: refused but an audit entry was written")
+    return problems
+
+
+@pytest.mark.parametrize("route", table.ROUTES, ids=lambda r: r.pattern or "/")
+def test_route(route, w):
+    problems = play(route, w)
+    assert not problems, f"{route.method} {route.pattern}:\n  " + "\n  ".join(problems)
+
+
+# --- the admin's model pages --------------------------------------------------------------------------
+
+
+def _scoped_records(label: str, w) -> dict[str, Any]:
+    """The department's record and the other city's, for a scoped admin model."""
+    item, far = w.objects["item"], w.objects["far_item"]
+    if label == "catalog.serviceitem":
+        return {"own": item, "other": far}
+    if label == "catalog.serviceitemversion":
+        return {"own": item.current_version, "other": far.current_version}
+    if label == "workflow.processbinding":
+        from yiwang.workflow.models import ProcessBinding
+        from yiwang.workflow.services import bind, ensure_templates
+
+        definition = next(iter(ensure_templates().values()))
+        for i in (item, far):
+            if not ProcessBinding.objects.filter(item=i).exists():
+                bind(i, definition)
+        return {
+            "own": ProcessBinding.objects.get(item=item),
+            "other": ProcessBinding.objects.get(item=far),
+        }
+    raise AssertionError(label)
+
+
+SCOPE_OF = {"catalogue_dept": "own", "catalogue_region": "other"}
+
+
+@pytest.mark.parametrize("label", sorted(table.ADMIN_MODELS))
+def test_admin_model(label, w):
+    spec = table.ADMIN_MODELS[label]
+    model = next(m for m in admin.site._registry if m._meta.label_lower == label)
+    base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    records = _scoped_records(label, w) if spec.scoped else {}
+    first = model._default_manager.order_by("pk").first()
+    problems: list[str] = []
+    for actor, user in w.users.items():
+        client = pw.client_for(user)
+        obj = records.get(SCOPE_OF.get(actor, "own")) or first
+        pages = {"changelist": base, "add": base + "add/"}
+        if obj is not None:
+            pages |= {
+                "change": f"{base}{obj.pk}/change/",
+                "history": f"{base}{obj.pk}/history/",
+                "object": f"{base}{obj.pk}/",
+            }
+        for page, url in pages.items():
+            got = observe(client.get(url))
+            if actor not in table.BACK_OFFICE:
+                expected = table.LOGIN
+            elif page == "object":
+                expected = "302"  # to the change page, where the permission is checked
+            elif page == "add":
+                expected = table.OK if actor in spec.add else table.FORBIDDEN
+            else:
+                expected = table.OK if actor in spec.view else table.FORBIDDEN
+            if got != expected:
+                problems.append(f"{actor} {page}: expected {expected}, got {got}")
+        if spec.scoped and actor in spec.view:
+            for which, rec in records.items():
+                for page in ("change", "history"):
+                    response = client.get(f"{base}{rec.pk}/{page}/")
+                    got = observe(response)
+                    own = SCOPE_OF.get(actor)
+                    expected = table.OK if own in (None, which) else table.REDIRECT
+                    if got != expected:
+                        problems.append(
+                            f"{actor} {page} of the {which} record: expected {expected}, got {got}"
+                        )
+                    elif got == table.REDIRECT and response["Location"] != "/admin/":
+                        problems.append(
+                            f"{actor} {page} of the {which} record: sent to {response['Location']}"
+                        )
+    assert not problems, f"admin {label}:\n  " + "\n  ".join(problems)
+
+
+# --- the documentation ---------------------------------------------------------------------------------
+
+
+def test_permissions_doc_is_current():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+    assert doc.read_text(encoding="utf-8") == permission_doc.render(), (
+        "docs/permissions.md is out of date: python -m tests.security.permission_doc > docs/permissions.md"
+    )
