@@ -177,3 +177,34 @@ def test_overview_names_the_branch_holding_the_bundle_up(bw):
     held = selectors.held_up_bundles(bw.supervisor, today=dt.date(2025, 4, 30))
     assert [h.umbrella.pk for h in held] == [umbrella.pk] and held[0].row.branch.pk == rows[0].branch.pk
     assert selectors.held_up_bundles(bw.depts["env"].approver, today=dt.date(2025, 4, 30)) == []
+
+
+def test_correction_at_unified_acceptance_is_the_ordinary_one(bw):
+    from yiwang.bundles.selectors import without_branches
+    from yiwang.cases import actions
+    from yiwang.cases.models import Case
+
+    from .conftest import apply, on, today
+
+    bundle = build_bundle(bw)
+    umbrella = apply(bw, bundle)
+    umbrella = actions.RequestCorrection(
+        umbrella, bw.clerk, items=[{"material": SHARED_MATERIAL, "reason": "请提供盖章件"}]
+    ).run()
+    assert umbrella.state == CaseState.CORRECTION_REQUESTED and not BundleBranch.objects.exists()
+    with pytest.raises(ValidationFailed):
+        bundles.correct_bundle(umbrella, user=bw.applicant)
+    cases.upload_material(
+        umbrella.application,
+        requirement=SHARED_MATERIAL,
+        uploaded=pdf_upload("盖章.pdf"),
+        user=bw.applicant,
+        case=umbrella,
+    )
+    umbrella = bundles.correct_bundle(umbrella, user=bw.applicant)
+    assert umbrella.state == CaseState.SUBMITTED
+    with on(), today():
+        umbrella = actions.Accept(umbrella, bw.clerk).run()
+    assert BundleBranch.objects.filter(umbrella=umbrella).count() == 7
+    mine = without_branches(Case.objects.filter(applicant=bw.applicant))
+    assert list(mine) == [umbrella]

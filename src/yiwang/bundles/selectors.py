@@ -192,3 +192,9 @@ def held_up_bundles(user=None, *, today: dt.date | None = None) -> list[HeldUp]:
             out.append(HeldUp(umbrella=u, bundle=links.get(u.application_id), row=holding))
     out.sort(key=lambda h: (h.row.days_left if h.row.days_left is not None else 10**6, h.umbrella.pk))
     return out
+
+
+def without_branches(cases_queryset):
+    """A cases queryset without bundle branch cases ("my cases": the applicant follows those on
+    their umbrella case)."""
+    return cases_queryset.filter(bundle_branch__isnull=True)

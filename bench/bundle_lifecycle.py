@@ -1,0 +1,308 @@
+"""Bundle lifecycle throughput on PostgreSQL beside a single-department item (issue 5, not part
+of the test suite).
+
+    .venv/bin/python bench/bundle_lifecycle.py [--workers 2] [--seconds 30] [--write-docs] [--drop]
+
+A 7-branch bundle (多评合一 shape: seven published promise items of seven departments of one
+county, led by the demo item's department) goes through its whole life: the umbrella draft
+(combined form, each material uploaded once), submit, unified acceptance (seven branch cases
+spawned with their mapped fields and shared materials), each branch reviewed and decided by its
+own department's staff, the unified decision, one delivery, close. Beside it, in the same run
+and on the same workers, the single-department promise item of ``bench/case_lifecycle.py``
+(draft, uploads, submit, accept, review, decide, deliver, close; its helpers are imported, not
+copied). Each worker alternates one bundle and one single case and times each kind apart, so
+both see the same machine load; cases/s of a kind = Σ over workers of (cases of that kind ÷ time
+spent on that kind). Target: bundle ≥ 1/3 of single.
+
+Database: ``yiwang_bench_bundles`` on 127.0.0.1:5432 (created, migrated and filled like the case
+lifecycle's: ``generate-province --items 2000`` and the demo accounts; kept for later runs,
+``--drop`` removes it). Notices and outbox messages are queued to Redis (database 12) and not
+run; the queue is emptied at the end. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("BENCH_CASES_DB", "yiwang_bench_bundles")
+os.environ.setdefault("BENCH_CASES_DATA_DIR", "/tmp/yiwang-bench-bundles")
+os.environ.setdefault("BENCH_REDIS_DB", "12")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import case_lifecycle as cl  # noqa: E402  (after the environment it reads at import)
+
+TARGET_RATIO = 1 / 3
+BUNDLE_CODE = "bench-7"
+BRANCHES = 7
+
+
+def prepare_bundle(info: dict) -> int:
+    """The 7-branch bundle (once per database): seven published promise items of seven other
+    departments of the demo item's county, their staff, the bundle published."""
+    from django.contrib.auth import get_user_model
+
+    from yiwang.bundles import services as bundles
+    from yiwang.bundles.models import Bundle
+    from yiwang.catalog.models import ServiceItem
+    from yiwang.identity.models import Role, StaffRole
+
+    existing = Bundle.objects.filter(code=BUNDLE_CODE, published=True).first()
+    if existing is not None:
+        return existing.pk
+    lead_item = ServiceItem.objects.select_related("department", "region").get(pk=info["item"])
+    lead = lead_item.department
+    items: list[ServiceItem] = []
+    seen = {lead.pk}
+    candidates = (
+        ServiceItem.objects.filter(
+            region=lead.region,
+            current_version__isnull=False,
+            is_instant=False,
+            promised_limit_days__isnull=False,
+        )
+        .exclude(department=lead)
+        .select_related("department")
+        .order_by("department_id", "pk")
+    )
+    for item in candidates:
+        if item.department_id not in seen:
+            seen.add(item.department_id)
+            items.append(item)
+        if len(items) == BRANCHES:
+            break
+    if len(items) < BRANCHES:
+        raise SystemExit(f"only {len(items)} departments with published promise items in {lead.region}")
+    User = get_user_model()
+    for item in items:
+        for prefix, role in (("bapprover", Role.APPROVER), ("bhead", Role.DEPARTMENT_HEAD)):
+            user, created = User.objects.get_or_create(username=f"{prefix}_{item.department_id}")
+            if created:
+                user.set_unusable_password()
+                user.save()
+                StaffRole.objects.create(
+                    user=user, role=role, department=item.department, region=item.department.region
+                )
+    bundle = Bundle.objects.filter(code=BUNDLE_CODE).first() or bundles.create_bundle(
+        user=None,
+        code=BUNDLE_CODE,
+        name="投资项目多评合一（基准）",
+        kind="combined_assessment",
+        lead_department=lead,
+        overall_limit_days=None,
+    )
+    for item in items:
+        if not bundle.members.filter(item=item).exists():
+            bundles.add_member(bundle, item, user=None)
+    limits = [bundles.branch_limit(m) for m in bundle.members.select_related("item__current_version")]
+    bundles.update_bundle(bundle, user=None, overall_limit_days=max(limits))
+    bundles.rebuild_combined_form(bundle)
+    bundles.publish_bundle(bundle)
+    return bundle.pk
+
+
+def _bundle_actors(bundle_id: int):
+    from django.contrib.auth import get_user_model
+
+    from yiwang.bundles.models import Bundle
+
+    User = get_user_model()
+    bundle = Bundle.objects.select_related("item").get(pk=bundle_id)
+    by_dept = {}
+    for m in bundle.members.select_related("item"):
+        d = m.item.department_id
+        by_dept[d] = (User.objects.get(username=f"bapprover_{d}"), User.objects.get(username=f"bhead_{d}"))
+    return bundle, by_dept
+
+
+def bundle_case(bundle, applicant, staff: dict, by_dept: dict) -> str:
+    """The whole life of one bundle case, from an empty umbrella draft to closed."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.bundles import services as bundles
+    from yiwang.bundles.models import BundleBranch
+    from yiwang.cases import actions
+    from yiwang.cases import services as cases
+
+    app = bundles.start_bundle_application(applicant, bundle, {})
+    cases.save_draft(
+        app, user=applicant, data={**app.data, "reason": "基准测试"}, delivery_method="electronic"
+    )
+    for m in bundles.combined_materials(bundle, list(bundle.members.all())):
+        cases.upload_material(
+            app, requirement=m["name"], uploaded=SimpleUploadedFile("a.pdf", cl.PDF), user=applicant
+        )
+    umbrella = bundles.submit_bundle(app, user=applicant)
+    umbrella = actions.Accept(umbrella, staff["clerk"]).run()
+    for b in BundleBranch.objects.filter(umbrella=umbrella).select_related("branch"):
+        approver, head = by_dept[b.department_id]
+        case = actions.Review(b.branch, approver, decision="pass").run()
+        actions.Decide(case, head, decision="approve").run()
+    umbrella = bundles.decide_bundle(umbrella, actor=staff["dept_head"])
+    umbrella = actions.Deliver(umbrella, staff["clerk"], method="electronic").run()
+    umbrella = actions.Close(umbrella, staff["clerk"]).run()
+    return umbrella.state
+
+
+def worker(idx: int, item_id: int, bundle_id: int, seconds: float, barrier, out) -> None:
+    cl._setup_django()
+    timers = cl.Timers()
+    timers.install()
+    try:
+        item, applicant, staff = cl._actors(item_id)
+        bundle, by_dept = _bundle_actors(bundle_id)
+        cl.one_case(item, applicant, staff)  # warm caches (process specs, calendar)
+        bundle_case(bundle, applicant, staff, by_dept)
+    except BaseException:
+        barrier.abort()
+        raise
+    barrier.wait()
+    spent = {"single": 0.0, "bundle": 0.0}
+    count = {"single": 0, "bundle": 0}
+    queries = {"single": 0, "bundle": 0}
+    errors = 0
+    started = time.perf_counter()
+    kinds = ["bundle", "single"] if idx % 2 else ["single", "bundle"]
+    while time.perf_counter() - started < seconds:
+        for kind in kinds:
+            q0, t0 = timers.queries, time.perf_counter()
+            try:
+                if kind == "single":
+                    cl.one_case(item, applicant, staff)
+                else:
+                    bundle_case(bundle, applicant, staff, by_dept)
+                count[kind] += 1
+            except Exception as exc:  # a lost race must show up in the figures, not stop the run
+                errors += 1
+                if errors <= 3:
+                    print(f"worker {idx} {kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            spent[kind] += time.perf_counter() - t0
+            queries[kind] += timers.queries - q0
+    out.put({"spent": spent, "count": count, "queries": queries, "errors": errors})
+
+
+def write_docs(r: dict) -> None:
+    from datetime import UTC, datetime
+
+    met = "met" if r["ratio"] >= TARGET_RATIO else "NOT met"
+    body = [
+        "`bench/bundle_lifecycle.py`: a 7-branch bundle (seven published promise items of seven departments "
+        "of one county, led by the demo item's department) through its whole life, beside the single-department "
+        "promise item of `bench/case_lifecycle.py` in the same run: each of "
+        f"{r['workers']} worker processes alternates one bundle case and one single case and times each kind "
+        f"apart, so both see the same load. {r['database']} on 127.0.0.1 (database `yiwang_bench_bundles`); "
+        "notices and outbox messages queued to Redis, not run.",
+        "",
+        "Bundle case: umbrella draft (combined form; each of the "
+        f"{r['materials']} materials uploaded once), submit, unified acceptance (seven branch cases created "
+        "with their mapped fields and shared materials), review and decision of each branch by its own "
+        "department, unified decision, one delivery, close. Single case: draft, uploads, submit, accept, review, "
+        "decide, deliver, close.",
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {r['nproc']} CPUs ({r['cpu']}), "
+        f"{r['mem_gb']} GiB; load average (1, 5, 15 min) at start {', '.join(map(str, r['load_avg'][:3]))}, "
+        f"at end {', '.join(map(str, r['load_avg'][3:]))} (other jobs share the machine)",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        f"| single-department item | {r['single_per_s']} cases/s ({r['single_cases']} cases, "
+        f"{r['single_ms']} ms and {r['single_queries']} queries each) | |",
+        f"| 7-branch bundle | {r['bundle_per_s']} cases/s ({r['bundle_cases']} cases, "
+        f"{r['bundle_ms']} ms and {r['bundle_queries']} queries each) | |",
+        f"| ratio bundle ÷ single | {r['ratio']} | ≥ 0.33 ({met}) |",
+        f"| errors | {r['errors']} | 0 |",
+        "",
+        "A bundle case is eight cases' worth of work (the umbrella and seven branches: 1 submission, "
+        "3 + 7 × 2 staff actions, the branch cases created at acceptance), so a ratio near 1/4–1/3 means "
+        "the joint process adds little beyond the branches' own steps.",
+        "",
+        "Reproduce: `.venv/bin/python bench/bundle_lifecycle.py --workers 2 --seconds 30 --write-docs` "
+        "(`--drop` removes the database).",
+    ]
+    cl.write_section("Bundle lifecycle", body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
+    parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
+    args = parser.parse_args()
+    cl._env()
+    cl._create_db()
+    cl._setup_django()
+    from django.db import connection
+
+    info = cl.prepare()
+    bundle_id = prepare_bundle(info)
+    from yiwang.bundles.models import Bundle
+
+    bundle = Bundle.objects.get(pk=bundle_id)
+    materials = len(bundle.materials.all())
+    database = "PostgreSQL {}.{}".format(*divmod(connection.cursor().connection.info.server_version, 10000))
+    connection.close()
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(args.workers + 1), ctx.Queue()
+    procs = [
+        ctx.Process(target=worker, args=(i, info["item"], bundle_id, args.seconds, barrier, out))
+        for i in range(args.workers)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        barrier.wait(timeout=1800)
+        load_before = os.getloadavg()
+        results = [out.get(timeout=args.seconds + 600) for _ in procs]
+        load_after = os.getloadavg()
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+    cl.purge_queue()
+
+    def rate(kind: str) -> float:
+        return sum(r["count"][kind] / r["spent"][kind] for r in results if r["spent"][kind])
+
+    def each(kind: str, key: str) -> float:
+        n = sum(r["count"][kind] for r in results)
+        return sum(r[key][kind] for r in results) / max(n, 1)
+
+    single, bundle_rate = rate("single"), rate("bundle")
+    report = {
+        "database": database,
+        "workers": args.workers,
+        "seconds": args.seconds,
+        "materials": materials,
+        "single_per_s": round(single, 2),
+        "bundle_per_s": round(bundle_rate, 2),
+        "ratio": round(bundle_rate / single, 3) if single else 0.0,
+        "single_cases": sum(r["count"]["single"] for r in results),
+        "bundle_cases": sum(r["count"]["bundle"] for r in results),
+        "single_ms": round(each("single", "spent") * 1000, 1),
+        "bundle_ms": round(each("bundle", "spent") * 1000, 1),
+        "single_queries": round(each("single", "queries"), 1),
+        "bundle_queries": round(each("bundle", "queries"), 1),
+        "errors": sum(r["errors"] for r in results),
+        "load_avg": [round(x, 2) for x in (*load_before, *load_after)],
+        **cl.machine(),
+    }
+    print(
+        f"single {report['single_per_s']} cases/s, bundle {report['bundle_per_s']} cases/s, "
+        f"ratio {report['ratio']} (target ≥ {TARGET_RATIO:.2f}); load {report['load_avg']}"
+    )
+    if args.write_docs:
+        write_docs(report)
+    if args.drop:
+        cl._drop_db()
+    print(json.dumps(report, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
