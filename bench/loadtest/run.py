@@ -25,6 +25,7 @@ import resource
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,7 @@ START, END = (
     "<!-- written by bench/loadtest/run.py: end -->",
 )
 MIX = ["Citizen", "StaffReader", "StaffDecider", "Supervisor", "Follower", "Applier"]
+DB = os.environ.get("STACK_DB", "yiwang_stack")
 TARGET_RPS, AIM_RPS, TARGET_P99_MS = 330, 500, 500
 
 
@@ -63,6 +65,32 @@ def users_in_mix(env: dict[str, str]) -> int:
     return int(subprocess.check_output([sys.executable, "-c", code], env=env, cwd=ROOT).strip())
 
 
+def cpu_by_role() -> dict[str, float]:
+    """CPU seconds used so far by the stack's parts, the load generator and the whole machine."""
+    import psutil
+
+    out = dict.fromkeys(("web", "database", "jobs", "load generator"), 0.0)
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        t = p.info["cpu_times"]
+        if t is None:
+            continue
+        role = None
+        if "yiwang.wsgi" in cmd and f":{PORT}" in cmd:
+            role = "web"
+        elif cmd.startswith("postgres:") and f" {DB} " in f"{cmd} ":
+            role = "database"
+        elif "celery" in cmd and (f"stack-{PORT}@" in cmd or str(DATA_DIR / "celerybeat") in cmd):
+            role = "jobs"
+        elif "locust" in cmd and "locustfile" in cmd:
+            role = "load generator"
+        if role:
+            out[role] += t.user + t.system
+    total = psutil.cpu_times()
+    out["machine"] = sum(getattr(total, f) for f in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return out
+
+
 class LoadSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -70,8 +98,22 @@ class LoadSampler(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
+        self.cpu_start, self.t_start = cpu_by_role(), time.monotonic()
         while not self.done.wait(5):
             self.samples.append(os.getloadavg())
+            # The last sample inside the measured window (locust stops right after it).
+            self.cpu_end, self.t_end = cpu_by_role(), time.monotonic()
+
+    def cpu_shares(self) -> dict[str, float]:
+        """CPUs used on average by each part during the measured window."""
+        if not hasattr(self, "cpu_end"):
+            return {}
+        span = max(1e-6, self.t_end - self.t_start)
+        shares = {k: (self.cpu_end[k] - self.cpu_start[k]) / span for k in self.cpu_start}
+        shares["other jobs"] = max(
+            0.0, shares["machine"] - sum(v for k, v in shares.items() if k != "machine")
+        )
+        return shares
 
 
 def locust(classes: list[str], users: int, spawn: float, seconds: int, prefix: Path, env: dict) -> float:
@@ -124,7 +166,7 @@ def table(rows: list[dict[str, str]]) -> list[str]:
     return out
 
 
-def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads, cpu, users) -> str:
+def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads, cpu, users, shares) -> str:
     agg = next(r for r in mix if r["Name"] == "Aggregated")
     h = next(r for r in hello if r["Name"] == "Aggregated")
     rps, p99, fails = float(agg["Requests/s"]), float(agg["99%"]), int(agg["Failure Count"])
@@ -153,6 +195,8 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         if loads
         else "- load average: not sampled",
         f"- load generator: {cpu:.0f} CPU s for the mix ({cpu / max(1, args.seconds):.2f} of a CPU on average)",
+        "- CPUs used on average during the mix: "
+        + (", ".join(f"{k} {v:.2f}" for k, v in shares.items()) if shares else "not sampled"),
         "",
         "| figure | value | target |",
         "|---|---|---|",
@@ -219,6 +263,7 @@ def main() -> int:
             sampler.samples,
             cpu,
             users,
+            sampler.cpu_shares(),
         )
         print(text)
         if args.write_docs:
