@@ -134,10 +134,12 @@ class Task(models.Model):
                 condition=models.Q(state="open", assignee__isnull=True),
                 name="task_open_dept_role_step",
             ),
+            # Assigned tasks only (it held every open task, and PostgreSQL picked it for the
+            # department scopes' "assignee IS NULL" rows, then sorted them).
             models.Index(
                 fields=["assignee", "spec_name", "due_date", "created_at", "id"],
-                condition=models.Q(state="open"),
-                name="task_open_assignee_step",
+                condition=models.Q(state="open", assignee__isnull=False),
+                name="task_open_asg_step_due",
             ),
             # Keyset paging (workflow.selectors.inbox_slice): every scope x filter x order the
             # workbench offers walks one of these in page order from the cursor and stops after

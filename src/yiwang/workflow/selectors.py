@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
@@ -160,15 +160,25 @@ def _beyond(qs: QuerySet[Task], cols: Sequence[str], key: Sequence, *, greater: 
     return qs.filter(lookup(Tuple(*(F(c) for c in cols)), tuple(key)))
 
 
-def _walk(qs: QuerySet[Task], order: str, key: InboxKey | None, limit: int, *, forward: bool) -> list[Task]:
-    """Up to ``limit`` rows of one scope next to ``key`` (excluded), in walking order."""
+def _walk(
+    qs: QuerySet[Task],
+    order: str,
+    key: InboxKey | None,
+    limit: int,
+    *,
+    forward: bool,
+    undated_too: bool = True,
+) -> list[QuerySet]:
+    """The index ranges of one scope next to ``key`` (excluded), in walking order, each sliced
+    to ``limit`` rows: one range, or two when a due-date cursor must also reach the tasks with
+    no due date (or back from them). ``undated_too=False``: a due-date filter excludes them."""
     qs = qs.only(*INBOX_COLUMNS)
     if order == "new":  # newest first: forward is descending (created_at, id)
         cols = ("created_at", "id")
         if key is not None:
             qs = _beyond(qs, cols, (key.created_at, key.id), greater=not forward)
         ordering = ["-created_at", "-id"] if forward else ["created_at", "id"]
-        return list(qs.order_by(*ordering)[:limit])
+        return [qs.order_by(*ordering)[:limit]]
     # Due date first, tasks without one last: the index order itself (btree ASC is NULLS LAST
     # on PostgreSQL), walked backwards as DESC NULLS FIRST. A row comparison cannot step from a
     # due date into the no-due-date rows, so a cursor splits the walk into two index ranges.
@@ -177,18 +187,27 @@ def _walk(qs: QuerySet[Task], order: str, key: InboxKey | None, limit: int, *, f
     else:
         ordering = [F("due_date").desc(nulls_first=True), "-created_at", "-id"]
     if key is None:
-        return list(qs.order_by(*ordering)[:limit])
+        return [qs.order_by(*ordering)[:limit]]
     dated, undated = qs.filter(due_date__isnull=False), qs.filter(due_date__isnull=True)
     if key.due_date is not None:
         cols, at = ("due_date", "created_at", "id"), (key.due_date, key.created_at, key.id)
-        near, far = _beyond(dated, cols, at, greater=forward), (undated if forward else None)
+        ranges = [_beyond(dated, cols, at, greater=forward)] + ([undated] if forward and undated_too else [])
     else:
-        near = _beyond(undated, ("created_at", "id"), (key.created_at, key.id), greater=forward)
-        far = None if forward else dated
-    rows = list(near.order_by(*ordering)[:limit])
-    if far is not None and len(rows) < limit:
-        rows += list(far.order_by(*ordering)[: limit - len(rows)])
-    return rows
+        ranges = [_beyond(undated, ("created_at", "id"), (key.created_at, key.id), greater=forward)]
+        ranges += [] if forward else [dated]
+    return [r.order_by(*ordering)[:limit] for r in ranges]
+
+
+def _fetch(ranges: list[QuerySet], *, distinct: bool = False) -> list:
+    """All rows of the ranges in one round trip where the database allows ORDER BY and LIMIT
+    inside a UNION (PostgreSQL): a page costs one statement, not one per scope. SQLite runs
+    them one by one."""
+    if not ranges:
+        return []
+    if len(ranges) > 1 and connections[ranges[0].db].features.supports_slicing_ordering_in_compound:
+        return list(ranges[0].union(*ranges[1:], all=not distinct))
+    rows = [row for r in ranges for row in r]
+    return list(dict.fromkeys(rows)) if distinct else rows
 
 
 def _sort_key(order: str):
@@ -208,29 +227,28 @@ def inbox_slice(
     roles: Iterable[StaffRole] | None = None,
 ) -> InboxSlice:
     """``limit`` tasks of ``inbox(user)`` after ``after`` (or from the start), or the ``limit``
-    just before ``before``, in ``order``. Each scope fetches at most ``limit + 1`` rows from its
-    index; the merged, de-duplicated head is the answer (a task among the first ``limit + 1`` of
-    the union is among the first ``limit + 1`` of its own scope)."""
+    just before ``before``, in ``order``. Each index range fetches at most ``limit + 1`` rows;
+    the sorted, de-duplicated head of all of them is the answer (a task among the first
+    ``limit + 1`` of the inbox is among the first ``limit + 1`` of its own range: every task
+    before it in that range is before it in the inbox)."""
     if order not in INBOX_ORDERS:
         raise ValueError(order)
     if filters.item_ids == ():
         return InboxSlice([], False)
     forward = before is None
     key = after if forward else before
-    parts = [
-        _walk(_filtered(qs, filters), order, key, limit + 1, forward=forward)
+    undated_too = filters.due_from is None and filters.due_before is None
+    ranges = [
+        r
         for qs in inbox_scopes(user, roles)
+        for r in _walk(
+            _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
+        )
     ]
+    rows = {t.pk: t for t in _fetch(ranges)}  # two overlapping scopes may both hold a task
     # Walking order: ascending for due-date forward and newest backward.
     descending = (order == "new") == forward
-    merged: list[Task] = []
-    seen: set[int] = set()
-    for t in heapq.merge(*parts, key=_sort_key(order), reverse=descending):
-        if t.pk not in seen:
-            seen.add(t.pk)
-            merged.append(t)
-            if len(merged) > limit:
-                break
+    merged = sorted(rows.values(), key=_sort_key(order), reverse=descending)[: limit + 1]
     more = len(merged) > limit
     tasks = merged[:limit]
     return InboxSlice(tasks if forward else tasks[::-1], more)
@@ -240,28 +258,24 @@ def inbox_count(
     user, *, cap: int, filters: InboxFilters = InboxFilters(), roles: Iterable[StaffRole] | None = None
 ) -> int:
     """How many tasks the inbox holds, counted up to ``cap`` (returns ``cap`` for "cap or more"):
-    each scope counts at most ``cap`` rows of its index, so a department with 100,000 open tasks
-    costs no more than one with ``cap``. Overlapping region scopes are de-duplicated by id."""
+    each scope reads at most ``cap`` entries of its index, so a department with 100,000 open
+    tasks costs no more than one with ``cap``. Overlapping scopes (a region role beside a
+    department role) are de-duplicated by id."""
     if filters.item_ids == ():
         return 0
     roles = (
         list(StaffRole.objects.filter(user=user).select_related("region")) if roles is None else list(roles)
     )
-    parts = [_filtered(qs, filters).order_by() for qs in inbox_scopes(user, roles)]
-    if all(sr.department_id for sr in roles if sr.role in STAFF_ROLE_NAMES):
-        # Disjoint scopes (assigned to me / each department and role): counts add up.
-        total = 0
-        for qs in parts:
-            total += qs[: cap - total].count()
-            if total >= cap:
-                return cap
-        return total
-    ids: set[int] = set()
-    for qs in parts:
-        ids.update(qs.values_list("pk", flat=True)[:cap])
-        if len(ids) >= cap:
-            return cap
-    return len(ids)
+    # Disjoint scopes (assigned to me / each department and role) can be added up.
+    disjoint = all(sr.department_id for sr in roles if sr.role in STAFF_ROLE_NAMES)
+    ranges = [
+        _filtered(qs, filters).order_by().values_list("pk", flat=True)[:cap]
+        for qs in inbox_scopes(user, roles)
+    ]
+    if len(ranges) > 1 and connections[ranges[0].db].features.supports_slicing_ordering_in_compound:
+        # The outer LIMIT stops the whole statement after ``cap`` rows, whichever scopes hold them.
+        return ranges[0].union(*ranges[1:], all=disjoint)[:cap].count()
+    return min(len(_fetch(ranges, distinct=not disjoint)), cap)
 
 
 def may_work(user, task: Task) -> bool:
