@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,15 +62,20 @@ def has_role_for(user, role: str | set[str], department: Department, region_path
         return True
     roles = {role} if isinstance(role, str) else set(role)
     path = region_path if region_path is not None else department.region.path
-    ancestors = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
-    scope = (
-        Q(department_id=department.pk)
-        | Q(department__isnull=True, region__isnull=True)
-        | Q(department__isnull=True, region__path__in=ancestors)
-    )
-    return StaffRole.objects.filter(
-        Q(role=Role.PLATFORM_ADMIN) | (Q(role__in=roles) & scope), user=user
-    ).exists()
+    # The user's few role rows, matched here: a plain query compiles and plans in a fraction of
+    # the OR-of-scopes filter it replaces (each staff action passes here).
+    for held, dept_id, scope_path in StaffRole.objects.filter(user_id=user.pk).values_list(
+        "role", "department_id", "region__path"
+    ):
+        if held == Role.PLATFORM_ADMIN:
+            return True
+        if held not in roles:
+            continue
+        if dept_id == department.pk:
+            return True
+        if dept_id is None and (scope_path is None or path.startswith(scope_path)):
+            return True
+    return False
 
 
 def pauses_of(case: Case) -> list[tuple[dt.date, dt.date | None]]:
