@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import Throttled, ValidationError
 
@@ -57,9 +58,11 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "less_than":
         return _("应小于 %(limit)s。") % {"limit": ctx.get("lt")}
     if kind == "string_too_short":
-        return _("至少需要 %(n)s 个字符。") % {"n": ctx.get("min_length")}
+        n = ctx.get("min_length") or 0
+        return ngettext("至少需要 %(n)s 个字符。", "至少需要 %(n)s 个字符。", n) % {"n": n}
     if kind == "string_too_long":
-        return _("最多允许 %(n)s 个字符。") % {"n": ctx.get("max_length")}
+        n = ctx.get("max_length") or 0
+        return ngettext("最多允许 %(n)s 个字符。", "最多允许 %(n)s 个字符。", n) % {"n": n}
     if kind == "string_pattern_mismatch":
         return _("格式不正确。")
     if kind in {"enum", "literal_error"}:
@@ -97,7 +100,14 @@ def install(api: NinjaAPI) -> None:
     def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         wait = max(1, int(exc.wait or 1))
         response = api.create_response(
-            request, {"detail": _("请求过于频繁，请 %(n)s 秒后再试。") % {"n": wait}}, status=429
+            request,
+            {
+                "detail": ngettext(
+                    "请求过于频繁，请 %(n)s 秒后再试。", "请求过于频繁，请 %(n)s 秒后再试。", wait
+                )
+                % {"n": wait}
+            },
+            status=429,
         )
         response["Retry-After"] = str(wait)
         return response

@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
@@ -181,9 +182,17 @@ def _message(error, schema: dict) -> tuple[str, str]:
         names = {"string": "文字", "integer": "整数", "number": "数字", "boolean": "是/否"}
         return key, _("%(label)s应为%(t)s。") % {"label": label, "t": names.get(spec.get("type"), "")}
     if v == "minLength":
-        return key, _("%(label)s至少 %(n)s 个字。") % {"label": label, "n": spec["minLength"]}
+        n = spec["minLength"]
+        return key, ngettext("%(label)s至少 %(n)s 个字。", "%(label)s至少 %(n)s 个字。", n) % {
+            "label": label,
+            "n": n,
+        }
     if v == "maxLength":
-        return key, _("%(label)s最多 %(n)s 个字。") % {"label": label, "n": spec["maxLength"]}
+        n = spec["maxLength"]
+        return key, ngettext("%(label)s最多 %(n)s 个字。", "%(label)s最多 %(n)s 个字。", n) % {
+            "label": label,
+            "n": n,
+        }
     if v == "pattern":
         hint = spec.get("description") or _("请检查格式")
         return key, _("%(label)s格式不正确（%(hint)s）。") % {"label": label, "hint": hint}

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from yiwang.core.errors import DomainError
 from yiwang.identity.models import Role, StaffRole
@@ -310,7 +310,11 @@ class ServiceItemAdmin(CatalogueAdminMixin, admin.ModelAdmin):
                     messages.ERROR,
                 )
         if ok:
-            self.message_user(request, _("已发布 %(n)s 个事项。") % {"n": ok}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("已发布 %(n)s 个事项。", "已发布 %(n)s 个事项。", ok) % {"n": ok},
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         return [

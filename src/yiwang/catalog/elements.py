@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import (
     Audience,
@@ -335,7 +336,7 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
     if key in {"statutory_limit_days", "promised_limit_days"}:
-        return str(_("%(n)s个工作日") % {"n": value})
+        return ngettext("%(n)s个工作日", "%(n)s个工作日", value) % {"n": value}
     if key == "channels":
         return "、".join(str(_CHANNEL_LABELS.get(c, c)) for c in value)
     if key == "aliases":

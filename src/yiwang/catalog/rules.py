@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.core.errors import FieldError
 
@@ -20,12 +21,16 @@ MAX_APPROVAL_STEPS = 5  # Fujian's cap, taken as the province default (DESIGN.md
 Rule = Callable[[dict[str, Any]], FieldError | None]
 
 
+def _days(n: int) -> str:
+    return ngettext("%(n)s个工作日", "%(n)s个工作日", n) % {"n": n}
+
+
 def promised_not_longer_than_statutory(e: dict[str, Any]) -> FieldError | None:
     p, s = e.get("promised_limit_days"), e.get("statutory_limit_days")
     if p is not None and s is not None and p > s:
         return FieldError(
             "promised_limit_days",
-            _("承诺办结时限（%(p)s个工作日）不得超过法定办结时限（%(s)s个工作日）。") % {"p": p, "s": s},
+            _("承诺办结时限（%(p)s）不得超过法定办结时限（%(s)s）。") % {"p": _days(p), "s": _days(s)},
             "promised_exceeds_statutory",
         )
     return None
@@ -35,8 +40,8 @@ def instant_item_has_no_limit(e: dict[str, Any]) -> FieldError | None:
     if e.get("is_instant") and e.get("promised_limit_days"):
         return FieldError(
             "promised_limit_days",
-            _("即办件当场办结，不应设置承诺办结时限（当前为%(p)s个工作日）。")
-            % {"p": e["promised_limit_days"]},
+            _("即办件当场办结，不应设置承诺办结时限（当前为%(p)s）。")
+            % {"p": _days(e["promised_limit_days"])},
             "instant_with_limit",
         )
     return None
@@ -54,7 +59,12 @@ def fully_online_needs_no_visit(e: dict[str, Any]) -> FieldError | None:
     if e.get("online_depth") == OnlineDepth.FULLY_ONLINE and (e.get("onsite_visits") or 0) > 0:
         return FieldError(
             "onsite_visits",
-            _("全程网办事项的到办事现场次数应为0（当前为%(n)s次）。") % {"n": e["onsite_visits"]},
+            ngettext(
+                "全程网办事项的到办事现场次数应为0（当前为%(n)s次）。",
+                "全程网办事项的到办事现场次数应为0（当前为%(n)s次）。",
+                e["onsite_visits"],
+            )
+            % {"n": e["onsite_visits"]},
             "fully_online_with_visits",
         )
     return None
@@ -73,7 +83,12 @@ def at_most_five_approval_steps(e: dict[str, Any]) -> FieldError | None:
     if n > MAX_APPROVAL_STEPS:
         return FieldError(
             "steps",
-            _("审批环节不得超过%(max)s个（当前为%(n)s个）。") % {"max": MAX_APPROVAL_STEPS, "n": n},
+            ngettext(
+                "审批环节不得超过%(max)s个（当前为%(n)s个）。",
+                "审批环节不得超过%(max)s个（当前为%(n)s个）。",
+                n,
+            )
+            % {"max": MAX_APPROVAL_STEPS, "n": n},
             "too_many_steps",
         )
     return None
@@ -85,7 +100,11 @@ def bound_process_within_limit(e: dict[str, Any]) -> FieldError | None:
     if n > MAX_APPROVAL_STEPS:
         return FieldError(
             "process",
-            _("绑定的办理流程“%(name)s”有%(n)s个审批环节，超过%(max)s个的上限。")
+            ngettext(
+                "绑定的办理流程“%(name)s”有%(n)s个审批环节，超过%(max)s个的上限。",
+                "绑定的办理流程“%(name)s”有%(n)s个审批环节，超过%(max)s个的上限。",
+                n,
+            )
             % {"name": process.get("name", ""), "n": n, "max": MAX_APPROVAL_STEPS},
             "process_too_many_steps",
         )

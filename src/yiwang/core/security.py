@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .middleware import client_ip
 
@@ -283,7 +283,9 @@ class RateLimitMiddleware:
 
 
 def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
-    message = _("操作过于频繁，请 %(n)s 秒后再试。") % {"n": wait}
+    message = ngettext("操作过于频繁，请 %(n)s 秒后再试。", "操作过于频繁，请 %(n)s 秒后再试。", wait) % {
+        "n": wait
+    }
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         from django.http import JsonResponse
 

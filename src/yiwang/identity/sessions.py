@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.core import audit
 from yiwang.core.middleware import client_ip
@@ -266,7 +267,10 @@ def end_all_sessions(user: AbstractBaseUser) -> int:
         audit.record(
             "identity.logout_everywhere",
             user,
-            summary=_("退出全部登录（%(count)d 个会话）") % {"count": len(rows)},
+            summary=ngettext(
+                "退出全部登录（%(count)d 个会话）", "退出全部登录（%(count)d 个会话）", len(rows)
+            )
+            % {"count": len(rows)},
             detail={"sessions": [s.pk for s in rows]},
         )
     return len(rows)

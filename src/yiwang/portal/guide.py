@@ -11,6 +11,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.catalog.elements import ELEMENT_LABELS
 from yiwang.catalog.models import (
@@ -36,7 +37,8 @@ def choice_label(choices: Any, value: Any) -> str:
 def days(value: Any) -> str:
     if value in (None, ""):
         return _("无")
-    return _("%(n)s个工作日") % {"n": value}
+    count = value if isinstance(value, int) else 2  # a non-number read from old data: any form
+    return ngettext("%(n)s个工作日", "%(n)s个工作日", count) % {"n": value}
 
 
 def yes_no(value: Any) -> str:
@@ -115,7 +117,8 @@ def visits_label(visits: Any) -> str:
         return _("零跑动")
     if visits == 1:
         return _("最多跑一次")
-    return _("%(n)s次") % {"n": visits}
+    count = visits if isinstance(visits, int) else 2
+    return ngettext("%(n)s次", "%(n)s次", count) % {"n": visits}
 
 
 def format_value(value: Any) -> str:

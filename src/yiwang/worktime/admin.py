@@ -167,8 +167,11 @@ class CalendarYearAdmin(CalendarAdminMixin, admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _("已导入%(year)s年节假日安排：放假 %(h)s 天，补班 %(m)s 天。")
-                        % {"year": report.year.year, "h": report.holiday_days, "m": report.makeup_days},
+                        _("已导入%(year)s年节假日安排：%(h)s，%(m)s。")
+                        % {
+                            "year": report.year.year,
+                            **services.holiday_counts(report.holiday_days, report.makeup_days),
+                        },
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(reverse("admin:worktime_calendaryear_changelist"))

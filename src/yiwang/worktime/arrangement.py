@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.core.errors import FieldError, ValidationFailed
 
@@ -137,7 +138,14 @@ def _check_row(
             )
         ]
     if (end - start).days + 1 > MAX_RANGE_DAYS:
-        return [err(_("区间超过 %(n)s 天，请检查日期。"), n=MAX_RANGE_DAYS)]
+        return [
+            err(
+                ngettext(
+                    "区间超过 %(n)s 天，请检查日期。", "区间超过 %(n)s 天，请检查日期。", MAX_RANGE_DAYS
+                ),
+                n=MAX_RANGE_DAYS,
+            )
+        ]
     day = start
     while day <= end:
         if day in placed_by:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.core import audit
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
@@ -23,6 +24,14 @@ from . import sources
 from .arrangement import Arrangement, parse_arrangement
 from .models import WORKING_KINDS, CalendarDay, CalendarSource, CalendarYear, DayKind
 from .selectors import invalidate_calendar
+
+
+def holiday_counts(h: int, m: int) -> dict[str, str]:
+    """The holiday and make-up day counts, in the plural forms of the language."""
+    return {
+        "h": ngettext("放假 %(n)s 天", "放假 %(n)s 天", h) % {"n": h},
+        "m": ngettext("补班 %(n)s 天", "补班 %(n)s 天", m) % {"n": m},
+    }
 
 
 # -- permission -----------------------------------------------------------------------------
@@ -190,8 +199,8 @@ def import_year(year: int, text: str, *, user, complete: bool = True, note: str 
         audit.record(
             "worktime.import_year",
             record,
-            summary=_("导入%(year)s年节假日安排：放假 %(h)s 天，补班 %(m)s 天")
-            % {"year": year, "h": arrangement.holiday_days, "m": arrangement.makeup_days},
+            summary=_("导入%(year)s年节假日安排：%(h)s，%(m)s")
+            % {"year": year, **holiday_counts(arrangement.holiday_days, arrangement.makeup_days)},
             detail={
                 "year": year,
                 "complete": complete,

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.catalog import services
 from yiwang.catalog.models import ImportRun, ItemMaterial, ItemStatus, ProcessStep, ServiceItem, StandardItem
@@ -83,7 +84,7 @@ class ImportResult:
             "failed": self.failed,
         }
         if self.published:
-            text += _("；发布 %(n)s 项") % {"n": self.published}
+            text += ngettext("；发布 %(n)s 项", "；发布 %(n)s 项", self.published) % {"n": self.published}
         return text + _("；用时 %(s).1f 秒。") % {"s": self.seconds}
 
 
@@ -514,8 +515,11 @@ class _Importer:
             self._err(
                 row,
                 "promised_limit_days",
-                _("承诺时限须为不超过法定时限的整数（承诺 %(p)s 个工作日，法定 %(s)s 个工作日）。")
-                % {"p": promised, "s": statutory},
+                _("承诺时限须为不超过法定时限的整数（承诺 %(p)s，法定 %(s)s）。")
+                % {
+                    "p": ngettext("%(n)s个工作日", "%(n)s个工作日", promised) % {"n": promised},
+                    "s": ngettext("%(n)s个工作日", "%(n)s个工作日", statutory) % {"n": statutory},
+                },
             )
 
     # --- writing --------------------------------------------------------------------------------
