@@ -31,6 +31,7 @@ RESTAURANT_DATA = {
     "address": "福州市鼓楼区五四路 100 号",
     "business_scope": "餐饮服务",
     "capital": "10",
+    "registered_capital": "50",
     "staff_count": "4",
     "business_form": "餐饮服务经营者（小型餐馆）",
     "food_items": "热食类食品制售",
@@ -187,3 +188,39 @@ def test_one_combined_correction_answered_once(w):
     sign.refresh_from_db()
     assert case.state != "correction_requested" and sign.state != "correction_requested"
     assert "需要补正的内容" not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("page", ["list", "guide", "start", "result", "form", "materials", "my_case"])
+def test_bundle_pages_accessibility_basics(w, page):
+    from tests.portal.test_pages import FormControls
+
+    client = client_for(w.applicant)
+    code = w.bundle.code
+    answers = {"entity_type": "company", "signage": "yes"}
+    if page in ("form", "materials", "my_case"):
+        link = start(client, w, **answers)
+        if page == "my_case":
+            from yiwang.cases import actions
+
+            case = fill_and_submit(client, link)
+            actions.Accept(case, w.clerk).run()
+            url = reverse("portal:my_case", args=[case.number])
+        else:
+            url = reverse(f"portal:bundle_{page}", args=[link.application_id])
+    else:
+        url = {
+            "list": reverse("portal:bundle_list"),
+            "guide": reverse("portal:bundle_guide", args=[code]),
+            "start": reverse("portal:bundle_start", args=[code]),
+            "result": reverse("portal:bundle_start", args=[code]) + "?entity_type=company&signage=yes",
+        }[page]
+    r = client.get(url)
+    assert r.status_code == 200
+    html = r.content.decode()
+    parser = FormControls()
+    parser.feed(html)
+    for control in parser.controls:
+        assert control.get("id") in parser.label_for or control.get("aria-label"), control
+    assert len(parser.ids) == len(set(parser.ids)), "duplicate ids"
+    assert {"main", "nav", "header", "footer"} <= set(parser.landmarks)
+    assert '<meta name="viewport"' in html and html.count("<h1") == 1
