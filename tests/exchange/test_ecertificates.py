@@ -182,3 +182,36 @@ def test_rotation_covers_certificate_data(world, items, monkeypatch, django_capt
     finally:
         monkeypatch.undo()
         crypto.reset_key_cache()
+
+
+def test_a_company_holds_the_certificate_of_its_case(world, items, django_capture_on_commit_callbacks):
+    from yiwang.identity import services as identity
+    from yiwang.identity.synthetic import demo_companies, demo_people
+
+    issuing, using = items
+    lin, firm = demo_people()[0], demo_companies()[0]
+    rep = identity.register_person(
+        username="lin", password=PASSWORD, name=lin.name, id_number=lin.id_number, phone=lin.phone
+    )
+    company = identity.register_company(person=rep, credit_code=firm.credit_code, name=firm.name)
+    app = services.start_application(rep.user, issuing, acting_for=company)
+    for m in services.required_materials(app):
+        services.upload_material(app, requirement=m["name"], uploaded=pdf_upload(), user=rep.user)
+    case = services.submit(app, user=rep.user)
+    case = actions.Accept(case, world.clerk).run()
+    case = actions.Review(case, world.approver, decision="pass").run()
+    with django_capture_on_commit_callbacks(execute=True):
+        case = actions.Decide(case, world.head, decision="approve").run()
+    cert = ECertificate.objects.get(case=case)
+    assert cert.holder_kind == "company" and cert.holder_name_masked == company.name
+    assert cert.holder_hash == ex_services.company_hash(company.credit_code) != rep.id_number_hash
+    assert company.credit_code in text_of(ex_services.read_certificate(cert, user=rep.user))
+
+    # Offered when applying for the company, not to the representative as a person.
+    assert ex_selectors.valid_certificate(cert.cert_type, user=rep.user, company=company) == cert
+    assert ex_selectors.valid_certificate(cert.cert_type, user=rep.user) is None
+    with pytest.raises(NotPermitted):
+        ex_services.read_certificate(cert, user=world.applicant)
+    later = services.start_application(rep.user, using, acting_for=company)
+    m = services.provide_from_source(later, requirement="食品小作坊登记证", user=rep.user)
+    assert m.origin == "e_certificate" and m.record["holder"] == company.name
