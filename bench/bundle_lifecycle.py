@@ -106,6 +106,18 @@ def prepare_bundle(info: dict) -> int:
     return bundle.pk
 
 
+def _generate() -> None:
+    """The province without the generator's ready-made bundles: the bench builds its own, and the
+    demo item of the single-department side keeps the default form."""
+    from django.core.management import call_command
+
+    from yiwang.catalog.models import ServiceItem
+
+    call_command("migrate", verbosity=0)
+    if not ServiceItem.objects.filter(current_version__isnull=False).exists():
+        call_command("generate_province", items=2000, no_bundles=True, no_progress=True, verbosity=0)
+
+
 def _bundle_actors(bundle_id: int):
     from django.contrib.auth import get_user_model
 
@@ -239,6 +251,7 @@ def main() -> None:
     cl._setup_django()
     from django.db import connection
 
+    _generate()
     info = cl.prepare()
     bundle_id = prepare_bundle(info)
     from yiwang.bundles.models import Bundle

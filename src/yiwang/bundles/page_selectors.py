@@ -156,6 +156,14 @@ def parse_answers(bundle: Bundle, raw: dict[str, Any]) -> tuple[dict[str, str], 
 # --- drafts and cases -----------------------------------------------------------------------------
 
 
+def applicant_cases(user) -> QuerySet[Case]:
+    """The applicant's cases for "my cases": a bundle shows as its umbrella case only (its branch
+    cases are the departments' working copies, followed on the umbrella's page)."""
+    from yiwang.cases import selectors as case_selectors
+
+    return case_selectors.cases_of(user).filter(bundle_branch__isnull=True)
+
+
 def link_of(application) -> BundleApplication | None:
     return BundleApplication.objects.filter(application=application).select_related("bundle").first()
 

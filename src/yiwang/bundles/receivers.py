@@ -24,8 +24,9 @@ def _correction(sender, case, items, actor=None, **kwargs) -> None:
 
 @receiver(signals.case_decided, dispatch_uid="bundles.decided")
 def _decided(sender, case, actor=None, **kwargs) -> None:
-    services.check_unified_decision(case)
-    services.on_branch_decided(case)
+    # A branch case is never an umbrella: one query for an ordinary case's decision, two at most.
+    if not services.on_branch_decided(case):
+        services.check_unified_decision(case)
 
 
 @receiver(signals.case_delivered, dispatch_uid="bundles.delivered")

@@ -826,6 +826,10 @@ def publish_bundle(bundle: Bundle, *, user=None):
             key=f"bundle-{bundle.code}"[:64], xml=xml, name=f"一件事：{bundle.name}"[:100], by=_label(user)
         )
         workflow.bind(item, definition, user=None)
+        # The branch processes exist before the first acceptance (two first acceptances at once
+        # would both try to store version 1).
+        _branch_definition(False)
+        _branch_definition(True)
         version = catalog.publish(item, user=None, actor_label=_label(user))
         bundle.published = True
         bundle.version += 1
@@ -1019,12 +1023,13 @@ def _branch_definition(second_review: bool):
     from yiwang.workflow import services as workflow
     from yiwang.workflow.models import ProcessDefinition
 
+    key = "bundle_branch_second_review" if second_review else "bundle_branch"
     pk = _BRANCH_DEFINITIONS.get(second_review)
     if pk is not None:
-        found = ProcessDefinition.objects.filter(pk=pk).first()
+        # the key too: a rolled-back test database may give the id to another definition
+        found = ProcessDefinition.objects.filter(pk=pk, key=key).first()
         if found is not None:
             return found
-    key = "bundle_branch_second_review" if second_review else "bundle_branch"
     definition = workflow.upload_definition(
         key=key, xml=process.branch_bpmn(second_review=second_review), by="system", is_template=True
     )
@@ -1042,10 +1047,11 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     """Unified acceptance: one accepted branch case per applicable member, at its department, with
     the mapped fields and the shared materials (rows pointing at the same stored files); the
     wait tasks of members that do not apply are completed as ``skipped``. Runs inside the
-    umbrella's Accept (receiver of ``case_accepted``)."""
+    umbrella's Accept (receiver of ``case_accepted``). The rows of all branches are written
+    together (one INSERT per table; a case number and a process start per branch)."""
     from yiwang.cases import formschema, numbering
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Application, Case, CaseMaterial, CaseState
+    from yiwang.cases.models import Application, Case, CaseEvent, CaseMaterial, CaseState
     from yiwang.workflow import selectors as wf_selectors
     from yiwang.workflow import services as workflow
     from yiwang.workflow.selectors import bound_processes
@@ -1062,29 +1068,34 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
             "item__current_version", "item__department", "item__region"
         )
     )
-    umbrella_data = _open(umbrella.application)
-    fields = list(bundle.fields.all())
-    materials = list(bundle.materials.all())
-    provided = list(CaseMaterial.objects.filter(case=umbrella, replaced=False))
-    second = {i for i, p in bound_processes([m.item_id for m in members]).items() if "second" in p["key"]}
     today = timezone.localdate()
     now = timezone.now()
-    created: list[BundleBranch] = []
+    chosen: list[BundleMember] = []
     for member in members:
-        step = process.branch_step(member.pk)
-        task = waits.get(step)
+        task = waits.get(process.branch_step(member.pk))
         if task is None:
             continue  # not in this umbrella's process (added after it started)
         if member.pk not in applicable:
             workflow.complete_task(task, actor=actor, decision="skipped", case=umbrella)
             continue
-        item = member.item
-        version = item.current_version
-        if version is None:
+        if member.item.current_version is None:
             raise DomainError(
-                _("事项“%(n)s”已停用，不能分送，请联系牵头部门。") % {"n": item.name or item.code},
+                _("事项“%(n)s”已停用，不能分送，请联系牵头部门。")
+                % {"n": member.item.name or member.item.code},
                 code="member_unpublished",
             )
+        chosen.append(member)
+    if not chosen:
+        return []
+    umbrella_data = _open(umbrella.application)
+    fields = list(bundle.fields.all())
+    materials = list(bundle.materials.all())
+    provided = list(CaseMaterial.objects.filter(case=umbrella, replaced=False))
+    second = {i for i, p in bound_processes([m.item_id for m in chosen]).items() if "second" in p["key"]}
+    definitions = {flag: _branch_definition(flag) for flag in {m.item_id in second for m in chosen}}
+    apps, data_keys = [], []
+    for member in chosen:
+        item = member.item
         schema, layout = cases.form_of(item)
         item_key = str(item.pk)
         data = {
@@ -1095,7 +1106,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         app = Application(
             applicant_id=umbrella.applicant_id,
             acting_for_id=umbrella.company_id,
-            item_version=version,
+            item_version=item.current_version,
             form_schema=formschema.snapshot(schema),
             form_layout=layout,
             idempotency_key=f"bundle-{umbrella.pk}-{member.pk}",
@@ -1105,33 +1116,43 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
             submitted_at=now,
         )
         _seal(app, data)
-        app.save()
+        apps.append(app)
+        data_keys.append(sorted(data))
+    Application.objects.bulk_create(apps)
+    branches = []
+    for member, app in zip(chosen, apps, strict=True):
+        item = member.item
         limit = branch_limit(member)
         deadline = worktime.due_date(today, limit, [])
-        branch = Case.objects.create(
-            number=numbering.case_number(item.region.code, today),
-            check_code=numbering.check_code(),
-            application=app,
-            item=item,
-            item_version=version,
-            item_name=version.name,
-            region=item.region,
-            department=item.department,
-            applicant_id=umbrella.applicant_id,
-            company_id=umbrella.company_id,
-            applicant_name=umbrella.applicant_name,
-            state=CaseState.ACCEPTED,
-            channel=umbrella.channel,
-            entered_by_id=umbrella.entered_by_id,
-            submitted_at=umbrella.submitted_at,
-            accepted_on=today,
-            limit_days=limit,
-            due_date=deadline.date,
-            due_estimated=deadline.estimated,
-            delivery_method=umbrella.delivery_method,
+        branches.append(
+            Case(
+                number=numbering.case_number(item.region.code, today),
+                check_code=numbering.check_code(),
+                application=app,
+                item=item,
+                item_version=item.current_version,
+                item_name=item.current_version.name,
+                region=item.region,
+                department=item.department,
+                applicant_id=umbrella.applicant_id,
+                company_id=umbrella.company_id,
+                applicant_name=umbrella.applicant_name,
+                state=CaseState.ACCEPTED,
+                channel=umbrella.channel,
+                entered_by_id=umbrella.entered_by_id,
+                submitted_at=umbrella.submitted_at,
+                accepted_on=today,
+                limit_days=limit,
+                due_date=deadline.date,
+                due_estimated=deadline.estimated,
+                delivery_method=umbrella.delivery_method,
+            )
         )
-        # Shared materials: a row per material this member needs, pointing at the stored file.
-        rows = []
+    Case.objects.bulk_create(branches)
+    # Shared materials: a row per material each member needs, pointing at the stored file.
+    rows = []
+    for member, app, branch in zip(chosen, apps, branches, strict=True):
+        item_key = str(member.item_id)
         for mat in materials:
             if item_key not in mat.mapping:
                 continue
@@ -1152,49 +1173,63 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
                             uploaded_by_id=m.uploaded_by_id,
                         )
                     )
-        CaseMaterial.objects.bulk_create(rows)
-        workflow.start_process_with(branch, _branch_definition(member.item_id in second))
-        created.append(
-            BundleBranch.objects.create(
-                umbrella=umbrella,
-                branch=branch,
-                member=member,
-                department=item.department,
-                advisory=member.advisory,
-                limit_days=limit,
-                due_date=branch.due_date,
-                wait_step=step,
-            )
+    CaseMaterial.objects.bulk_create(rows)
+    for member, branch in zip(chosen, branches, strict=True):
+        workflow.start_process(branch, definition=definitions[member.item_id in second], new_case=True)
+    created = BundleBranch.objects.bulk_create(
+        BundleBranch(
+            umbrella=umbrella,
+            branch=branch,
+            member=member,
+            department=member.item.department,
+            advisory=member.advisory,
+            limit_days=branch.limit_days,
+            due_date=branch.due_date,
+            wait_step=process.branch_step(member.pk),
         )
-        cases.add_event(
-            branch,
-            "bundle_accepted",
-            _("一件事统一受理，分送本部门办理"),
-            actor=actor,
-            note=_("一件事办件 %(n)s") % {"n": umbrella.number},
+        for member, branch in zip(chosen, branches, strict=True)
+    )
+    label = cases._actor_label(actor)
+    note = _("一件事办件 %(n)s") % {"n": umbrella.number}
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=branch,
+            kind="bundle_accepted",
+            label=_("一件事统一受理，分送本部门办理"),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_label=label,
+            note=note,
         )
-        audit.record(
-            "bundles.branch_created",
-            branch,
-            summary=f"{umbrella.number} → {branch.number}",
-            detail={
-                "bundle": bundle.code,
-                "member": member.pk,
-                "materials": len(rows),
-                "fields": sorted(data),
-            },
-        )
-    if created:
-        umbrella.state = CaseState.UNDER_REVIEW
-        cases.add_event(
-            umbrella,
-            "bundle_branches",
-            _("已分送各部门并联办理"),
-            actor=actor,
-            note="；".join(
-                f"{b.department.name}：{b.branch.item_name}（{b.branch.number}）" for b in created
-            ),
-        )
+        for branch in branches
+    )
+    umbrella.state = CaseState.UNDER_REVIEW
+    cases.add_event(
+        umbrella,
+        "bundle_branches",
+        _("已分送各部门并联办理"),
+        actor=actor,
+        note="；".join(
+            f"{m.item.department.name}：{b.item_name}（{b.number}）"
+            for m, b in zip(chosen, branches, strict=True)
+        ),
+    )
+    audit.record(
+        "bundles.branches_created",
+        umbrella,
+        summary=f"{umbrella.number} → {len(branches)}",
+        detail={
+            "bundle": bundle.code,
+            "branches": [
+                {
+                    "case": b.number,
+                    "member": m.pk,
+                    "fields": keys,
+                    "materials": sum(1 for r in rows if r.case is b),
+                }
+                for m, b, keys in zip(chosen, branches, data_keys, strict=True)
+            ],
+        },
+    )
     return created
 
 
@@ -1427,25 +1462,30 @@ def correct_bundle(umbrella, *, user, data: dict[str, Any] | None = None):
     return umbrella
 
 
-def on_branch_decided(case) -> None:
+def on_branch_decided(case) -> bool:
     """A branch case was decided: record it and complete its wait task on the umbrella, under
     the umbrella process's row lock (``workflow.services.complete_task``), so that when the last
     two branches are decided at once the unified decision opens exactly once."""
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case
     from yiwang.workflow import selectors as wf_selectors
     from yiwang.workflow import services as workflow
 
-    bb = BundleBranch.objects.select_for_update().filter(branch_id=case.pk).first()
+    bb = (
+        BundleBranch.objects.select_for_update(of=("self",))
+        .select_related("umbrella__region", "department")
+        .filter(branch_id=case.pk)
+        .first()
+    )
     if bb is None or bb.state == BranchState.DECIDED:
-        return
+        return bb is not None  # is it a branch case?
     outcome = BranchOutcome.APPROVED if case.outcome == "approved" else BranchOutcome.DENIED
-    bb.state, bb.outcome, bb.decided_at = BranchState.DECIDED, outcome, case.decided_at or timezone.now()
-    bb.save(update_fields=["state", "outcome", "decided_at"])
-    umbrella = Case.objects.select_related("region").get(pk=bb.umbrella_id)
+    BundleBranch.objects.filter(pk=bb.pk).update(
+        state=BranchState.DECIDED, outcome=outcome, decided_at=case.decided_at or timezone.now()
+    )
+    umbrella = bb.umbrella
     task = wf_selectors.open_tasks(umbrella).filter(spec_name=bb.wait_step).first()
     if task is None:
-        return
+        return True
     opened = workflow.complete_task(task, actor=None, decision=outcome, case=umbrella)
     label = _("准予") if outcome == BranchOutcome.APPROVED else _("不予")
     cases.add_event(
@@ -1456,6 +1496,7 @@ def on_branch_decided(case) -> None:
     )
     if any(t.spec_name == "decide" for t in opened):
         cases.add_event(umbrella, "branches_done", _("各部门均已办结，待统一决定"))
+    return True
 
 
 def outcome_of(umbrella) -> BundleOutcome:
