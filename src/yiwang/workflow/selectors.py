@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import F, Q, QuerySet
+
+# Django 5.2's row-comparison lookups (made for composite primary keys): ``(a, b) > (x, y)`` on
+# PostgreSQL and SQLite, with each value prepared by its field (datetimes on SQLite).
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 from yiwang.identity.models import Role, StaffRole
