@@ -1565,7 +1565,7 @@ def check_unified_decision(case) -> None:
 def on_umbrella_delivered(case) -> None:
     """One delivery of all results: each branch case is delivered with the umbrella."""
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseState, Delivery
+    from yiwang.cases.models import Case, CaseEvent, CaseState, Delivery
 
     branches = list(BundleBranch.objects.filter(umbrella=case).select_related("branch"))
     if not branches:
@@ -1574,28 +1574,29 @@ def on_umbrella_delivered(case) -> None:
     method = getattr(getattr(case, "delivery", None), "method", None) or case.delivery_method
     ids = [b.branch_id for b in branches]
     Case.objects.filter(pk__in=ids).update(state=CaseState.DELIVERED, delivered_at=when)
+    have = set(Delivery.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
     Delivery.objects.bulk_create(
-        [
-            Delivery(case_id=i, method=method, delivered_at=when)
-            for i in ids
-            if not Delivery.objects.filter(case_id=i).exists()
-        ]
+        [Delivery(case_id=i, method=method, delivered_at=when) for i in ids if i not in have]
     )
     BundleBranch.objects.filter(pk__in=[b.pk for b in branches]).update(state=BranchState.DELIVERED)
-    for b in branches:
-        cases.add_event(b.branch, "delivered", _("随一件事统一送达（%(n)s）") % {"n": case.number})
+    label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases._actor_label(None))
+        for i in ids
+    )
 
 
 def on_umbrella_closed(case) -> None:
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseState
+    from yiwang.cases.models import Case, CaseEvent, CaseState
 
-    branches = list(BundleBranch.objects.filter(umbrella=case).select_related("branch"))
-    if not branches:
+    ids = list(BundleBranch.objects.filter(umbrella=case).values_list("branch_id", flat=True))
+    if not ids:
         return
-    Case.objects.filter(pk__in=[b.branch_id for b in branches]).update(
-        state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now()
+    Case.objects.filter(pk__in=ids).update(state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now())
+    BundleBranch.objects.filter(umbrella=case).update(state=BranchState.CLOSED)
+    label = _("随一件事办结（%(n)s）") % {"n": case.number}
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case_id=i, kind="closed", label=label[:100], actor_label=cases._actor_label(None))
+        for i in ids
     )
-    BundleBranch.objects.filter(pk__in=[b.pk for b in branches]).update(state=BranchState.CLOSED)
-    for b in branches:
-        cases.add_event(b.branch, "closed", _("随一件事办结（%(n)s）") % {"n": case.number})
