@@ -34,7 +34,8 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from locust import constant_pacing, constant_throughput, task
+import gevent
+from locust import constant_pacing, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(
@@ -56,6 +57,20 @@ PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+# The logins of the ramp (PBKDF2, about 0.2 s of CPU each) queue up behind each other: statistics
+# start LT_SETTLE_SECONDS after the last user was spawned, when the queue has drained.
+SETTLE_SECONDS = float(os.environ.get("LT_SETTLE_SECONDS", "0"))
+
+
+@events.init.add_listener
+def _settle_then_reset(environment, **_kw) -> None:
+    def reset(**_kw) -> None:
+        if SETTLE_SECONDS > 0:
+            gevent.spawn_later(SETTLE_SECONDS, environment.runner.stats.reset_all)
+
+    events.spawning_complete.add_listener(reset)
+
 
 # Guide popularity: Zipf (s = 1) over the plan's 20,000 items, as page views of a catalogue are.
 _ranks = [1.0 / (i + 1) for i in range(len(PLAN["guides"]))]

@@ -7,8 +7,8 @@
 2. Baseline: locust on Django's hello-world view ``/hello/`` (``HelloUser``, LOADTEST_HELLO_USERS
    16 users without waits) against the same gunicorn, in the same run.
 3. The mix (``bench/loadtest/locustfile.py``), headless, from a second process: all users
-   spawned at LOADTEST_SPAWN_RATE per second (their logins are the ramp), statistics reset once
-   all are running (``--reset-stats``), then ``--seconds`` of steady load.
+   spawned at LOADTEST_SPAWN_RATE (4) per second (their logins are the ramp), statistics reset
+   LOADTEST_SETTLE_SECONDS (20) after the last one started, then ``--seconds`` of steady load.
 4. Prints throughput, p50/p95/p99 and failures per request type, the load average sampled
    every 5 s and the load generator's CPU time; ``--write-docs`` puts the table into
    docs/benchmarks.md between the load-test markers.
@@ -122,7 +122,7 @@ def locust(classes: list[str], users: int, spawn: float, seconds: int, prefix: P
     argv = [
         str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), *classes,
         "--headless", "--host", f"http://{HOST}:{PORT}", "-u", str(users), "-r", str(spawn),
-        "-t", f"{seconds}s", "--csv", str(prefix), "--reset-stats", "--only-summary",
+        "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary",
         "--stop-timeout", "10", "--loglevel", "WARNING",
     ]  # fmt: skip
     subprocess.run(argv, env=env, cwd=ROOT, check=False)
@@ -187,8 +187,8 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu_info}), "
         f"Python {platform.python_version()}; the stack (`make stack`: gunicorn {os.environ.get('STACK_WORKERS', 'default')} "
         "workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
-        f"- steady load: {args.seconds} s after all {users} simulated sessions were running (logins of the ramp "
-        "not counted, `--reset-stats`); the hello-world baseline ran "
+        f"- steady load: {args.seconds} s, counted from {os.environ.get('LOADTEST_SETTLE_SECONDS', '20')} s after "
+        f"all {users} simulated sessions were running (their first logins are not counted); the hello-world baseline ran "
         f"{args.hello_seconds} s just before, {os.environ.get('LOADTEST_HELLO_USERS', '16')} locust users without waits",
         f"- load average (1 min) during the mix: mean {mean[0]:.1f}, max {max((s[0] for s in loads), default=0):.1f}; "
         f"at the end {loads[-1][0]:.1f}, {loads[-1][1]:.1f}, {loads[-1][2]:.1f} (1, 5, 15 min)"
@@ -249,8 +249,12 @@ def main() -> int:
         say(f"baseline: /hello/ for {args.hello_seconds} s, {hello_users} users")
         locust(["HelloUser"], hello_users, hello_users, args.hello_seconds, OUT / "hello", env)
         spawn = float(os.environ.get("LOADTEST_SPAWN_RATE", "4"))
-        ramp = int(users / spawn) + 5
-        say(f"mix: {users} sessions, spawned at {spawn}/s (~{ramp} s), then {args.seconds} s measured")
+        settle = int(os.environ.get("LOADTEST_SETTLE_SECONDS", "20"))
+        ramp = int(users / spawn + 0.999) + settle
+        env["LT_SETTLE_SECONDS"] = str(settle)
+        say(
+            f"mix: {users} sessions spawned at {spawn}/s, {settle} s to settle, then {args.seconds} s measured"
+        )
         sampler = LoadSampler()
         threading.Timer(ramp, sampler.start).start()
         cpu = locust(MIX, users, spawn, args.seconds + ramp, OUT / "mix", env)
