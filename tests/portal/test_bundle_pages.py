@@ -151,6 +151,13 @@ def test_submit_then_my_case_shows_each_department_and_lookup_shows_branches(w):
     assert BundleBranch.objects.filter(umbrella=case).count() == 3
     page = client.get(reverse("portal:my_case", args=[case.number])).content.decode()
     assert "各部门办理进度" in page
+    # My cases lists the bundle once; a branch's number leads to the umbrella's page.
+    listing = client.get(reverse("portal:my_cases")).content.decode()
+    assert listing.count("case-row") == 1 and case.number in listing
+    branch_case = BundleBranch.objects.filter(umbrella=case).first().branch
+    assert branch_case.number not in listing
+    r = client.get(reverse("portal:my_case", args=[branch_case.number]))
+    assert r.status_code == 302 and r["Location"] == reverse("portal:my_case", args=[case.number])
     assert "鼓楼区住房和城乡建设局" in page and "鼓楼区市场监督管理局" in page
     # The public lookup shows the departments and states, nothing of the application.
     r = Client().get(reverse("portal:case_lookup"), {"number": case.number, "code": case.check_code})

@@ -1,5 +1,6 @@
 """Applicant pages for bundles (included in the portal namespace, before urls_cases: the
-apply, my-case and lookup entries here answer for bundles and hand every other case on)."""
+apply, my-cases, my-case and lookup entries here answer for bundles and hand every other case
+on)."""
 
 from django.urls import path
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("bundles/d/<int:application_id>/delivery/", v.bundle_delivery, name="bundle_delivery"),
     path("bundles/d/<int:application_id>/review/", v.bundle_review, name="bundle_review"),
     path("apply/<str:code>/", v.apply_start, name="apply"),
+    path("my/cases/", v.my_cases, name="my_cases"),
     path("my/cases/<str:number>/", v.my_case, name="my_case"),
     path("cases/lookup/", v.lookup, name="case_lookup"),
 ]

@@ -364,11 +364,29 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """/my/cases/: the ordinary list, with a bundle shown once (its umbrella case)."""
+    page = max(1, views_cases._int(request.GET.get("page"), 1))
+    per_page = 20
+    rows = list(pages.applicant_cases(request.user)[(page - 1) * per_page : page * per_page + 1])
+    return render(
+        request,
+        "portal/cases/my_cases.html",
+        views_cases._ctx(request, False, cases=rows[:per_page], page=page, more=len(rows) > per_page),
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def my_case(request: HttpRequest, number: str) -> HttpResponse:
     """/my/cases/<number>/: an umbrella case gets the bundle page (every department's progress,
-    the one combined correction); any other case the ordinary page."""
+    the one combined correction); a branch case leads to its umbrella; any other case the
+    ordinary page."""
     case = case_selectors.viewable_case(request.user, number)
+    if case is not None:
+        branch = bundle_selectors.branch_of(case)
+        if branch is not None:
+            return HttpResponseRedirect(reverse("portal:my_case", args=[branch.umbrella.number]))
     if case is None or not bundle_selectors.is_umbrella(case):
         return views_cases.my_case(request, number)
     return _my_bundle_case(request, case)
