@@ -542,7 +542,8 @@ def main() -> None:
             return "page 1", f"/workbench/?{q}"
         due, created, pk = rng.choice(keys)
         direction = "after" if rng.random() < 0.75 else "before"
-        cursor = wb.encode_cursor(order, direction, wf.InboxKey(due, created, pk), rng.randint(2, 2000))
+        key = wf.InboxKey(due, created, pk)
+        cursor = wb.encode_cursor(order, direction, key, rng.randint(2, 2000), min(len(keys), wb.COUNT_CAP))
         depth = "next link, random depth" if direction == "after" else "previous link, random depth"
         return depth, f"/workbench/?{q}{'&' if q else ''}{urlencode({'cursor': cursor})}"
 
@@ -600,7 +601,7 @@ def main() -> None:
             if keys:
                 mid = wf.InboxKey(*keys[len(keys) // 2])
                 for direction in ("after", "before"):
-                    cursor = wb.encode_cursor(order, direction, mid, 1000)
+                    cursor = wb.encode_cursor(order, direction, mid, 1000, min(len(keys), wb.COUNT_CAP))
                     urls.append(f"/workbench/?{q}{'&' if q else ''}{urlencode({'cursor': cursor})}")
     plans = _plans(client, urls)
     bad = [p for p in plans if not p["walk"]]

@@ -133,9 +133,20 @@ def test_item_filter_reads_the_tasks_item(world, seven):
     assert _cases(clerk.get(INBOX, {"item": "no-such-item"}).content.decode()) == []
 
 
-def test_count_is_capped(world, seven, monkeypatch):
+def test_count_is_capped_and_made_on_page_one(world, seven, monkeypatch, small_pages):
     clerk = client_for(world.clerk)
-    assert "共 7 条" in clerk.get(INBOX).content.decode()
+    first = clerk.get(INBOX).content.decode()
+    assert "共 7 条" in first
+    submitted_case(world)
+    # Later pages show page 1's figure (carried in the signed cursor, not counted again).
+    counted = []
+    real = selectors.wf_selectors.inbox_count
+    monkeypatch.setattr(
+        selectors.wf_selectors, "inbox_count", lambda *a, **k: counted.append(1) or real(*a, **k)
+    )
+    html = clerk.get(_link(first, "next")).content.decode()
+    assert "共 7 条" in html and counted == []
+    assert "共 8 条" in clerk.get(INBOX).content.decode()
     monkeypatch.setattr(selectors, "COUNT_CAP", 5)
     assert "共 5+ 条" in clerk.get(INBOX).content.decode()
 

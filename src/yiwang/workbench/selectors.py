@@ -27,7 +27,8 @@ from yiwang.worktime import selectors as worktime
 WORK_ROLES = (Role.COUNTER_CLERK, Role.APPROVER, Role.DEPARTMENT_HEAD)
 PER_PAGE = 50
 # The inbox shows "1,000+" rather than a total: counting 100,000 open tasks on every page would
-# cost more than the page; each scope counts at most this many rows of its index.
+# cost more than the page; each scope counts at most this many rows of its index, once on page 1
+# (the page links carry the figure on: one statement fewer per page).
 COUNT_CAP = 1000
 ORDERS = (("due", _lazy("按办理期限")), ("new", _lazy("最新到达")))
 CURSOR_SALT = "yiwang.workbench.inbox.cursor"
@@ -96,7 +97,7 @@ class InboxPage:
     has_prev: bool = False
     next_cursor: str = ""
     prev_cursor: str = ""
-    count: int = 0  # tasks in the inbox with these filters, up to COUNT_CAP
+    count: int = 0  # tasks in the inbox with these filters, up to COUNT_CAP, as of page 1
     count_capped: bool = False  # count is COUNT_CAP or more
     error: str = ""  # a cursor that could not be read (edited, or signed with another key)
     query: dict[str, str] = field(default_factory=dict)  # filters and order for the page links
@@ -106,27 +107,28 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(order: str, direction: str, key: InboxKey, page: int) -> str:
+def encode_cursor(order: str, direction: str, key: InboxKey, page: int, count: int = 0) -> str:
     """An opaque, signed page link: the order, the direction, the key of the row it starts
-    next to (due date, arrival, id) and the page number. Signed so that an edited cursor is
-    refused with a message instead of walking from an arbitrary place (it could not widen the
-    inbox: every query keeps the scopes)."""
+    next to (due date, arrival, id), the page number and the capped count of page 1. Signed so
+    that an edited cursor is refused with a message instead of walking from an arbitrary place
+    (it could not widen the inbox: every query keeps the scopes)."""
     due = key.due_date.isoformat() if key.due_date else None
-    return signing.dumps([order, direction, due, key.created_at.isoformat(), key.id, page], salt=CURSOR_SALT)
+    payload = [order, direction, due, key.created_at.isoformat(), key.id, page, count]
+    return signing.dumps(payload, salt=CURSOR_SALT)
 
 
-def decode_cursor(value: str, order: str) -> tuple[str, InboxKey, int]:
-    """``(direction, key, page)``; ``BadCursor`` for anything not made by ``encode_cursor`` for
-    this order."""
+def decode_cursor(value: str, order: str) -> tuple[str, InboxKey, int, int]:
+    """``(direction, key, page, count)``; ``BadCursor`` for anything not made by
+    ``encode_cursor`` for this order."""
     try:
-        o, direction, due, created, pk, page = signing.loads(value, salt=CURSOR_SALT)
-        if o != order or direction not in ("after", "before"):
+        o, direction, due, created, pk, page, count = signing.loads(value, salt=CURSOR_SALT)
+        if o != order or direction not in ("after", "before") or not isinstance(count, int) or count < 0:
             raise BadCursor(value)
         created_at = dt.datetime.fromisoformat(created)
         if timezone.is_naive(created_at):
             created_at = timezone.make_aware(created_at, dt.UTC)
         key = InboxKey(dt.date.fromisoformat(due) if due else None, created_at, int(pk))
-        return direction, key, max(int(page), 1)
+        return direction, key, max(int(page), 1), count
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise BadCursor(value) from exc
 
@@ -159,15 +161,16 @@ def inbox_page(
     roles: list[StaffRole] | None = None,
 ) -> InboxPage:
     """One page of ``workflow.selectors.inbox_slice``: keyset paging from the opaque ``cursor``
-    (no OFFSET: page 2,000 costs what page 1 does), and a count capped at ``COUNT_CAP``."""
+    (no OFFSET: page 2,000 costs what page 1 does), and a count capped at ``COUNT_CAP`` made on
+    page 1 and carried on by the cursor."""
     today = today or timezone.localdate()
     roles = work_roles(user) if roles is None else roles
     order = order if order in dict(ORDERS) else "due"
     filters = inbox_filters(step, item, state, today)
-    direction, key, number, error = "", None, 1, ""
+    direction, key, number, count, error = "", None, 1, None, ""
     if cursor:
         try:
-            direction, key, number = decode_cursor(cursor, order)
+            direction, key, number, count = decode_cursor(cursor, order)
         except BadCursor:
             error = _("翻页链接无效或已过期，已为您显示第一页。")
     slice_ = None
@@ -189,7 +192,8 @@ def inbox_page(
         has_prev, more = after is not None, slice_.more
         number = number if after is not None else 1
     tasks = slice_.tasks
-    count = wf_selectors.inbox_count(user, cap=COUNT_CAP, filters=filters, roles=roles)
+    if count is None or number == 1:  # page 1 counts afresh; later pages show its figure
+        count = wf_selectors.inbox_count(user, cap=COUNT_CAP, filters=filters, roles=roles)
     cases = {
         c.pk: c
         for c in Case.objects.filter(pk__in=[t.case_id for t in tasks]).only(
@@ -212,12 +216,14 @@ def inbox_page(
         filters=shown,
         order=order,
         has_prev=has_prev,
-        next_cursor=encode_cursor(order, "after", InboxKey.of(tasks[-1]), number + 1)
-        if more and tasks
-        else "",
+        next_cursor=(
+            encode_cursor(order, "after", InboxKey.of(tasks[-1]), number + 1, count) if more and tasks else ""
+        ),
         # An empty page past the end (its tasks were done meanwhile) links back to page 1.
         prev_cursor=(
-            encode_cursor(order, "before", InboxKey.of(tasks[0]), number - 1) if has_prev and tasks else ""
+            encode_cursor(order, "before", InboxKey.of(tasks[0]), number - 1, count)
+            if has_prev and tasks
+            else ""
         ),
         count=min(count, COUNT_CAP),
         count_capped=count >= COUNT_CAP,
