@@ -229,6 +229,16 @@ def write_docs(r: dict) -> None:
         f"| ratio bundle ÷ single | {r['ratio']} | ≥ 0.33 ({met}) |",
         f"| errors | {r['errors']} | 0 |",
         "",
+        "Where a bundle's statements go (counted with `DEBUG` query logging on one bundle case): the "
+        "ordinary `Review` and `Decide` actions of the seven branches, about 31 statements a branch "
+        "(half of the total); one upload per material (3 statements each); unified acceptance with the seven "
+        "branch cases written together (a case number and a process start per branch, one INSERT per table "
+        "for the rest); completing the umbrella's wait task when a branch is decided (about 7 statements a "
+        "branch: the branch row locked with its umbrella, the wait task, the workflow step under the "
+        "umbrella instance's lock, the umbrella's timeline line); the umbrella's own submit, decision, "
+        "delivery (all branches delivered in 4 statements) and close. Beyond the branches' own actions, the "
+        "joint process costs about what one more case does.",
+        "",
         "A bundle case is eight cases' worth of work (the umbrella and seven branches: 1 submission, "
         "3 + 7 × 2 staff actions, the branch cases created at acceptance), so a ratio near 1/4–1/3 means "
         "the joint process adds little beyond the branches' own steps.",

@@ -35,6 +35,9 @@ def test_seven_branches_finish_in_any_order_and_deliver_together(bw):
         decide_branch(bw, branches[i].branch)
         umbrella.refresh_from_db()
         assert ("decide" in steps(umbrella)) == (n == len(order) - 1)
+    # the unified decision waits in the lead department head's inbox, not in the branches'
+    assert wf.inbox(bw.head).filter(case_id=umbrella.pk, spec_name="decide").exists()
+    assert not wf.inbox(bw.depts["env"].head).filter(case_id=umbrella.pk).exists()
     assert bundles.outcome_of(umbrella).decision == "approve"
     umbrella = bundles.decide_bundle(umbrella, actor=bw.head)
     assert umbrella.state == CaseState.APPROVED
