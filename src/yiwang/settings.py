@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("YIWANG_OUTBOX_EVERY", 60)),
     },
     "sweep-sessions": {"task": "identity.sweep_sessions", "schedule": 300.0},
+    # Jobs kept in the database while Redis was down (core/jobs.py).
+    "republish-jobs": {
+        "task": "core.republish_jobs",
+        "schedule": float(os.environ.get("YIWANG_REPUBLISH_EVERY", 30)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),

@@ -194,11 +194,14 @@ PUBLISH = """
 import time, django
 django.setup()
 from django.conf import settings
+from django.core.management import call_command
+call_command("migrate", "core", verbosity=0)
 from yiwang.cases.tasks import send_outbox
+from yiwang.core.models import DeferredJob
 assert not settings.CELERY_TASK_ALWAYS_EAGER
 t = time.monotonic()
 result = send_outbox.delay([1])
-print(result is None, round(time.monotonic() - t, 3))
+print(result is None, round(time.monotonic() - t, 3), list(DeferredJob.objects.values_list("task", flat=True)))
 """
 
 
@@ -214,14 +217,16 @@ def test_publishing_to_a_stopped_broker_returns_at_once_without_raising(tmp_path
         "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "YIWANG_DATA_DIR": str(tmp_path),
+        "YIWANG_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
     out = subprocess.run([sys.executable, "-c", PUBLISH], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    published_none, seconds = out.stdout.split()
+    published_none, seconds, kept = out.stdout.split(maxsplit=2)
     assert published_none == "True"
     assert float(seconds) < 2.0
+    assert kept.strip() == "['cases.send_outbox']"
     assert "cases.send_outbox not published" in out.stderr
 
 
@@ -250,9 +255,69 @@ def test_a_job_that_meets_a_database_outage_is_retried_later(monkeypatch):
     monkeypatch.setattr(flaky, "retry", retry)
     with pytest.raises(Retry):
         flaky()
-    assert isinstance(asked[0]["exc"], OperationalError) and asked[0]["countdown"] > 0
+    assert isinstance(asked[0]["exc"], OperationalError) and asked[0]["countdown"] == 2
     assert flaky() == "done"
     failures.append(ValueError("a bug"))
     with pytest.raises(ValueError):
         flaky()
     assert len(asked) == 1
+
+
+@pytest.mark.django_db
+def test_a_job_published_while_the_broker_is_down_is_kept_and_published_later(caplog):
+    """Redis down: the job goes to the database (no exception, no wait); Redis back: the
+    periodic republish sends it and removes the row."""
+    from celery import Celery
+
+    from yiwang.core import jobs
+    from yiwang.core.models import DeferredJob
+
+    down = Celery(
+        "faults-down",
+        task_cls="yiwang.core.jobs:PublishSafeTask",
+        broker=f"redis://127.0.0.1:{closed_port()}/0",
+    )
+    down.conf.broker_connection_timeout = 1.0
+    down.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+    @down.task(name="faults.notice")
+    def notice(case_id: int, kind: str) -> None: ...
+
+    with caplog.at_level(logging.WARNING, logger="yiwang.jobs"):
+        assert notice.delay(7, "receipt") is None
+        notice.apply_async(args=[8, "receipt"], countdown=30)
+    kept = list(DeferredJob.objects.values_list("task", "args", "eta"))
+    assert [(t, a) for t, a, _eta in kept] == [
+        ("faults.notice", [7, "receipt"]),
+        ("faults.notice", [8, "receipt"]),
+    ]
+    assert kept[0][2] is None and kept[1][2] is not None
+    assert "kept for core.republish_jobs" in caplog.text
+
+    # Still down: nothing is lost, nothing is sent.
+    down.set_current()
+    assert jobs.republish() == 0
+    assert DeferredJob.objects.count() == 2
+
+    # Back (an in-memory broker stands in for Redis here; crash/run.py does it with Redis).
+    up = Celery("faults-up", broker="memory://")
+    up.set_current()
+    try:
+        assert jobs.republish() == 2
+        assert DeferredJob.objects.count() == 0
+        with up.connection_for_read() as conn:
+            queue = conn.SimpleQueue("celery")
+            bodies = [queue.get(timeout=1) for _ in range(2)]
+            assert [m.headers["task"] for m in bodies] == ["faults.notice", "faults.notice"]
+            assert bodies[1].headers["eta"] is not None
+            queue.close()
+    finally:
+        from yiwang import celery_app
+
+        celery_app.set_current()
+
+
+def test_the_republish_job_is_scheduled():
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["republish-jobs"]["task"] == "core.republish_jobs"

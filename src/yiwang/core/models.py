@@ -44,3 +44,26 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"
+
+
+class DeferredJob(models.Model):
+    """A background job whose publish failed because the broker (Redis) was down.
+
+    ``core.jobs.PublishSafeTask`` writes it instead of losing the job; the periodic job
+    ``core.republish_jobs`` publishes it again when the broker is back, and deletes the row.
+    """
+
+    task = models.CharField(_("任务"), max_length=200)
+    args = models.JSONField(_("位置参数"), default=list, blank=True)
+    kwargs = models.JSONField(_("关键字参数"), default=dict, blank=True)
+    eta = models.DateTimeField(_("最早执行时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    error = models.CharField(_("发布失败原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("待重发任务")
+        verbose_name_plural = _("待重发任务")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"
