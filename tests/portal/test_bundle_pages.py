@@ -231,3 +231,42 @@ def test_bundle_pages_accessibility_basics(w, page):
     assert len(parser.ids) == len(set(parser.ids)), "duplicate ids"
     assert {"main", "nav", "header", "footer"} <= set(parser.landmarks)
     assert '<meta name="viewport"' in html and html.count("<h1") == 1
+
+
+def test_each_departments_decision_document_once_results_are_delivered(w):
+    from yiwang.bundles import services as bundle_services
+    from yiwang.cases import actions, notices
+
+    client = client_for(w.applicant)
+    case = fill_and_submit(client, start(client, w, entity_type="individual", signage="yes"))
+    actions.Accept(case, w.clerk).run()
+    for b in BundleBranch.objects.filter(umbrella=case).select_related("branch"):
+        approver, head = (
+            (w.housing_approver, w.housing_head) if b.department_id == w.housing.pk else (w.approver, w.head)
+        )
+        c = actions.Review(b.branch, approver, decision="pass").run()
+        c = actions.Decide(c, head, decision="approve").run()
+        if not c.notices.filter(kind="decision").exists():  # the notice job runs after the commit
+            notices.issue(c, "decision")
+    case.refresh_from_db()
+    case = bundle_services.decide_bundle(case, actor=w.head)
+    sign = BundleBranch.objects.get(umbrella=case, department=w.housing).branch
+    notice = sign.notices.get(kind="decision")
+    url = reverse("portal:my_branch_notice", args=[case.number, sign.pk, notice.pk])
+    # Decided, not yet delivered: the results go out together, not one by one.
+    assert client.get(url).status_code == 404
+    assert "branch-decision" not in client.get(reverse("portal:my_case", args=[case.number])).content.decode()
+    actions.Deliver(case, w.clerk, method="electronic").run()
+    page = client.get(reverse("portal:my_case", args=[case.number])).content.decode()
+    assert page.count('data-kind="branch-decision"') == 3 and url in page
+    r = client.get(url)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    # Only for those who may see the bundle case (not another department, not another person),
+    # and only a notice of one of its branches.
+    from django.contrib.auth import get_user_model
+
+    stranger = get_user_model().objects.create_user(username="stranger", password="x")
+    assert client_for(stranger).get(url).status_code == 404
+    assert client_for(w.police_approver).get(url).status_code == 404
+    other = reverse("portal:my_branch_notice", args=[case.number, sign.pk, notice.pk + 999])
+    assert client.get(other).status_code == 404

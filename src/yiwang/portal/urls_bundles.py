@@ -17,5 +17,10 @@ urlpatterns = [
     path("apply/<str:code>/", v.apply_start, name="apply"),
     path("my/cases/", v.my_cases, name="my_cases"),
     path("my/cases/<str:number>/", v.my_case, name="my_case"),
+    path(
+        "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        v.my_branch_notice,
+        name="my_branch_notice",
+    ),
     path("cases/lookup/", v.lookup, name="case_lookup"),
 ]

@@ -30,7 +30,7 @@ from yiwang.cases import personal
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.formschema import SchemaForm, ordered_keys
-from yiwang.cases.models import Application, Case, DeliveryMethod
+from yiwang.cases.models import Application, Case, CaseState, DeliveryMethod
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.identity import account_selectors
 
@@ -458,12 +458,31 @@ def _my_bundle_case(request: HttpRequest, case: Case) -> HttpResponse:
             case=case,
             d=detail,
             o=overview,
+            results_out=case.state in RESULTS_OUT,
             correction_items=correction_items,
             general=general,
             expected=views_cases._expected_of_applicant(case, detail),
         ),
         status=400 if (errors or general) else 200,
     )
+
+
+RESULTS_OUT = {CaseState.DELIVERED, CaseState.CLOSED}
+
+
+@login_required
+def my_branch_notice(request: HttpRequest, number: str, branch_case_id: int, notice_id: int) -> HttpResponse:
+    """A department's decision document of my bundle case. Results go out together: the
+    branches' documents are the applicant's once the umbrella is delivered."""
+    case = views_cases._my_case(request.user, number)
+    if not bundle_selectors.is_umbrella(case) or case.state not in RESULTS_OUT:
+        raise Http404
+    row = next(
+        (r for r in bundle_selectors.bundle_overview(case).rows if r.branch.branch_id == branch_case_id), None
+    )
+    if row is None or row.decision_notice is None or row.decision_notice.pk != notice_id:
+        raise Http404
+    return views_cases.notice_response(row.decision_notice)
 
 
 @require_http_methods(["GET"])
