@@ -19,6 +19,14 @@ def stored_files(root) -> list[str]:
     return [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]
 
 
+def jpeg_bytes() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, format="JPEG")
+    return buf.getvalue()
+
+
 def ofd_bytes(with_ofd_xml: bool = True) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -31,7 +39,7 @@ def ofd_bytes(with_ofd_xml: bool = True) -> bytes:
     "name, content, kind",
     [
         ("a.pdf", PDF, "pdf"),
-        ("照片.JPG", b"\xff\xd8\xff\xe0" + b"\0" * 64, "jpeg"),
+        ("照片.JPG", jpeg_bytes(), "jpeg"),
         ("b.png", png_bytes(), "png"),
         ("证照.ofd", ofd_bytes(), "ofd"),
     ],

@@ -5,13 +5,20 @@ Chinese fixed-layout format GB/T 33190: a ZIP archive holding ``OFD.xml``). Refu
 its own message: empty files, executables (``MZ``, ELF, Mach-O, ``#!`` scripts) whatever their
 name, unknown content, a name whose extension says another type, files over
 ``YIWANG_MAX_UPLOAD_BYTES`` (default 20 MB; counted while streaming, so a huge upload is cut
-off at the limit instead of read to the end).
+off at the limit instead of read to the end); names with a path, control or text-direction
+characters, or over 255 characters; truncated files (a PDF without ``%%EOF``, a JPEG without its
+end marker, a PNG without ``IEND``); polyglots (an image or PDF that is also a ZIP archive, an
+image carrying HTML or script, data after an image's end); PDFs with JavaScript or launch
+actions; OFD archives that would inflate too far (zip bombs, read from the archive's directory
+only: nothing is inflated), with overlapping, encrypted or path-escaping members.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import struct
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -33,6 +40,19 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ofd": ("application/ofd", (".ofd",)),
 }
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe")
+MAX_NAME_CHARS = 255  # CaseMaterial.original_name; a longer name would be cut, maybe its extension
+# Inflated size an OFD may declare: a real OFD is XML, fonts and images, rarely past 10x its size.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_RATIO = 100  # per member; a deflate bomb reaches about 1000
+MAX_MEMBERS = 10_000
+TAIL_BYTES = 1024  # where a file's end marker must be (PDF: %%EOF, possibly followed by blanks)
+# Markup or script in an image: a browser that sniffs it (or a page that embeds it) would run it.
+_MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta)\b|javascript:", re.IGNORECASE)
+# PDF actions that run something when the document opens.
+_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)\b")
+# Path separators, control characters and the Unicode direction controls that make
+# "invoice\u202efdp.exe" read as "invoiceexe.pdf".
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def max_upload_bytes() -> int:
@@ -41,7 +61,10 @@ def max_upload_bytes() -> int:
 
 
 class UploadRefused(DomainError):
-    pass
+    @property
+    def code(self) -> str:
+        """Why (``too_large``, ``truncated``, ``polyglot``, ...): docs/cases.md lists them."""
+        return self.errors[0].code
 
 
 @dataclass(frozen=True)
@@ -66,11 +89,180 @@ def sniff(head: bytes, path: str | None = None) -> str | None:
         try:
             with zipfile.ZipFile(path) as z:
                 names = {n.lstrip("/") for n in z.namelist()}
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError):
             return None
         if "OFD.xml" in names:
             return "ofd"
     return None
+
+
+def _refuse(message: str, name: str, code: str, **extra: str) -> UploadRefused:
+    return UploadRefused(message % {"name": name, **extra}, code=code)
+
+
+def check_name(original_name: str) -> str:
+    """The name as stored and shown (``original_name``); refused if it carries a path, control or
+    direction characters, is only dots, or is too long to store whole."""
+    name = original_name or ""
+    if _BAD_NAME.search(name) or name.strip(". ") == "" and name != "":
+        shown = _BAD_NAME.sub("?", name)[:60]
+        raise _refuse(
+            _("文件名“%(name)s”含有路径、控制字符或文字方向控制符，请改名后上传。"), shown, "bad_name"
+        )
+    if len(name) > MAX_NAME_CHARS:
+        raise _refuse(
+            _("文件名“%(name)s…”过长（最多 %(max)s 个字符），请改名后上传。"),
+            name[:20],
+            "name_too_long",
+            max=str(MAX_NAME_CHARS),
+        )
+    return name
+
+
+def _tail(path: str, size: int, n: int = TAIL_BYTES) -> bytes:
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - n))
+        return fh.read()
+
+
+def _scan(path: str, pattern: re.Pattern[bytes], chunk: int = 1024 * 1024) -> bool:
+    """Does ``pattern`` occur in the file? Read in overlapping chunks, never whole."""
+    overlap = 64
+    with open(path, "rb") as fh:
+        previous = b""
+        while block := fh.read(chunk):
+            if pattern.search(previous + block):
+                return True
+            previous = block[-overlap:]
+    return False
+
+
+def _check_structure(kind: str, path: str, size: int, name: str) -> None:
+    """Refuse truncated files, polyglots and active content of an accepted kind."""
+    truncated = _("文件“%(name)s”不完整（上传中断或文件已损坏），请重新上传完整的文件。")
+    polyglot = _("文件“%(name)s”除 %(kind)s 内容外还夹带了其他数据（如压缩包或网页代码），不允许上传。")
+    label = kind.upper()
+    if kind == "pdf":
+        # %%EOF near the end (blanks may follow it).
+        if b"%%EOF" not in _tail(path, size):
+            raise _refuse(truncated, name, "truncated")
+        if _is_zip(path):
+            raise _refuse(polyglot, name, "polyglot", kind=label)
+        # Long names only: a short one (/JS) turns up by chance in megabytes of compressed data.
+        if _scan(path, _PDF_ACTIVE):
+            raise _refuse(_("文件“%(name)s”含有脚本或自动执行的动作，不允许上传。"), name, "active_content")
+        return
+    with open(path, "rb") as fh:
+        outcome = _walk_jpeg(fh, size) if kind == "jpeg" else _walk_png(fh, size)
+    if outcome == "truncated":
+        raise _refuse(truncated, name, "truncated")
+    if outcome == "polyglot" or _is_zip(path):
+        raise _refuse(polyglot, name, "polyglot", kind=label)
+
+
+def _walk_jpeg(fh, size: int) -> str:
+    """Walk the segments up to the scan (their lengths must hold), looking for markup in comments
+    and application segments (where a JPEG+HTML polyglot hides its page); then the image must end
+    with the end-of-image marker, followed at most by zeros (some cameras pad)."""
+    pos = 2
+    while True:
+        fh.seek(pos)
+        header = fh.read(4)
+        if len(header) < 4 or header[0] != 0xFF:
+            return "truncated"
+        marker = header[1]
+        if marker == 0xD9:
+            return "truncated"  # end of image before any scan
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            pos += 2
+            continue
+        length = int.from_bytes(header[2:4], "big")
+        if length < 2 or pos + 2 + length > size:
+            return "truncated"
+        if (marker == 0xFE or 0xE0 <= marker <= 0xEF) and _MARKUP.search(fh.read(length - 2)):
+            return "polyglot"
+        if marker == 0xDA:
+            break  # start of scan: entropy-coded data until the end marker
+        pos += 2 + length
+    if _tail_of(fh, size).rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return "ok"
+    # An end marker earlier in the scan data means something rides along after the image.
+    fh.seek(pos)
+    previous = b""
+    while block := fh.read(1024 * 1024):
+        if b"\xff\xd9" in previous + block:
+            return "polyglot"
+        previous = block[-1:]
+    return "truncated"
+
+
+def _walk_png(fh, size: int) -> str:
+    """Walk every chunk (length, type, data, CRC) to IEND, which must be the end of the file;
+    text chunks must not carry markup."""
+    pos = 8
+    while True:
+        fh.seek(pos)
+        header = fh.read(8)
+        if len(header) < 8:
+            return "truncated"
+        length = int.from_bytes(header[:4], "big")
+        ctype = header[4:8]
+        if pos + 12 + length > size:
+            return "truncated"
+        if ctype in (b"tEXt", b"zTXt", b"iTXt") and _MARKUP.search(fh.read(length)):
+            return "polyglot"
+        pos += 12 + length
+        if ctype == b"IEND":
+            return "ok" if pos == size else "polyglot"
+
+
+def _tail_of(fh, size: int, n: int = TAIL_BYTES) -> bytes:
+    fh.seek(max(0, size - n))
+    return fh.read()
+
+
+def _is_zip(path: str) -> bool:
+    """An end-of-central-directory record anywhere in the last 64 KiB (where ZIP readers look for
+    it), so the file also opens as an archive (PDF+ZIP, GIFAR-like JPEG+JAR)."""
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+def check_archive(path: str, size: int, name: str) -> None:
+    """An OFD (ZIP) judged from its central directory alone: nothing is inflated. Refused: more
+    than MAX_MEMBERS members, a declared inflated size over MAX_UNPACKED_BYTES or a member
+    compressed more than MAX_RATIO times (zip bombs), members whose data overlap (the
+    overlapping-file bomb, where many entries inflate the same bytes), encrypted members, and
+    member names that would escape the folder they are extracted to."""
+    bomb = _("文件“%(name)s”解压后过大或结构异常（疑似压缩炸弹），不允许上传。")
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, struct.error):
+        raise _refuse(_("文件“%(name)s”的内容不是 PDF、JPEG、PNG 或 OFD 文件。"), name, "bad_type") from None
+    if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise _refuse(bomb, name, "zip_bomb")
+    spans = []
+    for i in infos:
+        if i.file_size > MAX_RATIO * max(i.compress_size, 1) and i.file_size > 1024 * 1024:
+            raise _refuse(bomb, name, "zip_bomb")
+        if i.flag_bits & 0x1:
+            raise _refuse(_("文件“%(name)s”含有加密内容，无法检查，不允许上传。"), name, "encrypted")
+        parts = i.filename.replace("\\", "/").split("/")
+        if i.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise _refuse(bomb, name, "zip_bomb")
+        # Local header (30 bytes + name + extra, at most) then the compressed data.
+        spans.append(
+            (i.header_offset, i.header_offset + 30 + len(i.orig_filename.encode()) + i.compress_size)
+        )
+    spans.sort()
+    for (start, end), (next_start, _next_end) in zip(spans, spans[1:], strict=False):
+        if next_start < end or next_start == start:
+            raise _refuse(bomb, name, "zip_bomb")
+    if spans and spans[-1][1] > size:
+        raise _refuse(bomb, name, "zip_bomb")
 
 
 def _limit_text(n: int) -> str:
@@ -83,7 +275,7 @@ def check_stream(
     """Stream the upload into a temporary file while counting and hashing, then check it.
     The caller owns (and must delete) ``temp_path`` of the result; on refusal nothing is left."""
     limit = max_upload_bytes()
-    name = PurePath(original_name or "").name[:255]
+    name = check_name(original_name)
     if declared_size is not None and declared_size > limit:
         raise UploadRefused(
             _("文件“%(name)s”超过 %(mb)s 的大小上限。") % {"name": name, "mb": _limit_text(limit)},
@@ -119,6 +311,10 @@ def check_stream(
             raise UploadRefused(
                 _("文件“%(name)s”的内容不是 PDF、JPEG、PNG 或 OFD 文件。") % {"name": name}, code="bad_type"
             )
+        if kind == "ofd":
+            check_archive(temp_path, size, name)
+        else:
+            _check_structure(kind, temp_path, size, name)
         content_type, extensions = KINDS[kind]
         ext = PurePath(name).suffix.lower()
         if ext not in extensions:
