@@ -54,6 +54,13 @@ bench: $(STAMP)
 	@# One load generator on one address would pass the per-client rate limits: lift them here.
 	YIWANG_RATE_SEARCH=off YIWANG_API_THROTTLE=0 $(PY) bench/run_all.py
 
+# Crash tests (issue 6, docs/benchmarks.md "Crash tests"): starts its own PostgreSQL, Redis,
+# gunicorn, Celery worker and beat on other ports, SIGKILLs workers 100 times under load,
+# restarts PostgreSQL and stops Redis, then checks nothing was lost. About 10 minutes.
+.PHONY: crashtest
+crashtest: $(STAMP)
+	$(PY) bench/crash/run.py $(CRASH_ARGS)
+
 messages: $(STAMP)
 	cd src/yiwang && ../../$(YIWANG) makemessages -l zh_Hant -l en --no-obsolete && ../../$(YIWANG) compilemessages
 
