@@ -165,3 +165,22 @@ def test_questionnaire_decides_which_items_apply(bw):
     assert skipped.spec_name == f"branch_{bundle.members.get(item=relics.item).pk}"
     yes = accepted_bundle(bw, bundle, {"near_relics": "yes"})
     assert BundleBranch.objects.filter(umbrella=yes).count() == 7
+
+
+def test_a_conditional_material_of_a_member_stays_conditional(bw):
+    from yiwang.catalog.models import ItemMaterial
+
+    traffic = bw.depts["traffic"]
+    ItemMaterial.objects.filter(item=traffic.item, name=traffic.material).update(
+        requirement="conditional", condition="配建停车位超过300个时提供"
+    )
+    catalog.mark_changed(traffic.item)
+    catalog.publish(ServiceItem.objects.get(pk=traffic.item.pk))
+    bundle = build_bundle(bw, publish=False)
+    own = bundle.materials.get(name=traffic.material)
+    assert own.required_for == []
+    assert bundle.materials.get(name=SHARED_MATERIAL).required_for != []
+    needed = {
+        m["name"]: m["requirement"] for m in bundles.combined_materials(bundle, list(bundle.members.all()))
+    }
+    assert needed[traffic.material] == "conditional" and needed[SHARED_MATERIAL] == "required"

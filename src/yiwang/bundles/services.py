@@ -363,8 +363,8 @@ def rebuild_combined_form(bundle: Bundle, *, user=None) -> CombinedForm:
                 target = None
             if target is None:
                 target_name = name if name not in by_name else f"{name}（{member.item.department.name}）"
-                element = {k: v for k, v in element.items() if k not in ("name", "requirement", "condition")}
-                target = {"name": target_name, "element": element, "mapping": {}, "required_for": []}
+                kept = {k: v for k, v in element.items() if k not in ("name", "requirement", "condition")}
+                target = {"name": target_name, "element": kept, "mapping": {}, "required_for": []}
                 materials.append(target)
                 by_name[target_name] = target
                 if cert:
