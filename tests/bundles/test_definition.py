@@ -153,6 +153,8 @@ def test_questionnaire_decides_which_items_apply(bw):
     # a submission missing a needed material is refused with the material named
     app = bundles.start_bundle_application(bw.applicant, bundle, {"near_relics": "no"})
     assert "relic_distance" not in app.form_schema["properties"]
+    with pytest.raises(NotPermitted):
+        bundles.submit_bundle(app, user=bw.outsider)
     with pytest.raises(ValidationFailed) as err:
         bundles.submit_bundle(app, user=bw.applicant)
     assert f"material:{SHARED_MATERIAL}" in [e.field for e in err.value.errors]

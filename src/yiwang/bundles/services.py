@@ -990,6 +990,7 @@ def submit_bundle(application, *, user):
     from yiwang.cases import services as cases
     from yiwang.cases.models import Case
 
+    cases._check_owner(application, user)  # before anything about the draft is reported
     _link(application)
     existing = Case.objects.filter(application=application).first()
     if existing is not None:
