@@ -139,9 +139,20 @@ def start_application(
 
 
 def _check_owner(application: Application, user) -> None:
-    if application.applicant_id == getattr(user, "pk", None):
+    """The applicant, or the counter clerk who entered the draft; checked at every write, so a
+    right that ended after the draft began (a revoked or expired mandate, a clerk moved to
+    another department) ends the draft's writes too."""
+    uid = getattr(user, "pk", None)
+    if application.applicant_id == uid:
+        if application.acting_for_id is not None:
+            from yiwang.identity.services import acting_scope
+
+            item = application.item_version.item
+            if not acting_scope(getattr(user, "person", None), application.acting_for, item).allowed:
+                raise NotPermitted(_("您没有代表该单位办理此事项的授权。"))
         return
-    if application.channel == CaseChannel.COUNTER and application.entered_by_id == getattr(user, "pk", None):
+    if application.channel == CaseChannel.COUNTER and application.entered_by_id == uid:
+        _check_counter_clerk(user, application.item_version.item)
         return
     raise NotPermitted()
 
