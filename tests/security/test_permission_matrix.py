@@ -375,3 +375,149 @@ def test_permissions_doc_is_current():
     assert doc.read_text(encoding="utf-8") == permission_doc.render(), (
         "docs/permissions.md is out of date: python -m tests.security.permission_doc > docs/permissions.md"
     )
+
+
+# --- the same rules in the services ---------------------------------------------------------------------
+# Views are not the only way in (the API, jobs, the admin, a future page): the per-object rules
+# must hold when the services are called directly.
+
+
+def _refused(call: Callable[[], Any]) -> bool:
+    """Refused for want of a right (NotPermitted); any other answer (done, or a business rule such
+    as an incomplete form) means the permission check let the actor through."""
+    from yiwang.core.errors import DomainError, NotPermitted
+
+    sid = transaction.savepoint()
+    try:
+        call()
+    except NotPermitted:
+        return True
+    except DomainError:
+        return False
+    finally:
+        transaction.savepoint_rollback(sid)
+    return False
+
+
+def test_service_case_visibility(w):
+    """``cases.selectors.can_view_case`` (pages, files and the API use it) follows the table."""
+    from yiwang.cases.selectors import can_view_case
+
+    wrong = [
+        f"{actor} × {rec}"
+        for actor, user in w.users.items()
+        for rec in table.CASES
+        if can_view_case(user, w.objects[rec]) != (rec in (table.CASE_VIEWERS.get(actor) or ()))
+    ]
+    assert not wrong, wrong
+
+
+DRAFT_OWNERS = {
+    "draft_lin": {"applicant"},
+    "draft_huang": {"other_person"},
+    "draft_counter": {"other_person", "clerk"},
+}
+
+
+def test_service_drafts_are_their_owners(w):
+    """save_draft, upload_material, provide_from_source and submit refuse everyone but the
+    applicant (and the clerk who entered a counter application)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.cases import services
+
+    wrong = []
+    for rec, owners in DRAFT_OWNERS.items():
+        app = w.objects[rec]
+        name = services.required_materials(app)[0]["name"]
+        calls = {
+            "save_draft": lambda u, a=app: services.save_draft(a, user=u, data={}),
+            "upload_material": lambda u, a=app, n=name: services.upload_material(
+                a, requirement=n, uploaded=SimpleUploadedFile("a.pdf", pw.PDF), user=u
+            ),
+            "provide_from_source": lambda u, a=app, n=name: services.provide_from_source(
+                a, requirement=n, user=u
+            ),
+            "submit": lambda u, a=app: services.submit(a, user=u),
+        }
+        for actor, user in w.users.items():
+            for what, call in calls.items():
+                if _refused(lambda c=call, u=user: c(u)) == (actor in owners):
+                    wrong.append(f"{what}: {actor} × {rec}")
+    assert not wrong, wrong
+
+
+def test_service_case_actions_check_role_department_and_region(w):
+    """An action class refuses whoever does not hold the open task's role for the case's
+    department (by department, by region, or province-wide); the workbench view is not the check."""
+    from yiwang.cases.actions import Accept
+
+    may_accept = {
+        **dict.fromkeys(table.DEPT_CASES, {"clerk", "platform_admin", "superuser"}),
+        "case_far": {"far_clerk", "platform_admin", "superuser"},
+    }
+    wrong = [
+        f"accept: {actor} × {rec}"
+        for actor, user in w.users.items()
+        for rec in table.CASES
+        if _refused(lambda r=rec, u=user: Accept(w.objects[r], u).run()) == (actor in may_accept[rec])
+    ]
+    assert not wrong, wrong
+
+
+def test_service_item_form_follows_the_catalogue_scope(w):
+    from yiwang.cases import formschema, services
+
+    may = {
+        "item": {"catalogue_dept", "catalogue_province", "platform_admin", "superuser"},
+        "far_item": {"catalogue_region", "catalogue_province", "platform_admin", "superuser"},
+    }
+    schema, layout = formschema.default_schema(), formschema.default_layout()
+    wrong = [
+        f"save_item_form: {actor} × {rec}"
+        for actor, user in w.users.items()
+        for rec in may
+        if _refused(
+            lambda r=rec, u=user: services.save_item_form(w.objects[r], schema=schema, layout=layout, user=u)
+        )
+        == (actor in may[rec])
+    ]
+    assert not wrong, wrong
+
+
+def test_service_revoked_mandate_ends_the_agents_draft(w):
+    """An agent's draft for a company: once the legal representative revokes the mandate, the
+    agent can no longer edit, upload to or submit it (the draft does not outlive the right)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.cases import services
+    from yiwang.identity import services as identity
+
+    agent, item = w.users["agent"], w.objects["item"]
+    company = w.objects["mandate_chen"].company
+    app = pw._filled(agent, item, acting_for=company)
+    identity.revoke_mandate(w.objects["mandate_chen"], by=company.legal_representative)
+    name = services.required_materials(app)[0]["name"]
+    refused = {
+        "save_draft": _refused(lambda: services.save_draft(app, user=agent, data={})),
+        "upload_material": _refused(
+            lambda: services.upload_material(
+                app, requirement=name, uploaded=SimpleUploadedFile("a.pdf", pw.PDF), user=agent
+            )
+        ),
+        "submit": _refused(lambda: services.submit(app, user=agent)),
+    }
+    assert all(refused.values()), refused
+
+
+def test_service_counter_draft_ends_with_the_clerks_role(w):
+    """A clerk who entered a counter application and has since lost the counter role (moved to
+    another department) can no longer write to it."""
+    from yiwang.cases import services
+    from yiwang.identity.models import StaffRole
+
+    clerk, app = w.users["clerk"], w.objects["draft_counter"]
+    assert not _refused(lambda: services.save_draft(app, user=clerk, data={}))
+    StaffRole.objects.filter(user=clerk).update(department=w.objects["far_dept"])
+    assert _refused(lambda: services.save_draft(app, user=clerk, data={}))
+    assert not _refused(lambda: services.save_draft(app, user=w.users["other_person"], data={}))
