@@ -52,3 +52,23 @@ def test_seven_branches_finish_in_any_order_and_deliver_together(bw):
     }
     overview = selectors.bundle_overview(umbrella)
     assert len(overview.rows) == 7 and overview.holding_up is None
+
+
+def test_a_member_with_a_second_review_keeps_it_in_its_branch(bw):
+    from yiwang.workflow import services as workflow
+
+    env = bw.depts["env"]
+    workflow.bind(env.item, workflow.ensure_templates()["promise_second_review"])
+    bundle = build_bundle(bw)
+    umbrella = accepted_bundle(bw, bundle)
+    b = BundleBranch.objects.select_related("branch").get(umbrella=umbrella, department=env.department)
+    case = actions.Review(b.branch, env.approver, decision="pass").run()
+    assert steps(case) == ["second_review"]
+    case = actions.SecondReview(case, env.approver, decision="pass").run()
+    assert steps(case) == ["decide"]
+    other = BundleBranch.objects.select_related("branch").get(
+        umbrella=umbrella, department=bw.depts["water"].department
+    )
+    assert steps(actions.Review(other.branch, bw.depts["water"].approver, decision="pass").run()) == [
+        "decide"
+    ]
