@@ -17,10 +17,12 @@ Generated from `tests/security/permission_table.py` by
 against the real views, fails when a URL exists that has no row, and checks that this page is
 current. Refusals write nothing (no audit entry; "no effect" rows leave the record unchanged).
 
-Per-object rules are checked in the services too, not only in the views
-(`cases.services._check_owner`, `cases.actions.CaseAction.check_actor_for_task`,
-`catalog.services.check_can_edit`, `identity.services._require_legal_rep`, ...):
-`test_service_checks` in the same file calls them directly.
+Per-object rules are checked in the services too, not only in the views: the `test_service_*`
+tests in the same file call them directly for every actor (`cases.selectors.can_view_case`;
+`cases.services` draft writes, which also re-check a company mandate and a counter clerk's role
+at each write; `cases.actions` role, department and region of the open task;
+`cases.services.save_item_form`). Catalogue edits by scope are in
+`tests/identity/accounts/test_permission_matrix.py`.
 """
 
 

@@ -85,6 +85,7 @@ RECORDS: dict[str, str] = {
     "session_huang": "another person's login session",
     "consent_huang": "another person's consent to a relying party",
     "run_catalogue_dept": "a spreadsheet import run of the department's catalogue admin",
+    "no_bundle": "a life-event bundle code that is not published",
 }
 CASES = ("case_lin", "case_company", "case_huang", "case_far")
 DEPT_CASES = ("case_lin", "case_company", "case_huang")
@@ -225,6 +226,47 @@ ROUTES: list[Route] = [
         CASE_VIEWERS,
         records=CASES,
     ),
+    # --- portal: life-event bundles (一件事). The world has no bundle yet: these rows check that
+    # ordinary records are refused; bundle drafts and cases follow the same draft_for and
+    # can_view_case rules (tests/bundles, tests/portal/test_bundle_pages.py).
+    Route("bundles/", "GET", "the published life-event bundles", _all(EVERYONE)),
+    Route(
+        "bundles/<slug:code>/",
+        "GET",
+        "a bundle's guide",
+        {},
+        records=("no_bundle",),
+        refused=NOT_FOUND,
+        anonymous=NOT_FOUND,
+    ),
+    Route(
+        "bundles/<slug:code>/start/",
+        "GET",
+        "a bundle's questions, then the combined application (POST: login)",
+        {},
+        records=("no_bundle",),
+        refused=NOT_FOUND,
+        anonymous=NOT_FOUND,
+    ),
+    *(
+        Route(
+            f"bundles/d/<int:application_id>/{step}/",
+            "GET",
+            f"bundle application step: {step}",
+            {},
+            records=DRAFTS,
+            note="a single item's draft is not a bundle draft: 404 even for its owner",
+        )
+        for step in ("form", "materials", "delivery", "review")
+    ),
+    Route(
+        "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        "GET",
+        "a department's decision in my bundle case (once the results are delivered)",
+        {},
+        records=CASES,
+        note="a single item's case has no branches: 404 for everyone",
+    ),
     # --- workbench
     Route("workbench/", "GET", "inbox", _all((*WORKERS, "superuser")), refused_for=WORKBENCH_REFUSED),
     Route(
@@ -281,6 +323,34 @@ ROUTES: list[Route] = [
             refused_for=WORKBENCH_REFUSED,
         )
         for step in ("form", "materials", "delivery", "review")
+    ),
+    Route(
+        "workbench/bundles/",
+        "GET",
+        "bundle cases held up longest (working roles and supervisors)",
+        _all((*WORKERS, "supervisor", "superuser")),
+        refused_for=dict.fromkeys((*CITIZENS, *CATALOGUE, "platform_admin"), FORBIDDEN),
+    ),
+    *(
+        Route(
+            f"workbench/bundles/cases/<int:case_id>/{what}/",
+            "POST",
+            f"bundle {label} (the lead department, on an umbrella case)",
+            {},
+            records=CASES,
+            refused_for=WORKBENCH_REFUSED,
+            note="a single item's case is no umbrella: 404 also in scope; the decision is checked "
+            "by bundles.services.decide_bundle",
+        )
+        for what, label in (("decide", "unified decision"), ("correction", "one-time correction"))
+    ),
+    Route(
+        "workbench/bundles/cases/<int:case_id>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        "GET",
+        "a branch's decision document, from the umbrella",
+        {},
+        records=CASES,
+        refused_for=WORKBENCH_REFUSED,
     ),
     # --- accounts
     Route(
@@ -653,5 +723,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "cases.outboxmessage": AdminModel(SUPER, ()),
     "workflow.processdefinition": AdminModel(CATALOGUE_ALL, (), note="added through the upload page"),
     "workflow.processbinding": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, scoped=True),
+    "bundles.bundle": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, note="scoped to the lead department"),
+    "bundles.bundlefield": AdminModel(CATALOGUE_ALL, (), note="scoped to the lead department"),
+    "exchange.ecertificate": AdminModel(SUPER, (), note="read-only"),
 }
 ADMIN_MODEL_URLS = ("changelist", "add", "history", "delete", "change", "")

@@ -204,7 +204,28 @@ URLS: dict[str, Callable[[Any, str | None], str]] = {
         "admin:workflow_processdefinition_download", args=[_definition_pk()]
     ),
 }
+URLS |= {
+    "bundles/<slug:code>/": lambda w, r: "/bundles/no-such-bundle/",
+    "bundles/<slug:code>/start/": lambda w, r: "/bundles/no-such-bundle/start/",
+    "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/": lambda w, r: reverse(
+        "portal:my_branch_notice", args=[_case(w, r).number, _case(w, r).pk, _notice(w, r)]
+    ),
+    "workbench/bundles/cases/<int:case_id>/decide/": lambda w, r: reverse(
+        "workbench:bundle_decide", args=[_case(w, r).pk]
+    ),
+    "workbench/bundles/cases/<int:case_id>/correction/": lambda w, r: (
+        f"/workbench/bundles/cases/{_case(w, r).pk}/correction/"
+    ),
+    "workbench/bundles/cases/<int:case_id>/branches/<int:branch_case_id>/notices/<int:notice_id>/": (
+        lambda w, r: (
+            f"/workbench/bundles/cases/{_case(w, r).pk}/branches/{_case(w, r).pk}/notices/{_notice(w, r)}/"
+        )
+    ),
+}
 for _step in ("form", "materials", "delivery", "review"):
+    URLS[f"bundles/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: (
+        f"/bundles/d/{w.objects[r].pk}/{s}/"
+    )
     URLS[f"apply/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
         f"portal:apply_{s}", args=[w.objects[r].pk]
     )
