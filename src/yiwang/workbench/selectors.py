@@ -11,6 +11,7 @@ from typing import Any
 from django.core import signing
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -85,6 +86,7 @@ class InboxRow:
     case: Case | None
     days_left: int | None
     light: str  # green / yellow / red / none
+    href: str = ""  # the case page (reversed once per page, not once per row in the template)
 
 
 @dataclass
@@ -201,13 +203,16 @@ def inbox_page(
         )
     }
     bounds = worktime.state_bounds(today)
+    case_href = reverse("workbench:case", args=[0]).replace("/0/", "/{}/")
     rows = []
     for t in tasks:
         if t.due_date is None:
-            rows.append(InboxRow(t, cases.get(t.case_id), None, "none"))
+            rows.append(InboxRow(t, cases.get(t.case_id), None, "none", case_href.format(t.case_id)))
             continue
         left = worktime.working_days_between(today, t.due_date)
-        rows.append(InboxRow(t, cases.get(t.case_id), left, bounds.state(t.due_date)))
+        rows.append(
+            InboxRow(t, cases.get(t.case_id), left, bounds.state(t.due_date), case_href.format(t.case_id))
+        )
     shown = {"step": step, "item": item, "state": state}
     return InboxPage(
         rows=rows,

@@ -175,7 +175,7 @@ def _walk(
     """The index ranges of one scope next to ``key`` (excluded), in walking order, each sliced
     to ``limit`` rows: one range, or two when a due-date cursor must also reach the tasks with
     no due date (or back from them). ``undated_too=False``: a due-date filter excludes them."""
-    qs = qs.only(*INBOX_COLUMNS)
+    qs = qs.values_list(*INBOX_COLUMNS)  # tuples: only the page's rows become Task objects
     if order == "new":  # newest first: forward is descending (created_at, id)
         cols = ("created_at", "id")
         if key is not None:
@@ -213,10 +213,21 @@ def _fetch(ranges: list[QuerySet], *, distinct: bool = False) -> list:
     return list(dict.fromkeys(rows)) if distinct else rows
 
 
+_ID, _DUE, _CREATED = (INBOX_COLUMNS.index(c) for c in ("id", "due_date", "created_at"))
+
+
 def _sort_key(order: str):
+    """The inbox order of a row of ``INBOX_COLUMNS`` (a tuple)."""
     if order == "new":
-        return lambda t: (t.created_at, t.pk)
-    return lambda t: (t.due_date is None, t.due_date or dt.date.min, t.created_at, t.pk)
+        return lambda r: (r[_CREATED], r[_ID])
+    return lambda r: (r[_DUE] is None, r[_DUE] or dt.date.min, r[_CREATED], r[_ID])
+
+
+def _task(db: str, row: tuple) -> Task:
+    """A Task with the page's columns loaded (the others deferred), as the ORM makes them."""
+    by_name = dict(zip(INBOX_COLUMNS, row, strict=True))
+    names = [f.attname for f in Task._meta.concrete_fields if f.attname in by_name]
+    return Task.from_db(db, names, [by_name[n] for n in names])
 
 
 def inbox_slice(
@@ -248,12 +259,13 @@ def inbox_slice(
             _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
         )
     ]
-    rows = {t.pk: t for t in _fetch(ranges)}  # two overlapping scopes may both hold a task
+    rows = {r[_ID]: r for r in _fetch(ranges)}  # two overlapping scopes may both hold a task
     # Walking order: ascending for due-date forward and newest backward.
     descending = (order == "new") == forward
     merged = sorted(rows.values(), key=_sort_key(order), reverse=descending)[: limit + 1]
     more = len(merged) > limit
-    tasks = merged[:limit]
+    db = ranges[0].db if ranges else "default"
+    tasks = [_task(db, r) for r in merged[:limit]]
     return InboxSlice(tasks if forward else tasks[::-1], more)
 
 
