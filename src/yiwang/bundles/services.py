@@ -290,11 +290,23 @@ def save_question(
 # --- the combined form and materials ---------------------------------------------------------------
 
 
-def _member_form(item) -> tuple[list[tuple[str, dict]], set[str], dict]:
+def forms_of(item_ids: list[int]) -> dict[int, tuple[dict, dict]]:
+    """item id -> (schema, layout) of each item's form (``cases.services.form_of``), one query for
+    all of them: a bundle reads the forms of all its members at once."""
+    from yiwang.cases import formschema
+    from yiwang.cases.models import ItemForm
+
+    found = {f.item_id: (f.schema, f.layout or {}) for f in ItemForm.objects.filter(item_id__in=item_ids)}
+    return {i: found.get(i) or (formschema.default_schema(), formschema.default_layout()) for i in item_ids}
+
+
+def _member_form(
+    item, form: tuple[dict, dict] | None = None
+) -> tuple[list[tuple[str, dict]], set[str], dict]:
     """(ordered [(key, field schema)], required keys, layout) of an item's form."""
     from yiwang.cases.services import form_of
 
-    schema, layout = form_of(item)
+    schema, layout = form if form is not None else form_of(item)
     props = schema.get("properties") or {}
     order = [k for k in (layout or {}).get("order") or [] if k in props]
     order += [k for k in props if k not in order]
@@ -469,7 +481,8 @@ def combined_schema(bundle: Bundle, members: list[BundleMember]) -> dict[str, An
 def combined_layout(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any]:
     """Field order and the members' prefills carried over to the combined keys."""
     ids = {str(m.item_id) for m in members}
-    layouts = {str(m.item_id): _member_form(m.item)[2] for m in members}
+    forms = forms_of([m.item_id for m in members])
+    layouts = {str(m.item_id): _member_form(m.item, forms[m.item_id])[2] for m in members}
     order, prefill, widgets = [], {}, {}
     for f in bundle.fields.all():
         if not ids & set(f.mapping):
@@ -1094,10 +1107,11 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     provided = list(CaseMaterial.objects.filter(case=umbrella, replaced=False))
     second = {i for i, p in bound_processes([m.item_id for m in chosen]).items() if "second" in p["key"]}
     definitions = {flag: _branch_definition(flag) for flag in {m.item_id in second for m in chosen}}
+    forms = forms_of([m.item_id for m in chosen])
     apps, data_keys = [], []
     for member in chosen:
         item = member.item
-        schema, layout = cases.form_of(item)
+        schema, layout = forms[item.pk]
         item_key = str(item.pk)
         data = {
             f.mapping[item_key]: umbrella_data[f.key]
