@@ -210,14 +210,12 @@ class Stack:
 
     # yiwang ---------------------------------------------------------------------------------
     def yiwang(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(VENV_BIN / "yiwang"), *args],
-            env=self.env,
-            cwd=self.dir,
-            capture_output=True,
-            text=True,
-            check=check,
+        out = subprocess.run(
+            [str(VENV_BIN / "yiwang"), *args], env=self.env, cwd=self.dir, capture_output=True, text=True
         )
+        if check and out.returncode:
+            raise RuntimeError(f"yiwang {' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+        return out
 
     def prepare(self, items: int) -> str:
         import psycopg
@@ -228,6 +226,7 @@ class Stack:
         self.yiwang("migrate", "--no-input", "-v0")
         if not self.psql("SELECT 1 FROM catalog_serviceitem LIMIT 1"):
             self.yiwang("generate-province", "--items", str(items), "-v0")
+        if not self.psql("SELECT 1 FROM auth_user WHERE username = 'chenyt'"):
             self.yiwang("load_demo_cases")
         out = self.yiwang("shell", "-c", "from yiwang.cases import demo; print(demo._item().code)")
         return out.stdout.strip().splitlines()[-1]
@@ -335,11 +334,14 @@ class Stack:
 
 
 class FormParser(HTMLParser):
-    """The inputs of the page's forms: name -> value (text, hidden, checked radios, selects)."""
+    """The inputs of the page's forms: name -> value (text, hidden, checked radios, selects),
+    and what each field requires (to fill an item's own form the way a person would)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.values: dict[str, str] = {}
+        self.fields: dict[str, dict[str, str]] = {}
+        self.options: dict[str, list[str]] = {}
         self.requirements: list[str] = []
         self._select: str | None = None
         self._textarea: str | None = None
@@ -351,18 +353,27 @@ class FormParser(HTMLParser):
             kind = a.get("type", "text")
             if kind in ("submit", "button", "file"):
                 return
-            if kind in ("radio", "checkbox") and "checked" not in a and name in self.values:
+            self.fields.setdefault(name, {**a, "tag": "input"})
+            if kind in ("radio", "checkbox"):
+                self.options.setdefault(name, []).append(a.get("value", "on"))
+                if "checked" in a:
+                    self.values[name] = a.get("value", "on")
                 return
             if name == "requirement":
                 self.requirements.append(a.get("value", ""))
             self.values[name] = a.get("value", "")
         elif tag == "select" and name:
             self._select = name
+            self.fields[name] = {**a, "tag": "select"}
         elif tag == "option" and self._select:
+            value = a.get("value", "")
+            if value:
+                self.options.setdefault(self._select, []).append(value)
             if self._select not in self.values or "selected" in a:
-                self.values[self._select] = a.get("value", "")
+                self.values[self._select] = value
         elif tag == "textarea" and name:
             self._textarea = name
+            self.fields[name] = {**a, "tag": "textarea"}
             self.values[name] = ""
 
     def handle_data(self, data: str) -> None:
@@ -374,6 +385,25 @@ class FormParser(HTMLParser):
             self._select = None
         elif tag == "textarea":
             self._textarea = None
+
+    def filled(self) -> dict[str, str]:
+        """The form as a person completes it: prefilled values kept, every empty required
+        field given a valid value (first choice, the minimum number, today, a long enough text)."""
+        skip = ("csrfmiddlewaretoken", "language", "next")
+        data = {k: v for k, v in self.values.items() if k not in skip}
+        for name, f in self.fields.items():
+            if data.get(name) or "required" not in f or name in skip:
+                continue
+            kind = f.get("type", "text") if f["tag"] == "input" else f["tag"]
+            if name in self.options:
+                data[name] = self.options[name][0]
+            elif kind == "number":
+                data[name] = f.get("min") or "1"
+            elif kind == "date":
+                data[name] = time.strftime("%Y-%m-%d")
+            else:
+                data[name] = "崩溃测试填写的内容"[: int(f.get("maxlength") or 50)]
+        return data
 
 
 def form_values(html: str) -> FormParser:
@@ -450,11 +480,9 @@ def apply_once(c: Client, item_code: str) -> str:
     if not m:
         raise Unexpected(f"apply start: {r.status_code} {r.headers.get('Location')}")
     app_id = int(m.group(1))
-    values = form_values(c.request("GET", f"/apply/d/{app_id}/form/").text).values
-    data = {
-        k: v for k, v in values.items() if k not in ("csrfmiddlewaretoken", "language", "next", "large_text")
-    }
-    data.update(reason="崩溃测试申请", go="next")
+    data = form_values(c.request("GET", f"/apply/d/{app_id}/form/").text).filled()
+    data.pop("large_text", None)
+    data.update(go="next")
     c.request("POST", f"/apply/d/{app_id}/form/", data=data, ok=(302,))
     page = form_values(c.request("GET", f"/apply/d/{app_id}/materials/").text)
     for requirement in dict.fromkeys(page.requirements):
