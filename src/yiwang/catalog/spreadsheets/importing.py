@@ -517,8 +517,8 @@ class _Importer:
                 "promised_limit_days",
                 _("承诺时限须为不超过法定时限的整数（承诺 %(p)s，法定 %(s)s）。")
                 % {
-                    "p": ngettext("%(n)s个工作日", "%(n)s个工作日", promised) % {"n": promised},
-                    "s": ngettext("%(n)s个工作日", "%(n)s个工作日", statutory) % {"n": statutory},
+                    "p": ngettext("%(n)s 个工作日", "%(n)s 个工作日", promised) % {"n": promised},
+                    "s": ngettext("%(n)s 个工作日", "%(n)s 个工作日", statutory) % {"n": statutory},
                 },
             )
 
