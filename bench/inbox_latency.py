@@ -538,16 +538,14 @@ def main() -> None:
     open_in_a = Task.objects.filter(department_id=a_item.department_id, state="open").count()
     cases_total = Case.objects.count()
     today = timezone.localdate()
-    filters = {
-        label: wb.inbox_filters(
-            *(
-                dict(x.split("=") for x in q.format(item=a_item.code).split("&") if x).get(k, "")
-                for k in ("step", "item", "state")
-            ),
-            today,
+    params = {  # label -> (step, item, state) as the page reads them
+        label: tuple(
+            dict(x.split("=") for x in q.format(item=a_item.code).split("&") if x).get(k, "")
+            for k in ("step", "item", "state")
         )
         for label, q in FILTERS.items()
     }
+    filters = {label: wb.inbox_filters(*params[label], today) for label in FILTERS}
     positions = _positions(user, filters)
     rng = random.Random(args.seed)
 
@@ -561,7 +559,8 @@ def main() -> None:
         due, created, pk = rng.choice(keys)
         direction = "after" if rng.random() < 0.75 else "before"
         key = wf.InboxKey(due, created, pk)
-        cursor = wb.encode_cursor(order, direction, key, rng.randint(2, 2000), min(len(keys), wb.COUNT_CAP))
+        count, counted_for = min(len(keys), wb.COUNT_CAP), wb.filters_key(*params[label])
+        cursor = wb.encode_cursor(order, direction, key, rng.randint(2, 2000), count, counted_for)
         depth = "next link, random depth" if direction == "after" else "previous link, random depth"
         return depth, f"/workbench/?{q}{'&' if q else ''}{urlencode({'cursor': cursor})}"
 
@@ -634,7 +633,8 @@ def main() -> None:
             if keys:
                 mid = wf.InboxKey(*keys[len(keys) // 2])
                 for direction in ("after", "before"):
-                    cursor = wb.encode_cursor(order, direction, mid, 1000, min(len(keys), wb.COUNT_CAP))
+                    count, counted_for = min(len(keys), wb.COUNT_CAP), wb.filters_key(*params[label])
+                    cursor = wb.encode_cursor(order, direction, mid, 1000, count, counted_for)
                     urls.append(f"/workbench/?{q}{'&' if q else ''}{urlencode({'cursor': cursor})}")
     plans = _plans(client, urls)
     bad = [p for p in plans if not p["walk"]]

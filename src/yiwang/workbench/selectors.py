@@ -109,28 +109,35 @@ class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(order: str, direction: str, key: InboxKey, page: int, count: int = 0) -> str:
+def filters_key(step: str, item: str, state: str) -> str:
+    return f"{step}|{item}|{state}"
+
+
+def encode_cursor(
+    order: str, direction: str, key: InboxKey, page: int, count: int = 0, counted_for: str = ""
+) -> str:
     """An opaque, signed page link: the order, the direction, the key of the row it starts
-    next to (due date, arrival, id), the page number and the capped count of page 1. Signed so
-    that an edited cursor is refused with a message instead of walking from an arbitrary place
-    (it could not widen the inbox: every query keeps the scopes)."""
+    next to (due date, arrival, id), the page number, and the capped count of page 1 with the
+    filters it counted (``filters_key``). Signed so that an edited cursor is refused with a
+    message instead of walking from an arbitrary place (it could not widen the inbox: every
+    query keeps the scopes)."""
     due = key.due_date.isoformat() if key.due_date else None
-    payload = [order, direction, due, key.created_at.isoformat(), key.id, page, count]
+    payload = [order, direction, due, key.created_at.isoformat(), key.id, page, count, counted_for]
     return signing.dumps(payload, salt=CURSOR_SALT)
 
 
-def decode_cursor(value: str, order: str) -> tuple[str, InboxKey, int, int]:
-    """``(direction, key, page, count)``; ``BadCursor`` for anything not made by
+def decode_cursor(value: str, order: str) -> tuple[str, InboxKey, int, int, str]:
+    """``(direction, key, page, count, counted_for)``; ``BadCursor`` for anything not made by
     ``encode_cursor`` for this order."""
     try:
-        o, direction, due, created, pk, page, count = signing.loads(value, salt=CURSOR_SALT)
+        o, direction, due, created, pk, page, count, counted_for = signing.loads(value, salt=CURSOR_SALT)
         if o != order or direction not in ("after", "before") or not isinstance(count, int) or count < 0:
             raise BadCursor(value)
         created_at = dt.datetime.fromisoformat(created)
         if timezone.is_naive(created_at):
             created_at = timezone.make_aware(created_at, dt.UTC)
         key = InboxKey(dt.date.fromisoformat(due) if due else None, created_at, int(pk))
-        return direction, key, max(int(page), 1), count
+        return direction, key, max(int(page), 1), count, str(counted_for)
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise BadCursor(value) from exc
 
@@ -172,7 +179,9 @@ def inbox_page(
     direction, key, number, count, error = "", None, 1, None, ""
     if cursor:
         try:
-            direction, key, number, count = decode_cursor(cursor, order)
+            direction, key, number, count, counted_for = decode_cursor(cursor, order)
+            if counted_for != filters_key(step, item, state):  # filters edited into the link
+                count = None
         except BadCursor:
             error = _("翻页链接无效或已过期，已为您显示第一页。")
     slice_ = None
@@ -214,6 +223,7 @@ def inbox_page(
             InboxRow(t, cases.get(t.case_id), left, bounds.state(t.due_date), case_href.format(t.case_id))
         )
     shown = {"step": step, "item": item, "state": state}
+    counted = filters_key(step, item, state)
     return InboxPage(
         rows=rows,
         page=number,
@@ -222,11 +232,13 @@ def inbox_page(
         order=order,
         has_prev=has_prev,
         next_cursor=(
-            encode_cursor(order, "after", InboxKey.of(tasks[-1]), number + 1, count) if more and tasks else ""
+            encode_cursor(order, "after", InboxKey.of(tasks[-1]), number + 1, count, counted)
+            if more and tasks
+            else ""
         ),
         # An empty page past the end (its tasks were done meanwhile) links back to page 1.
         prev_cursor=(
-            encode_cursor(order, "before", InboxKey.of(tasks[0]), number - 1, count)
+            encode_cursor(order, "before", InboxKey.of(tasks[0]), number - 1, count, counted)
             if has_prev and tasks
             else ""
         ),
