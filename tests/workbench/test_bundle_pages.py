@@ -22,9 +22,9 @@ def w(db, settings) -> BundleWorld:
     return build_bundle_world()
 
 
-def accepted_bundle_case(w: BundleWorld) -> Case:
+def accepted_bundle_case(w: BundleWorld, signage: str = "yes") -> Case:
     client = client_for(w.applicant)
-    case = fill_and_submit(client, start(client, w, entity_type="individual", signage="yes"))
+    case = fill_and_submit(client, start(client, w, entity_type="individual", signage=signage))
     r = client_for(w.clerk).post(reverse("workbench:act", args=[case.pk, "accept"]))
     assert r.status_code == 302, r.content.decode()[:2000]
     case.refresh_from_db()
@@ -161,3 +161,25 @@ def test_supervisor_list_names_the_branch_holding_each_bundle_up(w):
     # an applicant is not staff
     assert client_for(w.applicant).get(reverse("workbench:bundles")).status_code == 403
     assert Client().get(reverse("workbench:bundles")).status_code == 302
+
+
+def test_umbrella_page_queries_are_bounded(w):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    two = accepted_bundle_case(w, signage="no")
+    three = accepted_bundle_case(w, signage="yes")
+    assert BundleBranch.objects.filter(umbrella=two).count() == 2
+    assert BundleBranch.objects.filter(umbrella=three).count() == 3
+    clerk = client_for(w.clerk)
+    counts = []
+    for case in (two, three):
+        url = reverse("workbench:case", args=[case.pk])
+        clerk.get(url)  # warm the per-process calendar cache
+        with CaptureQueriesContext(connection) as q:
+            assert clerk.get(url).status_code == 200
+        counts.append(len(q))
+    # The bundle panel reads every branch in a fixed number of queries; the case page's own loop
+    # over the open tasks checks each of the umbrella's wait tasks (one per branch) with
+    # may_work: two queries a branch, outside the panel.
+    assert counts[1] - counts[0] <= 2 and counts[1] <= 40, counts

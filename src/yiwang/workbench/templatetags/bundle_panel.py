@@ -15,7 +15,6 @@ from typing import Any
 from django import template
 
 from yiwang.bundles import selectors as bundle_selectors
-from yiwang.bundles import services as bundle_services
 from yiwang.workflow import selectors as wf_selectors
 
 register = template.Library()
@@ -45,7 +44,7 @@ def bundle_panel(context: template.Context) -> dict[str, Any]:
             "o": overview,
             "rows": rows,
             "holding": holding,
-            "outcome": bundle_services.outcome_of(case),
+            "outcome": overview.outcome,  # set once every branch is decided
             "may_decide": may_decide,
             "errors": errors,
         }
