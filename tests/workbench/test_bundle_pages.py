@@ -183,3 +183,18 @@ def test_umbrella_page_queries_are_bounded(w):
     # over the open tasks checks each of the umbrella's wait tasks (one per branch) with
     # may_work: two queries a branch, outside the panel.
     assert counts[1] - counts[0] <= 2 and counts[1] <= 40, counts
+
+
+def test_supervisor_list_puts_the_overdue_bundle_first(w):
+    import datetime as dt
+
+    first = accepted_bundle_case(w, signage="no")
+    late = accepted_bundle_case(w, signage="yes")
+    # The signage branch of the second bundle was accepted long ago: it is overdue now.
+    sign = branch(late, w.housing)
+    Case.objects.filter(pk=sign.pk).update(accepted_on=sign.accepted_on - dt.timedelta(days=60))
+    page = client_for(w.supervisor).get(reverse("workbench:bundles")).content.decode()
+    table = page.split('id="held-up"')[1]
+    assert table.index(late.number) < table.index(first.number)
+    row = table.split(late.number)[1].split("</tr>")[0]
+    assert "鼓楼区住房和城乡建设局" in row and "超期" in row
