@@ -65,11 +65,12 @@ def users_in_mix(env: dict[str, str]) -> int:
     return int(subprocess.check_output([sys.executable, "-c", code], env=env, cwd=ROOT).strip())
 
 
-def cpu_by_role() -> dict[str, float]:
-    """CPU seconds used so far by the stack's parts, the load generator and the whole machine."""
+def cpu_by_process() -> dict[int | str, tuple[str, float]]:
+    """CPU seconds used so far by each process of the stack and the load generator, by pid and
+    role, and by the whole machine (key "machine")."""
     import psutil
 
-    out = dict.fromkeys(("web", "database", "jobs", "load generator"), 0.0)
+    out: dict[int | str, tuple[str, float]] = {}
     for p in psutil.process_iter(["cmdline", "cpu_times"]):
         cmd = " ".join(p.info["cmdline"] or [])
         t = p.info["cpu_times"]
@@ -85,9 +86,12 @@ def cpu_by_role() -> dict[str, float]:
         elif "locust" in cmd and "locustfile" in cmd:
             role = "load generator"
         if role:
-            out[role] += t.user + t.system
+            out[p.pid] = (role, t.user + t.system)
     total = psutil.cpu_times()
-    out["machine"] = sum(getattr(total, f) for f in ("user", "nice", "system", "irq", "softirq", "steal"))
+    out["machine"] = (
+        "machine",
+        sum(getattr(total, f) for f in ("user", "nice", "system", "irq", "softirq", "steal")),
+    )
     return out
 
 
@@ -98,18 +102,23 @@ class LoadSampler(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        self.cpu_start, self.t_start = cpu_by_role(), time.monotonic()
+        # Per process: database connections come and go (DB_CONN_MAX_AGE), so each one's CPU is
+        # its last sample minus its first (0 when it started during the window).
+        self.first, self.t_start = cpu_by_process(), time.monotonic()
+        self.last: dict[int | str, tuple[str, float]] = dict(self.first)
         while not self.done.wait(5):
             self.samples.append(os.getloadavg())
-            # The last sample inside the measured window (locust stops right after it).
-            self.cpu_end, self.t_end = cpu_by_role(), time.monotonic()
+            self.last.update(cpu_by_process())
+            self.t_end = time.monotonic()
 
     def cpu_shares(self) -> dict[str, float]:
         """CPUs used on average by each part during the measured window."""
-        if not hasattr(self, "cpu_end"):
+        if not hasattr(self, "t_end"):
             return {}
         span = max(1e-6, self.t_end - self.t_start)
-        shares = {k: (self.cpu_end[k] - self.cpu_start[k]) / span for k in self.cpu_start}
+        shares = dict.fromkeys(("web", "database", "jobs", "load generator", "machine"), 0.0)
+        for key, (role, cpu) in self.last.items():
+            shares[role] += (cpu - self.first.get(key, (role, 0.0))[1]) / span
         shares["other jobs"] = max(
             0.0, shares["machine"] - sum(v for k, v in shares.items() if k != "machine")
         )
@@ -185,8 +194,8 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         START,
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu_info}), "
-        f"Python {platform.python_version()}; the stack (`make stack`: gunicorn {os.environ.get('STACK_WORKERS', 'default')} "
-        "workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
+        f"Python {platform.python_version()}; the stack (`make stack`: gunicorn "
+        f"{os.environ.get('STACK_WORKERS') or (os.cpu_count() or 1) * 2 + 1} workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
         f"- steady load: {args.seconds} s, counted from {os.environ.get('LOADTEST_SETTLE_SECONDS', '20')} s after "
         f"all {users} simulated sessions were running (their first logins are not counted); the hello-world baseline ran "
         f"{args.hello_seconds} s just before, {os.environ.get('LOADTEST_HELLO_USERS', '16')} locust users without waits",
