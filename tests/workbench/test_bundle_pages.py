@@ -198,3 +198,60 @@ def test_supervisor_list_puts_the_overdue_bundle_first(w):
     assert table.index(late.number) < table.index(first.number)
     row = table.split(late.number)[1].split("</tr>")[0]
     assert "鼓楼区住房和城乡建设局" in row and "超期" in row
+
+
+def test_counter_entry_of_a_bundle_goes_through_its_questionnaire(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.portal.bundle_world import PDF
+    from tests.portal.test_bundle_pages import RESTAURANT_DATA
+    from yiwang.bundles import page_selectors
+    from yiwang.identity.synthetic import demo_people
+
+    clerk = client_for(w.clerk)
+    id_number = demo_people()[1].id_number
+    # The bundle's item code at the ordinary counter entry: the questionnaire, not a plain draft.
+    r = clerk.post(reverse("workbench:counter"), {"id_number": id_number, "item": w.bundle.item.code})
+    assert r.status_code == 200 and 'id="counter-questionnaire"' in r.content.decode()
+    url = reverse("workbench:bundle_counter_start", args=[w.bundle.code])
+    missing = clerk.post(url, {"id_number": id_number, "entity_type": "individual"})
+    assert missing.status_code == 400 and "请选择一项。" in missing.content.decode()
+    nobody = clerk.post(
+        url, {"id_number": "110101190001010000", "entity_type": "individual", "signage": "no"}
+    )
+    assert nobody.status_code == 400 and "没有找到该身份证号的注册用户" in nobody.content.decode()
+    r = clerk.post(
+        url, {"id_number": id_number, "entity_type": "individual", "signage": "no", "idempotency_key": "c1"}
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    app_id = int(r["Location"].split("/")[-3])
+    page = clerk.get(r["Location"]).content.decode()
+    assert "窗口代录" in page and 'name="sign_text"' not in page
+    data = {k: v for k, v in RESTAURANT_DATA.items() if f'name="{k}"' in page}
+    assert clerk.post(r["Location"], {**data, "go": "next"}).status_code == 302
+    from yiwang.cases.models import Application
+
+    app = Application.objects.get(pk=app_id)
+    materials = reverse("workbench:bundle_counter_materials", args=[app_id])
+    for row in page_selectors.draft_materials(app):
+        if row.required:
+            up = clerk.post(materials, {"requirement": row.name, "file": SimpleUploadedFile("m.pdf", PDF)})
+            assert up.status_code == 302
+    assert clerk.post(materials, {"go": "next"}).status_code == 302
+    delivery = reverse("workbench:bundle_counter_delivery", args=[app_id])
+    assert clerk.post(delivery, {"delivery_method": "counter"}).status_code == 302
+    app.refresh_from_db()
+    r = clerk.post(
+        reverse("workbench:bundle_counter_review", args=[app_id]), {"idempotency_key": app.idempotency_key}
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    case = Case.objects.get(application_id=app_id)
+    assert r["Location"] == reverse("workbench:case", args=[case.pk])
+    assert (
+        case.channel == "counter" and case.applicant_id == w.applicant.pk and case.item_id == w.bundle.item_id
+    )
+    # The person follows it in "my cases"; another clerk cannot continue someone else's entry.
+    assert case.number in client_for(w.applicant).get(reverse("portal:my_cases")).content.decode()
+    assert (
+        client_for(w.approver).get(reverse("workbench:bundle_counter_form", args=[app_id])).status_code == 404
+    )

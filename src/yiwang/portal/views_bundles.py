@@ -37,10 +37,13 @@ from yiwang.identity import account_selectors
 from . import views_cases
 
 NS = "portal:bundle_"
+COUNTER_NS = "workbench:bundle_counter_"
 
 
-def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"base_template": "portal/base.html", "ns": NS, "staff": False, **extra}
+def _ctx(staff: bool = False, **extra: Any) -> dict[str, Any]:
+    """The step pages also serve the counter clerk's entry in the workbench (``staff``)."""
+    base = "workbench/base.html" if staff else "portal/base.html"
+    return {"base_template": base, "ns": COUNTER_NS if staff else NS, "staff": staff, **extra}
 
 
 def _published(code: str):
@@ -137,23 +140,25 @@ def _draft(request: HttpRequest, application_id: int) -> tuple[Application, Any]
     return app, link
 
 
-def _submitted(app: Application) -> HttpResponse | None:
+def _submitted(app: Application, staff: bool = False) -> HttpResponse | None:
     if app.submitted_at is None:
         return None
     case = case_selectors.case_of_application(app)
-    return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number])) if case else None
+    if case is None:
+        return None
+    if staff:
+        return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+    return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number]))
 
 
-def _step(name: str, app: Application) -> str:
-    return reverse(NS + name, args=[app.pk])
+def _step(name: str, app: Application, staff: bool = False) -> str:
+    return reverse((COUNTER_NS if staff else NS) + name, args=[app.pk])
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def bundle_form(request: HttpRequest, application_id: int) -> HttpResponse:
+def form_step(request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
     """1 the combined form: the union of the applicable items' fields, each asked once."""
     app, link = _draft(request, application_id)
-    done = _submitted(app)
+    done = _submitted(app, staff)
     if done:
         return done
     if request.method == "POST":
@@ -165,17 +170,17 @@ def bundle_form(request: HttpRequest, application_id: int) -> HttpResponse:
             messages.error(request, "；".join(exc.messages))
         else:
             if form.is_valid() and request.POST.get("go") == "next":
-                return HttpResponseRedirect(_step("materials", app))
+                return HttpResponseRedirect(_step("materials", app, staff))
             if request.POST.get("go") != "next":
                 messages.success(request, _("草稿已保存。"))
-                return HttpResponseRedirect(_step("form", app))
+                return HttpResponseRedirect(_step("form", app, staff))
     else:
         initial = personal.open_data(app, reader=request.user)  # the applicant's own values
         form = SchemaForm(schema=app.form_schema, layout=app.form_layout, initial=initial)
     return render(
         request,
         "bundles/portal/apply_form.html",
-        _ctx(app=app, form=form, step=1, bundle=link.bundle, members=pages.draft_members(app)),
+        _ctx(staff, app=app, form=form, step=1, bundle=link.bundle, members=pages.draft_members(app)),
     )
 
 
@@ -201,13 +206,11 @@ def _material_rows(app: Application, errors: dict[str, str]) -> list[dict[str, A
     return rows
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def bundle_materials(request: HttpRequest, application_id: int) -> HttpResponse:
+def materials_step(request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
     """2 the materials checklist: a material several departments need is listed (and uploaded)
     once, with the departments it is shared with."""
     app, link = _draft(request, application_id)
-    done = _submitted(app)
+    done = _submitted(app, staff)
     if done:
         return done
     errors: dict[str, str] = {}
@@ -217,7 +220,7 @@ def bundle_materials(request: HttpRequest, application_id: int) -> HttpResponse:
             if request.POST.get("go") == "next":
                 missing = bundle_services.missing_materials(app)
                 if not missing:
-                    return HttpResponseRedirect(_step("delivery", app))
+                    return HttpResponseRedirect(_step("delivery", app, staff))
                 for name in missing:
                     errors[name] = _("请提供申请材料“%(n)s”。") % {"n": name}
             elif requirement not in {r.name for r in pages.draft_materials(app)}:
@@ -225,7 +228,7 @@ def bundle_materials(request: HttpRequest, application_id: int) -> HttpResponse:
             elif request.POST.get("use_source"):
                 case_services.provide_from_source(app, requirement=requirement, user=request.user)
                 messages.success(request, _("已从账户/共享库取得“%(n)s”。") % {"n": requirement})
-                return HttpResponseRedirect(_step("materials", app))
+                return HttpResponseRedirect(_step("materials", app, staff))
             else:
                 uploaded = request.FILES.get("file")
                 if uploaded is None:
@@ -235,13 +238,14 @@ def bundle_materials(request: HttpRequest, application_id: int) -> HttpResponse:
                         app, requirement=requirement, uploaded=uploaded, user=request.user
                     )
                     messages.success(request, _("已上传“%(n)s”。") % {"n": requirement})
-                    return HttpResponseRedirect(_step("materials", app))
+                    return HttpResponseRedirect(_step("materials", app, staff))
         except DomainError as exc:
             errors[requirement or ""] = "；".join(exc.messages)
     return render(
         request,
         "bundles/portal/apply_materials.html",
         _ctx(
+            staff,
             app=app,
             bundle=link.bundle,
             rows=_material_rows(app, errors),
@@ -252,12 +256,10 @@ def bundle_materials(request: HttpRequest, application_id: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def bundle_delivery(request: HttpRequest, application_id: int) -> HttpResponse:
+def delivery_step(request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
     """3 one delivery for every result."""
     app, link = _draft(request, application_id)
-    done = _submitted(app)
+    done = _submitted(app, staff)
     if done:
         return done
     errors: dict[str, str] = {}
@@ -286,21 +288,27 @@ def bundle_delivery(request: HttpRequest, application_id: int) -> HttpResponse:
                     views_cases._errors_by_field(exc)[0] or {"delivery_method": "；".join(exc.messages)}
                 )
             else:
-                return HttpResponseRedirect(_step("review", app))
+                return HttpResponseRedirect(_step("review", app, staff))
     return render(
         request,
         "portal/cases/apply_delivery.html",
-        _ctx(app=app, step=3, errors=errors, method=method, address=address, methods=DeliveryMethod.choices),
+        _ctx(
+            staff,
+            app=app,
+            step=3,
+            errors=errors,
+            method=method,
+            address=address,
+            methods=DeliveryMethod.choices,
+        ),
         status=400 if errors else 200,
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def bundle_review(request: HttpRequest, application_id: int) -> HttpResponse:
+def review_step(request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
     """4 everything once more, then one submission (idempotent by the draft's key)."""
     app, link = _draft(request, application_id)
-    done = _submitted(app)
+    done = _submitted(app, staff)
     if done:
         return done
     field_errors: dict[str, str] = {}
@@ -316,6 +324,9 @@ def bundle_review(request: HttpRequest, application_id: int) -> HttpResponse:
             except DomainError as exc:
                 general = exc.messages
             else:
+                if staff:
+                    messages.success(request, _("已代为提交，办件编号 %(n)s。") % {"n": case.number})
+                    return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
                 return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number]))
     schema = app.form_schema
     values = [
@@ -334,6 +345,7 @@ def bundle_review(request: HttpRequest, application_id: int) -> HttpResponse:
         request,
         "bundles/portal/apply_review.html",
         _ctx(
+            staff,
             app=app,
             step=4,
             bundle=link.bundle,
@@ -347,6 +359,12 @@ def bundle_review(request: HttpRequest, application_id: int) -> HttpResponse:
         ),
         status=400 if (field_errors or general) else 200,
     )
+
+
+bundle_form = login_required(require_http_methods(["GET", "POST"])(form_step))
+bundle_materials = login_required(require_http_methods(["GET", "POST"])(materials_step))
+bundle_delivery = login_required(require_http_methods(["GET", "POST"])(delivery_step))
+bundle_review = login_required(require_http_methods(["GET", "POST"])(review_step))
 
 
 # --- wrappers in front of the ordinary case pages --------------------------------------------------

@@ -24,7 +24,27 @@ urlpatterns = [
         views_bundles.branch_notice,
         name="bundle_branch_notice",
     ),
-    path("counter/", views.counter_start, name="counter"),
+    # a bundle's item code goes to its questionnaire; every other code to views.counter_start
+    path("counter/", views_bundles.counter_start, name="counter"),
+    path("bundles/counter/<slug:code>/", views_bundles.counter_bundle, name="bundle_counter_start"),
+    path(
+        "bundles/counter/d/<int:application_id>/form/", views_bundles.counter_form, name="bundle_counter_form"
+    ),
+    path(
+        "bundles/counter/d/<int:application_id>/materials/",
+        views_bundles.counter_materials,
+        name="bundle_counter_materials",
+    ),
+    path(
+        "bundles/counter/d/<int:application_id>/delivery/",
+        views_bundles.counter_delivery,
+        name="bundle_counter_delivery",
+    ),
+    path(
+        "bundles/counter/d/<int:application_id>/review/",
+        views_bundles.counter_review,
+        name="bundle_counter_review",
+    ),
     path("counter/d/<int:application_id>/form/", views.counter_form, name="counter_form"),
     path("counter/d/<int:application_id>/materials/", views.counter_materials, name="counter_materials"),
     path("counter/d/<int:application_id>/delivery/", views.counter_delivery, name="counter_delivery"),

@@ -11,6 +11,7 @@ which check the actor again; the views only keep people out of what is not in th
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,15 +21,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from yiwang.bundles import page_selectors
 from yiwang.bundles import selectors as bundle_selectors
 from yiwang.bundles import services as bundle_services
 from yiwang.bundles.actions import BranchRequestCorrection
 from yiwang.cases.models import Notice
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.identity.models import Role
-from yiwang.portal import views_cases
+from yiwang.portal import views_bundles, views_cases
 
 from . import selectors, views
 
@@ -130,3 +132,83 @@ def held_up(request: HttpRequest) -> HttpResponse:
     """Open bundle cases, the one held up longest first, with the branch holding each up."""
     rows = bundle_selectors.held_up_bundles(request.user)
     return render(request, "bundles/workbench/held_up.html", {"rows": rows})
+
+
+# --- counter entry of a bundle (窗口代录：一件事) -------------------------------------------------
+
+
+@views.staff_required
+@require_http_methods(["GET", "POST"])
+def counter_start(request: HttpRequest) -> HttpResponse:
+    """/workbench/counter/: a bundle's item code leads to the bundle's questionnaire at the
+    counter (its form depends on the answers); every other item to the ordinary counter entry."""
+    code = request.POST.get("item", "").strip() if request.method == "POST" else ""
+    bundle = page_selectors.bundle_of_item_code(code) if code else None
+    if bundle is None:
+        return views.counter_start(request)
+    return _counter_questionnaire(request, bundle, start=False)
+
+
+@views.staff_required
+@require_http_methods(["POST"])
+def counter_bundle(request: HttpRequest, code: str) -> HttpResponse:
+    bundle = page_selectors.bundle_by_code(code)
+    if bundle is None:
+        raise Http404
+    return _counter_questionnaire(request, bundle, start=True)
+
+
+def _counter_questionnaire(request: HttpRequest, bundle, *, start: bool) -> HttpResponse:
+    """The person at the counter (by ID number), the questionnaire's answers, then the umbrella
+    draft owned by that person (channel counter, entered by the clerk)."""
+    errors: dict[str, str] = {}
+    id_number = request.POST.get("id_number", "").strip()
+    answers, missing = page_selectors.parse_answers(bundle, request.POST)
+    if start:
+        person = selectors.person_by_id_number(id_number)
+        if person is None:
+            errors["id_number"] = _("没有找到该身份证号的注册用户，请先为其注册账户。")
+        for q in missing:
+            errors[q.key] = _("请选择一项。")
+        if not errors:
+            try:
+                app = bundle_services.start_bundle_application(
+                    person.user,
+                    bundle,
+                    answers,
+                    channel="counter",
+                    entered_by=request.user,
+                    idempotency_key=(request.POST.get("idempotency_key") or "")[:64] or None,
+                )
+            except DomainError as exc:
+                errors["general"] = "；".join(exc.messages)
+            else:
+                return HttpResponseRedirect(reverse("workbench:bundle_counter_form", args=[app.pk]))
+    return render(
+        request,
+        "bundles/workbench/counter_start.html",
+        {
+            "bundle": bundle,
+            "g": page_selectors.bundle_guide(bundle, answers if not missing else None),
+            "answers": answers,
+            "id_number": id_number,
+            "errors": errors,
+            "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _counter_step(step: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @views.staff_required
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, application_id: int) -> HttpResponse:
+        return step(request, application_id, staff=True)
+
+    return view
+
+
+counter_form = _counter_step(views_bundles.form_step)
+counter_materials = _counter_step(views_bundles.materials_step)
+counter_delivery = _counter_step(views_bundles.delivery_step)
+counter_review = _counter_step(views_bundles.review_step)

@@ -116,15 +116,15 @@ def generate_province(
         report.published = bulk_publish([ServiceItem(pk=i) for i in ids], progress=b, actor_label="generator")
         if b:
             b.close()
+        refresh_statistics()
         lap("publish")
-        if bundles:
+        for level, n in _count_by_level(code).items():
+            report.items_by_level[level] = n
+        if bundles:  # after the counts: the figures are the generated items'
             from .bundles import build_bundles
 
             build_bundles(regions[0], cities=cities)
             lap("bundles")
-        refresh_statistics()
-        for level, n in _count_by_level(code).items():
-            report.items_by_level[level] = n
         audit.record(
             "catalog.generate_province",
             object_type="regions.region",
