@@ -92,7 +92,7 @@ def prepare() -> dict:
 
     call_command("migrate", verbosity=0)
     if not ServiceItem.objects.filter(current_version__isnull=False).exists():
-        call_command("generate_province", items=2000, no_progress=True, verbosity=0)
+        call_command("generate_province", items=2000, no_bundles=True, no_progress=True, verbosity=0)
     from django.contrib.auth import get_user_model
 
     # Staff of the demo item's department and the demo applicant (a second call to

@@ -1013,7 +1013,7 @@ def submit_bundle(application, *, user):
         for name in missing_materials(application)
     ]
     try:
-        case = cases.submit(application, user=user) if not missing else None
+        case = cases.submit(application, user=user, bundle_role="umbrella") if not missing else None
     except ValidationFailed as exc:
         seen = {(e.field, e.message) for e in exc.errors}
         raise ValidationFailed(exc.errors + [e for e in missing if (e.field, e.message) not in seen]) from exc
@@ -1161,6 +1161,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
                 due_date=deadline.date,
                 due_estimated=deadline.estimated,
                 delivery_method=umbrella.delivery_method,
+                bundle_role="branch",
             )
         )
     Case.objects.bulk_create(branches)

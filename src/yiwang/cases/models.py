@@ -108,6 +108,12 @@ class Outcome(models.TextChoices):
     REFUSED = "refused", _("不予受理")
 
 
+class BundleRole(models.TextChoices):
+    NONE = "", _("—")
+    UMBRELLA = "umbrella", _("一件事总件")
+    BRANCH = "branch", _("一件事分件")
+
+
 class Case(models.Model):
     """办件: one submitted application as it is processed."""
 
@@ -146,6 +152,11 @@ class Case(models.Model):
     appeal_rights = models.TextField(_("救济途径"), blank=True)
     delivery_method = models.CharField(
         _("送达方式"), max_length=12, choices=DeliveryMethod.choices, default=DeliveryMethod.ELECTRONIC
+    )
+    # Part of a life-event bundle (docs/bundles.md)? Read by the bundles app's receivers on every
+    # step, so that an ordinary case (nearly all of them) costs them no query.
+    bundle_role = models.CharField(
+        _("一件事"), max_length=8, choices=BundleRole.choices, default="", blank=True
     )
     updated_at = models.DateTimeField(auto_now=True)
 

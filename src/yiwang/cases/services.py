@@ -311,7 +311,10 @@ def missing_materials(application: Application) -> list[str]:
 
 def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage]:
     """Write the applicant's notifications in the current transaction; a job sends them after
-    the commit (so a rolled-back change never notifies)."""
+    the commit (so a rolled-back change never notifies). A bundle's branch cases do not notify:
+    the applicant follows the bundle, whose umbrella case tells them of its combined steps."""
+    if case.bundle_role == "branch":
+        return []
     person = getattr(case.applicant, "person", None)
     rows: list[OutboxMessage] = []
     payload = {"case": case.number, "text": text}
@@ -415,7 +418,7 @@ def _applicant_name(application: Application) -> str:
     return str(data.get("applicant_name") or application.applicant.get_username())
 
 
-def submit(application: Application, *, user) -> Case:
+def submit(application: Application, *, user, bundle_role: str = "") -> Case:
     """Turn a complete draft into a case (idempotent: submitting the same application again,
     e.g. a double click or a retried request, returns the case made the first time)."""
     _check_owner(application, user)
@@ -437,7 +440,7 @@ def submit(application: Application, *, user) -> Case:
                 existing = Case.objects.filter(application=app).first()
                 if existing is not None:
                     return existing
-            return _create_case(app, user)
+            return _create_case(app, user, bundle_role=bundle_role)
     except IntegrityError:
         # Two first submissions raced past the check (SQLite has no row lock): the other won.
         existing = Case.objects.filter(application_id=application.pk).first()
@@ -453,7 +456,7 @@ def submit_by_key(idempotency_key: str, *, user) -> Case:
     return submit(app, user=user)
 
 
-def _create_case(app: Application, user) -> Case:
+def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
     from yiwang.workflow.services import start_process
 
     version = app.item_version
@@ -484,6 +487,7 @@ def _create_case(app: Application, user) -> Case:
         entered_by=app.entered_by,
         submitted_at=now,
         delivery_method=app.delivery_method,
+        bundle_role=bundle_role,
     )
     app.submitted_at = now
     app.save(update_fields=["submitted_at", "updated_at"])
