@@ -325,6 +325,27 @@ ROUTES: list[Route] = [
         for step in ("form", "materials", "delivery", "review")
     ),
     Route(
+        "workbench/bundles/counter/<slug:code>/",
+        "GET",
+        "counter entry of a bundle: the person's ID number and the questionnaire's answers",
+        {},
+        records=("no_bundle",),
+        refused_for=WORKBENCH_REFUSED,
+        note="starting the draft is checked by bundles.services.start_bundle_application",
+    ),
+    *(
+        Route(
+            f"workbench/bundles/counter/d/<int:application_id>/{step}/",
+            "GET",
+            f"counter entry of a bundle, step: {step}",
+            {},
+            records=DRAFTS,
+            refused_for=WORKBENCH_REFUSED,
+            note="a single item's draft is not a bundle draft: 404 even for the clerk who entered it",
+        )
+        for step in ("form", "materials", "delivery", "review")
+    ),
+    Route(
         "workbench/bundles/",
         "GET",
         "bundle cases held up longest (working roles and supervisors)",

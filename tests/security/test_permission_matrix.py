@@ -222,7 +222,11 @@ URLS |= {
         )
     ),
 }
+URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
 for _step in ("form", "materials", "delivery", "review"):
+    URLS[f"workbench/bundles/counter/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: (
+        f"/workbench/bundles/counter/d/{w.objects[r].pk}/{s}/"
+    )
     URLS[f"bundles/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: (
         f"/bundles/d/{w.objects[r].pk}/{s}/"
     )
