@@ -24,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+from html import unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +36,10 @@ MIX_RPS = {
     "home": 12.0,
     "browse": 10.5,
     "case lookup": 15.0,
-    "wb inbox": 115.2 + 4.0,
-    "wb inbox filtered": 34.6 + 12.0,
-    "wb inbox page 2-5": 23.0,
-    "wb case": 115.2 + 12.0,
+    "wb inbox": 124.8 + 4.0,
+    "wb inbox filtered": 37.4 + 4.8,
+    "wb inbox next page": 25.0,
+    "wb case": 124.8 + 4.8,
     "my cases": 8.9,
     "my case": 11.1,
     "hello": 0.0,
@@ -106,7 +107,9 @@ def main() -> None:
     follower = client(plan["applicants"][0])
     import re
 
-    cases = re.findall(r'href="/workbench/cases/(\d+)/"', reader.get("/workbench/").content.decode())
+    first_page = reader.get("/workbench/").content.decode()
+    cases = re.findall(r'href="/workbench/cases/(\d+)/"', first_page)
+    next_link = (re.findall(r'<a href="(\?[^"]*)" rel="next">', first_page) or ["?"])[0]
     numbers = [
         n for n in re.findall(r'href="/my/cases/([^"/]+)/"', follower.get("/my/cases/").content.decode())
     ]
@@ -127,7 +130,7 @@ def main() -> None:
                 "/workbench/?" + rng.choice(["step=accept", "step=review", "state=overdue", "state=due_soon"])
             ),
         ),
-        "wb inbox page 2-5": (reader, lambda: f"/workbench/?page={rng.randint(2, 5)}"),
+        "wb inbox next page": (reader, lambda: "/workbench/" + unescape(next_link)),
         "wb case": (reader, lambda: f"/workbench/cases/{rng.choice(cases)}/"),
         "my cases": (follower, lambda: "/my/cases/"),
         "my case": (follower, lambda: f"/my/cases/{rng.choice(numbers)}/"),

@@ -16,8 +16,9 @@ is idempotent, so every ``make stack`` runs it and a kept database is only toppe
    supervisors' overdue and due-soon lists;
 3. ``STACK_APPLICANTS`` verified applicants (registered through ``identity.services`` against
    the population registry, like a person on the portal);
-4. a backlog of open cases (``STACK_BACKLOG``, made through the cases services and actions) so
-   that every step has work when the test starts;
+4. a backlog of open cases (``STACK_BACKLOG``, 1600, made through the cases services and actions):
+   about 200 per department, a third at each step, so inboxes have more than one page, as a
+   department's do when cases take days;
 5. the plan file for the locustfile: accounts, item codes, search queries, public lookup pairs.
 
 Every load-test account has the password of ``LOADTEST_PASSWORD`` (known: never load this into a
@@ -290,7 +291,7 @@ def main() -> None:
         raise SystemExit("no county department publishes items to apply for")
     staff = ensure_staff(departments, _int_env("STACK_READERS", 24))
     applicants = ensure_applicants(_int_env("STACK_APPLICANTS", 40))
-    open_cases = ensure_backlog(departments, applicants, _int_env("STACK_BACKLOG", 300))
+    open_cases = ensure_backlog(departments, applicants, _int_env("STACK_BACKLOG", 1600))
     plan = write_plan(args.out, departments, staff, applicants)
     _say(
         f"{len(departments)} departments, {len(staff['deciders'])} deciders, {len(staff['readers'])} readers, "

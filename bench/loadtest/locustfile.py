@@ -8,8 +8,8 @@ environment, defaults below, about 500 requests/s in all):
 | class | sessions | each | what |
 |---|---|---|---|
 | Citizen | LT_CITIZENS 30 | 5 req/s | anonymous: guides (Zipf over 20,000 items), search, home, browse, public case lookup |
-| StaffReader | LT_READERS 24 | 12 req/s | approvers reading their inbox (filters, pages) and case pages |
-| StaffDecider | 3 per department | 0.5 rounds/s | inbox of its step, case page, the decision POST (accept, review, decide, deliver) |
+| StaffReader | LT_READERS 24 | 13 req/s | approvers reading their inbox (filters, next pages) and case pages |
+| StaffDecider | 3 per department | 0.2 rounds/s | inbox of its step, case page, the decision POST (accept, review, decide, deliver) |
 | Supervisor | 2 | 2 req/s | city-wide heads: overdue and due-soon lists, deeper pages |
 | Follower | LT_FOLLOWERS 10 | 2 req/s | applicants: my cases, a case page, its receipt |
 | Applier | LT_APPLIERS 4 | one application per LT_APPLY_PACING 4 s | log in, start, form, upload every material, delivery, review, submit |
@@ -45,6 +45,7 @@ PASSWORD = PLAN["password"]
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WB_CASE_RE = re.compile(r'href="/workbench/cases/(\d+)/"')
+NEXT_RE = re.compile(r'<a href="(\?[^"]*)" rel="next">')
 MY_CASE_RE = re.compile(r'href="/my/cases/([^"/]+)/"')
 APP_ID_RE = re.compile(r"/apply/d/(\d+)/")
 REQUIREMENT_RE = re.compile(r'class="upload-form">.*?name="requirement" value="([^"]*)"', re.S)
@@ -240,7 +241,7 @@ class StaffReader(Base):
     """Staff working their inbox: the inbox with filters and pages, case pages."""
 
     fixed_count = env_int("LT_READERS", 24)
-    wait_time = constant_throughput(env_float("LT_READER_RATE", 12))
+    wait_time = constant_throughput(env_float("LT_READER_RATE", 13))
 
     def on_start(self) -> None:
         super().on_start()
@@ -251,6 +252,7 @@ class StaffReader(Base):
     def inbox(self) -> None:
         r = self.get("/workbench/", "wb inbox")
         self.cases = WB_CASE_RE.findall(r.text or "") or self.cases
+        self.next_page, self.depth = (NEXT_RE.findall(r.text or "") or [""])[0], 1
 
     @task(12)
     def inbox_filtered(self) -> None:
@@ -259,7 +261,12 @@ class StaffReader(Base):
 
     @task(8)
     def inbox_page(self) -> None:
-        self.get(f"/workbench/?page={random.randint(2, 5)}", "wb inbox page 2-5")
+        """The next page (keyset cursor link) of the last inbox page read, up to page 5."""
+        if not getattr(self, "next_page", "") or self.depth >= 5:
+            self.inbox()
+            return
+        r = self.get(f"/workbench/{unescape(self.next_page)}", "wb inbox next page")
+        self.next_page, self.depth = (NEXT_RE.findall(r.text or "") or [""])[0], self.depth + 1
 
     @task(40)
     def case(self) -> None:
@@ -271,7 +278,7 @@ class StaffDecider(Base):
     """One clerk, approver or head per department: takes the next case of its steps and decides."""
 
     fixed_count = len(PLAN["deciders"])
-    wait_time = constant_throughput(env_float("LT_DECIDER_RATE", 0.5))
+    wait_time = constant_throughput(env_float("LT_DECIDER_RATE", 0.2))
     PARAMS = {
         "accept": {},
         "review": {"decision": "pass"},
@@ -314,8 +321,11 @@ class Supervisor(Base):
 
     @task
     def lists(self) -> None:
-        q = random.choice(["state=overdue", "state=due_soon", "state=overdue&page=2", "step=decide", ""])
-        self.get(f"/workbench/?{q}", "supervisor list")
+        q = random.choice(["state=overdue", "state=due_soon", "order=new", "step=decide", ""])
+        r = self.get(f"/workbench/?{q}", "supervisor list")
+        more = NEXT_RE.findall(r.text or "")
+        if more and random.random() < 0.3:
+            self.get(f"/workbench/{unescape(more[0])}", "supervisor list next page")
 
 
 class Follower(Base):
