@@ -546,3 +546,21 @@ def test_service_counter_draft_ends_with_the_clerks_role(w):
     StaffRole.objects.filter(user=clerk).update(department=w.objects["far_dept"])
     assert _refused(lambda: services.save_draft(app, user=clerk, data={}))
     assert not _refused(lambda: services.save_draft(app, user=w.users["other_person"], data={}))
+
+
+def test_the_matrix_notices_a_missing_check(w, monkeypatch):
+    """Take a per-object check away (every case visible to everyone logged in; every case in
+    every worker's scope) and the rows must fail: the matrix tests the checks, not the table."""
+    from yiwang.cases import selectors
+
+    rows = {r.pattern: r for r in table.ROUTES}
+    monkeypatch.setattr(selectors, "can_view_case", lambda user, case: bool(user and user.is_authenticated))
+    leaks = play(rows["my/cases/<str:number>/receipt/"], w)
+    assert any("other_dept_approver × case_lin: expected 404, got ok" in p for p in leaks), leaks
+    from django.db.models import Q
+
+    from yiwang.workbench import selectors as workbench
+
+    monkeypatch.setattr(workbench, "case_scope_q", lambda user, roles: Q())
+    leaks = play(rows["workbench/cases/<int:case_id>/notices/<int:notice_id>/"], w)
+    assert any("far_clerk × case_lin: expected 404, got ok" in p for p in leaks), leaks
