@@ -471,8 +471,8 @@ def write_docs(r: dict) -> None:
         'capped count ("1,000+") stops after 1,000 index entries and is made on page 1 only (the cursor carries '
         "it); the item filter is an index column (`Task.item_id`, migration 0003) instead of a semi-join "
         "through the cases table; the rows are fetched with the 9 columns the page shows. A page is 5 "
-        "statements (6 on page 1): session, user, staff roles, tasks, cases (and the count), each under 1 ms "
-        "in PostgreSQL. The rest is Django's CPU time (middleware, ORM, the template of 50 rows with their "
+        "statements (6 on page 1): session, user, staff roles, tasks, cases (and the count), each about a "
+        "millisecond or less in PostgreSQL (see the plans). The rest is Django's CPU time (middleware, ORM, the template of 50 rows with their "
         "working-day arithmetic) and, on a loaded machine, waiting for a CPU: the wall-clock figures grow "
         "with the load average while the CPU time of the page stays put, and each round trip to PostgreSQL "
         "costs a wake-up of a backend that waits for a CPU too. Compare figures by their load average.",
