@@ -150,12 +150,12 @@ def counter_start(request: HttpRequest) -> HttpResponse:
 
 
 @views.staff_required
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def counter_bundle(request: HttpRequest, code: str) -> HttpResponse:
     bundle = page_selectors.bundle_by_code(code)
     if bundle is None:
         raise Http404
-    return _counter_questionnaire(request, bundle, start=True)
+    return _counter_questionnaire(request, bundle, start=request.method == "POST")
 
 
 def _counter_questionnaire(request: HttpRequest, bundle, *, start: bool) -> HttpResponse:
