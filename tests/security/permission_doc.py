@@ -100,18 +100,20 @@ def render() -> str:
         "## Back office: model pages",
         "",
         "Every model registered in the admin has a list, an add form, and per record change, history,",
-        "delete and a bare `<id>/` that redirects to change. Accounts that are not back-office",
+        "delete and a bare `<id>/` that redirects to change (the matrix opens a record's pages where",
+        "the world has one of the model). Accounts that are not back-office",
         "accounts (`is_staff`) are sent to the login page; back-office accounts without the right",
         "get 403. Scoped models show a catalogue admin only the records of departments in their",
         "scope; another department's record redirects to the admin index as if it did not exist.",
         "",
-        "| model | list and records | add | scoped | note |",
-        "|---|---|---|---|---|",
+        "| model | list and records | add | delete | scoped | note |",
+        "|---|---|---|---|---|---|",
     ]
     for label, m in t.ADMIN_MODELS.items():
         view = ", ".join(f"`{a}`" for a in m.view) or "nobody"
         add = ", ".join(f"`{a}`" for a in m.add) or "nobody"
-        out.append(f"| `{label}` | {view} | {add} | {'yes' if m.scoped else ''} | {m.note} |")
+        delete = ", ".join(f"`{a}`" for a in m.delete) or "nobody"
+        out.append(f"| `{label}` | {view} | {add} | {delete} | {'yes' if m.scoped else ''} | {m.note} |")
     return "\n".join(out) + "\n"
 
 

@@ -706,32 +706,35 @@ class AdminModel:
     add: tuple[str, ...]
     scoped: bool = False  # per-department records: own department's vs another region's
     note: str = ""
+    delete: tuple[str, ...] = ()  # who may open a record's delete page
 
 
 ADMIN_MODELS: dict[str, AdminModel] = {
-    "auth.group": AdminModel(SUPER, SUPER),
-    "auth.user": AdminModel(SUPER, SUPER),
-    "oauth2_provider.accesstoken": AdminModel(SUPER, ()),
-    "oauth2_provider.grant": AdminModel(SUPER, ()),
-    "oauth2_provider.idtoken": AdminModel(SUPER, ()),
-    "oauth2_provider.refreshtoken": AdminModel(SUPER, ()),
-    "oauth2_provider.application": AdminModel(SUPER, SUPER, note="relying parties"),
+    "auth.group": AdminModel(SUPER, SUPER, delete=SUPER),
+    "auth.user": AdminModel(SUPER, SUPER, delete=SUPER),
+    "oauth2_provider.accesstoken": AdminModel(SUPER, (), delete=SUPER),
+    "oauth2_provider.grant": AdminModel(SUPER, (), delete=SUPER),
+    "oauth2_provider.idtoken": AdminModel(SUPER, (), delete=SUPER),
+    "oauth2_provider.refreshtoken": AdminModel(SUPER, (), delete=SUPER),
+    "oauth2_provider.application": AdminModel(SUPER, SUPER, note="relying parties", delete=SUPER),
     "core.auditentry": AdminModel(SUPER, (), note="read-only, append-only"),
-    "regions.region": AdminModel(SUPER, SUPER),
-    "regions.department": AdminModel(SUPER, SUPER),
-    "regions.servicehall": AdminModel(SUPER, SUPER),
-    "catalog.standarditem": AdminModel(CATALOGUE_ALL, PROVINCIAL, note="edited at province level only"),
+    "regions.region": AdminModel(SUPER, SUPER, delete=SUPER),
+    "regions.department": AdminModel(SUPER, SUPER, delete=SUPER),
+    "regions.servicehall": AdminModel(SUPER, SUPER, delete=SUPER),
+    "catalog.standarditem": AdminModel(
+        CATALOGUE_ALL, PROVINCIAL, note="edited at province level only", delete=PROVINCIAL
+    ),
     "catalog.serviceitem": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, scoped=True),
     "catalog.serviceitemversion": AdminModel(CATALOGUE_ALL, (), scoped=True, note="read-only"),
-    "catalog.theme": AdminModel(CATALOGUE_ALL, PROVINCIAL),
-    "catalog.lifeevent": AdminModel(CATALOGUE_ALL, PROVINCIAL),
-    "catalog.synonym": AdminModel(CATALOGUE_ALL, PROVINCIAL),
+    "catalog.theme": AdminModel(CATALOGUE_ALL, PROVINCIAL, delete=PROVINCIAL),
+    "catalog.lifeevent": AdminModel(CATALOGUE_ALL, PROVINCIAL, delete=PROVINCIAL),
+    "catalog.synonym": AdminModel(CATALOGUE_ALL, PROVINCIAL, delete=PROVINCIAL),
     "identity.person": AdminModel(SUPER, (), note="read-only, masked"),
     "identity.company": AdminModel(SUPER, (), note="read-only"),
     "identity.mandate": AdminModel(SUPER, (), note="read-only"),
     "identity.populationrecord": AdminModel(SUPER, (), note="read-only"),
     "identity.legalentityrecord": AdminModel(SUPER, (), note="read-only"),
-    "identity.staffrole": AdminModel(SUPER, SUPER, note="grants audited"),
+    "identity.staffrole": AdminModel(SUPER, SUPER, note="grants audited", delete=SUPER),
     "worktime.calendarday": AdminModel(("platform_admin", "superuser"), ("platform_admin", "superuser")),
     "worktime.calendaryear": AdminModel(("platform_admin", "superuser"), ("platform_admin", "superuser")),
     "cases.itemform": AdminModel(
@@ -739,11 +742,12 @@ ADMIN_MODELS: dict[str, AdminModel] = {
         SUPER,
         note="Django model permissions only; saving goes through cases.services.save_item_form "
         "(department check)",
+        delete=SUPER,
     ),
     "cases.case": AdminModel(SUPER, (), note="read-only"),
-    "cases.outboxmessage": AdminModel(SUPER, ()),
+    "cases.outboxmessage": AdminModel(SUPER, (), delete=SUPER),
     "workflow.processdefinition": AdminModel(CATALOGUE_ALL, (), note="added through the upload page"),
-    "workflow.processbinding": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, scoped=True),
+    "workflow.processbinding": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, scoped=True, delete=PROVINCIAL),
     "bundles.bundle": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, note="scoped to the lead department"),
     "bundles.bundlefield": AdminModel(CATALOGUE_ALL, (), note="scoped to the lead department"),
     "exchange.ecertificate": AdminModel(SUPER, (), note="read-only"),

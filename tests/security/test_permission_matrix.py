@@ -360,6 +360,7 @@ def test_admin_model(label, w):
             pages |= {
                 "change": f"{base}{obj.pk}/change/",
                 "history": f"{base}{obj.pk}/history/",
+                "delete": f"{base}{obj.pk}/delete/",
                 "object": f"{base}{obj.pk}/",
             }
         for page, url in pages.items():
@@ -370,6 +371,8 @@ def test_admin_model(label, w):
                 expected = "302"  # to the change page, where the permission is checked
             elif page == "add":
                 expected = table.OK if actor in spec.add else table.FORBIDDEN
+            elif page == "delete":
+                expected = table.OK if actor in spec.delete else table.FORBIDDEN
             else:
                 expected = table.OK if actor in spec.view else table.FORBIDDEN
             if got != expected:
