@@ -567,3 +567,23 @@ def test_the_matrix_notices_a_missing_check(w, monkeypatch):
     monkeypatch.setattr(workbench, "case_scope_q", lambda user, roles: Q())
     leaks = play(rows["workbench/cases/<int:case_id>/notices/<int:notice_id>/"], w)
     assert any("far_clerk × case_lin: expected 404, got ok" in p for p in leaks), leaks
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cases/actions.py (the lead's file): CaseAction.check_actor_for_task lets the case's "
+    "applicant do the applicant's step on a company case without re-checking the mandate",
+)
+def test_service_revoked_mandate_ends_the_agents_correction(w):
+    """An agent submitted a company's case; the clerk asks for a correction; the company revokes
+    the mandate. The former agent may no longer answer the correction for the company."""
+    from yiwang.cases import services
+    from yiwang.cases.actions import ApplicantCorrects, RequestCorrection
+    from yiwang.identity import services as identity
+
+    agent, company = w.users["agent"], w.objects["mandate_chen"].company
+    case = services.submit(pw._filled(agent, w.objects["item"], acting_for=company), user=agent)
+    RequestCorrection(case, w.users["clerk"], items=[{"field": "reason", "reason": "请写明经营项目"}]).run()
+    identity.revoke_mandate(w.objects["mandate_chen"], by=company.legal_representative)
+    case.refresh_from_db()
+    assert _refused(lambda: ApplicantCorrects(case, agent, data={"reason": "开办餐饮店（堂食）"}).run())
