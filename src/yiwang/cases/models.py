@@ -121,11 +121,21 @@ class Case(models.Model):
     check_code = models.CharField(_("查询码"), max_length=8)
     application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="case")
     item = models.ForeignKey("catalog.ServiceItem", on_delete=models.PROTECT, related_name="cases")
-    item_version = models.ForeignKey("catalog.ServiceItemVersion", on_delete=models.PROTECT, related_name="+")
+    # A case row changes state at every step, and a state change is not a HOT update: each index
+    # is written again. So no single-column index where a composite one leads with the column
+    # (department: case_dept_state_due; applicant: case_applicant), and none for the version and
+    # the entering clerk, which are only ever read from the case.
+    item_version = models.ForeignKey(
+        "catalog.ServiceItemVersion", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     item_name = models.CharField(_("事项名称"), max_length=200)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="cases")
-    department = models.ForeignKey("regions.Department", on_delete=models.PROTECT, related_name="cases")
-    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
+    department = models.ForeignKey(
+        "regions.Department", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     company = models.ForeignKey(
         "identity.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
@@ -137,7 +147,12 @@ class Case(models.Model):
         _("申请渠道"), max_length=8, choices=CaseChannel.choices, default=CaseChannel.WEB
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     submitted_at = models.DateTimeField(_("提交时间"))
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)

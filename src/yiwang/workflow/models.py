@@ -58,7 +58,10 @@ class WorkflowInstance(models.Model):
     case_id = models.BigIntegerField(unique=True)
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="instances")
     state = models.JSONField()
-    finished = models.BooleanField(default=False, db_index=True)
+    # Not indexed: every "is it finished" question names the case (case_id is unique), and the
+    # timer sweep reads next_timer_at; an index here would turn the last step's save into a
+    # non-HOT update.
+    finished = models.BooleanField(default=False)
     next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
     steps = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,8 +84,15 @@ class TaskState(models.TextChoices):
 class Task(models.Model):
     """One user task of a case's process, as the inbox sees it."""
 
-    instance = models.ForeignKey(WorkflowInstance, on_delete=models.CASCADE, related_name="tasks")
-    case_id = models.BigIntegerField(db_index=True)
+    # Every open task is written into each index below twice in its life (opened, completed: the
+    # state change is not a HOT update), so single-column indexes that a composite one already
+    # leads with are left out: instance (task_uuid_unique), case_id (task_case_state), department
+    # (task_dept_inbox), assignee (task_assignee_inbox). completed_by has none: accounts are
+    # deactivated, not deleted, so SET_NULL never has to find a user's rows.
+    instance = models.ForeignKey(
+        WorkflowInstance, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
+    case_id = models.BigIntegerField()
     # The case's implementation (catalog.ServiceItem), copied when the task opens: a case never
     # changes item. Plain column like case_id; null only for tasks older than the column that the
     # data migration could not match to a case.
@@ -94,7 +104,12 @@ class Task(models.Model):
     decisions = models.JSONField(_("可选决定"), default=list)
     state = models.CharField(_("状态"), max_length=12, choices=TaskState.choices, default=TaskState.OPEN)
     department = models.ForeignKey(
-        "regions.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="workflow_tasks"
+        "regions.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="workflow_tasks",
+        db_index=False,
     )
     region_path = models.CharField(max_length=64, blank=True)
     assignee = models.ForeignKey(
@@ -103,12 +118,18 @@ class Task(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="workflow_tasks",
+        db_index=False,
     )
     due_date = models.DateField(_("办理期限"), null=True, blank=True)
     created_at = models.DateTimeField(_("到达时间"), auto_now_add=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     decision = models.CharField(_("决定"), max_length=32, blank=True)
 
