@@ -107,7 +107,9 @@ def _render_case(
 ) -> HttpResponse:
     detail = case_selectors.case_detail(case.pk)
     case = detail.case
-    staff_tasks = [t for t in detail.open_tasks if t.role != "applicant"]
+    # Tasks staff can work: not the applicant's, nor the system's waits (a bundle umbrella's
+    # branch and combined-correction tasks, which no inbox shows).
+    staff_tasks = [t for t in detail.open_tasks if t.role in wf_selectors.STAFF_ROLES_BY_STEP_ROLE]
     workable = [t for t in staff_tasks if wf_selectors.may_work(request.user, t)]
     task = workable[0] if workable else None
     props = case.application.form_schema.get("properties", {})
