@@ -167,6 +167,10 @@ if REDIS_URL:
         "socket_connect_timeout": 1,
         # A job taken by a worker that then dies (SIGKILL, OOM) goes back to the queue after this.
         "visibility_timeout": int(os.environ.get("YIWANG_JOB_VISIBILITY_SECONDS", 600)),
+        # Look for such jobs every 10 s (kombu's default scans every 10th sweep, ~100 s; the crash
+        # test found a killed worker's jobs still waiting minutes later).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
     }
     # Acknowledge a job when it has run, not when it was taken: a killed worker's job runs again
     # (the jobs are idempotent: notices per case and kind, outbox rows marked sent).
