@@ -4,6 +4,7 @@
 
 1. Uses the stack on STACK_PORT if one answers; otherwise starts one in the background
    (``deploy/stack.py --detach``) and stops it at the end.
+   Waits until the Celery queue is empty (jobs left by earlier runs would compete with the test).
 2. Baseline: locust on Django's hello-world view ``/hello/`` (``HelloUser``, LOADTEST_HELLO_USERS
    16 users without waits) against the same gunicorn, in the same run.
 3. The mix (``bench/loadtest/locustfile.py``), headless, from a second process: all users
@@ -52,6 +53,18 @@ def say(msg: str) -> None:
 
 def stack(*args: str) -> int:
     return subprocess.call([sys.executable, str(ROOT / "deploy" / "stack.py"), *args], cwd=ROOT)
+
+
+def wait_for_jobs(limit_seconds: int = 900) -> None:
+    """Let the Celery worker work off jobs queued before the test (notices of earlier runs), so
+    that it does not compete with the measured load for more than the test's own jobs."""
+    import redis
+
+    queue = redis.Redis.from_url(os.environ.get("STACK_REDIS", "redis://127.0.0.1:6379/9"))
+    deadline = time.monotonic() + limit_seconds
+    while (n := queue.llen("celery")) and time.monotonic() < deadline:
+        say(f"waiting for {n} queued jobs to be done")
+        time.sleep(10)
 
 
 def users_in_mix(env: dict[str, str]) -> int:
@@ -253,6 +266,7 @@ def main() -> int:
     env = dict(os.environ, LOADTEST_PLAN=str(DATA_DIR / "loadtest.json"))
     OUT.mkdir(parents=True, exist_ok=True)
     try:
+        wait_for_jobs()
         users = users_in_mix(env)
         hello_users = int(os.environ.get("LOADTEST_HELLO_USERS", "16"))
         say(f"baseline: /hello/ for {args.hello_seconds} s, {hello_users} users")
