@@ -569,11 +569,6 @@ def test_the_matrix_notices_a_missing_check(w, monkeypatch):
     assert any("far_clerk × case_lin: expected 404, got ok" in p for p in leaks), leaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/actions.py (the lead's file): CaseAction.check_actor_for_task lets the case's "
-    "applicant do the applicant's step on a company case without re-checking the mandate",
-)
 def test_service_revoked_mandate_ends_the_agents_correction(w):
     """An agent submitted a company's case; the clerk asks for a correction; the company revokes
     the mandate. The former agent may no longer answer the correction for the company."""

@@ -134,6 +134,14 @@ class CaseAction:
         if task.role == "applicant":
             if self.actor is None or self.actor.pk != self.case.applicant_id:
                 raise NotPermitted(_("只有申请人本人可以办理此环节。"))
+            if self.case.company_id is not None:
+                # A company's case: the person who applied for it may still answer only while
+                # they may act for the company (a revoked or expired mandate ends that).
+                from yiwang.identity.services import acting_scope
+
+                person = getattr(self.actor, "person", None)
+                if not acting_scope(person, self.case.company, self.case.item).allowed:
+                    raise NotPermitted(_("您没有代表该单位办理此事项的授权。"))
             return
         if task.assignee_id and task.assignee_id != getattr(self.actor, "pk", None):
             raise NotPermitted(_("该环节已转交给其他工作人员办理。"))

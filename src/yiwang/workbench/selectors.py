@@ -65,6 +65,8 @@ def case_scope_q(user, roles: list[StaffRole]) -> Q:
             q |= Q(department_id=sr.department_id)
         elif sr.region_id:
             q |= Q(department__region__path__startswith=sr.region.path)
+        else:  # neither: province-wide, as the actions treat it (cases.actions.has_role_for)
+            return Q()
     return q
 
 
