@@ -738,11 +738,11 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "worktime.calendarday": AdminModel(("platform_admin", "superuser"), ("platform_admin", "superuser")),
     "worktime.calendaryear": AdminModel(("platform_admin", "superuser"), ("platform_admin", "superuser")),
     "cases.itemform": AdminModel(
-        SUPER,
-        SUPER,
-        note="Django model permissions only; saving goes through cases.services.save_item_form "
-        "(department check)",
-        delete=SUPER,
+        CATALOGUE_ALL,
+        CATALOGUE_ALL,
+        scoped=True,
+        note="saving goes through cases.services.save_item_form (department check, audit)",
+        delete=PROVINCIAL,
     ),
     "cases.case": AdminModel(SUPER, (), note="read-only"),
     "cases.outboxmessage": AdminModel(SUPER, (), delete=SUPER),

@@ -338,6 +338,16 @@ def _scoped_records(label: str, w) -> dict[str, Any]:
             "own": ProcessBinding.objects.get(item=item),
             "other": ProcessBinding.objects.get(item=far),
         }
+    if label == "cases.itemform":
+        from yiwang.cases import formschema
+        from yiwang.cases.models import ItemForm
+
+        return {
+            which: ItemForm.objects.get_or_create(
+                item=i, defaults={"schema": formschema.default_schema(), "layout": {}}
+            )[0]
+            for which, i in (("own", item), ("other", far))
+        }
     raise AssertionError(label)
 
 

@@ -7,7 +7,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.catalog.admin import CatalogueAdminMixin, is_catalogue_admin, is_provincial_admin
 from yiwang.core.errors import NotPermitted, ValidationFailed
+from yiwang.identity.models import Role
+from yiwang.identity.selectors import department_scope_q
 
 from . import formschema, services
 from .models import Case, ItemForm, OutboxMessage
@@ -31,11 +34,37 @@ class ItemFormAdminForm(forms.ModelForm):
 
 
 @admin.register(ItemForm)
-class ItemFormAdmin(admin.ModelAdmin):
+class ItemFormAdmin(CatalogueAdminMixin, admin.ModelAdmin):
+    """Catalogue administrators edit the forms of their departments' items (the list is scoped;
+    saving goes through ``services.save_item_form``, which checks the department and audits)."""
+
     form = ItemFormAdminForm
     list_display = ("item", "updated_by", "updated_at")
     raw_id_fields = ("item",)
     search_fields = ("item__code", "item__name", "item__standard__name")
+
+    def has_add_permission(self, request):
+        return is_catalogue_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_catalogue_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_provincial_admin(request.user)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                department_scope_q(
+                    request.user,
+                    Role.CATALOGUE_ADMIN,
+                    department_id_field="item__department_id",
+                    region_path_field="item__region__path",
+                )
+            )
+        )
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
