@@ -61,7 +61,9 @@ def test_fields_marked_by_keyword_by_known_name_and_opt_out():
     assert formschema.check_schema(schema | {"properties": {"a": {"type": "string", "x-personal": "x"}}}) == [
         "字段“a”：x-personal 只能是 id_number、phone、address、name、other 或 false。"
     ]
-    assert formschema.check_schema({"type": "object", "properties": {"p": schema["properties"]["owner"]}}) == []
+    assert (
+        formschema.check_schema({"type": "object", "properties": {"p": schema["properties"]["owner"]}}) == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,9 +83,7 @@ def test_masks(kind, value, masked):
 
 def test_draft_values_are_sealed_and_opened_only_for_the_applicant(world):
     app = services.start_application(world.applicant, world.item)
-    services.save_draft(
-        app, user=world.applicant, data={**app.data, "phone": PHONE, "reason": "开办餐饮店"}
-    )
+    services.save_draft(app, user=world.applicant, data={**app.data, "phone": PHONE, "reason": "开办餐饮店"})
     app.refresh_from_db()
     stored = raw_row(app.pk)
     assert PHONE not in stored and world.person.name not in stored and "开办餐饮店" in stored
@@ -109,9 +109,10 @@ def test_submission_validates_the_real_values_and_staff_of_the_case_may_open(wor
     case = submitted_case(world)
     app = case.application
     assert "*" in app.data["phone"]  # masked in the row, yet the submission validated the real one
-    assert personal.open_data(app, reader=world.clerk)["phone"] == personal.open_data(
-        app, reader=world.applicant
-    )["phone"]
+    assert (
+        personal.open_data(app, reader=world.clerk)["phone"]
+        == personal.open_data(app, reader=world.applicant)["phone"]
+    )
     with pytest.raises(NotPermitted):
         personal.open_data(app, reader=world.far_clerk)  # another region's clerk
     with pytest.raises(NotPermitted):

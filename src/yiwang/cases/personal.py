@@ -193,9 +193,7 @@ def open_data(application, *, reader) -> dict[str, Any]:
 # --- key rotation --------------------------------------------------------------------------------
 
 
-def rotate_column(
-    queryset, fields: dict[str, str], kid: str, batch_size: int = 500
-) -> tuple[int, int]:
+def rotate_column(queryset, fields: dict[str, str], kid: str, batch_size: int = 500) -> tuple[int, int]:
     """Re-encrypt ``fields`` ({column: context}) of every row not under key ``kid``, batch by
     batch (each its own transaction, so an interrupted run resumes). (rotated, already current)."""
     from django.db.models import Q
