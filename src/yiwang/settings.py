@@ -242,6 +242,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_MANIFEST_STRICT = False
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A file over YIWANG_MAX_UPLOAD_BYTES stops being kept at once (cases.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "yiwang.cases.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 YIWANG_MAX_IMPORT_BYTES = int(os.environ.get("YIWANG_MAX_IMPORT_BYTES", 20 * 1024 * 1024))
 # Materials taken from where they are instead of uploaded, tried in order (docs/cases.md,

@@ -453,3 +453,34 @@ def test_over_long_names_from_django_are_cut_keeping_the_extension(world):  # no
         user=world.applicant,
     )
     assert len(material.original_name) == 255 and material.original_name.endswith(".pdf")
+
+
+def test_an_oversized_body_is_not_kept_while_it_is_read(world, settings, client, monkeypatch):  # noqa: F811
+    """The 300 MB upload, scaled down: past YIWANG_MAX_UPLOAD_BYTES the upload handlers stop
+    keeping the file (no temporary file grows), the page refuses it as too large next to the
+    field, and nothing is stored."""
+    import django.core.files.uploadhandler as handlers
+    from django.urls import reverse
+
+    from tests.workbench.helpers import client_for
+
+    settings.YIWANG_MAX_UPLOAD_BYTES = 256 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # larger files would go to a temporary file
+    kept = []
+    real = handlers.TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        kept.append(len(raw_data))
+        return real(self, raw_data, start)
+
+    monkeypatch.setattr(handlers.TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    c = client_for(world.applicant)
+    app = services.start_application(world.applicant, world.item)
+    requirement = services.required_materials(app)[0]["name"]
+    url = reverse("portal:apply_materials", args=[app.pk])
+    big = PDF[:-6] + b"0" * (3 * 1024 * 1024) + b"%%EOF\n"
+    response = c.post(url, {"requirement": requirement, "file": SimpleUploadedFile("big.pdf", big)})
+    assert response.status_code == 400
+    assert "超过 256 KB 的大小上限" in response.content.decode()
+    assert sum(kept) <= 256 * 1024  # the other 2.75 MB were read and dropped, not written
+    assert not CaseMaterial.objects.exists() and not _stored_files(settings.MEDIA_ROOT)

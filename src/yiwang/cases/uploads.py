@@ -28,6 +28,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext as _
 
 from yiwang.core.errors import DomainError
@@ -335,3 +337,39 @@ def store(checked: CheckedFile, directory: str) -> str:
     suffix = KINDS[checked.kind][1][0]
     with open(checked.temp_path, "rb") as fh:
         return default_storage.save(f"{directory}/{checked.sha256[:16]}{suffix}", File(fh))
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """First of ``FILE_UPLOAD_HANDLERS``: a file past ``YIWANG_MAX_UPLOAD_BYTES`` is no longer
+    written anywhere while the rest of the request body is read; the view receives an empty
+    stand-in that carries the counted size, so ``check_stream`` refuses it as ``too_large`` with
+    the usual message next to the field (instead of a 300 MB temporary file, or a reset
+    connection the person cannot understand)."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        self.over = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > max_upload_bytes():
+            if not self.over:
+                self.over = True
+                self._drop_partial_files()
+            return None  # the handlers after this one (memory, temporary file) stop receiving
+        return raw_data
+
+    def _drop_partial_files(self) -> None:
+        """The temporary file a later handler began for this upload is closed, which deletes it."""
+        for handler in getattr(self.request, "upload_handlers", []):
+            partial = getattr(handler, "file", None)
+            if handler is not self and hasattr(partial, "temporary_file_path"):
+                partial.close()
+
+    def file_complete(self, file_size: int):
+        if not self.over:
+            return None  # the next handler hands over the file it kept
+        stand_in = SimpleUploadedFile(self.file_name, b"", content_type=self.content_type)
+        stand_in.size = self.received
+        return stand_in
