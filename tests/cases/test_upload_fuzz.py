@@ -464,7 +464,7 @@ def test_an_oversized_body_is_not_kept_while_it_is_read(world, settings, client,
 
     from tests.workbench.helpers import client_for
 
-    settings.YIWANG_MAX_UPLOAD_BYTES = 256 * 1024
+    settings.YIWANG_MAX_UPLOAD_BYTES = settings.YIWANG_MAX_IMPORT_BYTES = 256 * 1024
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # larger files would go to a temporary file
     kept = []
     real = handlers.TemporaryFileUploadHandler.receive_data_chunk

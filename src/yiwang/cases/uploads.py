@@ -350,10 +350,13 @@ class SizeLimitUploadHandler(FileUploadHandler):
         super().new_file(*args, **kwargs)
         self.received = 0
         self.over = False
+        # The largest any upload page takes: materials, or a catalogue spreadsheet (its own
+        # limit, checked by the import); each page refuses what is over its own.
+        self.limit = max(max_upload_bytes(), int(getattr(settings, "YIWANG_MAX_IMPORT_BYTES", 0) or 0))
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
-        if self.received > max_upload_bytes():
+        if self.received > self.limit:
             if not self.over:
                 self.over = True
                 self._drop_partial_files()
