@@ -177,7 +177,11 @@ def table(rows: list[dict[str, str]]) -> list[str]:
         "| request type | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | failures |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    body = sorted((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: -float(r["Request Count"]))
+    # Types seen only before the statistics were reset (the ramp's staff logins) have no rows left.
+    body = sorted(
+        (r for r in rows if r["Name"] != "Aggregated" and int(r["Request Count"])),
+        key=lambda r: -float(r["Request Count"]),
+    )
     agg = [r for r in rows if r["Name"] == "Aggregated"]
     for r in [*body, *agg]:
         name = "**all**" if r["Name"] == "Aggregated" else f"{r['Type']} {r['Name']}"
