@@ -631,6 +631,18 @@ class Load:
 # --- checks ------------------------------------------------------------------------------------
 
 
+KILLS: list[tuple[float, str]] = []  # (wall-clock time, what was killed), for the diagnosis
+
+
+def nearest_kill(at: float) -> str:
+    """The kill closest after ``at`` (a case's submission): a job lost with the web worker?"""
+    after = [(t - at, what) for t, what in KILLS if -0.5 <= t - at <= 10]
+    if not after:
+        return "no kill within 10 s after it was submitted"
+    dt, what = min(after)
+    return f"{what} killed {dt * 1000:.0f} ms after it was submitted"
+
+
 def check_acked(stack: Stack, stats: Stats) -> list[str]:
     """Every case a client got the number of exists exactly once, for the application it named."""
     with stats.lock:
@@ -698,7 +710,7 @@ def final_checks(stack: Stack, stats: Stats, *, wait: float = 180) -> dict[str, 
     while True:
         unsent = q("SELECT count(*) FROM cases_outboxmessage WHERE sent_at IS NULL")[0][0]
         no_receipt = q(
-            "SELECT c.number FROM cases_case c WHERE NOT EXISTS "
+            "SELECT c.number, extract(epoch FROM c.submitted_at) FROM cases_case c WHERE NOT EXISTS "
             "(SELECT 1 FROM cases_notice n WHERE n.case_id = c.id AND n.kind = 'receipt')"
         )
         kept = q("SELECT count(*) FROM core_deferredjob")[0][0]
@@ -718,7 +730,10 @@ def final_checks(stack: Stack, stats: Stats, *, wait: float = 180) -> dict[str, 
         problems.append(f"{kept} jobs kept while Redis was down never republished")
     if unsent:
         problems.append(f"{unsent} outbox messages never sent")
-    problems += [f"case {r[0]} has no receipt notice (its job was lost)" for r in no_receipt]
+    problems += [
+        f"case {r[0]} has no receipt notice (its job was lost; {nearest_kill(float(r[1]))})"
+        for r in no_receipt
+    ]
     with stats.lock:
         problems += [f"server answered: {u}" for u in stats.unexpected]
     out["problems"] = problems
@@ -774,6 +789,7 @@ def phase_crash(stack: Stack, item: str, trials: int, rng: random.Random, applic
             cut = load.stats.retries["connection cut"]
             acked, actions = len(load.stats.acked_cases), len(load.stats.acked_actions)
         problems = check_acked(stack, load.stats)
+        KILLS.append((time.time(), target))
         rows.append(
             {
                 "trial": trial,
