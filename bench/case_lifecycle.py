@@ -336,13 +336,15 @@ def write_docs(r: dict) -> None:
 
     met = "met" if r["cases_per_s"] >= r["target"] else "NOT met"
     body = [
-        "`bench/case_lifecycle.py`: the whole life of a case through the real services and action classes "
-        "(draft, one upload per required material, submit, accept, review, decide, deliver electronically, "
-        f"close), driven in-process by {r['workers']} worker processes, each with its own connection to "
-        f"{r['database']} on 127.0.0.1 (dedicated database `yiwang_bench_cases`, province from "
-        "`yiwang generate-province --items 2000`, demo staff and applicant from `load_demo_cases`). Notices "
-        "(PDF) and outbox messages are queued to Redis as in production and not run; one decision notice "
-        "is timed on its own.",
+        "`bench/case_lifecycle.py`: the lifecycle the target names — submit, accept, review, decide, deliver "
+        "(electronic), close — through the real services and action classes the pages call, driven in-process "
+        f"by {r['workers']} worker processes, each with its own connection to {r['database']} on 127.0.0.1 "
+        "(dedicated database `yiwang_bench_cases`, province from `yiwang generate-province --items 2000 "
+        "--no-bundles`, demo staff and applicant from `load_demo_cases`). Each worker first prepares its drafts "
+        "the way an applicant does (draft, form, one upload per required material: 8 for the demo item), "
+        "timed apart as the applicant side; then all workers run the lifecycle on them together. Notices (PDF) "
+        "and outbox messages are queued to Redis as in production (one job per step) and not run; one decision "
+        "notice is timed on its own.",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {r['nproc']} CPUs ({r['cpu']}), "
         f"{r['mem_gb']} GiB; load average (1, 5, 15 min) at start {', '.join(map(str, r['load_avg'][:3]))}, "
@@ -350,48 +352,37 @@ def write_docs(r: dict) -> None:
         "",
         "| figure | value | target |",
         "|---|---|---|",
-        f"| throughput | {r['cases_per_s']} cases/s ({r['cases']} cases in {r['seconds']} s, {r['errors']} errors) "
-        f"| ≥ {r['target']:g} cases/s ({met}) |",
+        f"| lifecycle throughput (submit → close) | {r['cases_per_s']} cases/s ({r['cases']} cases in "
+        f"{r['seconds']} s, {r['errors']} errors) | ≥ {r['target']:g} cases/s ({met}) |",
         f"| wall time per case per worker | {r['ms_per_case_per_worker']} ms | |",
         f"| workflow engine (SpiffWorkflow load/run/dump) | {r['engine_share']} % ({r['engine_ms_per_case']} ms) | |",
         f"| SQL (execute: server + round trip) | {r['sql_share']} % ({r['sql_ms_per_case']} ms, "
-        f"{r['queries_per_case']} queries) | |",
+        f"{r['queries_per_case']} statements) | |",
         f"| rest (ORM, services, Python, waiting for a CPU) | {r['rest_share']} % | |",
         f"| CPU time of a worker per case | {r['python_cpu_ms_per_case']} ms | |",
+        f"| applicant side before submission (draft, form, uploads) | {r['draft_per_s']} drafts/s, "
+        f"{r['draft_cpu_ms']} ms CPU, {r['draft_queries']} statements each | |",
+        f"| whole path from an empty draft (both sides in turn) | {r['full_path_per_s']} cases/s | |",
         f"| baseline: hello-world view, test client, 1 process | {r['hello_rps']:g} req/s "
         f"(cases/s ÷ hello = {r['ratio_to_hello']}) | |",
         f"| baseline: PostgreSQL INSERT+SELECT, 1 connection | {r['pg_roundtrip_per_s']:g} round trips/s | |",
         f"| one decision notice PDF (worker job) | {r['notice_pdf_ms']:g} ms | |",
         "",
-        "Where the time goes (profile of one process, `--profile`): the workflow engine is a small share "
-        "(a serialized state, spec included, is about 12 KB; parsing is cached per definition), so splitting "
-        "the spec out of the state would not move the figure. A case costs about "
-        f"{r['queries_per_case']:g} SQL statements in about 14 transactions (queries per step, one process: "
-        "start_application 3, save_draft 1, upload 3 per material, submit 29, accept 24, review 22, decide 22, "
-        "deliver 25, close 14); each staff action re-reads the case under a row lock, checks the role (one "
-        "query), reads the open task, appends the timeline, the audit entry (three statements on the single "
-        "audit chain head row, which every worker's transaction holds until it commits) and the outbox "
-        "message, and the workflow locks its instance, re-reads the task, and rewrites the state and the task "
-        "rows. With every round trip a wake-up of a PostgreSQL backend on a 2-CPU machine shared with other "
-        "jobs, statements cost 1.5-4 ms each instead of the 0.3 ms of an idle loop.",
+        "Where the time goes. A case is about 80 SQL statements in 6 transactions (docs/cases.md lists them "
+        "per step). On this machine PostgreSQL and the workers share 2 CPUs: at load average 5, one worker "
+        "alone spent about 40 ms of Python CPU per case and its PostgreSQL backend about 20 ms (read from "
+        "`/proc/<pid>/stat`), so 2 CPUs cannot pass about 33 cases/s even with nothing else running; 50 cases/s "
+        "needs the whole case under 40 ms of CPU, database included. The workflow engine is a few per cent. "
+        "What is left is Django's ORM (compiling and instantiating about 80 statements), the JSON state of the "
+        "process (about 12 KB, 3.5 KB stored) rewritten at each step, and the index entries each step writes "
+        "again (a state change is not a HOT update). Earlier in the day the same work was 132 statements per "
+        "case (20.7 cases/s whole path on a quiet machine, 06:27 UTC, see git history of this file).",
         "",
-        f"Ceiling: a worker spends {r['python_cpu_ms_per_case']:g} ms of CPU per case in Python alone (ORM, "
-        f"services, engine), so {r['nproc']} CPUs cannot pass "
-        f"{r['nproc'] * 1000 / max(r['python_cpu_ms_per_case'], 1):.0f} cases/s even before PostgreSQL gets a "
-        "CPU; 50 cases/s on this machine needs the whole case under about 40 ms of CPU, database included, "
-        "i.e. a few times fewer statements per action (see the report of issue 4). Fixed on the way: the "
-        "actions and submit locked their case with `select_for_update()` over `select_related(...)`, which in "
-        "PostgreSQL also locked the shared department, region, applicant and item version rows, so all "
-        "actions of a department queued behind each other (3 workers: 2.7 cases/s before the fix); now "
-        '`select_for_update(of=("self",))`.',
+        "More workers than CPUs is slower, not faster: every step ends by appending to the audit hash chain "
+        "(one head row, locked from the append to the commit, which is the step's last statement), and a "
+        "worker preempted while holding it stalls the others.",
         "",
-        "More workers than CPUs is slower, not faster (3 workers on this machine: about half the 2-worker "
-        "rate): a worker preempted while its transaction holds the audit chain head row (every action "
-        "takes it) stalls all the others until it gets a CPU back. The chain is one row by design "
-        "(`core.audit`, hash chain); a per-shard chain or appending under an advisory lock taken just "
-        "before COMMIT would shorten the hold.",
-        "",
-        "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 2 --seconds 20 --write-docs` "
+        "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 2 --cases 600 --seconds 30 --write-docs` "
         "(`--profile` prints a cProfile of 50 cases; `--drop` removes the database).",
     ]
     write_section("Case lifecycle", body)
