@@ -370,8 +370,8 @@ def write_docs(r: dict) -> None:
         "",
         "Where the time goes. A case is about 80 SQL statements in 6 transactions (docs/cases.md lists them "
         "per step). On this machine PostgreSQL and the workers share 2 CPUs: at load average 5, one worker "
-        "alone spent about 40 ms of Python CPU per case and its PostgreSQL backend about 20 ms (read from "
-        "`/proc/<pid>/stat`), so 2 CPUs cannot pass about 33 cases/s even with nothing else running; 50 cases/s "
+        "alone spent about 40 ms of Python CPU per case and its PostgreSQL backend about 20–25 ms (read from "
+        "`/proc/<pid>/stat`), so 2 CPUs cannot pass about 30–33 cases/s even with nothing else running; 50 cases/s "
         "needs the whole case under 40 ms of CPU, database included. The workflow engine is a few per cent. "
         "What is left is Django's ORM (compiling and instantiating about 80 statements), the JSON state of the "
         "process (about 12 KB, 3.5 KB stored) rewritten at each step, and the index entries each step writes "
