@@ -467,12 +467,12 @@ def write_docs(r: dict) -> None:
         "Findings. Keyset paging made the page flat in depth: before (OFFSET pages merged in Python) page 20 "
         "took p95 218 ms and the item filter 169 ms on this machine; now a link deep in 100,000 tasks costs "
         "what page 1 does. Each scope walks its partial index from the cursor's (due date, arrival, id) with "
-        "one row comparison and stops after 51 rows; all scopes go out as one `UNION ALL` statement; the "
+        "one row comparison and stops after 21 rows (a page is 20); all scopes go out as one `UNION ALL` statement; the "
         'capped count ("1,000+") stops after 1,000 index entries and is made on page 1 only (the cursor carries '
         "it); the item filter is an index column (`Task.item_id`, migration 0003) instead of a semi-join "
         "through the cases table; the rows are fetched with the 9 columns the page shows. A page is 5 "
         "statements (6 on page 1): session, user, staff roles, tasks, cases (and the count), each about a "
-        "millisecond or less in PostgreSQL (see the plans). The rest is Django's CPU time (middleware, ORM, the template of 50 rows with their "
+        "millisecond or less in PostgreSQL (see the plans). The rest is Django's CPU time (middleware, ORM, the template of 20 rows with their "
         "working-day arithmetic) and, on a loaded machine, waiting for a CPU: the wall-clock figures grow "
         "with the load average while the CPU time of the page stays put, and each round trip to PostgreSQL "
         "costs a wake-up of a backend that waits for a CPU too. Compare figures by their load average.",
