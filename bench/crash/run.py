@@ -255,7 +255,7 @@ class Stack:
         )
         self.wait_http()
 
-    def wait_http(self, timeout: float = 60) -> None:
+    def wait_http(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -264,7 +264,8 @@ class Stack:
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("yiwang serve did not answer")
+        tail = (self.dir / "web.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"yiwang serve did not answer within {timeout:.0f} s:\n{tail}")
 
     def start_worker(self) -> None:
         self._spawn(
@@ -662,7 +663,8 @@ def check_acked(stack: Stack, stats: Stats) -> list[str]:
     return problems
 
 
-def final_checks(stack: Stack, stats: Stats, *, wait: float = 180) -> dict[str, object]:
+def final_checks(stack: Stack, stats: Stats, *, wait: float = 180, after_case: int = 0) -> dict[str, object]:
+    """The end-of-phase checks; receipts only for cases after ``after_case`` (the phase's own)."""
     out: dict[str, object] = {}
     problems: list[str] = check_acked(stack, stats)
     q = stack.psql
@@ -710,8 +712,9 @@ def final_checks(stack: Stack, stats: Stats, *, wait: float = 180) -> dict[str, 
     while True:
         unsent = q("SELECT count(*) FROM cases_outboxmessage WHERE sent_at IS NULL")[0][0]
         no_receipt = q(
-            "SELECT c.number, extract(epoch FROM c.submitted_at) FROM cases_case c WHERE NOT EXISTS "
-            "(SELECT 1 FROM cases_notice n WHERE n.case_id = c.id AND n.kind = 'receipt')"
+            "SELECT c.number, extract(epoch FROM c.submitted_at) FROM cases_case c WHERE c.id > %s AND NOT EXISTS "
+            "(SELECT 1 FROM cases_notice n WHERE n.case_id = c.id AND n.kind = 'receipt')",
+            (after_case,),
         )
         kept = q("SELECT count(*) FROM core_deferredjob")[0][0]
         if (unsent == 0 and not no_receipt and not kept) or time.monotonic() > deadline:
@@ -871,6 +874,7 @@ def phase_pg(stack: Stack, item: str, applicants: int) -> dict:
 
 
 def phase_redis(stack: Stack, item: str, applicants: int) -> dict:
+    first_case = stack.psql("SELECT coalesce(max(id), 0) FROM cases_case")[0][0]
     load = Load(stack.base, item, applicants=applicants, staff=False, readers=3)
     load.start()
     time.sleep(3)
@@ -896,7 +900,7 @@ def phase_redis(stack: Stack, item: str, applicants: int) -> dict:
         problems.append(f"reads not all 200 while Redis was down: {dict(statuses)}")
     if not numbers_during:
         problems.append("no submission acknowledged while Redis was down")
-    final = final_checks(stack, load.stats, wait=90)
+    final = final_checks(stack, load.stats, wait=90, after_case=first_case)
     problems += final.pop("problems")
     during.sort()
     return {
