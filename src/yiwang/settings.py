@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.republish_jobs",
         "schedule": float(os.environ.get("YIWANG_REPUBLISH_EVERY", 30)),
     },
+    # Notices whose after-commit job died with its web process (cases.notices.issue_missing).
+    "issue-missing-notices": {
+        "task": "cases.issue_missing_notices",
+        "schedule": float(os.environ.get("YIWANG_NOTICE_SWEEP_EVERY", 300)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),

@@ -113,3 +113,33 @@ def test_rare_name_character_falls_back_to_the_full_font(world):
     case.save(update_fields=["applicant_name"])
     text = text_of(read(notices.issue(case, NoticeKind.RECEIPT)))
     assert "王喆" in text
+
+
+def test_notices_lost_with_their_job_are_made_by_the_sweep(world):
+    """In a test transaction the after-commit jobs never run: exactly the case of a web process
+    killed between a step's commit and its job's publish. The periodic sweep makes what each
+    case should have, once, and leaves young cases to their own jobs."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    decided = submitted_case(world)
+    for step in (
+        actions.Accept(decided, world.clerk),
+        actions.Review(decided, world.approver, decision="pass"),
+        actions.Decide(decided, world.head, decision="approve"),
+    ):
+        decided = step.run()
+    refused = actions.RefuseToAccept(submitted_case(world), world.clerk, reasons="不属于本部门职责").run()
+    young = submitted_case(world)
+    assert not Notice.objects.exists()
+
+    assert notices.issue_missing() == 0  # within the grace period: the steps' own jobs may run
+    later = timezone.now() + dt.timedelta(minutes=5)
+    assert notices.issue_missing(now=later) == 6
+    kinds = lambda c: sorted(c.notices.values_list("kind", flat=True))  # noqa: E731
+    assert kinds(decided) == ["acceptance", "decision", "receipt"]
+    assert kinds(refused) == ["receipt", "refusal"]
+    assert kinds(young) == ["receipt"]
+    assert notices.issue_missing(now=later) == 0  # nothing twice
+    assert notices.issue_missing(now=later + dt.timedelta(days=notices.SWEEP_DAYS + 1)) == 0

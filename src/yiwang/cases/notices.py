@@ -24,7 +24,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from . import fonts
-from .models import Case, CaseState, Notice, NoticeKind
+from .models import Case, CaseState, Notice, NoticeKind, Outcome
 
 FONT = "notosanssc"
 TITLES = {
@@ -202,3 +202,46 @@ def issue(case: Case, kind: str) -> Notice:
             notice.file.storage.delete(name)
             raise
     return notice
+
+
+# How long after a step its notice is left to the step's own after-commit job before the sweep
+# below makes it: long enough for a busy queue, short enough that nobody waits for a receipt.
+SWEEP_GRACE_SECONDS = 120
+SWEEP_DAYS = 3
+
+
+def issue_missing(*, now=None, limit: int = 200) -> int:
+    """Make the notices that recent cases should have and do not (periodic job
+    ``cases.issue_missing_notices``): a web process killed between a step's commit and the
+    publish of its after-commit job loses that job, and the outbox resends messages but a notice
+    has no row until it is made. Which notice a case should have follows from its columns:
+    a receipt always; acceptance once accepted (not a bundle's branch, accepted with its
+    umbrella); refusal when refused; a decision once decided. Returns how many were made. A
+    notice made at the same moment by the step's own job loses on the unique notice number."""
+    from django.db import IntegrityError
+    from django.db.models import Exists, OuterRef, Q
+
+    now = now or timezone.now()
+    recent = Case.objects.filter(
+        submitted_at__gte=now - timezone.timedelta(days=SWEEP_DAYS),
+        updated_at__lte=now - timezone.timedelta(seconds=SWEEP_GRACE_SECONDS),
+    )
+
+    def lacking(kind: str):
+        return ~Exists(Notice.objects.filter(case=OuterRef("pk"), kind=kind))
+
+    wanted = [
+        (NoticeKind.RECEIPT, Q()),
+        (NoticeKind.ACCEPTANCE, Q(accepted_on__isnull=False) & ~Q(bundle_role="branch")),
+        (NoticeKind.REFUSAL, Q(outcome=Outcome.REFUSED)),
+        (NoticeKind.DECISION, Q(outcome__in=[Outcome.APPROVED, Outcome.DENIED])),
+    ]
+    made = 0
+    for kind, condition in wanted:
+        for case in recent.filter(condition).filter(lacking(kind)).order_by("pk")[:limit]:
+            try:
+                issue(case, kind)
+            except IntegrityError:  # the step's own job made it meanwhile
+                continue
+            made += 1
+    return made

@@ -45,3 +45,11 @@ def poll_couriers(batch_size: int = 100) -> dict:
     from .courier import poll_deliveries
 
     return asdict(poll_deliveries(batch_size=batch_size))
+
+
+@shared_task(name="cases.issue_missing_notices", ignore_result=True)
+def issue_missing_notices() -> int:
+    """Periodic: the notices recent cases should have and lost with a killed web process."""
+    from . import notices
+
+    return notices.issue_missing()
