@@ -108,6 +108,9 @@ class Stack:
             # Beat's resend of unsent outbox messages every 5 s instead of 60 (to finish sooner).
             "YIWANG_OUTBOX_EVERY": "5",
             "YIWANG_REPUBLISH_EVERY": "5",
+            # A notice whose job died with a killed web worker is made by the sweep 15 s later.
+            "YIWANG_NOTICE_SWEEP_EVERY": "5",
+            "YIWANG_NOTICE_SWEEP_GRACE": "15",
             # A killed worker's unacknowledged job is delivered again after 20 s instead of 10 min.
             "YIWANG_JOB_VISIBILITY_SECONDS": "20",
             "DB_CONN_MAX_AGE": "60",

@@ -202,7 +202,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.republish_jobs",
         "schedule": float(os.environ.get("YIWANG_REPUBLISH_EVERY", 30)),
     },
-    # Notices whose after-commit job died with its web process (cases.notices.issue_missing).
+    # Notices whose after-commit job died with its web process (cases.notices.issue_missing),
+    # left to the steps' own jobs for YIWANG_NOTICE_SWEEP_GRACE seconds first.
     "issue-missing-notices": {
         "task": "cases.issue_missing_notices",
         "schedule": float(os.environ.get("YIWANG_NOTICE_SWEEP_EVERY", 300)),
@@ -213,6 +214,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
+YIWANG_NOTICE_SWEEP_GRACE = int(os.environ.get("YIWANG_NOTICE_SWEEP_GRACE", 120))
 
 # --- files ----------------------------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("YIWANG_MEDIA_ROOT", DATA_DIR / "media"))

@@ -206,7 +206,7 @@ def issue(case: Case, kind: str) -> Notice:
 
 # How long after a step its notice is left to the step's own after-commit job before the sweep
 # below makes it: long enough for a busy queue, short enough that nobody waits for a receipt.
-SWEEP_GRACE_SECONDS = 120
+SWEEP_GRACE_SECONDS = 120  # YIWANG_NOTICE_SWEEP_GRACE overrides it (the crash test: 15)
 SWEEP_DAYS = 3
 
 
@@ -224,7 +224,8 @@ def issue_missing(*, now=None, limit: int = 200) -> int:
     now = now or timezone.now()
     recent = Case.objects.filter(
         submitted_at__gte=now - timezone.timedelta(days=SWEEP_DAYS),
-        updated_at__lte=now - timezone.timedelta(seconds=SWEEP_GRACE_SECONDS),
+        updated_at__lte=now
+        - timezone.timedelta(seconds=getattr(settings, "YIWANG_NOTICE_SWEEP_GRACE", SWEEP_GRACE_SECONDS)),
     )
 
     def lacking(kind: str):
