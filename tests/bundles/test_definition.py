@@ -137,6 +137,15 @@ def test_merge_and_rename_fields(bw):
     )
     assert set(merged.mapping) == {str(bw.depts["energy"].item.pk), str(bw.depts["water"].item.pk)}
     assert not bundle.fields.filter(key="disturbed_area").exists()
+    bundles.rename_field(bundle.fields.get(key="project_code"), user=bw.admin, key="approval_code")
+    before = {f.key: (f.schema.get("title"), f.mapping) for f in bundle.fields.all()}
+
+    # A rebuild (the members' forms read again) keeps the merge, the new title and the new key.
+    bundles.rebuild_combined_form(bundle, user=bw.admin)
+    after = {f.key: (f.schema.get("title"), f.mapping) for f in bundle.fields.all()}
+    assert after == before
+    assert after["annual_energy"][0] == "年能耗（吨标准煤）" and "disturbed_area" not in after
+    assert "project_code" not in after and "approval_code" in after
 
 
 def test_questionnaire_decides_which_items_apply(bw):

@@ -328,10 +328,18 @@ def _same_field(a: dict, b: dict) -> bool:
 def rebuild_combined_form(bundle: Bundle, *, user=None) -> CombinedForm:
     """Rebuild the combined form and the shared materials from the members' current forms and
     published materials: a field with the same key, or the same title and type, is asked once; a
-    material with the same name, or the same e-certificate type, is uploaded once. Replaces the
-    administrators' merges and renames (they are done again after a rebuild)."""
+    material with the same name, or the same e-certificate type, is uploaded once. The
+    administrators' merges and renames are kept: a member's field that a combined field asked
+    before is asked by that field again (its key and title as the administrator left them)."""
     check_can_manage(user, bundle)
     members = list(bundle.members.select_related("item", "item__current_version"))
+    # What the administrators made of the previous rebuild: (member item, its field) → combined.
+    before = {
+        (item_id, member_key): row
+        for row in bundle.fields.all()
+        for item_id, member_key in row.mapping.items()
+    }
+    kept_keys = {row.key for row in before.values()}
     fields: list[dict[str, Any]] = []
     by_key: dict[str, dict] = {}
     by_title: dict[tuple[str, str], dict] = {}
@@ -340,11 +348,27 @@ def rebuild_combined_form(bundle: Bundle, *, user=None) -> CombinedForm:
         props, required, _layout = _member_form(member.item)
         for key, schema in props:
             title = str(schema.get("title") or key)
-            target = by_key.get(key)
-            if target is not None and (
-                not _same_field(target["schema"], schema) or item_id in target["mapping"]
-            ):
-                target = None
+            target = None
+            old = before.get((item_id, key))
+            if old is not None:
+                target = by_key.get(old.key)
+                if target is None:
+                    target = {
+                        "key": old.key,
+                        "schema": {**dict(schema), "title": old.schema.get("title") or title},
+                        "mapping": {},
+                        "required_for": [],
+                    }
+                    fields.append(target)
+                    by_key[old.key] = target
+                elif item_id in target["mapping"]:
+                    target = None
+            if target is None:
+                target = by_key.get(key)
+                if target is not None and (
+                    not _same_field(target["schema"], schema) or item_id in target["mapping"]
+                ):
+                    target = None
             if target is None:
                 target = by_title.get((title, schema.get("type") or "string"))
                 if target is not None and item_id in target["mapping"]:
@@ -352,7 +376,8 @@ def rebuild_combined_form(bundle: Bundle, *, user=None) -> CombinedForm:
             if target is None:
                 new_key = key
                 n = 2
-                while new_key in by_key:
+                # nor a key that a kept field takes (when its member comes later in the loop)
+                while new_key in by_key or new_key in kept_keys:
                     new_key = f"{key[:36]}_{n}"
                     n += 1
                 target = {"key": new_key, "schema": dict(schema), "mapping": {}, "required_for": []}
