@@ -41,3 +41,39 @@ def test_console_notifier_masks(caplog):
     with caplog.at_level(logging.INFO, logger="yiwang.notify"):
         ConsoleNotifier().send(recipient="13800138000", subject="s", text="电话 13800138000")
     assert "13800138000" not in caplog.text and "138****8000" in caplog.text
+
+
+def test_a_message_being_sent_by_one_job_is_skipped_by_another(transactional_db, world):
+    """PostgreSQL: the step's own job and the periodic resend claim each message under a row lock
+    (skip locked), so they never both send it."""
+    import threading
+
+    import pytest
+    from django.db import connection, transaction
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("row locks between connections: PostgreSQL")
+    case = services.submit(filled_application(world), user=world.applicant)
+    msg = OutboxMessage.objects.get(case=case, channel="sms")
+    # The submission's own job ran at its commit (eager jobs here): make the message unsent again.
+    OutboxMessage.objects.filter(pk=msg.pk).update(sent_at=None, attempts=0)
+    FakeSmsGateway.sent.clear()
+    held, release = threading.Event(), threading.Event()
+
+    def other_job() -> None:  # holds the claim as a job in the middle of its gateway call would
+        with transaction.atomic():
+            OutboxMessage.objects.select_for_update().get(pk=msg.pk)
+            held.set()
+            release.wait(10)
+        connection.close()
+
+    t = threading.Thread(target=other_job)
+    t.start()
+    held.wait(10)
+    try:
+        assert services.send_messages([msg.pk]) == 0  # skipped, not waited for, not sent twice
+        assert FakeSmsGateway.sent == []
+    finally:
+        release.set()
+        t.join()
+    assert services.send_messages([msg.pk]) == 1 and len(FakeSmsGateway.sent) == 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -357,22 +357,42 @@ def send_messages(ids: list[int] | None = None, *, max_attempts: int = 5) -> int
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     sent = 0
+    # Where the database can skip locked rows (PostgreSQL), each message is claimed under a row
+    # lock for its send, so the step's own job and the periodic resend never both send it. (A
+    # process killed after the gateway took the message and before the commit sends it again:
+    # at least once, never lost.) SQLite has one writer at a time anyway.
+    claim = connection.features.has_select_for_update_skip_locked
     for msg in qs.order_by("pk"):
-        recipient = decrypt(msg.recipient_cipher, context=RECIPIENT_CONTEXT)
-        try:
-            notifier(msg.channel).send(
-                recipient=recipient,
-                subject=f"办件 {msg.payload.get('case', '')}",
-                text=msg.payload.get("text", ""),
-            )
-        except Exception as exc:  # a gateway failure is retried later; record why
-            OutboxMessage.objects.filter(pk=msg.pk).update(attempts=msg.attempts + 1, error=str(exc)[:300])
+        if not claim:
+            sent += _send_one(msg, notifier)
             continue
-        OutboxMessage.objects.filter(pk=msg.pk).update(
-            attempts=msg.attempts + 1, sent_at=timezone.now(), error=""
-        )
-        sent += 1
+        with transaction.atomic():
+            msg = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(pk=msg.pk, sent_at__isnull=True)
+                .first()
+            )
+            if msg is None:  # sent meanwhile, or being sent by another job
+                continue
+            sent += _send_one(msg, notifier)
     return sent
+
+
+def _send_one(msg: OutboxMessage, notifier) -> int:
+    recipient = decrypt(msg.recipient_cipher, context=RECIPIENT_CONTEXT)
+    try:
+        notifier(msg.channel).send(
+            recipient=recipient,
+            subject=f"办件 {msg.payload.get('case', '')}",
+            text=msg.payload.get("text", ""),
+        )
+    except Exception as exc:  # a gateway failure is retried later; record why
+        OutboxMessage.objects.filter(pk=msg.pk).update(attempts=msg.attempts + 1, error=str(exc)[:300])
+        return 0
+    OutboxMessage.objects.filter(pk=msg.pk).update(
+        attempts=msg.attempts + 1, sent_at=timezone.now(), error=""
+    )
+    return 1
 
 
 # --- timeline and notices ------------------------------------------------------------------------
