@@ -60,9 +60,12 @@ def shot(driver, name: str) -> str:
 
 
 def search_from(driver, field_id: str, words: str) -> None:
+    page = driver.find_element(By.TAG_NAME, "html")
     box = driver.find_element(By.ID, field_id)
     box.clear()
     box.send_keys(words, Keys.ENTER)
+    # From a results page the old page has a result count too: wait for it to be replaced first.
+    wait_for(driver, ec.staleness_of(page))
     wait_for(driver, ec.presence_of_element_located((By.CSS_SELECTOR, "p.result-count")))
 
 
