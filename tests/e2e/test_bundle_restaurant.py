@@ -49,9 +49,12 @@ def test_restaurant_bundle_from_questionnaire_to_combined_delivery(live_server, 
     def el(css: str):
         return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
+    before = {}
+
     def click(css: str) -> None:
         button = el(css)
         d.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        before["page"] = d.find_element(By.TAG_NAME, "html")
         button.click()
 
     def shot(name: str) -> None:
@@ -66,6 +69,9 @@ def test_restaurant_bundle_from_questionnaire_to_combined_delivery(live_server, 
         wait.until(lambda drv: "/auth/login/" not in drv.current_url)
 
     def flash() -> None:
+        # Every form here posts and redirects: wait for the page the click left (it may carry the
+        # previous step's message), then for the new page's message.
+        wait.until(ec.staleness_of(before["page"]))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash-success")))
 
     d.set_window_size(390, 844)
