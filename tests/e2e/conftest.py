@@ -57,3 +57,20 @@ def clean_search_index(transactional_db) -> Iterator[None]:
     clear_index()
     yield
     clear_index()
+
+
+def page_replaced(old_html):
+    """A wait condition: the page whose <html> element was ``old_html`` has been replaced.
+    Chromium reports a detached element either as a stale reference or, between two pages, as
+    "Node with given id does not belong to the document" (a plain WebDriverException):
+    ``expected_conditions.staleness_of`` knows only the first."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def condition(_driver) -> bool:
+        try:
+            old_html.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    return condition

@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOT_DIR, browser  # noqa: F401
+from tests.e2e.conftest import SCREENSHOT_DIR, browser, page_replaced  # noqa: F401
 from tests.portal.bundle_world import PASSWORD, build_bundle_world
 from tests.portal.test_bundle_pages import RESTAURANT_DATA
 
@@ -71,7 +71,7 @@ def test_restaurant_bundle_from_questionnaire_to_combined_delivery(live_server, 
     def flash() -> None:
         # Every form here posts and redirects: wait for the page the click left (it may carry the
         # previous step's message), then for the new page's message.
-        wait.until(ec.staleness_of(before["page"]))
+        wait.until(page_replaced(before["page"]))
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash-success")))
 
     d.set_window_size(390, 844)

@@ -19,7 +19,7 @@ from selenium.webdriver.common.print_page_options import PrintOptions
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.conftest import SCREENSHOT_DIR
+from tests.e2e.conftest import SCREENSHOT_DIR, page_replaced
 from tests.portal.conftest import build_catalog
 
 pytestmark = [pytest.mark.browser]
@@ -65,7 +65,7 @@ def search_from(driver, field_id: str, words: str) -> None:
     box.clear()
     box.send_keys(words, Keys.ENTER)
     # From a results page the old page has a result count too: wait for it to be replaced first.
-    wait_for(driver, ec.staleness_of(page))
+    wait_for(driver, page_replaced(page))
     wait_for(driver, ec.presence_of_element_located((By.CSS_SELECTOR, "p.result-count")))
 
 
