@@ -74,3 +74,14 @@ def page_replaced(old_html):
         return False
 
     return condition
+
+
+def _page_swap_errors() -> tuple:
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    return (StaleElementReferenceException, WebDriverException)
+
+
+# What a wait condition may meet while one page replaces another (a stale reference, or
+# Chromium's "Node with given id does not belong to the document"): try again, do not fail.
+PAGE_SWAP_ERRORS = _page_swap_errors()

@@ -36,13 +36,16 @@ def test_restaurant_bundle_from_questionnaire_to_combined_delivery(live_server, 
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    from tests.e2e.conftest import PAGE_SWAP_ERRORS
     from yiwang.bundles.models import BundleBranch
     from yiwang.cases.models import Case
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     w = build_bundle_world()
     d = browser
-    wait = WebDriverWait(d, 30)  # the machine is shared: pages can take seconds under load
+    wait = WebDriverWait(
+        d, 30, ignored_exceptions=PAGE_SWAP_ERRORS
+    )  # the machine is shared: pages can take seconds under load
     base = live_server.url
     pdf_path = _real_pdf("Restaurant bundle material")
 

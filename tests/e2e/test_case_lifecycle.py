@@ -58,8 +58,10 @@ def test_case_lifecycle_in_the_browser(live_server, browser, world):  # noqa: F8
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from tests.e2e.conftest import PAGE_SWAP_ERRORS
+
     d = browser
-    wait = WebDriverWait(d, 15)
+    wait = WebDriverWait(d, 15, ignored_exceptions=PAGE_SWAP_ERRORS)
     base = live_server.url
     pdf_path, png_path = _files()
 
