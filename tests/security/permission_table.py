@@ -226,6 +226,20 @@ ROUTES: list[Route] = [
         CASE_VIEWERS,
         records=CASES,
     ),
+    # --- portal: my e-certificates (我的证照) and who used or read them (用证记录). Each account sees
+    # only what it holds: its person's certificates and those of companies it may act for
+    # (exchange.selectors; the per-certificate 404s are tests/exchange/test_access_log.py's, the
+    # world here issues no certificate).
+    Route("my/certificates/", "GET", "my e-certificates (own and companies')", _all(LOGGED_IN)),
+    Route(
+        "my/certificates/log/",
+        "GET",
+        "uses and reads of my e-certificates (用证记录)",
+        _all(LOGGED_IN),
+        note="?certificate=<id> of a certificate the account does not hold (as the person, the "
+        "company's legal representative or an agent whose mandate covers its item) is a 404, for "
+        "the issuing department's staff too",
+    ),
     # --- portal: life-event bundles (一件事). The world has no bundle yet: these rows check that
     # ordinary records are refused; bundle drafts and cases follow the same draft_for and
     # can_view_case rules (tests/bundles, tests/portal/test_bundle_pages.py).

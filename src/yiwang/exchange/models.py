@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -62,3 +63,57 @@ class ECertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cert_type} {self.number}"
+
+    @property
+    def number_masked(self) -> str:
+        """What pages show of the number (ZZ35*************0001), as the material checklist does."""
+        from .services import mask_number
+
+        return mask_number(self.number)
+
+
+class AccessKind(models.TextChoices):
+    USE = "use", _("用证")
+    READ = "read", _("查看")
+
+
+class CertificateAccess(models.Model):
+    """One use or read of a certificate, for the holder's 用证记录 (access log).
+
+    Written by ``services.record_use`` / ``services.read_certificate`` in the transaction of the
+    audit entry it mirrors (``audit_seq``): the audit log is one chain for the whole platform,
+    keyed by object, so "every use of every certificate of this holder, newest first, page 3"
+    would be a scan of it; this table answers it from one index range (``holder_hash``, copied
+    from the certificate). What it shows is already masked: no plain name is stored here.
+    """
+
+    certificate = models.ForeignKey(
+        ECertificate, verbose_name=_("电子证照"), on_delete=models.PROTECT, related_name="accesses"
+    )
+    holder_hash = models.CharField(max_length=64, help_text="the certificate's holder_hash")
+    kind = models.CharField(_("类型"), max_length=8, choices=AccessKind.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_staff = models.BooleanField(_("工作人员"), default=False)
+    actor_masked = models.CharField(_("使用人"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        "regions.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    office = models.CharField(_("使用单位"), max_length=200, blank=True)
+    purpose = models.CharField(_("用途"), max_length=200, blank=True)
+    case_number = models.CharField(_("办件编号"), max_length=24, blank=True)
+    audit_seq = models.BigIntegerField(_("审计序号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("用证记录")
+        verbose_name_plural = _("用证记录")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["holder_hash", "-id"], name="ecert_access_holder"),
+            models.Index(fields=["certificate", "-id"], name="ecert_access_cert"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.certificate_id} {self.at:%Y-%m-%d %H:%M}"

@@ -29,7 +29,9 @@ class ECertificateProvider:
         if cert is None:
             return None
         data = services.file_bytes(cert)
-        services.record_use(cert, user=user, purpose=str(requirement.get("name", "")))
+        access = services.record_use(
+            cert, user=user, purpose=str(requirement.get("name", "")), company=company
+        )
         return ProvidedMaterial(
             "e_certificate",
             {
@@ -41,6 +43,8 @@ class ECertificateProvider:
                 "issued_on": cert.issued_on.isoformat(),
                 "valid_until": cert.valid_until.isoformat() if cert.valid_until else "长期",
                 "registry": "电子证照库",
+                # The holder's log finds the case and department of this use through it.
+                "access_id": access.pk,
             },
             file_bytes=data,
             file_name=f"{cert.cert_type}.pdf",

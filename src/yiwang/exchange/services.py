@@ -25,7 +25,7 @@ from yiwang.core import audit
 from yiwang.core.crypto import blind_index, decrypt, encrypt, mask_id_number
 from yiwang.core.errors import NotPermitted
 
-from .models import CertificateStatus, ECertificate, HolderKind
+from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
 
 DATA_CONTEXT = "exchange.certificate_data"
 CREDIT_CODE_PURPOSE = "exchange.credit_code"
@@ -175,56 +175,153 @@ def file_bytes(cert: ECertificate) -> bytes:
         return fh.read()
 
 
-def record_use(cert: ECertificate, *, user, purpose: str) -> None:
-    """A certificate offered in place of an upload (``purpose`` names the material)."""
-    audit.record(
-        "exchange.use",
-        cert,
-        summary=_("使用电子证照 %(t)s %(n)s：%(p)s")
-        % {"t": cert.cert_type, "n": mask_number(cert.number), "p": purpose},
-        detail={"number": cert.number, "purpose": purpose, "user": getattr(user, "pk", None)},
+def mask_person_name(name: str) -> str:
+    """林晓峰 → 林**: the first character only, as the public lookup shows a name."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def _actor_masked(user) -> str:
+    person = getattr(user, "person", None)
+    if person is not None:
+        return mask_person_name(person.name)
+    # Staff accounts need not be real-name registered: their account's name, masked alike.
+    full = f"{getattr(user, 'last_name', '')}{getattr(user, 'first_name', '')}".strip()
+    return mask_person_name(full or getattr(user, "username", ""))
+
+
+def _office_of(user, department) -> tuple[Any, str]:
+    """The department (or region scope) and role under which a staff account may read a
+    certificate of ``department``, as the holder's log names it (鼓楼区市场监督管理局 审批人员)."""
+    from yiwang.identity.models import Role, StaffRole
+
+    if getattr(user, "is_superuser", False):
+        return None, _("平台管理员")
+    path = department.region.path
+    rows = StaffRole.objects.filter(user_id=user.pk).select_related("department", "region")
+    for row in sorted(rows, key=lambda r: (r.department_id != department.pk, r.department_id is None)):
+        label = Role(row.role).label
+        if row.department_id == department.pk:
+            return row.department, f"{row.department.name} {label}"
+        if row.role == Role.PLATFORM_ADMIN:
+            return None, str(label)
+        if row.department_id is None and (row.region is None or path.startswith(row.region.path)):
+            return None, f"{row.region.name if row.region else _('全省')} {label}"
+    return None, ""
+
+
+def _log_access(cert: ECertificate, entry, *, kind: str, user, **fields: Any) -> CertificateAccess:
+    # Inserted after the audit entry, inside its transaction: the two commit together, and the
+    # row points at the entry (audit_seq) so the holder's log can be checked against the chain.
+    return CertificateAccess.objects.create(
+        certificate=cert,
+        holder_hash=cert.holder_hash,
+        kind=kind,
+        at=entry.at,
+        user=user if getattr(user, "pk", None) else None,
+        audit_seq=entry.seq,
+        **fields,
     )
 
 
-def may_read(cert: ECertificate, user) -> bool:
-    """The holder (the person, or someone acting for the company), or staff of the issuing
-    department (any staff role whose scope covers it)."""
+def record_use(cert: ECertificate, *, user, purpose: str, company=None) -> CertificateAccess:
+    """A certificate offered in place of an upload (``purpose`` names the material), by the
+    applicant (``user``, acting for ``company`` when given). Audited and logged for the holder
+    in one transaction; the provider stores the log row's id with the material so the holder's
+    log can name the case and department once the application is submitted."""
+    with transaction.atomic():
+        entry = audit.record(
+            "exchange.use",
+            cert,
+            summary=_("使用电子证照 %(t)s %(n)s：%(p)s")
+            % {"t": cert.cert_type, "n": mask_number(cert.number), "p": purpose},
+            detail={"number": cert.number, "purpose": purpose, "user": getattr(user, "pk", None)},
+        )
+        return _log_access(
+            cert,
+            entry,
+            kind=AccessKind.USE,
+            user=user,
+            actor_masked=_actor_masked(user),
+            office=company.name if company is not None else "",
+            purpose=purpose[:200],
+        )
+
+
+def is_holder(cert: ECertificate, user) -> bool:
+    """The person holding it, or someone who may act for the company holding it: its legal
+    representative, or an agent whose current mandate covers the item of the certificate's case
+    (the rule of the company's cases, ``cases.selectors.can_view_case``)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     person = getattr(user, "person", None)
+    if person is None:
+        return False
     if cert.holder_kind == HolderKind.PERSON:
-        if person is not None and person.id_number_hash == cert.holder_hash:
-            return True
-    elif person is not None:
-        from django.db.models import Q
+        return person.id_number_hash == cert.holder_hash
+    from yiwang.identity.services import acting_scope
 
-        from yiwang.identity.models import Company
-        from yiwang.identity.services import acting_scope
+    item = cert.case.item if cert.case_id else None
+    return any(
+        company_hash(company.credit_code) == cert.holder_hash and acting_scope(person, company, item).allowed
+        for company in companies_of(person)
+    )
 
-        companies = Company.objects.filter(Q(legal_representative=person) | Q(mandates__agent=person))
-        for company in companies.distinct():
-            if (
-                company_hash(company.credit_code) == cert.holder_hash
-                and acting_scope(person, company).allowed
-            ):
-                return True
+
+def companies_of(person) -> list:
+    """Companies ``person`` represents or holds a mandate of (current or not: ``acting_scope``
+    decides what they may do for each)."""
+    from django.db.models import Q
+
+    from yiwang.identity.models import Company
+
+    if person is None:
+        return []
+    return list(Company.objects.filter(Q(legal_representative=person) | Q(mandates__agent=person)).distinct())
+
+
+def may_read(cert: ECertificate, user) -> bool:
+    """The holder (``is_holder``), or staff of the issuing department (any staff role whose
+    scope covers it)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if is_holder(cert, user):
+        return True
     from yiwang.cases.actions import has_role_for
     from yiwang.identity.models import Role
 
     return has_role_for(user, set(Role.values), cert.department)
 
 
-def read_certificate(cert: ECertificate, *, user) -> bytes:
-    """The PDF for someone allowed to read it; every read is audited (who read which)."""
+def read_certificate(cert: ECertificate, *, user, purpose: str = "", case=None) -> bytes:
+    """The PDF for someone allowed to read it; every read is audited (who read which) and
+    logged for the holder (by staff: their department or scope and role, masked name; the case
+    and ``purpose`` when the caller names them)."""
     if not may_read(cert, user):
         raise NotPermitted(_("您无权查看该电子证照。"))
     data = file_bytes(cert)
-    audit.record(
-        "exchange.read",
-        cert,
-        summary=_("查看电子证照 %(n)s") % {"n": mask_number(cert.number)},
-        detail={"number": cert.number, "user": user.pk},
-    )
+    holder = is_holder(cert, user)
+    department, office = (None, "") if holder else _office_of(user, cert.department)
+    case_number = getattr(case, "number", "") or ""
+    with transaction.atomic():
+        entry = audit.record(
+            "exchange.read",
+            cert,
+            summary=_("查看电子证照 %(n)s") % {"n": mask_number(cert.number)},
+            detail={"number": cert.number, "user": user.pk, "case": case_number, "purpose": purpose},
+        )
+        _log_access(
+            cert,
+            entry,
+            kind=AccessKind.READ,
+            user=user,
+            by_staff=not holder,
+            actor_masked=_actor_masked(user),
+            department=department,
+            office=office,
+            purpose=purpose[:200],
+            case_number=case_number,
+        )
     return data
 
 

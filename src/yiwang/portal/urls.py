@@ -16,4 +16,5 @@ urlpatterns = [
     path("preferences/large-text/", views.set_large_text, name="set_large_text"),
     path("", include("yiwang.portal.urls_bundles")),  # before urls_cases: see urls_bundles
     path("", include("yiwang.portal.urls_cases")),
+    path("", include("yiwang.portal.urls_certificates")),
 ]

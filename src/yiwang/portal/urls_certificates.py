@@ -1,0 +1,10 @@
+"""Applicant pages for e-certificates (included in the portal namespace)."""
+
+from django.urls import path
+
+from . import views_certificates as v
+
+urlpatterns = [
+    path("my/certificates/", v.my_certificates, name="my_certificates"),
+    path("my/certificates/log/", v.certificate_log, name="certificate_log"),
+]

@@ -1,0 +1,51 @@
+"""Applicant pages for e-certificates: 我的证照 (the certificates one holds, as a person or for a
+company) and 用证记录 (every use and read of them: which department or office, masked name,
+which case, when, for what). Reads and the per-object check are ``exchange.selectors``'."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from yiwang.exchange import selectors
+
+PER_PAGE = 20
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def my_certificates(request: HttpRequest) -> HttpResponse:
+    holdings = selectors.held_certificates(request.user)
+    return render(request, "portal/certificates/my_certificates.html", {"holdings": holdings})
+
+
+@login_required
+@require_GET
+def certificate_log(request: HttpRequest) -> HttpResponse:
+    """All the holder's records, or one certificate's (``?certificate=<id>``): a certificate that
+    is not the user's is a 404, as another person's case is."""
+    raw = request.GET.get("certificate")
+    certificate_id = _int(raw)
+    if raw and certificate_id is None:
+        raise Http404
+    page = max(1, _int(request.GET.get("page")) or 1)
+    log = selectors.access_log(request.user, certificate_id=certificate_id, page=page, per_page=PER_PAGE)
+    if log is None:
+        raise Http404
+    response = render(
+        request,
+        "portal/certificates/log.html",
+        {"log": log, "query": f"certificate={certificate_id}&" if certificate_id else ""},
+    )
+    # Who read one's certificates is personal: no shared or browser cache keeps it.
+    response["Cache-Control"] = "private, no-store"
+    return response
