@@ -1,0 +1,555 @@
+"""What the applicant pages of an ordinary application (``views_cases``) and of a bundle's
+combined application (``views_bundles``) have in common, written once.
+
+- ``ApplicationSteps``: the four steps of a draft (form, materials, delivery, review). Each kind
+  of application describes what differs (its URL names, templates, how a draft is found, what is
+  missing, how it is submitted); the steps themselves are the same code. They also serve the
+  counter clerk's entry in the workbench (``staff=True``).
+- ``my_case_page``: the applicant's case page with the one-time correction (upload a material,
+  correct fields), whatever the kind of case.
+- ``lookup_page``: the public progress lookup (rate-limited per client address).
+- the small helpers the pages share (who the person may act for, errors by field, paging).
+
+The writes go through the cases (and bundles) services; this module only shapes requests and
+pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from yiwang.cases import personal
+from yiwang.cases import selectors as case_selectors
+from yiwang.cases import services as case_services
+from yiwang.cases.formschema import SchemaForm, ordered_keys
+from yiwang.cases.models import Application, Case, DeliveryMethod
+from yiwang.catalog.models import ServiceItem
+from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.core.middleware import client_ip
+from yiwang.identity import account_selectors
+from yiwang.identity.services import acting_scope
+
+LOOKUP_LIMIT = 10  # lookups per client address per LOOKUP_WINDOW seconds
+LOOKUP_WINDOW = 60
+PER_PAGE = 20  # cases per page of "my cases"
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+
+
+def page_context(staff: bool, ns: str, **extra: Any) -> dict[str, Any]:
+    """The context every applicant page starts from: the base template (the workbench's for a
+    counter clerk) and the URL-name prefix its templates build links with."""
+    base = "workbench/base.html" if staff else "portal/base.html"
+    return {"base_template": base, "ns": ns, "staff": staff, **extra}
+
+
+def errors_by_field(exc: DomainError) -> tuple[dict[str, str], list[str]]:
+    """The first message of each field, and the messages of no field."""
+    fields: dict[str, str] = {}
+    general: list[str] = []
+    for e in exc.errors:
+        if e.field:
+            fields.setdefault(e.field, e.message)
+        else:
+            general.append(e.message)
+    return fields, general
+
+
+def int_param(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张**: the public lookup shows only the first character of a name."""
+    name = name or ""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def draft_for(user, application_id: int) -> Application:
+    """The draft the user may edit (``cases.selectors.draft_for``); anyone else's is a 404."""
+    app = case_selectors.draft_for(user, application_id)
+    if app is None:
+        raise Http404
+    return app
+
+
+def viewable_case(user, number: str) -> Case:
+    """The case if the user may see it (applicant, or the company's representative or agent:
+    ``cases.selectors.can_view_case``); 404 otherwise, so a number reveals nothing."""
+    case = case_selectors.viewable_case(user, number)
+    if case is None:
+        raise Http404
+    return case
+
+
+def actable_companies(person, item: ServiceItem) -> list:
+    """The companies ``person`` may apply for ``item`` for: represented, or by a mandate."""
+    if person is None:
+        return []
+    companies = list(account_selectors.companies_represented(person))
+    seen = {c.pk for c in companies}
+    for m in account_selectors.mandates_received(person):
+        if m.company_id not in seen:
+            seen.add(m.company_id)
+            companies.append(m.company)
+    return [c for c in companies if acting_scope(person, c, item).allowed]
+
+
+def acting_for_choice(request: HttpRequest, companies: list) -> tuple[Any, str]:
+    """The company the start form's ``acting_for`` names (None for "self"), or an error when
+    it names one the person may not act for."""
+    choice = request.POST.get("acting_for", "self")
+    if choice == "self":
+        return None, ""
+    company = next((c for c in companies if str(c.pk) == choice), None)
+    if company is None:
+        return None, _("您不能代表所选单位办理此事项。")
+    return company, ""
+
+
+def idempotency_key_of(request: HttpRequest) -> str | None:
+    return (request.POST.get("idempotency_key") or "")[:64] or None
+
+
+def cases_page(request: HttpRequest, cases: QuerySet) -> dict[str, Any]:
+    """One page of "my cases" (``?page=``), one row more fetched to know whether there is more."""
+    page = max(1, int_param(request.GET.get("page"), 1))
+    rows = list(cases[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
+    return {"cases": rows[:PER_PAGE], "page": page, "more": len(rows) > PER_PAGE}
+
+
+# --- the four steps of a draft ---------------------------------------------------------------------
+
+
+def _no_extra(app: Application, link: Any, step: str) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class ApplicationSteps:
+    """What one kind of application changes in the four steps.
+
+    ``draft`` finds the user's draft (404 otherwise) and returns it with whatever the kind
+    needs to know about it (a bundle's link; None for an ordinary application), which
+    ``extra`` gets back to add to each step's page.
+    """
+
+    ns: str  # URL-name prefix of the applicant's steps, e.g. "portal:apply_"
+    counter_ns: str  # the same steps in the workbench's counter entry
+    templates: Mapping[str, str]  # step name -> template
+    draft: Callable[[Any, int], tuple[Application, Any]]
+    missing_materials: Callable[[Application], list[str]]
+    material_rows: Callable[[Application, dict[str, str]], list[dict[str, Any]]]
+    submit: Callable[[Application, Any, str], Case]  # (draft, user, idempotency key)
+    # A requirement this kind does not list for the draft (None: the services decide).
+    unlisted_requirement: Callable[[Application, str], bool] | None = None
+    extra: Callable[[Application, Any, str], dict[str, Any]] = field(
+        default=_no_extra
+    )  # (draft, link, step name)
+
+    def context(self, staff: bool, **extra: Any) -> dict[str, Any]:
+        return page_context(staff, self.counter_ns if staff else self.ns, **extra)
+
+    def url(self, staff: bool, step: str, app: Application) -> str:
+        return reverse((self.counter_ns if staff else self.ns) + step, args=[app.pk])
+
+    def _step(self, page, request: HttpRequest, application_id: int, staff: bool) -> HttpResponse:
+        """Find the draft (404 if not the user's); a draft already submitted leads to its case."""
+        app, link = self.draft(request.user, application_id)
+        return _submitted_redirect(app, staff) or page(request, app, link, staff)
+
+    def applicant_views(self) -> tuple[Callable[..., HttpResponse], ...]:
+        """The four steps as the applicant's views (login required; GET and POST)."""
+        steps = (self.form_step, self.materials_step, self.delivery_step, self.review_step)
+        return tuple(login_required(require_http_methods(["GET", "POST"])(step)) for step in steps)
+
+    def _render(
+        self,
+        request: HttpRequest,
+        page: str,
+        app: Application,
+        link: Any,
+        staff: bool,
+        status: int,
+        /,
+        **ctx: Any,
+    ) -> HttpResponse:
+        context = self.context(staff, app=app, **ctx, **self.extra(app, link, page))
+        return render(request, self.templates[page], context, status=status)
+
+    def form_step(self, request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
+        """1 the form (a bundle's: the union of its items' fields, each asked once)."""
+        return self._step(self._form, request, application_id, staff)
+
+    def _form(self, request: HttpRequest, app: Application, link: Any, staff: bool) -> HttpResponse:
+        if request.method == "POST":
+            form = SchemaForm(request.POST, schema=app.form_schema, layout=app.form_layout)
+            raw = {k: request.POST.get(k, "") for k in form.fields if k in request.POST}
+            try:
+                case_services.save_draft(app, user=request.user, data=raw)
+            except DomainError as exc:
+                messages.error(request, "；".join(exc.messages))
+            else:
+                if form.is_valid() and request.POST.get("go") == "next":
+                    return HttpResponseRedirect(self.url(staff, "materials", app))
+                if request.POST.get("go") != "next":
+                    messages.success(request, _("草稿已保存。"))
+                    return HttpResponseRedirect(self.url(staff, "form", app))
+        else:
+            initial = personal.open_data(app, reader=request.user)  # the applicant's own values
+            form = SchemaForm(schema=app.form_schema, layout=app.form_layout, initial=initial)
+        return self._render(request, "form", app, link, staff, 200, form=form, step=1)
+
+    def materials_step(
+        self, request: HttpRequest, application_id: int, *, staff: bool = False
+    ) -> HttpResponse:
+        """2 the materials checklist: upload, or take from the account or a shared registry."""
+        return self._step(self._materials, request, application_id, staff)
+
+    def _materials(self, request: HttpRequest, app: Application, link: Any, staff: bool) -> HttpResponse:
+        errors: dict[str, str] = {}
+        if request.method == "POST":
+            requirement = request.POST.get("requirement", "")
+            try:
+                if request.POST.get("go") == "next":
+                    missing = self.missing_materials(app)
+                    if not missing:
+                        return HttpResponseRedirect(self.url(staff, "delivery", app))
+                    for name in missing:
+                        errors[name] = _("请提供申请材料“%(n)s”。") % {"n": name}
+                elif self.unlisted_requirement is not None and self.unlisted_requirement(app, requirement):
+                    errors[""] = _("该材料不在本次申请的材料清单内。")
+                elif request.POST.get("use_source"):
+                    case_services.provide_from_source(app, requirement=requirement, user=request.user)
+                    messages.success(request, _("已从账户/共享库取得“%(n)s”。") % {"n": requirement})
+                    return HttpResponseRedirect(self.url(staff, "materials", app))
+                else:
+                    uploaded = request.FILES.get("file")
+                    if uploaded is None:
+                        errors[requirement] = _("请选择要上传的文件。")
+                    else:
+                        case_services.upload_material(
+                            app, requirement=requirement, uploaded=uploaded, user=request.user
+                        )
+                        messages.success(request, _("已上传“%(n)s”。") % {"n": requirement})
+                        return HttpResponseRedirect(self.url(staff, "materials", app))
+            except DomainError as exc:
+                errors[requirement or ""] = "；".join(exc.messages)
+        return self._render(
+            request,
+            "materials",
+            app,
+            link,
+            staff,
+            400 if errors else 200,
+            rows=self.material_rows(app, errors),
+            step=2,
+            general=errors.get(""),
+        )
+
+    def delivery_step(
+        self, request: HttpRequest, application_id: int, *, staff: bool = False
+    ) -> HttpResponse:
+        """3 how the result is delivered (a bundle: one delivery for every result)."""
+        return self._step(self._delivery, request, application_id, staff)
+
+    def _delivery(self, request: HttpRequest, app: Application, link: Any, staff: bool) -> HttpResponse:
+        errors: dict[str, str] = {}
+        method = app.delivery_method
+        address = case_services.delivery_address_of(app)
+        if request.method == "POST":
+            method = request.POST.get("delivery_method", "")
+            address = request.POST.get("delivery_address", "").strip()
+            if method not in DeliveryMethod.values:
+                errors["delivery_method"] = _("请选择送达方式。")
+            elif method == DeliveryMethod.COURIER and not address:
+                errors["delivery_address"] = _("选择邮寄送达时请填写收件地址。")
+            elif len(address) > 200:
+                errors["delivery_address"] = _("地址最多 200 个字。")
+            if not errors:
+                try:
+                    case_services.save_draft(
+                        app,
+                        user=request.user,
+                        data=app.data,
+                        delivery_method=method,
+                        delivery_address=address if method == DeliveryMethod.COURIER else "",
+                    )
+                except DomainError as exc:
+                    errors.update(errors_by_field(exc)[0] or {"delivery_method": "；".join(exc.messages)})
+                else:
+                    return HttpResponseRedirect(self.url(staff, "review", app))
+        return self._render(
+            request,
+            "delivery",
+            app,
+            link,
+            staff,
+            400 if errors else 200,
+            step=3,
+            errors=errors,
+            method=method,
+            address=address,
+            methods=DeliveryMethod.choices,
+        )
+
+    def review_step(self, request: HttpRequest, application_id: int, *, staff: bool = False) -> HttpResponse:
+        """4 everything once more, then one submission."""
+        return self._step(self._review, request, application_id, staff)
+
+    def _review(self, request: HttpRequest, app: Application, link: Any, staff: bool) -> HttpResponse:
+        field_errors: dict[str, str] = {}
+        general: list[str] = []
+        if request.method == "POST":
+            # The key, not the URL's id, names what is submitted: a second click of the same page
+            # (or a retried request) carries the same key and gets the same case.
+            key = request.POST.get("idempotency_key", "")
+            if key != app.idempotency_key:
+                general.append(_("页面已过期，请重新核对后提交。"))
+            else:
+                try:
+                    case = self.submit(app, request.user, key)
+                except ValidationFailed as exc:
+                    field_errors, general = errors_by_field(exc)
+                except DomainError as exc:
+                    general = exc.messages
+                else:
+                    if staff:
+                        messages.success(request, _("已代为提交，办件编号 %(n)s。") % {"n": case.number})
+                        return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+                    return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number]))
+        schema = app.form_schema
+        values = [
+            {
+                "key": k,
+                "label": schema["properties"][k].get("title") or k,
+                "value": app.data.get(k, ""),
+                "error": field_errors.get(k, ""),
+            }
+            for k in ordered_keys(schema, app.form_layout)
+        ]
+        material_errors = {
+            k.removeprefix("material:"): v for k, v in field_errors.items() if k.startswith("material:")
+        }
+        return self._render(
+            request,
+            "review",
+            app,
+            link,
+            staff,
+            400 if (field_errors or general) else 200,
+            step=4,
+            values=values,
+            rows=self.material_rows(app, material_errors),
+            address=case_services.delivery_address_of(app),
+            delivery_error=field_errors.get("delivery_address", ""),
+            general=general,
+            has_errors=bool(field_errors or general),
+        )
+
+
+def _submitted_redirect(app: Application, staff: bool) -> HttpResponse | None:
+    """A draft already submitted leads to its case (the receipt, or the clerk's case page)."""
+    if app.submitted_at is None:
+        return None
+    case = case_selectors.case_of_application(app)
+    if case is None:
+        return None
+    if staff:
+        return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
+    return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number]))
+
+
+# --- my case: the one-time correction ----------------------------------------------------------
+
+
+def check_correction_material(case: Case, requirement: str) -> None:
+    """Under correction, only a material the open correction request lists may be uploaded."""
+    request_ = case.corrections.filter(resolved_at__isnull=True).order_by("-pk").first()
+    if request_ is None or requirement not in {i.get("material") for i in request_.items}:
+        raise DomainError(_("该材料不在补正通知所列范围内。"), field=f"material:{requirement}")
+
+
+def expected_of_applicant(case: Case, detail) -> str:
+    """What the applicant is expected to do now, in one sentence (empty: nothing)."""
+    if detail.correction is not None:
+        return _("请按一次性告知补正下列全部内容后提交，补正期间不计入办理时限。")
+    if case.state in ("approved", "denied") and case.delivery_method == DeliveryMethod.COUNTER:
+        return _("办理结果将在窗口领取，届时请携带身份证件。")
+    return ""
+
+
+def my_case_page(
+    request: HttpRequest,
+    case: Case,
+    *,
+    template: str,
+    ns: str,
+    correct: Callable[[Case, Any, dict[str, str]], Any],
+    corrected_message: str,
+    extra: Callable[[Any], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The applicant's case page. A POST uploads a material the correction request lists
+    (``what=upload``) or submits the corrected fields (``what=correct``, through ``correct``);
+    errors stand next to the correction item at fault, the rest above."""
+    errors: dict[str, str] = {}
+    general: list[str] = []
+    if request.method == "POST":
+        what = request.POST.get("what")
+        try:
+            if what == "upload":
+                requirement = request.POST.get("requirement", "")
+                uploaded = request.FILES.get("file")
+                if uploaded is None:
+                    errors[f"material:{requirement}"] = _("请选择要上传的文件。")
+                else:
+                    check_correction_material(case, requirement)
+                    case_services.upload_material(
+                        case.application,
+                        requirement=requirement,
+                        uploaded=uploaded,
+                        user=request.user,
+                        case=case,
+                    )
+                    messages.success(request, _("已上传“%(n)s”。") % {"n": requirement})
+                    return HttpResponseRedirect(reverse("portal:my_case", args=[case.number]))
+            elif what == "correct":
+                data = {
+                    k.removeprefix("field:"): v for k, v in request.POST.items() if k.startswith("field:")
+                }
+                correct(case, request.user, data)
+                messages.success(request, corrected_message)
+                return HttpResponseRedirect(reverse("portal:my_case", args=[case.number]))
+        except DomainError as exc:
+            fe, general = errors_by_field(exc)
+            if what == "upload" and not fe:
+                fe = {f"material:{request.POST.get('requirement', '')}": "；".join(exc.messages)}
+                general = []
+            errors.update(fe)
+    detail = case_selectors.case_detail(case.pk, for_applicant=True)
+    correction_items = _correction_items(request, case, detail, errors)
+    shown = {f"material:{i.get('material')}" for i in correction_items} | {
+        i.get("field") for i in correction_items
+    }
+    general = list(general) + [m for k, m in errors.items() if k not in shown]
+    return render(
+        request,
+        template,
+        page_context(
+            False,
+            ns,
+            case=case,
+            d=detail,
+            correction_items=correction_items,
+            general=general,
+            expected=expected_of_applicant(case, detail),
+            **(extra(detail) if extra is not None else {}),
+        ),
+        status=400 if (errors or general) else 200,
+    )
+
+
+def _correction_items(request: HttpRequest, case: Case, detail, errors: dict[str, str]) -> list[dict]:
+    """The open correction request's items, each with its error, what was sent since, and for a
+    field the value to show (the one just posted, else the applicant's own)."""
+    if detail.correction is None:
+        return []
+    props = case.application.form_schema.get("properties", {})
+    opened: dict[str, Any] | None = None  # decrypted once, and only if a field is asked for
+    rows = []
+    for item in detail.correction.items:
+        row = dict(item)
+        if item.get("material"):
+            row["error"] = errors.get(f"material:{item['material']}", "")
+            row["new"] = [
+                m
+                for m in detail.materials
+                if m.requirement == item["material"] and m.created_at > detail.correction.requested_at
+            ]
+        if item.get("field"):
+            if opened is None:
+                opened = personal.open_data(case.application, reader=request.user)
+            row["spec"] = props.get(item["field"], {})
+            row["value"] = request.POST.get(f"field:{item['field']}", opened.get(item["field"], ""))
+            row["error"] = errors.get(item["field"], "")
+        rows.append(row)
+    return rows
+
+
+# --- public lookup ---------------------------------------------------------------------------------
+
+
+def _client_address(request: HttpRequest) -> str:
+    # The person's address (X-Forwarded-For behind YIWANG_TRUST_PROXY), not the load balancer's:
+    # with REMOTE_ADDR every lookup of the province would share one limit of 10 a minute.
+    return client_ip(request) or "unknown"
+
+
+def rate_limited(request: HttpRequest) -> bool:
+    key = f"portal:case-lookup:{_client_address(request)}"
+    if cache.add(key, 1, LOOKUP_WINDOW):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, LOOKUP_WINDOW)
+        return False
+    return count > LOOKUP_LIMIT
+
+
+def lookup_page(
+    request: HttpRequest,
+    *,
+    template: str,
+    ns: str,
+    extra: Callable[[Case | None], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The public progress lookup by case number and query code: state, timeline and time
+    left, the applicant's name masked; ``extra`` adds to the page (its case may be None)."""
+    number = (request.GET.get("number") or "").strip()[:24]
+    code = (request.GET.get("code") or "").strip()[:8]
+    case = None
+    error = ""
+    status = 200
+    if number or code:
+        if rate_limited(request):
+            error = _("查询过于频繁，请一分钟后再试。")
+            status = 429
+        else:
+            case = case_selectors.lookup(number, code)
+            if case is None:
+                error = _("办件编号或查询码不正确。")
+                status = 404
+    return render(
+        request,
+        template,
+        page_context(
+            False,
+            ns,
+            number=number,
+            code=code,
+            case=case,
+            error=error,
+            applicant_masked=mask_name(case.applicant_name) if case else "",
+            timeline=case_selectors.public_timeline(case) if case else [],
+            time=case_selectors.time_left(case) if case else None,
+            **(extra(case) if extra is not None else {}),
+        ),
+        status=status,
+    )
