@@ -200,3 +200,24 @@ def test_pages_of_twenty(world, cert, client):
     with CaptureQueriesContext(connection) as one:
         client.get(LOG)
     assert len(full) == len(one), [q["sql"] for q in full.captured_queries]
+
+
+def test_staff_opening_the_material_copy_is_a_read_under_the_cases_department(world, items, cert):
+    _, using = items
+    app = apply(world, using)
+    material = services.provide_from_source(app, requirement="食品小作坊登记证", user=world.applicant)
+    for m in services.missing_materials(app):
+        services.upload_material(app, requirement=m, uploaded=pdf_upload(), user=world.applicant)
+    case = services.submit(app, user=world.applicant)
+    material.refresh_from_db()
+    access = ex_services.record_copy_read(material, user=world.approver)
+    assert access.kind == "read" and access.by_staff and access.case_number == case.number
+    assert (
+        access.office == f"{world.dept.name} 审批人员" and access.purpose == "审查申请材料“食品小作坊登记证”"
+    )
+    assert AuditEntry.objects.get(seq=access.audit_seq).detail["case"] == case.number
+    read, _use = ex_selectors.access_log(world.applicant, certificate_id=cert.pk).rows
+    assert read.access == access
+    # An uploaded file is no certificate's copy: nothing logged.
+    upload = case.materials.exclude(origin="e_certificate").first()
+    assert ex_services.record_copy_read(upload, user=world.approver) is None

@@ -300,8 +300,35 @@ def read_certificate(cert: ECertificate, *, user, purpose: str = "", case=None) 
     if not may_read(cert, user):
         raise NotPermitted(_("您无权查看该电子证照。"))
     data = file_bytes(cert)
+    _record_read(cert, user=user, purpose=purpose, case=case, department=cert.department)
+    return data
+
+
+def record_copy_read(material, *, user) -> CertificateAccess | None:
+    """Staff opened the copy of a certificate that an application took as a material (the
+    workbench's materials viewer calls it after checking that ``user`` may see the case): a
+    read for the holder's log, under the case's department. None when the material is not a
+    certificate's copy."""
+    if material.origin != "e_certificate":
+        return None
+    cert_id = (material.record or {}).get("certificate_id")
+    cert = ECertificate.objects.filter(pk=cert_id).first() if cert_id else None
+    if cert is None:
+        return None
+    case = material.case
+    return _record_read(
+        cert,
+        user=user,
+        purpose=_("审查申请材料“%(m)s”") % {"m": material.requirement},
+        case=case,
+        department=case.department if case is not None else cert.department,
+    )
+
+
+def _record_read(cert: ECertificate, *, user, purpose: str, case, department) -> CertificateAccess:
     holder = is_holder(cert, user)
-    department, office = (None, "") if holder else _office_of(user, cert.department)
+    # Staff are named by the department (or scope) and role under which they may see it.
+    office_department, office = (None, "") if holder else _office_of(user, department)
     case_number = getattr(case, "number", "") or ""
     with transaction.atomic():
         entry = audit.record(
@@ -310,19 +337,18 @@ def read_certificate(cert: ECertificate, *, user, purpose: str = "", case=None) 
             summary=_("查看电子证照 %(n)s") % {"n": mask_number(cert.number)},
             detail={"number": cert.number, "user": user.pk, "case": case_number, "purpose": purpose},
         )
-        _log_access(
+        return _log_access(
             cert,
             entry,
             kind=AccessKind.READ,
             user=user,
             by_staff=not holder,
             actor_masked=_actor_masked(user),
-            department=department,
+            department=office_department,
             office=office,
             purpose=purpose[:200],
             case_number=case_number,
         )
-    return data
 
 
 def revoke(cert: ECertificate, *, user, reason: str) -> ECertificate:
