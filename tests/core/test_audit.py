@@ -45,3 +45,41 @@ def test_deleting_an_entry_is_found():
     AuditEntry.objects.filter(seq__gte=2).delete()
     AuditEntry.objects.create  # noqa: B018
     assert audit.verify_chain().first_broken_seq == 2  # head still says 4 entries
+
+
+def test_the_hashed_json_splits_around_seq():
+    """PostgreSQL hashes the entry in the append statement from the JSON either side of the
+    sequence number (``_payload_around_seq``): the two halves and the number are ``_digest``'s
+    payload, byte for byte."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    e = AuditEntry(
+        seq=1234,
+        at=dt.datetime(2026, 11, 26, 3, 4, 5, 678901, tzinfo=dt.UTC),
+        actor_id=None,
+        actor_label='张三 "q" \\',
+        channel="web",
+        ip=None,
+        action="cases.accept",
+        object_type="cases.case",
+        object_id="42",
+        summary="受理 ZJ…",
+        detail={"z": [1, "二"], "a": None},
+    )
+    before, after = audit._payload_around_seq(e)
+    payload = json.dumps(
+        audit._hashed_fields(e),
+        sort_keys=True,
+        ensure_ascii=False,
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    )
+    assert before + "1234" + after == payload
+    prev = "f" * 64
+    assert hashlib.sha256((prev + before + "1234" + after).encode()).hexdigest() == audit._digest(
+        prev, audit._hashed_fields(e)
+    )

@@ -57,50 +57,78 @@ def record(
         object_id = object_id or str(obj.pk)
     # Round-trip the detail through JSON now so the hash covers exactly what the database stores.
     clean_detail = json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    entry = AuditEntry(
+        at=timezone.now(),
+        actor_id=actor.user_id,
+        actor_label=actor.label[:150],
+        channel=actor.channel,
+        ip=actor.ip,
+        action=action,
+        object_type=object_type,
+        object_id=object_id[:64],
+        summary=summary[:500],
+        detail=clean_detail,
+    )
     # No savepoint: the entry is one part of the caller's action and fails with it. The head row
     # stays locked until the caller commits, so callers record last, just before their commit.
     with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql" and _append_pg(entry):
+            return entry
         head = AuditChainHead.objects.select_for_update().filter(id=1).first()
         if head is None:
             head, _ = AuditChainHead.objects.get_or_create(id=1)  # first entry ever
             head = AuditChainHead.objects.select_for_update().get(id=1)
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor_id=actor.user_id,
-            actor_label=actor.label[:150],
-            channel=actor.channel,
-            ip=actor.ip,
-            action=action,
-            object_type=object_type,
-            object_id=object_id[:64],
-            summary=summary[:500],
-            detail=clean_detail,
-            prev_hash=head.hash,
-        )
+        entry.seq, entry.prev_hash = head.seq + 1, head.hash
         entry.hash = _digest(head.hash, _hashed_fields(entry))
-        if connection.vendor == "postgresql":
-            entry.pk = _append_pg(entry)
-        else:
-            entry.save()
-            AuditChainHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
+        entry.save()
+        AuditChainHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
     return entry
 
 
-def _append_pg(entry: AuditEntry) -> int:
-    """Insert the entry and move the head in one statement (one round trip fewer on every
-    action, while the head row is locked)."""
+def _payload_around_seq(e: AuditEntry) -> tuple[str, str]:
+    """The hashed JSON of ``e`` (``_digest``'s payload) split where the value of ``seq`` goes:
+    the keys are sorted, so it is ``{<keys before seq>,"seq":N,<keys after>}``."""
+    fields = _hashed_fields(e)
+    fields.pop("seq")
+
+    def inner(keys: list[str]) -> str:
+        return json.dumps(
+            {k: fields[k] for k in keys},
+            sort_keys=True,
+            ensure_ascii=False,
+            cls=DjangoJSONEncoder,
+            separators=(",", ":"),
+        )[1:-1]
+
+    before = inner([k for k in fields if k < "seq"])
+    after = inner([k for k in fields if k > "seq"])
+    return "{" + (before + "," if before else "") + '"seq":', ("," + after if after else "") + "}"
+
+
+def _append_pg(entry: AuditEntry) -> bool:
+    """One statement: lock the head, hash the entry in the database (the same SHA-256 of the
+    previous hash and the same JSON as ``_digest``: only the sequence number is not known before
+    the head is locked), insert it and move the head. One round trip while the head row is
+    locked instead of two, and no ORM query to compile. False when there is no head row yet."""
     entry_table = connection.ops.quote_name(AuditEntry._meta.db_table)
     head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     detail = json.dumps(entry.detail, cls=DjangoJSONEncoder, ensure_ascii=False)
+    entry.seq = 0  # a placeholder for the split; the real one comes from the head
+    before, after = _payload_around_seq(entry)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH e AS (INSERT INTO {entry_table} (seq, at, actor_id, actor_label, channel, ip, action, "
+            f"WITH h AS (SELECT seq + 1 AS seq, hash AS prev FROM {head_table} WHERE id = 1 FOR UPDATE), "
+            "n AS (SELECT seq, prev, encode(sha256(convert_to(prev || %s || seq::text || %s, 'UTF8')), 'hex') "
+            "AS hash FROM h), "
+            f"e AS (INSERT INTO {entry_table} (seq, at, actor_id, actor_label, channel, ip, action, "
             "object_type, object_id, summary, detail, prev_hash, hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id) "
-            f"UPDATE {head_table} SET seq = %s, hash = %s WHERE id = 1 RETURNING (SELECT id FROM e)",
+            "SELECT n.seq, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, n.prev, n.hash FROM n "
+            "RETURNING id, seq, prev_hash, hash), "
+            f"u AS (UPDATE {head_table} SET seq = n.seq, hash = n.hash FROM n WHERE {head_table}.id = 1) "
+            "SELECT id, seq, prev_hash, hash FROM e",
             [
-                entry.seq,
+                before,
+                after,
                 entry.at,
                 entry.actor_id,
                 entry.actor_label,
@@ -111,13 +139,14 @@ def _append_pg(entry: AuditEntry) -> int:
                 entry.object_id,
                 entry.summary,
                 detail,
-                entry.prev_hash,
-                entry.hash,
-                entry.seq,
-                entry.hash,
             ],
         )
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:
+        entry.seq = None
+        return False
+    entry.pk, entry.seq, entry.prev_hash, entry.hash = row
+    return True
 
 
 @dataclass(frozen=True)
