@@ -758,8 +758,16 @@ ADMIN_MODELS: dict[str, AdminModel] = {
         note="saving goes through cases.services.save_item_form (department check, audit)",
         delete=PROVINCIAL,
     ),
-    "cases.case": AdminModel(SUPER, (), note="read-only"),
-    "cases.outboxmessage": AdminModel(SUPER, (), delete=SUPER),
+    "cases.case": AdminModel(
+        CATALOGUE_ALL, (), scoped=True, note="read-only (cases change through the action classes)"
+    ),
+    "cases.outboxmessage": AdminModel(
+        CATALOGUE_ALL,
+        (),
+        scoped=True,
+        note="by the case's department; read-only but for superusers",
+        delete=SUPER,
+    ),
     "workflow.processdefinition": AdminModel(CATALOGUE_ALL, (), note="added through the upload page"),
     "workflow.processbinding": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, scoped=True, delete=PROVINCIAL),
     "bundles.bundle": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, note="scoped to the lead department"),

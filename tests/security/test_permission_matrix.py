@@ -348,6 +348,18 @@ def _scoped_records(label: str, w) -> dict[str, Any]:
             )[0]
             for which, i in (("own", item), ("other", far))
         }
+    if label == "cases.case":
+        return {"own": w.objects["case_lin"], "other": w.objects["case_far"]}
+    if label == "cases.outboxmessage":
+        from yiwang.cases.models import OutboxMessage
+
+        return {
+            which: OutboxMessage.objects.filter(case=w.objects[case]).first()
+            or OutboxMessage.objects.create(
+                channel="console", recipient_masked="***", template="submitted", case=w.objects[case]
+            )
+            for which, case in (("own", "case_lin"), ("other", "case_far"))
+        }
     raise AssertionError(label)
 
 

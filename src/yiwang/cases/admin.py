@@ -83,26 +83,63 @@ class ItemFormAdmin(CatalogueAdminMixin, admin.ModelAdmin):
         obj.pk = saved.pk
 
 
+class DepartmentScopedAdminMixin(CatalogueAdminMixin):
+    """Cases and their messages, for the departments' administrators (catalogue administrators,
+    as for item forms): each sees only the records of the departments in their scope
+    (``department_scope_q``; superusers and platform administrators see all), and only sees
+    them: a case changes through the action classes, which check, audit and move the workflow,
+    never by editing its row; a message is written in the transaction of what it reports."""
+
+    department_id_field = "department_id"
+    region_path_field = "region__path"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                department_scope_q(
+                    request.user,
+                    Role.CATALOGUE_ADMIN,
+                    department_id_field=self.department_id_field,
+                    region_path_field=self.region_path_field,
+                )
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
     list_display = ("number", "item_name", "department", "state", "submitted_at", "due_date")
     list_filter = ("state", "channel")
     search_fields = ("number",)
     readonly_fields = [f.name for f in Case._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+    def has_change_permission(self, request, obj=None):
+        return False  # every field is read-only: the change page is the view page
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 @admin.register(OutboxMessage)
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
     list_display = ("channel", "recipient_masked", "template", "created_at", "sent_at", "attempts", "error")
     list_filter = ("channel", "template")
     exclude = ("recipient_cipher",)
     verbose_name = _("待发通知")
+    # A message of no case (none is written today) belongs to no department: only a scope of the
+    # whole province shows it.
+    department_id_field = "case__department_id"
+    region_path_field = "case__region__path"
 
-    def has_add_permission(self, request):
-        return False
+    def has_change_permission(self, request, obj=None):
+        # Superusers keep what they had (e.g. resetting the attempts of a message that failed);
+        # a department's administrator only looks.
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
