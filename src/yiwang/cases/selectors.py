@@ -50,8 +50,13 @@ class CaseDetail:
     time: TimeLeft
 
 
-def case_detail(case_id: int, *, for_applicant: bool = False) -> CaseDetail:
-    case = Case.objects.select_related("department", "region", "application", "item_version").get(pk=case_id)
+def case_detail(case_id: int, *, for_applicant: bool = False, case: Case | None = None) -> CaseDetail:
+    """The case page's reads. ``case``: the case as the caller's permission check has just read
+    it (with its department, region, application and item version), so it is not read again."""
+    if case is None or case.pk != case_id:
+        case = Case.objects.select_related("department", "region", "application", "item_version").get(
+            pk=case_id
+        )
     events = case.events.all()
     if for_applicant:
         events = events.filter(visible_to_applicant=True)

@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from yiwang.cases.models import Case
 from yiwang.catalog.models import ServiceItem
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
-from yiwang.workflow.models import Task
+from yiwang.workflow.models import Task, TaskState
 from yiwang.workflow.selectors import InboxFilters, InboxKey
 from yiwang.worktime import selectors as worktime
 
@@ -86,11 +87,50 @@ def visible_case(user, roles: list[StaffRole], case_id: int) -> Case:
 
 @dataclass
 class InboxRow:
+    """One row of the inbox, with what the page prints already worked out as plain strings:
+    rendering a row's tags and filters was most of the page's cost (docs/benchmarks.md)."""
+
     task: Task
     case: Case | None
     days_left: int | None
     light: str  # green / yellow / red / none
     href: str = ""  # the case page (reversed once per page, not once per row in the template)
+    number: str = ""  # the case number (the case id while the case row is missing)
+    item_name: str = ""
+    applicant_name: str = ""
+    label: str = ""  # the step
+    counter: bool = False  # entered at a service hall's counter
+    assigned: bool = False  # transferred to this reader
+    due: str = "—"  # Y-m-d
+    left: str = ""  # working days left or overdue, in the reader's language
+    left_class: str = "muted"  # the span's classes: the traffic light, or muted before the clock starts
+
+    @classmethod
+    def of(cls, task: Task, case: Case | None, days_left: int | None, light: str, href: str) -> InboxRow:
+        if days_left is None:
+            left, left_class = _("未起算"), "muted"
+        elif days_left >= 0:
+            left = ngettext("%(n)s 个工作日", "%(n)s 个工作日", days_left) % {"n": days_left}
+            left_class = f"light light-{light}"
+        else:
+            left = ngettext("超期 %(n)s 个工作日", "超期 %(n)s 个工作日", -days_left) % {"n": -days_left}
+            left_class = "light light-red"
+        return cls(
+            task,
+            case,
+            days_left,
+            light,
+            href,
+            number=case.number if case is not None and case.number else str(task.case_id),
+            item_name=case.item_name if case is not None else "",
+            applicant_name=case.applicant_name if case is not None else "",
+            label=task.label,
+            counter=case is not None and case.channel == "counter",
+            assigned=bool(task.assignee_id),
+            due=task.due_date.isoformat() if task.due_date else "—",
+            left=left,
+            left_class=left_class,
+        )
 
 
 @dataclass
@@ -220,11 +260,11 @@ def inbox_page(
     rows = []
     for t in tasks:
         if t.due_date is None:
-            rows.append(InboxRow(t, cases.get(t.case_id), None, "none", case_href.format(t.case_id)))
+            rows.append(InboxRow.of(t, cases.get(t.case_id), None, "none", case_href.format(t.case_id)))
             continue
         left = worktime.working_days_between(today, t.due_date)
         rows.append(
-            InboxRow(t, cases.get(t.case_id), left, bounds.state(t.due_date), case_href.format(t.case_id))
+            InboxRow.of(t, cases.get(t.case_id), left, bounds.state(t.due_date), case_href.format(t.case_id))
         )
     shown = {"step": step, "item": item, "state": state}
     counted = filters_key(step, item, state)
@@ -251,6 +291,30 @@ def inbox_page(
         error=error,
         query={k: v for k, v in {**shown, "order": "" if order == "due" else order}.items() if v},
     )
+
+
+def may_work(user, roles: list[StaffRole], task: Task) -> bool:
+    """``workflow.selectors.may_work`` on the roles the request has already read: no query (that
+    one reads the roles again and asks the database for each task). The same rule as the inbox's
+    scopes (``workflow.selectors.inbox_scopes``): the task is assigned to the user, or it is open,
+    unassigned, for a step role that one of the user's roles holds, in that role's department,
+    below its region, or anywhere for a role with neither. The actions check again when they run."""
+    if task.assignee_id:
+        return task.assignee_id == user.pk
+    if task.state != TaskState.OPEN or task.role == "applicant":
+        return False
+    for sr in roles:
+        if sr.role not in wf_selectors.STAFF_ROLES_BY_STEP_ROLE.get(task.role, ()):
+            continue
+        if sr.department_id:
+            if sr.department_id == task.department_id:
+                return True
+        elif sr.region_id:
+            if (task.region_path or "").startswith(sr.region.path):
+                return True
+        else:
+            return True
+    return False
 
 
 def colleagues_for(case: Case, task: Task | None, user) -> list[Any]:

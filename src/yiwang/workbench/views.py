@@ -102,15 +102,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
 # --- case page ------------------------------------------------------------------------------------
 
 
-def _render_case(
+def render_case(
     request: HttpRequest, case, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
-    detail = case_selectors.case_detail(case.pk)
+    """The case page of ``case`` as ``selectors.visible_case`` returned it (the caller has checked
+    the scope), with the errors of a refused action. A plain page uses that case as read; after
+    a refused action it is read again (the action may have changed the object before failing)."""
+    detail = case_selectors.case_detail(case.pk, case=None if errors else case)
     case = detail.case
     # Tasks staff can work: not the applicant's, nor the system's waits (a bundle umbrella's
     # branch and combined-correction tasks, which no inbox shows).
     staff_tasks = [t for t in detail.open_tasks if t.role in wf_selectors.STAFF_ROLES_BY_STEP_ROLE]
-    workable = [t for t in staff_tasks if wf_selectors.may_work(request.user, t)]
+    roles = request.work_roles
+    workable = [t for t in staff_tasks if selectors.may_work(request.user, roles, t)]
     task = workable[0] if workable else None
     props = case.application.form_schema.get("properties", {})
     from yiwang.cases.formschema import ordered_keys
@@ -125,7 +129,8 @@ def _render_case(
         {**m, "faulty": m["name"] in faulty, "note": faulty.get(m["name"], "")}
         for m in case.item_version.elements.get("materials") or []
     ]
-    delivery = getattr(case, "delivery", None) if hasattr(case, "delivery") else None
+    # The delivery row is shown only at the delivery step (one query fewer on the other pages).
+    delivery = getattr(case, "delivery", None) if task and task.spec_name == "deliver" else None
     colleagues = selectors.colleagues_for(case, task, request.user)
     can_suspend = case.state in (CaseState.ACCEPTED, CaseState.UNDER_REVIEW)
     can_resume = case.state == CaseState.SUSPENDED
@@ -165,7 +170,7 @@ def _render_case(
 @staff_required
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.visible_case(request.user, request.work_roles, case_id)
-    return _render_case(request, case)
+    return render_case(request, case)
 
 
 def _params(name: str, request: HttpRequest, case) -> dict[str, Any]:
@@ -207,9 +212,9 @@ def act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
         errors = {f"{name}__{e.field}" if e.field else name: e.message for e in exc.errors}
         # Several correction rows may fail: keep every message.
         errors[name] = "；".join(e.message for e in exc.errors)
-        return _render_case(request, case, errors=errors, status=400)
+        return render_case(request, case, errors=errors, status=400)
     except DomainError as exc:
-        return _render_case(request, case, errors={name: "；".join(exc.messages)}, status=400)
+        return render_case(request, case, errors={name: "；".join(exc.messages)}, status=400)
     messages.success(request, _("已%(a)s：%(n)s") % {"a": action_class.label, "n": case.number})
     return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
 

@@ -53,9 +53,7 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         bundle_services.decide_bundle(case, actor=request.user, reasons=request.POST.get("reasons", ""))
     except DomainError as exc:
-        return views._render_case(
-            request, case, errors={"bundle_decide": "；".join(exc.messages)}, status=400
-        )
+        return views.render_case(request, case, errors={"bundle_decide": "；".join(exc.messages)}, status=400)
     messages.success(request, _("已作出统一决定：%(n)s") % {"n": case.number})
     return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
 
@@ -83,11 +81,11 @@ def branch_correction(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         BranchRequestCorrection(case, request.user, items=correction_items(request, case)).run()
     except ValidationFailed as exc:
-        return views._render_case(
+        return views.render_case(
             request, case, errors={"bundle_correction": "；".join(e.message for e in exc.errors)}, status=400
         )
     except DomainError as exc:
-        return views._render_case(
+        return views.render_case(
             request, case, errors={"bundle_correction": "；".join(exc.messages)}, status=400
         )
     messages.success(request, _("补正要求已并入一件事的合并告知：%(n)s") % {"n": case.number})

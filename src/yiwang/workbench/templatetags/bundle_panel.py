@@ -26,6 +26,9 @@ def bundle_panel(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     if case is None or request is None:
         return {"kind": ""}
+    # Ordinary cases (nearly all) are marked by ``Case.bundle_role``: no bundle query for them.
+    if not case.bundle_role:
+        return {"kind": ""}
     user = request.user
     errors = context.get("errors") or {}
     if bundle_selectors.is_umbrella(case):

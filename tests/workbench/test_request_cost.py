@@ -1,0 +1,85 @@
+"""What the load test's staff pages cost (issue 6): the case page reads the case once and the
+staff roles once, asks nothing about bundles for an ordinary case, and decides which tasks the
+reader may work without a query per task; the inbox rows come prepared from the selector."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.cases.conftest import submitted_case
+from yiwang.identity.models import Role, StaffRole
+from yiwang.workbench import selectors
+from yiwang.workflow import selectors as wf
+from yiwang.workflow.models import Task
+
+from .helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _statements(client, url: str) -> list[str]:
+    client.get(url)  # warm the calendar and template caches
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(url)
+    assert r.status_code == 200
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_may_work_on_the_requests_roles_agrees_with_the_workflow(world):
+    """``selectors.may_work`` (no query) answers as ``workflow.selectors.may_work`` for assigned,
+    department, region-wide and other people's tasks, open or done."""
+    cases = [submitted_case(world) for _ in range(4)]
+    clerk = client_for(world.clerk)
+    for c in cases[:3]:
+        clerk.post(reverse("workbench:act", args=[c.pk, "accept"]))
+    client_for(world.approver).post(
+        reverse("workbench:act", args=[cases[1].pk, "transfer"]), {"to": world.approver2.pk}
+    )
+    # approver2 also holds a region-wide clerk role; the head a province-wide approver role.
+    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
+    StaffRole.objects.create(user=world.head, role=Role.APPROVER)
+    tasks = list(Task.objects.all())
+    assert any(t.state != "open" for t in tasks) and any(t.assignee_id for t in tasks)
+    users = (
+        world.clerk,
+        world.approver,
+        world.approver2,
+        world.head,
+        world.far_clerk,
+        world.other_dept_approver,
+        world.applicant,
+    )
+    for user in users:
+        roles = selectors.work_roles(user)
+        for t in tasks:
+            assert selectors.may_work(user, roles, t) == wf.may_work(user, t), (user.username, t.spec_name)
+
+
+def test_case_page_reads_the_case_and_the_roles_once(world):
+    case = submitted_case(world)
+    sql = _statements(client_for(world.clerk), reverse("workbench:case", args=[case.pk]))
+    assert sum('FROM "cases_case"' in s for s in sql) == 1, sql
+    assert sum('FROM "identity_staffrole"' in s and "INNER JOIN" not in s for s in sql) <= 1, sql
+    assert not [s for s in sql if "bundles_" in s], "an ordinary case asks nothing about bundles"
+    assert not [s for s in sql if "cases_delivery" in s], "the delivery row is read at the delivery step only"
+    assert len(sql) <= 14, sql
+
+
+def test_inbox_rows_are_prepared_values(world):
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.post(reverse("workbench:act", args=[case.pk, "accept"]))
+    approver = client_for(world.approver)
+    row = selectors.inbox_page(world.approver).rows[0]
+    assert row.number == case.number and row.item_name == case.item_name and row.href.endswith(f"/{case.pk}/")
+    assert row.left_class == "light light-green" and row.left.endswith("个工作日") and row.due != "—"
+    Task.objects.filter(case_id=case.pk, state="open").update(due_date=dt.date.today() - dt.timedelta(days=9))
+    row = selectors.inbox_page(world.approver).rows[0]
+    assert row.left_class == "light light-red" and row.left.startswith("超期")
+    html = approver.get(reverse("workbench:inbox")).content.decode()
+    assert f'<span class="light light-red">{row.left}</span>' in html
