@@ -54,6 +54,8 @@ def prepare_bundle(info: dict) -> int:
 
     existing = Bundle.objects.filter(code=BUNDLE_CODE, published=True).first()
     if existing is not None:
+        if not existing.one_step_branches:  # a database made before the setting existed
+            bundles.update_bundle(existing, user=None, one_step_branches=True)
         return existing.pk
     lead_item = ServiceItem.objects.select_related("department", "region").get(pk=info["item"])
     lead = lead_item.department
@@ -95,6 +97,7 @@ def prepare_bundle(info: dict) -> int:
         kind="combined_assessment",
         lead_department=lead,
         overall_limit_days=None,
+        one_step_branches=True,  # as the ready-made 多评合一: each department's opinion in one step
     )
     for item in items:
         if not bundle.members.filter(item=item).exists():
@@ -153,7 +156,9 @@ def bundle_case(bundle, applicant, staff: dict, by_dept: dict) -> str:
     umbrella = actions.Accept(umbrella, staff["clerk"]).run()
     for b in BundleBranch.objects.filter(umbrella=umbrella).select_related("branch"):
         approver, head = by_dept[b.department_id]
-        case = actions.Review(b.branch, approver, decision="pass").run()
+        case = b.branch
+        if not bundle.one_step_branches:
+            case = actions.Review(case, approver, decision="pass").run()
         actions.Decide(case, head, decision="approve").run()
     umbrella = bundles.decide_bundle(umbrella, actor=staff["dept_head"])
     umbrella = actions.Deliver(umbrella, staff["clerk"], method="electronic").run()

@@ -252,6 +252,7 @@ def build_bundle(
     conditions: dict[str, str] | None = None,
     overall: int = 15,
     publish: bool = True,
+    one_step: bool = False,
 ) -> Bundle:
     bundle = bundles.create_bundle(
         user=bw.admin,
@@ -262,6 +263,7 @@ def build_bundle(
         overall_limit_days=overall,
         outcome_rule=outcome_rule,
         audience="company",
+        one_step_branches=one_step,
     )
     for code_, d in bw.depts.items():
         bundles.add_member(
@@ -317,5 +319,14 @@ def accepted_bundle(bw: BundleWorld, bundle: Bundle, answers: dict | None = None
 
 def decide_branch(bw: BundleWorld, branch_case, decision: str = "approve", reasons: str = ""):
     d = next(d for d in bw.depts.values() if d.department.pk == branch_case.department_id)
+    if _one_step(branch_case):
+        return actions.Decide(branch_case, d.head, decision=decision, reasons=reasons).run()
     case = actions.Review(branch_case, d.approver, decision="pass").run()
     return actions.Decide(case, d.head, decision=decision, reasons=reasons).run()
+
+
+def _one_step(branch_case) -> bool:
+    """Does the branch run the one-step process (its open step is the decision)?"""
+    from yiwang.workflow import selectors as wf
+
+    return [t.spec_name for t in wf.open_tasks(branch_case)] == ["decide"]

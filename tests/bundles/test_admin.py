@@ -18,6 +18,7 @@ def test_admin_builds_and_publishes_only_its_departments_bundles(client, bw):
     assert resp.status_code == 200
     body = resp.content.decode()
     assert "项目立项（备案）文件" in body and "鼓楼区生态环境局：环境影响报告书" in body  # materials view
+    assert 'name="one_step_branches"' in body  # 多评合一: each department's opinion in one step
     changelist = reverse("admin:bundles_bundle_changelist")
     resp = client.post(
         changelist, {"action": "publish_selected", "_selected_action": [bundle.pk]}, follow=True

@@ -24,6 +24,7 @@ from yiwang.cases.models import (
 )
 from yiwang.cases.signals import correction_requested
 from yiwang.core.errors import DomainError
+from yiwang.workflow import selectors as wf_selectors
 
 from .models import BundleBranch
 
@@ -36,6 +37,14 @@ class BranchRequestCorrection(actions.RequestCorrection):
         "correction",
     )
     from_states = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW}
+
+    def check(self) -> None:
+        # A one-step branch (多评合一 opinion) asks from its decision step, by its department head;
+        # that step offers "correction", the two-step branch's decision step does not.
+        decide = wf_selectors.open_tasks(self.case).filter(spec_name="decide").first()
+        if decide is not None and "correction" in decide.decisions:
+            self.step = "decide"
+        super().check()
 
     def check_params(self) -> None:
         if not BundleBranch.objects.filter(branch_id=self.case.pk).exists():

@@ -82,6 +82,7 @@ class BundleForm(forms.ModelForm):
             "lead_department",
             "overall_limit_days",
             "outcome_rule",
+            "one_step_branches",
         )
 
     def clean(self):
@@ -124,7 +125,10 @@ class BundleAdmin(ScopedMixin, admin.ModelAdmin):
     actions = ["rebuild_selected", "publish_selected"]
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "audience", "description", "life_event")}),
-        (gettext_lazy("牵头与规则"), {"fields": ("lead_department", "overall_limit_days", "outcome_rule")}),
+        (
+            gettext_lazy("牵头与规则"),
+            {"fields": ("lead_department", "overall_limit_days", "outcome_rule", "one_step_branches")},
+        ),
         (gettext_lazy("发布"), {"fields": ("item", "published", "version", "published_at")}),
         (gettext_lazy("合并表单与共享材料"), {"fields": ("fields_view", "materials_view")}),
     )
@@ -166,6 +170,7 @@ class BundleAdmin(ScopedMixin, admin.ModelAdmin):
                     description=form.cleaned_data.get("description") or "",
                     audience=form.cleaned_data.get("audience") or "both",
                     life_event=form.cleaned_data.get("life_event"),
+                    one_step_branches=bool(form.cleaned_data.get("one_step_branches")),
                 )
                 obj.pk = created.pk
                 obj.refresh_from_db()

@@ -219,6 +219,7 @@ def create_bundle(spec: BundleDef, region: Region) -> Bundle:
             lead_department=_department(region, spec.lead_kind),
             overall_limit_days=_overall_limit(spec, items),
             outcome_rule=spec.outcome_rule,
+            one_step_branches=spec.one_step,
             description=spec.description,
             audience="person" if spec.kind == "life_event" else "company",
         )

@@ -72,6 +72,13 @@ class Bundle(models.Model):
     outcome_rule = models.CharField(
         _("结果规则"), max_length=24, choices=OutcomeRule.choices, default=OutcomeRule.ALL_MUST_APPROVE
     )
+    # 多评合一: each department reviews and gives its assessment opinion in one step (its head
+    # decides on the branch directly), instead of a review step then a decision step.
+    one_step_branches = models.BooleanField(
+        _("各部门一步出具意见"),
+        default=False,
+        help_text=_("勾选后，各部门的分支办件不设单独的审查环节，由部门负责人审查并直接作出决定（出具意见）"),
+    )
     published = models.BooleanField(_("已发布"), default=False)
     version = models.PositiveIntegerField(_("发布版本"), default=0)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
@@ -203,6 +210,10 @@ class BundleApplication(models.Model):
     bundle_version = models.PositiveIntegerField(default=0)
     answers = models.JSONField(_("问卷答案"), default=dict, blank=True)
     member_ids = models.JSONField(_("适用事项"), default=list)
+    # Branches not yet decided, set at unified acceptance: each branch decision decrements it in
+    # one statement under the row's lock, and the one that reaches 0 opens the unified decision.
+    # NULL for umbrellas accepted before the counter existed (they count their branch rows).
+    open_branches = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

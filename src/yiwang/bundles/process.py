@@ -23,6 +23,12 @@ Branch (every branch case; keys ``bundle_branch`` and ``bundle_branch_second_rev
 answers the umbrella's combined correction request; the system completes it when they have.
 A branch has no delivery step: its result is delivered with the umbrella's.
 
+One-step branch (key ``bundle_branch_opinion``, for bundles with ``one_step_branches``, as
+多评合一 where each department gives its assessment opinion):
+
+    start → decide (department head: review and opinion) ─┬─ approve/deny → end
+                                                          └─ correction → bundle_correction → decide
+
 Both are uploaded through ``workflow.services.upload_definition`` like any administrator's file,
 so they pass the same checks (no scripts, restricted conditions, at most 5 approval steps).
 """
@@ -186,8 +192,44 @@ def umbrella_bpmn(code: str, name: str, branches: list[tuple[int, str]]) -> str:
     return _xml(f"yiwang_bundle_{code.replace('-', '_')}", f"一件事：{name}"[:100], nodes, flows)
 
 
-def branch_bpmn(*, second_review: bool) -> str:
-    """The process every branch case runs (already accepted by the unified acceptance)."""
+BRANCH_TWO_STEP = "bundle_branch"
+BRANCH_SECOND_REVIEW = "bundle_branch_second_review"
+BRANCH_ONE_STEP = "bundle_branch_opinion"
+BRANCH_KEYS = (BRANCH_TWO_STEP, BRANCH_SECOND_REVIEW, BRANCH_ONE_STEP)
+
+
+def branch_bpmn(key: str = BRANCH_TWO_STEP) -> str:
+    """The process a branch case runs (already accepted by the unified acceptance), by key."""
+    if key == BRANCH_ONE_STEP:
+        return _one_step_branch_bpmn()
+    return _branch_bpmn(second_review=key == BRANCH_SECOND_REVIEW)
+
+
+def _one_step_branch_bpmn() -> str:
+    """多评合一: the department head reviews and gives the department's opinion (approve or deny)
+    in one step, or asks for a correction that joins the umbrella's combined request."""
+    nodes = [
+        Node("start", "start", "统一受理后分送", pos=(0, 0)),
+        Node(
+            "decide", "task", "审查并出具意见", "department_head", ["approve", "deny", "correction"], (1, 0)
+        ),
+        Node("gw_decide", "exclusive", pos=(2, 0)),
+        Node(
+            "bundle_correction", "task", "等待申请人补正（合并告知）", CORRECTION_ROLE, ["corrected"], (2, 1)
+        ),
+        Node("end", "end", "分支办结", pos=(3, 0)),
+    ]
+    flows = [
+        Flow("start", "decide"),
+        Flow("decide", "gw_decide"),
+        Flow("gw_decide", "end", _d("approve", "deny"), "准予/不予"),
+        Flow("gw_decide", "bundle_correction", _d("correction"), "需补正"),
+        Flow("bundle_correction", "decide"),
+    ]
+    return _xml(f"yiwang_{BRANCH_ONE_STEP}", "一件事分支：审查并出具意见", nodes, flows)
+
+
+def _branch_bpmn(*, second_review: bool) -> str:
     nodes = [
         Node("start", "start", "统一受理后分送", pos=(0, 0)),
         Node("review", "task", "审查", "approver", ["pass", "inspection", "correction"], (1, 0)),
@@ -230,6 +272,6 @@ def branch_bpmn(*, second_review: bool) -> str:
         Flow("gw_decide", "end", _d("approve", "deny"), "准予/不予"),
         Flow("gw_decide", "review", _d("return"), "退回审查"),
     ]
-    key = "bundle_branch_second_review" if second_review else "bundle_branch"
+    key = BRANCH_SECOND_REVIEW if second_review else BRANCH_TWO_STEP
     name = "一件事分支：审查、复审、决定" if second_review else "一件事分支：审查、决定"
     return _xml(f"yiwang_{key}", name, nodes, flows)

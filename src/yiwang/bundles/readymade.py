@@ -330,6 +330,7 @@ class BundleDef:
     description: str
     members: tuple[MemberDef, ...]
     questions: tuple[QuestionDef, ...] = field(default_factory=tuple)
+    one_step: bool = False  # Bundle.one_step_branches: each department gives its opinion in one step
 
 
 COMBINED_ASSESSMENT = BundleDef(
@@ -340,6 +341,7 @@ COMBINED_ASSESSMENT = BundleDef(
     lead_kind="fgw",
     limit_days=20,
     outcome_rule="advisory_allowed",
+    one_step=True,  # 多评合一: each assessing department reviews and gives its opinion at once
     description=(
         "企业投资项目开工前的节能审查、环境影响评价、安全评价、水土保持方案、地震安全性评价、"
         "文物影响评估和交通影响评价，统一受理、同步评估、统一审查、统一审批：一次填报项目信息，"

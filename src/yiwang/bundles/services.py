@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -106,6 +106,7 @@ BUNDLE_FIELDS = {
     "overall_limit_days",
     "outcome_rule",
     "life_event",
+    "one_step_branches",
 }
 
 
@@ -137,6 +138,7 @@ def create_bundle(
     description: str = "",
     audience: str = "both",
     life_event=None,
+    one_step_branches: bool = False,
 ) -> Bundle:
     check_can_manage(user, lead_department)
     code = (code or "").strip()
@@ -161,6 +163,7 @@ def create_bundle(
         description=description,
         audience=audience,
         life_event=life_event,
+        one_step_branches=one_step_branches,
         created_by=user,
         updated_by=user,
     )
@@ -866,8 +869,8 @@ def publish_bundle(bundle: Bundle, *, user=None):
         workflow.bind(item, definition, user=None)
         # The branch processes exist before the first acceptance (two first acceptances at once
         # would both try to store version 1).
-        _branch_definition(False)
-        _branch_definition(True)
+        for key in process.BRANCH_KEYS:
+            _branch_definition(key)
         version = catalog.publish(item, user=None, actor_label=_label(user))
         bundle.published = True
         bundle.version += 1
@@ -1055,25 +1058,31 @@ def submit_bundle(application, *, user):
 
 # --- the joint process ----------------------------------------------------------------------------
 
-_BRANCH_DEFINITIONS: dict[bool, int] = {}
+_BRANCH_DEFINITIONS: dict[str, int] = {}
 
 
-def _branch_definition(second_review: bool):
+def _branch_definition(key: str):
+    """The branch process ``key`` (one of ``process.BRANCH_KEYS``), uploaded on first use."""
     from yiwang.workflow import services as workflow
     from yiwang.workflow.models import ProcessDefinition
 
-    key = "bundle_branch_second_review" if second_review else "bundle_branch"
-    pk = _BRANCH_DEFINITIONS.get(second_review)
+    pk = _BRANCH_DEFINITIONS.get(key)
     if pk is not None:
         # the key too: a rolled-back test database may give the id to another definition
         found = ProcessDefinition.objects.filter(pk=pk, key=key).first()
         if found is not None:
             return found
     definition = workflow.upload_definition(
-        key=key, xml=process.branch_bpmn(second_review=second_review), by="system", is_template=True
+        key=key, xml=process.branch_bpmn(key), by="system", is_template=True
     )
-    _BRANCH_DEFINITIONS[second_review] = definition.pk
+    _BRANCH_DEFINITIONS[key] = definition.pk
     return definition
+
+
+def _branch_key(bundle: Bundle, second_review: bool) -> str:
+    if bundle.one_step_branches:
+        return process.BRANCH_ONE_STEP  # the department's opinion is its review: no second review
+    return process.BRANCH_SECOND_REVIEW if second_review else process.BRANCH_TWO_STEP
 
 
 def umbrella_link(case) -> BundleApplication | None:
@@ -1088,9 +1097,11 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     wait tasks of members that do not apply are completed as ``skipped``. Runs inside the
     umbrella's Accept (receiver of ``case_accepted``). The rows of all branches are written
     together (one INSERT per table; a case number and a process start per branch)."""
+    from yiwang.cases import bulk as case_bulk
     from yiwang.cases import formschema, numbering
     from yiwang.cases import services as cases
     from yiwang.cases.models import Application, Case, CaseEvent, CaseMaterial, CaseState
+    from yiwang.workflow import bulk as wf_bulk
     from yiwang.workflow import selectors as wf_selectors
     from yiwang.workflow import services as workflow
     from yiwang.workflow.selectors import bound_processes
@@ -1130,8 +1141,12 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     fields = list(bundle.fields.all())
     materials = list(bundle.materials.all())
     provided = list(CaseMaterial.objects.filter(case=umbrella, replaced=False))
-    second = {i for i, p in bound_processes([m.item_id for m in chosen]).items() if "second" in p["key"]}
-    definitions = {flag: _branch_definition(flag) for flag in {m.item_id in second for m in chosen}}
+    if bundle.one_step_branches:
+        second: set[int] = set()  # the member's own process is not asked for: it is not used
+    else:
+        second = {i for i, p in bound_processes([m.item_id for m in chosen]).items() if "second" in p["key"]}
+    keys = {m.pk: _branch_key(bundle, m.item_id in second) for m in chosen}
+    definitions = {key: _branch_definition(key) for key in set(keys.values())}
     forms = forms_of([m.item_id for m in chosen])
     apps, data_keys = [], []
     for member in chosen:
@@ -1160,13 +1175,14 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         data_keys.append(sorted(data))
     Application.objects.bulk_create(apps)
     branches = []
-    for member, app in zip(chosen, apps, strict=True):
+    numbers = case_bulk.case_numbers([m.item.region.code for m in chosen], today)
+    for member, app, number in zip(chosen, apps, numbers, strict=True):
         item = member.item
         limit = branch_limit(member)
         deadline = worktime.due_date(today, limit, [])
         branches.append(
             Case(
-                number=numbering.case_number(item.region.code, today),
+                number=number,
                 check_code=numbering.check_code(),
                 application=app,
                 item=item,
@@ -1215,8 +1231,10 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
                         )
                     )
     CaseMaterial.objects.bulk_create(rows)
-    for member, branch in zip(chosen, branches, strict=True):
-        workflow.start_process(branch, definition=definitions[member.item_id in second], new_case=True)
+    wf_bulk.start_processes(
+        [(branch, definitions[keys[member.pk]]) for member, branch in zip(chosen, branches, strict=True)]
+    )
+    BundleApplication.objects.filter(pk=link.pk).update(open_branches=len(branches))
     created = BundleBranch.objects.bulk_create(
         BundleBranch(
             umbrella=umbrella,
@@ -1503,41 +1521,88 @@ def correct_bundle(umbrella, *, user, data: dict[str, Any] | None = None):
     return umbrella
 
 
-def on_branch_decided(case) -> bool:
-    """A branch case was decided: record it and complete its wait task on the umbrella, under
-    the umbrella process's row lock (``workflow.services.complete_task``), so that when the last
-    two branches are decided at once the unified decision opens exactly once."""
-    from yiwang.cases import services as cases
-    from yiwang.workflow import selectors as wf_selectors
-    from yiwang.workflow import services as workflow
+def _returning(sql: str, params: list[Any]) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
-    bb = (
-        BundleBranch.objects.select_for_update(of=("self",))
-        .select_related("umbrella__region", "department")
-        .filter(branch_id=case.pk)
-        .first()
-    )
-    if bb is None or bb.state == BranchState.DECIDED:
-        return bb is not None  # is it a branch case?
+
+def on_branch_decided(case) -> bool:
+    """A branch case was decided: record it; when it was the last open branch, complete the
+    umbrella's branch wait tasks together, which opens the unified decision.
+
+    Exactly once: the branch row is marked decided (only from open: a second call does
+    nothing), then the umbrella link's count of open branches is decremented in one statement,
+    under that row's lock; of two last branches decided at the same moment, the second waits
+    for the first's commit, decrements what it left and reaches 0: it alone completes the
+    waits. Until then the waits stay open (one engine step of the umbrella per bundle instead of
+    one per branch); ``BundleBranch`` rows carry each branch's progress for the pages and
+    supervision. Three statements for a branch that is not the last (written as SQL with
+    RETURNING: this runs on every branch decision)."""
+    from yiwang.cases import services as cases
+    from yiwang.cases.models import Case
+
     outcome = BranchOutcome.APPROVED if case.outcome == "approved" else BranchOutcome.DENIED
-    BundleBranch.objects.filter(pk=bb.pk).update(
-        state=BranchState.DECIDED, outcome=outcome, decided_at=case.decided_at or timezone.now()
+    q = connection.ops.quote_name
+    row = _returning(
+        f"UPDATE {q(BundleBranch._meta.db_table)} SET state = %s, outcome = %s, decided_at = %s "
+        "WHERE branch_id = %s AND state IN (%s, %s) RETURNING umbrella_id",
+        [
+            BranchState.DECIDED,
+            outcome,
+            case.decided_at or timezone.now(),
+            case.pk,
+            BranchState.OPEN,
+            BranchState.CORRECTION,
+        ],
     )
-    umbrella = bb.umbrella
-    task = wf_selectors.open_tasks(umbrella).filter(spec_name=bb.wait_step).first()
-    if task is None:
-        return True
-    opened = workflow.complete_task(task, actor=None, decision=outcome, case=umbrella)
+    if row is None:  # not a branch, or decided already
+        return BundleBranch.objects.filter(branch_id=case.pk).exists()
+    umbrella_id = row[0]
     label = _("准予") if outcome == BranchOutcome.APPROVED else _("不予")
     cases.add_event(
-        umbrella,
+        Case(pk=umbrella_id),
         "branch_decided",
-        _("%(d)s已作出决定：%(o)s") % {"d": bb.department.name, "o": label},
+        _("%(d)s已作出决定：%(o)s") % {"d": case.department.name, "o": label},
         note=f"{case.item_name}（{case.number}）{('：' + case.reasons) if case.reasons else ''}",
     )
+    left = _returning(
+        f"UPDATE {q(BundleApplication._meta.db_table)} SET open_branches = open_branches - 1 "
+        f"WHERE application_id = (SELECT application_id FROM {q(Case._meta.db_table)} WHERE id = %s) "
+        "AND open_branches IS NOT NULL RETURNING open_branches",
+        [umbrella_id],
+    )
+    if left is None:
+        # Accepted before the counter existed: lock the umbrella's process (the lock its steps
+        # take), then read the other branches; the second of two last branches sees the first.
+        from yiwang.workflow.models import WorkflowInstance
+
+        WorkflowInstance.objects.select_for_update().filter(case_id=umbrella_id).values_list("pk").first()
+        unfinished = (BranchState.OPEN, BranchState.CORRECTION)
+        if BundleBranch.objects.filter(umbrella_id=umbrella_id, state__in=unfinished).exists():
+            return True
+    elif left[0] > 0:
+        return True
+    _open_unified_decision(umbrella_id)
+    return True
+
+
+def _open_unified_decision(umbrella_id: int) -> None:
+    """Every branch is decided: complete the umbrella's branch wait tasks in one engine step
+    (each with its branch's outcome); the parallel join opens the unified decision."""
+    from yiwang.cases import services as cases
+    from yiwang.cases.models import Case
+    from yiwang.workflow import bulk as wf_bulk
+    from yiwang.workflow.models import WorkflowInstance
+
+    umbrella = Case.objects.select_related("region").get(pk=umbrella_id)
+    instance = WorkflowInstance.objects.filter(case_id=umbrella_id).values_list("pk", flat=True).first()
+    if instance is None:
+        return
+    decisions = dict(BundleBranch.objects.filter(umbrella_id=umbrella_id).values_list("wait_step", "outcome"))
+    opened, _done = wf_bulk.complete_tasks(instance, decisions, case=umbrella)
     if any(t.spec_name == "decide" for t in opened):
         cases.add_event(umbrella, "branches_done", _("各部门均已办结，待统一决定"))
-    return True
 
 
 def outcome_of(umbrella) -> BundleOutcome:

@@ -1,0 +1,126 @@
+"""Several workflow steps written together, for callers that move many tasks or start many
+processes in one action (a bundle's unified acceptance starts seven branch processes; its last
+branch decision completes the umbrella's branch wait tasks at once).
+
+Same rules as ``services.start_process`` and ``services.complete_task`` (the instance row lock,
+the open rows re-read under it, the decisions a step offers, the ready user tasks as open Task
+rows), with one load and one save of the engine state per instance and one INSERT per table,
+instead of one of each per task or process.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from yiwang.core.errors import DomainError
+
+from . import engine
+from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
+from .services import _refusal, _sync_tasks, schedule_timers
+
+
+def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
+    """Complete each (task row, decision) in the engine, then run the engine's own steps once
+    (``engine.complete`` runs them after every task: for a wide parallel process that walk is
+    most of the cost). Refused as ``services.complete_task`` would refuse each one."""
+    for row, decision in steps:
+        if row.decisions and decision not in row.decisions:
+            raise _refusal(row, None, decision, None)  # the "not a decision of this step" error
+        task = wf.get_task_from_id(row.task_uuid)
+        if task is None or task.state != SpiffState.READY:
+            raise DomainError(_("该环节当前不可办理。"), code="task_not_ready")
+        task.data.update({"decision": decision})
+        task.run()
+    wf.do_engine_steps()
+
+
+@transaction.atomic(savepoint=False)
+def start_processes(starts: list[tuple[Any, ProcessDefinition]]) -> list[Task]:
+    """Start the processes of cases created in this transaction (no instance can exist yet):
+    ``starts`` = [(case, definition)]. Returns the opened tasks of all of them."""
+    if not starts:
+        return []
+    flows, instances = [], []
+    for case, definition in starts:
+        wf = engine.new_workflow(definition.bpmn_xml, {})
+        instance = WorkflowInstance(
+            case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
+        )
+        schedule_timers(instance, wf)
+        flows.append(wf)
+        instances.append(instance)
+    WorkflowInstance.objects.bulk_create(instances)
+    rows = [
+        row
+        for (case, _definition), instance, wf in zip(starts, instances, flows, strict=True)
+        for row in _new_rows(instance, wf, case)
+    ]
+    Task.objects.bulk_create(rows)
+    return rows
+
+
+def _new_rows(instance: WorkflowInstance, wf, case) -> list[Task]:
+    """The Task rows of a new instance's ready user tasks (as ``services._sync_tasks`` makes
+    them, without inserting: the caller inserts every instance's rows at once)."""
+    rows = []
+    for t in engine.ready_user_tasks(wf):
+        step = engine.step_of(t)
+        rows.append(
+            Task(
+                instance=instance,
+                case_id=instance.case_id,
+                item_id=getattr(case, "item_id", None),
+                task_uuid=t.id,
+                spec_name=step.spec_name,
+                label=step.label,
+                role=step.role,
+                decisions=step.decisions,
+                department_id=getattr(case, "department_id", None),
+                region_path=getattr(getattr(case, "region", None), "path", "") or "",
+                assignee_id=(getattr(case, "applicant_id", None) if step.role == "applicant" else None),
+                due_date=getattr(case, "due_date", None),
+            )
+        )
+    return rows
+
+
+def complete_tasks(
+    instance_id: int, decisions: dict[str, str], *, actor=None, case=None
+) -> tuple[list[Task], list[str]]:
+    """Complete the open tasks of one instance named in ``decisions`` (step name → decision) in
+    one step, under the instance's row lock. Steps with no open task (none ready, or completed
+    by another step since the caller looked) are left out. Returns (the newly opened tasks, the
+    step names completed here)."""
+    with transaction.atomic(savepoint=False):
+        instance = WorkflowInstance.objects.select_for_update().get(pk=instance_id)
+        open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+        rows = [r for r in open_rows if r.spec_name in decisions]
+        if not rows:
+            return [], []
+        wf = engine.load(instance.state)
+        _run_together(wf, [(row, decisions[row.spec_name]) for row in rows])
+        now = timezone.now()
+        by_decision: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            by_decision[decisions[row.spec_name]].append(row.pk)
+        for decision, ids in by_decision.items():
+            Task.objects.filter(pk__in=ids).update(
+                state=TaskState.COMPLETED,
+                completed_at=now,
+                completed_by_id=getattr(actor, "pk", None),
+                decision=decision,
+            )
+        instance.state = engine.dump(wf)
+        instance.finished = wf.is_completed()
+        instance.steps += len(rows)
+        schedule_timers(instance, wf)
+        instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
+        done = {r.pk for r in rows}
+        opened = _sync_tasks(instance, wf, case, open_rows=[r for r in open_rows if r.pk not in done])
+        return opened, [r.spec_name for r in rows]
