@@ -83,3 +83,49 @@ def test_inbox_rows_are_prepared_values(world):
     assert row.left_class == "light light-red" and row.left.startswith("超期")
     html = approver.get(reverse("workbench:inbox")).content.decode()
     assert f'<span class="light light-red">{row.left}</span>' in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement reads are PostgreSQL's")
+def test_case_detail_in_one_statement_equals_the_orm_reads(world, settings):
+    """On PostgreSQL ``case_detail`` reads timeline, materials, notices, open tasks, the open
+    correction and the pauses in one statement; the objects equal the ORM's, in the same order."""
+    from yiwang.cases import selectors as case_selectors
+
+    cases = [submitted_case(world) for _ in range(3)]
+    clerk, approver = client_for(world.clerk), client_for(world.approver)
+    clerk.post(
+        reverse("workbench:act", args=[cases[1].pk, "request_correction"]), {"cm_0": "1", "cr_0": "缺页"}
+    )
+    clerk.post(reverse("workbench:act", args=[cases[2].pk, "accept"]))
+    approver.post(reverse("workbench:act", args=[cases[2].pk, "suspend"]), {"reasons": "需要鉴定"})
+
+    def plain(objs):
+        return [{k: v for k, v in o.__dict__.items() if k != "_state"} for o in objs]
+
+    def view(d):
+        extra = [d.correction] if d.correction else []
+        return (
+            plain(d.timeline),
+            plain(d.materials),
+            plain(d.notices),
+            plain(d.open_tasks),
+            plain(extra),
+            d.time,
+        )
+
+    for case in cases:
+        case = selectors.visible_case(world.clerk, selectors.work_roles(world.clerk), case.pk)
+        for for_applicant in (False, True):
+            fast = case_selectors.case_detail(case.pk, case=case, for_applicant=for_applicant)
+            with CaptureQueriesContext(connection) as ctx:
+                case_selectors.case_detail(case.pk, case=case, for_applicant=for_applicant)
+            assert len(ctx.captured_queries) == 1
+            connection.vendor = "orm"  # the ORM's six reads, as on SQLite
+            try:
+                slow = case_selectors.case_detail(case.pk, case=case, for_applicant=for_applicant)
+            finally:
+                connection.vendor = "postgresql"
+            assert view(fast) == view(slow)
+    from yiwang.cases.models import ClockPause, CorrectionRequest
+
+    assert ClockPause.objects.exists() and CorrectionRequest.objects.exists()  # every read had rows

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core import signing
 from django.db.models import Q
@@ -49,7 +48,8 @@ STEPS = (
 def work_roles(user) -> list[StaffRole]:
     if user is None or not user.is_authenticated:
         return []
-    return list(StaffRole.objects.filter(user=user).select_related("region", "department"))
+    # The scopes need the region's path; the department only by id (every staff request reads this).
+    return list(StaffRole.objects.filter(user=user).select_related("region"))
 
 
 def is_staff_member(roles: list[StaffRole], user) -> bool:
@@ -73,13 +73,17 @@ def case_scope_q(user, roles: list[StaffRole]) -> Q:
     return q
 
 
-def visible_case(user, roles: list[StaffRole], case_id: int) -> Case:
+# What the actions use of a case (its region's path for the role check, the applicant to notify).
+CASE_RELATED = ("department", "region", "application", "item_version", "applicant")
+# What the case page shows: fewer joined columns to compile and read on every page view.
+CASE_PAGE_RELATED = ("department", "application", "item_version")
+
+
+def visible_case(
+    user, roles: list[StaffRole], case_id: int, *, related: tuple[str, ...] = CASE_RELATED
+) -> Case:
     """The case if it lies in the user's scope; 404 otherwise (not 403: no hint it exists)."""
-    case = (
-        Case.objects.filter(case_scope_q(user, roles), pk=case_id)
-        .select_related("department", "region", "application", "item_version", "applicant")
-        .first()
-    )
+    case = Case.objects.filter(case_scope_q(user, roles), pk=case_id).select_related(*related).first()
     if case is None:
         raise Http404
     return case
@@ -91,7 +95,6 @@ class InboxRow:
     rendering a row's tags and filters was most of the page's cost (docs/benchmarks.md)."""
 
     task: Task
-    case: Case | None
     days_left: int | None
     light: str  # green / yellow / red / none
     href: str = ""  # the case page (reversed once per page, not once per row in the template)
@@ -106,7 +109,11 @@ class InboxRow:
     left_class: str = "muted"  # the span's classes: the traffic light, or muted before the clock starts
 
     @classmethod
-    def of(cls, task: Task, case: Case | None, days_left: int | None, light: str, href: str) -> InboxRow:
+    def of(
+        cls, task: Task, case: tuple[str, str, str, str] | None, days_left: int | None, light: str, href: str
+    ) -> InboxRow:
+        """``case``: the case's number, item name, applicant name and channel (None: no case row)."""
+        number, item_name, applicant_name, channel = case or ("", "", "", "")
         if days_left is None:
             left, left_class = _("未起算"), "muted"
         elif days_left >= 0:
@@ -117,15 +124,14 @@ class InboxRow:
             left_class = "light light-red"
         return cls(
             task,
-            case,
             days_left,
             light,
             href,
-            number=case.number if case is not None and case.number else str(task.case_id),
-            item_name=case.item_name if case is not None else "",
-            applicant_name=case.applicant_name if case is not None else "",
+            number=number or str(task.case_id),
+            item_name=item_name,
+            applicant_name=applicant_name,
             label=task.label,
-            counter=case is not None and case.channel == "counter",
+            counter=channel == "counter",
             assigned=bool(task.assignee_id),
             due=task.due_date.isoformat() if task.due_date else "—",
             left=left,
@@ -249,11 +255,12 @@ def inbox_page(
     tasks = slice_.tasks
     if count is None or number == 1:  # page 1 counts afresh; later pages show its figure
         count = wf_selectors.inbox_count(user, cap=COUNT_CAP, filters=filters, roles=roles)
+    # Tuples, not model instances: the page prints four columns of each case.
     cases = {
-        c.pk: c
-        for c in Case.objects.filter(pk__in=[t.case_id for t in tasks]).only(
-            "pk", "number", "item_name", "applicant_name", "state", "channel", "submitted_at", "department_id"
-        )
+        pk: tuple(rest)
+        for pk, *rest in Case.objects.filter(pk__in=[t.case_id for t in tasks])
+        .order_by()
+        .values_list("pk", "number", "item_name", "applicant_name", "channel")
     }
     bounds = worktime.state_bounds(today)
     case_href = reverse("workbench:case", args=[0]).replace("/0/", "/{}/")
@@ -317,16 +324,26 @@ def may_work(user, roles: list[StaffRole], task: Task) -> bool:
     return False
 
 
-def colleagues_for(case: Case, task: Task | None, user) -> list[Any]:
-    """Staff of the case's department holding the open task's role, other than ``user``."""
+@dataclass(frozen=True)
+class Colleague:
+    pk: int  # the user's id, as the transfer form posts it
+    name: str  # the person's name, else the account's full name, else its username
+
+
+def colleagues_for(case: Case, task: Task | None, user) -> list[Colleague]:
+    """Staff of the case's department holding the open task's role, other than ``user``: plain
+    values for the transfer form (no user and person objects built on every case page)."""
     if task is None:
         return []
-    return [
-        sr.user
-        for sr in StaffRole.objects.filter(role=task.role, department=case.department)
+    rows = (
+        StaffRole.objects.filter(role=task.role, department_id=case.department_id)
         .exclude(user=user)
-        .select_related("user", "user__person")
         .order_by("user__username")
+        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
+    )
+    return [
+        Colleague(pk, person or f"{first} {last}".strip() or username)
+        for pk, person, first, last, username in rows
     ]
 
 

@@ -169,7 +169,9 @@ def render_case(
 
 @staff_required
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.visible_case(request.user, request.work_roles, case_id)
+    case = selectors.visible_case(
+        request.user, request.work_roles, case_id, related=selectors.CASE_PAGE_RELATED
+    )
     return render_case(request, case)
 
 
