@@ -9,6 +9,7 @@ them, driven by the signals of ``cases.signals`` (see ``receivers``).
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -485,14 +486,17 @@ def rename_field(
     return bundle_field
 
 
-def combined_schema(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any]:
+def combined_schema(
+    bundle: Bundle, members: list[BundleMember], fields: list[BundleField] | None = None
+) -> dict[str, Any]:
     """The JSON Schema (``cases.formschema``) of the combined form for these members: each field
-    one of them needs, once; required when one of them requires it."""
+    one of them needs, once; required when one of them requires it. ``fields``: the bundle's
+    fields when the caller already read them."""
     ids = {str(m.item_id) for m in members}
     int_ids = {m.item_id for m in members}
     properties: dict[str, Any] = {}
     required: list[str] = []
-    for f in bundle.fields.all():
+    for f in bundle.fields.all() if fields is None else fields:
         if not ids & set(f.mapping):
             continue
         properties[f.key] = f.schema
@@ -506,13 +510,15 @@ def combined_schema(bundle: Bundle, members: list[BundleMember]) -> dict[str, An
     }
 
 
-def combined_layout(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any]:
+def combined_layout(
+    bundle: Bundle, members: list[BundleMember], fields: list[BundleField] | None = None
+) -> dict[str, Any]:
     """Field order and the members' prefills carried over to the combined keys."""
     ids = {str(m.item_id) for m in members}
     forms = forms_of([m.item_id for m in members])
     layouts = {str(m.item_id): _member_form(m.item, forms[m.item_id])[2] for m in members}
     order, prefill, widgets = [], {}, {}
-    for f in bundle.fields.all():
+    for f in bundle.fields.all() if fields is None else fields:
         if not ids & set(f.mapping):
             continue
         order.append(f.key)
@@ -851,8 +857,9 @@ def publish_bundle(bundle: Bundle, *, user=None):
                 ProcessStep(item=item, sort=i, **s) for i, s in enumerate(BUNDLE_STEPS)
             )
             catalog.mark_changed(item, user=None, changed_fields=["bundle"])
-        schema = combined_schema(bundle, members)
-        layout = combined_layout(bundle, members)
+        fields = list(bundle.fields.all())  # once for the schema and the layout
+        schema = combined_schema(bundle, members, fields)
+        layout = combined_layout(bundle, members, fields)
         if problems := formschema.check_schema(schema, layout):
             raise ValidationFailed([FieldError("fields", p, "bad_schema") for p in problems])
         ItemForm.objects.update_or_create(
@@ -976,9 +983,9 @@ def start_bundle_application(
             entered_by=entered_by,
             idempotency_key=idempotency_key,
         )
-        link = BundleApplication.objects.filter(application=app).first()
-        if link is not None:
-            return app  # the same draft asked for twice (idempotency key)
+        # the same draft asked for twice (idempotency key); without a key the draft is new
+        if idempotency_key is not None and BundleApplication.objects.filter(application=app).exists():
+            return app
         schema = combined_schema(bundle, members)
         layout = combined_layout(bundle, members)
         data = _open(app)
@@ -1012,16 +1019,16 @@ def _members_of(link: BundleApplication) -> list[BundleMember]:
     )
 
 
-def missing_materials(application) -> list[str]:
+def missing_materials(application, link: BundleApplication | None = None) -> list[str]:
     """The materials the applicable members require that the draft does not have yet."""
-    from yiwang.cases.services import current_materials
-
-    link = _link(application)
-    have = current_materials(application)
+    link = link or _link(application)
+    # Names and item ids only: the material rows and the members' items are not needed here.
+    have = set(application.materials.filter(replaced=False).values_list("requirement", flat=True))
+    item_ids = set(BundleMember.objects.filter(pk__in=link.member_ids).values_list("item_id", flat=True))
     return [
-        m["name"]
-        for m in combined_materials(link.bundle, _members_of(link))
-        if m["requirement"] == "required" and m["name"] not in have
+        m.name
+        for m in link.bundle.materials.all()
+        if item_ids & {int(i) for i in m.required_for} and m.name not in have
     ]
 
 
@@ -1032,13 +1039,13 @@ def submit_bundle(application, *, user):
     from yiwang.cases.models import Case
 
     cases._check_owner(application, user)  # before anything about the draft is reported
-    _link(application)
+    link = _link(application)
     existing = Case.objects.filter(application=application).first()
     if existing is not None:
         return existing
     missing = [
         FieldError(f"material:{name}", _("请提供申请材料“%(n)s”。") % {"n": name}, "missing")
-        for name in missing_materials(application)
+        for name in missing_materials(application, link)
     ]
     try:
         case = cases.submit(application, user=user, bundle_role="umbrella") if not missing else None
@@ -1250,28 +1257,35 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     )
     label = cases._actor_label(actor)
     note = _("一件事办件 %(n)s") % {"n": umbrella.number}
+    by = actor if getattr(actor, "pk", None) else None
+    # The branches' timeline lines and the umbrella's, in one INSERT.
     CaseEvent.objects.bulk_create(
-        CaseEvent(
-            case=branch,
-            kind="bundle_accepted",
-            label=_("一件事统一受理，分送本部门办理"),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=label,
-            note=note,
-        )
-        for branch in branches
+        [
+            CaseEvent(
+                case=branch,
+                kind="bundle_accepted",
+                label=_("一件事统一受理，分送本部门办理"),
+                actor=by,
+                actor_label=label,
+                note=note,
+            )
+            for branch in branches
+        ]
+        + [
+            CaseEvent(
+                case=umbrella,
+                kind="bundle_branches",
+                label=_("已分送各部门并联办理"),
+                actor=by,
+                actor_label=label,
+                note="；".join(
+                    f"{m.item.department.name}：{b.item_name}（{b.number}）"
+                    for m, b in zip(chosen, branches, strict=True)
+                ),
+            )
+        ]
     )
     umbrella.state = CaseState.UNDER_REVIEW
-    cases.add_event(
-        umbrella,
-        "bundle_branches",
-        _("已分送各部门并联办理"),
-        actor=actor,
-        note="；".join(
-            f"{m.item.department.name}：{b.item_name}（{b.number}）"
-            for m, b in zip(chosen, branches, strict=True)
-        ),
-    )
     audit.record(
         "bundles.branches_created",
         umbrella,
@@ -1537,43 +1551,29 @@ def on_branch_decided(case) -> bool:
     for the first's commit, decrements what it left and reaches 0: it alone completes the
     waits. Until then the waits stay open (one engine step of the umbrella per bundle instead of
     one per branch); ``BundleBranch`` rows carry each branch's progress for the pages and
-    supervision. Three statements for a branch that is not the last (written as SQL with
-    RETURNING: this runs on every branch decision)."""
-    from yiwang.cases import services as cases
-    from yiwang.cases.models import Case
-
+    supervision. Written as SQL with RETURNING, since it runs on every branch decision: on
+    PostgreSQL one statement for a branch that is not the last, elsewhere three."""
     outcome = BranchOutcome.APPROVED if case.outcome == "approved" else BranchOutcome.DENIED
-    q = connection.ops.quote_name
-    row = _returning(
-        f"UPDATE {q(BundleBranch._meta.db_table)} SET state = %s, outcome = %s, decided_at = %s "
-        "WHERE branch_id = %s AND state IN (%s, %s) RETURNING umbrella_id",
-        [
-            BranchState.DECIDED,
-            outcome,
-            case.decided_at or timezone.now(),
-            case.pk,
-            BranchState.OPEN,
-            BranchState.CORRECTION,
-        ],
-    )
-    if row is None:  # not a branch, or decided already
-        return BundleBranch.objects.filter(branch_id=case.pk).exists()
-    umbrella_id = row[0]
     label = _("准予") if outcome == BranchOutcome.APPROVED else _("不予")
-    cases.add_event(
-        Case(pk=umbrella_id),
+    event = (
         "branch_decided",
-        _("%(d)s已作出决定：%(o)s") % {"d": case.department.name, "o": label},
-        note=f"{case.item_name}（{case.number}）{('：' + case.reasons) if case.reasons else ''}",
+        (_("%(d)s已作出决定：%(o)s") % {"d": case.department.name, "o": label})[:100],
+        f"{case.item_name}（{case.number}）{('：' + case.reasons) if case.reasons else ''}",
     )
-    left = _returning(
-        f"UPDATE {q(BundleApplication._meta.db_table)} SET open_branches = open_branches - 1 "
-        f"WHERE application_id = (SELECT application_id FROM {q(Case._meta.db_table)} WHERE id = %s) "
-        "AND open_branches IS NOT NULL RETURNING open_branches",
-        [umbrella_id],
-    )
+    params = [
+        BranchState.DECIDED,
+        outcome,
+        case.decided_at or timezone.now(),
+        case.pk,
+        BranchState.OPEN,
+        BranchState.CORRECTION,
+    ]
+    found = _record_pg(params, event) if connection.vendor == "postgresql" else _record(params, event)
+    if found is None:  # not a branch, or decided already
+        return BundleBranch.objects.filter(branch_id=case.pk).exists()
+    umbrella_id, left = found
     if left is None:
-        # Accepted before the counter existed: lock the umbrella's process (the lock its steps
+        # Accepted before the count existed: lock the umbrella's process (the lock its steps
         # take), then read the other branches; the second of two last branches sees the first.
         from yiwang.workflow.models import WorkflowInstance
 
@@ -1581,10 +1581,67 @@ def on_branch_decided(case) -> bool:
         unfinished = (BranchState.OPEN, BranchState.CORRECTION)
         if BundleBranch.objects.filter(umbrella_id=umbrella_id, state__in=unfinished).exists():
             return True
-    elif left[0] > 0:
+    elif left > 0:
         return True
     _open_unified_decision(umbrella_id)
     return True
+
+
+_MARK_DECIDED = (
+    "UPDATE {bb} SET state = %s, outcome = %s, decided_at = %s WHERE branch_id = %s AND state IN (%s, %s)"
+)
+_COUNT_DOWN = (
+    "UPDATE {link} SET open_branches = open_branches - 1 "
+    "WHERE application_id = (SELECT application_id FROM {case} WHERE id = {umbrella})"
+)
+
+
+def _tables() -> dict[str, str]:
+    from yiwang.cases.models import Case, CaseEvent
+
+    q = connection.ops.quote_name
+    return {
+        "bb": q(BundleBranch._meta.db_table),
+        "link": q(BundleApplication._meta.db_table),
+        "case": q(Case._meta.db_table),
+        "event": q(CaseEvent._meta.db_table),
+    }
+
+
+def _record(params: list[Any], event: tuple[str, str, str]) -> tuple[int, int | None] | None:
+    """Mark the branch decided, add the umbrella's timeline line, count down: three statements.
+    Returns (umbrella id, open branches left; None when not counted), or None when no open
+    branch row was marked."""
+    from yiwang.cases import services as cases
+    from yiwang.cases.models import Case
+
+    t = _tables()
+    row = _returning(_MARK_DECIDED.format(**t) + " RETURNING umbrella_id", params)
+    if row is None:
+        return None
+    umbrella_id = row[0]
+    kind, label, note = event
+    cases.add_event(Case(pk=umbrella_id), kind, label, note=note)
+    left = _returning(_COUNT_DOWN.format(umbrella="%s", **t) + " RETURNING open_branches", [umbrella_id])
+    return umbrella_id, (left[0] if left else None)
+
+
+def _record_pg(params: list[Any], event: tuple[str, str, str]) -> tuple[int, int | None] | None:
+    """``_record`` as one statement (data-modifying CTEs). The count-down is the main UPDATE, so
+    it waits for the link row's lock and then decrements the latest committed count."""
+    from yiwang.cases import services as cases
+
+    t = _tables()
+    kind, label, note = event
+    sql = (
+        f"WITH b AS ({_MARK_DECIDED.format(**t)} RETURNING umbrella_id), "
+        f"e AS (INSERT INTO {t['event']} (case_id, kind, label, actor_id, actor_label, note, "
+        "visible_to_applicant, at) SELECT umbrella_id, %s, %s, NULL, %s, %s, true, %s FROM b) "
+        + _COUNT_DOWN.format(umbrella="(SELECT umbrella_id FROM b)", **t)
+        + " RETURNING (SELECT umbrella_id FROM b), open_branches"
+    )
+    row = _returning(sql, [*params, kind, label, cases._actor_label(None), note, timezone.now()])
+    return (row[0], row[1]) if row is not None else None
 
 
 def _open_unified_decision(umbrella_id: int) -> None:
@@ -1649,15 +1706,28 @@ def decide_bundle(umbrella, *, actor, reasons: str = ""):
     if not result.decision:
         raise DomainError(_("尚有部门未办结，不能统一决定。"), code="branches_open")
     text = "。".join(t for t in (result.reasons, (reasons or "").strip()) if t)
-    return actions.Decide(umbrella, actor, decision=result.decision, reasons=text).run()
+    # The receiver's check below need not read the branches again: once every branch is
+    # decided their outcomes are final, so the rule gives what it gave here.
+    token = _DECIDING.set((umbrella.pk, result))
+    try:
+        return actions.Decide(umbrella, actor, decision=result.decision, reasons=text).run()
+    finally:
+        _DECIDING.reset(token)
+
+
+_DECIDING: ContextVar[tuple[int, BundleOutcome] | None] = ContextVar("bundles_deciding", default=None)
 
 
 def check_unified_decision(case) -> None:
     """Receiver side of ``case_decided`` on an umbrella: a decision against the outcome rule is
     refused (the whole Decide rolls back), whichever page or API made it."""
-    if umbrella_link(case) is None:
+    known = _DECIDING.get()
+    if known is not None and known[0] == case.pk:
+        result = known[1]
+    elif umbrella_link(case) is None:
         return
-    result = outcome_of(case)
+    else:
+        result = outcome_of(case)
     wanted = {"approve": "approved", "deny": "denied"}.get(result.decision)
     if wanted and case.outcome != wanted:
         raise DomainError(
@@ -1673,18 +1743,17 @@ def on_umbrella_delivered(case) -> None:
     from yiwang.cases import services as cases
     from yiwang.cases.models import Case, CaseEvent, CaseState, Delivery
 
-    branches = list(BundleBranch.objects.filter(umbrella=case).select_related("branch"))
-    if not branches:
+    ids = list(BundleBranch.objects.filter(umbrella=case).values_list("branch_id", flat=True))
+    if not ids:
         return
     when = case.delivered_at or timezone.now()
     method = getattr(getattr(case, "delivery", None), "method", None) or case.delivery_method
-    ids = [b.branch_id for b in branches]
     Case.objects.filter(pk__in=ids).update(state=CaseState.DELIVERED, delivered_at=when)
-    have = set(Delivery.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
+    # One delivery row per branch case (OneToOne): one a branch already has is kept.
     Delivery.objects.bulk_create(
-        [Delivery(case_id=i, method=method, delivered_at=when) for i in ids if i not in have]
+        [Delivery(case_id=i, method=method, delivered_at=when) for i in ids], ignore_conflicts=True
     )
-    BundleBranch.objects.filter(pk__in=[b.pk for b in branches]).update(state=BranchState.DELIVERED)
+    BundleBranch.objects.filter(umbrella=case).update(state=BranchState.DELIVERED)
     label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
     CaseEvent.objects.bulk_create(
         CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases._actor_label(None))
