@@ -159,9 +159,8 @@ class ApplicationSteps:
     submit: Callable[[Application, Any, str], Case]  # (draft, user, idempotency key)
     # A requirement this kind does not list for the draft (None: the services decide).
     unlisted_requirement: Callable[[Application, str], bool] | None = None
-    extra: Callable[[Application, Any, str], dict[str, Any]] = field(
-        default=_no_extra
-    )  # (draft, link, step name)
+    # More for a step's page: (draft, link, step name) -> context.
+    extra: Callable[[Application, Any, str], dict[str, Any]] = field(default=_no_extra)
 
     def context(self, staff: bool, **extra: Any) -> dict[str, Any]:
         return page_context(staff, self.counter_ns if staff else self.ns, **extra)
