@@ -283,3 +283,62 @@ def test_timer_is_fired_by_the_sweep():
     (task,) = selectors.open_tasks(case)
     assert task.spec_name == "decide"
     assert WorkflowInstance.objects.get(pk=instance.pk).next_timer_at is None
+
+
+@pytest.mark.django_db
+def test_state_names_its_process_instead_of_holding_the_spec(monkeypatch):
+    """The stored state leaves the spec out (a version never changes) and names it by the
+    checksum of its BPMN; a process that has not parsed it yet finds it by that checksum."""
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    case = _case(11, dept)
+    (task,) = services.start_process(case)
+    instance = task.instance
+    assert "spec" not in instance.state and instance.state["spec_ref"] == instance.definition.checksum
+    # As in a fresh process: nothing parsed yet, so the BPMN is read by checksum.
+    monkeypatch.setattr(engine, "_SPECS_BY_CHECKSUM", {})
+    engine._spec.cache_clear()
+    wf = engine.load(instance.state)
+    assert [t.task_spec.name for t in engine.ready_user_tasks(wf)] == ["accept"]
+    services.complete_task(task, actor=None, decision="accept", case=case)
+    (review,) = selectors.open_tasks(case)
+    assert review.spec_name == "review"
+
+
+@pytest.mark.django_db
+def test_a_state_stored_with_its_spec_still_loads_and_runs():
+    """States written before the spec was left out (the spec inside) are read as before."""
+    from yiwang.workflow.models import WorkflowInstance
+
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    case = _case(12, dept)
+    (task,) = services.start_process(case)
+    wf = engine.load(task.instance.state)
+    full = engine.SERIALIZER.to_dict(wf)  # the library's own format, spec included
+    assert "spec" in full
+    WorkflowInstance.objects.filter(pk=task.instance_id).update(state=full)
+    for spec, decision in [("accept", "accept"), ("review", "pass"), ("decide", "approve")]:
+        (open_task,) = selectors.open_tasks(case)
+        assert open_task.spec_name == spec
+        services.complete_task(open_task, actor=None, decision=decision, case=case)
+    (deliver,) = selectors.open_tasks(case)
+    assert deliver.spec_name == "deliver"
+
+
+@pytest.mark.django_db
+def test_lock_instance_reads_the_open_tasks_for_the_step():
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    case = _case(13, dept)
+    assert services.lock_instance(13) is None  # no process yet
+    (task,) = services.start_process(case)
+    locked = services.lock_instance(13)
+    assert locked.instance.pk == task.instance_id and [t.pk for t in locked.open_tasks] == [task.pk]
+    row = locked.open_tasks[0]
+    assert (row.task_uuid, row.decisions, row.role) == (task.task_uuid, task.decisions, task.role)
+    (review,) = services.complete_task(row, actor=None, decision="accept", case=case, locked=locked)
+    assert review.spec_name == "review"
+    assert [t.spec_name for t in services.lock_instance(13).open_tasks] == ["review"]
+    Task.objects.filter(pk=review.pk).update(state=TaskState.COMPLETED)
+    assert services.lock_instance(13).open_tasks == []  # the instance, with no open task

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -22,8 +25,48 @@ from .bpmn_templates import APPROVAL_ROLES, NOT_APPROVAL_STEPS
 from .expressions import RestrictedScriptEngine, UnsafeExpression, check_expression
 
 SCRIPT_ENGINE = RestrictedScriptEngine()
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 MAX_BPMN_BYTES = 512 * 1024
+# Where ``load`` finds the BPMN of a state that names its process by checksum (``dump``) and
+# whose spec this process has not parsed yet: set by ``services`` (this module reads no table).
+xml_for_checksum: Callable[[str], str | None] | None = None
+
+
+class _SpecByReference(BpmnWorkflowConverter):
+    """The workflow's converter, which can leave the process spec out of the state.
+
+    SpiffWorkflow writes the whole spec (about 8 KB of the 12 KB of a promise item's state) into
+    every serialized workflow, and restoring it is most of the cost of a load. A process version
+    never changes (a new upload is a new version), so the state names it by the checksum of its
+    BPMN instead, and a load takes the spec parsed once per process (``_spec``). States written
+    with the spec (before this, or of a spec not parsed here) are read as before."""
+
+    def to_dict(self, workflow, spec_ref: str | None = None):
+        if spec_ref is None:
+            return super().to_dict(workflow)
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec_ref"] = spec_ref
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        if "spec" in dct:
+            return super().from_dict(dct)
+        spec, subprocess_specs = _spec_by_checksum(dct.pop("spec_ref"))
+        # As BpmnWorkflowConverter.from_dict, with the spec given instead of restored.
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _SpecByReference})
+)
+_SPECS_BY_CHECKSUM: dict[str, tuple[Any, dict]] = {}
 
 
 class ProcessInvalid(ValueError):
@@ -63,7 +106,22 @@ def _spec(xml: str):
     if len(process_ids) != 1:
         raise ProcessInvalid([f"BPMN 文件须恰好包含一个可执行流程（当前 {len(process_ids)} 个）。"])
     pid = process_ids[0]
-    return pid, parser.get_spec(pid), parser.get_subprocess_specs(pid)
+    spec, subs = parser.get_spec(pid), parser.get_subprocess_specs(pid)
+    checksum = hashlib.sha256(xml.encode()).hexdigest()
+    spec.yiwang_checksum = checksum  # ``dump`` names the process by it
+    _SPECS_BY_CHECKSUM.setdefault(checksum, (spec, subs))
+    return pid, spec, subs
+
+
+def _spec_by_checksum(checksum: str) -> tuple[Any, dict]:
+    found = _SPECS_BY_CHECKSUM.get(checksum)
+    if found is None:
+        xml = xml_for_checksum(checksum) if xml_for_checksum is not None else None
+        if xml is None:
+            raise ProcessInvalid([f"找不到流程定义（{checksum[:12]}）。"])
+        _pid, spec, subs = _spec(xml)
+        found = _SPECS_BY_CHECKSUM.get(checksum) or (spec, subs)
+    return found
 
 
 def _steps(spec) -> list[UserStep]:
@@ -134,7 +192,12 @@ def load(state: dict) -> BpmnWorkflow:
 
 
 def dump(wf: BpmnWorkflow) -> dict:
-    return SERIALIZER.to_dict(wf)
+    """The state to store: without the spec when it was parsed here from a BPMN document (the
+    state names it by checksum), with it otherwise (a spec restored from an older state)."""
+    # The workflow's converter called directly: the registry's ``convert`` takes no options.
+    registry = SERIALIZER.registry
+    to_dict = registry.convert_to_dict[registry.typenames[BpmnWorkflow]]
+    return to_dict(wf, spec_ref=getattr(wf.spec, "yiwang_checksum", None))
 
 
 def ready_user_tasks(wf: BpmnWorkflow):
