@@ -8,10 +8,13 @@ case's WorkflowInstance, so two clerks clicking at once cannot both complete the
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Max
+from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +64,12 @@ def upload_definition(
     return definition
 
 
+def xml_for_checksum(checksum: str) -> str | None:
+    """The BPMN whose SHA-256 is ``checksum`` (a version's checksum is that of its BPMN, and a
+    version never changes): how ``engine.load`` finds the process of a state that names it."""
+    return ProcessDefinition.objects.filter(checksum=checksum).values_list("bpmn_xml", flat=True).first()
+
+
 def ensure_templates() -> dict[str, ProcessDefinition]:
     """The shipped templates, stored once (idempotent: same XML, same version)."""
     out = {}
@@ -75,15 +84,26 @@ def ensure_templates() -> dict[str, ProcessDefinition]:
 
 
 def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
-    binding = ProcessBinding.objects.select_related("definition").filter(item_id=item_id).first()
-    if binding:
-        return binding.definition
+    """The process the item is bound to, or else the latest template for instant or promise
+    items. One statement (every submission passes here); ensure_templates (a query per
+    template) only when the template is missing or was replaced by an upload."""
     key = "instant" if is_instant else "promise"
-    # One query for the template this case needs; ensure_templates (a query per template) only
-    # when it is missing or was replaced by an upload (every submission passes here).
-    current = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
-    if current is not None and current.is_template:
-        return current
+    conn = connections[ProcessDefinition.objects.db]
+    qn = conn.ops.quote_name
+    definitions, bindings = qn(ProcessDefinition._meta.db_table), qn(ProcessBinding._meta.db_table)
+    columns = [f.attname for f in ProcessDefinition._meta.concrete_fields]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join('d.' + qn(c) for c in columns)}, b.definition_id FROM {definitions} d "
+            f"LEFT JOIN {bindings} b ON b.item_id = %s "
+            "WHERE d.id = COALESCE(b.definition_id, "
+            f"(SELECT id FROM {definitions} WHERE {qn('key')} = %s ORDER BY version DESC LIMIT 1))",
+            [item_id, key],
+        )
+        row = cursor.fetchone()
+    current = _from_row(ProcessDefinition, tuple(columns), row[:-1], conn) if row else None
+    if current is not None and (row[-1] is not None or current.is_template):
+        return current  # the bound one, or the template
     return ensure_templates()[key]
 
 
@@ -102,9 +122,18 @@ def bind(item, definition: ProcessDefinition, *, user=None) -> ProcessBinding:
 def _sync_tasks(instance: WorkflowInstance, wf, case, open_rows: list[Task] | None = None) -> list[Task]:
     """Make the open Task rows match the engine's ready user tasks. ``open_rows``: the instance's
     open rows when the caller already holds them (read under the instance lock), saving a query."""
-    ready = {t.id: t for t in engine.ready_user_tasks(wf)}
     if open_rows is None:
         open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+    created = _task_changes(instance, wf, case, open_rows)
+    if created:
+        Task.objects.bulk_create(created)
+    return created
+
+
+def _task_changes(instance: WorkflowInstance, wf, case, open_rows: list[Task]) -> list[Task]:
+    """Cancel the open rows whose engine task is no longer ready; return the rows to insert for
+    the newly ready user tasks (not saved)."""
+    ready = {t.id: t for t in engine.ready_user_tasks(wf)}
     by_uuid = {t.task_uuid: t for t in open_rows}
     gone = [row.pk for uuid, row in by_uuid.items() if uuid not in ready]
     if gone:
@@ -130,8 +159,6 @@ def _sync_tasks(instance: WorkflowInstance, wf, case, open_rows: list[Task] | No
                 due_date=getattr(case, "due_date", None),
             )
         )
-    if created:
-        Task.objects.bulk_create(created)
     return created
 
 
@@ -159,42 +186,217 @@ def start_process(
         case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
     )
     schedule_timers(instance, wf)
-    instance.save()
-    return _sync_tasks(instance, wf, case, open_rows=[])
+    conn = connections[WorkflowInstance.objects.db]
+    if conn.vendor != "postgresql":
+        instance.save()
+        return _sync_tasks(instance, wf, case, open_rows=[])
+    # One statement: the instance and its first tasks (as save and bulk_create would write them).
+    created = _task_changes(instance, wf, case, [])
+    now = timezone.now()
+    instance.created_at = instance.updated_at = now
+    columns = (
+        "case_id",
+        "definition_id",
+        "state",
+        "finished",
+        "next_timer_at",
+        "steps",
+        "created_at",
+        "updated_at",
+    )
+    qn = conn.ops.quote_name
+    sql = (
+        f"WITH i AS (INSERT INTO {qn(WorkflowInstance._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        "VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s, %s) RETURNING id) "
+    )
+    params = [getattr(instance, c) if c != "state" else json.dumps(instance.state) for c in columns]
+    if created:
+        insert, values = _insert_tasks_sql(created, now, "(SELECT id FROM i)")
+        sql, params = sql + insert, params + values
+    else:
+        sql += "SELECT id, id FROM i"
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    instance.pk = returned[0][1]
+    instance._state.adding, instance._state.db = False, conn.alias
+    if created:
+        _inserted(created, returned, conn)
+    return created
+
+
+_INSTANCE_COLUMNS = ("id", "case_id", "definition_id", "state", "finished", "next_timer_at", "steps")
+_TASK_COLUMNS = tuple(f.attname for f in Task._meta.concrete_fields)
+
+
+@dataclass
+class LockedInstance:
+    """A case's workflow instance read under its row lock, with its open tasks (oldest first)."""
+
+    instance: WorkflowInstance
+    open_tasks: list[Task]
+
+
+def _from_row(model, names: tuple[str, ...], values, conn) -> Any:
+    """A model instance from a raw row, as the ORM's compiler makes it: each field's converters
+    (JSON text to objects; on SQLite, text to UUIDs and datetimes), then ``from_db``."""
+    cache = conn.__dict__.setdefault("_yiwang_row_converters", {})
+    converters = cache.get((model, names))
+    if converters is None:
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        converters = []
+        for name in names:
+            col = Col(model._meta.db_table, fields[name])
+            converters.append((col, conn.ops.get_db_converters(col) + col.get_db_converters(conn)))
+        cache[(model, names)] = converters
+    out = []
+    for (col, convert_all), value in zip(converters, values, strict=True):
+        for convert in convert_all:
+            value = convert(value, col, conn)
+        out.append(value)
+    return model.from_db(conn.alias, list(names), out)
+
+
+def lock_instance(case_id: int) -> LockedInstance | None:
+    """Lock the case's instance and read its open tasks, in one statement (a step then needs
+    neither another lock nor another read: ``complete_task(..., locked=...)``). Call it with the
+    case row locked: every writer of the case's tasks locks the case first, or the instance."""
+    conn = connections[WorkflowInstance.objects.db]
+    qn = conn.ops.quote_name
+    columns = ", ".join([f"i.{qn(c)}" for c in _INSTANCE_COLUMNS] + [f"t.{qn(c)}" for c in _TASK_COLUMNS])
+    lock = " FOR UPDATE OF i" if conn.features.has_select_for_update_of else ""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {qn(WorkflowInstance._meta.db_table)} i "
+            f"LEFT JOIN {qn(Task._meta.db_table)} t ON t.instance_id = i.id AND t.state = %s "
+            f"WHERE i.case_id = %s ORDER BY t.created_at, t.id{lock}",
+            [TaskState.OPEN, case_id],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    n = len(_INSTANCE_COLUMNS)
+    instance = _from_row(WorkflowInstance, _INSTANCE_COLUMNS, rows[0][:n], conn)
+    # A LEFT JOIN row without a task (no task open) has a null task id.
+    tasks = [_from_row(Task, _TASK_COLUMNS, r[n:], conn) for r in rows if r[n] is not None]
+    return LockedInstance(instance, tasks)
 
 
 def complete_task(
-    task: Task, *, actor, decision: str, data: dict[str, Any] | None = None, case=None
+    task: Task,
+    *,
+    actor,
+    decision: str,
+    data: dict[str, Any] | None = None,
+    case=None,
+    locked: LockedInstance | None = None,
 ) -> list[Task]:
     """Complete one open task with a decision the step offers; returns the newly opened tasks.
 
     Statements: lock the instance, read its open tasks (the task must be among them: another
     clerk may have completed it since the caller read it), mark the task done, save the state,
-    insert the next tasks. No savepoint of its own: it is one step of the caller's action, and
-    an error here aborts that whole action."""
+    insert the next tasks. ``locked``: the caller has already done the first two in this
+    transaction (``lock_instance``), and nothing has changed the tasks since. No savepoint of its
+    own: it is one step of the caller's action, and an error here aborts that whole action."""
     with transaction.atomic(savepoint=False):
-        instance = WorkflowInstance.objects.select_for_update().get(pk=task.instance_id)
-        open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+        if locked is not None and locked.instance.pk == task.instance_id:
+            instance, open_rows = locked.instance, list(locked.open_tasks)
+        else:
+            instance = WorkflowInstance.objects.select_for_update().get(pk=task.instance_id)
+            open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
         row = next((r for r in open_rows if r.pk == task.pk), None)
         wf = engine.load(instance.state) if row is not None else None
         refusal = _refusal(row, wf, decision, data)
         if refusal is None:  # nothing written before this point: a refusal leaves after the block
             now = timezone.now()
-            Task.objects.filter(pk=row.pk).update(
-                state=TaskState.COMPLETED,
-                completed_at=now,
-                completed_by_id=getattr(actor, "pk", None),
-                decision=decision,
-            )
+            done = {
+                "state": TaskState.COMPLETED,
+                "completed_at": now,
+                "completed_by_id": getattr(actor, "pk", None),
+                "decision": decision,
+            }
             instance.state = engine.dump(wf)
             instance.finished = wf.is_completed()
             instance.steps += 1
             schedule_timers(instance, wf)
-            instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
-            return _sync_tasks(instance, wf, case, open_rows=[r for r in open_rows if r.pk != row.pk])
+            created = _task_changes(instance, wf, case, [r for r in open_rows if r.pk != row.pk])
+            if connections[WorkflowInstance.objects.db].vendor == "postgresql":
+                _write_step_pg(row.pk, done, instance, created, now)
+            else:
+                Task.objects.filter(pk=row.pk).update(**done)
+                instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
+                if created:
+                    Task.objects.bulk_create(created)
+            return created
     # Raised outside the atomic block, which wrote nothing: without a savepoint of its own, an
     # error raised inside would mark a caller's enclosing transaction as broken.
     raise refusal
+
+
+_NEW_TASK_COLUMNS = tuple(
+    f.attname for f in Task._meta.concrete_fields if not f.primary_key and f.name != "completed_at"
+)
+
+
+def _write_step_pg(task_id: int, done: dict[str, Any], instance: WorkflowInstance, created: list[Task], now):
+    """A step's writes in one statement (PostgreSQL): the task completed, the instance's state
+    saved, the next tasks inserted. The same rows as the ORM's three statements (update, save,
+    bulk_create), in one round trip and with nothing to compile."""
+    conn = connections[WorkflowInstance.objects.db]
+    qn = conn.ops.quote_name
+    task_table, instance_table = qn(Task._meta.db_table), qn(WorkflowInstance._meta.db_table)
+    instance.updated_at = now
+    params: list[Any] = [*done.values(), task_id]
+    sql = (
+        f"WITH done AS (UPDATE {task_table} SET {', '.join(f'{qn(k)} = %s' for k in done)} WHERE id = %s), "
+        f"inst AS (UPDATE {instance_table} SET state = %s::jsonb, finished = %s, steps = %s, "
+        "next_timer_at = %s, updated_at = %s WHERE id = %s) "
+    )
+    params += [
+        json.dumps(instance.state),
+        instance.finished,
+        instance.steps,
+        instance.next_timer_at,
+        instance.updated_at,
+        instance.pk,
+    ]
+    if created:
+        insert, values = _insert_tasks_sql(created, now, "%s")
+        sql, params = sql + insert, params + values
+    else:
+        sql += "SELECT 1"
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        if created:
+            _inserted(created, cursor.fetchall(), conn)
+
+
+def _insert_tasks_sql(created: list[Task], now, instance_id_sql: str) -> tuple[str, list[Any]]:
+    """INSERT of new task rows (RETURNING id, instance_id), the instance id given as SQL (a
+    parameter, or the id an INSERT of the instance returns in the same statement)."""
+    qn = connections[Task.objects.db].ops.quote_name
+    placeholders = {"decisions": "%s::jsonb", "instance_id": instance_id_sql}
+    row_sql = "(" + ", ".join(placeholders.get(a, "%s") for a in _NEW_TASK_COLUMNS) + ")"
+    params: list[Any] = []
+    for t in created:
+        t.created_at = now
+        for a in _NEW_TASK_COLUMNS:
+            if a == "decisions":
+                params.append(json.dumps(t.decisions))
+            elif a != "instance_id" or instance_id_sql == "%s":
+                params.append(getattr(t, a))
+    sql = (
+        f"INSERT INTO {qn(Task._meta.db_table)} ({', '.join(qn(a) for a in _NEW_TASK_COLUMNS)}) "
+        f"VALUES {', '.join([row_sql] * len(created))} RETURNING id, instance_id"
+    )
+    return sql, params
+
+
+def _inserted(created: list[Task], returned, conn) -> None:
+    # What bulk_create sets on the objects it saved.
+    for t, (pk, instance_id) in zip(created, returned, strict=True):
+        t.pk, t.instance_id = pk, instance_id
+        t._state.adding, t._state.db = False, conn.alias
 
 
 def _refusal(row: Task | None, wf, decision: str, data: dict[str, Any] | None) -> DomainError | None:
