@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from yiwang.core import audit
 from yiwang.core.crypto import encrypt
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from yiwang.identity.models import Role, StaffRole
-from yiwang.regions.models import Department
+from yiwang.regions.models import Department, Region
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow import services as wf_services
 from yiwang.worktime import selectors as worktime
@@ -64,9 +64,7 @@ def has_role_for(user, role: str | set[str], department: Department, region_path
     path = region_path if region_path is not None else department.region.path
     # The user's few role rows, matched here: a plain query compiles and plans in a fraction of
     # the OR-of-scopes filter it replaces (each staff action passes here).
-    for held, dept_id, scope_path in StaffRole.objects.filter(user_id=user.pk).values_list(
-        "role", "department_id", "region__path"
-    ):
+    for held, dept_id, scope_path in _roles_of(user.pk):
         if held == Role.PLATFORM_ADMIN:
             return True
         if held not in roles:
@@ -76,6 +74,22 @@ def has_role_for(user, role: str | set[str], department: Department, region_path
         if dept_id is None and (scope_path is None or path.startswith(scope_path)):
             return True
     return False
+
+
+def _roles_of(user_id: int) -> list[tuple[str, int | None, str | None]]:
+    """(role, department id, scope region path) of each of the user's StaffRole rows: the ORM's
+    ``values_list("role", "department_id", "region__path")``, written out (every action asks)."""
+    conn = connections[StaffRole.objects.db]
+    qn = conn.ops.quote_name
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.{qn('role')}, s.{qn('department_id')}, r.{qn('path')} "
+            f"FROM {qn(StaffRole._meta.db_table)} s "
+            f"LEFT JOIN {qn(Region._meta.db_table)} r ON r.{qn('id')} = s.{qn('region_id')} "
+            f"WHERE s.{qn('user_id')} = %s",
+            [user_id],
+        )
+        return cursor.fetchall()
 
 
 def pauses_of(case: Case) -> list[tuple[dt.date, dt.date | None]]:
@@ -104,6 +118,10 @@ class CaseAction:
     decision: ClassVar[str | None] = None
     from_states: ClassVar[set[str]] = set(ACTIVE_STATES)
     roles: ClassVar[set[str] | None] = None  # when no task: the StaffRole roles allowed
+    # Read with the locked case in the same statement: what checks, events and notifications
+    # read (the applicant's person row for the SMS number), plus what this action reads. The
+    # item version (its elements: a large JSON) only where the action or a receiver reads it.
+    related: ClassVar[tuple[str, ...]] = ("department", "region", "applicant__person")
 
     def __init__(self, case: Case, actor, **params: Any) -> None:
         self.case = case
@@ -111,6 +129,7 @@ class CaseAction:
         self.params = params
         self.task = None
         self.next_tasks: list = []
+        self.locked: wf_services.LockedInstance | None = None
 
     # --- checks
     def check(self) -> None:
@@ -121,7 +140,11 @@ class CaseAction:
                 code="state",
             )
         if self.step:
-            self.task = wf_selectors.open_tasks(self.case).filter(spec_name=self.step).first()
+            # The instance locked with its open tasks in one statement; ``complete_task`` then
+            # neither locks nor reads again (the case row, locked first, keeps other steps out).
+            self.locked = wf_services.lock_instance(self.case.pk)
+            open_tasks = self.locked.open_tasks if self.locked is not None else []
+            self.task = next((t for t in open_tasks if t.spec_name == self.step), None)
             if self.task is None:
                 raise DomainError(_("办件当前没有“%(a)s”环节待办。") % {"a": self.label}, code="no_task")
             self.check_actor_for_task()
@@ -163,8 +186,14 @@ class CaseAction:
         raise NotImplementedError
 
     def complete_task(self, decision: str | None = None, data: dict | None = None) -> None:
+        locked, self.locked = self.locked, None  # the rows it holds are out of date afterwards
         self.next_tasks = wf_services.complete_task(
-            self.task, actor=self.actor, decision=decision or self.decision, data=data or {}, case=self.case
+            self.task,
+            actor=self.actor,
+            decision=decision or self.decision,
+            data=data or {},
+            case=self.case,
+            locked=locked,
         )
 
     def audit_detail(self) -> dict[str, Any]:
@@ -172,16 +201,15 @@ class CaseAction:
 
     def run(self) -> Case:
         with transaction.atomic():
-            # One statement: the case locked, with what checks, events and notifications read
-            # (the applicant's person row for the SMS number).
-            self.case = (
-                Case.objects.select_for_update(of=("self",))
-                .select_related("department", "region", "applicant__person", "item_version")
-                .get(pk=self.case.pk)
-            )
+            # One statement: the case locked, with what the action reads (``related``).
+            self.case = lock_case(self.case.pk, self.related)
+            before = _columns(self.case)
             self.check()
             self.execute()
-            self.case.save()
+            # Only the columns the action changed (and updated_at): a shorter statement to build
+            # and to run, and the same row as a full save, since the row is locked from the read.
+            after = _columns(self.case)
+            services.update_row(self.case, [k for k, v in after.items() if before[k] != v] + ["updated_at"])
             audit.record(
                 f"cases.{self.name}",
                 self.case,
@@ -200,8 +228,22 @@ class CaseAction:
         return text
 
 
+def lock_case(pk: int, related: tuple[str, ...]) -> Case:
+    return services.locked_row(Case, pk, related)
+
+
+def _columns(case: Case) -> dict[str, Any]:
+    return {f.attname: getattr(case, f.attname) for f in _CASE_FIELDS}
+
+
+_CASE_FIELDS = [f for f in Case._meta.concrete_fields if not f.primary_key and f.name != "updated_at"]
+WITH_VERSION = (*CaseAction.related, "item_version")
+WITH_DELIVERY = (*CaseAction.related, "delivery")
+
+
 class Accept(CaseAction):
     name, label, step, decision = "accept", "受理", "accept", "accept"
+    related = WITH_VERSION  # the promised limit
     from_states = {CaseState.SUBMITTED}
 
     def execute(self) -> None:
@@ -251,6 +293,7 @@ class RequestCorrection(CaseAction):
     """一次性告知: every missing or faulty material and field, at once; the clock stops."""
 
     name, label, step, decision = "request_correction", "一次性告知补正", "accept", "correction"
+    related = WITH_VERSION  # the materials the request may name
     from_states = {CaseState.SUBMITTED}
 
     def check_params(self) -> None:
@@ -459,6 +502,7 @@ class SecondReview(CaseAction):
 
 class Decide(CaseAction):
     name, label, step = "decide", "作出决定", "decide"
+    related = WITH_VERSION  # read by the e-certificate receiver (exchange) of case_decided
     from_states = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW}
 
     def check_params(self) -> None:
@@ -582,12 +626,13 @@ class Deliver(CaseAction):
 
     name, label, step, decision = "deliver", "送达", "deliver", "delivered"
     from_states = {CaseState.APPROVED, CaseState.DENIED}
+    related = WITH_DELIVERY  # an earlier delivery (a courier's failed one is sent again)
 
     def check_params(self) -> None:
         method = self.params.get("method") or self.case.delivery_method
         if method not in DeliveryMethod.values:
             raise ValidationFailed([FieldError("method", _("请选择送达方式。"), "required")])
-        self.earlier = Delivery.objects.filter(case=self.case).first()
+        self.earlier = getattr(self.case, "delivery", None)  # None: no row (read with the case)
         if self.earlier is not None and self.earlier.courier_status == CourierStatus.CREATED:
             raise DomainError(_("已寄出，等待快递签收。"), code="in_transit")
         self.method = method
@@ -650,6 +695,7 @@ class RecordCourierStatus(CaseAction):
 
     name, label, step, decision = "courier_status", "登记物流状态", "deliver", "delivered"
     from_states = {CaseState.APPROVED, CaseState.DENIED}
+    related = WITH_DELIVERY
 
     def check_params(self) -> None:
         if not hasattr(self.case, "delivery") or self.case.delivery.method != DeliveryMethod.COURIER:
