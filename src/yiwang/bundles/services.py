@@ -1650,14 +1650,10 @@ def _open_unified_decision(umbrella_id: int) -> None:
     from yiwang.cases import services as cases
     from yiwang.cases.models import Case
     from yiwang.workflow import bulk as wf_bulk
-    from yiwang.workflow.models import WorkflowInstance
 
     umbrella = Case.objects.select_related("region").get(pk=umbrella_id)
-    instance = WorkflowInstance.objects.filter(case_id=umbrella_id).values_list("pk", flat=True).first()
-    if instance is None:
-        return
     decisions = dict(BundleBranch.objects.filter(umbrella_id=umbrella_id).values_list("wait_step", "outcome"))
-    opened, _done = wf_bulk.complete_tasks(instance, decisions, case=umbrella)
+    opened, _done = wf_bulk.complete_tasks(None, decisions, case=umbrella)
     if any(t.spec_name == "decide" for t in opened):
         cases.add_event(umbrella, "branches_done", _("各部门均已办结，待统一决定"))
 
@@ -1668,6 +1664,15 @@ def outcome_of(umbrella) -> BundleOutcome:
     branches = list(
         BundleBranch.objects.filter(umbrella=umbrella)
         .select_related("branch", "department")
+        # what the rule and its reasons read (a branch case row is wide)
+        .only(
+            "state",
+            "outcome",
+            "advisory",
+            "branch__item_name",
+            "branch__reasons",
+            "department__name",
+        )
         .order_by("member__order")
     )
     if (

@@ -91,14 +91,16 @@ def _new_rows(instance: WorkflowInstance, wf, case) -> list[Task]:
 
 
 def complete_tasks(
-    instance_id: int, decisions: dict[str, str], *, actor=None, case=None
+    instance_id: int | None, decisions: dict[str, str], *, actor=None, case=None
 ) -> tuple[list[Task], list[str]]:
     """Complete the open tasks of one instance named in ``decisions`` (step name → decision) in
     one step, under the instance's row lock. Steps with no open task (none ready, or completed
     by another step since the caller looked) are left out. Returns (the newly opened tasks, the
-    step names completed here)."""
+    step names completed here). ``instance_id`` None: the instance of ``case``."""
     with transaction.atomic(savepoint=False):
-        instance = WorkflowInstance.objects.select_for_update().get(pk=instance_id)
+        locked = WorkflowInstance.objects.select_for_update()
+        # None: the instance of ``case`` (one case, one instance)
+        instance = locked.get(pk=instance_id) if instance_id is not None else locked.get(case_id=case.pk)
         open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
         rows = [r for r in open_rows if r.spec_name in decisions]
         if not rows:
