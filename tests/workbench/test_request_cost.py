@@ -129,3 +129,16 @@ def test_case_detail_in_one_statement_equals_the_orm_reads(world, settings):
     from yiwang.cases.models import ClockPause, CorrectionRequest
 
     assert ClockPause.objects.exists() and CorrectionRequest.objects.exists()  # every read had rows
+
+
+def test_transfer_form_names_the_colleagues(world):
+    from yiwang.identity.models import Person
+
+    case = submitted_case(world)
+    client_for(world.clerk).post(reverse("workbench:act", args=[case.pk, "accept"]))
+    world.approver2.first_name, world.approver2.last_name = "二", "审批"
+    world.approver2.save()
+    html = client_for(world.approver).get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert f'<option value="{world.approver2.pk}">二 审批</option>' in html
+    assert f'<option value="{world.approver.pk}">' not in html  # not oneself
+    assert Person.objects.filter(user=world.approver2).count() == 0  # no person: the account's name
