@@ -142,3 +142,23 @@ def test_transfer_form_names_the_colleagues(world):
     assert f'<option value="{world.approver2.pk}">二 审批</option>' in html
     assert f'<option value="{world.approver.pk}">' not in html  # not oneself
     assert Person.objects.filter(user=world.approver2).count() == 0  # no person: the account's name
+
+
+def test_a_one_page_inbox_is_counted_from_its_rows(world, monkeypatch):
+    """Page 1 holding the whole inbox needs no count query; a longer inbox is still counted."""
+    monkeypatch.setattr(selectors, "PER_PAGE", 2)
+    roles = selectors.work_roles(world.clerk)
+    submitted_case(world)
+    submitted_case(world)
+    selectors.inbox_page(world.clerk, roles=roles)  # warm the calendar cache
+    with CaptureQueriesContext(connection) as short:
+        page = selectors.inbox_page(world.clerk, roles=roles)
+    assert page.count == 2 and not page.more
+    submitted_case(world)
+    with CaptureQueriesContext(connection) as longer:
+        page = selectors.inbox_page(world.clerk, roles=roles)
+    assert (
+        page.count == 3 and page.more and len(longer) > len(short)
+    )  # the count: one statement a scope on SQLite
+    html = client_for(world.clerk).get(reverse("workbench:inbox")).content.decode()
+    assert "共 3 条" in html

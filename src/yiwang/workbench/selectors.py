@@ -253,7 +253,9 @@ def inbox_page(
         has_prev, more = after is not None, slice_.more
         number = number if after is not None else 1
     tasks = slice_.tasks
-    if count is None or number == 1:  # page 1 counts afresh; later pages show its figure
+    if number == 1 and not more and not has_prev:  # the whole inbox is on this page: no count query
+        count = len(tasks)
+    elif count is None or number == 1:  # page 1 counts afresh; later pages show its figure
         count = wf_selectors.inbox_count(user, cap=COUNT_CAP, filters=filters, roles=roles)
     # Tuples, not model instances: the page prints four columns of each case.
     cases = {
