@@ -1000,6 +1000,7 @@ def start_bundle_application(
             bundle_version=bundle.version,
             answers=answers,
             member_ids=[m.pk for m in members],
+            open_branches=len(members),  # what unified acceptance will spawn (it corrects it if not)
         )
     return app
 
@@ -1241,7 +1242,8 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     wf_bulk.start_processes(
         [(branch, definitions[keys[member.pk]]) for member, branch in zip(chosen, branches, strict=True)]
     )
-    BundleApplication.objects.filter(pk=link.pk).update(open_branches=len(branches))
+    if link.open_branches != len(branches):  # set at the draft; a member may have left the process
+        BundleApplication.objects.filter(pk=link.pk).update(open_branches=len(branches))
     created = BundleBranch.objects.bulk_create(
         BundleBranch(
             umbrella=umbrella,
@@ -1651,7 +1653,7 @@ def _open_unified_decision(umbrella_id: int) -> None:
     from yiwang.cases.models import Case
     from yiwang.workflow import bulk as wf_bulk
 
-    umbrella = Case.objects.select_related("region").get(pk=umbrella_id)
+    umbrella = Case.objects.select_related("region").get(pk=umbrella_id)  # the new task's columns
     decisions = dict(BundleBranch.objects.filter(umbrella_id=umbrella_id).values_list("wait_step", "outcome"))
     opened, _done = wf_bulk.complete_tasks(None, decisions, case=umbrella)
     if any(t.spec_name == "decide" for t in opened):
@@ -1743,12 +1745,24 @@ def check_unified_decision(case) -> None:
         )
 
 
+def _mark_branches(umbrella, state: str) -> list[int]:
+    """Every branch row of the umbrella to ``state``; returns their branch case ids (one
+    statement: UPDATE … RETURNING)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(BundleBranch._meta.db_table)} SET state = %s "
+            "WHERE umbrella_id = %s RETURNING branch_id",
+            [state, umbrella.pk],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def on_umbrella_delivered(case) -> None:
     """One delivery of all results: each branch case is delivered with the umbrella."""
     from yiwang.cases import services as cases
     from yiwang.cases.models import Case, CaseEvent, CaseState, Delivery
 
-    ids = list(BundleBranch.objects.filter(umbrella=case).values_list("branch_id", flat=True))
+    ids = _mark_branches(case, BranchState.DELIVERED)
     if not ids:
         return
     when = case.delivered_at or timezone.now()
@@ -1758,7 +1772,6 @@ def on_umbrella_delivered(case) -> None:
     Delivery.objects.bulk_create(
         [Delivery(case_id=i, method=method, delivered_at=when) for i in ids], ignore_conflicts=True
     )
-    BundleBranch.objects.filter(umbrella=case).update(state=BranchState.DELIVERED)
     label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
     CaseEvent.objects.bulk_create(
         CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases._actor_label(None))
@@ -1770,11 +1783,10 @@ def on_umbrella_closed(case) -> None:
     from yiwang.cases import services as cases
     from yiwang.cases.models import Case, CaseEvent, CaseState
 
-    ids = list(BundleBranch.objects.filter(umbrella=case).values_list("branch_id", flat=True))
+    ids = _mark_branches(case, BranchState.CLOSED)
     if not ids:
         return
     Case.objects.filter(pk__in=ids).update(state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now())
-    BundleBranch.objects.filter(umbrella=case).update(state=BranchState.CLOSED)
     label = _("随一件事办结（%(n)s）") % {"n": case.number}
     CaseEvent.objects.bulk_create(
         CaseEvent(case_id=i, kind="closed", label=label[:100], actor_label=cases._actor_label(None))
