@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from yiwang.cases import services
 from yiwang.cases.models import OutboxMessage
 from yiwang.cases.notifiers import ConsoleNotifier, FakeSmsGateway
@@ -77,3 +79,27 @@ def test_a_message_being_sent_by_one_job_is_skipped_by_another(transactional_db,
         release.set()
         t.join()
     assert services.send_messages([msg.pk]) == 1 and len(FakeSmsGateway.sent) == 1
+
+
+def test_a_steps_timeline_outbox_and_case_rows_are_written_with_it(world, django_capture_on_commit_callbacks):
+    """A staff step writes its timeline line, its outbox messages and its case columns together
+    at its end (one statement on PostgreSQL): all there afterwards, with their ids, and the
+    messages handed to the after-commit job; a refused step writes none of them."""
+    from yiwang.cases import actions, after_commit
+    from yiwang.cases.models import CaseEvent
+    from yiwang.core.errors import NotPermitted
+
+    with django_capture_on_commit_callbacks() as callbacks:  # the test's transaction never commits
+        case = services.submit(filled_application(world), user=world.applicant)
+        before = set(OutboxMessage.objects.filter(case=case).values_list("pk", flat=True))
+        with pytest.raises(NotPermitted):
+            actions.Accept(case, world.far_clerk).run()
+        assert not CaseEvent.objects.filter(case=case, kind="accepted").exists()
+        case = actions.Accept(case, world.clerk).run()
+    event = CaseEvent.objects.get(case=case, kind="accepted")
+    assert event.actor_id == world.clerk.pk
+    new = set(OutboxMessage.objects.filter(case=case).values_list("pk", flat=True)) - before
+    handed = {i for cb in callbacks if isinstance(cb, after_commit._Batch) for i in cb.outbox_ids}
+    assert new and new <= handed
+    case.refresh_from_db()
+    assert case.state == "accepted" and case.accepted_on is not None and case.due_date is not None

@@ -200,7 +200,7 @@ class CaseAction:
         return {"decision": self.decision or "", "state": self.case.state}
 
     def run(self) -> Case:
-        with transaction.atomic():
+        with transaction.atomic(), services.step_writes() as batch:
             # One statement: the case locked, with what the action reads (``related``).
             self.case = lock_case(self.case.pk, self.related)
             before = _columns(self.case)
@@ -209,7 +209,11 @@ class CaseAction:
             # Only the columns the action changed (and updated_at): a shorter statement to build
             # and to run, and the same row as a full save, since the row is locked from the read.
             after = _columns(self.case)
-            services.update_row(self.case, [k for k, v in after.items() if before[k] != v] + ["updated_at"])
+            changed = [k for k, v in after.items() if before[k] != v] + ["updated_at"]
+            if batch is not None:  # the timeline, outbox and case rows: one statement
+                batch.flush(update=(self.case, changed))
+            else:
+                services.update_row(self.case, changed)
             audit.record(
                 f"cases.{self.name}",
                 self.case,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
@@ -334,6 +336,12 @@ def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage
         rows.append(
             _outbox(OutboxChannel.CONSOLE, case.applicant.get_username(), "***", template, payload, case)
         )
+    batch = _step_batch()
+    if batch is not None:  # written (and given to the after-commit job) with the step's other rows
+        batch.outbox.extend(rows)
+        return rows
+    for row in rows:
+        insert_row(row)
     after_commit.send_after_commit([r.pk for r in rows])
     return rows
 
@@ -341,15 +349,13 @@ def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage
 def _outbox(
     channel: str, recipient: str, masked: str, template: str, payload: dict, case: Case
 ) -> OutboxMessage:
-    return insert_row(
-        OutboxMessage(
-            channel=channel,
-            recipient_cipher=encrypt(recipient, context=RECIPIENT_CONTEXT),
-            recipient_masked=masked,
-            template=template,
-            payload=payload,
-            case=case,
-        )
+    return OutboxMessage(
+        channel=channel,
+        recipient_cipher=encrypt(recipient, context=RECIPIENT_CONTEXT),
+        recipient_masked=masked,
+        template=template,
+        payload=payload,
+        case=case,
     )
 
 
@@ -405,17 +411,20 @@ def _send_one(msg: OutboxMessage, notifier) -> int:
 def add_event(
     case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
 ) -> CaseEvent:
-    return insert_row(
-        CaseEvent(
-            case=case,
-            kind=kind,
-            label=label,
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=_actor_label(actor),
-            note=note,
-            visible_to_applicant=visible,
-        )
+    event = CaseEvent(
+        case=case,
+        kind=kind,
+        label=label,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor),
+        note=note,
+        visible_to_applicant=visible,
     )
+    batch = _step_batch()
+    if batch is not None:  # written with the step's other rows
+        batch.events.append(event)
+        return event
+    return insert_row(event)
 
 
 def _actor_label(actor) -> str:
@@ -526,6 +535,82 @@ def update_row(obj: models.Model, names: list[str]) -> None:
         cursor.execute(sql, [*values, obj.pk])
         if cursor.rowcount != 1:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+class StepWrites:
+    """The rows a step adds to the cases app's tables (timeline lines, outbox messages) and its
+    case's changed columns, written in one statement when the step ends (``flush``), just
+    before its audit entry: a statement per row was most of a step's statements. Rows added
+    while it is open are not in the database until then (nothing in a step reads them back);
+    they are written whatever happens next, or rolled back with the step."""
+
+    def __init__(self) -> None:
+        self.events: list[CaseEvent] = []
+        self.outbox: list[OutboxMessage] = []
+
+    def flush(self, update: tuple[models.Model, list[str]] | None = None) -> None:
+        conn = connections[CaseEvent.objects.db]
+        qn = conn.ops.quote_name
+        parts: list[str] = []
+        params: list[Any] = []
+        selects: list[str] = []
+        for tag, model, rows in (("e", CaseEvent, self.events), ("o", OutboxMessage, self.outbox)):
+            if not rows:
+                continue
+            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            for obj in rows:  # as insert_row: pre_save (auto_now_add), then the database value
+                params += [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+            parts.append(
+                f"{tag} AS (INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+                f"VALUES {', '.join([row_sql] * len(rows))} RETURNING {qn(model._meta.pk.column)} AS id)"
+            )
+            # One sequence, one statement: the ids rise in the order of the VALUES rows.
+            selects.append(f"ARRAY(SELECT id FROM {tag} ORDER BY id)")
+        if update is not None:
+            obj, names = update
+            fields = [obj._meta.get_field(n) for n in names]
+            params += [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields] + [obj.pk]
+            parts.append(
+                f"u AS (UPDATE {qn(obj._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+                f"WHERE {qn(obj._meta.pk.column)} = %s RETURNING 1)"
+            )
+            selects.append("(SELECT count(*) FROM u)")
+        if not parts:
+            return
+        with conn.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selects)}", params)
+            returned = list(cursor.fetchone())
+        for rows in (self.events, self.outbox):
+            if rows:
+                for obj, pk in zip(rows, returned.pop(0), strict=True):
+                    obj.pk = pk
+                    obj._state.adding, obj._state.db = False, conn.alias
+        if update is not None and returned.pop(0) != 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+        if self.outbox:
+            after_commit.send_after_commit([r.pk for r in self.outbox])
+        self.events, self.outbox = [], []
+
+
+def _step_batch() -> StepWrites | None:
+    return getattr(connections[CaseEvent.objects.db], "_yiwang_step_writes", None)
+
+
+@contextmanager
+def step_writes() -> Iterator[StepWrites | None]:
+    """Collect the step's rows (``StepWrites``) on PostgreSQL, where one statement can insert
+    into several tables; the caller flushes. None (rows written as they come): on SQLite, or
+    inside an enclosing step, whose flush writes them."""
+    conn = connections[CaseEvent.objects.db]
+    if conn.vendor != "postgresql" or getattr(conn, "_yiwang_step_writes", None) is not None:
+        yield None
+        return
+    batch = conn._yiwang_step_writes = StepWrites()
+    try:
+        yield batch
+    finally:
+        conn._yiwang_step_writes = None
 
 
 # --- submission ----------------------------------------------------------------------------------
