@@ -147,6 +147,7 @@ def bundle_case(bundle, applicant, staff: dict, by_dept: dict) -> str:
     from yiwang.bundles.models import BundleBranch
     from yiwang.cases import actions
     from yiwang.cases import services as cases
+    from yiwang.cases.models import Case
 
     app = bundles.start_bundle_application(applicant, bundle, {})
     cases.save_draft(
@@ -158,9 +159,10 @@ def bundle_case(bundle, applicant, staff: dict, by_dept: dict) -> str:
         )
     umbrella = bundles.submit_bundle(app, user=applicant)
     umbrella = actions.Accept(umbrella, staff["clerk"]).run()
-    for b in BundleBranch.objects.filter(umbrella=umbrella).select_related("branch"):
+    # The branch cases as each department's inbox lists them; each action locks and reads its case.
+    for b in BundleBranch.objects.filter(umbrella=umbrella).only("branch_id", "department_id"):
         approver, head = by_dept[b.department_id]
-        case = b.branch
+        case = Case(pk=b.branch_id)
         if not bundle.one_step_branches:
             case = actions.Review(case, approver, decision="pass").run()
         actions.Decide(case, head, decision="approve").run()

@@ -1662,11 +1662,11 @@ def _open_unified_decision(umbrella_id: int) -> None:
 
 def outcome_of(umbrella) -> BundleOutcome:
     """What the outcome rule gives for the umbrella's branches ("" while one is still open)."""
-    link = umbrella_link(umbrella)
     branches = list(
         BundleBranch.objects.filter(umbrella=umbrella)
-        .select_related("branch", "department")
-        # what the rule and its reasons read (a branch case row is wide)
+        .select_related("branch", "department", "member__bundle")
+        # what the rule and its reasons read (a branch case row is wide); the rule is the
+        # bundle's, reached through the branches' members
         .only(
             "state",
             "outcome",
@@ -1674,16 +1674,13 @@ def outcome_of(umbrella) -> BundleOutcome:
             "branch__item_name",
             "branch__reasons",
             "department__name",
+            "member__bundle__outcome_rule",
         )
         .order_by("member__order")
     )
-    if (
-        link is None
-        or not branches
-        or any(b.state in (BranchState.OPEN, BranchState.CORRECTION) for b in branches)
-    ):
+    if not branches or any(b.state in (BranchState.OPEN, BranchState.CORRECTION) for b in branches):
         return BundleOutcome("")
-    rule = link.bundle.outcome_rule
+    rule = branches[0].member.bundle.outcome_rule
     denied = [b for b in branches if b.outcome == BranchOutcome.DENIED]
     if rule == OutcomeRule.ADVISORY_ALLOWED:
         binding = [b for b in denied if not b.advisory]

@@ -22,7 +22,7 @@ from yiwang.core.errors import DomainError
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
-from .services import _refusal, _sync_tasks, schedule_timers
+from .services import _refusal, _sync_tasks, lock_instance, schedule_timers
 
 
 def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
@@ -98,10 +98,14 @@ def complete_tasks(
     by another step since the caller looked) are left out. Returns (the newly opened tasks, the
     step names completed here). ``instance_id`` None: the instance of ``case``."""
     with transaction.atomic(savepoint=False):
-        locked = WorkflowInstance.objects.select_for_update()
-        # None: the instance of ``case`` (one case, one instance)
-        instance = locked.get(pk=instance_id) if instance_id is not None else locked.get(case_id=case.pk)
-        open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
+        if instance_id is None:  # the case's (one statement: the lock and its open tasks)
+            found = lock_instance(case.pk)
+            if found is None:
+                return [], []
+            instance, open_rows = found.instance, list(found.open_tasks)
+        else:
+            instance = WorkflowInstance.objects.select_for_update().get(pk=instance_id)
+            open_rows = list(instance.tasks.filter(state=TaskState.OPEN))
         rows = [r for r in open_rows if r.spec_name in decisions]
         if not rows:
             return [], []
