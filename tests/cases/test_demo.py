@@ -30,3 +30,22 @@ def test_demo_cases_in_every_state(db, django_capture_on_commit_callbacks, capsy
     assert Case.objects.count() == 10
     out = capsys.readouterr().out
     assert "已存在" in out and "clerk" in out and "chenyt" in out
+
+
+def test_demo_item_is_not_a_bundle_member(db):
+    """The ready-made bundles give their members forms with required fields that the demo's
+    one-line application does not fill: the demo cases use an item outside every bundle."""
+    from yiwang.bundles.models import Bundle, BundleMember
+    from yiwang.cases import demo
+
+    regions = factories.region_tree()
+    dept = factories.department(regions["county"])
+    food = factories.implementation(factories.standard_item(), dept)
+    other = factories.implementation(factories.standard_item("01020000200", name="食品生产许可"), dept)
+    catalog.publish(food)
+    catalog.publish(other)
+    first = demo._item()
+    assert first in (food, other)
+    bundle = Bundle.objects.create(code="restaurant", name="我要开餐馆", lead_department=dept)
+    BundleMember.objects.create(bundle=bundle, item=first)
+    assert demo._item() == ({food, other} - {first}).pop()

@@ -38,9 +38,15 @@ class DemoCaseReport:
 
 
 def _item() -> ServiceItem | None:
-    """A published promise item of the county market-regulation bureau (or any published one)."""
-    qs = ServiceItem.objects.filter(current_version__isnull=False, is_instant=False).select_related(
-        "department"
+    """A published promise item of the county market-regulation bureau (or any published one).
+
+    Not a bundle member: the ready-made bundles give their members forms with required fields
+    (a restaurant's food-business licence) that the demo's one-line application does not fill.
+    """
+    qs = (
+        ServiceItem.objects.filter(current_version__isnull=False, is_instant=False)
+        .exclude(bundle_memberships__isnull=False)
+        .select_related("department")
     )
     return (
         qs.filter(department__kind="scjgj", region__level=3).order_by("code").first()
