@@ -986,8 +986,9 @@ def start_bundle_application(
         # the same draft asked for twice (idempotency key); without a key the draft is new
         if idempotency_key is not None and BundleApplication.objects.filter(application=app).exists():
             return app
-        schema = combined_schema(bundle, members)
-        layout = combined_layout(bundle, members)
+        bundle_fields = list(bundle.fields.all())  # once for the schema and the layout
+        schema = combined_schema(bundle, members, bundle_fields)
+        layout = combined_layout(bundle, members, bundle_fields)
         data = _open(app)
         app.form_schema = formschema.snapshot(schema)
         app.form_layout = layout
