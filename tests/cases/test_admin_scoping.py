@@ -48,6 +48,8 @@ def test_department_admin_sees_only_its_departments_cases_and_messages(world, ca
     assert own.number in page and far.number not in page
     assert client.get(f"/admin/cases/case/{own.pk}/change/").status_code == 200
     assert client.get(f"/admin/cases/case/{far.pk}/change/").status_code == 302  # as if missing
+    # The check code is the applicant's key to the public lookup, not the administrator's.
+    assert own.check_code not in client.get(f"/admin/cases/case/{own.pk}/change/").content.decode()
 
     mine = OutboxMessage.objects.filter(case=own).first()
     theirs = OutboxMessage.objects.filter(case=far).first()

@@ -108,7 +108,10 @@ class CaseAdmin(ReadOnlyScopedAdminMixin, admin.ModelAdmin):
     list_display = ("number", "item_name", "department", "state", "submitted_at", "due_date")
     list_filter = ("state", "channel")
     search_fields = ("number",)
-    readonly_fields = [f.name for f in Case._meta.fields]
+    # The check code is the applicant's key to the public lookup: an administrator has no use for
+    # it, and showing it would let anyone at the admin's desk follow the case as the applicant.
+    exclude = ("check_code",)
+    readonly_fields = [f.name for f in Case._meta.fields if f.name != "check_code"]
 
     def has_change_permission(self, request, obj=None):
         return False  # every field is read-only: the change page is the view page
