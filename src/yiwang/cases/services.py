@@ -698,17 +698,21 @@ def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
     )
     insert_row(case)
     app.submitted_at = now
-    update_row(app, ["submitted_at", "updated_at"])
-    CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
-    label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
-    add_event(case, "submitted", label, actor=user)
-    start_process(case, new_case=True)
-    notify_applicant(
-        case,
-        "submitted",
-        _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
-    )
-    issue_notice_after_commit(case, NoticeKind.RECEIPT)
+    with step_writes() as batch:
+        CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
+        label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
+        add_event(case, "submitted", label, actor=user)
+        start_process(case, new_case=True)
+        notify_applicant(
+            case,
+            "submitted",
+            _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
+        )
+        issue_notice_after_commit(case, NoticeKind.RECEIPT)
+        if batch is not None:  # the timeline line, the outbox messages and the draft: one statement
+            batch.flush(update=(app, ["submitted_at", "updated_at"]))
+        else:
+            update_row(app, ["submitted_at", "updated_at"])
     # Last: the audit chain's head row stays locked from here to the commit.
     audit.record(
         "cases.submit",
