@@ -245,13 +245,13 @@ def write_docs(r: dict) -> None:
         f"| errors | {r['errors']} | 0 |",
         "",
         "Where a bundle's statements go (counted on one bundle case, without BEGIN/COMMIT): the umbrella draft "
-        "(11) and one upload per material (18 + 2); submit (16); unified acceptance (28: the umbrella's Accept, "
+        "(10) and one upload per material (18 + 2); submit (14); unified acceptance (25: the umbrella's Accept, "
         "then the seven branch cases written together, one INSERT per table, their case numbers in one upsert "
-        "and their processes started with one INSERT per table); the seven branch decisions (79: the ordinary "
+        "and their processes started with one INSERT per table); the seven branch decisions (70: the ordinary "
         "`Decide`, about 10 statements, plus one for the bundle, which marks the branch decided, writes the "
         "umbrella's timeline line and counts down the open branches in one statement; the last branch also "
-        "completes the umbrella's seven wait tasks in one engine step, about 7 statements); the unified "
-        "decision (10), delivery of all results (14) and close (11).",
+        "completes the umbrella's seven wait tasks in one engine step, about 6 statements); the unified "
+        "decision (7), delivery of all results (11) and close (8), as counted on 2026-11-26.",
         "",
         "A bundle case is eight cases' worth of work (the umbrella and seven branches: 1 submission, "
         "3 + 7 staff actions, the branch cases created at acceptance). With two-step branches (review, then "
