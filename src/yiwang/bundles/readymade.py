@@ -13,6 +13,7 @@ defined here in ``EXTRA_STANDARDS`` with its real legal basis.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,8 +267,19 @@ PROJECT_REQUIRED = [
 ]
 
 
-def project_form(extra: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:
-    return form({**PROJECT, **extra}, PROJECT_REQUIRED + required, widgets={})
+def shared_form(
+    base: dict[str, dict[str, Any]], base_required: list[str], **layout: Any
+) -> Callable[[dict[str, dict[str, Any]], list[str]], dict[str, Any]]:
+    """A builder of member forms that share ``base`` (the fields every member of a bundle asks,
+    entered once in the combined form): each member adds its own fields and required keys."""
+
+    def build(extra: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:
+        return form({**base, **extra}, base_required + required, **layout)
+
+    return build
+
+
+project_form = shared_form(PROJECT, PROJECT_REQUIRED, widgets={})
 
 
 TRADE = {
@@ -296,6 +308,7 @@ TRADE_REQUIRED = [
     "quantity",
     "unit",
 ]
+trade_form = shared_form(TRADE, TRADE_REQUIRED)
 
 
 # --- bundles -----------------------------------------------------------------------------------------
@@ -427,38 +440,35 @@ IMPORT_DECLARATION = BundleDef(
     members=(
         MemberDef(
             "进口货物申报",
-            form(
+            trade_form(
                 {
-                    **TRADE,
                     "trade_mode": choice("贸易方式", ["一般贸易", "进料加工", "来料加工", "保税仓库货物"]),
                     "port": choice("进境口岸", ["福州长乐国际机场", "马尾港", "江阴港", "厦门港", "泉州港"]),
                     "declared_value": number("申报总价（美元）", minimum=0.01),
                     "transport": choice("运输方式", ["水路运输", "航空运输", "公路运输", "铁路运输"]),
                 },
-                TRADE_REQUIRED + ["trade_mode", "port", "declared_value", "transport"],
+                ["trade_mode", "port", "declared_value", "transport"],
             ),
         ),
         MemberDef(
             "进境动植物及其产品检疫审批",
-            form(
+            trade_form(
                 {
-                    **TRADE,
                     "port": choice("进境口岸", ["福州长乐国际机场", "马尾港", "江阴港", "厦门港", "泉州港"]),
                     "use": choice("用途", ["加工", "食用", "种用", "观赏", "科研"]),
                     "exporter": text("境外发货人", min_length=2, max_length=100),
                 },
-                TRADE_REQUIRED + ["port", "use", "exporter"],
+                ["port", "use", "exporter"],
             ),
         ),
         MemberDef(
             "自动进口许可证签发",
-            form(
+            trade_form(
                 {
-                    **TRADE,
                     "declared_value": number("申报总价（美元）", minimum=0.01),
                     "trade_mode": choice("贸易方式", ["一般贸易", "进料加工", "来料加工", "保税仓库货物"]),
                 },
-                TRADE_REQUIRED + ["declared_value", "trade_mode"],
+                ["declared_value", "trade_mode"],
             ),
         ),
     ),
