@@ -83,7 +83,9 @@ def visible_case(
     user, roles: list[StaffRole], case_id: int, *, related: tuple[str, ...] = CASE_RELATED
 ) -> Case:
     """The case if it lies in the user's scope; 404 otherwise (not 403: no hint it exists)."""
-    case = Case.objects.filter(case_scope_q(user, roles), pk=case_id).select_related(*related).first()
+    # At most one row by its key: no ORDER BY (``first()`` would add the model's ordering to compile and sort).
+    rows = Case.objects.filter(case_scope_q(user, roles), pk=case_id).select_related(*related).order_by()[:1]
+    case = next(iter(rows), None)
     if case is None:
         raise Http404
     return case
