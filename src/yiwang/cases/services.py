@@ -462,14 +462,16 @@ def locked_row(model: type[models.Model], pk: int, related: tuple[str, ...]) -> 
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [f[0].target.attname for f in select[start:end]]
         populators = get_related_populators(klass_info, select, conn.alias)
-        prepared = cache[(model, related)] = (sql, compiler, start, end, init_list, populators)
-    sql, compiler, start, end, init_list, populators = prepared
+        # What results_iter would compute for every row, once.
+        converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
+        prepared = cache[(model, related)] = (sql, compiler, converters, start, end, init_list, populators)
+    sql, compiler, converters, start, end, init_list, populators = prepared
     with conn.cursor() as cursor:
         cursor.execute(sql, [pk])
         rows = cursor.fetchall()
     if not rows:
         raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-    row = next(iter(compiler.results_iter(results=[rows])))
+    row = next(iter(compiler.apply_converters(rows, converters))) if converters else rows[0]
     obj = model.from_db(conn.alias, init_list, row[start:end])
     for populator in populators:
         populator.populate(row, obj)
