@@ -7,36 +7,11 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.catalog.admin import CatalogueAdminMixin, is_catalogue_admin, is_provincial_admin
+from yiwang.catalog.admin import DepartmentScopedAdminMixin, is_catalogue_admin, is_provincial_admin
 from yiwang.core.errors import NotPermitted, ValidationFailed
-from yiwang.identity.models import Role
-from yiwang.identity.selectors import department_scope_q
 
 from . import formschema, services
 from .models import Case, ItemForm, OutboxMessage
-
-
-class DepartmentScopedAdminMixin(CatalogueAdminMixin):
-    """For catalogue administrators: the records of the departments in their scope only
-    (``department_scope_q``; superusers and platform administrators see all). A record outside
-    it answers like a missing one."""
-
-    department_id_field = "department_id"
-    region_path_field = "region__path"
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                department_scope_q(
-                    request.user,
-                    Role.CATALOGUE_ADMIN,
-                    department_id_field=self.department_id_field,
-                    region_path_field=self.region_path_field,
-                )
-            )
-        )
 
 
 class ReadOnlyScopedAdminMixin(DepartmentScopedAdminMixin):

@@ -71,6 +71,29 @@ class CatalogueAdminMixin:
         return is_catalogue_admin(request.user)
 
 
+class DepartmentScopedAdminMixin(CatalogueAdminMixin):
+    """For catalogue administrators: the records of the departments in their scope only
+    (``department_scope_q``; superusers and platform administrators see all). A record outside
+    it answers like a missing one. Subclasses name the path to the record's department and region."""
+
+    department_id_field = "department_id"
+    region_path_field = "region__path"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                department_scope_q(
+                    request.user,
+                    Role.CATALOGUE_ADMIN,
+                    department_id_field=self.department_id_field,
+                    region_path_field=self.region_path_field,
+                )
+            )
+        )
+
+
 class ProvincialOnlyMixin(CatalogueAdminMixin):
     def has_add_permission(self, request, *args):
         return is_provincial_admin(request.user)
@@ -152,7 +175,7 @@ class ProcessStepInline(admin.TabularInline):
 
 
 @admin.register(ServiceItem)
-class ServiceItemAdmin(CatalogueAdminMixin, admin.ModelAdmin):
+class ServiceItemAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "display_name",
@@ -246,10 +269,6 @@ class ServiceItemAdmin(CatalogueAdminMixin, admin.ModelAdmin):
             )
             or "—"
         )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ServiceItem]:
-        qs = super().get_queryset(request)
-        return qs.filter(department_scope_q(request.user, Role.CATALOGUE_ADMIN))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department":
@@ -385,7 +404,8 @@ def _deviations_xlsx(rows) -> HttpResponse:
 
 
 @admin.register(ServiceItemVersion)
-class ServiceItemVersionAdmin(CatalogueAdminMixin, admin.ModelAdmin):
+class ServiceItemVersionAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
+    region_path_field = "region_path"  # a version keeps its region's path as published
     list_display = ("code", "name", "number", "published_at", "published_by", "is_current")
     list_filter = ("is_current", "region_level", "item_type")
     search_fields = ("code", "name")
@@ -406,13 +426,6 @@ class ServiceItemVersionAdmin(CatalogueAdminMixin, admin.ModelAdmin):
     def change_list(self, obj: ServiceItemVersion):
         return format_html_join(
             "", "<div>{}：{} → {}</div>", ((c["label"], c["old"], c["new"]) for c in obj.changes)
-        )
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(department_scope_q(request.user, Role.CATALOGUE_ADMIN, region_path_field="region_path"))
         )
 
     def has_add_permission(self, request):

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.catalog.admin import CatalogueAdminMixin, is_provincial_admin
+from yiwang.catalog.admin import CatalogueAdminMixin, DepartmentScopedAdminMixin, is_provincial_admin
 from yiwang.core.errors import DomainError
 
 from . import services
@@ -149,10 +149,12 @@ class ProcessDefinitionAdmin(CatalogueAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ProcessBinding)
-class ProcessBindingAdmin(CatalogueAdminMixin, admin.ModelAdmin):
+class ProcessBindingAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
     list_display = ("item", "definition", "bound_at")
     autocomplete_fields = ("item",)
     search_fields = ("item__code", "item__name")
+    department_id_field = "item__department_id"
+    region_path_field = "item__region__path"
 
     def has_add_permission(self, request):
         return True
@@ -162,23 +164,6 @@ class ProcessBindingAdmin(CatalogueAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return is_provincial_admin(request.user)
-
-    def get_queryset(self, request):
-        from yiwang.identity.models import Role
-        from yiwang.identity.selectors import department_scope_q
-
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                department_scope_q(
-                    request.user,
-                    Role.CATALOGUE_ADMIN,
-                    department_id_field="item__department_id",
-                    region_path_field="item__region__path",
-                )
-            )
-        )
 
     def save_model(self, request, obj, form, change):
         # Goes through the service: scope check, "changed" mark and audit.
