@@ -39,13 +39,15 @@ def apply(world, item):
 
 
 def approved_case(world, item, capture, decision="approve"):
-    app = apply(world, item)
-    for m in services.required_materials(app):
-        services.upload_material(app, requirement=m["name"], uploaded=pdf_upload(), user=world.applicant)
-    case = services.submit(app, user=world.applicant)
-    case = actions.Accept(case, world.clerk).run()
-    case = actions.Review(case, world.approver, decision="pass").run()
+    # The test's transaction never commits, so the steps share one after-commit batch
+    # (cases/after_commit.py): run what the whole lifecycle left, as its commits would.
     with capture(execute=True):
+        app = apply(world, item)
+        for m in services.required_materials(app):
+            services.upload_material(app, requirement=m["name"], uploaded=pdf_upload(), user=world.applicant)
+        case = services.submit(app, user=world.applicant)
+        case = actions.Accept(case, world.clerk).run()
+        case = actions.Review(case, world.approver, decision="pass").run()
         kw = {"reasons": "场所不符合要求"} if decision == "deny" else {}
         case = actions.Decide(case, world.head, decision=decision, **kw).run()
     return case

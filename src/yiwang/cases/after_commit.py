@@ -3,8 +3,10 @@
 A step writes its outbox messages and names its notices inside its transaction; after the
 commit they are sent and drawn by a job. Publishing a Celery message costs a broker round trip
 and a millisecond or two of CPU, and a step typically has two or three such jobs (an SMS, an
-e-mail, a notice PDF): they are collected here and published as one ``cases.after_commit`` job.
-A rolled-back transaction discards its batch with the rest of its on-commit hooks.
+e-mail, a notice PDF, an approval's e-certificate PDF): they are collected here and published as
+one ``cases.after_commit`` job. A rolled-back transaction discards its batch with the rest of its
+on-commit hooks. Other apps add their own jobs with ``also_after_commit`` (the exchange app's
+certificate rendering) rather than publishing a second message from the same step.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from django.db import transaction
 class _Batch:
     outbox_ids: list[int] = field(default_factory=list)
     notices: list[tuple[int, str]] = field(default_factory=list)
+    jobs: list[tuple[str, list]] = field(default_factory=list)
 
     def __call__(self) -> None:
         from .tasks import after_commit
 
-        after_commit.delay(self.outbox_ids, [list(n) for n in self.notices])
+        after_commit.delay(self.outbox_ids, [list(n) for n in self.notices], [list(j) for j in self.jobs])
 
 
 def _pending() -> _Batch | None:
@@ -54,3 +57,14 @@ def issue_notice_after_commit(case_id: int, kind: str) -> None:
         _Batch(notices=[(case_id, kind)])()
     else:
         batch.notices.append((case_id, kind))
+
+
+def also_after_commit(task, *args) -> None:
+    """Run the Celery ``task`` with ``args`` in the step's one after-commit job (after its
+    messages and notices; the job finds it by its registered name); outside a transaction,
+    publish it on its own."""
+    batch = _pending()
+    if batch is None:
+        task.delay(*args)
+    else:
+        batch.jobs.append((task.name, list(args)))

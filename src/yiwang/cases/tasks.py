@@ -21,10 +21,14 @@ def issue_notice(case_id: int, kind: str) -> int:
 
 
 @shared_task(name="cases.after_commit", ignore_result=True)
-def after_commit(outbox_ids: list[int], notices: list[list]) -> None:
+def after_commit(outbox_ids: list[int], notices: list[list], jobs: list[list] | None = None) -> None:
     """What one committed case step left to do (``cases.after_commit``): its messages, then its
-    notices (a message lost here is resent by the periodic ``cases.send_outbox``). A notice of a
-    case that no longer exists (a savepoint rolled back after the notice was named) is skipped."""
+    notices (a message lost here is resent by the periodic ``cases.send_outbox``), then the jobs
+    other apps added (``after_commit.also_after_commit``), each a registered task run here. A
+    notice of a case that no longer exists (a savepoint rolled back after the notice was named) is
+    skipped. ``jobs`` is optional so that messages queued by an older version still run."""
+    from celery import current_app
+
     from . import notices as notice_module
     from .models import Case
     from .services import send_messages
@@ -35,6 +39,8 @@ def after_commit(outbox_ids: list[int], notices: list[list]) -> None:
         case = Case.objects.filter(pk=case_id).first()
         if case is not None:
             notice_module.issue(case, kind)
+    for task_name, args in jobs or ():
+        current_app.tasks[task_name](*args)
 
 
 @shared_task(name="cases.poll_couriers", ignore_result=True)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.cases import after_commit
 from yiwang.core import audit
 from yiwang.core.crypto import blind_index, decrypt, encrypt, mask_id_number
 from yiwang.core.errors import NotPermitted
@@ -129,14 +130,10 @@ def issue_for_case(case, *, actor=None) -> ECertificate | None:
             "issued_by": getattr(actor, "pk", None),
         },
     )
-    cert_id = cert.pk
+    # Rendered after the commit, in the approval step's one after-commit job.
+    from .tasks import render_certificate
 
-    def render_later() -> None:
-        from .tasks import render_certificate
-
-        render_certificate.delay(cert_id)
-
-    transaction.on_commit(render_later)
+    after_commit.also_after_commit(render_certificate, cert.pk)
     return cert
 
 
