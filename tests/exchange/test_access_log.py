@@ -221,3 +221,24 @@ def test_staff_opening_the_material_copy_is_a_read_under_the_cases_department(wo
     # An uploaded file is no certificate's copy: nothing logged.
     upload = case.materials.exclude(origin="e_certificate").first()
     assert ex_services.record_copy_read(upload, user=world.approver) is None
+
+
+def test_the_workbench_materials_viewer_logs_the_read(world, items, cert):
+    """Staff opening the copy from the case page (workbench) is what the holder sees."""
+    from tests.workbench.helpers import client_for
+
+    _, using = items
+    app = apply(world, using)
+    material = services.provide_from_source(app, requirement="食品小作坊登记证", user=world.applicant)
+    for m in services.missing_materials(app):
+        services.upload_material(app, requirement=m, uploaded=pdf_upload(), user=world.applicant)
+    case = services.submit(app, user=world.applicant)
+    before = CertificateAccess.objects.filter(kind="read").count()
+    url = reverse("workbench:material", args=[case.pk, material.pk])
+    assert client_for(world.clerk).get(url).status_code == 200
+    read = CertificateAccess.objects.filter(kind="read").order_by("-pk")
+    assert read.count() == before + 1 and read[0].case_number == case.number
+    # An uploaded material opens without a log row.
+    upload = case.materials.exclude(origin="e_certificate").first()
+    client_for(world.clerk).get(reverse("workbench:material", args=[case.pk, upload.pk]))
+    assert CertificateAccess.objects.filter(kind="read").count() == before + 1

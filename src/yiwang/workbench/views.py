@@ -28,6 +28,7 @@ from yiwang.cases.actions import ACTIONS
 from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
 from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.exchange import services as exchange_services
 from yiwang.portal import views_cases
 from yiwang.workflow import selectors as wf_selectors
 
@@ -224,7 +225,10 @@ def act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
 @staff_required
 def material(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
     case = selectors.visible_case(request.user, request.work_roles, case_id)
-    return views_cases.material_response(get_object_or_404(CaseMaterial, pk=material_id, case=case))
+    material = get_object_or_404(CaseMaterial, pk=material_id, case=case)
+    # A certificate's copy opened by staff shows in the holder's 用证记录 (exchange app).
+    exchange_services.record_copy_read(material, user=request.user)
+    return views_cases.material_response(material)
 
 
 @staff_required
