@@ -22,7 +22,7 @@ from yiwang.core.errors import DomainError
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
-from .services import _refusal, _sync_tasks, lock_instance, schedule_timers
+from .services import _refusal, _sync_tasks, lock_instance, schedule_timers, task_row
 
 
 def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
@@ -68,26 +68,7 @@ def start_processes(starts: list[tuple[Any, ProcessDefinition]]) -> list[Task]:
 def _new_rows(instance: WorkflowInstance, wf, case) -> list[Task]:
     """The Task rows of a new instance's ready user tasks (as ``services._sync_tasks`` makes
     them, without inserting: the caller inserts every instance's rows at once)."""
-    rows = []
-    for t in engine.ready_user_tasks(wf):
-        step = engine.step_of(t)
-        rows.append(
-            Task(
-                instance=instance,
-                case_id=instance.case_id,
-                item_id=getattr(case, "item_id", None),
-                task_uuid=t.id,
-                spec_name=step.spec_name,
-                label=step.label,
-                role=step.role,
-                decisions=step.decisions,
-                department_id=getattr(case, "department_id", None),
-                region_path=getattr(getattr(case, "region", None), "path", "") or "",
-                assignee_id=(getattr(case, "applicant_id", None) if step.role == "applicant" else None),
-                due_date=getattr(case, "due_date", None),
-            )
-        )
-    return rows
+    return [task_row(instance, case, t) for t in engine.ready_user_tasks(wf)]
 
 
 def complete_tasks(

@@ -142,24 +142,28 @@ def _task_changes(instance: WorkflowInstance, wf, case, open_rows: list[Task]) -
     for uuid, t in ready.items():
         if uuid in by_uuid:
             continue
-        step = engine.step_of(t)
-        created.append(
-            Task(
-                instance=instance,
-                case_id=instance.case_id,
-                item_id=getattr(case, "item_id", None),
-                task_uuid=uuid,
-                spec_name=step.spec_name,
-                label=step.label,
-                role=step.role,
-                decisions=step.decisions,
-                department_id=getattr(case, "department_id", None),
-                region_path=getattr(getattr(case, "region", None), "path", "") or "",
-                assignee_id=(getattr(case, "applicant_id", None) if step.role == "applicant" else None),
-                due_date=getattr(case, "due_date", None),
-            )
-        )
+        created.append(task_row(instance, case, t))
     return created
+
+
+def task_row(instance: WorkflowInstance, case, t) -> Task:
+    """The inbox row (not saved) of the engine's ready user task ``t``: the step's label, role and
+    decisions, and the case's department, region, item and due date copied for the inbox queries."""
+    step = engine.step_of(t)
+    return Task(
+        instance=instance,
+        case_id=instance.case_id,
+        item_id=getattr(case, "item_id", None),
+        task_uuid=t.id,
+        spec_name=step.spec_name,
+        label=step.label,
+        role=step.role,
+        decisions=step.decisions,
+        department_id=getattr(case, "department_id", None),
+        region_path=getattr(getattr(case, "region", None), "path", "") or "",
+        assignee_id=(getattr(case, "applicant_id", None) if step.role == "applicant" else None),
+        due_date=getattr(case, "due_date", None),
+    )
 
 
 @transaction.atomic(savepoint=False)  # part of the caller's submission; a savepoint is 2 round trips
