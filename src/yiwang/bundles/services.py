@@ -1258,7 +1258,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         )
         for member, branch in zip(chosen, branches, strict=True)
     )
-    label = cases._actor_label(actor)
+    label = cases.actor_label(actor)
     note = _("一件事办件 %(n)s") % {"n": umbrella.number}
     by = actor if getattr(actor, "pk", None) else None
     # The branches' timeline lines and the umbrella's, in one INSERT.
@@ -1643,7 +1643,7 @@ def _record_pg(params: list[Any], event: tuple[str, str, str]) -> tuple[int, int
         + _COUNT_DOWN.format(umbrella="(SELECT umbrella_id FROM b)", **t)
         + " RETURNING (SELECT umbrella_id FROM b), open_branches"
     )
-    row = _returning(sql, [*params, kind, label, cases._actor_label(None), note, timezone.now()])
+    row = _returning(sql, [*params, kind, label, cases.actor_label(None), note, timezone.now()])
     return (row[0], row[1]) if row is not None else None
 
 
@@ -1772,7 +1772,7 @@ def on_umbrella_delivered(case) -> None:
     )
     label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
     CaseEvent.objects.bulk_create(
-        CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases._actor_label(None))
+        CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases.actor_label(None))
         for i in ids
     )
 
@@ -1787,6 +1787,6 @@ def on_umbrella_closed(case) -> None:
     Case.objects.filter(pk__in=ids).update(state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now())
     label = _("随一件事办结（%(n)s）") % {"n": case.number}
     CaseEvent.objects.bulk_create(
-        CaseEvent(case_id=i, kind="closed", label=label[:100], actor_label=cases._actor_label(None))
+        CaseEvent(case_id=i, kind="closed", label=label[:100], actor_label=cases.actor_label(None))
         for i in ids
     )

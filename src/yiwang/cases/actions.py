@@ -578,7 +578,7 @@ class Transfer(CaseAction):
 
 
 def _actor(user) -> str:
-    return services._actor_label(user)
+    return services.actor_label(user)
 
 
 class Suspend(CaseAction):

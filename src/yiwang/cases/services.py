@@ -416,7 +416,7 @@ def add_event(
         kind=kind,
         label=label,
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor),
+        actor_label=actor_label(actor),
         note=note,
         visible_to_applicant=visible,
     )
@@ -427,7 +427,8 @@ def add_event(
     return insert_row(event)
 
 
-def _actor_label(actor) -> str:
+def actor_label(actor) -> str:
+    """How a timeline line names who acted ("系统" for the system); bundles name their lines alike."""
     if actor is None:
         return "系统"
     person = getattr(actor, "person", None)
