@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROBE = (
     "import json, yiwang.settings as s; print(json.dumps({"
     "'db': s.DATABASES['default']['ENGINE'], 'init': s.DATABASES['default'].get('OPTIONS', {}).get('init_command', ''),"
     "'cache': s.CACHES['default']['BACKEND'], 'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER,"
-    "'storage': s.STORAGES['default']['BACKEND'], 'bucket': s.STORAGES['default'].get('OPTIONS', {}).get('bucket_name')}))"
+    "'storage': s.STORAGES['default']['BACKEND'], 'bucket': s.STORAGES['default'].get('OPTIONS', {}).get('bucket_name'),"
+    "'db_options': {k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).items() if k != 'init_command'}}))"
 )
 
 
@@ -34,6 +37,7 @@ def test_embedded_default(tmp_path):
     assert s["db"] == "django.db.backends.sqlite3" and "journal_mode=WAL" in s["init"]
     assert s["cache"].endswith("LocMemCache") and s["eager"] is True
     assert s["storage"] == "django.core.files.storage.FileSystemStorage"
+    assert "server_side_binding" not in s["db_options"]
 
 
 def test_scale_out_engines_from_the_environment(tmp_path):
@@ -47,6 +51,13 @@ def test_scale_out_engines_from_the_environment(tmp_path):
     assert s["cache"].endswith("RedisCache") and s["broker"] == "redis://cache.example:6379/0"
     assert s["eager"] is False
     assert s["storage"] == "storages.backends.s3.S3Storage" and s["bucket"] == "yiwang-files"
+    # PostgreSQL: statements bound on the server and prepared on their fifth run per connection.
+    assert s["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
+    s = _settings(tmp_path, DATABASE_URL="postgres://u@db.example:5432/yiwang", DB_PREPARED_STATEMENTS="0")
+    assert s["db_options"] == {}
 
 
 def test_yiwang_command_maps_hyphens(tmp_path):
@@ -56,3 +67,21 @@ def test_yiwang_command_maps_hyphens(tmp_path):
     subprocess.run([str(yiwang), "migrate", "-v0"], env=env, check=True, capture_output=True)
     out = subprocess.run([str(yiwang), "verify-audit"], env=env, check=True, capture_output=True, text=True)
     assert "audit chain intact" in out.stdout
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_a_repeated_statement():
+    """On PostgreSQL the same query run again on one connection is planned once (the settings
+    above), and a query with other parameter values reuses that prepared statement."""
+    from django.db import connection
+
+    from yiwang.regions.models import Region
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for code in range(6):
+        list(Region.objects.filter(code=f"9{code:05d}").values_list("pk", flat=True))
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [row[0] for row in cur.fetchall()]
+    assert any('FROM "regions_region"' in q and '"code" = $1' in q for q in prepared), prepared

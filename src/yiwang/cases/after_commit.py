@@ -25,7 +25,13 @@ class _Batch:
     def __call__(self) -> None:
         from .tasks import after_commit
 
-        after_commit.delay(self.outbox_ids, [list(n) for n in self.notices], [list(j) for j in self.jobs])
+        # A short argsrepr spares Celery's saferepr of the arguments (a sixth of a publish's CPU);
+        # monitoring still sees what the job carries.
+        after_commit.apply_async(
+            (self.outbox_ids, [list(n) for n in self.notices], [list(j) for j in self.jobs]),
+            argsrepr=f"({len(self.outbox_ids)} messages, {len(self.notices)} notices, {len(self.jobs)} jobs)",
+            kwargsrepr="{}",
+        )
 
 
 def _pending() -> _Batch | None:
