@@ -1109,7 +1109,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     from yiwang.cases import bulk as case_bulk
     from yiwang.cases import formschema, numbering
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Application, Case, CaseEvent, CaseMaterial, CaseState
+    from yiwang.cases.models import Application, Case, CaseMaterial, CaseState
     from yiwang.workflow import bulk as wf_bulk
     from yiwang.workflow import selectors as wf_selectors
     from yiwang.workflow import services as workflow
@@ -1258,29 +1258,21 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         )
         for member, branch in zip(chosen, branches, strict=True)
     )
-    label = cases.actor_label(actor)
     note = _("一件事办件 %(n)s") % {"n": umbrella.number}
-    by = actor if getattr(actor, "pk", None) else None
-    # The branches' timeline lines and the umbrella's, in one INSERT.
-    CaseEvent.objects.bulk_create(
+    # The branches' timeline lines and the umbrella's, with the Accept step's other rows.
+    cases.add_events(
         [
-            CaseEvent(
-                case=branch,
-                kind="bundle_accepted",
-                label=_("一件事统一受理，分送本部门办理"),
-                actor=by,
-                actor_label=label,
-                note=note,
+            cases.timeline_line(
+                branch, "bundle_accepted", _("一件事统一受理，分送本部门办理"), actor=actor, note=note
             )
             for branch in branches
         ]
         + [
-            CaseEvent(
-                case=umbrella,
-                kind="bundle_branches",
-                label=_("已分送各部门并联办理"),
-                actor=by,
-                actor_label=label,
+            cases.timeline_line(
+                umbrella,
+                "bundle_branches",
+                _("已分送各部门并联办理"),
+                actor=actor,
                 note="；".join(
                     f"{m.item.department.name}：{b.item_name}（{b.number}）"
                     for m, b in zip(chosen, branches, strict=True)
@@ -1600,14 +1592,13 @@ _COUNT_DOWN = (
 
 
 def _tables() -> dict[str, str]:
-    from yiwang.cases.models import Case, CaseEvent
+    from yiwang.cases.models import Case
 
     q = connection.ops.quote_name
     return {
         "bb": q(BundleBranch._meta.db_table),
         "link": q(BundleApplication._meta.db_table),
         "case": q(Case._meta.db_table),
-        "event": q(CaseEvent._meta.db_table),
     }
 
 
@@ -1636,14 +1627,13 @@ def _record_pg(params: list[Any], event: tuple[str, str, str]) -> tuple[int, int
 
     t = _tables()
     kind, label, note = event
+    line_sql, line_params = cases.timeline_insert_sql("SELECT umbrella_id FROM b", kind, label, note=note)
     sql = (
-        f"WITH b AS ({_MARK_DECIDED.format(**t)} RETURNING umbrella_id), "
-        f"e AS (INSERT INTO {t['event']} (case_id, kind, label, actor_id, actor_label, note, "
-        "visible_to_applicant, at) SELECT umbrella_id, %s, %s, NULL, %s, %s, true, %s FROM b) "
+        f"WITH b AS ({_MARK_DECIDED.format(**t)} RETURNING umbrella_id), e AS ({line_sql}) "
         + _COUNT_DOWN.format(umbrella="(SELECT umbrella_id FROM b)", **t)
         + " RETURNING (SELECT umbrella_id FROM b), open_branches"
     )
-    row = _returning(sql, [*params, kind, label, cases.actor_label(None), note, timezone.now()])
+    row = _returning(sql, [*params, *line_params])
     return (row[0], row[1]) if row is not None else None
 
 
@@ -1758,7 +1748,7 @@ def _mark_branches(umbrella, state: str) -> list[int]:
 def on_umbrella_delivered(case) -> None:
     """One delivery of all results: each branch case is delivered with the umbrella."""
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseEvent, CaseState, Delivery
+    from yiwang.cases.models import Case, CaseState, Delivery
 
     ids = _mark_branches(case, BranchState.DELIVERED)
     if not ids:
@@ -1771,22 +1761,16 @@ def on_umbrella_delivered(case) -> None:
         [Delivery(case_id=i, method=method, delivered_at=when) for i in ids], ignore_conflicts=True
     )
     label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
-    CaseEvent.objects.bulk_create(
-        CaseEvent(case_id=i, kind="delivered", label=label[:100], actor_label=cases.actor_label(None))
-        for i in ids
-    )
+    cases.add_events([cases.timeline_line(i, "delivered", label[:100]) for i in ids])
 
 
 def on_umbrella_closed(case) -> None:
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseEvent, CaseState
+    from yiwang.cases.models import Case, CaseState
 
     ids = _mark_branches(case, BranchState.CLOSED)
     if not ids:
         return
     Case.objects.filter(pk__in=ids).update(state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now())
     label = _("随一件事办结（%(n)s）") % {"n": case.number}
-    CaseEvent.objects.bulk_create(
-        CaseEvent(case_id=i, kind="closed", label=label[:100], actor_label=cases.actor_label(None))
-        for i in ids
-    )
+    cases.add_events([cases.timeline_line(i, "closed", label[:100]) for i in ids])

@@ -408,11 +408,13 @@ def _send_one(msg: OutboxMessage, notifier) -> int:
 # --- timeline and notices ------------------------------------------------------------------------
 
 
-def add_event(
-    case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+def timeline_line(
+    case: Case | int, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
 ) -> CaseEvent:
-    event = CaseEvent(
-        case=case,
+    """A timeline line of ``case`` (a case or its id), not yet written: ``add_event`` and
+    ``add_events`` write it."""
+    return CaseEvent(
+        **({"case": case} if isinstance(case, Case) else {"case_id": case}),
         kind=kind,
         label=label,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -420,11 +422,44 @@ def add_event(
         note=note,
         visible_to_applicant=visible,
     )
+
+
+def add_event(
+    case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+) -> CaseEvent:
+    event = timeline_line(case, kind, label, actor=actor, note=note, visible=visible)
     batch = _step_batch()
     if batch is not None:  # written with the step's other rows
         batch.events.append(event)
         return event
     return insert_row(event)
+
+
+def add_events(lines: list[CaseEvent]) -> list[CaseEvent]:
+    """Several timeline lines (``timeline_line``), on one case or several: a bundle's step writes
+    a line on each branch case. With the step's other rows when a step is open, else in one
+    INSERT."""
+    batch = _step_batch()
+    if batch is not None:
+        batch.events.extend(lines)
+        return lines
+    return CaseEvent.objects.bulk_create(lines)
+
+
+def timeline_insert_sql(
+    case_ids_sql: str, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+) -> tuple[str, list[Any]]:
+    """An INSERT of the same timeline line on each case whose id the query ``case_ids_sql`` (one
+    column) returns, with its parameters, for a caller that writes it inside a larger statement
+    (a bundle's branch decision: one statement with CTEs). The columns stay this app's business."""
+    line = timeline_line(0, kind, label, actor=actor, note=note, visible=visible)
+    q = connections[CaseEvent.objects.db].ops.quote_name
+    sql = (
+        f"INSERT INTO {q(CaseEvent._meta.db_table)} (case_id, kind, label, actor_id, actor_label, note, "
+        f"visible_to_applicant, at) SELECT ids.id, %s, %s, %s, %s, %s, %s, %s FROM ({case_ids_sql}) AS ids(id)"
+    )
+    params = [kind, line.label, line.actor_id, line.actor_label, note, visible, timezone.now()]
+    return sql, params
 
 
 def actor_label(actor) -> str:
