@@ -408,12 +408,17 @@ def write_docs(r: dict) -> None:
         "hashed by PostgreSQL). The stored process state is about 4 KB: the BPMN spec (8 KB) is named by "
         "its checksum instead of being copied into every case. What is left in the worker is Celery's "
         "publish of each step's one job (about a sixth of its CPU), the ORM for the remaining statements, "
-        "and the engine. Before these changes (10:07 UTC the same day, same machine) a case was 79 "
-        "statements and 74 ms of worker CPU (17.7 cases/s).",
+        "and the engine. PostgreSQL plans each repeated statement once per connection (server-side "
+        "binding, prepared on the fifth run: `DB_PREPARED_STATEMENTS`, docs/configuration.md); before that, "
+        "planning was about 40 % of its CPU per case (pg_stat_statements on 2026-11-26: 6.4 ms of planning "
+        "against 4.8 ms of execution per case), and back-to-back runs on an AMD EPYC machine went from "
+        "17.4–17.8 ms to 8.1–9.8 ms of backend CPU per case and from 39.9–40.6 to 46.6–57.9 cases/s. "
+        "Earlier the same day a case was 79 statements and 74 ms of worker CPU (17.7 cases/s on an "
+        "Intel Xeon machine about half as fast per core).",
         "",
-        "More workers than CPUs is slower, not faster: every step ends by appending to the audit hash chain "
-        "(one head row, locked from the append to the commit, which is the step's last statement), and a "
-        "worker preempted while holding it stalls the others.",
+        "Every step ends by appending to the audit hash chain (one head row, locked from the append to the "
+        "commit, which is the step's last statement), so the workers queue there; a third worker on 2 CPUs "
+        "gained about 4 % on 2026-11-26 (60.4 against 57.9 cases/s), within the run-to-run spread.",
         "",
         "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 2 --cases 600 --seconds 30 --write-docs` "
         "(`--profile` prints a cProfile of 50 cases; `--drop` removes the database).",
