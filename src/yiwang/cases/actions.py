@@ -506,7 +506,9 @@ class SecondReview(CaseAction):
 
 class Decide(CaseAction):
     name, label, step = "decide", "作出决定", "decide"
-    related = WITH_VERSION  # read by the e-certificate receiver (exchange) of case_decided
+    # What the e-certificate receiver (exchange) of case_decided reads besides the applicant: the
+    # item version (does it produce one?) and a company holder, in the lock's one statement.
+    related = (*WITH_VERSION, "company")
     from_states = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW}
 
     def check_params(self) -> None:
