@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,6 +24,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.rows import insert_row
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
 
@@ -511,41 +512,6 @@ def locked_row(model: type[models.Model], pk: int, related: tuple[str, ...]) -> 
     obj = model.from_db(conn.alias, init_list, row[start:end])
     for populator in populators:
         populator.populate(row, obj)
-    return obj
-
-
-_M = TypeVar("_M", bound=models.Model)
-
-
-def insert_row(obj: _M) -> _M:
-    """``obj.save()`` of a new row (auto id), with its INSERT built once per connection and
-    model: each step writes its timeline line and outbox messages so. For the models of this app
-    that have no save signals (none is connected) and no custom ``save``: Case, CaseEvent,
-    OutboxMessage."""
-    model = type(obj)
-    conn = connections[model.objects.db]
-    cache = conn.__dict__.setdefault("_yiwang_insert_row", {})
-    prepared = cache.get(model)
-    if prepared is None:
-        qn = conn.ops.quote_name
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        returning = conn.features.can_return_columns_from_insert
-        sql = (
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
-            + (f" RETURNING {qn(model._meta.pk.column)}" if returning else "")
-        )
-        prepared = cache[model] = (sql, fields, returning)
-    sql, fields, returning = prepared
-    # As the ORM's insert: pre_save (auto_now_add stamps the object), then the database value.
-    values = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, values)
-        if returning:
-            obj.pk = cursor.fetchone()[0]
-        else:
-            obj.pk = conn.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)
-    obj._state.adding, obj._state.db = False, conn.alias
     return obj
 
 
