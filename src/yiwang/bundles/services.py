@@ -1109,7 +1109,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     from yiwang.cases import bulk as case_bulk
     from yiwang.cases import formschema, numbering
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Application, Case, CaseMaterial, CaseState
+    from yiwang.cases.models import Application, Case, CaseState
     from yiwang.workflow import bulk as wf_bulk
     from yiwang.workflow import selectors as wf_selectors
     from yiwang.workflow import services as workflow
@@ -1149,7 +1149,6 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     umbrella_data = _open(umbrella.application)
     fields = list(bundle.fields.all())
     materials = list(bundle.materials.all())
-    provided = list(CaseMaterial.objects.filter(case=umbrella, replaced=False))
     if bundle.one_step_branches:
         second: set[int] = set()  # the member's own process is not asked for: it is not used
     else:
@@ -1216,30 +1215,21 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         )
     Case.objects.bulk_create(branches)
     # Shared materials: a row per material each member needs, pointing at the stored file.
-    rows = []
-    for member, app, branch in zip(chosen, apps, branches, strict=True):
-        item_key = str(member.item_id)
-        for mat in materials:
-            if item_key not in mat.mapping:
-                continue
-            for m in provided:
-                if m.requirement == mat.name:
-                    rows.append(
-                        CaseMaterial(
-                            application=app,
-                            case=branch,
-                            requirement=mat.mapping[item_key],
-                            origin=m.origin,
-                            file=m.file.name,
-                            content_type=m.content_type,
-                            size=m.size,
-                            sha256=m.sha256,
-                            original_name=m.original_name,
-                            record=m.record,
-                            uploaded_by_id=m.uploaded_by_id,
-                        )
-                    )
-    CaseMaterial.objects.bulk_create(rows)
+    shared = cases.share_materials(
+        umbrella,
+        [
+            (
+                app.pk,
+                branch.pk,
+                {
+                    mat.name: mat.mapping[str(member.item_id)]
+                    for mat in materials
+                    if str(member.item_id) in mat.mapping
+                },
+            )
+            for member, app, branch in zip(chosen, apps, branches, strict=True)
+        ],
+    )
     wf_bulk.start_processes(
         [(branch, definitions[keys[member.pk]]) for member, branch in zip(chosen, branches, strict=True)]
     )
@@ -1292,7 +1282,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
                     "case": b.number,
                     "member": m.pk,
                     "fields": keys,
-                    "materials": sum(1 for r in rows if r.case is b),
+                    "materials": shared.get(b.pk, 0),
                 }
                 for m, b, keys in zip(chosen, branches, data_keys, strict=True)
             ],

@@ -311,6 +311,44 @@ def missing_materials(application: Application) -> list[str]:
     ]
 
 
+def share_materials(source: Case, targets: list[tuple[int, int, dict[str, str]]]) -> dict[int, int]:
+    """Give other cases the current materials of ``source`` (a bundle's shared materials): for
+    each (application id, case id, names) of ``targets``, a row per material of ``source`` whose
+    requirement is a key of ``names``, under the name ``names[requirement]``, pointing at the same
+    stored file and registry record. One INSERT ... SELECT whatever the number of rows (a row
+    built in Python per material and branch cost more than the rest of the acceptance's
+    inserts), the rows in the order of ``targets`` and ``names``. Returns the rows written per
+    case id."""
+    pairs = [(app_id, case_id, src, dst) for app_id, case_id, names in targets for src, dst in names.items()]
+    if not pairs:
+        return {}
+    conn = connections[CaseMaterial.objects.db]
+    q = conn.ops.quote_name
+    table = q(CaseMaterial._meta.db_table)
+    copied = ["origin", "file", "content_type", "size", "sha256", "original_name", "record", "uploaded_by_id"]
+    # The ids are bound as text on PostgreSQL's server-side binding unless cast.
+    values = ", ".join(["(%s, CAST(%s AS bigint), CAST(%s AS bigint), %s, %s)"] * len(pairs))
+    sql = (
+        f"WITH v (n, app_id, case_id, src, dst) AS (VALUES {values}) "
+        f"INSERT INTO {table} (application_id, case_id, requirement, {', '.join(map(q, copied))}, "
+        "status, note, replaced, created_at) "
+        f"SELECT v.app_id, v.case_id, v.dst, {', '.join('m.' + q(c) for c in copied)}, %s, %s, %s, %s "
+        f"FROM {table} m JOIN v ON m.requirement = v.src "
+        "WHERE m.case_id = %s AND NOT m.replaced ORDER BY v.n, m.id RETURNING case_id"
+    )
+    params: list[Any] = []
+    for n, pair in enumerate(pairs):
+        params += [n, *pair]
+    status = CaseMaterial._meta.get_field("status").get_default()
+    params += [status, "", False, timezone.now()]
+    written: dict[int, int] = {}
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*params, source.pk])
+        for (case_id,) in cursor.fetchall():
+            written[case_id] = written.get(case_id, 0) + 1
+    return written
+
+
 # --- outbox -------------------------------------------------------------------------------------
 
 
