@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -22,7 +22,7 @@ from yiwang.core.errors import DomainError
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
-from .services import _refusal, _sync_tasks, lock_instance, schedule_timers, task_row
+from .services import _refusal, _task_changes, _write_step_pg, lock_instance, schedule_timers, task_row
 
 
 def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
@@ -96,18 +96,30 @@ def complete_tasks(
         by_decision: dict[str, list[int]] = defaultdict(list)
         for row in rows:
             by_decision[decisions[row.spec_name]].append(row.pk)
-        for decision, ids in by_decision.items():
-            Task.objects.filter(pk__in=ids).update(
-                state=TaskState.COMPLETED,
-                completed_at=now,
-                completed_by_id=getattr(actor, "pk", None),
-                decision=decision,
+        done = [
+            (
+                ids,
+                {
+                    "state": TaskState.COMPLETED,
+                    "completed_at": now,
+                    "completed_by_id": getattr(actor, "pk", None),
+                    "decision": decision,
+                },
             )
+            for decision, ids in by_decision.items()
+        ]
         instance.state = engine.dump(wf)
         instance.finished = wf.is_completed()
         instance.steps += len(rows)
         schedule_timers(instance, wf)
-        instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
-        done = {r.pk for r in rows}
-        opened = _sync_tasks(instance, wf, case, open_rows=[r for r in open_rows if r.pk not in done])
+        completed = {r.pk for r in rows}
+        opened = _task_changes(instance, wf, case, [r for r in open_rows if r.pk not in completed])
+        if connections[WorkflowInstance.objects.db].vendor == "postgresql":
+            _write_step_pg(done, instance, opened, now)  # one statement, as a single step's
+        else:
+            for ids, columns in done:
+                Task.objects.filter(pk__in=ids).update(**columns)
+            instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
+            if opened:
+                Task.objects.bulk_create(opened)
         return opened, [r.spec_name for r in rows]

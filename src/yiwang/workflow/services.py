@@ -325,7 +325,7 @@ def complete_task(
             schedule_timers(instance, wf)
             created = _task_changes(instance, wf, case, [r for r in open_rows if r.pk != row.pk])
             if connections[WorkflowInstance.objects.db].vendor == "postgresql":
-                _write_step_pg(row.pk, done, instance, created, now)
+                _write_step_pg([([row.pk], done)], instance, created, now)
             else:
                 Task.objects.filter(pk=row.pk).update(**done)
                 instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
@@ -342,17 +342,26 @@ _NEW_TASK_COLUMNS = tuple(
 )
 
 
-def _write_step_pg(task_id: int, done: dict[str, Any], instance: WorkflowInstance, created: list[Task], now):
-    """A step's writes in one statement (PostgreSQL): the task completed, the instance's state
-    saved, the next tasks inserted. The same rows as the ORM's three statements (update, save,
-    bulk_create), in one round trip and with nothing to compile."""
+def _write_step_pg(
+    done: list[tuple[list[int], dict[str, Any]]], instance: WorkflowInstance, created: list[Task], now
+):
+    """A step's writes in one statement (PostgreSQL): the tasks completed (``done``: task ids and
+    the columns they get, a group per decision), the instance's state saved, the next tasks
+    inserted. The same rows as the ORM's statements (an update per group, save, bulk_create), in
+    one round trip and with nothing to compile."""
     conn = connections[WorkflowInstance.objects.db]
     qn = conn.ops.quote_name
     task_table, instance_table = qn(Task._meta.db_table), qn(WorkflowInstance._meta.db_table)
     instance.updated_at = now
-    params: list[Any] = [*done.values(), task_id]
-    sql = (
-        f"WITH done AS (UPDATE {task_table} SET {', '.join(f'{qn(k)} = %s' for k in done)} WHERE id = %s), "
+    params: list[Any] = []
+    sql = "WITH "
+    for n, (ids, columns) in enumerate(done):
+        sql += (
+            f"done{n} AS (UPDATE {task_table} SET {', '.join(f'{qn(k)} = %s' for k in columns)} "
+            f"WHERE id IN ({', '.join(['%s'] * len(ids))})), "
+        )
+        params += [*columns.values(), *ids]
+    sql += (
         f"inst AS (UPDATE {instance_table} SET state = %s::jsonb, finished = %s, steps = %s, "
         "next_timer_at = %s, updated_at = %s WHERE id = %s) "
     )
