@@ -72,3 +72,16 @@ def test_a_member_with_a_second_review_keeps_it_in_its_branch(bw):
     assert steps(actions.Review(other.branch, bw.depts["water"].approver, decision="pass").run()) == [
         "decide"
     ]
+
+
+def test_submitting_the_umbrella_draft_again_gives_the_same_case(bw):
+    """A double click on "submit": one umbrella case, and again after its acceptance."""
+    from yiwang.cases.models import Application
+
+    bundle = build_bundle(bw)
+    umbrella = accepted_bundle(bw, bundle)
+    app = Application.objects.get(pk=umbrella.application_id)
+    again = bundles.submit_bundle(app, user=bw.applicant)
+    assert again.pk == umbrella.pk
+    assert Case.objects.filter(application=app).count() == 1
+    assert BundleBranch.objects.filter(umbrella=umbrella).count() == 7

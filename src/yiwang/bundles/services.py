@@ -964,7 +964,6 @@ def start_bundle_application(
     """The umbrella draft: an application to the bundle item whose form is the combined form of
     the members the answers make applicable (fill and submit it like any draft, then
     ``submit_bundle``)."""
-    from yiwang.cases import formschema
     from yiwang.cases import services as cases
 
     if not bundle.published or bundle.item_id is None or bundle.item.current_version_id is None:
@@ -974,6 +973,9 @@ def start_bundle_application(
     members = applicable_members(bundle, answers)
     if not members:
         raise DomainError(_("根据您的回答，没有需要办理的事项。"), code="nothing_applies")
+    bundle_fields = list(bundle.fields.all())  # once for the schema and the layout
+    # The combined form of the members that apply, prefilled by its own layout's mapping.
+    form = (combined_schema(bundle, members, bundle_fields), combined_layout(bundle, members, bundle_fields))
     with transaction.atomic():
         app = cases.start_application(
             user,
@@ -982,19 +984,11 @@ def start_bundle_application(
             channel=channel,
             entered_by=entered_by,
             idempotency_key=idempotency_key,
+            form=form,
         )
         # the same draft asked for twice (idempotency key); without a key the draft is new
         if idempotency_key is not None and BundleApplication.objects.filter(application=app).exists():
             return app
-        bundle_fields = list(bundle.fields.all())  # once for the schema and the layout
-        schema = combined_schema(bundle, members, bundle_fields)
-        layout = combined_layout(bundle, members, bundle_fields)
-        data = _open(app)
-        app.form_schema = formschema.snapshot(schema)
-        app.form_layout = layout
-        # Keep only the prefilled values this combined form asks for.
-        fields = _seal(app, {k: v for k, v in data.items() if k in schema["properties"]})
-        app.save(update_fields=["form_schema", "form_layout", *fields, "updated_at"])
         BundleApplication.objects.create(
             application=app,
             bundle=bundle,
@@ -1038,13 +1032,10 @@ def submit_bundle(application, *, user):
     """Submit the umbrella draft (idempotent like ``cases.services.submit``), every problem at
     once: the combined form's fields and every material an applicable member requires."""
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case
 
     cases._check_owner(application, user)  # before anything about the draft is reported
     link = _link(application)
-    existing = Case.objects.filter(application=application).first()
-    if existing is not None:
-        return existing
+    # A draft submitted before has its materials: cases.submit then returns the same case.
     missing = [
         FieldError(f"material:{name}", _("请提供申请材料“%(n)s”。") % {"n": name}, "missing")
         for name in missing_materials(application, link)

@@ -114,12 +114,15 @@ def start_application(
     channel: str = CaseChannel.WEB,
     entered_by=None,
     idempotency_key: str | None = None,
+    form: tuple[dict, dict] | None = None,
 ) -> Application:
-    """A new draft for ``item`` (its current version), prefilled from the account."""
+    """A new draft for ``item`` (its current version), prefilled from the account. ``form``:
+    (schema, layout) to ask instead of the item's own (a bundle's combined form for the members
+    that apply)."""
     _check_can_apply(user, item, acting_for)
     if channel == CaseChannel.COUNTER:
         _check_counter_clerk(entered_by, item)
-    schema, layout = form_of(item)
+    schema, layout = form if form is not None else form_of(item)
     data = formschema.prefill_values(layout, user=user, company=acting_for)
     key = idempotency_key or uuid.uuid4().hex
     existing = Application.objects.filter(idempotency_key=key).first()
