@@ -83,3 +83,30 @@ def test_the_hashed_json_splits_around_seq():
     assert hashlib.sha256((prev + before + "1234" + after).encode()).hexdigest() == audit._digest(
         prev, audit._hashed_fields(e)
     )
+
+
+def test_a_batch_appends_its_entries_in_order_at_its_end():
+    """``audit.batched``: on PostgreSQL the entries recorded inside are appended in one statement
+    when it ends (before that they have no number); the chain verifies either way, and an error
+    inside drops them with the transaction."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    audit.record("test.before", object_id="0")  # the head row exists
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic(), audit.batched():
+        first = audit.record("test.batch", object_id="1", detail={"名": "一"})
+        second = audit.record("test.batch", object_id="2", detail={"k": [1, None]})
+        if connection.vendor == "postgresql":
+            assert first.seq is None and second.seq is None
+    appends = [q for q in ctx.captured_queries if "auditchainhead" in q["sql"].lower()]
+    assert len(appends) == (1 if connection.vendor == "postgresql" else 4)
+    assert (first.seq, second.seq) == (2, 3) and second.prev_hash == first.hash
+    assert list(AuditEntry.objects.order_by("seq").values_list("object_id", flat=True)) == ["0", "1", "2"]
+    assert audit.verify_chain().ok
+
+    with pytest.raises(RuntimeError), transaction.atomic(), audit.batched():
+        audit.record("test.dropped", object_id="3")
+        raise RuntimeError("the action failed")
+    assert AuditEntry.objects.count() == 3 and audit.verify_chain().ok
+    audit.record("test.after", object_id="4")
+    assert audit.verify_chain().ok and AuditEntry.objects.get(object_id="4").seq == 4

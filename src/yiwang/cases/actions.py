@@ -200,7 +200,9 @@ class CaseAction:
         return {"decision": self.decision or "", "state": self.case.state}
 
     def run(self) -> Case:
-        with transaction.atomic(), services.step_writes() as batch:
+        # The step's audit entries (its own and any its receivers record) are appended together
+        # at its end, like its rows (``audit.batched``).
+        with transaction.atomic(), services.step_writes() as batch, audit.batched():
             # One statement: the case locked, with what the action reads (``related``).
             self.case = lock_case(self.case.pk, self.related)
             before = _columns(self.case)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,19 +71,15 @@ def record(
         summary=summary[:500],
         detail=clean_detail,
     )
+    pending = getattr(connection, "_yiwang_audit_batch", None)
+    if pending is not None and connection.in_atomic_block:
+        pending.append(entry)  # appended with the rest of the batch when it ends (``batched``)
+        return entry
     # No savepoint: the entry is one part of the caller's action and fails with it. The head row
     # stays locked until the caller commits, so callers record last, just before their commit.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql" and _append_pg(entry):
-            return entry
-        head = AuditChainHead.objects.select_for_update().filter(id=1).first()
-        if head is None:
-            head, _ = AuditChainHead.objects.get_or_create(id=1)  # first entry ever
-            head = AuditChainHead.objects.select_for_update().get(id=1)
-        entry.seq, entry.prev_hash = head.seq + 1, head.hash
-        entry.hash = _digest(head.hash, _hashed_fields(entry))
-        entry.save()
-        AuditChainHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
+        if not (connection.vendor == "postgresql" and _append_pg([entry])):
+            _append_orm(entry)
     return entry
 
 
@@ -105,47 +103,102 @@ def _payload_around_seq(e: AuditEntry) -> tuple[str, str]:
     return "{" + (before + "," if before else "") + '"seq":', ("," + after if after else "") + "}"
 
 
-def _append_pg(entry: AuditEntry) -> bool:
-    """One statement: lock the head, hash the entry in the database (the same SHA-256 of the
-    previous hash and the same JSON as ``_digest``: only the sequence number is not known before
-    the head is locked), insert it and move the head. One round trip while the head row is
-    locked instead of two, and no ORM query to compile. False when there is no head row yet."""
+@contextmanager
+def batched() -> Iterator[None]:
+    """The entries recorded inside (by the action and by whatever it sets off: an approval's
+    e-certificate, a bundle's branches) are appended together when the block ends without an
+    error, in the order they were recorded: on PostgreSQL one statement, and the chain head
+    locked for that statement to the commit only. Use it inside the action's transaction; an
+    error in the block drops them with the transaction. Elsewhere, and when nested, each entry
+    is appended as it is recorded."""
+    if connection.vendor != "postgresql" or getattr(connection, "_yiwang_audit_batch", None) is not None:
+        yield
+        return
+    pending: list[AuditEntry] = []
+    connection._yiwang_audit_batch = pending
+    try:
+        yield
+    finally:
+        connection._yiwang_audit_batch = None
+    if pending and not _append_pg(pending):  # no head row yet: the first entries ever
+        for entry in pending:
+            _append_orm(entry)
+
+
+def _append_orm(entry: AuditEntry) -> None:
+    with transaction.atomic(savepoint=False):
+        head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+        if head is None:
+            head, _ = AuditChainHead.objects.get_or_create(id=1)  # first entry ever
+            head = AuditChainHead.objects.select_for_update().get(id=1)
+        entry.seq, entry.prev_hash = head.seq + 1, head.hash
+        entry.hash = _digest(head.hash, _hashed_fields(entry))
+        entry.save()
+        AuditChainHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
+
+
+def _append_pg(entries: list[AuditEntry]) -> bool:
+    """One statement: lock the head, hash each entry in the database (the same SHA-256 of the
+    previous hash and the same JSON as ``_digest``: only the sequence numbers are not known
+    before the head is locked), insert them and move the head. One round trip while the head
+    row is locked, and no ORM query to compile. False when there is no head row yet."""
     entry_table = connection.ops.quote_name(AuditEntry._meta.db_table)
     head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    detail = json.dumps(entry.detail, cls=DjangoJSONEncoder, ensure_ascii=False)
-    entry.seq = 0  # a placeholder for the split; the real one comes from the head
-    before, after = _payload_around_seq(entry)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH h AS (SELECT seq + 1 AS seq, hash AS prev FROM {head_table} WHERE id = 1 FOR UPDATE), "
-            "n AS (SELECT seq, prev, encode(sha256(convert_to(prev || %s || seq::text || %s, 'UTF8')), 'hex') "
-            "AS hash FROM h), "
-            f"e AS (INSERT INTO {entry_table} (seq, at, actor_id, actor_label, channel, ip, action, "
-            "object_type, object_id, summary, detail, prev_hash, hash) "
-            "SELECT n.seq, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, n.prev, n.hash FROM n "
-            "RETURNING id, seq, prev_hash, hash), "
-            f"u AS (UPDATE {head_table} SET seq = n.seq, hash = n.hash FROM n WHERE {head_table}.id = 1) "
-            "SELECT id, seq, prev_hash, hash FROM e",
-            [
-                before,
-                after,
-                entry.at,
-                entry.actor_id,
-                entry.actor_label,
-                entry.channel,
-                entry.ip,
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.summary,
-                detail,
-            ],
+    links = [f"h AS (SELECT seq AS seq, hash AS hash FROM {head_table} WHERE id = 1 FOR UPDATE)"]
+    rows: list[str] = []
+    params: list[Any] = []
+    values: list[Any] = []
+    # Typed placeholders: the rows of a VALUES list take their types from their values, and an
+    # untyped NULL (no actor, no IP) would be text.
+    typed = ", ".join(
+        f"CAST(%s AS {AuditEntry._meta.get_field(name).db_type(connection)})"
+        for name in ("at", "actor_id", "actor_label", "channel", "ip", "action")
+        + ("object_type", "object_id", "summary", "detail")
+    )
+    prev = "h"
+    for n, entry in enumerate(entries, start=1):
+        detail = json.dumps(entry.detail, cls=DjangoJSONEncoder, ensure_ascii=False)
+        entry.seq = 0  # a placeholder for the split; the real one comes from the head
+        before, after = _payload_around_seq(entry)
+        # Entry n is chained to entry n-1 (or the head): seq + 1, and the hash over its hash.
+        links.append(
+            f"n{n} AS (SELECT seq + 1 AS seq, hash AS prev, encode(sha256(convert_to("
+            f"hash || %s || (seq + 1)::text || %s, 'UTF8')), 'hex') AS hash FROM {prev})"
         )
-        row = cursor.fetchone()
-    if row is None:
-        entry.seq = None
+        params += [before, after]
+        rows.append(f"((SELECT seq FROM n{n}), {typed}, (SELECT prev FROM n{n}), (SELECT hash FROM n{n}))")
+        values += [
+            entry.at,
+            entry.actor_id,
+            entry.actor_label,
+            entry.channel,
+            entry.ip,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.summary,
+            detail,
+        ]
+        prev = f"n{n}"
+    sql = (
+        f"WITH {', '.join(links)}, "
+        f"e AS (INSERT INTO {entry_table} (seq, at, actor_id, actor_label, channel, ip, action, "
+        "object_type, object_id, summary, detail, prev_hash, hash) "
+        f"SELECT * FROM (VALUES {', '.join(rows)}) AS v WHERE EXISTS (SELECT 1 FROM h) "
+        "RETURNING id, seq, prev_hash, hash), "
+        f"u AS (UPDATE {head_table} SET seq = {prev}.seq, hash = {prev}.hash FROM {prev} "
+        f"WHERE {head_table}.id = 1) "
+        "SELECT id, seq, prev_hash, hash FROM e ORDER BY seq"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *values])
+        returned = cursor.fetchall()
+    if not returned:
+        for entry in entries:
+            entry.seq = None
         return False
-    entry.pk, entry.seq, entry.prev_hash, entry.hash = row
+    for entry, (pk, seq, prev_hash, hash_) in zip(entries, returned, strict=True):
+        entry.pk, entry.seq, entry.prev_hash, entry.hash = pk, seq, prev_hash, hash_
     return True
 
 
