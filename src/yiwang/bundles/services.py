@@ -1625,8 +1625,11 @@ def _open_unified_decision(umbrella_id: int) -> None:
     from yiwang.cases.models import Case
     from yiwang.workflow import bulk as wf_bulk
 
-    umbrella = Case.objects.select_related("region").get(pk=umbrella_id)  # the new task's columns
-    decisions = dict(BundleBranch.objects.filter(umbrella_id=umbrella_id).values_list("wait_step", "outcome"))
+    # The umbrella's row and region: the new task's columns (its SQL compiled once per connection).
+    umbrella = cases.locked_row(Case, umbrella_id, ("region",), lock=False)
+    decisions = dict(
+        BundleBranch.objects.filter(umbrella_id=umbrella_id).order_by().values_list("wait_step", "outcome")
+    )
     opened, _done = wf_bulk.complete_tasks(None, decisions, case=umbrella)
     if any(t.spec_name == "decide" for t in opened):
         cases.add_event(umbrella, "branches_done", _("各部门均已办结，待统一决定"))

@@ -521,28 +521,37 @@ def issue_notice_after_commit(case: Case, kind: str) -> None:
 # --- row locks ------------------------------------------------------------------------------------
 
 
-def locked_row(model: type[models.Model], pk: int, related: tuple[str, ...]) -> Any:
-    """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)``,
-    compiled once per connection, model and ``related``: every step starts with one, and building
-    the SQL of a row with four or five joined tables cost more CPU than running it. The rows
-    become objects as the ORM's ModelIterable makes them (converters, ``from_db``, the related
-    populators)."""
+def locked_row(model: type[models.Model], pk: int, related: tuple[str, ...], *, lock: bool = True) -> Any:
+    """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)``
+    (without ``select_for_update`` when not ``lock``), compiled once per connection, model and
+    ``related``: every step starts with one, and building the SQL of a row with four or five
+    joined tables cost more CPU than running it. The rows become objects as the ORM's
+    ModelIterable makes them (converters, ``from_db``, the related populators)."""
     conn = connections[model.objects.db]
     cache = conn.__dict__.setdefault("_yiwang_locked_row", {})
-    prepared = cache.get((model, related))
+    prepared = cache.get((model, related, lock))
     if prepared is None:
-        qs = model.objects.select_for_update(of=("self",)).select_related(*related).filter(pk=-1)
+        base = model.objects.select_for_update(of=("self",)) if lock else model.objects.all()
+        qs = base.select_related(*related).filter(pk=-1)
         compiler = qs.query.get_compiler(connection=conn)
         sql, params = compiler.as_sql()
         if list(params) != [-1]:  # not the shape this expects: no shortcut
-            return model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
+            return base.select_related(*related).get(pk=pk)
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [f[0].target.attname for f in select[start:end]]
         populators = get_related_populators(klass_info, select, conn.alias)
         # What results_iter would compute for every row, once.
         converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
-        prepared = cache[(model, related)] = (sql, compiler, converters, start, end, init_list, populators)
+        prepared = cache[(model, related, lock)] = (
+            sql,
+            compiler,
+            converters,
+            start,
+            end,
+            init_list,
+            populators,
+        )
     sql, compiler, converters, start, end, init_list, populators = prepared
     with conn.cursor() as cursor:
         cursor.execute(sql, [pk])
