@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from yiwang.core.rows import insert_row
+from yiwang.core.rows import insert_row, insert_rows
 from yiwang.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +32,18 @@ def test_without_on_conflict_a_duplicate_still_fails():
     insert_row(_region("990003", "丁县"))
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_row(_region("990003", "戊县"))
+
+
+def test_insert_rows_sets_each_id_in_order_and_writes_every_row():
+    rows = insert_rows([_region(f"99100{i}", f"县{i}") for i in range(5)])
+    assert all(r.pk is not None and not r._state.adding for r in rows)
+    assert [Region.objects.get(pk=r.pk).name for r in rows] == [f"县{i}" for i in range(5)]
+    assert insert_rows([]) == []
+
+
+def test_insert_rows_takes_a_related_object_saved_after_it_was_assigned():
+    parent = _region("991100", "市")
+    child = Region(code="991101", name="区", level=3, path="991100/991101/", parent=parent)
+    insert_rows([parent])  # the parent gets its id after the child points at it, as in bulk_create
+    insert_rows([child])
+    assert Region.objects.get(pk=child.pk).parent_id == parent.pk

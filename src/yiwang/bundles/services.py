@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.rows import insert_rows
 from yiwang.workflow.expressions import UnsafeExpression, check_expression, evaluate
 
 from . import process
@@ -1172,7 +1173,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         _seal(app, data)
         apps.append(app)
         data_keys.append(sorted(data))
-    Application.objects.bulk_create(apps)
+    insert_rows(apps)
     branches = []
     numbers = case_bulk.case_numbers([m.item.region.code for m in chosen], today)
     for member, app, number in zip(chosen, apps, numbers, strict=True):
@@ -1204,7 +1205,7 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
                 bundle_role="branch",
             )
         )
-    Case.objects.bulk_create(branches)
+    insert_rows(branches)
     # Shared materials: a row per material each member needs, pointing at the stored file.
     shared = cases.share_materials(
         umbrella,
@@ -1226,18 +1227,20 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
     )
     if link.open_branches != len(branches):  # set at the draft; a member may have left the process
         BundleApplication.objects.filter(pk=link.pk).update(open_branches=len(branches))
-    created = BundleBranch.objects.bulk_create(
-        BundleBranch(
-            umbrella=umbrella,
-            branch=branch,
-            member=member,
-            department=member.item.department,
-            advisory=member.advisory,
-            limit_days=branch.limit_days,
-            due_date=branch.due_date,
-            wait_step=process.branch_step(member.pk),
-        )
-        for member, branch in zip(chosen, branches, strict=True)
+    created = insert_rows(
+        [
+            BundleBranch(
+                umbrella=umbrella,
+                branch=branch,
+                member=member,
+                department=member.item.department,
+                advisory=member.advisory,
+                limit_days=branch.limit_days,
+                due_date=branch.due_date,
+                wait_step=process.branch_step(member.pk),
+            )
+            for member, branch in zip(chosen, branches, strict=True)
+        ]
     )
     note = _("一件事办件 %(n)s") % {"n": umbrella.number}
     # The branches' timeline lines and the umbrella's, with the Accept step's other rows.

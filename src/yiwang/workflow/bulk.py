@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from yiwang.core.errors import DomainError
+from yiwang.core.rows import insert_rows
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
@@ -55,13 +56,13 @@ def start_processes(starts: list[tuple[Any, ProcessDefinition]]) -> list[Task]:
         schedule_timers(instance, wf)
         flows.append(wf)
         instances.append(instance)
-    WorkflowInstance.objects.bulk_create(instances)
+    insert_rows(instances)
     rows = [
         row
         for (case, _definition), instance, wf in zip(starts, instances, flows, strict=True)
         for row in _new_rows(instance, wf, case)
     ]
-    Task.objects.bulk_create(rows)
+    insert_rows(rows)
     return rows
 
 
