@@ -6,7 +6,7 @@ from yiwang.bundles import selectors
 from yiwang.bundles import services as bundles
 from yiwang.bundles.models import BranchState, BundleBranch
 from yiwang.cases import actions
-from yiwang.cases.models import Case, CaseState
+from yiwang.cases.models import Case, CaseState, Delivery
 from yiwang.workflow import selectors as wf
 
 from .conftest import accepted_bundle, build_bundle, decide_branch
@@ -46,10 +46,16 @@ def test_seven_branches_finish_in_any_order_and_deliver_together(bw):
     assert set(Case.objects.filter(bundle_branch__umbrella=umbrella).values_list("state", flat=True)) == {
         CaseState.DELIVERED
     }
+    # each branch case has its delivery row, the umbrella's method and time
+    deliveries = Delivery.objects.filter(case__bundle_branch__umbrella=umbrella)
+    assert deliveries.count() == 7
+    assert {(d.method, d.delivered_at) for d in deliveries} == {("electronic", umbrella.delivered_at)}
     umbrella = actions.Close(umbrella, bw.clerk).run()
     assert set(BundleBranch.objects.filter(umbrella=umbrella).values_list("state", flat=True)) == {
         BranchState.CLOSED
     }
+    closed = Case.objects.filter(bundle_branch__umbrella=umbrella)
+    assert {(c.state, c.closed_at) for c in closed} == {(CaseState.CLOSED, umbrella.closed_at)}
     overview = selectors.bundle_overview(umbrella)
     assert len(overview.rows) == 7 and overview.holding_up is None
 

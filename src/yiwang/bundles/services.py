@@ -1735,29 +1735,23 @@ def _mark_branches(umbrella, state: str) -> list[int]:
 def on_umbrella_delivered(case) -> None:
     """One delivery of all results: each branch case is delivered with the umbrella."""
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseState, Delivery
 
     ids = _mark_branches(case, BranchState.DELIVERED)
     if not ids:
         return
-    when = case.delivered_at or timezone.now()
     method = getattr(getattr(case, "delivery", None), "method", None) or case.delivery_method
-    Case.objects.filter(pk__in=ids).update(state=CaseState.DELIVERED, delivered_at=when)
-    # One delivery row per branch case (OneToOne): one a branch already has is kept.
-    Delivery.objects.bulk_create(
-        [Delivery(case_id=i, method=method, delivered_at=when) for i in ids], ignore_conflicts=True
-    )
+    # One delivery row per branch case: one a branch already has is kept.
+    cases.settle_with(ids, delivered_at=case.delivered_at or timezone.now(), method=method)
     label = _("随一件事统一送达（%(n)s）") % {"n": case.number}
     cases.add_events([cases.timeline_line(i, "delivered", label[:100]) for i in ids])
 
 
 def on_umbrella_closed(case) -> None:
     from yiwang.cases import services as cases
-    from yiwang.cases.models import Case, CaseState
 
     ids = _mark_branches(case, BranchState.CLOSED)
     if not ids:
         return
-    Case.objects.filter(pk__in=ids).update(state=CaseState.CLOSED, closed_at=case.closed_at or timezone.now())
+    cases.settle_with(ids, closed_at=case.closed_at or timezone.now())
     label = _("随一件事办结（%(n)s）") % {"n": case.number}
     cases.add_events([cases.timeline_line(i, "closed", label[:100]) for i in ids])

@@ -36,6 +36,7 @@ from .models import (
     CaseEvent,
     CaseMaterial,
     CaseState,
+    Delivery,
     DeliveryMethod,
     ItemForm,
     MaterialOrigin,
@@ -512,6 +513,38 @@ def actor_label(actor) -> str:
     if person is not None:
         return person.name
     return actor.get_full_name() or actor.get_username()
+
+
+def settle_with(case_ids: list[int], *, delivered_at=None, closed_at=None, method: str = "") -> None:
+    """Cases settled by another case's step (a bundle's branch cases, delivered and closed with
+    their umbrella): delivered (state, time, and a ``Delivery`` row each with ``method``; one a
+    case already has is kept) or closed. On PostgreSQL a delivery is one statement."""
+    if not case_ids:
+        return
+    if closed_at is not None:
+        Case.objects.filter(pk__in=case_ids).update(state=CaseState.CLOSED, closed_at=closed_at)
+        return
+    conn = connections[Case.objects.db]
+    if conn.vendor != "postgresql":
+        Case.objects.filter(pk__in=case_ids).update(state=CaseState.DELIVERED, delivered_at=delivered_at)
+        Delivery.objects.bulk_create(
+            [Delivery(case_id=i, method=method, delivered_at=delivered_at) for i in case_ids],
+            ignore_conflicts=True,
+        )
+        return
+    q = conn.ops.quote_name
+    row = Delivery(case_id=0, method=method, delivered_at=delivered_at)
+    fields = [f for f in Delivery._meta.concrete_fields if not f.primary_key]
+    select = ", ".join("c.id" if f.name == "case" else "%s" for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(row, True), conn) for f in fields if f.name != "case"]
+    sql = (
+        f"WITH c AS (UPDATE {q(Case._meta.db_table)} SET state = %s, delivered_at = %s "
+        f"WHERE id IN ({', '.join(['%s'] * len(case_ids))}) RETURNING id) "
+        f"INSERT INTO {q(Delivery._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+        f"SELECT {select} FROM c ON CONFLICT ({q('case_id')}) DO NOTHING"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [CaseState.DELIVERED, delivered_at, *case_ids, *values])
 
 
 def issue_notice_after_commit(case: Case, kind: str) -> None:
