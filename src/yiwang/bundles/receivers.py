@@ -15,10 +15,10 @@ from . import services
 
 
 @receiver(signals.case_accepted, dispatch_uid="bundles.accepted")
-def _accepted(sender, case, actor=None, **kwargs) -> None:
+def _accepted(sender, case, actor=None, opened=None, **kwargs) -> None:
     if case.bundle_role != "umbrella":
         return
-    services.spawn_branches(case, actor=actor)
+    services.spawn_branches(case, actor=actor, opened=opened)
 
 
 @receiver(signals.correction_requested, dispatch_uid="bundles.correction")

@@ -1087,12 +1087,17 @@ def _branch_key(bundle: Bundle, second_review: bool) -> str:
 
 
 def umbrella_link(case) -> BundleApplication | None:
-    return (
-        BundleApplication.objects.select_related("bundle").filter(application_id=case.application_id).first()
-    )
+    from yiwang.cases import services as cases
+
+    try:  # its SQL compiled once per connection: every bundle step reads it
+        return cases.locked_row(
+            BundleApplication, case.application_id, ("bundle",), lock=False, by="application"
+        )
+    except BundleApplication.DoesNotExist:
+        return None
 
 
-def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
+def spawn_branches(umbrella, *, actor=None, opened=None) -> list[BundleBranch]:
     """Unified acceptance: one accepted branch case per applicable member, at its department, with
     the mapped fields and the shared materials (rows pointing at the same stored files); the
     wait tasks of members that do not apply are completed as ``skipped``. Runs inside the
@@ -1113,7 +1118,9 @@ def spawn_branches(umbrella, *, actor=None) -> list[BundleBranch]:
         return []
     bundle = link.bundle
     applicable = set(link.member_ids)
-    waits = {t.spec_name: t for t in wf_selectors.open_tasks(umbrella).filter(role=process.BRANCH_ROLE)}
+    # The branch wait tasks the acceptance opened (``opened``: as the Accept step made them).
+    tasks = opened if opened is not None else wf_selectors.open_tasks(umbrella)
+    waits = {t.spec_name: t for t in tasks if t.role == process.BRANCH_ROLE}
     members = list(
         BundleMember.objects.filter(bundle=bundle).select_related(
             "item__current_version", "item__department", "item__region"

@@ -271,7 +271,7 @@ class Accept(CaseAction):
             _("您的办件 %(n)s 已受理，办理期限 %(d)s。") % {"n": self.case.number, "d": self.case.due_date},
         )
         services.issue_notice_after_commit(self.case, NoticeKind.ACCEPTANCE)
-        case_accepted.send(sender=Case, case=self.case, actor=self.actor)
+        case_accepted.send(sender=Case, case=self.case, actor=self.actor, opened=self.next_tasks)
 
 
 class RefuseToAccept(CaseAction):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Accept: the case was accepted (its open tasks are the ones after acceptance).
+# Accept: the case was accepted (its open tasks are the ones after acceptance); ``opened`` = the
+# workflow tasks the acceptance opened.
 case_accepted = Signal()
 # RequestCorrection (and a bundle branch's correction): ``items`` = the correction items.
 correction_requested = Signal()
