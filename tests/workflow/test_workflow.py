@@ -342,3 +342,33 @@ def test_lock_instance_reads_the_open_tasks_for_the_step():
     assert [t.spec_name for t in services.lock_instance(13).open_tasks] == ["review"]
     Task.objects.filter(pk=review.pk).update(state=TaskState.COMPLETED)
     assert services.lock_instance(13).open_tasks == []  # the instance, with no open task
+
+
+@pytest.mark.django_db
+def test_processes_started_together_are_copies_with_their_own_task_ids():
+    """``bulk.start_processes``: the engine starts a definition once and the other instances get
+    its state with new task ids (``engine.started_copies``); each runs on its own."""
+    from yiwang.workflow import bulk
+    from yiwang.workflow.models import WorkflowInstance
+
+    regions = f.region_tree()
+    dept = f.department(regions["county"])
+    cases = [_case(20 + i, dept) for i in range(3)]
+    definition = services.ensure_templates()[PROMISE.key]
+    rows = bulk.start_processes([(c, definition) for c in cases])
+    assert [r.spec_name for r in rows] == ["accept"] * 3 and len({r.task_uuid for r in rows}) == 3
+    states = [
+        i.state
+        for i in WorkflowInstance.objects.filter(case_id__in=[c.pk for c in cases]).order_by("case_id")
+    ]
+    ids = [set(s["tasks"]) for s in states]
+    assert all(len(x) == len(ids[0]) for x in ids) and not (
+        ids[0] & ids[1] or ids[1] & ids[2] or ids[0] & ids[2]
+    )
+    for row, state in zip(sorted(rows, key=lambda r: r.case_id), states, strict=True):
+        assert str(row.task_uuid) in state["tasks"]
+    # the second one moves on alone; the others keep their first step
+    services.complete_task(rows[1], actor=None, decision="accept", case=cases[1])
+    assert [t.spec_name for t in selectors.open_tasks(cases[1])] == ["review"]
+    assert [t.spec_name for t in selectors.open_tasks(cases[0])] == ["accept"]
+    assert [t.spec_name for t in selectors.open_tasks(cases[2])] == ["accept"]

@@ -44,32 +44,42 @@ def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
 @transaction.atomic(savepoint=False)
 def start_processes(starts: list[tuple[Any, ProcessDefinition]]) -> list[Task]:
     """Start the processes of cases created in this transaction (no instance can exist yet):
-    ``starts`` = [(case, definition)]. Returns the opened tasks of all of them."""
+    ``starts`` = [(case, definition)]. Returns the opened tasks of all of them. The engine runs
+    once per definition; the other starts of it get a copy of that start with new task ids
+    (``engine.started_copies``)."""
     if not starts:
         return []
-    flows, instances = [], []
+    by_definition: dict[int, list[Any]] = defaultdict(list)
     for case, definition in starts:
+        by_definition[definition.pk].append((case, definition))
+    instances, rows = [], []
+    for group in by_definition.values():
+        definition = group[0][1]
         wf = engine.new_workflow(definition.bpmn_xml, {})
-        instance = WorkflowInstance(
-            case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
-        )
-        schedule_timers(instance, wf)
-        flows.append(wf)
-        instances.append(instance)
+        # (the started workflow whose ready tasks give the rows, the state to store, and the map
+        # from that workflow's task ids to the stored state's: None when they are its own)
+        entries: list[tuple[Any, dict, dict | None]] = [(wf, engine.dump(wf), None)]
+        copies = engine.started_copies(wf, len(group) - 1)
+        if copies is None:  # one engine start each
+            for _ in group[1:]:
+                other = engine.new_workflow(definition.bpmn_xml, {})
+                entries.append((other, engine.dump(other), None))
+        else:
+            entries += [(wf, state, ids) for state, ids in copies]
+        for (case, _definition), (flow, state, ids) in zip(group, entries, strict=True):
+            instance = WorkflowInstance(
+                case_id=case.pk, definition=definition, state=state, finished=flow.is_completed()
+            )
+            schedule_timers(instance, flow)
+            instances.append(instance)
+            for t in engine.ready_user_tasks(flow):
+                row = task_row(instance, case, t)
+                if ids is not None:
+                    row.task_uuid = ids[t.id]
+                rows.append(row)
     insert_rows(instances)
-    rows = [
-        row
-        for (case, _definition), instance, wf in zip(starts, instances, flows, strict=True)
-        for row in _new_rows(instance, wf, case)
-    ]
-    insert_rows(rows)
+    insert_rows(rows)  # each row takes its instance's id, now written (as bulk_create does)
     return rows
-
-
-def _new_rows(instance: WorkflowInstance, wf, case) -> list[Task]:
-    """The Task rows of a new instance's ready user tasks (as ``services._sync_tasks`` makes
-    them, without inserting: the caller inserts every instance's rows at once)."""
-    return [task_row(instance, case, t) for t in engine.ready_user_tasks(wf)]
 
 
 def complete_tasks(
