@@ -244,14 +244,20 @@ def write_docs(r: dict) -> None:
         f"| ratio by process CPU | {r['cpu_ratio']} | |",
         f"| errors | {r['errors']} | 0 |",
         "",
-        "Where a bundle's statements go (counted on one bundle case, without BEGIN/COMMIT): the umbrella draft "
-        "(10) and one upload per material (18 + 2); submit (14); unified acceptance (25: the umbrella's Accept, "
-        "then the seven branch cases written together, one INSERT per table, their case numbers in one upsert "
-        "and their processes started with one INSERT per table); the seven branch decisions (70: the ordinary "
-        "`Decide`, about 10 statements, plus one for the bundle, which marks the branch decided, writes the "
-        "umbrella's timeline line and counts down the open branches in one statement; the last branch also "
-        "completes the umbrella's seven wait tasks in one engine step, about 6 statements); the unified "
-        "decision (7), delivery of all results (11) and close (8), as counted on 2026-11-26.",
+        "Where a bundle's statements go (counted on one bundle case on 2026-11-26 at 14:25 UTC, without "
+        "BEGIN/COMMIT; 166 in the morning, 143 now): the umbrella draft with its combined form (10) and one "
+        "upload per material (18); submit (13); unified acceptance (21: the umbrella's Accept, then the seven "
+        "branch cases written together: one INSERT per table built without the ORM's bulk machinery "
+        "(`core.rows.insert_rows`), their case numbers in one upsert, their shared materials copied by one "
+        "INSERT ... SELECT (`cases.services.share_materials`), the engine run once for the seven starts of "
+        "the branch process (`engine.started_copies`)); the seven branch decisions (58: the ordinary `Decide`, "
+        "whose e-certificate is one INSERT ... ON CONFLICT and whose two audit entries are one append "
+        "(`audit.batched`), plus one statement for the bundle, which marks the branch decided, writes the "
+        "umbrella's timeline line and counts down the open branches; the last branch also completes the "
+        "umbrella's seven wait tasks in one engine step and one write); the unified decision (7), delivery of "
+        "all results (9: the branch cases' state and delivery rows in one statement, "
+        "`cases.services.settle_with`) and close (7). The ratio swings by about ±0.005 from run to run on "
+        "this shared machine: compare the median of a few runs.",
         "",
         "A bundle case is eight cases' worth of work (the umbrella and seven branches: 1 submission, "
         "3 + 7 staff actions, the branch cases created at acceptance). With two-step branches (review, then "
