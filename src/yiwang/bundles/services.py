@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
-from yiwang.core.rows import insert_rows
+from yiwang.core.rows import insert_rows, locked_row
 from yiwang.workflow.expressions import UnsafeExpression, check_expression, evaluate
 
 from . import process
@@ -1087,12 +1087,8 @@ def _branch_key(bundle: Bundle, second_review: bool) -> str:
 
 
 def umbrella_link(case) -> BundleApplication | None:
-    from yiwang.cases import services as cases
-
     try:  # its SQL compiled once per connection: every bundle step reads it
-        return cases.locked_row(
-            BundleApplication, case.application_id, ("bundle",), lock=False, by="application"
-        )
+        return locked_row(BundleApplication, case.application_id, ("bundle",), lock=False, by="application")
     except BundleApplication.DoesNotExist:
         return None
 
@@ -1636,7 +1632,7 @@ def _open_unified_decision(umbrella_id: int) -> None:
     from yiwang.workflow import bulk as wf_bulk
 
     # The umbrella's row and region: the new task's columns (its SQL compiled once per connection).
-    umbrella = cases.locked_row(Case, umbrella_id, ("region",), lock=False)
+    umbrella = locked_row(Case, umbrella_id, ("region",), lock=False)
     decisions = dict(
         BundleBranch.objects.filter(umbrella_id=umbrella_id).order_by().values_list("wait_step", "outcome")
     )

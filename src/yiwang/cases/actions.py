@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from yiwang.core import audit
 from yiwang.core.crypto import encrypt
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.rows import locked_row
 from yiwang.identity.models import Role, StaffRole
 from yiwang.regions.models import Department, Region
 from yiwang.workflow import selectors as wf_selectors
@@ -235,7 +236,7 @@ class CaseAction:
 
 
 def lock_case(pk: int, related: tuple[str, ...]) -> Case:
-    return services.locked_row(Case, pk, related)
+    return locked_row(Case, pk, related)
 
 
 def _columns(case: Case) -> dict[str, Any]:

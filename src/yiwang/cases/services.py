@@ -16,7 +16,6 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, connections, models, transaction
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +23,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
-from yiwang.core.rows import insert_row
+from yiwang.core.rows import insert_row, locked_row
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
 
@@ -552,53 +551,6 @@ def issue_notice_after_commit(case: Case, kind: str) -> None:
 
 
 # --- row locks ------------------------------------------------------------------------------------
-
-
-def locked_row(
-    model: type[models.Model], pk: int, related: tuple[str, ...], *, lock: bool = True, by: str = "pk"
-) -> Any:
-    """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)``
-    (without ``select_for_update`` when not ``lock``; by another unique column than the primary
-    key with ``by``), compiled once per connection, model and ``related``: every step starts with
-    one, and building the SQL of a row with four or five joined tables cost more CPU than running
-    it. The rows become objects as the ORM's ModelIterable makes them (converters, ``from_db``,
-    the related populators)."""
-    conn = connections[model.objects.db]
-    cache = conn.__dict__.setdefault("_yiwang_locked_row", {})
-    prepared = cache.get((model, related, lock, by))
-    if prepared is None:
-        base = model.objects.select_for_update(of=("self",)) if lock else model.objects.all()
-        qs = base.select_related(*related).filter(**{by: -1})
-        compiler = qs.query.get_compiler(connection=conn)
-        sql, params = compiler.as_sql()
-        if list(params) != [-1]:  # not the shape this expects: no shortcut
-            return base.select_related(*related).get(**{by: pk})
-        select, klass_info = compiler.select, compiler.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in select[start:end]]
-        populators = get_related_populators(klass_info, select, conn.alias)
-        # What results_iter would compute for every row, once.
-        converters = compiler.get_converters([s[0] for s in select[0 : compiler.col_count]])
-        prepared = cache[(model, related, lock, by)] = (
-            sql,
-            compiler,
-            converters,
-            start,
-            end,
-            init_list,
-            populators,
-        )
-    sql, compiler, converters, start, end, init_list, populators = prepared
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        rows = cursor.fetchall()
-    if not rows:
-        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-    row = next(iter(compiler.apply_converters(rows, converters))) if converters else rows[0]
-    obj = model.from_db(conn.alias, init_list, row[start:end])
-    for populator in populators:
-        populator.populate(row, obj)
-    return obj
 
 
 def update_row(obj: models.Model, names: list[str]) -> None:
