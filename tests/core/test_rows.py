@@ -47,3 +47,19 @@ def test_insert_rows_takes_a_related_object_saved_after_it_was_assigned():
     insert_rows([parent])  # the parent gets its id after the child points at it, as in bulk_create
     insert_rows([child])
     assert Region.objects.get(pk=child.pk).parent_id == parent.pk
+
+
+def test_on_conflict_without_returning_looks_first(monkeypatch):
+    """A database that cannot return the id of an insert (no RETURNING) still skips the
+    conflicting row and writes a new one."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    connection.__dict__.pop("_yiwang_insert_row", None)  # built with RETURNING before
+    try:
+        first = insert_row(_region("992001", "己县"), on_conflict="code")
+        assert first is not None and first.pk == Region.objects.get(code="992001").pk
+        assert insert_row(_region("992001", "庚县"), on_conflict="code") is None
+        assert list(Region.objects.filter(code="992001").values_list("name", flat=True)) == ["己县"]
+    finally:
+        connection.__dict__.pop("_yiwang_insert_row", None)

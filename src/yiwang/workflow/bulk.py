@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -23,7 +23,7 @@ from yiwang.core.rows import insert_rows
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
-from .services import _refusal, _task_changes, _write_step_pg, lock_instance, schedule_timers, task_row
+from .services import _refusal, _task_changes, lock_instance, schedule_timers, task_row, write_step
 
 
 def _run_together(wf, steps: list[tuple[Task, str]]) -> None:
@@ -125,12 +125,5 @@ def complete_tasks(
         schedule_timers(instance, wf)
         completed = {r.pk for r in rows}
         opened = _task_changes(instance, wf, case, [r for r in open_rows if r.pk not in completed])
-        if connections[WorkflowInstance.objects.db].vendor == "postgresql":
-            _write_step_pg(done, instance, opened, now)  # one statement, as a single step's
-        else:
-            for ids, columns in done:
-                Task.objects.filter(pk__in=ids).update(**columns)
-            instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
-            if opened:
-                Task.objects.bulk_create(opened)
+        write_step(done, instance, opened, now)  # as a single step writes (one statement on PostgreSQL)
         return opened, [r.spec_name for r in rows]

@@ -324,13 +324,7 @@ def complete_task(
             instance.steps += 1
             schedule_timers(instance, wf)
             created = _task_changes(instance, wf, case, [r for r in open_rows if r.pk != row.pk])
-            if connections[WorkflowInstance.objects.db].vendor == "postgresql":
-                _write_step_pg([([row.pk], done)], instance, created, now)
-            else:
-                Task.objects.filter(pk=row.pk).update(**done)
-                instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
-                if created:
-                    Task.objects.bulk_create(created)
+            write_step([([row.pk], done)], instance, created, now)
             return created
     # Raised outside the atomic block, which wrote nothing: without a savepoint of its own, an
     # error raised inside would mark a caller's enclosing transaction as broken.
@@ -340,6 +334,22 @@ def complete_task(
 _NEW_TASK_COLUMNS = tuple(
     f.attname for f in Task._meta.concrete_fields if not f.primary_key and f.name != "completed_at"
 )
+
+
+def write_step(
+    done: list[tuple[list[int], dict[str, Any]]], instance: WorkflowInstance, created: list[Task], now
+) -> None:
+    """A step's workflow writes: the tasks completed (``done``: task ids and the columns they get,
+    a group per decision), the instance's state saved, the next tasks inserted. One statement on
+    PostgreSQL (``_write_step_pg``), the ORM's statements elsewhere."""
+    if connections[WorkflowInstance.objects.db].vendor == "postgresql":
+        _write_step_pg(done, instance, created, now)
+        return
+    for ids, columns in done:
+        Task.objects.filter(pk__in=ids).update(**columns)
+    instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
+    if created:
+        Task.objects.bulk_create(created)
 
 
 def _write_step_pg(
