@@ -304,6 +304,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's database sessions and model backend, each reading its row with a prepared statement
+# (identity/backends.py). Sessions made by a release before this one named Django's backend and
+# end once at the upgrade (the person signs in again).
+SESSION_ENGINE = "yiwang.identity.backends"
+AUTHENTICATION_BACKENDS = ["yiwang.identity.backends.ModelBackend"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("YIWANG_SECURE_COOKIES", default=False)

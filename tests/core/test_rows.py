@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from yiwang.core.rows import insert_row, insert_rows
+from yiwang.core.rows import insert_row, insert_rows, locked_row, read_rows
 from yiwang.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +63,32 @@ def test_on_conflict_without_returning_looks_first(monkeypatch):
         assert list(Region.objects.filter(code="992001").values_list("name", flat=True)) == ["己县"]
     finally:
         connection.__dict__.pop("_yiwang_insert_row", None)
+
+
+def test_read_rows_by_a_foreign_key_gives_every_row_with_its_related_object():
+    parent = insert_row(_region("993000", "市"))
+    for i in range(3):
+        Region.objects.create(code=f"99300{i + 1}", name=f"区{i}", level=3, parent=parent)
+    rows = read_rows(Region, parent.pk, ("parent",), by="parent")
+    assert sorted(r.name for r in rows) == ["区0", "区1", "区2"]
+    assert all(r.parent.name == "市" and not r._state.adding for r in rows)
+    assert read_rows(Region, -5, ("parent",), by="parent") == []
+
+
+def test_read_rows_by_a_text_column_and_the_same_statement_again():
+    """A text column takes its sentinel as text; the second call reuses the compiled statement
+    (no new SQL is built: the ORM's compiler is not called)."""
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    insert_row(_region("994001", "庚县"))
+    assert [r.code for r in read_rows(Region, "994001", by="code")] == ["994001"]
+    with mock.patch.object(SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert [r.name for r in read_rows(Region, "994001", by="code")] == ["庚县"]
+        assert read_rows(Region, "nope", by="code") == []
+
+
+def test_locked_row_raises_does_not_exist_for_a_missing_row():
+    with pytest.raises(Region.DoesNotExist), transaction.atomic():
+        locked_row(Region, -1, ())

@@ -162,3 +162,30 @@ def test_a_one_page_inbox_is_counted_from_its_rows(world, monkeypatch):
     )  # the count: one statement a scope on SQLite
     html = client_for(world.clerk).get(reverse("workbench:inbox")).content.decode()
     assert "共 3 条" in html
+
+
+def test_in_case_scope_agrees_with_the_scope_query(world):
+    """``selectors.in_case_scope`` (the case page's check on the case read by its key) answers as
+    ``case_scope_q`` for department, region-wide, province-wide and outside roles."""
+    from yiwang.cases.models import Case
+
+    cases = [submitted_case(world) for _ in range(2)]
+    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
+    StaffRole.objects.create(user=world.head, role=Role.APPROVER)
+    users = (
+        world.clerk,
+        world.approver,
+        world.approver2,
+        world.head,
+        world.far_clerk,
+        world.other_dept_approver,
+        world.applicant,
+    )
+    seen = set()
+    for user in users:
+        roles = selectors.work_roles(user)
+        for case in Case.objects.select_related("department__region").filter(pk__in=[c.pk for c in cases]):
+            by_query = Case.objects.filter(selectors.case_scope_q(user, roles), pk=case.pk).exists()
+            assert selectors.in_case_scope(user, roles, case) == by_query, user.username
+            seen.add(by_query)
+    assert seen == {True, False}

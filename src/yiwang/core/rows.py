@@ -94,7 +94,7 @@ def insert_rows(objs: list[_M]) -> list[_M]:
 
 
 def locked_row(
-    model: type[models.Model], pk: int, related: tuple[str, ...], *, lock: bool = True, by: str = "pk"
+    model: type[models.Model], pk: Any, related: tuple[str, ...], *, lock: bool = True, by: str = "pk"
 ) -> Any:
     """``model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)``
     (without ``select_for_update`` when not ``lock``; by another unique column than the primary
@@ -102,6 +102,20 @@ def locked_row(
     one, and building the SQL of a row with four or five joined tables cost more CPU than running
     it. The rows become objects as the ORM's ModelIterable makes them (converters, ``from_db``,
     the related populators)."""
+    rows = _select(model, pk, related, lock=lock, by=by)
+    if not rows:
+        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+    return rows[0]
+
+
+def read_rows(model: type[_M], value: Any, related: tuple[str, ...] = (), *, by: str) -> list[_M]:
+    """``list(model.objects.select_related(*related).filter(**{by: value}))`` in the database's
+    order, compiled once per connection: for the reads every signed-in request makes (its session,
+    its user, a staff member's roles), where building the SQL cost more CPU than running it."""
+    return _select(model, value, related, lock=False, by=by)
+
+
+def _select(model: type[_M], value: Any, related: tuple[str, ...], *, lock: bool, by: str) -> list[_M]:
     conn = connections[model.objects.db]
     cache = conn.__dict__.setdefault("_yiwang_locked_row", {})
     prepared = cache.get((model, related, lock, by))
@@ -110,8 +124,10 @@ def locked_row(
         qs = base.select_related(*related).filter(**{by: -1})
         compiler = qs.query.get_compiler(connection=conn)
         sql, params = compiler.as_sql()
-        if list(params) != [-1]:  # not the shape this expects: no shortcut
-            return base.select_related(*related).get(**{by: pk})
+        # -1 (or "-1" for a text column) must be the statement's one parameter: otherwise it is
+        # not the shape this expects, and the ORM runs the query as usual.
+        if len(params) != 1 or str(params[0]) != "-1":
+            return list(base.select_related(*related).filter(**{by: value}))
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [f[0].target.attname for f in select[start:end]]
@@ -129,12 +145,14 @@ def locked_row(
         )
     sql, compiler, converters, start, end, init_list, populators = prepared
     with conn.cursor() as cursor:
-        cursor.execute(sql, [pk])
+        cursor.execute(sql, [value])
         rows = cursor.fetchall()
-    if not rows:
-        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-    row = next(iter(compiler.apply_converters(rows, converters))) if converters else rows[0]
-    obj = model.from_db(conn.alias, init_list, row[start:end])
-    for populator in populators:
-        populator.populate(row, obj)
-    return obj
+    if converters:
+        rows = list(compiler.apply_converters(rows, converters))
+    objs = []
+    for row in rows:
+        obj = model.from_db(conn.alias, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        objs.append(obj)
+    return objs

@@ -141,7 +141,7 @@ def start_session(
     created_epoch = request.session.get(CREATED) if previous is not None else None
 
     # A user loaded for the second-factor step did not come from authenticate(): name the backend.
-    backend = getattr(user, "backend", None) or "django.contrib.auth.backends.ModelBackend"
+    backend = getattr(user, "backend", None) or settings.AUTHENTICATION_BACKENDS[0]
     login(request, user, backend=backend)  # cycles the session key: no session fixation
     if not request.session.session_key:
         request.session.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -49,7 +50,7 @@ def _log_in(request: HttpRequest, user) -> None:
         )
         sessions.start_session(request, user, acr=acr, amr=["pwd"])
     else:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
 
 
 def _nonce_key(nonce: str) -> str:
