@@ -85,3 +85,23 @@ def test_postgresql_prepares_a_repeated_statement():
         cur.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         prepared = [row[0] for row in cur.fetchall()]
     assert any('FROM "regions_region"' in q and '"code" = $1' in q for q in prepared), prepared
+
+
+def test_serving_processes_collect_garbage_less_often(monkeypatch):
+    """yiwang.wsgi raises the youngest generation's threshold (a page's short-lived objects die
+    by reference counting first); YIWANG_GC_THRESHOLD=0 keeps CPython's defaults."""
+    import gc
+
+    from yiwang.core.serving import tune_garbage_collector
+
+    before = gc.get_threshold()
+    try:
+        monkeypatch.setenv("YIWANG_GC_THRESHOLD", "0")
+        tune_garbage_collector()
+        assert gc.get_threshold() == before
+        monkeypatch.setenv("YIWANG_GC_THRESHOLD", "40000")
+        tune_garbage_collector()
+        assert gc.get_threshold() == (40000, before[1], before[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
