@@ -210,3 +210,50 @@ def test_sync_tasks_copies_the_cases_item():
     )
     (accept,) = services.start_process(case)
     assert Task.objects.get(pk=accept.pk).item_id == 31
+
+
+FILTER_SETS = [
+    InboxFilters(),
+    InboxFilters(step="decide"),
+    InboxFilters(item_ids=(2,)),
+    InboxFilters(item_ids=(1, 2), step="review"),
+    InboxFilters(due_before=DUE[1]),
+    InboxFilters(due_from=DUE[1], due_before=DUE[2]),
+]
+
+
+def _walk_back(user, order: str, limit: int, filters: InboxFilters, last: InboxKey) -> list[list[int]]:
+    pages, before = [], last
+    while True:
+        s = selectors.inbox_slice(user, order=order, before=before, limit=limit, filters=filters)
+        pages.append([t.pk for t in s.tasks])
+        if not s.more or not s.tasks:
+            return pages
+        before = InboxKey.of(s.tasks[0])
+
+
+def test_sql_pages_and_counts_agree_with_the_orm_path(w, monkeypatch):
+    """On PostgreSQL the inbox's slices and counts are SQL written by ``_inbox_sql``: for every
+    user (overlapping scopes among them), order, filter set and page size, forwards and back,
+    they give what the ORM's querysets give."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL path is PostgreSQL's")
+    users = [w.approver, w.outsider, w.overlapping]
+    results = {}
+    for use_sql in (True, False):
+        monkeypatch.setattr(selectors, "_use_sql", lambda conn, use_sql=use_sql: use_sql)
+        out = []
+        for user, order, filters, limit in itertools.product(users, ["due", "new"], FILTER_SETS, [1, 5, 100]):
+            forward = _walk_forward(user, order, limit, filters)
+            last_page = [p for p in forward if p]
+            back = []
+            if last_page:
+                last = InboxKey.of(Task.objects.get(pk=last_page[-1][-1]))
+                back = _walk_back(user, order, limit, filters, last)
+            counts = [selectors.inbox_count(user, cap=cap, filters=filters) for cap in (1, 7, 1000)]
+            out.append((user.username, order, filters, limit, forward, back, counts))
+        results[use_sql] = out
+    assert results[True] == results[False]
+    assert any(row[4] != [[]] for row in results[True])  # not all empty
