@@ -189,3 +189,18 @@ def test_in_case_scope_agrees_with_the_scope_query(world):
             assert selectors.in_case_scope(user, roles, case) == by_query, user.username
             seen.add(by_query)
     assert seen == {True, False}
+
+
+def test_case_page_links_are_the_reversed_urls(world):
+    """The case page's action, material and notice links come from one reverse each (ActionUrls,
+    _href_with_last_id) and must be what ``{% url %}`` gave."""
+    from yiwang.cases.models import CaseMaterial
+
+    case = submitted_case(world)
+    html = client_for(world.clerk).get(reverse("workbench:case", args=[case.pk])).content.decode()
+    for name in ("accept", "request_correction", "refuse", "mark_material"):
+        assert f'action="{reverse("workbench:act", args=[case.pk, name])}"' in html, name
+    materials = list(CaseMaterial.objects.filter(case=case, replaced=False).exclude(file=""))
+    assert materials
+    for m in materials:
+        assert f'href="{reverse("workbench:material", args=[case.pk, m.pk])}"' in html
