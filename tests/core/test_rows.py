@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from yiwang.core.rows import insert_row, insert_rows, locked_row, read_rows
+from yiwang.core.rows import insert_row, insert_rows, locked_row, read_rows, values_rows
 from yiwang.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,42 @@ def test_read_rows_by_a_text_column_and_the_same_statement_again():
 def test_locked_row_raises_does_not_exist_for_a_missing_row():
     with pytest.raises(Region.DoesNotExist), transaction.atomic():
         locked_row(Region, -1, ())
+
+
+def test_values_rows_runs_the_built_query_with_each_calls_values():
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    parent = insert_row(_region("995000", "市"))
+    for i in range(3):
+        Region.objects.create(code=f"99500{i + 1}", name=f"区{i}", level=3, parent=parent)
+    query = values_rows(
+        Region,
+        lambda parent, code: (
+            Region.objects.filter(parent_id=parent)
+            .exclude(code=code)
+            .order_by("code")
+            .values_list("code", "name")
+        ),
+        parent=int,
+        code=str,
+    )
+    assert query(parent=parent.pk, code="995002") == [("995001", "区0"), ("995003", "区2")]
+    with mock.patch.object(SQLCompiler, "as_sql", side_effect=AssertionError("compiled again")):
+        assert query(parent=parent.pk, code="995001") == [("995002", "区1"), ("995003", "区2")]
+        assert query(parent=-3, code="x") == []
+
+
+def test_values_rows_falls_back_to_the_orm_when_a_value_is_rewritten():
+    """``startswith`` turns the value into a LIKE pattern: the sentinel is not found in the
+    statement's parameters, and each call builds the query through the ORM (still right)."""
+    insert_row(_region("996001", "辛县"))
+    insert_row(_region("996002", "壬县"))
+    query = values_rows(
+        Region,
+        lambda prefix: Region.objects.filter(code__startswith=prefix).order_by("code").values_list("code"),
+        prefix=str,
+    )
+    assert query(prefix="99600") == [("996001",), ("996002",)]
+    assert query(prefix="996002") == [("996002",)]

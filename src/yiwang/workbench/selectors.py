@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from yiwang.cases.models import Case
 from yiwang.catalog.models import ServiceItem
-from yiwang.core.rows import locked_row, read_rows
+from yiwang.core.rows import locked_row, read_rows, values_rows
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
@@ -357,17 +357,27 @@ class Colleague:
     name: str  # the person's name, else the account's full name, else its username
 
 
+# The transfer form's colleagues, on every case page with an open task: SQL built once.
+_colleague_rows = values_rows(
+    StaffRole,
+    lambda role, department, user: (
+        StaffRole.objects.filter(role=role, department_id=department)
+        .exclude(user_id=user)
+        .order_by("user__username")
+        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
+    ),
+    role=str,
+    department=int,
+    user=int,
+)
+
+
 def colleagues_for(case: Case, task: Task | None, user) -> list[Colleague]:
     """Staff of the case's department holding the open task's role, other than ``user``: plain
     values for the transfer form (no user and person objects built on every case page)."""
     if task is None:
         return []
-    rows = (
-        StaffRole.objects.filter(role=task.role, department_id=case.department_id)
-        .exclude(user=user)
-        .order_by("user__username")
-        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
-    )
+    rows = _colleague_rows(role=task.role, department=case.department_id, user=user.pk)
     return [
         Colleague(pk, person or f"{first} {last}".strip() or username)
         for pk, person, first, last, username in rows
