@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
 
 from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
 
@@ -158,6 +159,21 @@ def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
         row["depth_label"] = OnlineDepth(row["online_depth"]).label
     except ValueError:
         row["depth_label"] = ""
+    # The two badges of a result row, worded here: as template branches they were a third of a
+    # result page's rendering (20 rows).
+    days, visits = row["promised_limit_days"], row["onsite_visits"]
+    if row["is_instant"]:
+        row["limit_label"] = gettext("即办件")
+    elif days is not None:
+        row["limit_label"] = ngettext("承诺%(n)s个工作日", "承诺%(n)s个工作日", days) % {"n": days}
+    else:
+        row["limit_label"] = gettext("承诺时限未定")
+    if not visits:
+        row["visits_label"] = gettext("零跑动")
+    elif visits == 1:
+        row["visits_label"] = gettext("最多跑一次")
+    else:
+        row["visits_label"] = ngettext("跑动%(n)s次", "跑动%(n)s次", visits) % {"n": visits}
     return row
 
 

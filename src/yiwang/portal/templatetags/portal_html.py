@@ -1,0 +1,62 @@
+"""Parts of the portal's long lists built in Python rather than by a template loop: a search or
+browse page's filter panel has about 140 options (the region picker alone about 100) and a result
+page 20 guide links, and the template engine's per-node cost (a ``{% url %}`` is a reverse each
+time) made those loops the largest part of the pages (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from django import template
+from django.urls import get_script_prefix, reverse
+from django.utils.html import conditional_escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+def _options(choices: Iterable[tuple[Any, Any]], selected: Any) -> str:
+    chosen = None if selected is None or selected == "" else str(selected)
+    return "".join(
+        f'<option value="{conditional_escape(value)}"'
+        f"{' selected' if chosen is not None and str(value) == chosen else ''}>"
+        f"{conditional_escape(label)}</option>"
+        for value, label in choices
+    )
+
+
+@register.simple_tag
+def select_options(choices: Iterable[tuple[Any, Any]], selected: Any = None) -> SafeString:
+    """``<option value="v" [selected]>label</option>`` for each (value, label), escaped."""
+    return mark_safe(_options(choices, selected))  # noqa: S308 - every value and label escaped above
+
+
+@register.simple_tag
+def region_options(groups: Iterable[dict[str, Any]], selected: Any = None) -> SafeString:
+    """The region picker: an ``<optgroup>`` per city (``catalog.selectors.region_choices``)."""
+    return mark_safe(  # noqa: S308 - every name and code escaped
+        "".join(
+            f'<optgroup label="{conditional_escape(g["name"])}">'
+            + _options(((r["code"], r["name"]) for r in g["regions"]), selected)
+            + "</optgroup>"
+            for g in groups
+        )
+    )
+
+
+@cache
+def _guide_path() -> str:
+    """The guide URL's path before the item code, without the script prefix (reversed once)."""
+    url, prefix = reverse("portal:guide", args=["0"]), get_script_prefix()
+    assert url.startswith(prefix) and url.endswith("/0/"), url
+    return url[len(prefix) : -len("0/")]
+
+
+@register.filter
+def guide_href(code: Any) -> str:
+    """``{% url 'portal:guide' code %}``, with the code quoted as ``reverse`` quotes it."""
+    return f"{get_script_prefix()}{_guide_path()}{quote(str(code), safe=RFC3986_SUBDELIMS + '/~:@')}/"
