@@ -371,11 +371,8 @@ class SearchPage:
 
 
 def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPage:
-    """Search published items through ``yiwang.catalog.search``; rows re-read in one query.
-
-    Re-reading the hits by id with ``list_rows`` keeps this page at a fixed number of queries
-    whatever the search package loads with its results.
-    """
+    """Search published items through ``yiwang.catalog.search``: the ranked ids, then the list
+    rows of those ids in one query (``list_rows``: no model instances, no guide contents)."""
     try:
         from yiwang.catalog import search as search_module
     except ImportError:
@@ -390,8 +387,9 @@ def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPag
         item_type=filters.item_type or None,
         level=filters.level,
         page=page,
+        load_items=False,
     )
-    ids = [v.pk for v in result.items]
+    ids = result.ids
     by_id = {r["id"]: normalize_row(r) for r in list_rows(ServiceItemVersion.objects.filter(pk__in=ids))}
     return SearchPage(
         rows=[by_id[i] for i in ids if i in by_id],

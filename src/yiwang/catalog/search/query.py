@@ -52,6 +52,7 @@ class SearchResult:
     query_tokens: list[str] = field(default_factory=list)
     expanded_terms: list[str] = field(default_factory=list)
     total_capped: bool = False  # more matches than counted: show "1000+"
+    ids: list[int] = field(default_factory=list)  # the page's version ids, in rank order
     relaxed: bool = False  # nothing matched as typed; these match the query's main words
 
     @property
@@ -129,8 +130,11 @@ def search_items(
     level: int | None = None,
     page: int = 1,
     per_page: int = 20,
+    load_items: bool = True,
 ) -> SearchResult:
-    """Search the published catalogue. Bad input never raises: it is cleaned or yields nothing."""
+    """Search the published catalogue. Bad input never raises: it is cleaned or yields nothing.
+    ``load_items=False``: only ``ids`` (the portal reads its list columns itself; loading the
+    whole versions, guides and all, cost more than the search)."""
     page = _clamp_int(page, 1, MAX_PAGE, 1)
     per_page = _clamp_int(per_page, 1, MAX_PER_PAGE, 20)
     typed = (q or "").strip()
@@ -203,8 +207,10 @@ def search_items(
                         result.relaxed = True
                         result.query_tokens = relaxed.words
                         result.expanded_terms = relaxed.expanded_terms
-    by_id = ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(ids)
-    result.items = [by_id[i] for i in ids if i in by_id]
+    result.ids = list(ids)
+    if load_items:
+        by_id = ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(ids)
+        result.items = [by_id[i] for i in ids if i in by_id]
     return result
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from html import escape  # what django.utils.html.escape calls, without its lazy-argument wrapper
 from typing import Any
 from urllib.parse import quote
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.html import conditional_escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
@@ -21,12 +21,14 @@ register = template.Library()
 
 def _options(choices: Iterable[tuple[Any, Any]], selected: Any) -> str:
     chosen = None if selected is None or selected == "" else str(selected)
-    return "".join(
-        f'<option value="{conditional_escape(value)}"'
-        f"{' selected' if chosen is not None and str(value) == chosen else ''}>"
-        f"{conditional_escape(label)}</option>"
-        for value, label in choices
-    )
+    parts = []
+    for value, label in choices:
+        # str() first: the choices' labels are lazy translations, and escaping the proxy itself
+        # looks it up several times over (a third of a search page's escaping).
+        text = str(value)
+        mark = " selected" if chosen is not None and text == chosen else ""
+        parts.append(f'<option value="{escape(text)}"{mark}>{escape(str(label))}</option>')
+    return "".join(parts)
 
 
 @register.simple_tag
@@ -40,7 +42,7 @@ def region_options(groups: Iterable[dict[str, Any]], selected: Any = None) -> Sa
     """The region picker: an ``<optgroup>`` per city (``catalog.selectors.region_choices``)."""
     return mark_safe(  # noqa: S308 - every name and code escaped
         "".join(
-            f'<optgroup label="{conditional_escape(g["name"])}">'
+            f'<optgroup label="{escape(str(g["name"]))}">'
             + _options(((r["code"], r["name"]) for r in g["regions"]), selected)
             + "</optgroup>"
             for g in groups
