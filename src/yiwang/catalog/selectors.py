@@ -7,12 +7,14 @@ copies departments edit. Lists read the filter columns and a few JSON keys, neve
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import F, Q, QuerySet
@@ -419,9 +421,33 @@ def _basic_search(q: str, filters: BrowseFilters, page: int) -> SearchPage:
 def browse_queryset_page(
     qs: QuerySet[ServiceItemVersion], page_number: Any, per_page: int = BROWSE_PER_PAGE
 ) -> Page:
-    page = Paginator(list_rows(qs), per_page).get_page(page_number)
-    page.object_list = [normalize_row(r) for r in page.object_list]
+    """One page of ``qs`` (ordered) as list rows. The count is of the bare filtered versions
+    (with the list columns' joins and JSON fields, counting the 70,000-item catalogue cost 40 ms
+    of PostgreSQL) and is kept ``HOME_CACHE_SECONDS`` for the same filters: every visitor of a
+    listing shares it, and a publication shows in the figure within a minute. The rows are read
+    for the page's ids, picked by a subquery that walks the index alone (``OFFSET`` no longer
+    computes the list columns of every row it skips)."""
+    paginator = Paginator(qs, per_page)
+    paginator.count = _cached_count(qs)  # the cached_property, set: Paginator does not count
+    page = paginator.get_page(page_number)
+    start = (page.number - 1) * per_page
+    ids = qs.values("id")[start : start + per_page]
+    rows = list_rows(ServiceItemVersion.objects.filter(pk__in=ids).order_by(*qs.query.order_by))
+    page.object_list = [normalize_row(r) for r in rows]
     return page
+
+
+def _cached_count(qs: QuerySet[ServiceItemVersion]) -> int:
+    try:
+        sql, params = qs.order_by().query.sql_with_params()
+    except EmptyResultSet:  # qs.none(): an unknown region
+        return 0
+    key = "catalog:count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()[:32]
+    count = cache.get(key)
+    if count is None:
+        count = qs.order_by().count()
+        cache.set(key, count, HOME_CACHE_SECONDS)
+    return count
 
 
 def published_item(code: str) -> ServiceItem | None:
