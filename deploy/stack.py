@@ -11,7 +11,7 @@ the demo accounts and the load-test accounts, cases and plan (``bench/loadtest/f
 collects the static files (hashed names, served by WhiteNoise). Then runs, each as its own process
 group so that one Ctrl-C reaches only this launcher, which stops them in order:
 
-- ``yiwang serve``: gunicorn, ``STACK_WORKERS`` (2 × CPUs + 1) sync workers, on STACK_HOST:STACK_PORT
+- ``yiwang serve``: gunicorn, ``STACK_WORKERS`` (CPUs + 1) sync workers, on STACK_HOST:STACK_PORT
 - ``celery -A yiwang worker`` (``STACK_CELERY_CONCURRENCY``, 2) on Redis ``STACK_REDIS``
 - ``celery -A yiwang beat``: the periodic jobs of settings.CELERY_BEAT_SCHEDULE (exactly one)
 
@@ -44,7 +44,10 @@ DB = os.environ.get("STACK_DB", "yiwang_stack")
 REDIS = os.environ.get("STACK_REDIS", "redis://127.0.0.1:6379/9")
 HOST = os.environ.get("STACK_HOST", "127.0.0.1")
 PORT = int(os.environ.get("STACK_PORT", "8100"))
-WORKERS = int(os.environ.get("STACK_WORKERS", (os.cpu_count() or 1) * 2 + 1))
+# One worker more than CPUs: PostgreSQL, Celery and the load generator share this machine, and
+# on 2 CPUs 3 workers served 198 mixed req/s where 5 served 166 and 2 served 150 (300 s runs of
+# 2026-11-26, docs/benchmarks.md): more processes than that only take turns at cold CPU caches.
+WORKERS = int(os.environ.get("STACK_WORKERS", (os.cpu_count() or 1) + 1))
 THREADS = int(os.environ.get("STACK_THREADS", "1"))
 CELERY_CONCURRENCY = int(os.environ.get("STACK_CELERY_CONCURRENCY", "2"))
 PID_FILE = DATA_DIR / "stack.pid"

@@ -441,7 +441,10 @@ def my_case_page(
                 fe = {f"material:{request.POST.get('requirement', '')}": "；".join(exc.messages)}
                 general = []
             errors.update(fe)
-    detail = case_selectors.case_detail(case.pk, for_applicant=True)
+    # The case as read for the permission check, unless a refused POST may have changed it.
+    detail = case_selectors.case_detail(
+        case.pk, for_applicant=True, case=case if request.method != "POST" else None
+    )
     correction_items = _correction_items(request, case, detail, errors)
     shown = {f"material:{i.get('material')}" for i in correction_items} | {
         i.get("field") for i in correction_items
