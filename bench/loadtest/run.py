@@ -212,7 +212,7 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu_info}), "
         f"Python {platform.python_version()}; the stack (`make stack`: gunicorn "
-        f"{os.environ.get('STACK_WORKERS') or (os.cpu_count() or 1) * 2 + 1} workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
+        f"{os.environ.get('STACK_WORKERS') or (os.cpu_count() or 1) + 1} workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
         f"- steady load: {args.seconds} s, counted from {os.environ.get('LOADTEST_SETTLE_SECONDS', '20')} s after "
         f"all {users} simulated sessions were running (their first logins are not counted); the hello-world baseline ran "
         f"{args.hello_seconds} s just before, {os.environ.get('LOADTEST_HELLO_USERS', '16')} locust users without waits",
