@@ -30,6 +30,23 @@ def _statements(client, url: str) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries]
 
 
+def _widened_roles(world) -> tuple:
+    """Gives approver2 a region-wide clerk role and the head a province-wide approver role, and
+    returns the users whose scopes the agreement tests walk (department, region-wide,
+    province-wide, other department, other county, an applicant)."""
+    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
+    StaffRole.objects.create(user=world.head, role=Role.APPROVER)
+    return (
+        world.clerk,
+        world.approver,
+        world.approver2,
+        world.head,
+        world.far_clerk,
+        world.other_dept_approver,
+        world.applicant,
+    )
+
+
 def test_may_work_on_the_requests_roles_agrees_with_the_workflow(world):
     """``selectors.may_work`` (no query) answers as ``workflow.selectors.may_work`` for assigned,
     department, region-wide and other people's tasks, open or done."""
@@ -40,20 +57,9 @@ def test_may_work_on_the_requests_roles_agrees_with_the_workflow(world):
     client_for(world.approver).post(
         reverse("workbench:act", args=[cases[1].pk, "transfer"]), {"to": world.approver2.pk}
     )
-    # approver2 also holds a region-wide clerk role; the head a province-wide approver role.
-    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
-    StaffRole.objects.create(user=world.head, role=Role.APPROVER)
+    users = _widened_roles(world)
     tasks = list(Task.objects.all())
     assert any(t.state != "open" for t in tasks) and any(t.assignee_id for t in tasks)
-    users = (
-        world.clerk,
-        world.approver,
-        world.approver2,
-        world.head,
-        world.far_clerk,
-        world.other_dept_approver,
-        world.applicant,
-    )
     for user in users:
         roles = selectors.work_roles(user)
         for t in tasks:
@@ -170,17 +176,7 @@ def test_in_case_scope_agrees_with_the_scope_query(world):
     from yiwang.cases.models import Case
 
     cases = [submitted_case(world) for _ in range(2)]
-    StaffRole.objects.create(user=world.approver2, role=Role.COUNTER_CLERK, region=world.regions["county"])
-    StaffRole.objects.create(user=world.head, role=Role.APPROVER)
-    users = (
-        world.clerk,
-        world.approver,
-        world.approver2,
-        world.head,
-        world.far_clerk,
-        world.other_dept_approver,
-        world.applicant,
-    )
+    users = _widened_roles(world)
     seen = set()
     for user in users:
         roles = selectors.work_roles(user)
