@@ -47,3 +47,19 @@ def test_the_tags_render_in_a_template():
         Context({"c": [("x", "叉")], "s": "x", "code": "C1"})
     )
     assert html == f'<option value="x" selected>叉</option>|{reverse("portal:guide", args=["C1"])}'
+
+
+def test_url_with_last_gives_what_reverse_gives_and_refuses_a_view_it_cannot_serve():
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    from yiwang.core.links import url_with_last
+
+    material = url_with_last("workbench:material", 10)
+    assert [material(pk) for pk in (0, 7, 123)] == [
+        reverse("workbench:material", args=[10, pk]) for pk in (0, 7, 123)
+    ]
+    act = url_with_last("workbench:act", 3)
+    assert act("accept") == reverse("workbench:act", args=[3, "accept"])
+    with pytest.raises(ImproperlyConfigured):
+        url_with_last("portal:case_receipt")  # its argument is not the end of its URL

@@ -28,6 +28,7 @@ from yiwang.cases.actions import ACTIONS
 from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
 from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.core.links import url_with_last
 from yiwang.exchange import services as exchange_services
 from yiwang.portal import views_cases
 from yiwang.workflow import selectors as wf_selectors
@@ -145,8 +146,8 @@ def render_case(
     top_errors = [m for k, m in (errors or {}).items() if "__" not in k and k not in shown]
     # The page's links, reversed once here rather than by a {% url %} per material, notice and
     # form (a third of the template's time went to them).
-    material_href = _href_with_last_id("workbench:material", case.pk)
-    notice_href = _href_with_last_id("workbench:notice", case.pk)
+    material_href = url_with_last("workbench:material", case.pk)
+    notice_href = url_with_last("workbench:notice", case.pk)
     for m in detail.materials:
         m.href = material_href(m.pk)
     for n in detail.notices:
@@ -177,25 +178,15 @@ def render_case(
     )
 
 
-def _href_with_last_id(name: str, case_id: int) -> Callable[[int], str]:
-    """``lambda pk: reverse(name, args=[case_id, pk])`` with one reverse for the page."""
-    base = reverse(name, args=[case_id, 0])
-    assert base.endswith("/0/"), base
-    prefix = base[: -len("0/")]
-    return lambda pk: f"{prefix}{pk}/"
-
-
 class ActionUrls:
     """``{{ act.accept }}``: the URL of the action form ``accept`` of one case, as
     ``{% url 'workbench:act' case.pk 'accept' %}`` gives it, from one reverse."""
 
     def __init__(self, case_id: int) -> None:
-        base = reverse("workbench:act", args=[case_id, "x"])
-        assert base.endswith("/x/"), base
-        self.prefix = base[: -len("x/")]
+        self._url = url_with_last("workbench:act", case_id)
 
     def __getitem__(self, name: str) -> str:
-        return f"{self.prefix}{name}/"
+        return self._url(name)
 
 
 @staff_required

@@ -5,16 +5,16 @@ time) made those loops the largest part of the pages (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from html import escape  # what django.utils.html.escape calls, without its lazy-argument wrapper
 from typing import Any
-from urllib.parse import quote
 
 from django import template
-from django.urls import get_script_prefix, reverse
-from django.utils.http import RFC3986_SUBDELIMS
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
+
+from yiwang.core.links import url_with_last
 
 register = template.Library()
 
@@ -51,14 +51,13 @@ def region_options(groups: Iterable[dict[str, Any]], selected: Any = None) -> Sa
 
 
 @cache
-def _guide_path() -> str:
-    """The guide URL's path before the item code, without the script prefix (reversed once)."""
-    url, prefix = reverse("portal:guide", args=["0"]), get_script_prefix()
-    assert url.startswith(prefix) and url.endswith("/0/"), url
-    return url[len(prefix) : -len("0/")]
+def _guide_url(script_prefix: str) -> Callable[[Any], str]:
+    """The guide link maker for one script prefix: ``script_prefix`` is the cache key, since
+    ``reverse`` puts the current one in front."""
+    return url_with_last("portal:guide")
 
 
 @register.filter
 def guide_href(code: Any) -> str:
-    """``{% url 'portal:guide' code %}``, with the code quoted as ``reverse`` quotes it."""
-    return f"{get_script_prefix()}{_guide_path()}{quote(str(code), safe=RFC3986_SUBDELIMS + '/~:@')}/"
+    """``{% url 'portal:guide' code %}`` without a reverse per row."""
+    return _guide_url(get_script_prefix())(code)
