@@ -15,9 +15,6 @@ from django.utils import timezone
 
 from yiwang.core.rows import read_rows
 
-BACKEND = "yiwang.identity.backends.ModelBackend"
-
-
 class ModelBackend(DjangoModelBackend):
     """Django's ``ModelBackend`` (passwords, permissions, ``is_active``), with ``get_user`` read
     by a prepared statement."""

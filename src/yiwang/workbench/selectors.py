@@ -106,8 +106,8 @@ def visible_case(
 ) -> Case:
     """The case if it lies in the user's scope; 404 otherwise (not 403: no hint it exists)."""
     try:
-        case = locked_row(Case, int(case_id), (*related, "department__region"), lock=False)
-    except (Case.DoesNotExist, ValueError, TypeError):
+        case = locked_row(Case, case_id, (*related, "department__region"), lock=False)
+    except Case.DoesNotExist:
         raise Http404 from None
     if not in_case_scope(user, roles, case):
         raise Http404

@@ -241,7 +241,7 @@ def _fetch(ranges: list[QuerySet], *, distinct: bool = False) -> list:
 # pages): building its per-scope querysets and compiling their UNION through the ORM cost more
 # CPU than PostgreSQL spends running them. These build the same statements as text from the
 # scopes' values (``_scopes``), the same text for the same shape of inbox, which PostgreSQL then
-# prepares once per connection. Tested equal to the ORM path (tests/workflow/test_inbox_sql.py).
+# prepares once per connection. Tested equal to the ORM path (tests/workflow/test_inbox_keyset.py).
 
 
 def _use_sql(conn) -> bool:
