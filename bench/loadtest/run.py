@@ -1,6 +1,11 @@
 """``make loadtest``: the province-day load test against ``make stack`` (docs/benchmarks.md).
 
-    python bench/loadtest/run.py [--seconds 600] [--hello-seconds 30] [--write-docs]
+    python bench/loadtest/run.py [--seconds 600] [--hello-seconds 30] [--offered 523] [--write-docs]
+
+``--offered`` (``LOADTEST_OFFERED``) is the load offered, in requests/s: every rate of the mix is
+scaled by offered / 523, so the proportions stay those of docs/benchmarks.md. The default offers
+the whole mix (the article's figures at the working-day peak, the issue's aim); ``--offered 350``
+tests the target (330 req/s held with p99 under 500 ms).
 
 1. Uses the stack on STACK_PORT if one answers; otherwise starts one in the background
    (``deploy/stack.py --detach``) and stops it at the end.
@@ -45,6 +50,8 @@ START, END = (
 MIX = ["Citizen", "StaffReader", "StaffDecider", "Supervisor", "Follower", "Applier"]
 DB = os.environ.get("STACK_DB", "yiwang_stack")
 TARGET_RPS, AIM_RPS, TARGET_P99_MS = 330, 500, 500
+# What the whole mix offers at LT_SCALE 1 (the locustfile's table: 312 + 150 + 20 + 18 + 14 + 5 + 4).
+FULL_MIX_RPS = 523
 
 
 def say(msg: str) -> None:
@@ -213,6 +220,8 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu_info}), "
         f"Python {platform.python_version()}; the stack (`make stack`: gunicorn "
         f"{os.environ.get('STACK_WORKERS') or (os.cpu_count() or 1) + 1} workers, PostgreSQL 15, Redis, Celery worker and beat) and locust share the machine",
+        f"- offered load: about {args.offered:.0f} req/s, the whole mix's rates × {args.offered / FULL_MIX_RPS:.2f} "
+        f"(`LOADTEST_OFFERED`; all of it offers about {FULL_MIX_RPS})",
         f"- steady load: {args.seconds} s, counted from {os.environ.get('LOADTEST_SETTLE_SECONDS', '20')} s after "
         f"all {users} simulated sessions were running (their first logins are not counted); the hello-world baseline ran "
         f"{args.hello_seconds} s just before, {os.environ.get('LOADTEST_HELLO_USERS', '16')} locust users without waits",
@@ -259,6 +268,12 @@ def main() -> int:
     parser.add_argument(
         "--hello-seconds", type=int, default=int(os.environ.get("LOADTEST_HELLO_SECONDS", "30"))
     )
+    parser.add_argument(
+        "--offered",
+        type=float,
+        default=float(os.environ.get("LOADTEST_OFFERED") or FULL_MIX_RPS),
+        help="requests/s to offer: the whole mix scaled in its proportions (default: all of it, 523)",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     started_here = False
@@ -267,7 +282,11 @@ def main() -> int:
         if stack("--detach") != 0:
             return 1
         started_here = True
-    env = dict(os.environ, LOADTEST_PLAN=str(DATA_DIR / "loadtest.json"))
+    env = dict(
+        os.environ,
+        LOADTEST_PLAN=str(DATA_DIR / "loadtest.json"),
+        LT_SCALE=f"{args.offered / FULL_MIX_RPS:.4f}",
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     try:
         wait_for_jobs()
@@ -280,7 +299,8 @@ def main() -> int:
         ramp = int(users / spawn + 0.999) + settle
         env["LT_SETTLE_SECONDS"] = str(settle)
         say(
-            f"mix: {users} sessions spawned at {spawn}/s, {settle} s to settle, then {args.seconds} s measured"
+            f"mix: {users} sessions offering about {args.offered:.0f} req/s (LT_SCALE {env['LT_SCALE']}), "
+            f"spawned at {spawn}/s, {settle} s to settle, then {args.seconds} s measured"
         )
         sampler = LoadSampler()
         threading.Timer(ramp, sampler.start).start()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from yiwang.core.rows import read_rows
 
+
 class ModelBackend(DjangoModelBackend):
     """Django's ``ModelBackend`` (passwords, permissions, ``is_active``), with ``get_user`` read
     by a prepared statement."""

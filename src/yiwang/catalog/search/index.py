@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 
 from yiwang.catalog.models import ServiceItemVersion
 
+from . import results_cache
 from . import tokens as tk
 
 DOC_TABLE = "catalog_search_doc"
@@ -100,6 +101,7 @@ def index_versions(versions: Iterable[ServiceItemVersion]) -> None:
     batch: list[ServiceItemVersion] = []
     written = 0
     with transaction.atomic():
+        results_cache.index_changed()
         for version in versions:
             if not version.is_current:
                 continue
@@ -135,6 +137,7 @@ def remove_items(item_ids: Iterable[int]) -> None:
     """Drop these items from the index (withdrawn, deleted)."""
     ids = [int(i) for i in item_ids]
     with transaction.atomic(), connection.cursor() as cursor:
+        results_cache.index_changed()
         for start in range(0, len(ids), BATCH):
             _delete(cursor, ids[start : start + BATCH])
 
@@ -153,6 +156,7 @@ def _delete(cursor, ids: list[int]) -> None:
 
 def clear_index() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
+        results_cache.index_changed()
         cursor.execute(f"DELETE FROM {DOC_TABLE}")
         cursor.execute(f"DELETE FROM {FTS_TABLE if connection.vendor == 'sqlite' else TSV_TABLE}")
 
@@ -179,6 +183,7 @@ def recreate_tables() -> None:
     tables were made by an earlier draft of that migration. Leaves the index empty."""
     import importlib
 
+    results_cache.index_changed()
     migration = importlib.import_module("yiwang.catalog.migrations.0002_search_index")
     if connection.vendor == "sqlite":
         statements = migration.SQLITE_BACKWARD + migration.SQLITE_FORWARD

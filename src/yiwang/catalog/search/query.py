@@ -27,14 +27,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from yiwang.catalog.models import ServiceItemVersion
 from yiwang.regions.models import Region
 
+from . import results_cache
 from . import tokens as tk
 from .index import DOC_TABLE, FTS_TABLE, TSV_TABLE
-from .synonyms import synonym_groups
+from .synonyms import synonym_groups, synonyms_state
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 500
@@ -137,8 +139,37 @@ def search_items(
     whole versions, guides and all, cost more than the search)."""
     page = _clamp_int(page, 1, MAX_PAGE, 1)
     per_page = _clamp_int(per_page, 1, MAX_PER_PAGE, 20)
+    args = (q, region_code, department_id, audience, item_type, level, page, per_page)
     typed = (q or "").strip()
-    synonyms = synonym_groups() if typed else None
+    state = synonyms_state() if typed else ()
+    seconds = results_cache.seconds()
+    key = results_cache.key(state, args) if seconds > 0 else None
+    result = cache.get(key) if key else None
+    if result is None:
+        result = _search(synonym_groups(state) if typed else None, *args)
+        if key:
+            cache.set(key, result, seconds)
+    if load_items:
+        by_id = (
+            ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(result.ids)
+        )
+        result.items = [by_id[i] for i in result.ids if i in by_id]
+    return result
+
+
+def _search(
+    synonyms: dict[str, list[str]] | None,
+    q: str | None,
+    region_code: str | None,
+    department_id: int | None,
+    audience: str | None,
+    item_type: str | None,
+    level: int | None,
+    page: int,
+    per_page: int,
+) -> SearchResult:
+    """One search, uncached; ``items`` left empty (``search_items`` loads them)."""
+    typed = (q or "").strip()
     parsed = tk.parse_query(q, synonyms)
     result = SearchResult(
         items=[],
@@ -208,9 +239,6 @@ def search_items(
                         result.query_tokens = relaxed.words
                         result.expanded_terms = relaxed.expanded_terms
     result.ids = list(ids)
-    if load_items:
-        by_id = ServiceItemVersion.objects.select_related("region", "department").order_by().in_bulk(ids)
-        result.items = [by_id[i] for i in ids if i in by_id]
     return result
 
 

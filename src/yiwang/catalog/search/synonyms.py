@@ -35,11 +35,17 @@ def load_groups() -> dict[str, list[str]]:
     return groups
 
 
-def synonym_groups() -> dict[str, list[str]]:
+def synonyms_state() -> tuple:
+    """The table's row count and latest ``updated_at``: changes with every edit of a group."""
     # Raw SQL: this runs on every search, and the ORM's aggregate costs more than the query.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), max(updated_at) FROM {Synonym._meta.db_table}")
-        key = tuple(cursor.fetchone())
+        return tuple(cursor.fetchone())
+
+
+def synonym_groups(state: tuple | None = None) -> dict[str, list[str]]:
+    """The groups as of ``state`` (``synonyms_state()``, read here when not given)."""
+    key = state if state is not None else synonyms_state()
     with _lock:
         if _cache["key"] == key:
             return _cache["groups"]  # type: ignore[return-value]
