@@ -8,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        return None
+        # Every model is loaded by now (ready() runs after all apps' models are imported).
+        from .choices import install
+
+        install()
