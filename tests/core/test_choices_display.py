@@ -17,9 +17,9 @@ def fields_with_fixed_choices() -> list[tuple[type[models.Model], models.Field]]
     found = []
     for model in apps.get_models(include_auto_created=True):
         for field in model._meta.get_fields():
-            if getattr(field, "choices", None) and isinstance(field.choices, list | tuple):
-                if f"get_{field.name}_display" in vars(model):
-                    found.append((model, field))
+            fixed = getattr(field, "choices", None) and isinstance(field.choices, list | tuple)
+            if fixed and f"get_{field.name}_display" in vars(model):
+                found.append((model, field))
     return found
 
 
