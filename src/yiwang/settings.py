@@ -107,6 +107,8 @@ TEMPLATES = [
                 "yiwang.portal.context_processors.portal",
                 "yiwang.core.security.csp_context",  # {{ csp_nonce }} (docs/security.md)
             ],
+            # {% url %} with only literals reversed once (core/templatetags/constant_urls.py).
+            "builtins": ["yiwang.core.templatetags.constant_urls"],
         },
     }
 ]
