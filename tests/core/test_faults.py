@@ -166,6 +166,8 @@ def test_a_running_redis_is_used(settings):
     assert cache.get(key) == 6
     cache.delete(key)
     assert not cache.is_down
+    # One redis.Redis per pool, made once, not one per call.
+    assert cache._cache.get_client(key) is cache._cache.get_client(key, write=True)
 
 
 @pytest.mark.django_db

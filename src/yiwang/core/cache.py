@@ -11,6 +11,11 @@ A down Redis on another machine does not refuse the connection, it times out: sh
 timeouts (``OPTIONS`` in settings) bound the first wait, and for ``RETRY_SECONDS`` after a
 failure this process does not try Redis at all, so a page pays the timeout at most once per
 interval instead of on every cache call.
+
+Django's client makes a new ``redis.Redis`` object for every cache call, whose constructor builds
+its table of about 80 reply handlers: some 130 microseconds of a page's time per call, and a
+search page makes ten. ``ReusingRedisCacheClient`` keeps one per connection pool (``redis.Redis``
+is safe to share between threads: each command takes its own connection from the pool).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -32,6 +37,21 @@ T = TypeVar("T")
 FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client with one ``redis.Redis`` per connection pool, made once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None or client.connection_pool is not pool:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class DegradingRedisCache(RedisCache):
     """``RedisCache`` whose calls fall back to "cache miss" while Redis is unreachable."""
 
@@ -39,6 +59,7 @@ class DegradingRedisCache(RedisCache):
         options = dict(params.get("OPTIONS") or {})
         self.retry_seconds = float(options.pop("RETRY_SECONDS", 5.0))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusingRedisCacheClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 
