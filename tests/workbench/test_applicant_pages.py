@@ -87,6 +87,11 @@ def test_apply_through_the_pages_and_double_submit_makes_one_case(world, django_
     receipt = client.get(first["Location"])
     assert case.number in receipt.content.decode()
     notice = case.notices.get(kind="receipt")
+    # The case page links each notice and material as reverse() would (CaseDetail.set_links).
+    page = client.get(reverse("portal:my_case", args=[case.number])).content.decode()
+    assert f'href="{reverse("portal:my_case_notice", args=[case.number, notice.pk])}"' in page
+    for m in case.materials.filter(replaced=False).exclude(file=""):
+        assert f'href="{reverse("portal:my_case_material", args=[case.number, m.pk])}"' in page
     pdf = client.get(reverse("portal:my_case_notice", args=[case.number, notice.pk]))
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF-")
     assert case.delivery_method == "courier"

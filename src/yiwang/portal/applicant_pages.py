@@ -445,6 +445,7 @@ def my_case_page(
     detail = case_selectors.case_detail(
         case.pk, for_applicant=True, case=case if request.method != "POST" else None
     )
+    detail.set_links("portal:my_case_material", "portal:my_case_notice", case.number)
     correction_items = _correction_items(request, case, detail, errors)
     shown = {f"material:{i.get('material')}" for i in correction_items} | {
         i.get("field") for i in correction_items

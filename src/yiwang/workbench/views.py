@@ -146,12 +146,7 @@ def render_case(
     top_errors = [m for k, m in (errors or {}).items() if "__" not in k and k not in shown]
     # The page's links, reversed once here rather than by a {% url %} per material, notice and
     # form (a third of the template's time went to them).
-    material_href = url_with_last("workbench:material", case.pk)
-    notice_href = url_with_last("workbench:notice", case.pk)
-    for m in detail.materials:
-        m.href = material_href(m.pk)
-    for n in detail.notices:
-        n.href = notice_href(n.pk)
+    detail.set_links("workbench:material", "workbench:notice", case.pk)
     return render(
         request,
         "workbench/case.html",
