@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -49,12 +50,18 @@ def _mark_pinyin(text: str, word: str, marked: list[bool]) -> None:
                 break
 
 
+@functools.lru_cache(maxsize=1024)
+def _terms(q: str, extra_terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The words to mark for a query: parsed once per query, not once per result row (a result
+    page highlights 20 names with the same query)."""
+    parsed = tk.parse_query(q)
+    return tuple(dict.fromkeys([*parsed.words, *(w for t in extra_terms for w in tk.words(t))]))
+
+
 def matched_positions(text: str, q: str, extra_terms: Iterable[str] = ()) -> list[bool]:
     folded = "".join(_fold(c) for c in text)
     marked = [False] * len(text)
-    parsed = tk.parse_query(q)
-    terms = [*parsed.words, *(w for t in extra_terms for w in tk.words(t))]
-    for term in dict.fromkeys(terms):
+    for term in _terms(q, tuple(extra_terms)):
         if tk.is_cjk(term):
             if not _mark_occurrences(folded, term, marked):
                 found = [_mark_occurrences(folded, gram, marked) for gram in tk.query_grams(term)]
