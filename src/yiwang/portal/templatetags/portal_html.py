@@ -13,6 +13,7 @@ from typing import Any
 from django import template
 from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from yiwang.core.links import url_with_last
 
@@ -61,3 +62,30 @@ def _guide_url(script_prefix: str) -> Callable[[Any], str]:
 def guide_href(code: Any) -> str:
     """``{% url 'portal:guide' code %}`` without a reverse per row."""
     return _guide_url(get_script_prefix())(code)
+
+
+def _item_row(row: dict[str, Any], guide_url: Callable[[Any], str], badges_label: str) -> str:
+    name = row.get("name_html") or escape(str(row.get("name", "")))  # name_html: escaped by highlight
+    return (
+        '\n  <li class="item-row">\n'
+        f'    <h3 class="item-name"><a href="{escape(guide_url(row["code"]))}">{name}</a></h3>\n'
+        f'    <p class="item-meta"><span class="item-dept">{escape(str(row.get("department_name", "")))}</span>'
+        f' · <span class="item-region">{escape(str(row.get("region_name", "")))}</span></p>\n'
+        f'    <ul class="badges" aria-label="{badges_label}">\n'
+        f'      <li class="badge depth-{escape(str(row.get("online_depth", "")))}">'
+        f"{escape(str(row.get('depth_label', '')))}</li>\n"
+        f'      <li class="badge">{escape(str(row.get("limit_label", "")))}</li>\n'
+        f'      <li class="badge">{escape(str(row.get("visits_label", "")))}</li>\n'
+        "    </ul>\n"
+        "  </li>\n"
+    )
+
+
+@register.simple_tag
+def item_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
+    """A result or listing page's ``<ol>`` of guides (``catalog.selectors.normalize_row`` rows),
+    every value escaped; ``name_html`` is the highlighted name, already escaped."""
+    guide_url = _guide_url(get_script_prefix())
+    badges_label = escape(gettext("办理信息"))
+    body = "".join(_item_row(row, guide_url, badges_label) for row in rows)
+    return mark_safe(f'<ol class="item-list">\n{body}\n</ol>')  # noqa: S308 - every value escaped
