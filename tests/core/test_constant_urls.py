@@ -7,6 +7,7 @@ import pytest
 from django.template import Context, Template, TemplateSyntaxError, defaulttags, engines
 from django.test import override_settings
 from django.urls import NoReverseMatch, set_script_prefix, set_urlconf
+from django.utils.html import conditional_escape
 
 from yiwang.core.templatetags.constant_urls import ConstantURLNode
 
@@ -85,3 +86,18 @@ def test_reversed_once(monkeypatch):
     for _ in range(3):
         assert ours("{% url 'portal:browse' %}{% url 'portal:browse' %}") == "/items//items/"
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("number", ["FJ2026-0001", "a b?c#d%", "证照&<>", 7])
+def test_url_last_is_the_url_tag_with_its_argument(number):
+    from django.urls import reverse
+
+    source = '{{ n|url_last:"portal:my_case" }}'
+    rendered = engines["django"].from_string(source).render({"n": number})
+    assert rendered == djangos("{% url 'portal:my_case' n %}".replace(" n ", f" '{number}' "))
+    assert rendered == conditional_escape(reverse("portal:my_case", args=[number]))
+    set_script_prefix("/province/")
+    try:
+        assert engines["django"].from_string(source).render({"n": number}).startswith("/province/")
+    finally:
+        set_script_prefix("/")

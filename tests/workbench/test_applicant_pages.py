@@ -129,6 +129,7 @@ def test_my_cases_and_correction_round_trip(world):
     listing = client.get(reverse("portal:my_cases"))
     assert case.number in listing.content.decode() and "需要您补正" in listing.content.decode()
     url = reverse("portal:my_case", args=[case.number])
+    assert f'href="{url}"' in listing.content.decode()
     page = client.get(url).content.decode()
     assert "照片不清晰" in page and "请写明经营项目" in page
     early = client.post(url, {"what": "correct", "field:reason": "经营热食类食品"})
