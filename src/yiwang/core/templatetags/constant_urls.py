@@ -89,7 +89,12 @@ def _link_maker(name: str, script_prefix: str, urlconf: str) -> Callable[[Any], 
     return url_with_last(name)
 
 
+def link_maker(name: str) -> Callable[[Any], str]:
+    """``url_with_last(name)`` for the current script prefix and URL configuration, made once."""
+    return _link_maker(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 @register.filter
 def url_last(value: Any, name: str) -> str:
     """``{% url name value %}`` for a view whose URL ends with its only argument."""
-    return _link_maker(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)(value)
+    return link_maker(name)(value)

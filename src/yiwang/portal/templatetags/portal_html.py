@@ -6,16 +6,14 @@ time) made those loops the largest part of the pages (docs/benchmarks.md)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
 from html import escape  # what django.utils.html.escape calls, without its lazy-argument wrapper
 from typing import Any
 
 from django import template
-from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from yiwang.core.links import url_with_last
+from yiwang.core.templatetags.constant_urls import link_maker
 
 register = template.Library()
 
@@ -51,17 +49,10 @@ def region_options(groups: Iterable[dict[str, Any]], selected: Any = None) -> Sa
     )
 
 
-@cache
-def _guide_url(script_prefix: str) -> Callable[[Any], str]:
-    """The guide link maker for one script prefix: ``script_prefix`` is the cache key, since
-    ``reverse`` puts the current one in front."""
-    return url_with_last("portal:guide")
-
-
 @register.filter
 def guide_href(code: Any) -> str:
     """``{% url 'portal:guide' code %}`` without a reverse per row."""
-    return _guide_url(get_script_prefix())(code)
+    return link_maker("portal:guide")(code)
 
 
 def _item_row(row: dict[str, Any], guide_url: Callable[[Any], str], badges_label: str) -> str:
@@ -85,7 +76,7 @@ def _item_row(row: dict[str, Any], guide_url: Callable[[Any], str], badges_label
 def item_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
     """A result or listing page's ``<ol>`` of guides (``catalog.selectors.normalize_row`` rows),
     every value escaped; ``name_html`` is the highlighted name, already escaped."""
-    guide_url = _guide_url(get_script_prefix())
+    guide_url = link_maker("portal:guide")
     badges_label = escape(gettext("办理信息"))
     body = "".join(_item_row(row, guide_url, badges_label) for row in rows)
     return mark_safe(f'<ol class="item-list">\n{body}\n</ol>')  # noqa: S308 - every value escaped
