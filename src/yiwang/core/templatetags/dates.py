@@ -9,6 +9,7 @@ of cases one per row. These give the same text, in the current time zone as ``da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import template
@@ -16,34 +17,29 @@ from django import template
 register = template.Library()
 
 
-@register.filter(expects_localtime=True, is_safe=False)
-def ymd(value: Any) -> str:
-    """``|date:"Y-m-d"``."""
+def _formatted(value: Any, text: Callable[[Any], str]) -> str:
+    """``text(value)``, or "" for nothing or for a value that is no date, as ``date`` gives."""
     if value in (None, ""):
         return ""
     try:
-        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        return text(value)
     except AttributeError:
         return ""
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def ymd(value: Any) -> str:
+    """``|date:"Y-m-d"``."""
+    return _formatted(value, lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d}")
 
 
 @register.filter(expects_localtime=True, is_safe=False)
 def ymd_hm(value: Any) -> str:
     """``|date:"Y-m-d H:i"`` of a date and time."""
-    if value in (None, ""):
-        return ""
-    try:
-        return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
-    except AttributeError:
-        return ""
+    return _formatted(value, lambda v: f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}")
 
 
 @register.filter(expects_localtime=True, is_safe=False)
 def iso(value: Any) -> str:
     """``|date:"c"`` (ISO 8601, as a ``<time datetime>`` wants it)."""
-    if value in (None, ""):
-        return ""
-    try:
-        return value.isoformat()
-    except AttributeError:
-        return ""
+    return _formatted(value, lambda v: v.isoformat())
