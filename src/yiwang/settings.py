@@ -433,7 +433,8 @@ if SESSION_COOKIE_SECURE:
 # A guide page looks its current version up at most once per this many seconds per worker.
 YIWANG_GUIDE_HEAD_TTL = float(os.environ.get("YIWANG_GUIDE_HEAD_TTL", "2"))
 # Search result pages kept in the shared cache; any write to the index moves on to new keys
-# (catalog/search/results_cache.py). 0 turns it off.
-YIWANG_SEARCH_CACHE_SECONDS = int(os.environ.get("YIWANG_SEARCH_CACHE_SECONDS", "60"))
+# (catalog/search/results_cache.py). 0 turns it off, the default without Redis: a local-memory
+# cache is each worker's own, and another worker would not see a publication move the keys.
+YIWANG_SEARCH_CACHE_SECONDS = int(os.environ.get("YIWANG_SEARCH_CACHE_SECONDS", "60" if REDIS_URL else "0"))
 YIWANG_PROVINCE_CODE = os.environ.get("YIWANG_PROVINCE_CODE", "350000")
 YIWANG_PLATFORM_NAME = _("一网通办政务服务平台")

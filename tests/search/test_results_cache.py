@@ -83,3 +83,17 @@ def test_a_page_cached_before_the_commit_is_not_served_after_it(
     with CaptureQueriesContext(connection) as queries:
         search_items("小作坊", load_items=False)
     assert len(queries) > 1  # searched again, not served from the page cached before the commit
+
+
+@pytest.mark.parametrize(("redis_url", "expected"), [("", 0), ("redis://127.0.0.1:6379/13", 60)])
+def test_on_by_default_only_with_a_shared_cache(redis_url, expected):
+    """Each worker's local-memory cache would keep its pages after another worker published."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "YIWANG_SEARCH_CACHE_SECONDS")}
+    env["REDIS_URL"] = redis_url
+    code = "import yiwang.settings as s; print(s.YIWANG_SEARCH_CACHE_SECONDS)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout.strip().splitlines()[-1]) == expected
