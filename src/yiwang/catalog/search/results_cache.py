@@ -3,7 +3,7 @@
 Most searches of a province's portal are a few hundred popular queries (营业执照, 护照, 社保...),
 and each costs several milliseconds of PostgreSQL and of Python; the same page for the same words
 and filters is the same for every reader until the index or the synonyms change. So a result page
-is kept ``YIWANG_SEARCH_CACHE_SECONDS`` (60) under a key made of:
+is kept ``YIWANG_SEARCH_CACHE_SECONDS`` (60 with Redis) under a key made of:
 
 - a **generation** number, moved by every write to the index (``index_versions``,
   ``remove_items``, ``clear_index``, ``rebuild_index``) both when it is made and again after its
@@ -13,7 +13,9 @@ is kept ``YIWANG_SEARCH_CACHE_SECONDS`` (60) under a key made of:
   every search), so that an edited group applies at once, as before;
 - the words as typed and every filter, page and page size.
 
-``YIWANG_SEARCH_CACHE_SECONDS = 0`` turns it off (the tests do, as they write the index directly).
+``YIWANG_SEARCH_CACHE_SECONDS = 0`` turns it off: the default without Redis (a local-memory cache
+is each worker's own, so the other workers would not see the generation move), and the tests'
+(they write the index directly).
 """
 
 from __future__ import annotations
@@ -26,11 +28,10 @@ from django.core.cache import cache
 from django.db import transaction
 
 GENERATION_KEY = "catalog:search:generation"
-DEFAULT_SECONDS = 60
 
 
 def seconds() -> int:
-    return int(getattr(settings, "YIWANG_SEARCH_CACHE_SECONDS", DEFAULT_SECONDS))
+    return int(settings.YIWANG_SEARCH_CACHE_SECONDS)
 
 
 def generation() -> int:
