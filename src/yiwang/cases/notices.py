@@ -12,21 +12,19 @@ full font), so notices are issued after the commit by a background job
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from fpdf import FPDF
 
-from . import fonts
+from . import pdf_page
 from .models import Case, CaseState, Notice, NoticeKind, Outcome
+from .pdf_page import FONT, qr_png
 
-FONT = "notosanssc"
 TITLES = {
     NoticeKind.RECEIPT: "收件回执",
     NoticeKind.ACCEPTANCE: "受理通知书",
@@ -76,11 +74,6 @@ def public_base_url() -> str:
 
 def lookup_url(case: Case) -> str:
     return f"{public_base_url()}/cases/lookup/?{urlencode({'number': case.number, 'code': case.check_code})}"
-
-
-def font_path(text: str = "") -> str:
-    """The shipped GB 2312 subset when it has every character of ``text``, else the full font."""
-    return str(fonts.font_for(text)) if text else str(fonts.full_font())
 
 
 def _body(case: Case, kind: str) -> list[str]:
@@ -146,45 +139,36 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
     body = _body(case, kind)
     title = title_of(case, kind)
     everything = "".join([case.department.name, title, number, *body, *(f"{a}：{b}" for a, b in fields)])
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"{title} {case.number}")
-    pdf.set_creator("yiwang")
-    pdf.add_page()
-    pdf.add_font(FONT, "", font_path(everything + "扫码或凭办件编号、查询码查询办理进度年月日0123456789"))
-    # fontTools would recompute the bounding boxes of the embedded subset (every glyph's outline
-    # run through a pen, twice: about 40 % of a notice's CPU). The whole font's boxes, kept,
-    # still bound every glyph of the subset, which is all a viewer needs of them.
-    pdf.fonts[FONT].ttfont.recalcBBoxes = False
-    pdf.set_margins(20, 20, 20)
-    pdf.set_font(FONT, size=20)
-    pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(w=0, h=14, text=title, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, size=10)
-    pdf.cell(w=0, h=8, text=f"文书编号：{number}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font(FONT, size=12)
-    for label, value in fields:
-        pdf.cell(w=0, h=8, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    for line in body:
-        pdf.multi_cell(w=0, h=8, text=line, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-    pdf.ln(6)
-    qr = segno.make(lookup_url(case), error="m")
-    buf = io.BytesIO()
-    qr.save(buf, kind="png", scale=4, border=2)
-    buf.seek(0)
-    y = pdf.get_y()
-    pdf.image(buf, x=20, y=y, w=32, h=32)
-    pdf.set_xy(56, y + 6)
-    pdf.set_font(FONT, size=10)
-    pdf.multi_cell(w=0, h=6, text="扫码或凭办件编号、查询码查询办理进度", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_xy(120, y + 20)
-    pdf.set_font(FONT, size=12)
-    pdf.cell(w=0, h=8, text=f"{case.department.name}", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_x(120)
-    pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
-    return bytes(pdf.output())
+    scan_hint = "扫码或凭办件编号、查询码查询办理进度"
+
+    def draw(pdf: FPDF) -> None:
+        pdf.set_margins(20, 20, 20)
+        pdf.set_font(FONT, size=20)
+        pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(w=0, h=14, text=title, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=10)
+        pdf.cell(w=0, h=8, text=f"文书编号：{number}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        pdf.set_font(FONT, size=12)
+        for label, value in fields:
+            pdf.cell(w=0, h=8, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        for line in body:
+            pdf.multi_cell(w=0, h=8, text=line, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(1)
+        pdf.ln(6)
+        y = pdf.get_y()
+        pdf.image(qr_png(lookup_url(case)), x=20, y=y, w=32, h=32)
+        pdf.set_xy(56, y + 6)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(w=0, h=6, text=scan_hint, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_xy(120, y + 20)
+        pdf.set_font(FONT, size=12)
+        pdf.cell(w=0, h=8, text=f"{case.department.name}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_x(120)
+        pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
+
+    return pdf_page.render(f"{title} {case.number}", everything + scan_hint, draw)
 
 
 def issue(case: Case, kind: str) -> Notice:

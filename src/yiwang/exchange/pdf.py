@@ -1,15 +1,15 @@
-"""The certificate as a PDF (fpdf2, Noto Sans SC subset embedded like the notices, so it shows
-Chinese on a machine without Chinese fonts), with a QR code carrying the certificate number."""
+"""The certificate as a PDF (``cases.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
+notices', so it shows Chinese on a machine without Chinese fonts), with a QR code carrying the
+certificate number."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import segno
 from fpdf import FPDF
 
-from yiwang.cases.notices import FONT, font_path
+from yiwang.cases import pdf_page
+from yiwang.cases.pdf_page import FONT, qr_png
 
 from .models import ECertificate, HolderKind
 
@@ -33,26 +33,20 @@ def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
     ]
     footer = "本电子证照由一网通办平台签发，与纸质证照具有同等效力。"
     everything = "".join([cert.cert_type, footer, *(f"{a}：{b}" for a, b in rows)])
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"{cert.cert_type} {cert.number}")
-    pdf.set_creator("yiwang")
-    pdf.add_page()
-    pdf.add_font(FONT, "", font_path(everything + "年月日0123456789"))
-    pdf.set_margins(20, 20, 20)
-    pdf.set_font(FONT, size=24)
-    pdf.cell(w=0, h=18, text=cert.cert_type, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font(FONT, size=12)
-    for label, value in rows:
-        pdf.multi_cell(w=0, h=9, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    qr = segno.make(f"ECERT:{cert.number}", error="m")
-    buf = io.BytesIO()
-    qr.save(buf, kind="png", scale=4, border=2)
-    buf.seek(0)
-    y = pdf.get_y()
-    pdf.image(buf, x=20, y=y, w=30, h=30)
-    pdf.set_xy(56, y + 8)
-    pdf.set_font(FONT, size=10)
-    pdf.multi_cell(w=0, h=6, text=footer, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+
+    def draw(pdf: FPDF) -> None:
+        pdf.set_margins(20, 20, 20)
+        pdf.set_font(FONT, size=24)
+        pdf.cell(w=0, h=18, text=cert.cert_type, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(6)
+        pdf.set_font(FONT, size=12)
+        for label, value in rows:
+            pdf.multi_cell(w=0, h=9, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(8)
+        y = pdf.get_y()
+        pdf.image(qr_png(f"ECERT:{cert.number}"), x=20, y=y, w=30, h=30)
+        pdf.set_xy(56, y + 8)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(w=0, h=6, text=footer, new_x="LMARGIN", new_y="NEXT")
+
+    return pdf_page.render(f"{cert.cert_type} {cert.number}", everything, draw)
