@@ -138,8 +138,9 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
     )
     body = _body(case, kind)
     title = title_of(case, kind)
-    everything = "".join([case.department.name, title, number, *body, *(f"{a}：{b}" for a, b in fields)])
+    number_line = f"文书编号：{number}"
     scan_hint = "扫码或凭办件编号、查询码查询办理进度"
+    lines = [case.department.name, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint]
 
     def draw(pdf: FPDF) -> None:
         pdf.set_margins(20, 20, 20)
@@ -147,7 +148,7 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
         pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.cell(w=0, h=14, text=title, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=10)
-        pdf.cell(w=0, h=8, text=f"文书编号：{number}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(w=0, h=8, text=number_line, align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         pdf.set_font(FONT, size=12)
         for label, value in fields:
@@ -168,7 +169,7 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
         pdf.set_x(120)
         pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
 
-    return pdf_page.render(f"{title} {case.number}", everything + scan_hint, draw)
+    return pdf_page.render(f"{title} {case.number}", "".join(lines), draw)
 
 
 def issue(case: Case, kind: str) -> Notice:
