@@ -293,9 +293,11 @@ USE_TZ = True
 
 # --- security -------------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # people's passwords (the default)
+    # People's passwords: Argon2id, OWASP's parameters (identity/hashers.py). The others read
+    # hashes made before, each rewritten with the first at its owner's next sign-in.
+    "yiwang.identity.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "yiwang.identity.oidc.hashers.ClientSecretHasher",  # OIDC client secrets only
