@@ -49,6 +49,7 @@ START, END = (
 )
 MIX = ["Citizen", "StaffReader", "StaffDecider", "Supervisor", "Follower", "Applier"]
 DB = os.environ.get("STACK_DB", "yiwang_stack")
+PG = os.environ.get("STACK_PG", "postgres://postgres@127.0.0.1:5432")
 TARGET_RPS, AIM_RPS, TARGET_P99_MS = 330, 500, 500
 # What the whole mix offers at LT_SCALE 1 (the locustfile's table: 312 + 150 + 20 + 18 + 14 + 5 + 4).
 FULL_MIX_RPS = 523
@@ -72,6 +73,33 @@ def wait_for_jobs(limit_seconds: int = 900) -> None:
     while (n := queue.llen("celery")) and time.monotonic() < deadline:
         say(f"waiting for {n} queued jobs to be done")
         time.sleep(10)
+
+
+def open_tasks_by_step() -> dict[str, int]:
+    """Open workflow tasks per step. The backlog moves the figures: a step with cases waiting
+    makes its deciders post a decision (and the jobs make its PDFs) every round, an empty one
+    makes them read an empty inbox; the fixtures leave a third at each step, and the heads work
+    theirs off faster than reviews arrive (docs/benchmarks.md, "Documents and sign-ins")."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/{DB}", connect_timeout=5) as conn:
+            rows = conn.execute(
+                "SELECT spec_name, count(*) FROM workflow_task WHERE state = 'open' GROUP BY spec_name"
+            ).fetchall()
+    except Exception as exc:  # a report without the line rather than no report
+        say(f"open tasks not read: {exc}")
+        return {}
+    return {name: n for name, n in sorted(rows, key=lambda r: -r[1])}
+
+
+def backlog_line(before: dict[str, int], after: dict[str, int]) -> str:
+    if not before and not after:
+        return "- open tasks by step: not read"
+    steps = list(dict.fromkeys([*before, *after]))
+    return "- open tasks by step, before → after the mix: " + ", ".join(
+        f"{step} {before.get(step, 0)} → {after.get(step, 0)}" for step in steps
+    )
 
 
 def users_in_mix(env: dict[str, str]) -> int:
@@ -199,7 +227,9 @@ def table(rows: list[dict[str, str]]) -> list[str]:
     return out
 
 
-def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads, cpu, users, shares) -> str:
+def report(
+    args, hello: list[dict], mix: list[dict], failures: list[dict], loads, cpu, users, shares, backlog=""
+) -> str:
     agg = next(r for r in mix if r["Name"] == "Aggregated")
     h = next(r for r in hello if r["Name"] == "Aggregated")
     rps, p99, fails = float(agg["Requests/s"]), float(agg["99%"]), int(agg["Failure Count"])
@@ -232,6 +262,7 @@ def report(args, hello: list[dict], mix: list[dict], failures: list[dict], loads
         f"- load generator: {cpu:.0f} CPU s for the mix ({cpu / max(1, args.seconds):.2f} of a CPU on average)",
         "- CPUs used on average during the mix: "
         + (", ".join(f"{k} {v:.2f}" for k, v in shares.items()) if shares else "not sampled"),
+        *([backlog] if backlog else []),
         "",
         "| figure | value | target |",
         "|---|---|---|",
@@ -303,9 +334,11 @@ def main() -> int:
             f"spawned at {spawn}/s, {settle} s to settle, then {args.seconds} s measured"
         )
         sampler = LoadSampler()
+        before = open_tasks_by_step()
         threading.Timer(ramp, sampler.start).start()
         cpu = locust(MIX, users, spawn, args.seconds + ramp, OUT / "mix", env)
         sampler.done.set()
+        backlog = backlog_line(before, open_tasks_by_step())
         text = report(
             args,
             read_stats(OUT / "hello"),
@@ -315,6 +348,7 @@ def main() -> int:
             cpu,
             users,
             sampler.cpu_shares(),
+            backlog,
         )
         print(text)
         if args.write_docs:
