@@ -302,6 +302,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "yiwang.identity.oidc.hashers.ClientSecretHasher",  # OIDC client secrets only
 ]
+# Argon2id cost of people's passwords (OWASP's parameters; identity/hashers.py).
+YIWANG_ARGON2_TIME_COST = int(os.environ.get("YIWANG_ARGON2_TIME_COST", "2"))
+YIWANG_ARGON2_MEMORY_KIB = int(os.environ.get("YIWANG_ARGON2_MEMORY_KIB", str(19 * 1024)))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

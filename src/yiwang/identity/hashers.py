@@ -15,14 +15,19 @@ version, is checked with its own and rewritten with these at the person's next s
 
 from __future__ import annotations
 
-import os
-
+from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
 
 class Argon2idPasswordHasher(Argon2PasswordHasher):
     # Same algorithm name as Django's hasher: the parameters live in each encoded hash, so a hash
     # made by either is read by either, and a change of parameters is an upgrade at sign-in.
-    time_cost = int(os.environ.get("YIWANG_ARGON2_TIME_COST", 2))
-    memory_cost = int(os.environ.get("YIWANG_ARGON2_MEMORY_KIB", 19 * 1024))
     parallelism = 1
+
+    @property
+    def time_cost(self) -> int:  # type: ignore[override]
+        return settings.YIWANG_ARGON2_TIME_COST
+
+    @property
+    def memory_cost(self) -> int:  # type: ignore[override]
+        return settings.YIWANG_ARGON2_MEMORY_KIB

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -65,17 +63,14 @@ def test_a_wrong_password_leaves_the_old_hash_alone(db, client, production_hashe
     assert user.password == before
 
 
-def test_a_province_can_raise_the_cost(monkeypatch):
-    from yiwang.identity import hashers
-
-    monkeypatch.setenv("YIWANG_ARGON2_MEMORY_KIB", "65536")
-    monkeypatch.setenv("YIWANG_ARGON2_TIME_COST", "3")
-    try:
-        raised = importlib.reload(hashers).Argon2idPasswordHasher()
-        encoded = raised.encode(PASSWORD, raised.salt())
-        assert encoded.startswith("argon2$argon2id$v=19$m=65536,t=3,p=1$")
-        assert raised.verify(PASSWORD, encoded)
-    finally:
-        monkeypatch.delenv("YIWANG_ARGON2_MEMORY_KIB")
-        monkeypatch.delenv("YIWANG_ARGON2_TIME_COST")
-        importlib.reload(hashers)
+def test_a_province_can_raise_the_cost(db, client, settings, production_hashers):
+    settings.YIWANG_ARGON2_MEMORY_KIB = 65536
+    settings.YIWANG_ARGON2_TIME_COST = 3
+    user = get_user_model().objects.create_user("zhaoliu", password=PASSWORD)
+    assert user.password.startswith("argon2$argon2id$v=19$m=65536,t=3,p=1$")
+    assert user.check_password(PASSWORD)
+    # lowered back: the raised hash still signs in and is rewritten with the current parameters
+    settings.YIWANG_ARGON2_MEMORY_KIB, settings.YIWANG_ARGON2_TIME_COST = 19 * 1024, 2
+    assert sign_in(client, "zhaoliu").status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith(OWASP_PREFIX)
