@@ -35,7 +35,7 @@ def page(text: str, *, declared: str | None = None) -> bytes:
     return pdf_page.render("测试文书", text if declared is None else declared, draw)
 
 
-def test_page_embeds_only_the_characters_it_sets():
+def test_page_embeds_only_the_characters_it_sets(monkeypatch):
     text = "准予行政许可决定书 2026年11月26日"
     added = []
     original = FPDF.add_font
@@ -44,11 +44,8 @@ def test_page_embeds_only_the_characters_it_sets():
         added.append(kwargs.get("unicode_range"))
         return original(self, *args, **kwargs)
 
-    FPDF.add_font = spy
-    try:
-        data = page(text)
-    finally:
-        FPDF.add_font = original
+    monkeypatch.setattr(FPDF, "add_font", spy)
+    data = page(text)
     assert text.replace(" ", "") in text_of(data)
     assert all("NotoSansSC" in f for f in embedded_fonts(data))
     # the font was read for the declared characters (and the digits), not its 7,445
