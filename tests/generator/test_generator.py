@@ -159,3 +159,29 @@ def test_departments_and_halls_entered_before_are_kept(tmp_path):
     assert len(codes) == len(set(codes)) == 24
     assert list(ServiceHall.objects.filter(region=gulou)) == [hall]
     assert set(ServiceItem.objects.filter(region=gulou).values_list("halls", flat=True)) <= {hall.pk}
+
+
+@pytest.mark.django_db
+def test_province_with_bundles_has_exactly_the_items_asked_for(tmp_path):
+    """The bundle step claims members the draw did not make and adds each bundle's own item;
+    the province still ends with the number of items asked for, all published."""
+    from yiwang.bundles.models import Bundle
+
+    report = generate_province(items=150, cities=1, townships=(1, 2), work_dir=tmp_path, seed=3, bundles=True)
+    assert Bundle.objects.filter(published=True).count() == 4
+    assert ServiceItem.objects.count() == 150
+    assert report.items == 150 == sum(report.items_by_level.values())
+    assert report.published == 150
+    assert not ServiceItem.objects.filter(current_version__isnull=True).exists()
+    codes = list(ServiceItem.objects.values_list("code", flat=True))
+    assert len(set(codes)) == len(codes)
+
+
+@pytest.mark.django_db
+def test_too_few_items_for_the_bundles_is_refused_with_a_clear_message(tmp_path):
+    from yiwang.core.errors import DomainError
+
+    with pytest.raises(DomainError, match="至少需要 21 个事项"):
+        generate_province(items=20, cities=1, townships=(1, 1), work_dir=tmp_path, bundles=True)
+    assert not ServiceItem.objects.exists()
+    assert not Region.objects.exists()

@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from yiwang.regions.models import Region
+from yiwang.regions.models import Region, RegionLevel
+
+
+def most_items(province: Region, *, cities: int | None = None) -> int:
+    """The most catalogue items the bundle step can add: per prefecture, each bundle's own item
+    and every member (none of them drawn by the generator). The generator draws this many fewer
+    and tops up afterwards, so the province ends with the number of items asked for."""
+    from yiwang.bundles.readymade import BUNDLES
+
+    qs = Region.objects.filter(parent=province, level=RegionLevel.CITY)
+    prefectures = min(qs.count(), cities) if cities else qs.count()
+    return prefectures * sum(1 + len(spec.members) for spec in BUNDLES)
 
 
 def build_bundles(province: Region, *, cities: int | None = None, progress: Any = None) -> int:

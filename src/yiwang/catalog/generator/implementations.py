@@ -276,8 +276,11 @@ def build_items(
     rng: random.Random,
     progress: Callable[[int], None] | None = None,
     batch: int = 2000,
+    exclude: frozenset[tuple[int, int]] = frozenset(),
 ) -> list[int]:
-    """Create ``total`` draft implementations spread over the province; return their ids."""
+    """Create ``total`` draft implementations spread over the province; return their ids.
+
+    ``exclude``: (standard item id, department id) pairs that already have an implementation."""
     eligible: dict[int, dict[str, list[StandardItem]]] = {}
     for lv in RegionLevel.values:
         by_kind: dict[str, list[StandardItem]] = {}
@@ -298,6 +301,8 @@ def build_items(
             pairs = [
                 (s, by_kind[k]) for k, group in eligible[region.level].items() if k in by_kind for s in group
             ]
+        if exclude:
+            pairs = [(s, d) for s, d in pairs if (s.pk, d.pk) not in exclude]
         candidates[region.pk] = pairs
         capacity[region.pk] = len(pairs)
     shares = allocate(total, layout, capacity, rng)
