@@ -5,9 +5,9 @@ Chinese must show on a machine with no Chinese fonts, so the PDF embeds a subset
 ``pylopdf-fonts-zh-cn`` package for rarer characters; only the glyphs used are embedded).
 Each notice carries the case number, the check code and a QR code linking to the public
 progress lookup ``/cases/lookup/?number=…&code=…``. The page, font and QR code come from
-``cases.pdf_page``. Building one takes about 40 ms of CPU (2 s with the full font), so notices are
-issued after the commit by a background job
-(``tasks.issue_notice``), which runs in-process in the embedded default.
+``cases.pdf_page``. Building one parses and subsets the font, work a user step must not wait for,
+so notices are issued after the commit by a background job (``tasks.issue_notice``), which runs
+in-process in the embedded default.
 """
 
 from __future__ import annotations

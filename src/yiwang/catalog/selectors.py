@@ -161,8 +161,8 @@ def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
         row["depth_label"] = OnlineDepth(row["online_depth"]).label
     except ValueError:
         row["depth_label"] = ""
-    # The two badges of a result row, worded here: as template branches they were a third of a
-    # result page's rendering (20 rows).
+    # The two badges of a result row, worded here: as template branches, evaluated for every
+    # row, they would be a large part of a result page's rendering.
     days, visits = row["promised_limit_days"], row["onsite_visits"]
     if row["is_instant"]:
         row["limit_label"] = gettext("即办件")
@@ -422,8 +422,8 @@ def browse_queryset_page(
     qs: QuerySet[ServiceItemVersion], page_number: Any, per_page: int = BROWSE_PER_PAGE
 ) -> Page:
     """One page of ``qs`` (ordered) as list rows. The count is of the bare filtered versions
-    (with the list columns' joins and JSON fields, counting the 70,000-item catalogue cost 40 ms
-    of PostgreSQL) and is kept ``HOME_CACHE_SECONDS`` for the same filters: every visitor of a
+    (counting through the list columns' joins and JSON fields would read every row of the
+    catalogue with them) and is kept ``HOME_CACHE_SECONDS`` for the same filters: every visitor of a
     listing shares it, and a publication shows in the figure within a minute. The rows are read
     for the page's ids, picked by a subquery that walks the index alone (``OFFSET`` no longer
     computes the list columns of every row it skips)."""

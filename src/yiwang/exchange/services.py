@@ -3,8 +3,8 @@ record every use and every read in the audit log.
 
 ``issue_for_case(case, actor=)`` is the hook of the Decide action: ``receivers.py`` calls it on
 ``cases.signals.case_decided`` (inside the decision's transaction, so a failure aborts the
-decision and nothing is half written). The PDF takes 0.2–0.4 s, so it is rendered after the
-commit by the ``exchange.render_certificate`` job (in-process in the embedded default); a
+decision and nothing is half written). The PDF parses and subsets the font, work the decision
+must not wait for, so it is rendered after the commit by the ``exchange.render_certificate`` job (in-process in the embedded default); a
 provider that finds a certificate without its file renders it first.
 """
 

@@ -45,7 +45,8 @@ def package_days(year: int) -> Iterator[SourceDay]:
     one = timedelta(days=1)
     while day.year == year:
         # The same rule as chinese_calendar.get_holiday_detail, read from its tables directly:
-        # the API re-validates the year against every table key on each call (~0.1 ms a day).
+        # the API re-validates the year against every table key on each call, once per day of
+        # the year here.
         # tests/worktime/test_sources.py checks both agree on every day.
         if day in workdays:
             yield SourceDay(day, True, MAKEUP_WORKDAY, _chinese_name(workdays[day]))

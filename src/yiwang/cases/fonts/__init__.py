@@ -2,8 +2,9 @@
 
 ``NotoSansSC-GB2312.otf`` is Noto Sans SC Regular (SIL Open Font License 1.1, see OFL.txt; from
 the ``pylopdf-fonts-zh-cn`` package) cut with fontTools to the 7,445 characters of GB 2312 plus
-ASCII and CJK/full-width punctuation, its charstrings without subroutines: a notice set in it
-takes about 40 ms of CPU, against 2 s with the full 8 MB font. Text with a character outside it
+ASCII and CJK/full-width punctuation, its charstrings without subroutines, so that a notice
+does not parse and subset the full 8 MB font (tens of thousands of glyphs) each time. Text with a
+character outside it
 (a rare name character) is set in the full font from the package. Rebuild with
 ``python -m yiwang.cases.fonts``.
 """
@@ -58,7 +59,7 @@ def build(out: Path = SUBSET) -> Path:
     options.notdef_outline = True
     options.hinting = False
     # Charstrings without shared subroutines: subsetting then skips working out which subroutines
-    # the used glyphs call and renumbering them, a third of a notice's CPU, for 2 % more font.
+    # the used glyphs call and renumbering them, at the price of a slightly larger font file.
     options.desubroutinize = True
     font = TTFont(str(full_font()))
     subsetter = subset.Subsetter(options)

@@ -119,8 +119,8 @@ def index_versions(versions: Iterable[ServiceItemVersion]) -> None:
 
 def _flush_pending() -> None:
     """PostgreSQL: merge the GIN pending lists now. Inserts go to a pending list (fast), but every
-    search scans it linearly until it is merged; after a bulk write, merge at once instead of
-    letting the next searches pay (a 5,000-item batch made searches several times slower)."""
+    search scans it linearly until it is merged; after a bulk write, merge at once so that the
+    writer pays for the merge, not the next readers."""
     if connection.vendor != "postgresql":
         return
     try:

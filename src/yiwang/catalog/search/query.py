@@ -280,7 +280,8 @@ def _ranked_page(
             if connection.vendor == "postgresql":
                 # Collected through the GIN index first (heap rows are narrow, see the
                 # migration), then sorted: left to itself the planner may walk the sort key
-                # order testing every row's tsvector until it has a page (45 ms for a rare word).
+                # order testing every row's tsvector until it has a page, which for a rare word
+                # means most of the table.
                 sql = (
                     f"WITH m AS MATERIALIZED (SELECT {key}, {version} FROM {from_where}) "
                     f"SELECT {version} FROM m ORDER BY {key} LIMIT %s OFFSET %s"
@@ -297,8 +298,8 @@ def _ranked_page(
 def _planner_prefers_indexes(cursor) -> Iterator[None]:
     """On PostgreSQL, keep the planner off sequential scans for the search statements.
 
-    It prices ``tsv @@ query`` as cheap, so for a common word it scans the table and decodes
-    every tsvector (a second for 证 on 70,000 items) instead of asking the GIN index (tens of ms).
+    It prices ``tsv @@ query`` as cheap, so for a common word (证) it scans the table and decodes
+    every tsvector instead of asking the GIN index, whose cost grows with the matches only.
     ``set_config(..., true)`` is transaction-local; the previous value is put back afterwards so
     a caller's own transaction is not affected.
     """

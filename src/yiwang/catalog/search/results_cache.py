@@ -1,7 +1,7 @@
 """The shared cache of search result pages (ids, counts, expanded terms; never whole items).
 
 Most searches of a province's portal are a few hundred popular queries (营业执照, 护照, 社保...),
-and each costs several milliseconds of PostgreSQL and of Python; the same page for the same words
+and each costs statements in PostgreSQL and ranking in Python; the same page for the same words
 and filters is the same for every reader until the index or the synonyms change. So a result page
 is kept ``YIWANG_SEARCH_CACHE_SECONDS`` (60 with Redis) under a key made of:
 
