@@ -50,6 +50,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
+# Benchmarks (docs/benchmarks.md). Prints its plan and how long each step takes, then builds once
+# (or reuses) the BENCH_ITEMS-item province in var/bench/, runs the benchmarks on the embedded
+# default and writes the figures to var/bench/results/. BENCH_PG_URL=postgres://user@host:port adds
+# the PostgreSQL ones (each creates its own database there and drops it); BENCH_WRITE_DOCS=1 also
+# replaces the figures in docs/benchmarks.md. Installs nothing: wrk is used when installed.
 bench: $(STAMP)
 	@# One load generator on one address would pass the per-client rate limits: lift them here.
 	YIWANG_RATE_SEARCH=off YIWANG_API_THROTTLE=0 $(PY) bench/run_all.py

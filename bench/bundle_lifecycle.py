@@ -1,7 +1,8 @@
-"""Bundle lifecycle throughput on PostgreSQL beside a single-department item (issue 5, not part
-of the test suite).
+"""Bundle lifecycle throughput on PostgreSQL beside a single-department item (not part of the
+test suite).
 
-    .venv/bin/python bench/bundle_lifecycle.py [--workers 2] [--seconds 30] [--write-docs] [--drop]
+    BENCH_PG_URL=postgres://postgres@127.0.0.1:5432 \
+        .venv/bin/python bench/bundle_lifecycle.py [--workers 2] [--seconds 30] [--db NAME] [--write-docs]
 
 A 7-branch bundle (多评合一 shape: seven published promise items of seven departments of one
 county, led by the demo item's department) goes through its whole life: the umbrella draft
@@ -18,10 +19,12 @@ spent on that kind). Target: bundle ≥ 1/3 of single. Also printed: the process
 kind (the workers' own, without the database server's), less sensitive to other jobs on a shared
 machine than the elapsed time.
 
-Database: ``yiwang_bench_bundles`` on 127.0.0.1:5432 (created, migrated and filled like the case
-lifecycle's: ``generate-province --items 2000`` and the demo accounts; kept for later runs,
-``--drop`` removes it). Notices and outbox messages are queued to Redis (database 12) and not
-run; the queue is emptied at the end. The last line is JSON.
+The database is created for the run on the server ``BENCH_PG_URL`` names and filled like the
+case lifecycle's (``generate-province --items 2000 --no-bundles`` and the demo accounts), then
+dropped; ``--db NAME`` uses and keeps that database instead (bench/scratch.py). Notices and
+outbox messages are queued to a Redis server the run starts for itself and not run. The figures
+go to var/bench/results/bundle_lifecycle.md, and with ``--write-docs`` into docs/benchmarks.md.
+The last line is JSON.
 """
 
 from __future__ import annotations
@@ -34,12 +37,11 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("BENCH_CASES_DB", "yiwang_bench_bundles")
-os.environ.setdefault("BENCH_CASES_DATA_DIR", "/tmp/yiwang-bench-bundles")
-os.environ.setdefault("BENCH_REDIS_DB", "12")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import case_lifecycle as cl  # noqa: E402  (after the environment it reads at import)
+import case_lifecycle as cl  # noqa: E402
+import report as bench_report  # noqa: E402
+import scratch  # noqa: E402
 
 TARGET_RATIO = 1 / 3
 BUNDLE_CODE = "bench-7"
@@ -211,74 +213,50 @@ def worker(idx: int, item_id: int, bundle_id: int, seconds: float, barrier, out)
     out.put({"spent": spent, "cpu": cpu, "count": count, "queries": queries, "errors": errors})
 
 
-def write_docs(r: dict) -> None:
-    from datetime import UTC, datetime
-
+def block(r: dict) -> str:
+    """The figures of docs/benchmarks.md's bundle lifecycle block."""
     met = "met" if r["ratio"] >= TARGET_RATIO else "NOT met"
-    body = [
-        "`bench/bundle_lifecycle.py`: a 7-branch bundle (seven published promise items of seven departments "
-        "of one county, led by the demo item's department) through its whole life, beside the single-department "
-        "promise item of `bench/case_lifecycle.py` in the same run: each of "
-        f"{r['workers']} worker processes alternates one bundle case and one single case and times each kind "
-        f"apart, so both see the same load. {r['database']} on 127.0.0.1 (database `yiwang_bench_bundles`); "
-        "notices and outbox messages queued to Redis, not run.",
-        "",
-        "Bundle case: umbrella draft (combined form; each of the "
-        f"{r['materials']} materials uploaded once), submit, unified acceptance (seven branch cases created "
-        "with their mapped fields and shared materials), each branch decided by its own department's head "
-        "(one-step branches, the setting the ready-made 多评合一 uses: each department reviews and gives its "
-        "opinion at once), unified decision, one delivery, close. Single case: draft, uploads, submit, accept, "
-        "review, decide, deliver, close.",
-        "",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {r['nproc']} CPUs ({r['cpu']}), "
-        f"{r['mem_gb']} GiB; load average (1, 5, 15 min) at start {', '.join(map(str, r['load_avg'][:3]))}, "
-        f"at end {', '.join(map(str, r['load_avg'][3:]))} (other jobs share the machine)",
-        "",
-        "| figure | value | target |",
-        "|---|---|---|",
-        f"| single-department item | {r['single_per_s']} cases/s ({r['single_cases']} cases, "
-        f"{r['single_ms']} ms, {r['single_cpu_ms']} ms process CPU and {r['single_queries']} queries each) | |",
-        f"| 7-branch bundle | {r['bundle_per_s']} cases/s ({r['bundle_cases']} cases, "
-        f"{r['bundle_ms']} ms, {r['bundle_cpu_ms']} ms process CPU and {r['bundle_queries']} queries each) | |",
-        f"| ratio bundle ÷ single | {r['ratio']} | ≥ 0.33 ({met}) |",
-        f"| ratio by process CPU | {r['cpu_ratio']} | |",
-        f"| errors | {r['errors']} | 0 |",
-        "",
-        "Where a bundle's statements go (counted on one bundle case on 2026-11-26 at 14:25 UTC, without "
-        "BEGIN/COMMIT; 166 in the morning, 143 now): the umbrella draft with its combined form (10) and one "
-        "upload per material (18); submit (13); unified acceptance (21: the umbrella's Accept, then the seven "
-        "branch cases written together: one INSERT per table built without the ORM's bulk machinery "
-        "(`core.rows.insert_rows`), their case numbers in one upsert, their shared materials copied by one "
-        "INSERT ... SELECT (`cases.services.share_materials`), the engine run once for the seven starts of "
-        "the branch process (`engine.started_copies`)); the seven branch decisions (58: the ordinary `Decide`, "
-        "whose e-certificate is one INSERT ... ON CONFLICT and whose two audit entries are one append "
-        "(`audit.batched`), plus one statement for the bundle, which marks the branch decided, writes the "
-        "umbrella's timeline line and counts down the open branches; the last branch also completes the "
-        "umbrella's seven wait tasks in one engine step and one write); the unified decision (7), delivery of "
-        "all results (9: the branch cases' state and delivery rows in one statement, "
-        "`cases.services.settle_with`) and close (7). The ratio swings by about ±0.005 from run to run on "
-        "this shared machine: compare the median of a few runs.",
-        "",
-        "A bundle case is eight cases' worth of work (the umbrella and seven branches: 1 submission, "
-        "3 + 7 staff actions, the branch cases created at acceptance). With two-step branches (review, then "
-        "decision: the default, and the ready-made life-event and single-window bundles) each branch costs "
-        "one more ordinary `Review` action.",
-        "",
-        "Reproduce: `.venv/bin/python bench/bundle_lifecycle.py --workers 2 --seconds 30 --write-docs` "
-        "(`--drop` removes the database).",
-    ]
-    cl.write_section("Bundle lifecycle", body)
+    return "\n".join(
+        [
+            f"- run: {bench_report.stamp()}; load average {', '.join(map(str, r['load_avg'][:3]))} at the "
+            f"start, {', '.join(map(str, r['load_avg'][3:]))} at the end",
+            f"- {r['workers']} worker processes for {r['seconds']:g} s, {r['database']} on the same machine; "
+            f"the bundle's umbrella draft has {r['materials']} materials",
+            "",
+            "| figure | value | target |",
+            "|---|---|---|",
+            f"| 7-branch bundle | {r['bundle_per_s']} cases/s ({r['bundle_cases']} cases; {r['bundle_ms']} ms, "
+            f"{r['bundle_cpu_ms']} ms CPU and {r['bundle_queries']} statements each) | |",
+            f"| baseline: single-department item, same workers, same run | {r['single_per_s']} cases/s "
+            f"({r['single_cases']} cases; {r['single_ms']} ms, {r['single_cpu_ms']} ms CPU and "
+            f"{r['single_queries']} statements each) | |",
+            f"| bundle ÷ single | {r['ratio']} | ≥ 0.33 ({met}) |",
+            f"| bundle ÷ single by process CPU | {r['cpu_ratio']} | |",
+            f"| errors | {r['errors']} | 0 |",
+        ]
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
-    parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
+    parser.add_argument("--db", help="use and keep this database (created when missing) instead of a new one")
+    parser.add_argument("--write-docs", action="store_true", help="replace the block in docs/benchmarks.md")
     args = parser.parse_args()
     cl._env()
-    cl._create_db()
+    with (
+        scratch.pg_database("bundles", args.db) as database_url,
+        scratch.data_dir("bundles", args.db) as data_dir,
+        scratch.own_redis() as redis_url,
+    ):
+        os.environ.update(DATABASE_URL=database_url, YIWANG_DATA_DIR=data_dir, REDIS_URL=redis_url)
+        report = run(args)
+    bench_report.publish("bundle_lifecycle", block(report), write_docs=args.write_docs)
+    print(json.dumps(report, ensure_ascii=False))
+
+
+def run(args) -> dict:
     cl._setup_django()
     from django.db import connection
 
@@ -309,7 +287,6 @@ def main() -> None:
             p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
-    cl.purge_queue()
 
     def rate(kind: str) -> float:
         return sum(r["count"][kind] / r["spent"][kind] for r in results if r["spent"][kind])
@@ -340,18 +317,13 @@ def main() -> None:
         if each("bundle", "cpu")
         else 0.0,
         "load_avg": [round(x, 2) for x in (*load_before, *load_after)],
-        **cl.machine(),
     }
     print(
         f"single {report['single_per_s']} cases/s, bundle {report['bundle_per_s']} cases/s, "
         f"ratio {report['ratio']} (target ≥ {TARGET_RATIO:.2f}); process CPU per case {report['single_cpu_ms']} ms "
         f"and {report['bundle_cpu_ms']} ms, ratio {report['cpu_ratio']}; load {report['load_avg']}"
     )
-    if args.write_docs:
-        write_docs(report)
-    if args.drop:
-        cl._drop_db()
-    print(json.dumps(report, ensure_ascii=False))
+    return report
 
 
 if __name__ == "__main__":

@@ -1,27 +1,27 @@
-"""Case lifecycle throughput on PostgreSQL (issue 4, not part of the test suite).
+"""Case lifecycle throughput on PostgreSQL (not part of the test suite).
 
-    .venv/bin/python bench/case_lifecycle.py [--workers 2] [--cases 600] [--seconds 30] [--profile]
+    BENCH_PG_URL=postgres://postgres@127.0.0.1:5432 \
+        .venv/bin/python bench/case_lifecycle.py [--workers 2] [--cases 600] [--seconds 30] [--profile]
+        [--db NAME] [--write-docs]
 
-The target names the lifecycle "submit, accept, review, decide, close": each worker first
-prepares ``--cases`` drafts the way an applicant does (draft, form, one upload per required
-material; timed apart and reported as the applicant side), then, all workers together, runs
-submit, accept, review (pass), decide (approve), deliver (electronic), close on them: the real
-services and action classes the pages call, driven in-process by ``--workers`` processes, each
-with its own database connection, against a dedicated PostgreSQL database (``BENCH_CASES_DB``,
-default ``yiwang_bench_cases`` on 127.0.0.1:5432; created, migrated and filled with
-``yiwang generate-province --items 2000`` and ``yiwang load_demo_cases`` when empty, kept for
-later runs; ``--drop`` removes it at the end). The whole path from an empty draft is reported
-too (both sides in turn on the same workers).
+Each worker first prepares ``--cases`` drafts the way an applicant does (draft, form, one upload
+per required material; timed apart and reported as the applicant side), then, all workers
+together, runs submit, accept, review (pass), decide (approve), deliver (electronic), close on
+them: the real services and action classes the pages call, driven in-process by ``--workers``
+processes, each with its own database connection.
 
-Notices (PDFs) and outbox messages are queued to Redis (a dedicated Redis database,
-``BENCH_REDIS_DB``, default 11) as in production and not run here; the queue is emptied at the
-end. One decision notice is timed separately, because PDF workers need their own capacity.
+The database is created for the run on the server ``BENCH_PG_URL`` names, filled with
+``generate-province --items 2000 --no-bundles`` and the demo accounts, and dropped at the end;
+``--db NAME`` uses (and keeps) that database instead, so later runs skip the fill
+(bench/scratch.py). Notices (PDFs) and outbox messages are queued to a Redis server the run
+starts for itself, as in production, and not run; one decision notice is timed on its own.
 
-Prints cases/s beside two baselines measured in the same run (Django's hello-world view
-through the test client, and a bare PostgreSQL INSERT+SELECT round trip, both single process)
-and the share of wall time spent in the workflow engine (SpiffWorkflow load/run/dump, timed
-around ``workflow.engine``), in SQL (``connection.execute_wrapper``: server time plus round trip)
-and in the rest (Django ORM, cases services, Python). The last line is JSON for ``run_all.py``.
+Prints cases/s beside two baselines measured in the same run (Django's hello-world view through
+the test client, and a bare PostgreSQL INSERT+SELECT round trip, both single process) and the
+share of wall time spent in the workflow engine (SpiffWorkflow load/run/dump), in SQL
+(``connection.execute_wrapper``: server time plus round trip) and in the rest. The figures go to
+var/bench/results/case_lifecycle.md, and with ``--write-docs`` into docs/benchmarks.md
+(bench/report.py). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -30,44 +30,28 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = os.environ.get("BENCH_CASES_DB", "yiwang_bench_cases")
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-REDIS_DB = os.environ.get("BENCH_REDIS_DB", "11")
+sys.path.insert(0, str(ROOT / "bench"))
+import report as bench_report  # noqa: E402
+import scratch  # noqa: E402
+
 TARGET_CASES_PER_SECOND = 50.0
 
 
 def _env() -> None:
-    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
-    # The data directory holds the encryption key the database's personal data was written with.
-    os.environ["YIWANG_DATA_DIR"] = os.environ.get("BENCH_CASES_DATA_DIR", "/tmp/yiwang-bench-cases")
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    """What every process of the run shares; DATABASE_URL, REDIS_URL and YIWANG_DATA_DIR (the
+    encryption keys the database's personal data is written with) are set by ``scratch`` in the
+    parent and inherited by the workers."""
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["DJANGO_SETTINGS_MODULE"] = "yiwang.settings"
     sys.path.insert(0, str(ROOT))
-
-
-def _create_db() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def _drop_db() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def _setup_django():
@@ -100,7 +84,7 @@ def prepare() -> dict:
     if not get_user_model().objects.filter(username=demo.APPLICANT).exists():
         demo.create_demo_cases()
     item = demo._item()
-    return {"item": item.pk, "department": item.department.name, "item_name": item.name}
+    return {"item": item.pk, "department": item.department.name, "item_name": item.code}
 
 
 class Timers:
@@ -297,7 +281,7 @@ def pg_roundtrip_rate(seconds: float = 2.0) -> float:
     """INSERT one row + SELECT it back, autocommit, one connection (per second)."""
     import psycopg
 
-    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("CREATE TEMP TABLE bench_rt (id serial primary key, v text)")
         n, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < seconds:
@@ -317,113 +301,35 @@ def notice_ms(item_id: int) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def purge_queue() -> int:
-    import redis
-
-    r = redis.Redis.from_url(os.environ["REDIS_URL"])
-    n = 0
-    for key in r.scan_iter("*"):
-        n += 1
-        r.delete(key)
-    return n
-
-
-def machine() -> dict:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    mem = next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
-    return {"nproc": os.cpu_count(), "cpu": cpu, "mem_gb": round(int(mem.split()[1]) / 1024**2, 1)}
-
-
-def write_section(heading: str, body: list[str]) -> None:
-    """Replace this script's own section of docs/benchmarks.md (from its ``## heading`` to the
-    next ``## ``), or append it; other sections belong to other scripts and stay as they are."""
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.rstrip("\n").split("\n")
-    title = f"## {heading}"
-    new = [title, "", *body]
-    if title in lines:
-        start = lines.index(title)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[start:end] = [*new, ""] if end < len(lines) else new
-    else:
-        lines += ["", *new]
-    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
-def write_docs(r: dict) -> None:
-    from datetime import UTC, datetime
-
+def block(r: dict) -> str:
+    """The figures of docs/benchmarks.md's case lifecycle block."""
     met = "met" if r["cases_per_s"] >= r["target"] else "NOT met"
-    body = [
-        "`bench/case_lifecycle.py`: the lifecycle the target names — submit, accept, review, decide, deliver "
-        "(electronic), close — through the real services and action classes the pages call, driven in-process "
-        f"by {r['workers']} worker processes, each with its own connection to {r['database']} on 127.0.0.1 "
-        "(dedicated database `yiwang_bench_cases`, province from `yiwang generate-province --items 2000 "
-        "--no-bundles`, demo staff and applicant from `load_demo_cases`). Each worker first prepares its drafts "
-        "the way an applicant does (draft, form, one upload per required material: 8 for the demo item), "
-        "timed apart as the applicant side; then all workers run the lifecycle on them together. Notices (PDF) "
-        "and outbox messages are queued to Redis as in production (one job per step) and not run; one decision "
-        "notice is timed on its own.",
-        "",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {r['nproc']} CPUs ({r['cpu']}), "
-        f"{r['mem_gb']} GiB; load average (1, 5, 15 min) at start {', '.join(map(str, r['load_avg'][:3]))}, "
-        f"at end {', '.join(map(str, r['load_avg'][3:]))} (other jobs share the machine)",
-        "",
-        "| figure | value | target |",
-        "|---|---|---|",
-        f"| lifecycle throughput (submit → close) | {r['cases_per_s']} cases/s ({r['cases']} cases in "
-        f"{r['seconds']} s, {r['errors']} errors) | ≥ {r['target']:g} cases/s ({met}) |",
-        f"| wall time per case per worker | {r['ms_per_case_per_worker']} ms | |",
-        f"| workflow engine (SpiffWorkflow load/run/dump) | {r['engine_share']} % ({r['engine_ms_per_case']} ms) | |",
-        f"| SQL (execute: server + round trip) | {r['sql_share']} % ({r['sql_ms_per_case']} ms, "
-        f"{r['queries_per_case']} statements) | |",
-        f"| rest (ORM, services, Python, waiting for a CPU) | {r['rest_share']} % | |",
-        f"| CPU time of a worker per case | {r['python_cpu_ms_per_case']} ms | |",
-        f"| CPU time of its PostgreSQL backend per case (`/proc/<pid>/stat`) | "
-        f"{r['postgres_cpu_ms_per_case']} ms | |",
-        f"| applicant side before submission (draft, form, uploads) | {r['draft_per_s']} drafts/s, "
-        f"{r['draft_cpu_ms']} ms CPU, {r['draft_queries']} statements each | |",
-        f"| whole path from an empty draft (both sides in turn) | {r['full_path_per_s']} cases/s | |",
-        f"| baseline: hello-world view, test client, 1 process | {r['hello_rps']:g} req/s "
-        f"(cases/s ÷ hello = {r['ratio_to_hello']}) | |",
-        f"| baseline: PostgreSQL INSERT+SELECT, 1 connection | {r['pg_roundtrip_per_s']:g} round trips/s | |",
-        f"| one decision notice PDF (worker job) | {r['notice_pdf_ms']:g} ms | |",
-        "",
-        f"Where the time goes. A case is {r['queries_per_case']} SQL statements in 6 transactions (one per "
-        "user action). The workers and PostgreSQL share the 2 CPUs, so what bounds the throughput is the CPU "
-        f"a case costs: {r['python_cpu_ms_per_case']} ms in the worker plus {r['postgres_cpu_ms_per_case']} ms "
-        "in its PostgreSQL backend (50 cases/s on 2 CPUs needs the sum under 40 ms with nothing else "
-        "running). A staff step is: the case locked and read with what the action needs (SQL compiled once "
-        "per connection), the process instance locked with its open tasks (one statement), the actor's "
-        "roles, the step's workflow writes (task done, state saved, next tasks opened: one statement), the "
-        "timeline line, the outbox message, the case's changed columns and the audit entry (one statement, "
-        "hashed by PostgreSQL). The stored process state is about 4 KB: the BPMN spec (8 KB) is named by "
-        "its checksum instead of being copied into every case. What is left in the worker is Celery's "
-        "publish of each step's one job (about a sixth of its CPU), the ORM for the remaining statements, "
-        "and the engine. PostgreSQL plans each repeated statement once per connection (server-side "
-        "binding, prepared on the fifth run: `DB_PREPARED_STATEMENTS`, docs/configuration.md); before that, "
-        "planning was about 40 % of its CPU per case (pg_stat_statements on 2026-11-26: 6.4 ms of planning "
-        "against 4.8 ms of execution per case), and back-to-back runs on an AMD EPYC machine went from "
-        "17.4–17.8 ms to 8.1–9.8 ms of backend CPU per case and from 39.9–40.6 to 46.6–57.9 cases/s. "
-        "Earlier the same day a case was 79 statements and 74 ms of worker CPU (17.7 cases/s on an "
-        "Intel Xeon machine about half as fast per core).",
-        "",
-        "Every step ends by appending to the audit hash chain (one head row, locked from the append to the "
-        "commit, which is the step's last statement), so the workers queue there; a third worker on 2 CPUs "
-        "gained about 4 % on 2026-11-26 (60.4 against 57.9 cases/s), within the run-to-run spread.",
-        "",
-        "Reproduce: `.venv/bin/python bench/case_lifecycle.py --workers 2 --cases 600 --seconds 30 --write-docs` "
-        "(`--profile` prints a cProfile of 50 cases; `--drop` removes the database).",
-    ]
-    write_section("Case lifecycle", body)
+    pg_cpu = r["postgres_cpu_ms_per_case"]
+    return "\n".join(
+        [
+            f"- run: {bench_report.stamp()}; load average {', '.join(map(str, r['load_avg'][:3]))} at the "
+            f"start, {', '.join(map(str, r['load_avg'][3:]))} at the end",
+            f"- {r['workers']} worker processes, {r['database']} on the same machine, "
+            f"the demo item {r['item']}",
+            "",
+            "| figure | value | target |",
+            "|---|---|---|",
+            f"| lifecycle throughput (submit → close) | {r['cases_per_s']} cases/s ({r['cases']} cases in "
+            f"{r['seconds']} s, {r['errors']} errors) | ≥ {r['target']:g} cases/s ({met}) |",
+            f"| baseline: hello-world view, test client, 1 process | {r['hello_rps']:g} req/s | |",
+            f"| cases/s ÷ hello | {r['ratio_to_hello']} | |",
+            f"| baseline: PostgreSQL INSERT+SELECT, 1 connection | {r['pg_roundtrip_per_s']:g} round trips/s | |",
+            f"| CPU per case: worker + its PostgreSQL backend | {r['python_cpu_ms_per_case']} + "
+            f"{pg_cpu if pg_cpu is not None else '?'} ms | |",
+            f"| SQL statements per case | {r['queries_per_case']} | |",
+            f"| wall time per case per worker: engine / SQL / rest | {r['ms_per_case_per_worker']} ms: "
+            f"{r['engine_share']} / {r['sql_share']} / {r['rest_share']} % | |",
+            f"| applicant side before submission (draft, form, uploads) | {r['draft_per_s']} drafts/s, "
+            f"{r['draft_cpu_ms']} ms CPU, {r['draft_queries']} statements each | |",
+            f"| whole path from an empty draft (both sides in turn) | {r['full_path_per_s']} cases/s | |",
+            f"| one decision notice PDF (worker job) | {r['notice_pdf_ms']:g} ms | |",
+        ]
+    )
 
 
 def main() -> None:
@@ -432,18 +338,30 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="at most this long for the lifecycle")
     parser.add_argument("--cases", type=int, default=600, help="drafts prepared per worker")
     parser.add_argument("--profile", action="store_true", help="cProfile 50 cases in one process and stop")
-    parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
-    parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
+    parser.add_argument("--db", help="use and keep this database (created when missing) instead of a new one")
+    parser.add_argument("--write-docs", action="store_true", help="replace the block in docs/benchmarks.md")
     args = parser.parse_args()
     _env()
-    _create_db()
+    with (
+        scratch.pg_database("cases", args.db) as database_url,
+        scratch.data_dir("cases", args.db) as data_dir,
+        scratch.own_redis() as redis_url,
+    ):
+        os.environ.update(DATABASE_URL=database_url, YIWANG_DATA_DIR=data_dir, REDIS_URL=redis_url)
+        report = run(args)
+    if report is not None:
+        bench_report.publish("case_lifecycle", block(report), write_docs=args.write_docs)
+        print(json.dumps(report, ensure_ascii=False))
+
+
+def run(args) -> dict | None:
     _setup_django()
     from django.db import connection
 
     info = prepare()
     if args.profile:
         profile(info["item"], 50)
-        return
+        return None
     hello = hello_rps()
     roundtrip = pg_roundtrip_rate()
     connection.close()
@@ -484,7 +402,6 @@ def main() -> None:
     except Exception as exc:  # the PDF is reported, not required
         print(f"notice timing failed: {exc}", file=sys.stderr)
         pdf_ms = float("nan")
-    purged = purge_queue()
     hello_med = statistics.mean([hello, hello_after])
     report = {
         "database": "PostgreSQL {}.{}".format(
@@ -516,11 +433,9 @@ def main() -> None:
         "pg_roundtrip_per_s": round(roundtrip, 0),
         "ratio_to_hello": round(rate / hello_med, 4),
         "notice_pdf_ms": round(pdf_ms, 0),
-        "queued_jobs_purged": purged,
         "load_avg": [round(x, 2) for x in (*load_before, *load_after)],
         "target": TARGET_CASES_PER_SECOND,
         "item": info["item_name"],
-        **machine(),
     }
     print(
         f"lifecycle: {cases} cases in {wall:.1f} s by {args.workers} workers = {rate:.1f} cases/s "
@@ -541,18 +456,14 @@ def main() -> None:
         f"{prep_rate:.1f} drafts/s, {prep_cpu_ms:.1f} ms CPU and {prep_queries:.1f} queries each; "
         f"whole path from an empty draft: {full_rate:.1f} cases/s"
     )
-    print(f"one decision notice PDF: {pdf_ms:.0f} ms (runs on workers; {purged} queue keys emptied)")
+    print(f"one decision notice PDF: {pdf_ms:.0f} ms (runs on workers)")
     print(f"load average before/after: {report['load_avg']}")
     print(
         f"CPU time per case: worker processes {report['python_cpu_ms_per_case']} ms, their PostgreSQL "
         f"backends {report['postgres_cpu_ms_per_case']} ms (/proc/<pid>/stat)"
     )
-    if args.write_docs:
-        write_docs(report)
-    if args.drop:
-        connection.close()
-        _drop_db()
-    print(json.dumps(report, ensure_ascii=False))
+    connection.close()
+    return report
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Inbox latency with 1,000,000 cases, 100,000 of them open in the staff member's department
-(issue 4, not part of the test suite).
+(not part of the test suite).
 
-    .venv/bin/python bench/inbox_latency.py [--cases 1000000] [--open 100000] [--requests 600]
-        [--write-docs] [--plans plans.json] [--no-migrate] [--fill-only] [--drop]
+    BENCH_PG_URL=postgres://postgres@127.0.0.1:5432 \
+        .venv/bin/python bench/inbox_latency.py [--cases 1000000] [--open 100000] [--requests 600]
+        [--db NAME] [--write-docs] [--plans plans.json] [--no-migrate] [--fill-only]
 
-Dedicated PostgreSQL database ``BENCH_INBOX_DB`` (default ``yiwang_bench_inbox`` on
-127.0.0.1:5432), created and filled once and kept for later runs (``--drop`` removes it at the
-end). The rows are made with INSERT ... SELECT generate_series, cloning one template
+The database is created for the run on the server ``BENCH_PG_URL`` names and dropped at the end;
+``--db NAME`` uses and keeps that database, so later runs skip the fill (bench/scratch.py). A
+kept database is filled once: a second run with other ``--cases``/``--open`` measures the rows
+already there. The rows are made with INSERT ... SELECT generate_series, cloning one template
 Application / Case / WorkflowInstance / Task row made through the ORM (so every NOT NULL column
 gets a real value): ``--open`` cases under review in department A with one open task each (80 %
 review for approvers, 10 % accept for clerks, 10 % decide for the head; 5 % assigned to the
@@ -21,7 +23,8 @@ a random task of that list as the cursor), and of the selectors alone; prints p5
 Django's hello-world view in the same process and the load average. Then runs EXPLAIN (ANALYZE,
 BUFFERS) on every inbox query of page 1, a next and a previous link for each filter and order,
 and exits 1 if one is not served by indexes alone (sequential or bitmap scan, or a sort of more
-than ``SORT_BOUND`` rows). The last line is JSON.
+than ``SORT_BOUND`` rows). The figures go to var/bench/results/inbox_latency.md, and with
+``--write-docs`` into docs/benchmarks.md (bench/report.py). The last line is JSON.
 """
 
 from __future__ import annotations
@@ -40,28 +43,21 @@ from urllib.parse import urlencode
 from django.db import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = os.environ.get("BENCH_INBOX_DB", "yiwang_bench_inbox")
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(ROOT / "bench"))
+import report as bench_report  # noqa: E402
+import scratch  # noqa: E402
+
 TARGET_P95_MS = 50.0
 OTHER_DEPTS = 40
 
 
 def _env() -> None:
-    os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
-    os.environ["YIWANG_DATA_DIR"] = os.environ.get("BENCH_INBOX_DATA_DIR", "/tmp/yiwang-bench-inbox")
+    """DATABASE_URL and YIWANG_DATA_DIR come from ``scratch`` (main)."""
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["DJANGO_SETTINGS_MODULE"] = "yiwang.settings"
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
-
-
-def _admin(sql: str, params=None) -> list:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        cur = conn.execute(sql, params)
-        return cur.fetchall() if cur.description else []
 
 
 @transaction.atomic  # a failed first run leaves nothing behind
@@ -292,23 +288,6 @@ def pct(samples: list[float]) -> dict:
     return {"p50_ms": round(statistics.median(s), 1), "p95_ms": at(0.95), "p99_ms": at(0.99), "n": len(s)}
 
 
-def write_section(heading: str, body: list[str]) -> None:
-    """Replace this script's own section of docs/benchmarks.md (from its ``## heading`` to the
-    next ``## ``), or append it; other sections belong to other scripts and stay as they are."""
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.rstrip("\n").split("\n")
-    title = f"## {heading}"
-    new = [title, "", *body]
-    if title in lines:
-        start = lines.index(title)
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        lines[start:end] = [*new, ""] if end < len(lines) else new
-    else:
-        lines += ["", *new]
-    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 FILTERS = {  # label -> query string of the page (the item code is filled in at run time)
     "all": "",
     "step=review": "step=review",
@@ -383,115 +362,46 @@ def _plans(client, urls: list[str]) -> list[dict]:
     return out
 
 
-def write_docs(r: dict) -> None:
-    from datetime import UTC, datetime
+def block(r: dict) -> str:
+    """The figures of docs/benchmarks.md's inbox latency block."""
 
     def row(name: str, p: dict | None, target: str = "") -> str:
         if not p:
             return f"| {name} | not measured | | | |"
         return f"| {name} | {p['p50_ms']} ms | {p['p95_ms']} ms | {p['p99_ms']} ms | {target} |"
 
-    fill = f" in {r['fill_seconds']:g} s" if r["fill_seconds"] else ", kept from an earlier run"
     page = r["workbench_page"]
     ok = "met" if page["p95_ms"] <= r["target_p95_ms"] else "NOT met"
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in ln
-        ),
-        "?",
-    )
-    mem = int(
-        next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in ln).split()[1]
-    )
     plans = r["plans"]
     walks = sum(p["walk"] for p in plans)
-    nice = r["nice"]
-    by_index: dict[str, list[float]] = {}
-    for p in plans:
-        for ix in p["indexes"] or ["(none)"]:
-            by_index.setdefault(f"{p['kind']}: `{ix}`", []).append(p["ms"])
     per_page: dict[str, float] = {}
     for p in plans:
         per_page[p["url"]] = per_page.get(p["url"], 0.0) + p["ms"]
-    max_page_ms = max(per_page.values(), default=0.0)
-    sample = next(
-        (p for p in plans if p["kind"] == "page" and "cursor=" in p["url"] and "Index" in p["plan"]), None
+    return "\n".join(
+        [
+            f"- run: {bench_report.stamp()}; load average {', '.join(map(str, r['load_start']))} at the start, "
+            f"{', '.join(map(str, r['load_end']))} at the end"
+            + (f"; this process at nice {r['nice']}" if r["nice"] else ""),
+            f"- {r['cases']:,} cases in {r['database']}, {r['open_tasks_in_department']:,} open in the reader's "
+            f"department; {r['requests']} page requests through the test client, one process",
+            "",
+            "| what | p50 | p95 | p99 | target |",
+            "|---|---|---|---|---|",
+            row("`/workbench/` page, all requests", page, f"p95 ≤ {r['target_p95_ms']:g} ms ({ok})"),
+            row("  of which CPU time of the process", r["workbench_cpu"]),
+            row("  of which in `cursor.execute`", r["workbench_db"]),
+            *(row(f"  {k}", p) for k, p in r["workbench_by_depth"].items()),
+            row("`inbox_slice` + `inbox_count` alone", r["selector"]),
+            row("baseline: hello-world view, test client, same run", r["hello"]),
+            "",
+            f"EXPLAIN (ANALYZE, BUFFERS) of every inbox query of page 1, a next and a previous link for each "
+            f"filter and order: {walks} of {len(plans)} plans are index walks (no sequential or bitmap scan, no "
+            f"sort of more than {SORT_BOUND} rows); largest sort "
+            f"{max((p['sorted_rows'] for p in plans), default=0)} rows; server time of a page's inbox queries "
+            f"median {statistics.median(per_page.values() or [0]):.2f} ms, max "
+            f"{max(per_page.values(), default=0.0):.2f} ms.",
+        ]
     )
-    body = [
-        f"`bench/inbox_latency.py`: {r['cases']:,} cases in {r['database']} (dedicated database "
-        f"`yiwang_bench_inbox`, rows made by INSERT ... SELECT generate_series{fill}), "
-        f"{r['open_tasks_in_department']:,} of them open in the department of one staff member who is its "
-        "approver and head (three scopes: assigned to me, approver tasks, head tasks; 5 % of the department's "
-        "tasks are assigned to them); the rest spread over 40 departments, 70 % closed. "
-        f"{r['requests']} page requests through the Django test client (middleware, session, template) in one "
-        "process, each a random one of 6 filters (none, step review, step decide, overdue, due soon, item) × 2 "
-        "orders (due date, newest) × a position: page 1 (1 in 5) or a next/previous link (cursor) at a random "
-        "depth of that list (a random task of it as the cursor).",
-        "",
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} CPUs ({cpu}), "
-        f"{mem / 1024**2:.1f} GiB; load average (1, 5, 15 min) at start {', '.join(map(str, r['load_start']))}, "
-        f"at end {', '.join(map(str, r['load_end']))} (other jobs share the machine)"
-        + (f"; this process ran at nice {nice} (PostgreSQL at its own)" if nice else ""),
-        "",
-        "| what | p50 | p95 | p99 | target |",
-        "|---|---|---|---|---|",
-        row("`/workbench/` page, all requests", page, f"p95 ≤ 50 ms ({ok})"),
-        row("  of which CPU time of the process (Python: middleware, ORM, template)", r["workbench_cpu"]),
-        row("  of which in `cursor.execute` (PostgreSQL and the round trips)", r["workbench_db"]),
-        *(row(f"  {k}", p) for k, p in r["workbench_by_depth"].items()),
-        *(row(f"  order {k}", p) for k, p in r["workbench_by_order"].items()),
-        *(row(f"  filter {k}", p) for k, p in r["workbench_by_filter"].items()),
-        row(
-            "`workflow.selectors.inbox_slice` + `inbox_count` (the SQL of a page, random depth)",
-            r["selector"],
-        ),
-        row("baseline: hello-world view (test client, same run)", r["hello"]),
-        "",
-        (
-            "Every inbox query reads indexes only"
-            if walks == len(plans)
-            else "Not every inbox query reads indexes only"
-        )
-        + f": EXPLAIN (ANALYZE, BUFFERS) of each task, count and case query "
-        f"the page ran for every filter × order × (page 1, next link, previous link) — {len(plans)} plans, "
-        f"{walks} of them index or index-only scans with no sequential or bitmap scan; the largest sort reads "
-        f"{max((p['sorted_rows'] for p in plans), default=0)} rows (the bench fails on a sequential or bitmap "
-        f"scan or a sort of more than {SORT_BOUND} rows). Server execution time of all inbox queries of a "
-        f"page: median {statistics.median(per_page.values()):.2f} ms, max {max_page_ms:.2f} ms (EXPLAIN ANALYZE "
-        "times include a backend's waits for a CPU on a loaded machine). Per index:",
-        "",
-        "| query: index | plans | median execution time | max |",
-        "|---|---|---|---|",
-        *(
-            f"| {k} | {len(v)} | {statistics.median(v):.2f} ms | {max(v):.2f} ms |"
-            for k, v in sorted(by_index.items())
-        ),
-        "",
-        "Findings. Keyset paging made the page flat in depth: before (OFFSET pages merged in Python) page 20 "
-        "took p95 218 ms and the item filter 169 ms on this machine; now a link deep in 100,000 tasks costs "
-        "what page 1 does. Each scope walks its partial index from the cursor's (due date, arrival, id) with "
-        "one row comparison and stops after 21 rows (a page is 20); all scopes go out as one `UNION ALL` statement; the "
-        'capped count ("1,000+") stops after 1,000 index entries and is made on page 1 only (the cursor carries '
-        "it); the item filter is an index column (`Task.item_id`, migration 0003) instead of a semi-join "
-        "through the cases table; the rows are fetched with the 9 columns the page shows. A page is 5 "
-        "statements (6 on page 1): session, user, staff roles, tasks, cases (and the count), each about a "
-        "millisecond or less in PostgreSQL (see the plans). The rest is Django's CPU time (middleware, ORM, the template of 20 rows with their "
-        "working-day arithmetic) and, on a loaded machine, waiting for a CPU: the wall-clock figures grow "
-        "with the load average while the CPU time of the page stays put, and each round trip to PostgreSQL "
-        "costs a wake-up of a backend that waits for a CPU too. Compare figures by their load average.",
-        "",
-        "Plan of a next-link page (due-date order; one branch per scope and index range):",
-        "",
-        "```",
-        *(sample["plan"].splitlines() if sample else []),
-        "```",
-        "",
-        "Reproduce: `.venv/bin/python bench/inbox_latency.py --write-docs` (the database is filled once and "
-        "kept; `--drop` removes it).",
-    ]
-    write_section("Inbox latency", body)
 
 
 def main() -> None:
@@ -507,13 +417,28 @@ def main() -> None:
     )
     parser.add_argument("--plans", help="write every EXPLAIN ANALYZE (url, sql, plan) to this JSON file")
     parser.add_argument("--fill-only", action="store_true", help="make the database and stop")
-    parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
-    parser.add_argument("--write-docs", action="store_true", help="replace the section in docs/benchmarks.md")
+    parser.add_argument("--db", help="use and keep this database (created and filled when missing)")
+    parser.add_argument("--write-docs", action="store_true", help="replace the block in docs/benchmarks.md")
     args = parser.parse_args()
+    if args.fill_only and not args.db:
+        parser.error("--fill-only needs --db NAME: a database made without it is dropped at the end")
     load_start = [round(x, 2) for x in os.getloadavg()]
     _env()
-    if not _admin("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]):
-        _admin(f'CREATE DATABASE "{DB_NAME}"')
+    with (
+        scratch.pg_database("inbox", args.db) as database_url,
+        scratch.data_dir("inbox", args.db) as data_dir,
+    ):
+        os.environ.update(DATABASE_URL=database_url, YIWANG_DATA_DIR=data_dir)
+        report = run(args, load_start)
+    if report is None:
+        return
+    bench_report.publish("inbox_latency", block(report), write_docs=args.write_docs)
+    print(json.dumps({k: v for k, v in report.items() if k != "plans"}, ensure_ascii=False))
+    if not all(p["walk"] for p in report["plans"]):
+        sys.exit(1)
+
+
+def run(args, load_start: list[float]) -> dict | None:
     import django
 
     django.setup()
@@ -537,7 +462,7 @@ def main() -> None:
     fill_s = fill(args.cases, args.open)
     if args.fill_only:
         print(f"filled in {fill_s:.0f} s")
-        return
+        return None
 
     a_item = ServiceItem.objects.get(department__name="基准局A")
     open_in_a = Task.objects.filter(department_id=a_item.department_id, state="open").count()
@@ -681,14 +606,8 @@ def main() -> None:
     print(f"plans: {len(plans)}, index walks: {len(plans) - len(bad)}")
     for p in bad:
         print(f"NOT AN INDEX WALK: {p['url']}\n{p['sql']}\n{p['plan']}")
-    if args.write_docs:
-        write_docs(report)
-    if args.drop:
-        connection.close()
-        _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-    print(json.dumps({k: v for k, v in report.items() if k != "plans"}, ensure_ascii=False))
-    if bad:
-        sys.exit(1)
+    connection.close()
+    return report
 
 
 if __name__ == "__main__":

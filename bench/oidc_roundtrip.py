@@ -6,18 +6,19 @@ GET /o/authorize/ (session cookie, consent remembered) -> 302 with a code; POST 
 (client_secret_basic + PKCE verifier) -> access token and RS256-signed ID token; GET /o/userinfo/
 with the bearer token. The load generator is Python threads in a second process (each thread one
 person's browser session), in interleaved rounds with /hello/; medians and the ratio are printed
-and appended to docs/benchmarks.md under "OIDC round trip".
+and written to var/bench/results/oidc_roundtrip.md, and with ``--write-docs`` into
+docs/benchmarks.md (bench/report.py).
 
 Not a test. Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (4),
-BENCH_OIDC_DATA_DIR (a fresh temporary directory; SQLite), BENCH_NO_DOCS=1 to skip the docs.
+BENCH_OIDC_DATA_DIR (a fresh temporary directory; SQLite).
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -28,13 +29,15 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import report as bench_report  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 YIWANG = str(VENV_BIN / "yiwang")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -161,56 +164,31 @@ def measure(base: str, action, browsers: list[requests.Session]) -> float:
     return sum(count) / (time.perf_counter() - started)
 
 
-def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
-def write_docs(rounds: dict[str, list[float]], ratio: float, workers: int) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def block(rounds: dict[str, list[float]], ratio: float, workers: int, load_start: str) -> str:
+    """The figures of docs/benchmarks.md's OIDC block."""
     med = {k: statistics.median(v) for k, v in rounds.items()}
-    section = [
-        "## OIDC round trip",
-        "",
-        f"- date: {now}; machine: {machine()}; load average at start: "
-        + ", ".join(f"{x:.1f}" for x in os.getloadavg()),
-        f"- `bench/oidc_roundtrip.py`: `yiwang serve` (gunicorn, {workers} sync workers, SQLite) on 127.0.0.1; "
-        f"{CONNECTIONS} Python threads in a second process (each one person's logged-in session), {ROUNDS} "
-        f"interleaved rounds of {SECONDS:g} s. One round trip = GET /o/authorize/ (consent remembered) → "
-        "POST /o/token/ (client_secret_basic, PKCE S256; RS256 ID token) → GET /o/userinfo/, i.e. 3 requests.",
-        "",
-        "| measure | rounds (per s) | median per s | ratio to hello |",
-        "|---|---|---|---|",
-        f"| hello (requests) | {', '.join(f'{x:.0f}' for x in rounds['hello'])} | {med['hello']:.0f} | 1.00 |",
-        f"| OIDC round trips | {', '.join(f'{x:.1f}' for x in rounds['oidc'])} | {med['oidc']:.1f} | {ratio:.3f} |",
-        "",
-        "A round trip is about 45 database queries (authorize 11, token 32 — most of them django-oauth-toolkit's "
-        "own: it reads the grant five times —, userinfo 3) and one RS256 signature; hello is one view and no "
-        "query. Client secrets are checked with one salted hash round (`identity/oidc/hashers.py`): with "
-        "Django's default password hasher (PBKDF2, about a million rounds) the token request alone took about "
-        "1 s of CPU, and an earlier run on this machine measured 0.8 round trips per second. The load generator (Python threads) "
-        "shares the machine's CPUs with the server; compare figures taken on a quiet machine.",
-        "",
-    ]
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    # Only this section is ours (other sections are written by bench/run_all.py): replace it, keep the rest.
-    pattern = re.compile(r"^## OIDC round trip\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda m: "\n".join(section) + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
-    path.write_text(text)
+    return "\n".join(
+        [
+            f"- run: {bench_report.stamp()}; load average {load_start} at the start, {bench_report.load()} at the end",
+            f"- `yiwang serve` (gunicorn, {workers} sync workers, SQLite) on 127.0.0.1; {CONNECTIONS} Python "
+            f"threads in a second process, each one person's signed-in session; {ROUNDS} interleaved rounds "
+            f"of {SECONDS:g} s",
+            "",
+            "| measure | rounds (per s) | median per s | ÷ hello |",
+            "|---|---|---|---|",
+            f"| baseline: hello-world requests | {', '.join(f'{x:.0f}' for x in rounds['hello'])} | "
+            f"{med['hello']:.0f} | 1.00 |",
+            f"| OIDC round trips (3 requests each) | {', '.join(f'{x:.1f}' for x in rounds['oidc'])} | "
+            f"{med['oidc']:.1f} | {ratio:.3f} |",
+        ]
+    )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write-docs", action="store_true", help="replace the block in docs/benchmarks.md")
+    args = parser.parse_args()
+    load_start = bench_report.load()
     data_dir = Path(os.environ.get("BENCH_OIDC_DATA_DIR") or tempfile.mkdtemp(prefix="yiwang-oidc-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     e = env(data_dir)
@@ -218,7 +196,7 @@ def main() -> None:
     subprocess.run([YIWANG, "shell", "-c", SETUP], env=e, cwd=ROOT, check=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    workers = (os.cpu_count() or 1) * 2 + 1
+    workers = int(e.get("YIWANG_WORKERS", (os.cpu_count() or 1) * 2 + 1))
     server = subprocess.Popen([YIWANG, "serve", "--host", "127.0.0.1", "--port", str(port)], env=e, cwd=ROOT)
     try:
         wait_ready(base)
@@ -252,8 +230,9 @@ def main() -> None:
         f"round trips/s ({3 * statistics.median(rounds['oidc']):.0f} req/s), ratio {ratio:.3f} × hello",
         flush=True,
     )
-    if not os.environ.get("BENCH_NO_DOCS"):
-        write_docs(rounds, ratio, workers)
+    bench_report.publish(
+        "oidc_roundtrip", block(rounds, ratio, workers, load_start), write_docs=args.write_docs
+    )
 
 
 if __name__ == "__main__":

@@ -1,24 +1,34 @@
-"""``make bench``: the platform's benchmarks on a 70,000-item province.
+"""``make bench``: the platform's benchmarks on a generated province (docs/benchmarks.md).
 
-1. Build the province once into var/bench (reused when present).
-2. Search latency in-process (bench/search_latency.py): p50/p95/p99 over a fixed list of
-   citizen queries, each run several times.
-3. Throughput of the guide page, the search page and Django's hello-world view, served by
-   ``yiwang serve`` (gunicorn) on 127.0.0.1 and loaded by a second process (wrk, or a Python
-   load generator when wrk is missing), in interleaved rounds; medians and ratios to hello.
-4. Print the figures beside the targets and write docs/benchmarks.md.
+It prints this plan, with the time each step takes, before it starts:
 
-Environment: BENCH_ITEMS (70000), BENCH_ROUNDS (5), BENCH_SECONDS (6 per run),
-BENCH_CONNECTIONS (8), BENCH_HOT_GUIDES (100), BENCH_DATA_DIR (var/bench), BENCH_LOADGEN (wrk, or
-python for the fallback load generator), BENCH_NICE (0; e.g. -10 as root on a shared machine), BENCH_REINDEX (1; 0 skips rebuilding the
-search index of a reused province).
+1. Build the ``BENCH_ITEMS``-item province into ``BENCH_DATA_DIR`` (SQLite) once; reuse it after.
+2. Search latency in-process (bench/search_latency.py).
+3. CPU time per request in-process (bench/request_cost.py): hello, guide, search page.
+4. Page throughput: ``yiwang serve`` (gunicorn) on 127.0.0.1 loaded from a second process by wrk,
+   or by bench/pyload.py when wrk is not installed, in interleaved rounds with hello-world.
+5. OIDC round trips (bench/oidc_roundtrip.py) on a temporary SQLite database of their own.
+6. Only with ``BENCH_PG_URL`` (a PostgreSQL server, ``postgres://user@host:port``): the case
+   lifecycle, the bundle lifecycle and the inbox latency, each on a database it creates on that
+   server and drops, with a Redis server of its own where it queues jobs (bench/scratch.py).
+
+The figures go to var/bench/results/ (one Markdown file per benchmark, and run_all.json);
+docs/benchmarks.md changes only with ``BENCH_WRITE_DOCS=1``, which replaces each benchmark's
+block of figures there (bench/report.py). Nothing is installed: a missing tool is named with the
+command that installs it.
+
+Environment: BENCH_ITEMS (70000), BENCH_DATA_DIR (var/bench/province-<items>), BENCH_ROUNDS (5),
+BENCH_SECONDS (6 per run), BENCH_CONNECTIONS (8), BENCH_HOT_GUIDES (100), BENCH_LOADGEN (``python``
+uses bench/pyload.py even when wrk is installed), BENCH_NICE (0; e.g. -10 as root on a shared
+machine), BENCH_REINDEX (1; 0 skips rebuilding the search index of a reused province),
+BENCH_PG_URL (unset: no PostgreSQL benchmarks), BENCH_PG_DB_PREFIX (yiwang_bench),
+BENCH_INBOX_CASES (1000000) and BENCH_INBOX_OPEN (100000), BENCH_WRITE_DOCS (0).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -36,18 +46,25 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 VENV_BIN = Path(sys.executable).parent
 YIWANG = str(VENV_BIN / "yiwang")
-DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench")).resolve()
 ITEMS = int(os.environ.get("BENCH_ITEMS", "70000"))
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench" / f"province-{ITEMS}")).resolve()
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 HOT_GUIDES = int(os.environ.get("BENCH_HOT_GUIDES", "100"))
 COLD_GUIDES = 20000
 
+INBOX_CASES = int(os.environ.get("BENCH_INBOX_CASES", "1000000"))
+INBOX_OPEN = int(os.environ.get("BENCH_INBOX_OPEN", "100000"))
+PG_URL = os.environ.get("BENCH_PG_URL", "").strip()
+WRITE_DOCS = os.environ.get("BENCH_WRITE_DOCS", "0") == "1"
+
 TARGET_SEARCH_P95_MS = 20.0
+# Guide pages served per second ÷ hello-world's, over HTTP in the same rounds.
 TARGET_GUIDE_RATIO = 0.5
 
 sys.path.insert(0, str(BENCH))
+import report as bench_report  # noqa: E402
 from queries import QUERIES  # noqa: E402
 
 
@@ -55,7 +72,9 @@ def env() -> dict[str, str]:
     e = dict(os.environ)
     e["YIWANG_DATA_DIR"] = str(DATA_DIR)
     e["DJANGO_SETTINGS_MODULE"] = "yiwang.settings"
-    e.pop("DATABASE_URL", None)  # the benchmark runs on the embedded default (SQLite)
+    # The embedded default: SQLite, and the per-process memory cache instead of Redis.
+    e.pop("DATABASE_URL", None)
+    e.pop("REDIS_URL", None)
     e["DEBUG"] = "0"
     e.setdefault("LOG_LEVEL", "ERROR")
     return e
@@ -68,33 +87,6 @@ def run(argv: list[str], **kw) -> subprocess.CompletedProcess:
 def json_of(script: str, *args: str) -> dict:
     out = run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-# --- machine ----------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "unknown"
-    try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, AttributeError):
-        pass
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "memory": mem,
-        "python": platform.python_version(),
-        "os": f"{platform.system()} {platform.release()}",
-    }
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -112,7 +104,11 @@ def ensure_province() -> tuple[dict, float | None]:
         built = time.perf_counter() - started
     else:
         if info["items"] != ITEMS:
-            print(f"!! {DATA_DIR} holds {info['items']} items, not {ITEMS}: remove it to rebuild", flush=True)
+            print(
+                f"!! {DATA_DIR} holds {info['items']} items, not {ITEMS}; the figures are for "
+                f"{info['items']}. Delete that directory to build {ITEMS}.",
+                flush=True,
+            )
         # The province is reused across code changes: the search index format may have changed
         # since it was built, so rebuild the index from the published versions.
         if os.environ.get("BENCH_REINDEX", "1") != "0":
@@ -198,13 +194,11 @@ def python_rps(base: str, paths: list[str]) -> tuple[float, int]:
     return data["rps"], data["errors"]
 
 
-def have_wrk() -> bool:
-    if shutil.which("wrk"):
-        return True
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("== installing wrk (apt-get install -y wrk) ==", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], capture_output=True)
-    return shutil.which("wrk") is not None
+def load_generator() -> str:
+    """wrk when installed (and not overridden by BENCH_LOADGEN=python), else bench/pyload.py."""
+    if os.environ.get("BENCH_LOADGEN", "") == "python":
+        return "python"
+    return "wrk" if shutil.which("wrk") else "python"
 
 
 def ratio(rounds: dict[str, list[float]], name: str) -> float:
@@ -236,8 +230,7 @@ def throughput(codes: list[str]) -> dict:
             "search": ["/search/?" + urllib.parse.urlencode({"q": q}) for _, q, f in QUERIES if q and not f],
         }
         problems = {name: check_paths(base, paths) for name, paths in pages.items()}
-        forced = os.environ.get("BENCH_LOADGEN", "")  # "python" forces the fallback generator
-        tool = "python" if forced == "python" or not have_wrk() else "wrk"
+        tool = load_generator()
         measure = wrk_rps if tool == "wrk" else python_rps
         # Warm every worker's caches and connections before the measured rounds; the hot guide
         # set until a run serves it without rendering (each worker has rendered every page).
@@ -282,6 +275,7 @@ def throughput(codes: list[str]) -> dict:
             "guide_codes": len(pages["guide"]),
             "guide_warmup": [round(x) for x in warmup],
             "guide_cold_codes": len(pages["guide_cold"]),
+            "workers": int(os.environ.get("YIWANG_WORKERS", (os.cpu_count() or 1) * 2 + 1)),
             "search_queries": len(pages["search"]),
         }
     finally:
@@ -299,191 +293,218 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def write_report(
-    m: dict, info: dict, built: float | None, search: dict, http: dict | None, notes: list[str], cost: dict
-) -> str:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def run_line(m: dict, info: dict) -> str:
+    return (
+        f"- run: {m['date']}; machine: {m['machine']}; load average {m['load']} at the start"
+        + (f"; at nice {m['nice']} (BENCH_NICE)" if m["nice"] != "0" else "")
+        + f"\n- data: {info['items']:,} items ({info['published']:,} published), "
+        f"`yiwang generate-province --items {ITEMS}`, SQLite"
+    )
+
+
+def search_block(m: dict, info: dict, search: dict, cost: dict) -> str:
     lines = [
-        START,
+        run_line(m, info),
+        f"- {search['queries']} queries of bench/queries.py, each once to warm up and then {search['repeat']} "
+        f"times: {search['calls']} calls of `search_items`",
         "",
-        "Written by `make bench` (`bench/run_all.py`); the figures below are from the last run.",
-        "Nothing here runs in the test suite.",
-        "",
-        f"- date: {now}",
-        f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}, Python {m['python']}",
-        f"- load average (1, 5, 15 min) when the measurements started: {m['load']}; other jobs on the machine "
-        "compete with the server and the load generator, so compare figures taken on a quiet machine"
-        + (
-            f"; the benchmark ran at nice {m['nice']} (BENCH_NICE) to keep them from dominating"
-            if m["nice"] != "0"
-            else ""
-        ),
-        f"- data: {info['items']:,} implementation items ({info['published']:,} published) generated by "
-        f"`yiwang generate-province --items {ITEMS}` into `{DATA_DIR.relative_to(ROOT) if DATA_DIR.is_relative_to(ROOT) else DATA_DIR}` (SQLite, WAL)",
-    ]
-    if built is not None:
-        lines.append(f"- building that province took {built:.0f} s on this machine")
-    lines += [
-        "",
-        "## Search latency (server side, in-process)",
-        "",
-        f"`yiwang.catalog.search.search_items` called in one process for {search['queries']} fixed citizen queries "
-        f"(1-, 2-, 3+-character words, pinyin, initials, with and without filters; `bench/queries.py`), "
-        f"each once to warm up and then {search['repeat']} times: {search['calls']} timed calls.",
-        "",
-        "| figure | wall clock | CPU time of the call | target |",
+        "| figure | wall clock | CPU time | target |",
         "|---|---|---|---|",
         f"| p50 | {search['p50_ms']} ms | {search['cpu_p50_ms']} ms | |",
         f"| p95 | {search['p95_ms']} ms | {search['cpu_p95_ms']} ms | ≤ {TARGET_SEARCH_P95_MS:g} ms wall clock "
         f"({verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}) |",
         f"| p99 | {search['p99_ms']} ms | {search['cpu_p99_ms']} ms | |",
         f"| max | {search['max_ms']} ms | | |",
-        "",
-        "Wall clock is what a reader waits for; the CPU time shows what the call costs when the process does "
-        "not wait for a CPU held by other jobs.",
+        f"| baseline: a hello-world request, CPU in-process (same run) | | {cost['hello_ms']} ms | |",
         "",
         "| kind of query | p50 | p95 |",
         "|---|---|---|",
-    ]
-    lines += [f"| {k} | {v['p50_ms']} ms | {v['p95_ms']} ms |" for k, v in search["by_label"].items()]
-    lines += [
+        *(f"| {k} | {v['p50_ms']} ms | {v['p95_ms']} ms |" for k, v in search["by_label"].items()),
         "",
-        "Slowest queries (median): "
+        "Slowest (median): "
         + "; ".join(f"`{r['q'] or '（空）'}` {r['median_ms']} ms" for r in search["slowest"]),
     ]
     if search["zero_hits"]:
-        lines += ["", "Queries with no hits: " + "、".join(search["zero_hits"])]
-    lines += [
-        "",
-        "## CPU time per request (in-process)",
-        "",
-        "The whole middleware stack and view through Django's test client, no HTTP server, median CPU time "
-        "(`bench/request_cost.py`). Requests per second on a machine shared with other jobs move with their load; "
-        "CPU time does not, and hello's CPU time divided by a page's is the throughput ratio a CPU-bound server "
-        "would reach.",
-        "",
-        "| page | CPU per request | hello ÷ page | target |",
-        "|---|---|---|---|",
-        f"| hello | {cost['hello_ms']} ms | 1.00 | |",
-        f"| guide (hot, cached) | {cost['guide_ms']} ms | {cost['guide_ratio']:.2f} | ≥ {TARGET_GUIDE_RATIO} "
-        f"({verdict(cost['guide_ratio'] >= TARGET_GUIDE_RATIO)}) |",
-        f"| guide (cold, rendered) | {cost['guide_cold_ms']} ms | {cost['guide_cold_ratio']:.2f} | |",
-        f"| search page | {cost['search_ms']} ms | {cost['search_ratio']:.2f} | |",
-    ]
-    lines += ["", "## Page throughput (gunicorn, loopback)", ""]
-    if http is None:
-        lines.append("Not measured in this run (see notes).")
-    else:
-        lines += [
-            f"`yiwang serve` (gunicorn, {(os.cpu_count() or 1) * 2 + 1} sync workers) on 127.0.0.1, loaded by "
-            f"{'`wrk -t1 -c' + str(http['connections']) + '`' if http['tool'] == 'wrk' else 'a Python keep-alive client process'} "
-            f"from a second process for {http['seconds']} s per run, {ROUNDS} interleaved rounds "
-            f"(hello, guide, search); the load generator shares the machine's CPUs with the server. "
-            f"Guide (hot): `/items/<code>/` rotating over {http['guide_codes']} published codes, after a warm-up in which "
-            f"every worker has rendered and cached them (the portal caches each rendered guide per version); guide (cold): "
-            f"rotating over {http['guide_cold_codes']:,} other codes, so nearly every request renders a page; search: "
-            f"`/search/?q=...` rotating over {http['search_queries']} queries; hello: Django's hello-world view `/hello/`. "
-            "The portal's cache is the per-process memory cache (REDIS_URL unset), 20,000 entries per worker "
-            "(a guide takes two).",
+        lines += ["", "No hits: " + "、".join(search["zero_hits"])]
+    return "\n".join(lines)
+
+
+def cost_block(m: dict, info: dict, cost: dict) -> str:
+    return "\n".join(
+        [
+            run_line(m, info),
             "",
-            "| page | rounds (req/s) | median req/s | ratio to hello (median of per-round ratios) | target |",
-            "|---|---|---|---|---|",
-            f"| hello | {', '.join(f'{x:.0f}' for x in http['rounds']['hello'])} | {http['median']['hello']:.0f} | 1.00 | ceiling |",
-            f"| guide | {', '.join(f'{x:.0f}' for x in http['rounds']['guide'])} | {http['median']['guide']:.0f} | "
-            f"{http['guide_ratio']:.2f} | ≥ {TARGET_GUIDE_RATIO} × hello ({verdict(http['guide_ratio'] >= TARGET_GUIDE_RATIO)}) |",
-            f"| guide (cold) | {', '.join(f'{x:.0f}' for x in http['rounds']['guide_cold'])} | {http['median']['guide_cold']:.0f} | "
-            f"{http['guide_cold_ratio']:.2f} | |",
-            f"| search | {', '.join(f'{x:.0f}' for x in http['rounds']['search'])} | {http['median']['search']:.0f} | "
-            f"{http['search_ratio']:.2f} | |",
+            "| page | CPU per request | hello ÷ page |",
+            "|---|---|---|",
+            f"| baseline: hello-world `/hello/` | {cost['hello_ms']} ms | 1.00 |",
+            f"| guide, hot (cached per version) | {cost['guide_ms']} ms | {cost['guide_ratio']:.2f} |",
+            f"| guide, cold (rendered) | {cost['guide_cold_ms']} ms | {cost['guide_cold_ratio']:.2f} |",
+            f"| search page | {cost['search_ms']} ms | {cost['search_ratio']:.2f} |",
         ]
-        lines += ["", f"Hot guide warm-up runs (req/s): {', '.join(str(x) for x in http['guide_warmup'])}."]
-        if any(http["errors"].values()):
-            lines += [
-                "",
-                "Errors (non-2xx or timeouts): " + ", ".join(f"{k} {v}" for k, v in http["errors"].items()),
-            ]
-        if http["problems"]:
-            lines += [
-                "",
-                "Pages that did not answer 200 before the run: "
-                + json.dumps(http["problems"], ensure_ascii=False),
-            ]
-    if notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    lines += [
-        "",
-        "## Reproduce",
-        "",
-        "```",
-        "make bench                      # builds var/bench once (about 8 minutes), then measures",
-        "BENCH_ROUNDS=7 BENCH_SECONDS=10 make bench",
-        "```",
-        "",
-    ]
-    lines.append(END)
-    text = "\n".join(lines) + "\n"
-    path = ROOT / "docs" / "benchmarks.md"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(
-        merge_into(path.read_text(encoding="utf-8") if path.exists() else "", text), encoding="utf-8"
     )
-    return text
 
 
-START = "# Benchmarks\n\n<!-- written by bench/run_all.py: start -->"
-END = "<!-- written by bench/run_all.py: end -->"
+def throughput_block(m: dict, info: dict, http: dict) -> str:
+    tool = (
+        f"`wrk -t1 -c{http['connections']}`"
+        if http["tool"] == "wrk"
+        else (f"bench/pyload.py ({http['connections']} keep-alive clients; wrk was not installed)")
+    )
+    rows = [
+        ("baseline: hello-world `/hello/`", "hello", "1.00", ""),
+        (
+            f"guide, hot ({http['guide_codes']} codes)",
+            "guide",
+            f"{http['guide_ratio']:.2f}",
+            f"≥ {TARGET_GUIDE_RATIO} ({verdict(http['guide_ratio'] >= TARGET_GUIDE_RATIO)})",
+        ),
+        (
+            f"guide, cold ({http['guide_cold_codes']:,} codes)",
+            "guide_cold",
+            f"{http['guide_cold_ratio']:.2f}",
+            "",
+        ),
+        (f"search ({http['search_queries']} queries)", "search", f"{http['search_ratio']:.2f}", ""),
+    ]
+    lines = [
+        run_line(m, info),
+        f"- `yiwang serve` (gunicorn, {http['workers']} sync workers) on 127.0.0.1, loaded by {tool} from a second "
+        f"process, {http['seconds']} s a run, {ROUNDS} interleaved rounds",
+        "",
+        "| page | rounds (req/s) | median req/s | ÷ hello (median of the rounds' ratios) | target |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {label} | {', '.join(f'{x:.0f}' for x in http['rounds'][key])} | {http['median'][key]:.0f} | "
+            f"{r} | {t} |"
+            for label, key, r, t in rows
+        ),
+        "",
+        f"Hot guide warm-up runs (req/s): {', '.join(str(x) for x in http['guide_warmup'])}.",
+    ]
+    if any(http["errors"].values()):
+        lines += [
+            "",
+            "Errors (non-2xx or timeouts): " + ", ".join(f"{k} {v}" for k, v in http["errors"].items()),
+        ]
+    if http["problems"]:
+        lines += [
+            "",
+            "Pages that did not answer 200 before the run: "
+            + json.dumps(http["problems"], ensure_ascii=False),
+        ]
+    return "\n".join(lines)
 
 
-def merge_into(existing: str, block: str) -> str:
-    """Replace this script's part of docs/benchmarks.md and keep what other benchmarks wrote."""
-    if START in existing and END in existing:
-        before, _, rest = existing.partition(START)
-        _, _, after = rest.partition(END)
-        return before + block.rstrip("\n") + after
-    # A file from before the markers: this script wrote everything up to its "Reproduce" code block.
-    marker = "BENCH_ROUNDS=7 BENCH_SECONDS=10 make bench\n```\n"
-    others = existing.partition(marker)[2] if marker in existing else ""
-    return block + others
+# --- the plan -------------------------------------------------------------------------------------
+
+
+def minutes(seconds: float) -> str:
+    return "under a minute" if seconds < 60 else f"about {round(seconds / 60)} min"
+
+
+def pg_benchmarks() -> list[tuple[str, list[str], str]]:
+    """(script, arguments, what it does and how long) of the PostgreSQL benchmarks."""
+    return [
+        (
+            "case_lifecycle.py",
+            ["--workers", "2", "--cases", "600", "--seconds", "30"],
+            "case lifecycle: a new database filled with 2,000 items and the demo accounts, 2 workers for "
+            "30 s (about 4 min)",
+        ),
+        (
+            "bundle_lifecycle.py",
+            ["--workers", "2", "--seconds", "30"],
+            "bundle lifecycle: the same fill and a 7-branch bundle, 2 workers for 30 s (about 4 min)",
+        ),
+        (
+            "inbox_latency.py",
+            ["--cases", str(INBOX_CASES), "--open", str(INBOX_OPEN)],
+            f"inbox latency: a new database filled with {INBOX_CASES:,} cases (BENCH_INBOX_CASES), "
+            f"{INBOX_OPEN:,} open in one department, 600 page requests "
+            f"({minutes(60 + INBOX_CASES * 0.0003)})",
+        ),
+    ]
+
+
+def plan() -> list[str]:
+    built = (DATA_DIR / "yiwang.sqlite3").exists()
+    # Recorded on the 2-CPU machine of the figures: 400 s for 70,000 items, the bundles about 80 s.
+    build_s = 110 + 400 * ITEMS / 70000
+    http_s = ROUNDS * 4 * (SECONDS + 1.5) + 13 * SECONDS + 90  # rounds, warm-up, server start
+    tool = load_generator()
+    lines = [
+        f"1. province: {'reuse' if built else 'build'} {ITEMS:,} items in {DATA_DIR} "
+        + ("(migrate and reindex: about 1 min)" if built else f"(once: {minutes(build_s)})"),
+        "2. search latency in-process (under a minute)",
+        "3. CPU time per request in-process (under a minute)",
+        f"4. page throughput over HTTP: {ROUNDS} rounds × 4 pages × {SECONDS} s ({minutes(http_s)}), load from "
+        + ("wrk" if tool == "wrk" else "bench/pyload.py"),
+        f"5. OIDC round trips on a temporary SQLite database ({minutes(60 + 2 * 3 * 5)})",
+    ]
+    if PG_URL:
+        lines += [f"{6 + i}. {what}" for i, (_, _, what) in enumerate(pg_benchmarks())]
+        lines.append(
+            f"   on {PG_URL}: each database is named {os.environ.get('BENCH_PG_DB_PREFIX', 'yiwang_bench')}_<kind>_<random> and dropped at the end; each Redis is its own"
+        )
+    else:
+        lines.append("6. PostgreSQL benchmarks: skipped (BENCH_PG_URL=postgres://user@host:port runs them)")
+    lines.append(
+        "results: var/bench/results/; "
+        + (
+            "docs/benchmarks.md: its blocks of figures replaced (BENCH_WRITE_DOCS=1)"
+            if WRITE_DOCS
+            else "docs/benchmarks.md unchanged (BENCH_WRITE_DOCS=1 replaces its figures)"
+        )
+    )
+    if tool == "python" and os.environ.get("BENCH_LOADGEN", "") != "python":
+        lines.append(
+            "install wrk (apt-get install wrk) for a load generator that takes less of the CPU the server "
+            "needs; bench/pyload.py is used meanwhile"
+        )
+    return lines
 
 
 def main() -> int:
-    m = machine()
+    print("== make bench: the plan ==", flush=True)
+    for line in plan():
+        print(f"   {line}", flush=True)
     if nice := int(os.environ.get("BENCH_NICE", "0")):
         # On a machine shared with other jobs, a higher priority for the server, the load
         # generator and the search process (children inherit it) keeps them from measuring the
-        # other jobs; the report says so.
+        # other jobs; the figures say so.
         os.nice(nice)
-    m["nice"] = str(os.nice(0))
-    print(f"== machine: {m['nproc']} CPUs, {m['cpu']}, {m['memory']} ==", flush=True)
+    m = {"machine": bench_report.machine(), "nice": str(os.nice(0))}
     info, built = ensure_province()
     print(f"== province: {info['items']} items, {info['published']} published ==", flush=True)
-    notes: list[str] = []
+    if built is not None:
+        print(f"   built in {built:.0f} s", flush=True)
     m["load"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"== load average {m['load']} ==", flush=True)
+    m["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    failed: list[str] = []
 
     print("== search latency (in-process) ==", flush=True)
     search = json_of("search_latency.py")
     print(
         f"   p50 {search['p50_ms']} ms  p95 {search['p95_ms']} ms  p99 {search['p99_ms']} ms   "
-        f"(target p95 ≤ {TARGET_SEARCH_P95_MS:g} ms: {verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)}); "
-        f"CPU time p50 {search['cpu_p50_ms']} ms p95 {search['cpu_p95_ms']} ms",
+        f"(target p95 ≤ {TARGET_SEARCH_P95_MS:g} ms: {verdict(search['p95_ms'] <= TARGET_SEARCH_P95_MS)})",
         flush=True,
     )
-
     print("== CPU time per request in-process (Django test client) ==", flush=True)
     cost = json_of("request_cost.py")
     print(
-        f"   hello {cost['hello_ms']} ms, guide {cost['guide_ms']} ms ({cost['guide_ratio']} × hello), "
-        f"cold guide {cost['guide_cold_ms']} ms, search page {cost['search_ms']} ms",
+        f"   hello {cost['hello_ms']} ms, guide {cost['guide_ms']} ms, cold guide {cost['guide_cold_ms']} ms, "
+        f"search page {cost['search_ms']} ms",
         flush=True,
     )
+    bench_report.publish("search_latency", search_block(m, info, search, cost), write_docs=WRITE_DOCS)
+    bench_report.publish("request_cost", cost_block(m, info, cost), write_docs=WRITE_DOCS)
 
     print("== page throughput (gunicorn on 127.0.0.1, load from a second process) ==", flush=True)
     http = None
     try:
         http = throughput(info["codes"])
         med = http["median"]
-        print(f"   hello  {med['hello']:8.1f} req/s (ceiling)", flush=True)
+        print(f"   hello  {med['hello']:8.1f} req/s (baseline)", flush=True)
         print(
             f"   guide  {med['guide']:8.1f} req/s  = {http['guide_ratio']:.2f} × hello "
             f"(target ≥ {TARGET_GUIDE_RATIO}: {verdict(http['guide_ratio'] >= TARGET_GUIDE_RATIO)})",
@@ -494,26 +515,47 @@ def main() -> int:
             flush=True,
         )
         print(f"   search {med['search']:8.1f} req/s  = {http['search_ratio']:.2f} × hello", flush=True)
-        if http["problems"]:
-            notes.append("Some pages did not answer 200: " + json.dumps(http["problems"], ensure_ascii=False))
-    except Exception as exc:  # noqa: BLE001 - the report says what failed
-        notes.append(f"Throughput not measured: {exc}")
+        bench_report.publish("throughput", throughput_block(m, info, http), write_docs=WRITE_DOCS)
+    except Exception as exc:  # noqa: BLE001 - reported; the other benchmarks still run
+        failed.append(f"throughput: {exc}")
         print(f"!! throughput not measured: {exc}", flush=True)
 
-    write_report(m, info, built, search, http, notes, cost)
-    print("== written docs/benchmarks.md ==", flush=True)
-    # The other benchmarks write their own sections of docs/benchmarks.md. The case lifecycle
-    # and the inbox need the PostgreSQL on 127.0.0.1:5432 (BENCH_PG=0 skips them).
     others = [("oidc_roundtrip.py", [])]
-    if os.environ.get("BENCH_PG", "1") != "0":
-        others += [("case_lifecycle.py", ["--write-docs"]), ("inbox_latency.py", ["--write-docs"])]
+    if PG_URL:
+        others += [(script, args) for script, args, _ in pg_benchmarks()]
     for script, args in others:
         print(f"== {script} ==", flush=True)
         try:
-            run([sys.executable, str(BENCH / script), *args])
+            run([sys.executable, str(BENCH / script), *args, *(["--write-docs"] if WRITE_DOCS else [])])
         except subprocess.CalledProcessError as exc:
+            failed.append(f"{script}: exit status {exc.returncode}")
             print(f"!! {script} failed: {exc}", flush=True)
-    return 0
+
+    bench_report.RESULTS.mkdir(parents=True, exist_ok=True)
+    (bench_report.RESULTS / "run_all.json").write_text(
+        json.dumps(
+            {
+                "run": m,
+                "province": {k: info[k] for k in ("items", "published")},
+                "search": search,
+                "request_cost": cost,
+                "throughput": http,
+                "failed": failed,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    print(
+        f"== done: figures in {bench_report.RESULTS.relative_to(ROOT)}/"
+        + ("; docs/benchmarks.md updated" if WRITE_DOCS else "; docs/benchmarks.md unchanged")
+        + " ==",
+        flush=True,
+    )
+    for f in failed:
+        print(f"!! failed: {f}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -86,12 +86,10 @@ def main() -> None:
     import django
 
     django.setup()
-    try:  # as yiwang.wsgi does in each gunicorn worker (YIWANG_GC_THRESHOLD=0: CPython's defaults)
-        from yiwang.core.serving import tune_garbage_collector
+    # As yiwang.wsgi does in each gunicorn worker (YIWANG_GC_THRESHOLD=0: CPython's defaults).
+    from yiwang.core.serving import tune_garbage_collector
 
-        tune_garbage_collector()
-    except ImportError:  # a tree from before it
-        pass
+    tune_garbage_collector()
     from django.db import connection
     from django.test import Client
 

@@ -63,8 +63,8 @@ PDF = (
 )
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
-# The logins of the ramp (PBKDF2, about 0.2 s of CPU each) queue up behind each other: statistics
-# start LT_SETTLE_SECONDS after the last user was spawned, when the queue has drained.
+# The logins of the ramp (each a password check, costly by design) queue up behind each other:
+# statistics start LT_SETTLE_SECONDS after the last user was spawned, when the queue has drained.
 SETTLE_SECONDS = float(os.environ.get("LT_SETTLE_SECONDS", "0"))
 
 

@@ -44,8 +44,8 @@ PORT = int(os.environ.get("STACK_PORT", "8100"))
 OUT = DATA_DIR / "loadtest"
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = (
-    "<!-- written by bench/loadtest/run.py: start -->",
-    "<!-- written by bench/loadtest/run.py: end -->",
+    "<!-- bench:loadtest -->",
+    "<!-- /bench:loadtest -->",
 )
 MIX = ["Citizen", "StaffReader", "StaffDecider", "Supervisor", "Follower", "Applier"]
 DB = os.environ.get("STACK_DB", "yiwang_stack")
