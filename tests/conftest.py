@@ -11,7 +11,7 @@ def _media_in_tmp(settings, tmp_path):
     # Tests publish and read back at once: no per-worker memory of guide heads.
     settings.YIWANG_GUIDE_HEAD_TTL = 0
     # ... and many tests write the search index directly: no search result cache either
-    # (tests/catalog/test_search_results_cache.py turns it on).
+    # (tests/search/test_results_cache.py turns it on).
     settings.YIWANG_SEARCH_CACHE_SECONDS = 0
 
 
