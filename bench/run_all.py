@@ -421,7 +421,7 @@ def pg_benchmarks() -> list[tuple[str, list[str], str]]:
             ["--cases", str(INBOX_CASES), "--open", str(INBOX_OPEN)],
             f"inbox latency: a new database filled with {INBOX_CASES:,} cases (BENCH_INBOX_CASES), "
             f"{INBOX_OPEN:,} open in one department, 600 page requests "
-            f"({minutes(60 + INBOX_CASES * 0.0003)})",
+            f"({minutes(90 + INBOX_CASES * 0.0004)})",
         ),
     ]
 

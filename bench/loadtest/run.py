@@ -79,7 +79,7 @@ def open_tasks_by_step() -> dict[str, int]:
     """Open workflow tasks per step. The backlog moves the figures: a step with cases waiting
     makes its deciders post a decision (and the jobs make its PDFs) every round, an empty one
     makes them read an empty inbox; the fixtures leave a third at each step, and the heads work
-    theirs off faster than reviews arrive (docs/benchmarks.md, "Documents and sign-ins")."""
+    theirs off faster than reviews arrive (docs/benchmarks.md, "Province-day load test")."""
     try:
         import psycopg
 
