@@ -63,7 +63,8 @@ Consent.objects.update_or_create(user=user, application=app, defaults={{"scopes"
 def env(data_dir: Path) -> dict[str, str]:
     e = dict(os.environ)
     e.update(YIWANG_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="yiwang.settings", DEBUG="0")
-    e.pop("DATABASE_URL", None)
+    e.pop("DATABASE_URL", None)  # SQLite in the data directory, no Redis: the embedded default
+    e.pop("REDIS_URL", None)
     e.setdefault("LOG_LEVEL", "ERROR")
     return e
 
