@@ -36,7 +36,7 @@ def pg_server_url() -> str:
         sys.exit(PG_HELP)
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
-        sys.exit(f"BENCH_PG_URL must be a postgres:// URL, not {url!r}")
+        sys.exit("BENCH_PG_URL must be a postgres:// URL (postgres://user@host:port)")
     return urlunsplit((parts.scheme, parts.netloc, "", parts.query, ""))
 
 
