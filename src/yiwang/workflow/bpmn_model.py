@@ -57,7 +57,8 @@ BUILTIN_GROUP_ROLES: dict[str, str] = {
     **{name: "approver" for name in ("审批", "审批人", "审批人员", "经办", "经办人", "经办人员", "承办人")},
     **{name: "department_head" for name in ("department_head", "head", "科长", "局长", "处长", "主任")},
     **{name: "department_head" for name in ("部门负责人", "负责人", "分管领导", "领导")},
-    **{name: "applicant" for name in ("applicant", "申请人")},
+    # ``$INITIATOR``: the Activiti/Alfresco modeler's name for the person who started the process.
+    **{name: "applicant" for name in ("applicant", "申请人", "$initiator")},
 }
 
 HUMAN_STEPS = {"userTask", "manualTask", "task"}
@@ -116,11 +117,13 @@ class HumanStep:
 @dataclass
 class Model:
     """The result of reading a document: its main process, its human steps (by element id, over
-    the whole tree), the approval step count, and the problems found (empty: it may run)."""
+    the whole tree), the manual or untyped tasks it passes through, the approval step count, and
+    the problems found (empty: it may run)."""
 
     process_id: str = ""
     name: str = ""
     steps: dict[str, HumanStep] = field(default_factory=dict)
+    passed_through: set[str] = field(default_factory=set)
     approval_steps: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -202,7 +205,21 @@ class _Reader:
         self.model = Model()
         self.configured = configured_group_roles()
         self.processes = {p.get("id"): p for p in root.iter(f"{{{BPMN}}}process")}
+        # A pool (participant) names who works in its process, like a lane around all of it.
+        self.pools = {
+            p.get("processRef"): _names(p.get(f"{{{YIWANG}}}role") or p.get("name") or "")
+            for p in root.iter(f"{{{BPMN}}}participant")
+            if p.get("processRef") and (p.get(f"{{{YIWANG}}}role") or (p.get("name") or "").strip())
+        }
         self.unmapped: dict[str, list[str]] = {}  # name → steps that use it
+        # ``${x}`` where a start event declares ``initiator="x"`` names the person who started
+        # the process: in yiwang, the applicant.
+        self.initiators = {
+            f"${{{value.strip()}}}"
+            for start in root.iter(f"{{{BPMN}}}startEvent")
+            for ns in ENGINE_NAMESPACES
+            if (value := start.get(f"{{{ns}}}initiator"))
+        }
         # The graph of one case's possible walks: vertices are strings, edges sets.
         self.edges: dict[str, set[str]] = {}
         self.weight: dict[str, int] = {}
@@ -220,8 +237,10 @@ class _Reader:
     # The main process -------------------------------------------------------------------------
     def main_process(self):
         called = {c.get("calledElement") for c in self.root.iter(f"{{{BPMN}}}callActivity")}
-        executable = [p for p in self.processes.values() if p.get("isExecutable", "true") != "false"]
-        candidates = [p for p in executable if p.get("id") not in called] or executable
+        top = [p for p in self.processes.values() if p.get("id") not in called]
+        # bpmn-js marks what it draws not executable by default: a single such process is
+        # still the one the administrator means.
+        candidates = [p for p in top if p.get("isExecutable", "true") != "false"] or top
         if len(candidates) != 1:
             self.problem(
                 _("BPMN 文件须恰好包含一个可执行的主流程（当前 %(n)s 个：%(ids)s）。")
@@ -249,10 +268,12 @@ class _Reader:
         return out
 
     # Roles ------------------------------------------------------------------------------------
-    def step_role(self, el, lanes: dict, inherited: list[str] | None) -> str:
+    def step_role(self, el, lanes: dict, inherited: list[str] | None) -> str | None:
         """The role of a human step: its own ``role`` property or ``yiwang:role``, else the
         first assignment present (candidate groups, potential owners, assignee, candidate
-        users), else its lane, else the lane or role of the subprocess or call around it."""
+        users), else its lane, else the lane or role of the subprocess or call around it.
+        None: a ``manualTask`` or untyped ``task`` given no role at all, which Camunda and
+        Flowable pass through and so does yiwang (``engine``); "" when a problem was noted."""
         props = _spiff_properties(el)
         explicit = props.get("role") or el.get(f"{{{YIWANG}}}role")
         if explicit:
@@ -277,6 +298,8 @@ class _Reader:
             names = lanes[el.get("id")][1]
         if not names and inherited:
             names = inherited
+        if not names and local(el) != "userTask":
+            return None
         if not names:
             self.problem(
                 _(
@@ -288,7 +311,7 @@ class _Reader:
             return ""
         roles = []
         for name in names:
-            role = group_role(name, self.configured)
+            role = "applicant" if name in self.initiators else group_role(name, self.configured)
             if role is None or role not in STEP_ROLES:
                 self.unmapped.setdefault(name, []).append(_label(el))
             elif role not in roles:
@@ -336,7 +359,7 @@ class _Reader:
             for listener in ("executionListener", "taskListener"):
                 if el.find(f"{{{BPMN}}}extensionElements/{{{ns}}}{listener}") is not None:
                     self.problem(
-                        _("元素 %(el)s 带有 %(prefix)s:%(listener)s：监听器在 %(engine)s 中运行 Java 代码或脚本，一网不执行，请删除。")
+                        _("元素%(el)s带有 %(prefix)s:%(listener)s：监听器在 %(engine)s 中运行 Java 代码或脚本，一网不执行，请删除。")
                         % {
                             "el": _label(el),
                             "prefix": prefix,
@@ -347,27 +370,27 @@ class _Reader:
             for attr in ("class", "delegateExpression", "expression", "type", "topic"):
                 if tag not in ("serviceTask", "sendTask", "businessRuleTask") and el.get(f"{{{ns}}}{attr}"):
                     self.problem(
-                        _("元素 %(el)s 带有 %(prefix)s:%(attr)s：它调用外部程序，一网不执行。")
+                        _("元素%(el)s带有 %(prefix)s:%(attr)s：它调用外部程序，一网不执行。")
                         % {"el": _label(el), "prefix": prefix, "attr": attr}
                     )
         for script in ("preScript", "postScript"):
             if el.find(f".//{{{SPIFF}}}{script}") is not None:
                 self.problem(
-                    _("元素 %(el)s 带有 spiffworkflow:%(script)s：一网不运行上传流程中的代码。")
+                    _("元素%(el)s带有 spiffworkflow:%(script)s：一网不运行上传流程中的代码。")
                     % {"el": _label(el), "script": script}
                 )
         loop = next(_bpmn_children(el, "multiInstanceLoopCharacteristics"), None)
         if loop is not None:
             if _engine_attr(loop, "collection") is not None:
                 self.problem(
-                    _("元素 %(el)s 的多实例用引擎集合表达式（collection），一网不支持。") % {"el": _label(el)}
+                    _("元素%(el)s的多实例用引擎集合表达式（collection），一网不支持。") % {"el": _label(el)}
                 )
             for part in ("loopCardinality", "completionCondition"):
                 node = next(_bpmn_children(loop, part), None)
                 if node is not None and (node.text or "").strip():
                     self.expression(node.text.strip(), el, _("多实例"))
         if next(_bpmn_children(el, "standardLoopCharacteristics"), None) is not None:
-            self.problem(_("元素 %(el)s 的循环标记（standardLoop）一网不支持，请用连线画出循环。") % {"el": _label(el)})
+            self.problem(_("元素%(el)s的循环标记（standardLoop）一网不支持，请用连线画出循环。") % {"el": _label(el)})
 
     def expression(self, text: str, el, what: str) -> None:
         try:
@@ -398,8 +421,15 @@ class _Reader:
                 names = self.inherited_names(el, lanes, inherited)
                 before = set(self.edges)
                 if tag == "callActivity":
-                    called = el.get("calledElement") or ""
+                    called = (el.get("calledElement") or "").strip()
                     target = self.processes.get(called)
+                    if not called:
+                        self.problem(
+                            _("调用活动%(el)s没有指定被调用的流程（calledElement）。") % {"el": _label(el)}
+                        )
+                        ends[ident] = (vertex, vertex)
+                        self.edges.setdefault(vertex, set())
+                        continue
                     if target is None:
                         self.problem(
                             _("调用活动%(el)s调用的流程“%(called)s”不在本文件中：一网只运行同一文件中的流程。")
@@ -415,7 +445,7 @@ class _Reader:
                         ends[ident] = (vertex, vertex)
                         self.edges.setdefault(vertex, set())
                         continue
-                    sub_in, sub_out = self.scope(target, vertex, names, (*calls, called))
+                    sub_in, sub_out = self.scope(target, vertex, names or self.pools.get(called), (*calls, called))
                 else:
                     sub_in, sub_out = self.scope(el, vertex, names, calls)
                 ends[ident] = (sub_in, sub_out)
@@ -429,6 +459,9 @@ class _Reader:
             ends[ident] = (vertex, vertex)
             if tag in HUMAN_STEPS:
                 role = self.step_role(el, lanes, inherited)
+                if role is None:
+                    self.model.passed_through.add(ident)
+                    continue
                 props = _spiff_properties(el)
                 decisions = [d for d in (props.get("decisions") or "").split(",") if d]
                 known = self.model.steps.get(ident)
@@ -446,6 +479,27 @@ class _Reader:
                 self.edge(entry, vertex)
             if tag == "endEvent":
                 self.edge(vertex, exit_)
+        nodes = {el.get("id"): el for el in _bpmn_children(scope) if local(el) in SUPPORTED_NODES}
+        outgoing: dict[str, list] = {}
+        for el in _bpmn_children(scope, "sequenceFlow"):
+            outgoing.setdefault(el.get("sourceRef") or "", []).append(el)
+        for source_id, flows in outgoing.items():
+            node = nodes.get(source_id)
+            if node is None or len(flows) < 2:
+                continue
+            if local(node) in ("exclusiveGateway", "inclusiveGateway"):
+                for flow in flows:
+                    if flow.get("id") != node.get("default") and next(
+                        _bpmn_children(flow, "conditionExpression"), None
+                    ) is None:
+                        self.problem(
+                            _("网关%(gw)s的出口连线%(flow)s既没有条件也不是默认连线：案件无法决定走哪条。")
+                            % {"gw": _label(node), "flow": _label(flow)}
+                        )
+            elif not local(node).endswith("Gateway") and local(node) != "startEvent":
+                self.problem(
+                    _("元素%(el)s有多条出口连线：请用并行网关（同时）或排他网关（择一）分支。") % {"el": _label(node)}
+                )
         for el in _bpmn_children(scope, "sequenceFlow"):
             source, target = ends.get(el.get("sourceRef") or ""), ends.get(el.get("targetRef") or "")
             if source and target:
@@ -537,7 +591,7 @@ class _Reader:
             return self.model
         self.model.process_id = main.get("id") or ""
         self.model.name = (main.get("name") or "").strip()
-        entry, _exit = self.scope(main, "", None, (main.get("id") or "",))
+        entry, _exit = self.scope(main, "", self.pools.get(main.get("id")), (main.get("id") or "",))
         if not self.model.steps:
             self.problem(_("流程中没有任何人工环节（userTask）。"))
         if self.unmapped:

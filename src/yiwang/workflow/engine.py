@@ -115,13 +115,20 @@ def _spec(xml: str):
     model = bpmn_model.read(root)
     if not model.process_id:
         raise ProcessInvalid(model.problems)
+    # bpmn-js marks what it draws not executable by default; SpiffWorkflow will not run such a
+    # process. The mark is the modeller's default, not the administrator's choice: clear it.
+    for process in root.iter(f"{{{bpmn_model.BPMN}}}process"):
+        process.set("isExecutable", "true")
     parser = _parser()
     parser.add_bpmn_xml(root, filename="process.bpmn")
     pid = model.process_id
     spec, subs = parser.get_spec(pid), parser.get_subprocess_specs(pid)
     for each in (spec, *subs.values()):
         for ts in each.task_specs.values():
-            step = model.steps.get(getattr(ts, "bpmn_id", None) or ts.name)
+            bpmn_id = getattr(ts, "bpmn_id", None) or ts.name
+            step = model.steps.get(bpmn_id)
+            if bpmn_id in model.passed_through and isinstance(ts, (ManualTaskMixin, NoneTaskMixin)):
+                ts.manual = False  # a task given no role: the engine completes it, as Camunda does
             if step is not None:
                 # The role read from the whole document (its own property, the engine's
                 # assignment attributes, a lane or the subprocess around it): ``step_of``.
@@ -227,7 +234,11 @@ def dump(wf: BpmnWorkflow) -> dict:
 
 
 def ready_user_tasks(wf: BpmnWorkflow):
-    return [t for t in wf.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, HUMAN_TASKS)]
+    return [
+        t
+        for t in wf.get_tasks(state=TaskState.READY)
+        if isinstance(t.task_spec, HUMAN_TASKS) and t.task_spec.manual
+    ]
 
 
 def step_of(task) -> UserStep:
