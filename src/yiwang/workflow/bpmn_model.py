@@ -269,13 +269,14 @@ class _Reader:
 
     # Roles ------------------------------------------------------------------------------------
     def step_role(self, el, lanes: dict, inherited: list[str] | None) -> str | None:
-        """The role of a human step: its own ``role`` property or ``yiwang:role``, else the
-        first assignment present (candidate groups, potential owners, assignee, candidate
-        users), else its lane, else the lane or role of the subprocess or call around it.
+        """The role of a human step: its own ``role`` property (a role code), else the names
+        of the first assignment present (``yiwang:role``, candidate groups, potential owners,
+        assignee, candidate users), else of its lane, else of the subprocess, call or pool
+        around it; names are mapped to roles by ``group_role``.
         None: a ``manualTask`` or untyped ``task`` given no role at all, which Camunda and
         Flowable pass through and so does yiwang (``engine``); "" when a problem was noted."""
         props = _spiff_properties(el)
-        explicit = props.get("role") or el.get(f"{{{YIWANG}}}role")
+        explicit = props.get("role")
         if explicit:
             if explicit not in STEP_ROLES:
                 self.problem(
@@ -286,6 +287,7 @@ class _Reader:
             return explicit
         names: list[str] = []
         for source in (
+            el.get(f"{{{YIWANG}}}role"),
             _engine_attr(el, "candidateGroups"),
             ",".join(_potential_owners(el)),
             _engine_attr(el, "assignee"),
