@@ -71,7 +71,9 @@ ACCEPTED = [
             reviewCustomerRating=2,
             reviewProfitability=2,
         ),
-        answers={"reviewProfitability": [{"notEnoughInformation": "true"}, {"notEnoughInformation": "false"}]},
+        answers={
+            "reviewProfitability": [{"notEnoughInformation": "true"}, {"notEnoughInformation": "false"}]
+        },
     ),
     # A non-interrupting timer on an embedded subprocess: its step counts with the one inside.
     Accepted(

@@ -309,3 +309,28 @@ def test_refused_upload_writes_nothing():
         services.upload_definition(key="bad", xml=xml)
     assert any(e.field == "bpmn" and "svc" in e.message for e in exc.value.errors)
     assert not ProcessDefinition.objects.filter(key="bad").exists()
+
+
+def test_calls_that_nest_and_repeat_are_refused_before_they_expand_without_end():
+    # Each level calls the next twice: 2**16 copies of the last one if expanded in full.
+    levels = [
+        process(
+            f"p{i}",
+            f'<bpmn:startEvent id="s{i}" />'
+            f'<bpmn:callActivity id="c{i}a" calledElement="p{i + 1}" />'
+            f'<bpmn:callActivity id="c{i}b" calledElement="p{i + 1}" />'
+            f'<bpmn:endEvent id="e{i}" />' + chain(f"s{i}", f"c{i}a", f"c{i}b", f"e{i}", prefix=f"x{i}_"),
+            executable=i == 0,
+        )
+        for i in range(16)
+    ]
+    last = process(
+        "p16",
+        '<bpmn:startEvent id="s16" />'
+        + user_task("leaf")
+        + '<bpmn:endEvent id="e16" />'
+        + chain("s16", "leaf", "e16", prefix="x16_"),
+        executable=False,
+    )
+    messages = refused(document(*levels, last))
+    assert any("请减少嵌套的调用" in m for m in messages), messages

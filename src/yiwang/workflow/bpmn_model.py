@@ -46,6 +46,11 @@ MAX_APPROVAL_STEPS = 5
 STAFF_STEP_ROLES = ("counter_clerk", "approver", "department_head")
 SYSTEM_STEP_ROLES = ("branch", "bundle_correction")
 STEP_ROLES = (*STAFF_STEP_ROLES, "applicant", *SYSTEM_STEP_ROLES)
+# What a group, lane or assignee name may map to (the system roles only by their code).
+MAPPABLE_ROLES = (*STAFF_STEP_ROLES, "applicant")
+# Call activities are expanded in place, once per call: a file whose calls nest and repeat could
+# otherwise grow the graph exponentially within the size limit.
+MAX_EXPANDED_ELEMENTS = 20_000
 
 # Group, lane and assignee names that mean a yiwang role without configuration: the role codes,
 # their names in the back office, and the usual Chinese names of the posts. Others are mapped
@@ -83,7 +88,9 @@ def _why_refused(tag: str) -> str | None:
     """Why an element kind is not run by yiwang (None: it is, or it is not a flow node)."""
     reasons = {
         "scriptTask": _("脚本任务在服务器上运行代码，一网不运行上传流程中的代码"),
-        "serviceTask": _("服务任务调用外部程序（Java 类、表达式、外部任务或连接器），一网的流程不调用外部系统"),
+        "serviceTask": _(
+            "服务任务调用外部程序（Java 类、表达式、外部任务或连接器），一网的流程不调用外部系统"
+        ),
         "sendTask": _("发送任务需要消息通道，一网的流程没有消息通道"),
         "receiveTask": _("接收任务等待外部消息，一网的流程没有消息通道，案件会永远等待"),
         "businessRuleTask": _("业务规则任务调用决策表（DMN），一网不支持"),
@@ -134,9 +141,11 @@ def local(el) -> str:
 
 def _bpmn_children(el, name: str | None = None) -> Iterator:
     for child in el:
-        if isinstance(child.tag, str) and etree.QName(child).namespace == BPMN:
-            if name is None or etree.QName(child).localname == name:
-                yield child
+        if not isinstance(child.tag, str):
+            continue  # comments, processing instructions
+        qname = etree.QName(child)
+        if qname.namespace == BPMN and (name is None or qname.localname == name):
+            yield child
 
 
 def _label(el) -> str:
@@ -191,12 +200,18 @@ def _spiff_properties(el) -> dict[str, str]:
     }
 
 
-_ISO_8601 = re.compile(r"R\d*/.*|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|\d{4}-\d\d-\d\d.*")
+_ISO_8601 = re.compile(
+    r"R\d*/.*|P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|\d{4}-\d\d-\d\d.*"
+)
 
 
 def is_iso_literal(text: str) -> bool:
     """A timer written as Camunda and Flowable write it: bare ISO 8601 text, not an expression."""
     return bool(_ISO_8601.fullmatch(text.strip()))
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class _Reader:
@@ -224,15 +239,20 @@ class _Reader:
         self.edges: dict[str, set[str]] = {}
         self.weight: dict[str, int] = {}
         self.human_vertex: dict[str, str] = {}  # vertex → element id of its human step
-        self.reported: set[tuple[str, str]] = set()
 
     def problem(self, message: str) -> None:
         if message not in self.model.problems:
             self.model.problems.append(message)
 
+    def vertex(self, v: str) -> None:
+        if v not in self.edges and len(self.edges) >= MAX_EXPANDED_ELEMENTS:
+            raise _TooLarge
+        self.edges.setdefault(v, set())
+
     def edge(self, a: str, b: str) -> None:
-        self.edges.setdefault(a, set()).add(b)
-        self.edges.setdefault(b, set())
+        self.vertex(a)
+        self.vertex(b)
+        self.edges[a].add(b)
 
     # The main process -------------------------------------------------------------------------
     def main_process(self):
@@ -314,7 +334,7 @@ class _Reader:
         roles = []
         for name in names:
             role = "applicant" if name in self.initiators else group_role(name, self.configured)
-            if role is None or role not in STEP_ROLES:
+            if role is None or role not in MAPPABLE_ROLES:
                 self.unmapped.setdefault(name, []).append(_label(el))
             elif role not in roles:
                 roles.append(role)
@@ -344,7 +364,9 @@ class _Reader:
         tag = local(el)
         why = _why_refused(tag)
         if why:
-            self.problem(_("不支持的元素 %(tag)s %(el)s：%(why)s。") % {"tag": tag, "el": _label(el), "why": why})
+            self.problem(
+                _("不支持的元素 %(tag)s %(el)s：%(why)s。") % {"tag": tag, "el": _label(el), "why": why}
+            )
         for definition in el:
             kind = local(definition)
             why = _why_event_refused(kind)
@@ -361,7 +383,9 @@ class _Reader:
             for listener in ("executionListener", "taskListener"):
                 if el.find(f"{{{BPMN}}}extensionElements/{{{ns}}}{listener}") is not None:
                     self.problem(
-                        _("元素%(el)s带有 %(prefix)s:%(listener)s：监听器在 %(engine)s 中运行 Java 代码或脚本，一网不执行，请删除。")
+                        _(
+                            "元素%(el)s带有 %(prefix)s:%(listener)s：监听器在 %(engine)s 中运行 Java 代码或脚本，一网不执行，请删除。"
+                        )
                         % {
                             "el": _label(el),
                             "prefix": prefix,
@@ -392,7 +416,9 @@ class _Reader:
                 if node is not None and (node.text or "").strip():
                     self.expression(node.text.strip(), el, _("多实例"))
         if next(_bpmn_children(el, "standardLoopCharacteristics"), None) is not None:
-            self.problem(_("元素%(el)s的循环标记（standardLoop）一网不支持，请用连线画出循环。") % {"el": _label(el)})
+            self.problem(
+                _("元素%(el)s的循环标记（standardLoop）一网不支持，请用连线画出循环。") % {"el": _label(el)}
+            )
 
     def expression(self, text: str, el, what: str) -> None:
         try:
@@ -404,11 +430,13 @@ class _Reader:
             )
 
     # The walk graph ---------------------------------------------------------------------------
-    def scope(self, scope, prefix: str, inherited: list[str] | None, calls: tuple[str, ...]) -> tuple[str, str]:
+    def scope(
+        self, scope, prefix: str, inherited: list[str] | None, calls: tuple[str, ...]
+    ) -> tuple[str, str]:
         """Add ``scope``'s elements to the graph; return its entry and exit vertices."""
         entry, exit_ = f"{prefix}#in", f"{prefix}#out"
-        self.edges.setdefault(entry, set())
-        self.edges.setdefault(exit_, set())
+        self.vertex(entry)
+        self.vertex(exit_)
         lanes = self.lane_roles(scope)
         ends: dict[str, tuple[str, str]] = {}  # element id → (in, out) vertices
         inner: dict[str, list[str]] = {}  # element id → vertices inside it (subprocesses)
@@ -430,24 +458,29 @@ class _Reader:
                             _("调用活动%(el)s没有指定被调用的流程（calledElement）。") % {"el": _label(el)}
                         )
                         ends[ident] = (vertex, vertex)
-                        self.edges.setdefault(vertex, set())
+                        self.vertex(vertex)
                         continue
                     if target is None:
                         self.problem(
-                            _("调用活动%(el)s调用的流程“%(called)s”不在本文件中：一网只运行同一文件中的流程。")
+                            _(
+                                "调用活动%(el)s调用的流程“%(called)s”不在本文件中：一网只运行同一文件中的流程。"
+                            )
                             % {"el": _label(el), "called": called}
                         )
                         ends[ident] = (vertex, vertex)
-                        self.edges.setdefault(vertex, set())
+                        self.vertex(vertex)
                         continue
                     if called in calls:
                         self.problem(
-                            _("调用活动%(el)s递归调用流程“%(called)s”，一网不支持。") % {"el": _label(el), "called": called}
+                            _("调用活动%(el)s递归调用流程“%(called)s”，一网不支持。")
+                            % {"el": _label(el), "called": called}
                         )
                         ends[ident] = (vertex, vertex)
-                        self.edges.setdefault(vertex, set())
+                        self.vertex(vertex)
                         continue
-                    sub_in, sub_out = self.scope(target, vertex, names or self.pools.get(called), (*calls, called))
+                    sub_in, sub_out = self.scope(
+                        target, vertex, names or self.pools.get(called), (*calls, called)
+                    )
                 else:
                     sub_in, sub_out = self.scope(el, vertex, names, calls)
                 ends[ident] = (sub_in, sub_out)
@@ -457,7 +490,7 @@ class _Reader:
                     self.edge(entry, sub_in)
                     self.edge(sub_out, exit_)
                 continue
-            self.edges.setdefault(vertex, set())
+            self.vertex(vertex)
             ends[ident] = (vertex, vertex)
             if tag in HUMAN_STEPS:
                 role = self.step_role(el, lanes, inherited)
@@ -491,16 +524,18 @@ class _Reader:
                 continue
             if local(node) in ("exclusiveGateway", "inclusiveGateway"):
                 for flow in flows:
-                    if flow.get("id") != node.get("default") and next(
-                        _bpmn_children(flow, "conditionExpression"), None
-                    ) is None:
+                    if (
+                        flow.get("id") != node.get("default")
+                        and next(_bpmn_children(flow, "conditionExpression"), None) is None
+                    ):
                         self.problem(
                             _("网关%(gw)s的出口连线%(flow)s既没有条件也不是默认连线：案件无法决定走哪条。")
                             % {"gw": _label(node), "flow": _label(flow)}
                         )
             elif not local(node).endswith("Gateway") and local(node) != "startEvent":
                 self.problem(
-                    _("元素%(el)s有多条出口连线：请用并行网关（同时）或排他网关（择一）分支。") % {"el": _label(node)}
+                    _("元素%(el)s有多条出口连线：请用并行网关（同时）或排他网关（择一）分支。")
+                    % {"el": _label(node)}
                 )
         for el in _bpmn_children(scope, "sequenceFlow"):
             source, target = ends.get(el.get("sourceRef") or ""), ends.get(el.get("targetRef") or "")
@@ -593,7 +628,13 @@ class _Reader:
             return self.model
         self.model.process_id = main.get("id") or ""
         self.model.name = (main.get("name") or "").strip()
-        entry, _exit = self.scope(main, "", self.pools.get(main.get("id")), (main.get("id") or "",))
+        try:
+            entry, _exit = self.scope(main, "", self.pools.get(main.get("id")), (main.get("id") or "",))
+        except _TooLarge:
+            self.problem(
+                _("流程展开调用活动后超过 %(n)s 个元素，请减少嵌套的调用。") % {"n": MAX_EXPANDED_ELEMENTS}
+            )
+            return self.model
         if not self.model.steps:
             self.problem(_("流程中没有任何人工环节（userTask）。"))
         if self.unmapped:
@@ -607,10 +648,10 @@ class _Reader:
                 % {"names": listed}
             )
         reached = self.reachable(entry)
-        for vertex, ident in self.human_vertex.items():
-            if vertex not in reached and (vertex, ident) not in self.reported:
-                self.reported.add((vertex, ident))
-                step = self.model.steps[ident]
+        # A step is reached when any copy of it is (a called process has one per call).
+        reached_ids = {ident for vertex, ident in self.human_vertex.items() if vertex in reached}
+        for ident, step in self.model.steps.items():
+            if ident not in reached_ids:
                 self.problem(
                     _("环节“%(name)s”（%(id)s）与开始事件不相连：没有任何案件会到达它，请连线或删除。")
                     % {"name": step.label, "id": ident}

@@ -47,7 +47,9 @@ _CMP = {
 }
 MAX_LENGTH = 500
 
-_EL_TOKENS = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(&&|\|\||!(?!=)|\b(?:eq|ne|lt|gt|le|ge|and|or|not|true|false|null|empty)\b)""")
+_EL_TOKENS = re.compile(
+    r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(&&|\|\||!(?!=)|\b(?:eq|ne|lt|gt|le|ge|and|or|not|true|false|null|empty)\b)"""
+)
 _EL_WORDS = {
     "&&": " and ",
     "||": " or ",
