@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from .bpmn_templates import APPROVAL_ROLES, NOT_APPROVAL_STEPS
@@ -84,32 +85,26 @@ SUPPORTED_NODES = {
 }
 
 
-def _why_refused(tag: str) -> str | None:
-    """Why an element kind is not run by yiwang (None: it is, or it is not a flow node)."""
-    reasons = {
-        "scriptTask": _("脚本任务在服务器上运行代码，一网不运行上传流程中的代码"),
-        "serviceTask": _(
-            "服务任务调用外部程序（Java 类、表达式、外部任务或连接器），一网的流程不调用外部系统"
-        ),
-        "sendTask": _("发送任务需要消息通道，一网的流程没有消息通道"),
-        "receiveTask": _("接收任务等待外部消息，一网的流程没有消息通道，案件会永远等待"),
-        "businessRuleTask": _("业务规则任务调用决策表（DMN），一网不支持"),
-        "adHocSubProcess": _("自由子流程（ad-hoc）一网不支持"),
-        "complexGateway": _("复杂网关一网不支持"),
-    }
-    return reasons.get(tag)
-
-
-def _why_event_refused(kind: str) -> str | None:
-    reasons = {
-        "messageEventDefinition": _("消息事件等待或发送外部消息，一网的流程没有消息通道"),
-        "signalEventDefinition": _("信号事件需要外部发出的信号，一网的流程没有信号通道"),
-        "conditionalEventDefinition": _("条件事件一网不支持"),
-        "linkEventDefinition": _("链接事件一网不支持"),
-        "compensateEventDefinition": _("补偿事件一网不支持"),
-        "cancelEventDefinition": _("取消事件一网不支持"),
-    }
-    return reasons.get(kind)
+# Why an element kind or event kind is not run by yiwang (translated when a message uses it).
+REFUSED_ELEMENTS = {
+    "scriptTask": gettext_lazy("脚本任务在服务器上运行代码，一网不运行上传流程中的代码"),
+    "serviceTask": gettext_lazy(
+        "服务任务调用外部程序（Java 类、表达式、外部任务或连接器），一网的流程不调用外部系统"
+    ),
+    "sendTask": gettext_lazy("发送任务需要消息通道，一网的流程没有消息通道"),
+    "receiveTask": gettext_lazy("接收任务等待外部消息，一网的流程没有消息通道，案件会永远等待"),
+    "businessRuleTask": gettext_lazy("业务规则任务调用决策表（DMN），一网不支持"),
+    "adHocSubProcess": gettext_lazy("自由子流程（ad-hoc）一网不支持"),
+    "complexGateway": gettext_lazy("复杂网关一网不支持"),
+}
+REFUSED_EVENTS = {
+    "messageEventDefinition": gettext_lazy("消息事件等待或发送外部消息，一网的流程没有消息通道"),
+    "signalEventDefinition": gettext_lazy("信号事件需要外部发出的信号，一网的流程没有信号通道"),
+    "conditionalEventDefinition": gettext_lazy("条件事件一网不支持"),
+    "linkEventDefinition": gettext_lazy("链接事件一网不支持"),
+    "compensateEventDefinition": gettext_lazy("补偿事件一网不支持"),
+    "cancelEventDefinition": gettext_lazy("取消事件一网不支持"),
+}
 
 
 @dataclass(frozen=True)
@@ -237,6 +232,7 @@ class _Reader:
         }
         # The graph of one case's possible walks: vertices are strings, edges sets.
         self.edges: dict[str, set[str]] = {}
+        self.order: list[str] = []  # vertices in the order they were added
         self.weight: dict[str, int] = {}
         self.human_vertex: dict[str, str] = {}  # vertex → element id of its human step
 
@@ -245,9 +241,11 @@ class _Reader:
             self.model.problems.append(message)
 
     def vertex(self, v: str) -> None:
-        if v not in self.edges and len(self.edges) >= MAX_EXPANDED_ELEMENTS:
-            raise _TooLarge
-        self.edges.setdefault(v, set())
+        if v not in self.edges:
+            if len(self.edges) >= MAX_EXPANDED_ELEMENTS:
+                raise _TooLarge
+            self.edges[v] = set()
+            self.order.append(v)
 
     def edge(self, a: str, b: str) -> None:
         self.vertex(a)
@@ -362,14 +360,14 @@ class _Reader:
     # Element checks ---------------------------------------------------------------------------
     def check_element(self, el) -> None:
         tag = local(el)
-        why = _why_refused(tag)
+        why = REFUSED_ELEMENTS.get(tag)
         if why:
             self.problem(
                 _("不支持的元素 %(tag)s %(el)s：%(why)s。") % {"tag": tag, "el": _label(el), "why": why}
             )
         for definition in el:
             kind = local(definition)
-            why = _why_event_refused(kind)
+            why = REFUSED_EVENTS.get(kind)
             if why:
                 self.problem(
                     _("不支持的元素 %(tag)s %(el)s：%(why)s。") % {"tag": tag, "el": _label(el), "why": why}
@@ -378,7 +376,7 @@ class _Reader:
                 for timer in definition:
                     text = (timer.text or "").strip()
                     if text and not is_iso_literal(text):
-                        self.expression(text, el, _("定时器"))
+                        self.expression(text, el, gettext_lazy("定时器"))
         for ns, prefix in ENGINE_NAMESPACES.items():
             for listener in ("executionListener", "taskListener"):
                 if el.find(f"{{{BPMN}}}extensionElements/{{{ns}}}{listener}") is not None:
@@ -400,7 +398,7 @@ class _Reader:
                         % {"el": _label(el), "prefix": prefix, "attr": attr}
                     )
         for script in ("preScript", "postScript"):
-            if el.find(f".//{{{SPIFF}}}{script}") is not None:
+            if el.find(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}{script}") is not None:
                 self.problem(
                     _("元素%(el)s带有 spiffworkflow:%(script)s：一网不运行上传流程中的代码。")
                     % {"el": _label(el), "script": script}
@@ -414,13 +412,13 @@ class _Reader:
             for part in ("loopCardinality", "completionCondition"):
                 node = next(_bpmn_children(loop, part), None)
                 if node is not None and (node.text or "").strip():
-                    self.expression(node.text.strip(), el, _("多实例"))
+                    self.expression(node.text.strip(), el, gettext_lazy("多实例"))
         if next(_bpmn_children(el, "standardLoopCharacteristics"), None) is not None:
             self.problem(
                 _("元素%(el)s的循环标记（standardLoop）一网不支持，请用连线画出循环。") % {"el": _label(el)}
             )
 
-    def expression(self, text: str, el, what: str) -> None:
+    def expression(self, text: str, el, what) -> None:
         try:
             check_expression(text)
         except (UnsafeExpression, SyntaxError):
@@ -442,14 +440,18 @@ class _Reader:
         inner: dict[str, list[str]] = {}  # element id → vertices inside it (subprocesses)
         for el in _bpmn_children(scope):
             tag = local(el)
-            if tag in ("sequenceFlow", "laneSet") or tag not in SUPPORTED_NODES and _why_refused(tag) is None:
+            if (
+                tag in ("sequenceFlow", "laneSet")
+                or tag not in SUPPORTED_NODES
+                and tag not in REFUSED_ELEMENTS
+            ):
                 continue
             ident = el.get("id") or "?"
             self.check_element(el)
             vertex = f"{prefix}/{ident}"
             if tag in SUBPROCESSES or tag == "callActivity":
                 names = self.inherited_names(el, lanes, inherited)
-                before = set(self.edges)
+                before = len(self.order)
                 if tag == "callActivity":
                     called = (el.get("calledElement") or "").strip()
                     target = self.processes.get(called)
@@ -484,7 +486,7 @@ class _Reader:
                 else:
                     sub_in, sub_out = self.scope(el, vertex, names, calls)
                 ends[ident] = (sub_in, sub_out)
-                inner[ident] = [v for v in self.edges if v not in before]
+                inner[ident] = self.order[before:]
                 if el.get("triggeredByEvent") == "true":
                     # An event subprocess starts from anywhere in its parent and ends it.
                     self.edge(entry, sub_in)
@@ -543,7 +545,7 @@ class _Reader:
                 self.edge(source[1], target[0])
             condition = next(_bpmn_children(el, "conditionExpression"), None)
             if condition is not None and (condition.text or "").strip():
-                self.expression(condition.text.strip(), el, _("网关条件"))
+                self.expression(condition.text.strip(), el, gettext_lazy("网关条件"))
         for el in _bpmn_children(scope, "boundaryEvent"):
             attached = el.get("attachedToRef") or ""
             vertex = ends.get(el.get("id") or "", (None,))[0]
