@@ -334,3 +334,23 @@ def test_calls_that_nest_and_repeat_are_refused_before_they_expand_without_end()
     )
     messages = refused(document(*levels, last))
     assert any("请减少嵌套的调用" in m for m in messages), messages
+
+
+def test_pool_names_the_role_of_user_tasks_and_untyped_tasks_without_one_pass_through():
+    collaboration = (
+        '<bpmn:collaboration id="c"><bpmn:participant id="pool" name="审核" processRef="main" />'
+        "</bpmn:collaboration>"
+    )
+    body = (
+        '<bpmn:startEvent id="start" /><bpmn:task id="note" name="登记" />'
+        '<bpmn:userTask id="check" name="审核材料" /><bpmn:endEvent id="end" />'
+        + chain("start", "note", "check", "end")
+    )
+    xml = document(process("main", body)).replace("<bpmn:process", collaboration + "<bpmn:process", 1)
+    parsed = engine.parse(xml)
+    assert [(s.spec_name, s.role) for s in parsed.steps] == [("check", "approver")]
+    wf = engine.new_workflow(xml)
+    (ready,) = engine.ready_user_tasks(wf)  # the untyped task ran by itself
+    assert ready.task_spec.name == "check" and engine.step_of(ready).role == "approver"
+    engine.complete(wf, ready.id, {"decision": "done"})
+    assert wf.is_completed()

@@ -286,11 +286,12 @@ class _Reader:
         return out
 
     # Roles ------------------------------------------------------------------------------------
-    def step_role(self, el, lanes: dict, inherited: list[str] | None) -> str | None:
+    def step_role(self, el, lanes: dict, inherited: list[str] | None, pool: list[str] | None) -> str | None:
         """The role of a human step: its own ``role`` property (a role code), else the names
         of the first assignment present (``yiwang:role``, candidate groups, potential owners,
-        assignee, candidate users), else of its lane, else of the subprocess, call or pool
-        around it; names are mapped to roles by ``group_role``.
+        assignee, candidate users), else of its lane, else of the subprocess or call around
+        it, else (user tasks only: a pool is usually named after an organisation, not a role)
+        of its pool; names are mapped to roles by ``group_role``.
         None: a ``manualTask`` or untyped ``task`` given no role at all, which Camunda and
         Flowable pass through and so does yiwang (``engine``); "" when a problem was noted."""
         props = _spiff_properties(el)
@@ -318,6 +319,8 @@ class _Reader:
             names = lanes[el.get("id")][1]
         if not names and inherited:
             names = inherited
+        if not names and pool and local(el) == "userTask":
+            names = pool
         if not names and local(el) != "userTask":
             return None
         if not names:
@@ -429,9 +432,15 @@ class _Reader:
 
     # The walk graph ---------------------------------------------------------------------------
     def scope(
-        self, scope, prefix: str, inherited: list[str] | None, calls: tuple[str, ...]
+        self,
+        scope,
+        prefix: str,
+        inherited: list[str] | None,
+        calls: tuple[str, ...],
+        pool: list[str] | None = None,
     ) -> tuple[str, str]:
-        """Add ``scope``'s elements to the graph; return its entry and exit vertices."""
+        """Add ``scope``'s elements to the graph; return its entry and exit vertices.
+        ``inherited``: the names the subprocess or call around it gives; ``pool``: its pool's."""
         entry, exit_ = f"{prefix}#in", f"{prefix}#out"
         self.vertex(entry)
         self.vertex(exit_)
@@ -481,10 +490,10 @@ class _Reader:
                         self.vertex(vertex)
                         continue
                     sub_in, sub_out = self.scope(
-                        target, vertex, names or self.pools.get(called), (*calls, called)
+                        target, vertex, names, (*calls, called), self.pools.get(called)
                     )
                 else:
-                    sub_in, sub_out = self.scope(el, vertex, names, calls)
+                    sub_in, sub_out = self.scope(el, vertex, names, calls, pool)
                 ends[ident] = (sub_in, sub_out)
                 inner[ident] = self.order[before:]
                 if el.get("triggeredByEvent") == "true":
@@ -495,7 +504,7 @@ class _Reader:
             self.vertex(vertex)
             ends[ident] = (vertex, vertex)
             if tag in HUMAN_STEPS:
-                role = self.step_role(el, lanes, inherited)
+                role = self.step_role(el, lanes, inherited, pool)
                 if role is None:
                     self.model.passed_through.add(ident)
                     continue
@@ -631,7 +640,8 @@ class _Reader:
         self.model.process_id = main.get("id") or ""
         self.model.name = (main.get("name") or "").strip()
         try:
-            entry, _exit = self.scope(main, "", self.pools.get(main.get("id")), (main.get("id") or "",))
+            main_id = main.get("id") or ""
+            entry, _exit = self.scope(main, "", None, (main_id,), self.pools.get(main_id))
         except _TooLarge:
             self.problem(
                 _("流程展开调用活动后超过 %(n)s 个元素，请减少嵌套的调用。") % {"n": MAX_EXPANDED_ELEMENTS}
