@@ -7,6 +7,7 @@ PostgreSQL, Redis + Celery workers and S3-compatible object storage. See docs/co
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -230,6 +231,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 YIWANG_NOTICE_SWEEP_GRACE = int(os.environ.get("YIWANG_NOTICE_SWEEP_GRACE", 120))
+
+# --- processes -------------------------------------------------------------------------------------
+# Group, lane and assignee names of uploaded BPMN diagrams mapped to yiwang step roles, beyond the
+# built-in ones (the role codes and their Chinese names: workflow/bpmn_model.py). A JSON object,
+# e.g. {"management": "department_head", "sales": "approver"} (docs/workflow.md).
+YIWANG_BPMN_GROUP_ROLES: dict[str, str] = json.loads(os.environ.get("YIWANG_BPMN_GROUP_ROLES") or "{}")
 
 # --- files ----------------------------------------------------------------------------------------
 MEDIA_ROOT = Path(os.environ.get("YIWANG_MEDIA_ROOT", DATA_DIR / "media"))

@@ -16,16 +16,22 @@ from uuid import UUID, uuid4
 from lxml import etree
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask as ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask as NoneTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from .bpmn_templates import APPROVAL_ROLES, NOT_APPROVAL_STEPS
-from .expressions import RestrictedScriptEngine, UnsafeExpression, check_expression
+from . import bpmn_model
+from .expressions import RestrictedScriptEngine
 
 SCRIPT_ENGINE = RestrictedScriptEngine()
+# The task kinds SpiffWorkflow leaves for a person to complete (``manual``): each is a step with
+# an inbox row. An untyped ``task`` and a ``manualTask`` wait like a ``userTask`` does.
+HUMAN_TASKS = (UserTaskMixin, ManualTaskMixin, NoneTaskMixin)
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 MAX_BPMN_BYTES = 512 * 1024
 # Where ``load`` finds the BPMN of a state that names its process by checksum (``dump``) and
 # whose spec this process has not parsed yet: set by ``services`` (this module reads no table).
@@ -99,19 +105,48 @@ def _parser() -> SpiffBpmnParser:
     return SpiffBpmnParser()
 
 
+def _root(xml: str):
+    return etree.fromstring(xml.encode(), parser=_XML_PARSER)
+
+
 @functools.lru_cache(maxsize=256)
 def _spec(xml: str):
+    root = _root(xml)
+    model = bpmn_model.read(root)
+    if not model.process_id:
+        raise ProcessInvalid(model.problems)
+    # bpmn-js marks what it draws not executable by default; SpiffWorkflow will not run such a
+    # process. The mark is the modeller's default, not the administrator's choice: clear it.
+    for process in root.iter(f"{{{bpmn_model.BPMN}}}process"):
+        process.set("isExecutable", "true")
     parser = _parser()
-    parser.add_bpmn_xml(etree.fromstring(xml.encode()), filename="process.bpmn")
-    process_ids = parser.get_process_ids()
-    if len(process_ids) != 1:
-        raise ProcessInvalid([f"BPMN 文件须恰好包含一个可执行流程（当前 {len(process_ids)} 个）。"])
-    pid = process_ids[0]
+    parser.add_bpmn_xml(root, filename="process.bpmn")
+    pid = model.process_id
     spec, subs = parser.get_spec(pid), parser.get_subprocess_specs(pid)
+    for each in (spec, *subs.values()):
+        for ts in each.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None) or ts.name
+            step = model.steps.get(bpmn_id)
+            if bpmn_id in model.passed_through and isinstance(ts, (ManualTaskMixin, NoneTaskMixin)):
+                ts.manual = False  # a task given no role: the engine completes it, as Camunda does
+            if step is not None:
+                # The role read from the whole document (its own property, the engine's
+                # assignment attributes, a lane or the subprocess around it): ``step_of``.
+                ts.yiwang_role = step.role
+            _quote_iso_timer(ts)
     checksum = hashlib.sha256(xml.encode()).hexdigest()
     spec.yiwang_checksum = checksum  # ``dump`` names the process by it
     _SPECS_BY_CHECKSUM.setdefault(checksum, (spec, subs))
-    return pid, spec, subs
+    return pid, spec, subs, model
+
+
+def _quote_iso_timer(ts) -> None:
+    """Camunda and Flowable write a timer as bare ISO 8601 text (``PT1H``); SpiffWorkflow
+    evaluates it as an expression, where it would be an unknown name. Quote it once here."""
+    definition = getattr(ts, "event_definition", None)
+    expression = getattr(definition, "expression", None)
+    if isinstance(expression, str) and bpmn_model.is_iso_literal(expression):
+        definition.expression = repr(expression.strip())
 
 
 def _spec_by_checksum(checksum: str) -> tuple[Any, dict]:
@@ -120,63 +155,41 @@ def _spec_by_checksum(checksum: str) -> tuple[Any, dict]:
         xml = xml_for_checksum(checksum) if xml_for_checksum is not None else None
         if xml is None:
             raise ProcessInvalid([f"找不到流程定义（{checksum[:12]}）。"])
-        _pid, spec, subs = _spec(xml)
+        _pid, spec, subs, _model = _spec(xml)
         found = _SPECS_BY_CHECKSUM.get(checksum) or (spec, subs)
     return found
 
 
-def _steps(spec) -> list[UserStep]:
-    out = []
-    for ts in spec.task_specs.values():
-        if isinstance(ts, UserTaskMixin):
-            props = (ts.extensions or {}).get("properties", {})
-            decisions = [d for d in (props.get("decisions") or "").split(",") if d]
-            out.append(UserStep(ts.name, ts.bpmn_name or ts.name, props.get("role", ""), decisions))
-    return sorted(out, key=lambda s: s.spec_name)
-
-
 def parse(xml: str) -> ParsedProcess:
-    """Parse and check a BPMN document; raise ProcessInvalid with every problem found."""
+    """Parse and check a BPMN document over its whole tree (subprocesses and called processes
+    included: ``bpmn_model``); raise ProcessInvalid with every problem found."""
     if len(xml.encode()) > MAX_BPMN_BYTES:
         raise ProcessInvalid([f"BPMN 文件过大（上限 {MAX_BPMN_BYTES // 1024} KB）。"])
+    # Refuse DTDs and entities before the parser sees them (billion laughs, XXE).
+    if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
+        raise ProcessInvalid(["BPMN 文件不得包含 DOCTYPE 或实体声明。"])
     try:
-        # Refuse DTDs and entities before the parser sees them (billion laughs, XXE).
-        if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
-            raise ProcessInvalid(["BPMN 文件不得包含 DOCTYPE 或实体声明。"])
-        pid, spec, _subs = _spec(xml)
+        model = bpmn_model.read(_root(xml))
+    except Exception as exc:  # lxml's syntax errors: the admin needs the text
+        raise ProcessInvalid([f"BPMN 无法解析：{exc}"]) from exc
+    if model.problems:
+        raise ProcessInvalid(model.problems)
+    try:
+        pid, spec, _subs, _model = _spec(xml)
     except ProcessInvalid:
         raise
     except Exception as exc:  # SpiffWorkflow raises many kinds; the admin needs the text
         raise ProcessInvalid([f"BPMN 无法解析：{exc}"]) from exc
-    problems = []
-    steps = _steps(spec)
-    if not steps:
-        problems.append("流程中没有任何人工环节（userTask）。")
-    for s in steps:
-        if not s.role:
-            problems.append(f"环节“{s.label}”（{s.spec_name}）缺少 role 属性。")
-    for ts in spec.task_specs.values():
-        cls = type(ts).__name__
-        if "Script" in cls or "Service" in cls:
-            problems.append(f"不允许脚本或服务任务：{ts.bpmn_name or ts.name}。")
-        for cond, _target in getattr(ts, "cond_task_specs", []) or []:
-            expression = cond.args[0] if cond is not None and getattr(cond, "args", None) else cond
-            try:
-                if expression:
-                    check_expression(str(expression))
-            except (UnsafeExpression, SyntaxError):
-                problems.append(f"网关条件不被允许：{expression}")
-    approval = sum(1 for s in steps if s.role in APPROVAL_ROLES and s.spec_name not in NOT_APPROVAL_STEPS)
-    if approval > 5:
-        problems.append(f"审批环节不得超过5个（当前为{approval}个）。")
-    if problems:
-        raise ProcessInvalid(problems)
-    name = getattr(spec, "bpmn_name", None) or getattr(spec, "description", None) or pid
-    return ParsedProcess(pid, name, steps, approval, hashlib.sha256(xml.encode()).hexdigest())
+    steps = sorted(
+        (UserStep(s.element_id, s.label, s.role, s.decisions) for s in model.steps.values()),
+        key=lambda s: s.spec_name,
+    )
+    name = model.name or getattr(spec, "bpmn_name", None) or getattr(spec, "description", None) or pid
+    return ParsedProcess(pid, name, steps, model.approval_steps, hashlib.sha256(xml.encode()).hexdigest())
 
 
 def new_workflow(xml: str, data: dict[str, Any] | None = None) -> BpmnWorkflow:
-    _pid, spec, subs = _spec(xml)
+    _pid, spec, subs, _model = _spec(xml)
     wf = BpmnWorkflow(spec, subs, script_engine=SCRIPT_ENGINE)
     if data:
         wf.data.update(data)
@@ -221,15 +234,20 @@ def dump(wf: BpmnWorkflow) -> dict:
 
 
 def ready_user_tasks(wf: BpmnWorkflow):
-    return [t for t in wf.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTaskMixin)]
+    return [
+        t
+        for t in wf.get_tasks(state=TaskState.READY)
+        if isinstance(t.task_spec, HUMAN_TASKS) and t.task_spec.manual
+    ]
 
 
 def step_of(task) -> UserStep:
-    props = (task.task_spec.extensions or {}).get("properties", {})
+    spec = task.task_spec
+    props = (getattr(spec, "extensions", None) or {}).get("properties", {})
     decisions = [d for d in (props.get("decisions") or "").split(",") if d]
-    return UserStep(
-        task.task_spec.name, task.task_spec.bpmn_name or task.task_spec.name, props.get("role", ""), decisions
-    )
+    # A spec restored from an old state (spec stored inside) has only its property.
+    role = getattr(spec, "yiwang_role", None) or props.get("role", "")
+    return UserStep(spec.name, spec.bpmn_name or spec.name, role, decisions)
 
 
 def complete(wf: BpmnWorkflow, task_uuid, data: dict[str, Any]) -> None:

@@ -4,12 +4,18 @@ SpiffWorkflow evaluates gateway conditions and scripts with Python's ``eval``/``
 administrators upload diagrams, so that would run their code on the server. Here a condition
 may only compare task data with constants: names, literals, comparisons, ``and``/``or``/``not``,
 ``in``, arithmetic and subscripts of task data. Script tasks are refused outright.
+
+Camunda, Flowable and Activiti write conditions in Java EL (``${approved}``, ``${!approved}``,
+``${amount > 1000 && kind == 'a'}``); such a condition is read as the same restricted
+expression (``from_el``), so a diagram drawn in those tools keeps its simple conditions, and
+anything beyond them (method calls, beans) is refused like any other code.
 """
 
 from __future__ import annotations
 
 import ast
 import operator
+import re
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -40,6 +46,42 @@ _CMP = {
     ast.IsNot: operator.is_not,
 }
 MAX_LENGTH = 500
+
+_EL_TOKENS = re.compile(
+    r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(&&|\|\||!(?!=)|\b(?:eq|ne|lt|gt|le|ge|and|or|not|true|false|null|empty)\b)"""
+)
+_EL_WORDS = {
+    "&&": " and ",
+    "||": " or ",
+    "!": " not ",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "and": " and ",
+    "or": " or ",
+    "not": " not ",
+    "true": "True",
+    "false": "False",
+    "null": "None",
+    "empty": " not ",
+}
+
+
+def from_el(expression: str) -> str:
+    """The restricted expression of a Java EL condition (``${...}`` or ``#{...}``); any other
+    text unchanged. String literals are kept as they are."""
+    text = expression.strip()
+    if not (text.startswith(("${", "#{")) and text.endswith("}")):
+        return expression
+    body = text[2:-1]
+
+    def word(match: re.Match) -> str:
+        return match.group(1) if match.group(1) else _EL_WORDS[match.group(2)]
+
+    return _EL_TOKENS.sub(word, body).strip()
 
 
 def _eval(node: ast.AST, names: dict[str, Any]) -> Any:
@@ -91,7 +133,7 @@ def check_expression(expression: str) -> None:
     """Raise UnsafeExpression (or SyntaxError) if the expression uses anything not allowed."""
     if len(expression) > MAX_LENGTH:
         raise UnsafeExpression("too long")
-    tree = ast.parse(expression.strip(), mode="eval")
+    tree = ast.parse(from_el(expression).strip(), mode="eval")
     for node in ast.walk(tree):
         if isinstance(
             node, ast.Call | ast.Attribute | ast.Lambda | ast.comprehension | ast.NamedExpr | ast.Starred
@@ -101,7 +143,7 @@ def check_expression(expression: str) -> None:
 
 def evaluate(expression: str, data: dict[str, Any]) -> Any:
     check_expression(expression)
-    return _eval(ast.parse(expression.strip(), mode="eval"), data)
+    return _eval(ast.parse(from_el(expression).strip(), mode="eval"), data)
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
