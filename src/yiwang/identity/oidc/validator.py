@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 
 from yiwang.core import audit
@@ -243,3 +245,15 @@ def revoke_tokens_of_replayed_code(code: str) -> bool:
         )
     log.warning("authorization code replayed: tokens of client %s revoked", used.application.client_id)
     return True
+
+
+def purge_used_codes(now: datetime | None = None) -> int:
+    """Forget used codes whose tokens are dead by now anyway (the refresh token's lifetime after
+    the access token's): a replay after that has nothing left to revoke and fails all the same."""
+    now = now or timezone.now()
+    keep = timedelta(
+        seconds=int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+        + int(oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0)
+    )
+    deleted, _ = UsedAuthorizationCode.objects.filter(used_at__lt=now - keep).delete()
+    return deleted
