@@ -297,10 +297,12 @@ def test_userinfo_refuses_access_token_in_query_or_form_body(client: Client) -> 
     app = make_client(skip_authorization=True)
     login(client, make_person())
     access = sign_in(client, app)["access_token"]
-    api = Client()
+    api = Client(enforce_csrf_checks=True)
     assert api.get("/o/userinfo/?" + urlencode({"access_token": access})).status_code == 400
     assert api.post("/o/userinfo/", {"access_token": access}).status_code == 400
     assert api.get("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    # POST with the header stays open to server-side clients (no CSRF token to give).
+    assert api.post("/o/userinfo/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
 
 
 # --- RFC 6749 §5.2: invalid_client with the scheme the client used ------------------------------

@@ -469,6 +469,7 @@ class LogoutView(RPInitiatedLogoutView):
         return super().do_logout(application, post_logout_redirect_uri, state, token_user)
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class UserInfo(UserInfoView):
     """Userinfo for a Bearer access token in the Authorization header only: a token in a URL
     ends up in logs and Referer headers, and a form body is no place for it either (RFC 9700
