@@ -27,7 +27,7 @@ from .helpers import REDIRECT, SECRET, make_client, make_person
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     # authlib.jose is deprecated for joserfc, but its OIDC claims classes still build on it.
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:tests.identity.oidc.test_independent_clients"),
+    pytest.mark.filterwarnings("ignore:authlib.jose module is deprecated"),
 ]
 LOGGED_OUT = "http://rp.test/logged-out"
 

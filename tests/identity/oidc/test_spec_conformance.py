@@ -4,7 +4,7 @@ few) per hole a conformance probe found. Each names the clause it holds the prov
 from __future__ import annotations
 
 import base64
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -221,6 +221,31 @@ def test_authorization_request_by_post_without_csrf_token() -> None:
     assert verify(browser, tokens.json()["id_token"])[1]["nonce"] == "n-post"
 
 
+def test_authorization_request_by_post_without_session_goes_to_login_and_back(settings) -> None:
+    settings.LOGIN_URL = "/auth/login/"
+    browser = Client(enforce_csrf_checks=True)
+    app = make_client(skip_authorization=True)
+    p = pkce()
+    params = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "st-post",
+        "code_challenge": p.challenge,
+        "code_challenge_method": "S256",
+    }
+    response = browser.post("/o/authorize/", params)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/auth/login/?next=")
+    # After the login, the same request comes back as a GET and completes.
+    back = parse_qs(urlparse(response["Location"]).query)["next"][0]
+    login(browser, make_person())
+    done = browser.get(back)
+    q = query_of(done["Location"])
+    assert q["state"] == "st-post" and "code" in q
+
+
 def test_consent_form_post_still_needs_its_csrf_token() -> None:
     browser = Client(enforce_csrf_checks=True)
     app = make_client()
@@ -308,12 +333,17 @@ def test_userinfo_refuses_access_token_in_query_or_form_body(client: Client) -> 
 # --- RFC 6749 §5.2: invalid_client with the scheme the client used ------------------------------
 
 
-def test_invalid_client_challenges_with_basic(client: Client) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "data"),
+    [
+        ("/o/token/", {"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT}),
+        ("/o/revoke_token/", {"token": "x"}),
+    ],
+)
+def test_invalid_client_challenges_with_basic(client: Client, endpoint: str, data: dict[str, str]) -> None:
     make_client()
     response = client.post(
-        "/o/token/",
-        {"grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT},
-        HTTP_AUTHORIZATION=_basic("city-fz", "not-the-secret-0123456789-abcdefgh"),
+        endpoint, data, HTTP_AUTHORIZATION=_basic("city-fz", "not-the-secret-0123456789-abcdefgh")
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
