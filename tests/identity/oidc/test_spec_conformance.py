@@ -279,6 +279,25 @@ def test_end_session_by_post_without_csrf_token_ends_the_session() -> None:
     assert again.status_code == 302 and "/login" in again["Location"]
 
 
+def test_logout_confirmed_on_the_provider_page_ends_the_session() -> None:
+    # Without an ID token hint the province asks first (RP-Initiated Logout §2); the answer is a
+    # CSRF-checked POST of its own page, and it ends the session too.
+    browser = Client(enforce_csrf_checks=True)
+    account_session = login(browser, make_person())
+    page = browser.get("/o/logout/")
+    assert page.status_code == 200
+    assert browser.post("/o/logout/", {"allow": "1", "yiwang_form": "logout"}).status_code == 403
+    account_session.refresh_from_db()
+    assert account_session.ended_at is None
+    response = browser.post(
+        "/o/logout/",
+        {"csrfmiddlewaretoken": str(page.context["csrf_token"]), "allow": "1", "yiwang_form": "logout"},
+    )
+    assert response.status_code == 302
+    account_session.refresh_from_db()
+    assert account_session.ended_at is not None
+
+
 # --- OIDC Core §3.1.2.1: prompt=none never shows a page -----------------------------------------
 
 

@@ -104,9 +104,10 @@ def with_iss(url: str, iss: str) -> str:
 
 def _is_form_submission(request: HttpRequest) -> bool:
     """A POST of one of the provider's own pages (consent, logout confirmation) rather than a
-    request a relying party POSTed: only those carry the CSRF token or the "allow" button, and
-    only those may grant anything, so only those are CSRF-checked. A POST stripped of both is
-    handled as a request from a relying party, which decides nothing a GET could not."""
+    request a relying party POSTed: only those carry the CSRF token, the "allow" button or the
+    form marker, and only those may grant anything, so only those are CSRF-checked. A POST
+    stripped of all three is handled as a relying party's request, which decides nothing that the
+    same request by GET could not."""
     return any(name in request.POST for name in ("csrfmiddlewaretoken", "allow", FORM_MARKER))
 
 
@@ -498,11 +499,15 @@ def basic_challenge(request: HttpRequest, response: HttpResponse) -> HttpRespons
 
 
 class Token(TokenView):
+    """DOT's token endpoint, challenging failed client authentication with Basic."""
+
     def post(self, request, *args, **kwargs):
         return basic_challenge(request, super().post(request, *args, **kwargs))
 
 
 class RevokeToken(RevokeTokenView):
+    """DOT's revocation endpoint (RFC 7009), challenging failed client authentication with Basic."""
+
     def post(self, request, *args, **kwargs):
         return basic_challenge(request, super().post(request, *args, **kwargs))
 
