@@ -290,6 +290,10 @@ class CityPortal:
             pending = self.store.pending.pop(q.get("state", ""), None)
         if pending is None:
             return "400 Bad Request", [], self.page("<p>登录请求已失效，请重新登录。</p>")
+        # RFC 9207 §2.4: the province names itself in every authorization response; a response
+        # naming another issuer (or none) is not the province's and is dropped (mix-up attacks).
+        if q.get("iss") != self.provider.meta["issuer"]:
+            return "403 Forbidden", [], self.page("<p>登录响应的签发方不符，已拒绝。</p>")
         if "error" in q:
             return (
                 "403 Forbidden",

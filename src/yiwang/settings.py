@@ -425,6 +425,10 @@ OAUTH2_PROVIDER = {
         "account": "读取本人账户数据（API）",
     },
     "DEFAULT_SCOPES": ["openid", "profile"],
+    # What the RFC 8414 and OpenID discovery documents advertise: what is served, no more.
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
 }
 # RFC 9700 (OAuth 2.0 security BCP) hardening that `check --deploy` asks for (issue 6,
 # docs/security.md): the `iss` authorization-response parameter (mix-up attacks), tokens stored

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider.views import OAuthServerMetadataView
 
 from yiwang.api.api import api
 from yiwang.identity.oidc.views import root_discovery
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path(".well-known/openid-configuration", root_discovery),
+    # RFC 8414 §3.1: the metadata of the issuer https://<host>/o, at the root with its path after.
+    path(".well-known/oauth-authorization-server/o", OAuthServerMetadataView.as_view()),
     path("workbench/", include("yiwang.workbench.urls")),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.portal.urls")),

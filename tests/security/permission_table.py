@@ -492,10 +492,24 @@ ROUTES: list[Route] = [
     Route(
         "o/introspect/",
         "POST",
-        "token introspection (bearer token of a resource server)",
+        "token introspection (client credentials of a registered resource server)",
         {},
-        refused="403",
-        anonymous="403",
+        refused=UNAUTHORIZED,
+        anonymous=UNAUTHORIZED,
+        note="no client credentials: 401 (WWW-Authenticate: Basic) for everyone, a session cookie "
+        "gives nothing; which clients' tokens a resource server may see: tests/identity/oidc",
+    ),
+    Route(
+        "o/.well-known/oauth-authorization-server",
+        "GET",
+        "RFC 8414 authorization server metadata",
+        _all(EVERYONE),
+    ),
+    Route(
+        ".well-known/oauth-authorization-server/o",
+        "GET",
+        "RFC 8414 metadata at the site root (the issuer's path /o after it)",
+        _all(EVERYONE),
     ),
     Route(
         "o/^\\.well-known/openid-configuration/?$",

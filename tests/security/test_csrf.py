@@ -18,6 +18,9 @@ CSRF_EXEMPT = {
     "/o/introspect/",
     "/o/userinfo/",
     "/o/logout/",  # RP-initiated logout: GET/POST by spec, guarded by id_token_hint
+    # Authorization requests come by GET or POST (OIDC Core §3.1.2.1); only the consent form's
+    # POST is CSRF-checked (tests/identity/oidc/test_spec_conformance.py).
+    "/o/authorize/",
     "/o/backchannel-logout/",
 }
 

@@ -274,6 +274,16 @@ class ClientSettings(models.Model):
         _("最低认证等级"), choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED
     )
     region_code = models.CharField(_("所属区划"), max_length=12, blank=True)
+    # Token introspection (RFC 7662) is for resource servers only, and each one learns about the
+    # tokens of the clients it serves, never of any other client.
+    introspect_clients = models.CharField(
+        _("可内省其令牌的接入平台"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "资源服务器专用：可通过令牌内省接口查询其令牌的接入平台 client_id，以空格分隔；留空则不能调用令牌内省。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("接入平台设置")
@@ -316,6 +326,34 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application}: {self.scopes}"
+
+
+class UsedAuthorizationCode(models.Model):
+    """An authorization code already exchanged for tokens, kept as a hash with what it yielded:
+    a second use of the code is refused and revokes those tokens (RFC 6749 §4.1.2)."""
+
+    code_hash = models.CharField(max_length=64, unique=True)  # SHA-256 of the code, hex
+    application = models.ForeignKey("oauth2_provider.Application", on_delete=models.CASCADE, related_name="+")
+    access_token = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    id_token = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_ID_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Every refresh token rotated from the first one shares this family: all of them go.
+    token_family = models.UUIDField(null=True, blank=True)
+    used_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code used by {self.application} at {self.used_at}"
 
 
 class IdTokenContext(models.Model):

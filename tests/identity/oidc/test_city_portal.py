@@ -97,3 +97,16 @@ def test_logout_ends_only_the_named_session() -> None:
     assert store.end_where(sid="s1", sub="7") == 1
     assert list(store.sessions) == ["b"]
     assert store.first_use_of("j1") and not store.first_use_of("j1")
+
+
+@pytest.mark.parametrize("iss", [None, "http://evil.test/o"])
+def test_callback_drops_a_response_without_the_provinces_iss(provider, monkeypatch, iss) -> None:
+    app = portal.CityPortal(CFG)
+    app.provider = provider
+    app.store.pending["st"] = {"verifier": "v", "nonce": "n", "at": str(time.time())}
+    posted: list[str] = []
+    monkeypatch.setattr(portal.requests, "post", lambda url, **kw: posted.append(url))
+    query = "code=c&state=st" + (f"&iss={iss}" if iss else "")
+    status, _headers, _body = app.callback({"QUERY_STRING": query})
+    assert status.startswith("403")
+    assert posted == []  # the code is never sent to the token endpoint

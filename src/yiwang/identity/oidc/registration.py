@@ -31,6 +31,10 @@ def register_client(
     Running it again with the same client id updates it (a demo can be re-registered)."""
     if len(client_secret) < MIN_SECRET_LENGTH:
         raise ValueError(f"client secret must be at least {MIN_SECRET_LENGTH} random characters")
+    for field, value in (("client_id", client_id), ("name", name)):
+        limit = Application._meta.get_field(field).max_length
+        if not value.strip() or len(value) > limit:
+            raise ValueError(f"{field} must be 1 to {limit} characters")
     app = Application.objects.filter(client_id=client_id).first() or Application(client_id=client_id)
     created = app.pk is None
     app.name = name

@@ -3,7 +3,9 @@ and secret, for the demo and the single sign-on browser test."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from urllib.parse import urlparse
+
+from django.core.management.base import BaseCommand, CommandError
 
 from yiwang.identity.oidc.registration import register_client
 
@@ -25,15 +27,24 @@ class Command(BaseCommand):
         self, *args, base_url: str, client_id: str, client_secret: str, name: str, min_acr: int, **kw
     ) -> None:
         base = base_url.rstrip("/")
-        app = register_client(
-            client_id=client_id,
-            client_secret=client_secret,
-            name=name,
-            redirect_uris=[f"{base}/callback"],
-            post_logout_redirect_uris=[f"{base}/"],
-            backchannel_logout_uri=f"{base}/backchannel-logout",
-            allowed_scopes="openid profile phone company account",
-            min_acr=min_acr,
-            region_code="350100",
-        )
+        parsed = urlparse(base)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+            raise CommandError(
+                f"--base-url must be an http(s) URL such as http://127.0.0.1:8001, not {base_url!r}"
+            )
+        try:
+            app = register_client(
+                client_id=client_id,
+                client_secret=client_secret,
+                name=name,
+                redirect_uris=[f"{base}/callback"],
+                post_logout_redirect_uris=[f"{base}/"],
+                backchannel_logout_uri=f"{base}/backchannel-logout",
+                allowed_scopes="openid profile phone company account",
+                min_acr=min_acr,
+                region_code="350100",
+            )
+        except ValueError as error:
+            # A bad argument (a short secret, ...): one line, not a traceback.
+            raise CommandError(str(error)) from error
         self.stdout.write(f"registered {app.name}: client_id={client_id} redirect={base}/callback")

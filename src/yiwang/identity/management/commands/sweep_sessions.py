@@ -9,17 +9,25 @@ from django.core.management.base import BaseCommand
 
 from yiwang.core.context import ActorContext, reset_actor, set_actor
 from yiwang.identity.authentication import purge_throttles
+from yiwang.identity.oidc.validator import purge_used_codes
 from yiwang.identity.sessions import end_expired_sessions
 
 
 class Command(BaseCommand):
-    help = "End sessions past their idle or absolute timeout and delete stale login throttle rows."
+    help = (
+        "End sessions past their idle or absolute timeout; delete stale login throttle rows and "
+        "authorization codes used long enough ago."
+    )
 
     def handle(self, *args, **options) -> None:
         token = set_actor(ActorContext(label="sweep_sessions", channel="cli"))
         try:
             ended = end_expired_sessions()
             purged = purge_throttles()
+            codes = purge_used_codes()
         finally:
             reset_actor(token)
-        self.stdout.write(f"ended {ended} expired session(s), deleted {purged} stale login counter(s)")
+        self.stdout.write(
+            f"ended {ended} expired session(s), deleted {purged} stale login counter(s)"
+            f" and {codes} used authorization code(s)"
+        )
