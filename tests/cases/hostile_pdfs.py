@@ -32,6 +32,7 @@ class Parts:
     objects: dict[int, bytes] = field(default_factory=dict)  # dictionaries (packable)
     streams: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)  # (dictionary, data)
     plain: dict[int, bytes] = field(default_factory=dict)  # never packed (e.g. a filter name)
+    catalog_type: bytes = b"/Type /Catalog "  # readers find the catalog from the trailer without it
 
 
 def build(
@@ -45,7 +46,7 @@ def build(
 ) -> bytes:
     parts = parts or Parts()
     dictionaries = {
-        1: b"<< /Type /Catalog /Pages 2 0 R " + parts.catalog_extra + b">>",
+        1: b"<< " + parts.catalog_type + b"/Pages 2 0 R " + parts.catalog_extra + b">>",
         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> " + parts.page_extra + b">>",
@@ -175,6 +176,15 @@ CORPUS: list[tuple[str, Parts, str]] = [
     (
         "names-tree",
         Parts(catalog_extra=b"/Names << /JavaScript << /Names [(a) 10 0 R] >> >>", objects={10: JS}),
+        "JavaScript",
+    ),
+    (
+        "names-tree-catalog-without-type",
+        Parts(
+            catalog_type=b"",
+            catalog_extra=b"/Names << /JavaScript << /Names [(a) 10 0 R] >> >>",
+            objects={10: JS},
+        ),
         "JavaScript",
     ),
     ("page-open", Parts(page_extra=b"/AA << /O " + JS + b" >>"), "JavaScript"),

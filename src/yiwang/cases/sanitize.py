@@ -121,8 +121,9 @@ def _findings(d) -> set[str]:
         or "/RichMediaContent" in keys
     ):
         found.add("RichMedia")
+    # A dictionary of name trees is the catalog's, whether or not the catalog says /Type.
     names = d.get("/Names")
-    if kind == "/Catalog" and isinstance(names, pikepdf.Dictionary):
+    if isinstance(names, pikepdf.Dictionary):
         if "/JavaScript" in names:
             found.add("JavaScript")
         if "/EmbeddedFiles" in names:
@@ -169,14 +170,13 @@ def _strip(d) -> None:
     action = d.get("/A")
     if action is not None and _is_action(action) and not _safe_action(action):
         del d["/A"]
+    if "/Collection" in d:
+        del d["/Collection"]
     names = d.get("/Names")
-    if _name(d, "/Type") == "/Catalog":
-        if "/Collection" in d:
-            del d["/Collection"]
-        if isinstance(names, pikepdf.Dictionary):
-            for key in ("/JavaScript", "/EmbeddedFiles"):
-                if key in names:
-                    del names[key]
+    if isinstance(names, pikepdf.Dictionary):
+        for key in ("/JavaScript", "/EmbeddedFiles"):
+            if key in names:
+                del names[key]
 
 
 def sanitize_pdf(source: str, target: str) -> dict:
