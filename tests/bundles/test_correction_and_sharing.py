@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cases.conftest import pdf_upload
+from tests.pdfs import minimal_pdf
 from yiwang.bundles import selectors
 from yiwang.bundles import services as bundles
 from yiwang.bundles.models import BranchState, BundleBranch
@@ -79,7 +80,7 @@ def test_two_branch_corrections_become_one_request_answered_once(bw):
     new = cases.upload_material(
         umbrella.application,
         requirement=SHARED_MATERIAL,
-        uploaded=pdf_upload("备案（盖章）.pdf", b"%PDF-1.4 new\n%%EOF\n"),
+        uploaded=pdf_upload("备案（盖章）.pdf", minimal_pdf("new")),
         user=bw.applicant,
         case=umbrella,
     )

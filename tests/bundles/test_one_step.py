@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.cases.conftest import pdf_upload
+from tests.pdfs import minimal_pdf
 from yiwang.bundles import services as bundles
 from yiwang.bundles.models import BranchState, BundleApplication, BundleBranch
 from yiwang.cases import actions
@@ -90,7 +91,7 @@ def test_a_one_step_branch_asks_for_a_correction_and_decides_after_it(bw):
     cases.upload_material(
         umbrella.application,
         requirement=SHARED_MATERIAL,
-        uploaded=pdf_upload("备案（盖章）.pdf", b"%PDF-1.4 new\n%%EOF\n"),
+        uploaded=pdf_upload("备案（盖章）.pdf", minimal_pdf("new")),
         user=bw.applicant,
         case=umbrella,
     )

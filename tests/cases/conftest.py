@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests import factories
+from tests.pdfs import PDF  # noqa: F401  (re-exported: the tests import it from here)
 from yiwang.catalog import services as catalog
 from yiwang.identity import services as identity
 from yiwang.identity.models import Role, StaffRole
@@ -19,7 +20,6 @@ from yiwang.identity.synthetic import demo_people, ensure_demo_registry
 from yiwang.worktime.selectors import invalidate_calendar
 
 PASSWORD = "Yiwang-test-2026!"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tests import factories
+from tests.pdfs import PDF  # noqa: F401  (re-exported: the tests import it from here)
 from yiwang.bundles import demo, readymade
 from yiwang.bundles.models import Bundle
 from yiwang.catalog.generator.standards import load_standard_catalogue
@@ -18,7 +19,6 @@ from yiwang.identity.synthetic import demo_people, ensure_demo_registry
 from yiwang.regions.models import DepartmentKind
 
 PASSWORD = "Yiwang-test-2026!"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @dataclass

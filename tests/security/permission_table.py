@@ -86,6 +86,7 @@ RECORDS: dict[str, str] = {
     "consent_huang": "another person's consent to a relying party",
     "run_catalogue_dept": "a spreadsheet import run of the department's catalogue admin",
     "no_bundle": "a life-event bundle code that is not published",
+    "no_certificate": "an e-certificate id (the world issues none)",
 }
 CASES = ("case_lin", "case_company", "case_huang", "case_far")
 DEPT_CASES = ("case_lin", "case_company", "case_huang")
@@ -239,6 +240,16 @@ ROUTES: list[Route] = [
         note="?certificate=<id> of a certificate the account does not hold (as the person, the "
         "company's legal representative or an agent whose mandate covers its item) is a 404, for "
         "the issuing department's staff too",
+    ),
+    Route(
+        "my/certificates/<int:certificate_id>/file/",
+        "GET",
+        "the PDF of one of my e-certificates",
+        {},
+        records=("no_certificate",),
+        refused=NOT_FOUND,
+        note="only its holder gets the file; another person, an account without a person record and "
+        "staff get a 404 (tests/exchange/test_certificate_files.py, with a certificate issued)",
     ),
     # --- portal: life-event bundles (一件事). The world has no bundle yet: these rows check that
     # ordinary records are refused; bundle drafts and cases follow the same draft_for and

@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests import factories
+from tests.pdfs import PDF  # noqa: F401  (re-exported: the tests import it from here)
 from yiwang.catalog import services as catalog
 from yiwang.catalog.models import ImportRun, LifeEvent
 from yiwang.identity import services as identity
@@ -27,7 +28,6 @@ from yiwang.identity.sessions import ACR
 from yiwang.identity.synthetic import demo_companies, demo_people, ensure_demo_registry
 
 PASSWORD = "Yiwang-test-2026!"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @dataclass

@@ -206,6 +206,9 @@ URLS: dict[str, Callable[[Any, str | None], str]] = {
 }
 URLS |= {
     "bundles/<slug:code>/": lambda w, r: "/bundles/no-such-bundle/",
+    "my/certificates/<int:certificate_id>/file/": lambda w, r: reverse(
+        "portal:certificate_file", args=[10**9]
+    ),
     "bundles/<slug:code>/start/": lambda w, r: "/bundles/no-such-bundle/start/",
     "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/": lambda w, r: reverse(
         "portal:my_branch_notice", args=[_case(w, r).number, _case(w, r).pk, _notice(w, r)]

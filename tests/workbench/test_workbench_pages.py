@@ -118,7 +118,10 @@ def test_case_page_shows_form_materials_and_serves_them_inline(world):
     assert r["Content-Disposition"].startswith("inline") and r["X-Content-Type-Options"] == "nosniff"
     assert r["X-Frame-Options"] == "SAMEORIGIN"
     assert "13805910002" not in html and "138****0002" in html  # the phone is masked for staff
-    assert b"".join(r.streaming_content) == PDF
+    # What is served is what is stored: the rewritten copy of the upload (cases.sanitize).
+    served = b"".join(r.streaming_content)
+    with m.file.open("rb") as fh:
+        assert served == fh.read() and served.startswith(b"%PDF-") and served != PDF
 
 
 def test_case_page_query_count_is_bounded(world, django_assert_max_num_queries):

@@ -18,9 +18,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from fpdf import FPDF
+
+from yiwang.core.files import is_unguessable, unguessable_name
 
 from . import pdf_page
 from .models import Case, CaseState, Notice, NoticeKind, Outcome
@@ -184,7 +187,8 @@ def issue(case: Case, kind: str) -> Notice:
         number = f"{case.number}-{KIND_CODES[kind]}{seq:02d}"
         data = render_pdf(case, kind, number)
         notice = Notice(case=case, kind=kind, number=number, sha256=hashlib.sha256(data).hexdigest())
-        notice.file.save(f"{number}.pdf", ContentFile(data), save=False)
+        # Not the notice number: the stored name must not be derivable from the case (core.files).
+        notice.file.save(unguessable_name(".pdf"), ContentFile(data), save=False)
         name = notice.file.name
         try:
             notice.save()
@@ -192,6 +196,29 @@ def issue(case: Case, kind: str) -> Notice:
             notice.file.storage.delete(name)
             raise
     return notice
+
+
+def secure_stored_names() -> int:
+    """Move notices stored under their notice number (``<case number>-HZ01.pdf``, derivable from
+    the case) to an unguessable name (``core.files``); the former file is deleted after the row
+    points at the new one. Idempotent; returns how many moved (``secure_document_files``)."""
+    moved = 0
+    for pk, name in Notice.objects.exclude(file="").order_by("pk").values_list("pk", "file").iterator():
+        if is_unguessable(name):
+            continue
+        with default_storage.open(name, "rb") as fh:
+            data = fh.read()
+        new = default_storage.save(
+            f"cases/notices/{timezone.localdate():%Y/%m}/{unguessable_name('.pdf')}", ContentFile(data)
+        )
+        try:
+            Notice.objects.filter(pk=pk).update(file=new)
+        except BaseException:
+            default_storage.delete(new)
+            raise
+        default_storage.delete(name)
+        moved += 1
+    return moved
 
 
 # How long after a step its notice is left to the step's own after-commit job before the sweep

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import insert_row, locked_row
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
@@ -285,9 +286,9 @@ def provide_from_source(application: Application, *, requirement: str, user) -> 
             uploaded_by=user,
         )
         if found.file_bytes:
-            material.file.save(
-                found.file_name or "certificate.pdf", ContentFile(found.file_bytes), save=False
-            )
+            # A certificate's copy holds a name: stored under an unguessable one (core.files).
+            suffix = os.path.splitext(found.file_name or "")[1].lower() or ".pdf"
+            material.file.save(unguessable_name(suffix), ContentFile(found.file_bytes), save=False)
             # The same facts as an upload's, so the viewer and downloads treat it alike.
             material.original_name = found.file_name or "certificate.pdf"
             material.content_type = "application/pdf" if found.file_bytes[:5] == b"%PDF-" else ""
@@ -295,6 +296,44 @@ def provide_from_source(application: Application, *, requirement: str, user) -> 
             material.sha256 = hashlib.sha256(found.file_bytes).hexdigest()
         material.save()
     return material
+
+
+def replace_certificate_copies(certificate_id: int, data: Callable[[], bytes]) -> int:
+    """Give every material that is a copy of e-certificate ``certificate_id`` (origin
+    ``e_certificate``) and is still stored under a name of its own making (not
+    ``core.files.unguessable_name``) the certificate's current PDF (``data()``, asked for only
+    when there is such a copy) under an unguessable name; the former file is deleted once no
+    row points at it. Rows sharing one stored file (a bundle's branches) move together.
+    Returns the rows changed. The exchange app's ``secure_document_files`` calls it after
+    rendering a certificate again, so the copies no longer hold the full ID number."""
+    formers = [
+        f
+        for f in CaseMaterial.objects.filter(
+            origin=MaterialOrigin.E_CERTIFICATE, record__certificate_id=certificate_id
+        )
+        .exclude(file="")
+        .values_list("file", flat=True)
+        .distinct()
+        if not is_unguessable(f)
+    ]
+    if not formers:
+        return 0
+    content = data()
+    changed = 0
+    for former in formers:
+        name = default_storage.save(
+            f"cases/materials/{timezone.localdate():%Y/%m}/{unguessable_name('.pdf')}", ContentFile(content)
+        )
+        try:
+            with transaction.atomic():
+                changed += CaseMaterial.objects.filter(file=former).update(
+                    file=name, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+                )
+        except BaseException:
+            default_storage.delete(name)
+            raise
+        default_storage.delete(former)
+    return changed
 
 
 def current_materials(application: Application) -> dict[str, list[CaseMaterial]]:
@@ -778,6 +817,7 @@ __all__ = [
     "save_draft",
     "upload_material",
     "provide_from_source",
+    "replace_certificate_copies",
     "submit",
     "submit_by_key",
     "notify_applicant",

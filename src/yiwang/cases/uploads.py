@@ -8,25 +8,31 @@ name, unknown content, a name whose extension says another type, files over
 off at the limit instead of read to the end); names with a path, control or text-direction
 characters, or over 255 characters; truncated files (a PDF without ``%%EOF``, a JPEG without its
 end marker, a PNG without ``IEND``); polyglots (an image or PDF that is also a ZIP archive, an
-image carrying HTML or script, data after an image's end); PDFs with JavaScript, launch or
-additional actions, also when they sit in a compressed object stream or content stream (inflated
-within bounds: a PDF that would inflate past them is refused as a bomb); OFD archives that would inflate too far (zip bombs, read from the archive's directory
-only: nothing is inflated), with overlapping, encrypted or path-escaping members.
+image carrying HTML or script, data after an image's end); OFD archives that would inflate too
+far (zip bombs, read from the archive's directory only: nothing is inflated), with overlapping,
+encrypted or path-escaping members.
+
+A PDF, JPEG or PNG that passes is then **rewritten** (``sanitize``): a separate process with
+its own memory and CPU limit parses it with a real parser (qpdf for PDF, Pillow for images),
+refuses active content wherever it sits (JavaScript, Launch, embedded files, XFA scripts,
+RichMedia), a PDF with a password, one qpdf cannot parse, a decompression bomb, an image of too
+many pixels; and writes a copy without actions, metadata or hidden data. The copy is what is
+stored and served, so a trick these checks miss still reaches no one. ``sanitize.py`` says
+what is kept.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import mmap
+import json
 import os
 import re
 import struct
+import subprocess
+import sys
 import tempfile
 import zipfile
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -55,13 +61,10 @@ MAX_MEMBERS = 10_000
 TAIL_BYTES = 1024  # where a file's end marker must be (PDF: %%EOF, possibly followed by blanks)
 # Markup or script in an image: a browser that sniffs it (or a page that embeds it) would run it.
 _MARKUP = re.compile(rb"<\s*(?:script|html|body|iframe|svg|object|embed|meta)\b|javascript:", re.IGNORECASE)
-# PDF actions that run something when the document opens.
-_PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)\b")
-# Inflating a PDF's compressed streams to look inside them: bounded, so a deflate bomb (20 MB of
-# zeros inflate to 20 GB) costs at most about a quarter of a second and no memory to speak of.
-PDF_MAX_INFLATED_BYTES = 128 * 1024 * 1024  # in all, for one file
-PDF_MAX_STREAMS = 20_000  # compressed streams inflated, for one file
-_INFLATE_CHUNK = 1024 * 1024
+# The rewriting process (sanitize.py): its address space and CPU time. A 20 MB scan or photo
+# takes a fraction of either; a decompression bomb reaches the limit and the process dies alone.
+DEFAULT_SANITIZE_MEMORY_MB = 1024
+DEFAULT_SANITIZE_CPU_SECONDS = 30
 # Path separators, control characters and the Unicode direction controls that make
 # "invoice\u202efdp.exe" read as "invoiceexe.pdf".
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -137,20 +140,8 @@ def _tail(path: str, size: int, n: int = TAIL_BYTES) -> bytes:
         return fh.read()
 
 
-def _scan(path: str, pattern: re.Pattern[bytes], chunk: int = 1024 * 1024) -> bool:
-    """Does ``pattern`` occur in the file? Read in overlapping chunks, never whole."""
-    overlap = 64
-    with open(path, "rb") as fh:
-        previous = b""
-        while block := fh.read(chunk):
-            if pattern.search(previous + block):
-                return True
-            previous = block[-overlap:]
-    return False
-
-
 def _check_structure(kind: str, path: str, size: int, name: str) -> None:
-    """Refuse truncated files, polyglots and active content of an accepted kind."""
+    """Refuse truncated files and polyglots of an accepted kind (active content: ``sanitize``)."""
     truncated = _("文件“%(name)s”不完整（上传中断或文件已损坏），请重新上传完整的文件。")
     polyglot = _("文件“%(name)s”除 %(kind)s 内容外还夹带了其他数据（如压缩包或网页代码），不允许上传。")
     label = kind.upper()
@@ -160,20 +151,6 @@ def _check_structure(kind: str, path: str, size: int, name: str) -> None:
             raise _refuse(truncated, name, "truncated")
         if _is_zip(path):
             raise _refuse(polyglot, name, "polyglot", kind=label)
-        # Long names only: a short one (/JS) turns up by chance in megabytes of compressed data.
-        verdict = "active" if _scan(path, _PDF_ACTIVE) else _pdf_streams_verdict(path)
-        if verdict == "active":
-            raise _refuse(_("文件“%(name)s”含有脚本或自动执行的动作，不允许上传。"), name, "active_content")
-        if verdict == "bomb":
-            raise _refuse(
-                _("文件“%(name)s”解压后过大或结构异常（疑似压缩炸弹），不允许上传。"), name, "zip_bomb"
-            )
-        if verdict == "unreadable":
-            raise _refuse(
-                _("文件“%(name)s”含有无法检查的压缩编码，不允许上传，请另存为普通 PDF 后上传。"),
-                name,
-                "unreadable",
-            )
         return
     with open(path, "rb") as fh:
         outcome = _walk_jpeg(fh, size) if kind == "jpeg" else _walk_png(fh, size)
@@ -181,236 +158,6 @@ def _check_structure(kind: str, path: str, size: int, name: str) -> None:
         raise _refuse(truncated, name, "truncated")
     if outcome == "polyglot" or _is_zip(path):
         raise _refuse(polyglot, name, "polyglot", kind=label)
-
-
-# --- PDF: actions inside compressed streams ---------------------------------------------------------
-#
-# Since PDF 1.5 the objects of a document may sit in an object stream (/Type /ObjStm, usually
-# FlateDecode), and a page's drawing in a compressed content stream: the whole-file scan above
-# sees neither. Every stream is found by its keyword, its dictionary read back to "N 0 obj", and
-# its data decoded (FlateDecode, ASCIIHexDecode, ASCII85Decode, chained) chunk by chunk, so no
-# more than about a megabyte is held at a time and the total is bounded.
-
-# What ends a PDF name: white space and the delimiters (ISO 32000-1, 7.2.2).
-_NAME_END = rb"\x00\t\n\x0c\r ()<>\[\]{}/%"
-# In dictionary syntax (between streams, and the objects of an object stream) every action key
-# counts, short ones too: /JS (script), /AA (actions run on opening a page, a field...). In data
-# of any other kind (page content, embedded files), long names only, as in the whole-file scan.
-_PDF_KEYS = re.compile(rb"/(?:JavaScript|JS|Launch|AA)(?![^" + _NAME_END + rb"])")
-_PDF_LONG_KEYS = re.compile(rb"/(?:JavaScript|Launch)(?![^" + _NAME_END + rb"])")
-# A name spelt with #hh escapes (/Java#53cript is /JavaScript) is decoded before it is compared.
-_ESCAPED_NAME = re.compile(rb"/[^" + _NAME_END + rb"]*#[0-9A-Fa-f]{2}[^" + _NAME_END + rb"]*")
-_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_KEY_NAMES = {b"JavaScript", b"JS", b"Launch", b"AA"}
-_PDF_LONG_NAMES = {b"JavaScript", b"Launch"}
-_STREAM_KEYWORD = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
-_DICT_WINDOW = 64 * 1024  # how far back from "stream" its dictionary is looked for
-# A reader needs /First to read the objects of an object stream, whatever its /Type says.
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b|/First\b")
-# Images, fonts and cross-reference streams: binary data that carries no action.
-_BINARY_STREAM = re.compile(
-    rb"/Subtype\s*/(?:Image|Type1C|CIDFontType0C|OpenType)\b|/Length[123]\b|/Type\s*/XRef\b"
-)
-_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^" + _NAME_END + rb"]+)")
-_FILTER_NAME = re.compile(rb"/([^" + _NAME_END + rb"]+)")
-_DECODERS = {
-    b"FlateDecode": "flate",
-    b"Fl": "flate",
-    b"ASCIIHexDecode": "hex",
-    b"AHx": "hex",
-    b"ASCII85Decode": "a85",
-    b"A85": "a85",
-}
-_PREDICTOR = re.compile(rb"/Predictor\s*(\d+)")
-_READ_PIECE = 64 * 1024  # compressed input handed to zlib at a time
-
-
-class _PdfBomb(Exception):
-    """The bounds on inflating were reached."""
-
-
-class _InflateBudget:
-    def __init__(self) -> None:
-        self.bytes_left = PDF_MAX_INFLATED_BYTES
-        self.streams_left = PDF_MAX_STREAMS
-
-    def stream(self) -> None:
-        self.streams_left -= 1
-        if self.streams_left < 0:
-            raise _PdfBomb
-
-    def spend(self, n: int) -> None:
-        self.bytes_left -= n
-        if self.bytes_left < 0:
-            raise _PdfBomb
-
-
-def _unescape_names(text: bytes) -> bytes:
-    return _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text) if b"#" in text else text
-
-
-def _has_action(data: bytes, *, every_key: bool) -> bool:
-    pattern, names = (_PDF_KEYS, _PDF_KEY_NAMES) if every_key else (_PDF_LONG_KEYS, _PDF_LONG_NAMES)
-    if pattern.search(data):
-        return True
-    return any(_unescape_names(m.group())[1:] in names for m in _ESCAPED_NAME.finditer(data))
-
-
-def _scan_chunks(chunks: Iterable[bytes], *, every_key: bool) -> bool:
-    previous = b""
-    for chunk in chunks:
-        if _has_action(previous + chunk, every_key=every_key):
-            return True
-        previous = chunk[-64:]  # the longest escaped key is 31 bytes
-    return False
-
-
-def _pieces(mm: mmap.mmap, start: int, end: int, size: int = _READ_PIECE) -> Iterator[bytes]:
-    for at in range(start, end, size):
-        yield mm[at : min(at + size, end)]
-
-
-def _inflate(chunks: Iterable[bytes], budget: _InflateBudget) -> Iterator[bytes]:
-    inflater = zlib.decompressobj()
-    for piece in chunks:
-        before = inflater.copy()
-        given = 0
-        try:
-            for out in _drain(inflater, piece):
-                given += len(out)
-                budget.spend(len(out))
-                yield out
-        except zlib.error:
-            # Readers show what inflates before the damage, so that much is checked too: zlib
-            # drops the output of the call that failed, so the piece is given again, from a copy,
-            # a little at a time.
-            yield from _salvage(before, piece, given, budget)
-            return
-        if inflater.eof:
-            return
-
-
-def _drain(inflater, data: bytes) -> Iterator[bytes]:
-    while not inflater.eof:
-        out = inflater.decompress(data, _INFLATE_CHUNK)
-        data = inflater.unconsumed_tail
-        if not out:
-            return
-        yield out
-
-
-def _salvage(inflater, piece: bytes, skip: int, budget: _InflateBudget) -> Iterator[bytes]:
-    """What ``piece`` inflates to before the damage, less the ``skip`` bytes already given."""
-    try:
-        for at in range(0, len(piece), 64):
-            for out in _drain(inflater, piece[at : at + 64]):
-                out, skip = out[skip:], max(0, skip - len(out))
-                if out:
-                    budget.spend(len(out))
-                    yield out
-    except zlib.error:
-        return
-
-
-def _unhex(chunks: Iterable[bytes], budget: _InflateBudget) -> Iterator[bytes]:
-    odd = b""
-    for piece in chunks:
-        end = piece.find(b">")
-        digits = odd + re.sub(rb"[^0-9A-Fa-f]", b"", piece if end < 0 else piece[:end])
-        odd, digits = (digits[-1:], digits[:-1]) if len(digits) % 2 else (b"", digits)
-        yield binascii.unhexlify(digits)
-        if end >= 0:
-            break
-    if odd:
-        yield binascii.unhexlify(odd + b"0")  # a last odd digit is followed by an implied 0
-
-
-def _un85(chunks: Iterable[bytes], budget: _InflateBudget) -> Iterator[bytes]:
-    # Held whole: it shrinks what it reads, and what it reads is bounded (the file, or inflated
-    # bytes the budget has counted).
-    text = b"".join(chunks)
-    end = text.find(b"~>")
-    text = text[: end if end >= 0 else len(text)].removeprefix(b"<~")
-    try:
-        yield base64.a85decode(text, ignorechars=b" \t\n\r\x0b\x0c\x00")
-    except ValueError:
-        return
-
-
-_STAGES = {"flate": _inflate, "hex": _unhex, "a85": _un85}
-
-
-def _filters_of(head: bytes) -> list[str] | None:
-    """The decoders the dictionary names, in order ([] for none); None if one is unknown."""
-    m = _FILTER.search(head)
-    if m is None:
-        return []
-    names = [n for n in _FILTER_NAME.findall(m.group(1))]
-    if not all(n in _DECODERS for n in names):
-        return None
-    return [_DECODERS[n] for n in names]
-
-
-def _looks_deflated(first: bytes) -> bool:
-    return len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
-
-
-def _stream_verdict(head: bytes, mm: mmap.mmap, start: int, end: int, budget: _InflateBudget) -> str | None:
-    object_stream = bool(_OBJECT_STREAM.search(head))
-    if not object_stream and _BINARY_STREAM.search(head):
-        return None
-    filters = _filters_of(head)
-    predictor = _PREDICTOR.search(head)
-    if filters is None or (object_stream and predictor is not None and int(predictor[1]) > 1):
-        # The objects of an object stream we cannot decode cannot be checked; other data of a kind
-        # we cannot decode is not read by anyone as objects.
-        return "unreadable" if object_stream else None
-    if not filters and _looks_deflated(mm[start : start + 2]):
-        filters = ["flate"]  # no /Filter we could find (a padded dictionary), but zlib data
-    if not filters and not object_stream:
-        return None  # plain data: the whole-file scan has read it
-    if filters:
-        budget.stream()
-    chunks: Iterable[bytes] = _pieces(mm, start, end)
-    for f in filters:
-        chunks = _STAGES[f](chunks, budget)
-    return "active" if _scan_chunks(chunks, every_key=object_stream) else None
-
-
-def _pdf_streams_verdict(path: str) -> str | None:
-    """ "active" if an action key is found in the PDF's dictionaries or in what its streams decode
-    to, "bomb" if decoding passes the bounds, "unreadable" for an object stream in an encoding
-    not decoded here, None otherwise.
-
-    Every "stream" keyword is looked at, each on its own: a fake one (in a comment or a string)
-    cannot hide the real stream after it, it only makes more data to decode, which the bounds
-    limit. The text outside the streams' data is dictionary syntax, read for every key."""
-    budget = _InflateBudget()
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        size = len(mm)
-        spans: list[tuple[int, int]] = []
-        try:
-            for m in _STREAM_KEYWORD.finditer(mm):
-                start = m.end()
-                end = mm.find(b"endstream", start)
-                end = size if end < 0 else end
-                spans.append((start, end))
-                lo = max(0, m.start() - _DICT_WINDOW)
-                obj = mm.rfind(b"obj", lo, m.start())
-                head = _unescape_names(mm[obj + 3 if obj >= 0 else lo : m.start()])
-                verdict = _stream_verdict(head, mm, start, end, budget)
-                if verdict:
-                    return verdict
-        except _PdfBomb:
-            return "bomb"
-        at = 0
-        for start, end in sorted(spans):
-            if start > at and _scan_chunks(_pieces(mm, at, start, _INFLATE_CHUNK), every_key=True):
-                return "active"
-            at = max(at, end)
-        if at < size and _scan_chunks(_pieces(mm, at, size, _INFLATE_CHUNK), every_key=True):
-            return "active"
-    return None
 
 
 def _walk_jpeg(fh, size: int) -> str:
@@ -518,6 +265,98 @@ def check_archive(path: str, size: int, name: str) -> None:
         raise _refuse(bomb, name, "zip_bomb")
 
 
+# --- the rewritten copy -----------------------------------------------------------------------------
+
+_SANITIZER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sanitize.py")
+
+
+def _finding_labels() -> dict[str, str]:
+    return {
+        "JavaScript": _("JavaScript 脚本"),
+        "Launch": _("启动外部程序的动作（Launch）"),
+        "EmbeddedFile": _("嵌入的文件（EmbeddedFile）"),
+        "XFA": _("XFA 表单脚本"),
+        "RichMedia": _("富媒体（RichMedia、Flash 或 3D）"),
+    }
+
+
+def _setting(name: str, default: int) -> int:
+    value = getattr(settings, name, None) or os.environ.get(name)
+    return int(value) if value else default
+
+
+def sanitize(kind: str, path: str, name: str) -> str:
+    """Rewrite a PDF, JPEG or PNG (``sanitize.py``, in a process of its own under
+    ``YIWANG_SANITIZE_MEMORY_MB`` and ``YIWANG_SANITIZE_CPU_SECONDS``) and return the path of
+    the copy, a new temporary file the caller owns; refused with a message naming what was
+    found (active content), or why it could not be read. A process that dies, or outlives
+    twice its CPU limit, was given a decompression bomb or a file built to exhaust the parser."""
+    memory = _setting("YIWANG_SANITIZE_MEMORY_MB", DEFAULT_SANITIZE_MEMORY_MB)
+    cpu = _setting("YIWANG_SANITIZE_CPU_SECONDS", DEFAULT_SANITIZE_CPU_SECONDS)
+    python = getattr(settings, "YIWANG_SANITIZE_PYTHON", None) or sys.executable
+    fd, out = tempfile.mkstemp(prefix="yiwang-clean-")
+    os.close(fd)
+    ok = False
+    try:
+        try:
+            proc = subprocess.run(
+                [python, "-I", _SANITIZER, kind, path, out, str(memory), str(cpu)],
+                capture_output=True,
+                timeout=2 * cpu + 10,
+                check=False,
+            )
+            lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
+            outcome = json.loads(lines[-1]) if proc.returncode == 0 and lines else {"refused": "bomb"}
+        except subprocess.TimeoutExpired:
+            outcome = {"refused": "bomb"}
+        refusal = outcome.get("refused")
+        if refusal == "active_content":
+            labels = _finding_labels()
+            found = "、".join(labels.get(f, f) for f in outcome.get("found", []))
+            raise _refuse(
+                _("文件“%(name)s”含有不允许的主动内容：%(found)s，不允许上传。"),
+                name,
+                "active_content",
+                found=found,
+            )
+        if refusal == "encrypted":
+            raise _refuse(_("文件“%(name)s”含有加密内容，无法检查，不允许上传。"), name, "encrypted")
+        if refusal == "image_too_large":
+            raise _refuse(
+                _("文件“%(name)s”的图像过大（%(width)s×%(height)s 像素），请缩小后上传。"),
+                name,
+                "image_too_large",
+                width=str(outcome.get("width")),
+                height=str(outcome.get("height")),
+            )
+        if refusal == "unreadable" or (refusal is None and not outcome.get("ok")):
+            raise _refuse(
+                _("文件“%(name)s”无法按 %(kind)s 格式读取（文件已损坏或不合规范），请另存为标准格式后上传。"),
+                name,
+                "unreadable",
+                kind=kind.upper(),
+            )
+        if refusal is not None:
+            raise _refuse(
+                _("文件“%(name)s”解压后过大或结构异常（疑似压缩炸弹），不允许上传。"), name, "zip_bomb"
+            )
+        ok = True
+        return out
+    finally:
+        if not ok:
+            os.unlink(out)
+
+
+def _measure(path: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1024 * 1024):
+            size += len(block)
+            digest.update(block)
+    return size, digest.hexdigest()
+
+
 def _limit_text(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
 
@@ -525,8 +364,10 @@ def _limit_text(n: int) -> str:
 def check_stream(
     chunks: Iterable[bytes], original_name: str, *, declared_size: int | None = None
 ) -> CheckedFile:
-    """Stream the upload into a temporary file while counting and hashing, then check it.
-    The caller owns (and must delete) ``temp_path`` of the result; on refusal nothing is left."""
+    """Stream the upload into a temporary file while counting and hashing, check it and (PDF,
+    JPEG, PNG) replace it by its rewritten copy (``sanitize``); ``size`` and ``sha256`` of the
+    result are the copy's. The caller owns (and must delete) ``temp_path`` of the result; on
+    refusal nothing is left."""
     limit = max_upload_bytes()
     name = check_name(original_name)
     if declared_size is not None and declared_size > limit:
@@ -576,8 +417,13 @@ def check_stream(
                 % {"name": name, "kind": kind.upper(), "ext": " 或 ".join(extensions)},
                 code="extension_mismatch",
             )
+        sha256 = digest.hexdigest()
+        if kind != "ofd":
+            # From here on the file is the rewritten copy: its size and hash are what is stored.
+            os.replace(sanitize(kind, temp_path, name), temp_path)
+            size, sha256 = _measure(temp_path)
         ok = True
-        return CheckedFile(kind, content_type, size, digest.hexdigest(), name, temp_path)
+        return CheckedFile(kind, content_type, size, sha256, name, temp_path)
     finally:
         if not ok:
             os.unlink(temp_path)

@@ -1,6 +1,8 @@
 """The certificate as a PDF (``cases.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
 notices', so it shows Chinese on a machine without Chinese fonts), with a QR code carrying the
-certificate number."""
+certificate number. A person's ID number is printed masked (350***********1234), as printed
+e-licences do: the file may be copied into later applications and kept by the holder, and the
+full number stays encrypted in ``ECertificate.data_cipher``."""
 
 from __future__ import annotations
 
@@ -10,8 +12,21 @@ from fpdf import FPDF
 
 from yiwang.cases import pdf_page
 from yiwang.cases.pdf_page import FONT, qr_png
+from yiwang.core.crypto import mask_id_number
 
 from .models import ECertificate, HolderKind
+
+
+def _shown_id(cert: ECertificate, data: dict[str, Any]) -> str:
+    """The masked ID number of a person (masked again here, whatever ``data`` holds); a
+    company's unified social credit code is public registry data and is shown whole."""
+    if cert.holder_kind == HolderKind.PERSON:
+        return (
+            mask_id_number(data.get("holder_id", ""))
+            if data.get("holder_id")
+            else data.get("holder_id_masked", "")
+        )
+    return data.get("holder_id", data.get("holder_id_masked", ""))
 
 
 def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
@@ -20,7 +35,7 @@ def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
     rows = [
         ("证照编号", cert.number),
         (holder_label, data.get("holder_name", cert.holder_name_masked)),
-        (id_label, data.get("holder_id", data.get("holder_id_masked", ""))),
+        (id_label, _shown_id(cert, data)),
         ("许可事项", data.get("item", "")),
         ("发证机关", cert.issuer_name),
         ("发证日期", f"{cert.issued_on:%Y年%m月%d日}"),

@@ -25,6 +25,7 @@ from yiwang.cases import after_commit
 from yiwang.core import audit
 from yiwang.core.crypto import blind_index, decrypt, encrypt, mask_id_number
 from yiwang.core.errors import NotPermitted
+from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import insert_row
 
 from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
@@ -147,24 +148,50 @@ def certificate_data(cert: ECertificate) -> dict[str, Any]:
     return data
 
 
-def render_file(cert: ECertificate) -> ECertificate:
-    """Render and store the certificate's PDF once (idempotent; the row is locked meanwhile)."""
+def render_file(cert: ECertificate, *, replace: bool = False) -> ECertificate:
+    """Render and store the certificate's PDF once (idempotent; the row is locked meanwhile).
+
+    The PDF shows the holder's name and the **masked** ID number (``holder_id_masked``, as a
+    printed e-licence does; a company's credit code is public and shown whole), so the file at
+    rest holds no full ID number; staff who need it read ``data_cipher``. It is stored under an
+    unguessable name (``core.files``), never one made of the certificate or case number.
+    ``replace=True`` renders it again and deletes the former file (``secure_document_files``)."""
     from . import pdf
 
     with transaction.atomic():
         cert = ECertificate.objects.select_for_update().get(pk=cert.pk)
-        if cert.file:
+        if cert.file and not replace:
             return cert
+        former = cert.file.name if cert.file else ""
         data = pdf.render(cert, certificate_data(cert))
         cert.sha256 = hashlib.sha256(data).hexdigest()
-        cert.file.save(f"{cert.number}.pdf", ContentFile(data), save=False)
+        cert.file.save(unguessable_name(".pdf"), ContentFile(data), save=False)
         name = cert.file.name
         try:
             cert.save(update_fields=["file", "sha256"])
         except Exception:
             cert.file.storage.delete(name)
             raise
+    if former and former != name:
+        cert.file.storage.delete(former)  # after the commit: the row no longer points at it
     return cert
+
+
+def secure_certificate_files() -> tuple[int, int]:
+    """Render again, with the masked ID number and under an unguessable name, every certificate
+    stored under a name of its own making (a file made before either rule: its number as the
+    name, the full ID number inside), and refresh the copies later applications took of it
+    (``cases.services.replace_certificate_copies``). Idempotent. Returns (certificates,
+    material copies) changed; ``secure_document_files`` runs it."""
+    from yiwang.cases import services as case_services
+
+    certificates = copies = 0
+    for cert in ECertificate.objects.exclude(file="").order_by("pk").iterator():
+        if not is_unguessable(cert.file.name):
+            cert = render_file(cert, replace=True)
+            certificates += 1
+        copies += case_services.replace_certificate_copies(cert.pk, lambda cert=cert: file_bytes(cert))
+    return certificates, copies
 
 
 def file_bytes(cert: ECertificate) -> bytes:

@@ -1,15 +1,19 @@
 """Applicant pages for e-certificates: 我的证照 (the certificates one holds, as a person or for a
-company) and 用证记录 (every use and read of them: which department or office, masked name,
-which case, when, for what). Reads and the per-object check are ``exchange.selectors``'."""
+company), the certificate's PDF, and 用证记录 (every use and read of them: which department or
+office, masked name, which case, when, for what). Reads and the per-object check are
+``exchange.selectors``' and ``exchange.services``'."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from yiwang.exchange import selectors
+from yiwang.core.errors import NotPermitted
+from yiwang.exchange import selectors, services
 
 PER_PAGE = 20
 
@@ -47,5 +51,24 @@ def certificate_log(request: HttpRequest) -> HttpResponse:
         {"log": log, "query": f"certificate={certificate_id}&" if certificate_id else ""},
     )
     # Who read one's certificates is personal: no shared or browser cache keeps it.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def certificate_file(request: HttpRequest, certificate_id: int) -> HttpResponse:
+    """The certificate's PDF for its holder, a read in their own log; anyone else gets a 404, as
+    for another person's case. The only way to a certificate's file: storage is never served."""
+    cert = selectors.holder_certificate(request.user, certificate_id)
+    if cert is None:
+        raise Http404
+    try:
+        data = services.read_certificate(cert, user=request.user, purpose=_("下载电子证照"))
+    except NotPermitted:
+        raise Http404 from None
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, f"{cert.cert_type}.pdf")
+    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
