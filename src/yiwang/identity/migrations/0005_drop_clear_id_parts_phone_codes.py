@@ -27,7 +27,7 @@ def forwards(apps, schema_editor):
         model.objects.bulk_update(batch, ["id_number_masked"])
     # No existing account proved its phone: real-name level (2, and 3 which needs it) waits for
     # a one-time code (account page, or the demo's create_demo_accounts).
-    Person.objects.filter(assurance_level__gt=1).update(assurance_level=1)
+    Person.objects.filter(assurance_level__gt=1, phone_verified_at__isnull=True).update(assurance_level=1)
 
 
 class Migration(migrations.Migration):
@@ -37,7 +37,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(forwards, migrations.RunPython.noop),
         migrations.CreateModel(
             name='FakeSmsMessage',
             fields=[
@@ -99,4 +98,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['expires_at'], name='identity_ph_expires_ffe8dd_idx')],
             },
         ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]
