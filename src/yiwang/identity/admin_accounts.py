@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core.crypto import blind_index
 
 from .models import Company, LegalEntityRecord, Mandate, Person, PopulationRecord
-from .registries import id_number_hash
-from .registries import PHONE_PURPOSE
+from .registries import PHONE_PURPOSE, id_number_hash
 from .validators import normalize_id_number, normalize_phone
 
 

@@ -10,10 +10,16 @@ transaction, audited with masked values only.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import json
+import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -33,8 +39,9 @@ from yiwang.core.crypto import (
     mask_phone,
 )
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.security import hit, parse_rate
 
-from .models import AssuranceLevel, ChallengePurpose, Company, Mandate, Person, TotpDevice
+from .models import AssuranceLevel, ChallengePurpose, Company, Mandate, Person, PhoneChallenge, TotpDevice
 from .registries import (
     CompanyOutcome,
     PersonOutcome,
@@ -43,7 +50,10 @@ from .registries import (
     phone_hash,
     population_registry,
 )
+from .sms import sms_gateway
 from .validators import validate_credit_code, validate_id_number, validate_mobile_phone
+
+log = logging.getLogger("yiwang.identity.sms")
 
 ID_NUMBER_CONTEXT = "person.id_number"  # AES-GCM associated data: a ciphertext stays in its column
 PHONE_CONTEXT = "person.phone"
@@ -125,10 +135,6 @@ def _code_hash(token: str, code: str) -> str:
 
 
 def _rate(name: str) -> tuple[int, int] | None:
-    from django.conf import settings
-
-    from yiwang.core.security import parse_rate
-
     rate = str(getattr(settings, name, "") or "")
     if rate.strip().lower() in {"", "0", "off"}:
         return None
@@ -136,8 +142,6 @@ def _rate(name: str) -> tuple[int, int] | None:
 
 
 def _check_rate(bucket: str, setting: str) -> None:
-    from yiwang.core.security import hit
-
     rate = _rate(setting)
     if rate is None:
         return
@@ -150,26 +154,20 @@ def _check_rate(bucket: str, setting: str) -> None:
 
 def _send(gateway, phone: str, text: str) -> None:
     # A provider failure must not change the answer (it would tell which branch ran): logged.
-    import logging
-
     try:
         gateway.send(phone, text)
     except Exception:
-        logging.getLogger("yiwang.identity.sms").exception("SMS not sent")
+        log.exception("SMS not sent")
 
 
 def _new_challenge(purpose: str, *, with_code: bool, person=None, payload: dict | None = None):
     """(challenge row, text of the SMS to send or ""): a code is made only ``with_code``.
 
-    The caller sends the text once its transaction has committed (a code for a challenge that
-    was rolled back would be harmless, but a challenge without its code is useless)."""
-    import json
-    import secrets
-
-    from django.conf import settings
-
-    from .models import PhoneChallenge
-
+    The caller sends the text after its transaction (a challenge without its code would be
+    useless; a code for a challenge rolled back is harmless)."""
+    now = timezone.now()
+    # Challenges are useless once expired; a day's margin keeps them for the operators' questions.
+    PhoneChallenge.objects.filter(expires_at__lt=now - dt.timedelta(days=1)).delete()
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**6):06d}"
     challenge = PhoneChallenge.objects.create(
@@ -178,7 +176,7 @@ def _new_challenge(purpose: str, *, with_code: bool, person=None, payload: dict 
         person=person,
         code_hash=_code_hash(token, code) if with_code else "",
         payload_cipher=encrypt(json.dumps(payload), context=PAYLOAD_CONTEXT) if payload else "",
-        expires_at=timezone.now() + dt.timedelta(seconds=settings.YIWANG_PHONE_CODE_SECONDS),
+        expires_at=now + dt.timedelta(seconds=settings.YIWANG_PHONE_CODE_SECONDS),
     )
     if not with_code:
         return challenge, ""
@@ -212,10 +210,6 @@ def start_registration(
     address, counted before anything is looked up, so the limit tells nothing either.
     Field errors (format, username taken, password) are the only other answer.
     """
-    from django.contrib.auth.hashers import make_password
-
-    from .sms import sms_gateway
-
     username = (username or "").strip()
     name = _clean_name(name)
     errors, info, clean_phone = _check_registration(username, password, name, id_number, phone)
@@ -271,10 +265,6 @@ def _claim_challenge(token: str, code: str, purpose: str, person: Person | None 
     Wrong, expired, used-up and never-sent challenges all refuse with a message next to the
     code field; the attempt is counted in its own transaction so a refusal cannot roll it back.
     """
-    from django.conf import settings
-
-    from .models import PhoneChallenge
-
     code = "".join((code or "").split())
     if not code:
         raise ValidationFailed([FieldError("code", _("请填写短信验证码"), "required")])
@@ -290,25 +280,15 @@ def _claim_challenge(token: str, code: str, purpose: str, person: Person | None 
             raise DomainError(_("验证码错误次数过多，请重新获取。"), field="code", code="too_many_attempts")
         challenge.attempts += 1
         challenge.save(update_fields=["attempts"])
-    right = bool(challenge.code_hash) and hmac_equal(challenge.code_hash, _code_hash(token, code))
+    right = bool(challenge.code_hash) and hmac.compare_digest(challenge.code_hash, _code_hash(token, code))
     if not right:
         raise DomainError(_("验证码错误，请核对短信后重新填写。"), field="code", code="wrong_code")
     return challenge
 
 
-def hmac_equal(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a, b)
-
-
 def complete_registration(*, token: str, code: str) -> Person:
     """Second step: the code sent to the registered phone. Creates the login and the person,
     real-name verified with the phone proven (assurance level 2), in one transaction."""
-    import json
-
-    from .models import PhoneChallenge
-
     challenge = _claim_challenge(token, code, ChallengePurpose.REGISTER)
     data = json.loads(decrypt(challenge.payload_cipher, context=PAYLOAD_CONTEXT))
     now = timezone.now()
@@ -364,8 +344,6 @@ def start_phone_verification(person: Person, *, client_address: str = "", gatewa
     """Send a code to the account's phone so its owner can prove it (an account created
     before phones were verified, or after a re-check). The registry must hold the account's
     phone as the person's real-name phone; otherwise ``DomainError`` (the owner may know)."""
-    from .sms import sms_gateway
-
     if not person.phone_cipher:
         raise DomainError(_("账号中没有手机号，请到政务服务大厅办理。"), field="", code="no_phone")
     _check_rate(f"register:id:{person.id_number_hash}", "YIWANG_RATE_REGISTER_ID")
@@ -392,8 +370,6 @@ def start_phone_verification(person: Person, *, client_address: str = "", gatewa
 
 def confirm_phone(person: Person, *, token: str, code: str) -> Person:
     """The code sent by ``start_phone_verification``: sets ``phone_verified_at`` and the level."""
-    from .models import PhoneChallenge
-
     challenge = _claim_challenge(token, code, ChallengePurpose.PHONE, person=person)
     now = timezone.now()
     with transaction.atomic():
