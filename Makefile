@@ -24,10 +24,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(YIWANG) migrate --no-input -v0
-	$(YIWANG) load_demo
+	YIWANG_FAKE_SMS=1 $(YIWANG) load_demo
 	YIWANG_MANIFEST_STATIC=1 $(YIWANG) collectstatic --no-input -v0
 	@echo "yiwang: serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
+	YIWANG_FAKE_SMS=1 YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)
 	YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)

@@ -151,7 +151,6 @@ def ensure_staff(departments: list[tuple[object, list]], readers: int) -> dict[s
 def ensure_applicants(n: int) -> list[str]:
     from django.contrib.auth import get_user_model
 
-    from yiwang.identity import services
     from yiwang.identity.models import PopulationRecord
     from yiwang.identity.synthetic import counties, generate_people, population_record
 
@@ -173,6 +172,7 @@ def ensure_applicants(n: int) -> list[str]:
         PopulationRecord.objects.bulk_create([population_record(p) for p in people], ignore_conflicts=True)
         from yiwang.identity.models import Person
         from yiwang.identity.registries import id_number_hash
+        from yiwang.identity.synthetic import register_through_fake_sms
 
         taken = set(
             Person.objects.filter(
@@ -182,7 +182,7 @@ def ensure_applicants(n: int) -> list[str]:
         free = iter(p for p in people if id_number_hash(p.id_number) not in taken)
         for username in missing:
             p = next(free)
-            services.register_person(
+            register_through_fake_sms(
                 username=username,
                 password=LOADTEST_PASSWORD,
                 name=p.name,

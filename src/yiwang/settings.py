@@ -355,6 +355,18 @@ YIWANG_RATE_LIMITS = [
     ("search", "GET", r"^/search/$", os.environ.get("YIWANG_RATE_SEARCH", "240/m")),
     ("upload", "UPLOAD", r"^/", os.environ.get("YIWANG_RATE_UPLOAD", "60/m")),
 ]
+# SMS provider for one-time codes (identity/sms.py): the dotted path of the province's adapter.
+# Without one, the FAKE gateway (messages kept, shown on /account/demo-sms/ for the demo's own
+# phones) is used only when YIWANG_FAKE_SMS is on, by default only under DEBUG; otherwise no
+# code can be sent. Never turn YIWANG_FAKE_SMS on in production.
+YIWANG_SMS_GATEWAY = os.environ.get("YIWANG_SMS_GATEWAY", "")
+YIWANG_FAKE_SMS = env_bool("YIWANG_FAKE_SMS", default=DEBUG)
+# One-time codes: lifetime and attempts; registrations that send a code, per ID number (keyed
+# hash) and per client address ("off" lifts one).
+YIWANG_PHONE_CODE_SECONDS = int(os.environ.get("YIWANG_PHONE_CODE_SECONDS", 300))
+YIWANG_PHONE_CODE_ATTEMPTS = int(os.environ.get("YIWANG_PHONE_CODE_ATTEMPTS", 5))
+YIWANG_RATE_REGISTER_ID = os.environ.get("YIWANG_RATE_REGISTER_ID", "3/h")
+YIWANG_RATE_REGISTER_ADDRESS = os.environ.get("YIWANG_RATE_REGISTER_ADDRESS", "10/h")
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
 LOGIN_URL = "/auth/login/"
 # Sessions end after 30 minutes without a request and after 12 hours in any case.

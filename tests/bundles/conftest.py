@@ -21,9 +21,8 @@ from yiwang.cases import services as cases
 from yiwang.cases.models import ItemForm
 from yiwang.catalog import services as catalog
 from yiwang.catalog.models import StandardItem
-from yiwang.identity import services as identity
 from yiwang.identity.models import Role
-from yiwang.identity.synthetic import demo_people, ensure_demo_registry
+from yiwang.identity.synthetic import demo_people, ensure_demo_registry, register_through_fake_sms
 from yiwang.worktime.selectors import invalidate_calendar
 
 MONDAY = dt.date(2025, 3, 3)  # an ordinary week, far from holidays
@@ -221,7 +220,7 @@ def make_world() -> BundleWorld:
     lead = depts["energy"].department
     ensure_demo_registry()
     p = demo_people()[1]
-    person = identity.register_person(
+    person = register_through_fake_sms(
         username="applicant", password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
     person.verified_at = timezone.now()

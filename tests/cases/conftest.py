@@ -14,9 +14,8 @@ from django.utils import timezone
 from tests import factories
 from tests.pdfs import PDF  # noqa: F401  (re-exported: the tests import it from here)
 from yiwang.catalog import services as catalog
-from yiwang.identity import services as identity
 from yiwang.identity.models import Role, StaffRole
-from yiwang.identity.synthetic import demo_people, ensure_demo_registry
+from yiwang.identity.synthetic import demo_people, ensure_demo_registry, register_through_fake_sms
 from yiwang.worktime.selectors import invalidate_calendar
 
 PASSWORD = "Yiwang-test-2026!"
@@ -80,7 +79,7 @@ def world(db) -> World:
 
     ensure_demo_registry()
     p = demo_people()[1]
-    person = identity.register_person(
+    person = register_through_fake_sms(
         username="applicant", password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
     person.verified_at = timezone.now()

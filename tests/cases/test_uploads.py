@@ -140,7 +140,7 @@ def test_upload_is_stored_with_hash_and_type(world):
 
 def test_registry_material_is_taken_from_the_account(world):
     from yiwang.identity import services as identity
-    from yiwang.identity.synthetic import demo_companies
+    from yiwang.identity.synthetic import demo_companies, register_through_fake_sms
 
     app = services.start_application(world.applicant, world.item)
     licence = next(m for m in services.required_materials(app) if m["source"] == "e_certificate")
@@ -153,7 +153,7 @@ def test_registry_material_is_taken_from_the_account(world):
     from yiwang.identity.synthetic import demo_people
 
     lin = demo_people()[0]
-    rep = identity.register_person(
+    rep = register_through_fake_sms(
         username="lin", password="Yiwang-test-2026!", name=lin.name, id_number=lin.id_number, phone=lin.phone
     )
     company = identity.register_company(person=rep, credit_code=a.credit_code, name=a.name)
@@ -166,7 +166,7 @@ def test_registry_material_is_taken_from_the_account(world):
 def test_identity_material_from_verified_person():
     from types import SimpleNamespace
 
-    person = SimpleNamespace(name="陈雅婷", id_number_masked="350***********1234", verified_at=None)
+    person = SimpleNamespace(name="陈雅婷", id_number_masked="3****************4", verified_at=None)
     req = {"name": "居民身份证", "source": "base_registry", "certificate_type": "居民身份证"}
     user = SimpleNamespace(person=person)
     assert providers.AccountProvider().fetch(req, user=user) is None
@@ -174,7 +174,7 @@ def test_identity_material_from_verified_person():
 
     person.verified_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     found = providers.AccountProvider().fetch(req, user=user)
-    assert found.origin == "account" and found.record["id_number"].count("*") == 11
+    assert found.origin == "account" and found.record["id_number"].count("*") == 16
     assert not providers.AccountProvider().supports({"name": "申请书", "source": "applicant"})
 
 

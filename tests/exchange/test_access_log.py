@@ -20,7 +20,7 @@ from yiwang.exchange import selectors as ex_selectors
 from yiwang.exchange import services as ex_services
 from yiwang.exchange.models import CertificateAccess, ECertificate
 from yiwang.identity import services as identity
-from yiwang.identity.synthetic import demo_companies, demo_people
+from yiwang.identity.synthetic import demo_companies, demo_people, register_through_fake_sms
 
 LOG = reverse("portal:certificate_log")
 MINE = reverse("portal:my_certificates")
@@ -28,7 +28,7 @@ MINE = reverse("portal:my_certificates")
 
 def person(n: int, username: str):
     p = demo_people()[n]
-    return identity.register_person(
+    return register_through_fake_sms(
         username=username, password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
 

@@ -195,11 +195,11 @@ def test_rotation_covers_certificate_data(world, items, monkeypatch, django_capt
 
 def test_a_company_holds_the_certificate_of_its_case(world, items, django_capture_on_commit_callbacks):
     from yiwang.identity import services as identity
-    from yiwang.identity.synthetic import demo_companies, demo_people
+    from yiwang.identity.synthetic import demo_companies, demo_people, register_through_fake_sms
 
     issuing, using = items
     lin, firm = demo_people()[0], demo_companies()[0]
-    rep = identity.register_person(
+    rep = register_through_fake_sms(
         username="lin", password=PASSWORD, name=lin.name, id_number=lin.id_number, phone=lin.phone
     )
     company = identity.register_company(person=rep, credit_code=firm.credit_code, name=firm.name)

@@ -13,9 +13,8 @@ from tests.pdfs import PDF  # noqa: F401  (re-exported: the tests import it from
 from yiwang.bundles import demo, readymade
 from yiwang.bundles.models import Bundle
 from yiwang.catalog.generator.standards import load_standard_catalogue
-from yiwang.identity import services as identity
 from yiwang.identity.models import Role, StaffRole
-from yiwang.identity.synthetic import demo_people, ensure_demo_registry
+from yiwang.identity.synthetic import demo_people, ensure_demo_registry, register_through_fake_sms
 from yiwang.regions.models import DepartmentKind
 
 PASSWORD = "Yiwang-test-2026!"
@@ -58,7 +57,7 @@ def build_bundle_world() -> BundleWorld:
     bundle = demo.create_bundle(readymade.RESTAURANT, county)
     ensure_demo_registry()
     p = demo_people()[1]
-    person = identity.register_person(
+    person = register_through_fake_sms(
         username="applicant", password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
     person.verified_at = timezone.now()

@@ -25,7 +25,12 @@ from yiwang.catalog.models import ImportRun, LifeEvent
 from yiwang.identity import services as identity
 from yiwang.identity.models import AccountSession, Consent, Role, StaffRole
 from yiwang.identity.sessions import ACR
-from yiwang.identity.synthetic import demo_companies, demo_people, ensure_demo_registry
+from yiwang.identity.synthetic import (
+    demo_companies,
+    demo_people,
+    ensure_demo_registry,
+    register_through_fake_sms,
+)
 
 PASSWORD = "Yiwang-test-2026!"
 
@@ -47,7 +52,7 @@ def _staff(username: str, role: str, *, department=None, region=None, is_staff: 
 
 
 def _person(p, username: str):
-    person = identity.register_person(
+    person = register_through_fake_sms(
         username=username, password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
     person.verified_at = timezone.now()

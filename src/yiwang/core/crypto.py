@@ -5,7 +5,8 @@
   ``yiwang rotate-data-keys`` re-encrypts old rows under the current key.
 - ``blind_index``: HMAC-SHA256 under ``YIWANG_HASH_KEY`` for exact lookup ("is this ID number
   registered?") without storing or scanning plaintext.
-- ``mask_id_number`` / ``mask_phone`` / ``mask_text``: what pages, API answers and log lines show.
+- ``mask_id_number`` / ``mask_phone`` / ``mask_text``: what pages, API answers and log lines show;
+  a masked value keeps too few characters to be joined with other columns into the number.
 
 With neither variable set (the embedded default) keys are generated once under var/.
 """
@@ -99,15 +100,28 @@ def blind_index(value: str, *, purpose: str) -> str:
     return hmac.new(_hash_key(), f"{purpose}:{normalized}".encode(), hashlib.sha256).hexdigest()
 
 
+ID_MASK_KEEP = (1, 1)  # characters kept at the start and at the end of a masked ID number
+
+
 def mask_id_number(value: str) -> str:
-    """110***********1234: the first 3 and last 4 characters, as the platform shows it everywhere."""
+    """1****************4: the first and the last character only, as the platform shows it everywhere.
+
+    Contract: a masked ID number never fixes more than these two characters. The first digit
+    names a group of provinces and the last is the check character, so even beside a full birth
+    date and a county (which no clear column holds) about 10^3 numbers remain per county, and
+    with nothing beside it millions: the masked form cannot be joined with anything in the
+    database into the number (tests/identity/accounts/test_reconstruction.py).
+    """
     v = value.strip()
+    head, tail = ID_MASK_KEEP
     if len(v) < 8:
         return "*" * len(v)
-    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+    return v[:head] + "*" * (len(v) - head - tail) + v[-tail:]
 
 
 def mask_phone(value: str) -> str:
+    """139****0001: the first 3 and last 4 digits. Contract: no stored value shows any of the
+    middle four, so the 10^4 numbers a masked phone leaves stay open."""
     v = value.strip()
     if len(v) < 7:
         return "*" * len(v)
@@ -120,7 +134,7 @@ _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 def mask_text(text: str) -> str:
     """Mask anything that looks like an ID number or a mobile number inside free text."""
-    text = _ID_RE.sub(lambda m: m.group(0)[:3] + "*" * 11 + m.group(0)[-4:], text)
+    text = _ID_RE.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
 
 

@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.core.crypto import blind_index
 
 from .models import Company, LegalEntityRecord, Mandate, Person, PopulationRecord
-from .registries import id_number_hash
-from .services import PHONE_PURPOSE
+from .registries import PHONE_PURPOSE, id_number_hash
 from .validators import normalize_id_number, normalize_phone
 
 
@@ -56,10 +55,9 @@ class PersonAdmin(ReadOnlyAdmin):
         "name",
         "id_number_masked",
         "phone_masked",
-        "birth_date",
-        "region_code",
         "assurance_level",
         "verified_at",
+        "phone_verified_at",
         "created_at",
     )
     readonly_fields = fields
@@ -132,10 +130,10 @@ class MandateAdmin(ReadOnlyAdmin):
 
 @admin.register(PopulationRecord)
 class PopulationRecordAdmin(ReadOnlyAdmin):
-    list_display = ("name", "id_number_masked", "birth_date", "region_code", "deceased")
+    list_display = ("name", "id_number_masked", "deceased")
     list_filter = ("deceased",)
     search_fields = ("name",)
-    fields = ("name", "id_number_masked", "birth_date", "region_code", "deceased")
+    fields = ("name", "id_number_masked", "deceased")
     readonly_fields = fields
     search_help_text = _("按姓名搜索，或输入完整身份证号精确查找")
     show_full_result_count = False  # millions of rows in a real province: no COUNT(*) per page

@@ -88,6 +88,24 @@ class PersonRegistrationForm(AccessibleForm):
         return data
 
 
+class PhoneCodeForm(AccessibleForm):
+    code = forms.CharField(
+        label=gettext_lazy("短信验证码"),
+        max_length=12,
+        help_text=gettext_lazy("6位数字"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={"required": gettext_lazy("请填写短信验证码")},
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (len(code) == 6 and code.isdigit()):
+            raise forms.ValidationError(_("验证码为6位数字"))
+        return code
+
+
 class CompanyRegistrationForm(AccessibleForm):
     credit_code = _text(
         gettext_lazy("统一社会信用代码"),

@@ -85,8 +85,9 @@ class Person(models.Model):
     phone_cipher = models.TextField(_("手机号（密文）"), blank=True)
     phone_hash = models.CharField(max_length=64, db_index=True, blank=True)
     phone_masked = models.CharField(_("手机号"), max_length=11, blank=True)
-    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    region_code = models.CharField(_("户籍地区划代码"), max_length=6, blank=True)
+    # No clear birth date or region: with the masked number they rebuilt the ID number.
+    # ``services.birth_date_of`` / ``region_code_of`` derive them from the decrypted number.
+    phone_verified_at = models.DateTimeField(_("手机号验证时间"), null=True, blank=True)
     assurance_level = models.PositiveSmallIntegerField(
         _("认证等级"), choices=AssuranceLevel.choices, default=AssuranceLevel.REGISTERED
     )
@@ -159,13 +160,16 @@ class Mandate(models.Model):
 
 class PopulationRecord(models.Model):
     """人口库: the population registry as yiwang holds it (synthetic in the demo). Real-name
-    verification goes through ``identity.registries``, which a real registry service replaces."""
+    verification goes through ``identity.registries``, which a real registry service replaces.
+
+    Only keyed hashes and a masked number: no clear birth date or region (they rebuilt the
+    number with the masked form), and the phone registered to the person (the real-name phone,
+    实名手机号) as a keyed hash, so a registration can be checked against it, never read."""
 
     name = models.CharField(_("姓名"), max_length=64)
     id_number_hash = models.CharField(max_length=64, unique=True)
     id_number_masked = models.CharField(_("身份证号"), max_length=18)
-    birth_date = models.DateField(_("出生日期"))
-    region_code = models.CharField(_("户籍地区划代码"), max_length=6)
+    phone_hash = models.CharField(max_length=64, blank=True)
     deceased = models.BooleanField(_("已注销户籍"), default=False)
 
     class Meta:
@@ -174,6 +178,60 @@ class PopulationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_number_masked}"
+
+
+class ChallengePurpose(models.TextChoices):
+    REGISTER = "register", _("注册")
+    PHONE = "phone", _("验证手机号")
+
+
+class PhoneChallenge(models.Model):
+    """A one-time code sent by SMS (``identity.sms``) to prove control of a phone.
+
+    The code is stored as a keyed hash bound to the challenge's token, expires, and allows a
+    few attempts. A registration's typed data waits in ``payload_cipher`` (encrypted, the
+    password already hashed) until the code is confirmed. A challenge whose ``code_hash`` is
+    empty was answered without sending a code (the details did not match the registry, or the
+    ID number has an account): it looks and fails exactly like a live one, so the page never
+    tells a stranger which case it was.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=16, choices=ChallengePurpose.choices)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    code_hash = models.CharField(max_length=64, blank=True)
+    payload_cipher = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class FakeSmsMessage(models.Model):
+    """What the FAKE SMS gateway (``identity.sms.FakeSmsGateway``) was given, for the demo page
+    "演示短信（假网关）" and tests. Used only when ``YIWANG_FAKE_SMS`` is on; the phone is kept
+    as a keyed hash and a masked form, the text encrypted."""
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    phone_masked = models.CharField(max_length=11)
+    text_cipher = models.TextField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("演示短信（假网关）")
+        verbose_name_plural = _("演示短信（假网关）")
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_masked} {self.sent_at:%H:%M:%S}"
 
 
 class LegalEntityRecord(models.Model):

@@ -8,7 +8,8 @@ implementation reads ``PopulationRecord`` / ``LegalEntityRecord`` in yiwang's ow
 filled with synthetic data by ``yiwang generate-registries``.
 
 Registries answer with an outcome, not with the record: a caller learns whether the name
-matches, never the name held for an ID number it typed.
+matches (and, when it asks, whether a phone is the person's real-name phone), never the name
+or the phone held for an ID number it typed.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from yiwang.core.crypto import blind_index
 from .models import LegalEntityRecord, PopulationRecord
 
 ID_NUMBER_PURPOSE = "id_number"  # blind_index purpose shared by Person, the registries and login
+PHONE_PURPOSE = "phone"
 
 
 def id_number_hash(id_number: str) -> str:
     return blind_index(id_number, purpose=ID_NUMBER_PURPOSE)
+
+
+def phone_hash(phone: str) -> str:
+    return blind_index(phone, purpose=PHONE_PURPOSE)
 
 
 class PersonOutcome(enum.StrEnum):
@@ -51,8 +57,9 @@ class CompanyOutcome(enum.StrEnum):
 @dataclass(frozen=True)
 class PersonCheck:
     outcome: PersonOutcome
-    birth_date: dt.date | None = None
-    region_code: str = ""
+    # When a phone was given: does the registry hold it as the person's real-name phone?
+    # None when no phone was asked about or the person did not match.
+    phone_match: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,7 +79,7 @@ class CompanyCheck:
 
 @runtime_checkable
 class PopulationRegistry(Protocol):
-    def verify_person(self, name: str, id_number: str) -> PersonCheck: ...
+    def verify_person(self, name: str, id_number: str, phone: str | None = None) -> PersonCheck: ...
 
 
 @runtime_checkable
@@ -94,7 +101,7 @@ def _same_name(a: str, b: str) -> bool:
 class DatabasePopulationRegistry:
     """The population registry held in yiwang's database (synthetic in the demo)."""
 
-    def verify_person(self, name: str, id_number: str) -> PersonCheck:
+    def verify_person(self, name: str, id_number: str, phone: str | None = None) -> PersonCheck:
         record = PopulationRecord.objects.filter(id_number_hash=id_number_hash(id_number)).first()
         if record is None:
             return PersonCheck(PersonOutcome.NOT_FOUND)
@@ -102,7 +109,10 @@ class DatabasePopulationRegistry:
             return PersonCheck(PersonOutcome.DECEASED)
         if not _same_name(record.name, name):
             return PersonCheck(PersonOutcome.NAME_MISMATCH)
-        return PersonCheck(PersonOutcome.MATCH, birth_date=record.birth_date, region_code=record.region_code)
+        phone_match = None
+        if phone is not None:
+            phone_match = bool(record.phone_hash) and record.phone_hash == phone_hash(phone)
+        return PersonCheck(PersonOutcome.MATCH, phone_match=phone_match)
 
 
 class DatabaseLegalEntityRegistry:

@@ -10,10 +10,16 @@ transaction, audited with masked values only.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import json
+import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -33,27 +39,27 @@ from yiwang.core.crypto import (
     mask_phone,
 )
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
+from yiwang.core.security import hit, parse_rate
 
-from .models import AssuranceLevel, Company, Mandate, Person, TotpDevice
+from .models import AssuranceLevel, ChallengePurpose, Company, Mandate, Person, PhoneChallenge, TotpDevice
 from .registries import (
     CompanyOutcome,
     PersonOutcome,
     id_number_hash,
     legal_entity_registry,
+    phone_hash,
     population_registry,
 )
+from .sms import sms_gateway
 from .validators import validate_credit_code, validate_id_number, validate_mobile_phone
+
+log = logging.getLogger("yiwang.identity.sms")
 
 ID_NUMBER_CONTEXT = "person.id_number"  # AES-GCM associated data: a ciphertext stays in its column
 PHONE_CONTEXT = "person.phone"
-PHONE_PURPOSE = "phone"
 TOTP_CONTEXT = "totp"  # identity.mfa.CONTEXT
 MAX_MANDATE_DAYS = 3 * 365 + 1  # three years, leap day included
 MAX_NAME_LENGTH = 64
-
-
-def phone_hash(phone: str) -> str:
-    return blind_index(phone, purpose=PHONE_PURPOSE)
 
 
 def id_number_of(person: Person) -> str:
@@ -107,12 +113,102 @@ def _check_registration(username: str, password: str, name: str, id_number: str,
     return errors, info, clean_phone
 
 
-def register_person(*, username: str, password: str, name: str, id_number: str, phone: str) -> Person:
-    """Create a login and a verified person, or refuse with one message per field at fault.
+# --- registration with a one-time code --------------------------------------------------------
 
-    The name and ID number are checked against the population registry first: a person the
-    registry does not confirm gets no account at all (nothing is written but the audit entry
-    of the refusal). An ID number already registered is refused without saying by whom.
+CODE_PURPOSE = "phone_code"  # blind_index purpose of one-time codes
+PAYLOAD_CONTEXT = "challenge.payload"
+
+
+def birth_date_of(person: Person) -> dt.date:
+    """The exact birth date, from the decrypted ID number (no clear column holds it)."""
+    return validate_id_number(id_number_of(person)).birth_date
+
+
+def region_code_of(person: Person) -> str:
+    """The county code of the ID number (where the card was first issued), decrypted."""
+    return id_number_of(person)[:6]
+
+
+def _code_hash(token: str, code: str) -> str:
+    # Bound to the challenge's token: a code hash copied to another challenge does not match.
+    return blind_index(f"{token}:{code.strip()}", purpose=CODE_PURPOSE)
+
+
+def _rate(name: str) -> tuple[int, int] | None:
+    rate = str(getattr(settings, name, "") or "")
+    if rate.strip().lower() in {"", "0", "off"}:
+        return None
+    return parse_rate(rate)
+
+
+def _check_rate(bucket: str, setting: str) -> None:
+    rate = _rate(setting)
+    if rate is None:
+        return
+    if wait := hit(bucket, *rate):
+        minutes = max(1, (wait + 59) // 60)
+        raise DomainError(
+            _("操作过于频繁，请 %(n)s 分钟后再试。") % {"n": minutes}, field="", code="rate_limited"
+        )
+
+
+def _send(gateway, phone: str, text: str) -> None:
+    # A provider failure must not change the answer (it would tell which branch ran): logged.
+    try:
+        gateway.send(phone, text)
+    except Exception:
+        log.exception("SMS not sent")
+
+
+def _new_challenge(purpose: str, *, with_code: bool, person=None, payload: dict | None = None):
+    """(challenge row, text of the SMS to send or ""): a code is made only ``with_code``.
+
+    The caller sends the text after its transaction (a challenge without its code would be
+    useless; a code for a challenge rolled back is harmless)."""
+    now = timezone.now()
+    # Challenges are useless once expired; a day's margin keeps them for the operators' questions.
+    PhoneChallenge.objects.filter(expires_at__lt=now - dt.timedelta(days=1)).delete()
+    token = secrets.token_urlsafe(32)
+    code = f"{secrets.randbelow(10**6):06d}"
+    challenge = PhoneChallenge.objects.create(
+        token=token,
+        purpose=purpose,
+        person=person,
+        code_hash=_code_hash(token, code) if with_code else "",
+        payload_cipher=encrypt(json.dumps(payload), context=PAYLOAD_CONTEXT) if payload else "",
+        expires_at=now + dt.timedelta(seconds=settings.YIWANG_PHONE_CODE_SECONDS),
+    )
+    if not with_code:
+        return challenge, ""
+    minutes = max(1, settings.YIWANG_PHONE_CODE_SECONDS // 60)
+    text = _(
+        "【一网】您的验证码为 %(code)s，%(n)s 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。"
+    ) % {
+        "code": code,
+        "n": minutes,
+    }
+    return challenge, text
+
+
+def start_registration(
+    *,
+    username: str,
+    password: str,
+    name: str,
+    id_number: str,
+    phone: str,
+    client_address: str = "",
+    gateway=None,
+) -> str:
+    """First step of registering a person: check the fields, then answer the same way
+    whatever the registry and the accounts hold, and return a challenge token.
+
+    Only when the name, ID number and phone all match the population registry (the phone is
+    the person's real-name phone) and the ID number has no account is a code sent to that
+    phone. An ID number that has an account gets a notice on the account's phone instead, and
+    any other case sends nothing. Sends are limited per ID number (keyed hash) and per client
+    address, counted before anything is looked up, so the limit tells nothing either.
+    Field errors (format, username taken, password) are the only other answer.
     """
     username = (username or "").strip()
     name = _clean_name(name)
@@ -120,43 +216,107 @@ def register_person(*, username: str, password: str, name: str, id_number: str, 
     if errors:
         raise ValidationFailed(errors)
     assert info is not None
-    masked = mask_id_number(info.value)
     id_hash = id_number_hash(info.value)
-    if Person.objects.filter(id_number_hash=id_hash).exists():
-        raise DomainError(
-            _("该身份证号已注册。如忘记用户名或密码，请到登录页找回，或到政务服务大厅办理。"),
-            field="id_number",
-            code="id_registered",
-        )
-    check = population_registry().verify_person(name, info.value)
-    if not check.ok:
-        problem = {
-            PersonOutcome.NOT_FOUND: ("id_number", _("人口库中没有该身份证号，请核对后重新填写")),
-            PersonOutcome.NAME_MISMATCH: ("name", _("姓名与身份证号不一致，请核对后重新填写")),
-            PersonOutcome.DECEASED: ("id_number", _("实名核验未通过：该身份证号不能用于注册")),
-        }[check.outcome]
+    _check_rate(f"register:id:{id_hash}", "YIWANG_RATE_REGISTER_ID")
+    if client_address:
+        _check_rate(f"register:address:{client_address}", "YIWANG_RATE_REGISTER_ADDRESS")
+    gateway = gateway or sms_gateway()
+    masked = mask_id_number(info.value)
+    send_to, text = "", ""
+    with transaction.atomic():
+        existing = Person.objects.filter(id_number_hash=id_hash).first()
+        live = False
+        if existing is not None:
+            outcome = "has_account"
+            if existing.phone_cipher:
+                send_to = decrypt(existing.phone_cipher, context=PHONE_CONTEXT)
+                text = _(
+                    "【一网】有人正在用您的身份证号注册一网账号。您已有账号，可在登录页找回用户名或密码；"
+                    "如非本人操作，请忽略本短信。"
+                )
+        else:
+            check = population_registry().verify_person(name, info.value, clean_phone)
+            live = bool(check.ok and check.phone_match)
+            outcome = "match" if live else str(check.outcome) if not check.ok else "phone_mismatch"
+        payload = {
+            "username": username,
+            "password": make_password(password),
+            "name": name,
+            "id_number": info.value,
+            "phone": clean_phone,
+        }
+        challenge, code_text = _new_challenge(ChallengePurpose.REGISTER, with_code=live, payload=payload)
+        if live:
+            send_to, text = clean_phone, code_text
         audit.record(
-            "identity.person.verify_failed",
+            "identity.person.register_start",
             object_type="identity.person",
-            summary=f"{masked} {check.outcome}",
-            detail={"id_number": masked, "outcome": str(check.outcome)},
+            summary=f"{masked} {outcome}",
+            detail={"id_number": masked, "phone": mask_phone(clean_phone), "outcome": outcome},
         )
-        raise DomainError(problem[1], field=problem[0], code=str(check.outcome))
+    if send_to:
+        _send(gateway, send_to, text)
+    return challenge.token
+
+
+def _claim_challenge(token: str, code: str, purpose: str, person: Person | None = None):
+    """Count one attempt and return the live challenge if ``code`` is right, else raise.
+
+    Wrong, expired, used-up and never-sent challenges all refuse with a message next to the
+    code field; the attempt is counted in its own transaction so a refusal cannot roll it back.
+    """
+    code = "".join((code or "").split())
+    if not code:
+        raise ValidationFailed([FieldError("code", _("请填写短信验证码"), "required")])
+    with transaction.atomic():
+        challenge = (
+            PhoneChallenge.objects.select_for_update().filter(token=token or "", purpose=purpose).first()
+        )
+        if challenge is None or (person is not None and challenge.person_id != person.pk):
+            raise DomainError(_("验证码已失效，请重新获取。"), field="code", code="no_challenge")
+        if challenge.used_at is not None or challenge.expires_at <= timezone.now():
+            raise DomainError(_("验证码已过期，请重新获取。"), field="code", code="expired")
+        if challenge.attempts >= settings.YIWANG_PHONE_CODE_ATTEMPTS:
+            raise DomainError(_("验证码错误次数过多，请重新获取。"), field="code", code="too_many_attempts")
+        challenge.attempts += 1
+        challenge.save(update_fields=["attempts"])
+    right = bool(challenge.code_hash) and hmac.compare_digest(challenge.code_hash, _code_hash(token, code))
+    if not right:
+        raise DomainError(_("验证码错误，请核对短信后重新填写。"), field="code", code="wrong_code")
+    return challenge
+
+
+def complete_registration(*, token: str, code: str) -> Person:
+    """Second step: the code sent to the registered phone. Creates the login and the person,
+    real-name verified with the phone proven (assurance level 2), in one transaction."""
+    challenge = _claim_challenge(token, code, ChallengePurpose.REGISTER)
+    data = json.loads(decrypt(challenge.payload_cipher, context=PAYLOAD_CONTEXT))
     now = timezone.now()
+    masked = mask_id_number(data["id_number"])
+    User = get_user_model()
     try:
         with transaction.atomic():
-            user = get_user_model().objects.create_user(username=username, password=password, last_name=name)
+            used = PhoneChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+                used_at=now, payload_cipher=""
+            )
+            if not used:
+                raise DomainError(_("验证码已过期，请重新获取。"), field="code", code="expired")
+            if User._default_manager.filter(username__iexact=data["username"]).exists():
+                raise DomainError(
+                    _("该用户名刚刚已被使用，请重新注册并换一个用户名。"), field="code", code="username_taken"
+                )
+            user = User(username=data["username"], last_name=data["name"], password=data["password"])
+            user.save()
             person = Person.objects.create(
                 user=user,
-                name=name,
-                id_number_cipher=encrypt(info.value, context=ID_NUMBER_CONTEXT),
-                id_number_hash=id_hash,
+                name=data["name"],
+                id_number_cipher=encrypt(data["id_number"], context=ID_NUMBER_CONTEXT),
+                id_number_hash=id_number_hash(data["id_number"]),
                 id_number_masked=masked,
-                phone_cipher=encrypt(clean_phone, context=PHONE_CONTEXT),
-                phone_hash=phone_hash(clean_phone),
-                phone_masked=mask_phone(clean_phone),
-                birth_date=check.birth_date or info.birth_date,
-                region_code=check.region_code or info.region_code,
+                phone_cipher=encrypt(data["phone"], context=PHONE_CONTEXT),
+                phone_hash=phone_hash(data["phone"]),
+                phone_masked=mask_phone(data["phone"]),
+                phone_verified_at=now,
                 assurance_level=AssuranceLevel.VERIFIED,
                 verified_at=now,
                 key_id=current_key_id(),
@@ -164,25 +324,76 @@ def register_person(*, username: str, password: str, name: str, id_number: str, 
             audit.record(
                 "identity.person.register",
                 person,
-                summary=f"{name} {masked}",
+                summary=f"{data['name']} {masked}",
                 detail={
                     "id_number": masked,
                     "phone": person.phone_masked,
                     "assurance_level": int(AssuranceLevel.VERIFIED),
+                    "phone_verified": True,
                 },
             )
     except IntegrityError:
-        # Two submissions raced past the checks above: the unique constraints decided.
+        # Two registrations of the same ID number raced: the unique constraint decided.
         raise DomainError(
-            _("该用户名或身份证号刚刚已被注册，请勿重复提交。"), field="id_number", code="duplicate"
+            _("该用户名或身份证号刚刚已被注册，请勿重复提交。"), field="code", code="duplicate"
         ) from None
+    return person
+
+
+def start_phone_verification(person: Person, *, client_address: str = "", gateway=None) -> str:
+    """Send a code to the account's phone so its owner can prove it (an account created
+    before phones were verified, or after a re-check). The registry must hold the account's
+    phone as the person's real-name phone; otherwise ``DomainError`` (the owner may know)."""
+    if not person.phone_cipher:
+        raise DomainError(_("账号中没有手机号，请到政务服务大厅办理。"), field="", code="no_phone")
+    _check_rate(f"register:id:{person.id_number_hash}", "YIWANG_RATE_REGISTER_ID")
+    if client_address:
+        _check_rate(f"register:address:{client_address}", "YIWANG_RATE_REGISTER_ADDRESS")
+    phone = decrypt(person.phone_cipher, context=PHONE_CONTEXT)
+    check = population_registry().verify_person(person.name, id_number_of(person), phone)
+    if not (check.ok and check.phone_match):
+        audit.record(
+            "identity.person.phone_check_failed",
+            person,
+            summary=f"{person.id_number_masked} {check.outcome} phone_match={check.phone_match}",
+            detail={"outcome": str(check.outcome), "phone_match": check.phone_match},
+        )
+        raise DomainError(
+            _("账号中的手机号不是登记在您名下的手机号，请到政务服务大厅办理。"),
+            field="",
+            code="phone_mismatch",
+        )
+    challenge, text = _new_challenge(ChallengePurpose.PHONE, with_code=True, person=person)
+    _send(gateway or sms_gateway(), phone, text)
+    return challenge.token
+
+
+def confirm_phone(person: Person, *, token: str, code: str) -> Person:
+    """The code sent by ``start_phone_verification``: sets ``phone_verified_at`` and the level."""
+    challenge = _claim_challenge(token, code, ChallengePurpose.PHONE, person=person)
+    now = timezone.now()
+    with transaction.atomic():
+        PhoneChallenge.objects.filter(pk=challenge.pk).update(used_at=now)
+        Person.objects.filter(pk=person.pk).update(phone_verified_at=now)
+        person.phone_verified_at = now
+        audit.record(
+            "identity.person.phone_verified",
+            person,
+            summary=f"{person.id_number_masked} {person.phone_masked}",
+            detail={"phone": person.phone_masked},
+        )
+        refresh_assurance(person)
     return person
 
 
 def refresh_assurance(person: Person) -> int:
     """Recompute the account's assurance level: 3 when real-name verified and a confirmed TOTP
-    device exists, 2 when verified, else 1. Called after verification and by identity.mfa."""
-    verified = person.verified_at is not None
+    device exists, 2 when verified, else 1. Called after verification and by identity.mfa.
+
+    Verified means both: the registry matched name and ID number (``verified_at``) and the
+    person proved control of the registered phone with a one-time code (``phone_verified_at``).
+    """
+    verified = person.verified_at is not None and person.phone_verified_at is not None
     has_totp = TotpDevice.objects.filter(user_id=person.user_id, confirmed_at__isnull=False).exists()
     level = (
         AssuranceLevel.TWO_FACTOR

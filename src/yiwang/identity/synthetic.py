@@ -23,7 +23,8 @@ from yiwang.core import audit
 from yiwang.core.crypto import mask_id_number
 
 from .models import LegalEntityRecord, PopulationRecord
-from .registries import id_number_hash
+from .registries import id_number_hash, phone_hash
+from .sms import FakeSmsGateway
 from .validators import CREDIT_ALPHABET, credit_check_char, id_check_digit, org_check_char
 
 # Common surnames, weighted roughly as in Fujian (陈 and 林 lead there).
@@ -105,6 +106,18 @@ def demo_people() -> list[SyntheticPerson]:
         SyntheticPerson("吴建国", make_id_number("350111", dt.date(1968, 1, 30), 17), dt.date(1968, 1, 30),
                         "350111", phone="15959110004"),
     ]  # fmt: skip
+
+
+def demo_registrant() -> SyntheticPerson:
+    """A fixed person in the registry with no account: the demo's walk through registration
+    (the code goes to the fake gateway's page, since the phone is one of the demo's)."""
+    return SyntheticPerson("郑丽娟", make_id_number("350105", dt.date(1990, 5, 20), 42), dt.date(1990, 5, 20),
+                           "350105", phone="13705910005")  # fmt: skip
+
+
+def demo_phones() -> list[str]:
+    """The phones of the fixed demo identities: the only ones the fake SMS page shows."""
+    return [p.phone for p in [*demo_people(), demo_registrant()]]
 
 
 def demo_companies() -> list[SyntheticCompany]:
@@ -224,13 +237,25 @@ def generate_companies(
 
 
 def population_record(p: SyntheticPerson) -> PopulationRecord:
+    # Hashes and the masked number only: the birth date and region stay in the (encrypted,
+    # here: unstored) number, and the phone is a keyed hash for the real-name phone check.
     return PopulationRecord(
         name=p.name,
         id_number_hash=id_number_hash(p.id_number),
         id_number_masked=mask_id_number(p.id_number),
-        birth_date=p.birth_date,
-        region_code=p.region_code,
+        phone_hash=phone_hash(p.phone) if p.phone else "",
         deceased=p.deceased,
+    )
+
+
+def _put_people(records: list[PopulationRecord]) -> None:
+    # A row already there gets today's hash and mask (rows made before the registry held
+    # the phone or the shorter mask); the same seed gives the same values, so this is idempotent.
+    PopulationRecord.objects.bulk_create(
+        records,
+        update_conflicts=True,
+        unique_fields=["id_number_hash"],
+        update_fields=["id_number_masked", "phone_hash"],
     )
 
 
@@ -260,7 +285,7 @@ class RegistryReport:
 
 def ensure_demo_registry() -> None:
     """Put the demo people and companies in the registries (idempotent)."""
-    PopulationRecord.objects.bulk_create([population_record(p) for p in demo_people()], ignore_conflicts=True)
+    _put_people([population_record(p) for p in [*demo_people(), demo_registrant()]])
     LegalEntityRecord.objects.bulk_create(
         [legal_entity_record(c) for c in demo_companies()], ignore_conflicts=True
     )
@@ -283,7 +308,7 @@ def generate_registries(
     report = RegistryReport()
     counties_ = counties(province_code)
     region_codes = [c.code for c in counties_]
-    taken = {p.id_number for p in demo_people()}
+    taken = {p.id_number for p in [*demo_people(), demo_registrant()]}
 
     t0 = time.perf_counter()
     before = PopulationRecord.objects.count()
@@ -298,11 +323,11 @@ def generate_registries(
             report.deceased += p.deceased
             batch.append(population_record(p))
             if len(batch) >= batch_size:
-                PopulationRecord.objects.bulk_create(batch, ignore_conflicts=True)
+                _put_people(batch)
                 if tick:
                     tick(len(batch))
                 batch = []
-        PopulationRecord.objects.bulk_create(batch, ignore_conflicts=True)
+        _put_people(batch)
         if tick:
             tick(len(batch))
     report.people = PopulationRecord.objects.count() - before
@@ -361,6 +386,25 @@ class DemoAccount:
     description: str
 
 
+def register_through_fake_sms(*, username: str, password: str, name: str, id_number: str, phone: str):
+    """Register a synthetic person by the real two steps, reading the one-time code from the
+    FAKE SMS gateway (demo accounts, test fixtures, benchmarks). Raises ``DomainError`` when no
+    code was sent: the registry does not hold that name, ID number and phone together, or the
+    ID number already has an account."""
+    from yiwang.core.errors import DomainError
+
+    from . import services
+
+    gateway = FakeSmsGateway()
+    token = services.start_registration(
+        username=username, password=password, name=name, id_number=id_number, phone=phone, gateway=gateway
+    )
+    code = gateway.sent[-1][1] if gateway.sent and gateway.sent[-1][0] == phone else None
+    if code is None:
+        raise DomainError("no code was sent: not in the registry with this phone, or already registered")
+    return services.complete_registration(token=token, code=code)
+
+
 def create_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
     """Register the demo people (verified), their two companies, and a one-year all-items
     mandate from 林晓峰's company to 陈雅婷. Idempotent: existing accounts are kept."""
@@ -375,9 +419,14 @@ def create_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
     for username, p in zip(DEMO_USERNAMES, people, strict=True):
         person = Person.objects.filter(id_number_hash=id_number_hash(p.id_number)).first()
         if person is None:
-            person = services.register_person(
+            person = register_through_fake_sms(
                 username=username, password=password, name=p.name, id_number=p.id_number, phone=p.phone
             )
+        elif person.phone_verified_at is None:
+            # An account from before phones were proven: prove it the same way.
+            gateway = FakeSmsGateway()
+            token = services.start_phone_verification(person, gateway=gateway)
+            services.confirm_phone(person, token=token, code=gateway.sent[-1][1])
         persons.append(person)
     lin, chen, huang, _wu = persons
     company_a, company_b = demo_companies()

@@ -20,10 +20,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from yiwang.core.errors import DomainError
+from yiwang.core.middleware import client_ip
 
 from . import account_selectors as selectors
 from . import services
-from .forms_accounts import CompanyRegistrationForm, MandateForm, PersonRegistrationForm
+from .forms_accounts import CompanyRegistrationForm, MandateForm, PersonRegistrationForm, PhoneCodeForm
+from .sms import fake_sms_enabled
 
 NONCE_SECONDS = 600  # how long a submitted registration form is remembered (double submit)
 
@@ -57,45 +59,156 @@ def _nonce_key(nonce: str) -> str:
     return f"identity:register:{nonce}"
 
 
+REGISTER_TOKEN = "identity.register_token"  # session key: the pending registration's challenge
+PHONE_TOKEN = "identity.phone_token"  # session key: the account's phone verification challenge
+
+
 @never_cache
 @sensitive_post_parameters("password", "password2", "id_number", "phone")
 def register_person(request: HttpRequest) -> HttpResponse:
+    """Step 1: the details. Whatever the registry and the accounts hold, a valid form gets the
+    same answer: on to the code page (a code went to the registered phone only if it fits)."""
     if selectors.person_of(request.user) is not None:
         return redirect("accounts:home")
     if request.method == "POST":
         form = PersonRegistrationForm(request.POST)
         nonce = request.POST.get("nonce", "")[:64]
         # Claim the form's nonce atomically: of two submissions of the same form (a double
-        # click) only the first registers; the other is sent to the login page.
+        # click) only the first starts a registration; the other goes on to the code page.
         if nonce and not cache.add(_nonce_key(nonce), 0, NONCE_SECONDS):
-            messages.info(request, _("注册已提交，请登录。"))
-            return redirect(_url("auth:login", "/auth/login/"))
-        person = None
+            return redirect("accounts:register_person_code")
+        token = None
         if form.is_valid():
             d = form.cleaned_data
             try:
-                person = services.register_person(
+                token = services.start_registration(
                     username=d["username"],
                     password=d["password"],
                     name=d["name"],
                     id_number=d["id_number"],
                     phone=d["phone"],
+                    client_address=client_ip(request),
                 )
             except DomainError as exc:
                 form.add_domain_error(exc)
-        if person is None:
+        if token is None:
             if nonce:
                 cache.delete(_nonce_key(nonce))  # the form comes back with errors: let it be sent again
         else:
-            _log_in(request, person.user)
-            messages.success(request, _("注册成功，已通过实名核验。"))
-            return redirect("accounts:home")
+            request.session[REGISTER_TOKEN] = token
+            return redirect("accounts:register_person_code")
     else:
         form = PersonRegistrationForm(initial={"nonce": secrets.token_urlsafe(16)})
     return render(
         request,
         "identity/accounts/register_person.html",
         {"form": form, "login_url": _url("auth:login", "/auth/login/")},
+    )
+
+
+def _code_page(request: HttpRequest, form: PhoneCodeForm, *, action: str, back: str, status: int = 200):
+    return render(
+        request,
+        "identity/accounts/phone_code.html",
+        {
+            "form": form,
+            "action": action,
+            "back": back,
+            "minutes": max(1, settings.YIWANG_PHONE_CODE_SECONDS // 60),
+            "demo_sms_url": reverse("accounts:demo_sms") if fake_sms_enabled() else "",
+        },
+        status=status,
+    )
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def register_person_code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the one-time code. Creates the account (level 2) and logs it in."""
+    if selectors.person_of(request.user) is not None:
+        return redirect("accounts:home")
+    token = request.session.get(REGISTER_TOKEN)
+    back = reverse("accounts:register_person")
+    if not token:
+        return redirect(back)
+    action = reverse("accounts:register_person_code")
+    if request.method == "POST":
+        form = PhoneCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                person = services.complete_registration(token=token, code=form.cleaned_data["code"])
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                request.session.pop(REGISTER_TOKEN, None)
+                _log_in(request, person.user)
+                messages.success(request, _("注册成功，已通过实名核验和手机号验证。"))
+                return redirect("accounts:home")
+        return _code_page(request, form, action=action, back=back, status=400)
+    return _code_page(request, PhoneCodeForm(), action=action, back=back)
+
+
+@never_cache
+@login_required
+@require_POST
+def phone_verify_start(request: HttpRequest) -> HttpResponse:
+    """An account whose phone is not proven yet asks for a code on it."""
+    person = selectors.person_of(request.user)
+    if person is None:
+        return render(request, "identity/accounts/no_person.html", status=403)
+    if person.phone_verified_at is not None:
+        return redirect("accounts:home")
+    try:
+        token = services.start_phone_verification(person, client_address=client_ip(request))
+    except DomainError as exc:
+        for e in exc.errors:
+            messages.error(request, e.message)
+        return redirect("accounts:home")
+    request.session[PHONE_TOKEN] = token
+    return redirect("accounts:phone_code")
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("code")
+def phone_code(request: HttpRequest) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    if person is None:
+        return render(request, "identity/accounts/no_person.html", status=403)
+    token = request.session.get(PHONE_TOKEN)
+    back = reverse("accounts:home")
+    if not token or person.phone_verified_at is not None:
+        return redirect(back)
+    action = reverse("accounts:phone_code")
+    if request.method == "POST":
+        form = PhoneCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.confirm_phone(person, token=token, code=form.cleaned_data["code"])
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                request.session.pop(PHONE_TOKEN, None)
+                messages.success(request, _("手机号验证成功。"))
+                return redirect("accounts:home")
+        return _code_page(request, form, action=action, back=back, status=400)
+    return _code_page(request, PhoneCodeForm(), action=action, back=back)
+
+
+@never_cache
+def demo_sms(request: HttpRequest) -> HttpResponse:
+    """演示短信（假网关）: what the FAKE gateway was given for the demo's own phones. There is no
+    such page unless ``YIWANG_FAKE_SMS`` is on (and no real gateway is named), and it never
+    shows a message to any other phone, so a real person's code cannot appear here."""
+    if not fake_sms_enabled():
+        raise Http404
+    from .sms import FakeSmsGateway
+    from .synthetic import demo_phones
+
+    return render(
+        request,
+        "identity/accounts/demo_sms.html",
+        {"messages_sent": FakeSmsGateway.messages_to(demo_phones())},
     )
 
 

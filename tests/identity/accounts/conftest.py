@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from yiwang.identity import services
-from yiwang.identity.synthetic import demo_companies, demo_people, ensure_demo_registry
+from yiwang.identity.synthetic import (
+    demo_companies,
+    demo_people,
+    ensure_demo_registry,
+    register_through_fake_sms,
+)
 
 PASSWORD = "Yiwang-test-2026!"
 
@@ -14,6 +19,13 @@ PASSWORD = "Yiwang-test-2026!"
 def _fast_passwords(settings):
     # PBKDF2 at full strength costs ~1 s per registration on a busy machine.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fake_sms(settings):
+    # The pages send codes through the configured gateway: the FAKE one, as in the demo.
+    settings.YIWANG_FAKE_SMS = True
+    settings.YIWANG_SMS_GATEWAY = ""
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +43,8 @@ def registry(db):
 
 
 def register(p, username: str | None = None):
-    return services.register_person(
+    """Register a registry person by the two steps (details, then the code from the fake SMS)."""
+    return register_through_fake_sms(
         username=username or f"u{p.id_number[-6:]}",
         password=PASSWORD,
         name=p.name,

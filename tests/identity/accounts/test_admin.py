@@ -58,9 +58,10 @@ def test_admin_pages_show_masked_values_only(admin_client, companies, people, re
 
 def test_search_by_full_id_number_goes_through_the_hash(admin_client, people, registry):
     html = admin_client.get("/admin/identity/person/", {"q": registry[1].id_number.lower()}).content.decode()
-    assert people[1].id_number_masked in html and people[0].id_number_masked not in html
+    # Masked ID numbers of different people may look alike: tell the rows apart by name.
+    assert people[1].name in html and people[0].name not in html
     html = admin_client.get("/admin/identity/person/", {"q": registry[0].phone}).content.decode()
-    assert people[0].id_number_masked in html and people[1].id_number_masked not in html
+    assert people[0].name in html and people[1].name not in html
     html = admin_client.get(
         "/admin/identity/populationrecord/", {"q": registry[2].id_number}
     ).content.decode()

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from tests import factories
 from yiwang.identity import services
-from yiwang.identity.models import AccountSession, Company, Mandate, Person
+from yiwang.identity.models import AccountSession, Company, Mandate, Person, PhoneChallenge
+from yiwang.identity.sms import FakeSmsGateway
 from yiwang.identity.synthetic import demo_companies
 
 from .conftest import PASSWORD
@@ -54,20 +55,22 @@ def test_check_digit_error_is_next_to_the_id_field(client, registry):
     assert not Person.objects.exists()
 
 
-def test_registry_mismatch_shown_next_to_the_name(client, registry):
-    resp = client.post("/account/register/person/", form_data(registry[0], name="林小峰"))
-    assert error_after(resp.content.decode(), "name") == "姓名与身份证号不一致，请核对后重新填写"
-    assert not Person.objects.exists()
-
-
 def test_password_confirmation(client, registry):
     resp = client.post("/account/register/person/", form_data(registry[0], password2="Other-pass-2026"))
     assert error_after(resp.content.decode(), "password2") == "两次输入的密码不一致"
 
 
+def register_with_code(client, p, **kw):
+    resp = client.post("/account/register/person/", form_data(p, **kw))
+    assert resp.status_code == 302 and resp["Location"] == "/account/register/person/code/"
+    code = FakeSmsGateway.last_code_to(p.phone)
+    assert code is not None
+    return client.post("/account/register/person/code/", {"code": code})
+
+
 def test_register_logs_in_and_shows_masked_data_only(client, registry):
     p = registry[0]
-    resp = client.post("/account/register/person/", form_data(p))
+    resp = register_with_code(client, p)
     assert resp.status_code == 302 and resp["Location"] == "/account/"
     person = Person.objects.get()
     assert AccountSession.objects.filter(user=person.user, ended_at__isnull=True).exists()
@@ -75,17 +78,20 @@ def test_register_logs_in_and_shows_masked_data_only(client, registry):
     html = client.get("/account/").content.decode()
     assert p.id_number not in html and p.phone not in html
     assert person.id_number_masked in html and person.phone_masked in html
-    assert "350***********" in html and "139****0001" in html
+    assert "3****************0" in html and "139****0001" in html
     assert 'href="/auth/mfa/"' in html and 'href="/auth/sessions/"' in html
     assert "绑定动态口令" in html  # how to raise the level
 
 
-def test_double_submit_creates_one_account(client, registry):
+def test_double_submit_starts_one_registration(client, registry):
     data = form_data(registry[0])
-    assert client.post("/account/register/person/", data).status_code == 302
+    assert client.post("/account/register/person/", data)["Location"] == "/account/register/person/code/"
     other = Client()  # the second request of a double click still carries the old (anonymous) cookie
     resp = other.post("/account/register/person/", data)
-    assert resp.status_code == 302 and resp["Location"].startswith("/auth/login/")
+    assert resp.status_code == 302 and resp["Location"] == "/account/register/person/code/"
+    assert PhoneChallenge.objects.count() == 1
+    code = FakeSmsGateway.last_code_to(registry[0].phone)
+    assert client.post("/account/register/person/code/", {"code": code})["Location"] == "/account/"
     assert Person.objects.count() == 1
     # A logged-in person going back to the form is sent to the account page.
     assert client.get("/account/register/person/")["Location"] == "/account/"

@@ -63,8 +63,8 @@ def test_generate_registries_command():
     out = io.StringIO()
     call_command("generate_registries", "--people", "300", "--companies", "60", "--no-progress", stdout=out)
     text = out.getvalue()
-    assert "人口库：新增 304 人" in text and "法人库：新增 62 家" in text
-    assert PopulationRecord.objects.count() == 304 and LegalEntityRecord.objects.count() == 62
+    assert "人口库：新增 305 人" in text and "法人库：新增 62 家" in text
+    assert PopulationRecord.objects.count() == 305 and LegalEntityRecord.objects.count() == 62
     # Only hashes and masks: no column holds a plain ID number.
     for r in PopulationRecord.objects.all()[:50]:
         assert "*" in r.id_number_masked and len(r.id_number_hash) == 64
@@ -84,7 +84,20 @@ def test_generate_registries_command():
     # Running again with the same seed adds nothing.
     out = io.StringIO()
     call_command("generate_registries", "--people", "300", "--companies", "60", "--no-progress", stdout=out)
-    assert "人口库：新增 0 人" in out.getvalue() and PopulationRecord.objects.count() == 304
+    assert "人口库：新增 0 人" in out.getvalue() and PopulationRecord.objects.count() == 305
+
+
+@pytest.mark.django_db
+def test_rows_made_before_get_the_phone_hash_and_the_short_mask():
+    synthetic.generate_registries(people=50, companies=5, seed=7)
+    PopulationRecord.objects.update(phone_hash="", id_number_masked="350***********0000")
+    synthetic.generate_registries(people=50, companies=5, seed=7)
+    assert PopulationRecord.objects.count() == 55
+    assert not PopulationRecord.objects.filter(phone_hash="").exists()
+    assert not PopulationRecord.objects.filter(id_number_masked="350***********0000").exists()
+    p = synthetic.demo_people()[0]
+    check = population_registry().verify_person(p.name, p.id_number, p.phone)
+    assert check.ok and check.phone_match
 
 
 @pytest.mark.django_db

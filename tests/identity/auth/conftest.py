@@ -35,6 +35,7 @@ def make_person(username: str, id_number: str, level: int = AssuranceLevel.VERIF
         key_id=current_key_id(),
         assurance_level=level,
         verified_at=timezone.now() if level >= AssuranceLevel.VERIFIED else None,
+        phone_verified_at=timezone.now() if level >= AssuranceLevel.VERIFIED else None,
     )
 
 

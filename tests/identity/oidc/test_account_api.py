@@ -41,7 +41,7 @@ def test_me_returns_masked_own_data_with_companies_and_mandates(client: Client) 
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["name"] == "张三"
-    assert data["id_number_masked"] == "110***********002X"
+    assert data["id_number_masked"] == "1****************X"
     assert data["phone_masked"] == "138****8000"
     assert data["assurance_level"] == 2
     assert data["companies"][0]["credit_code"] == "91350100MA2XXXXX1X"

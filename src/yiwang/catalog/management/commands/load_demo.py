@@ -84,6 +84,13 @@ class Command(BaseCommand):
         w(self.style.SUCCESS("办事群众（门户 /auth/login/，可用用户名或身份证号登录）"))
         for username, password, description in extras.people:
             w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
+        from yiwang.identity.synthetic import demo_registrant
+
+        r = demo_registrant()
+        w(
+            f"  演示注册 /account/register/person/：{r.name} 身份证号 {r.id_number} 手机 {r.phone}"
+            "（验证码见 /account/demo-sms/ 演示短信（假网关））"
+        )
         w(self.style.SUCCESS("办件工作人员（工作台 /workbench/）"))
         for username, password, description in extras.staff:
             w(f"  用户名 {username:<8} 密码 {password:<20} {description}")

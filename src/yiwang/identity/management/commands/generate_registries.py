@@ -8,7 +8,13 @@ import time
 from django.core.management.base import BaseCommand
 
 from yiwang.catalog.management.commands.generate_province import tqdm_progress
-from yiwang.identity.synthetic import create_demo_accounts, demo_companies, demo_people, generate_registries
+from yiwang.identity.synthetic import (
+    create_demo_accounts,
+    demo_companies,
+    demo_people,
+    demo_registrant,
+    generate_registries,
+)
 
 
 class Command(BaseCommand):
@@ -42,7 +48,7 @@ class Command(BaseCommand):
         )
         write(f"用时：{time.perf_counter() - started:.1f} 秒")
         write("演示身份（可用于注册）：")
-        for p in demo_people():
+        for p in [*demo_people(), demo_registrant()]:
             write(f"  {p.name}  身份证号 {p.id_number}  手机 {p.phone}")
         for c in demo_companies():
             write(f"  {c.name}  统一社会信用代码 {c.credit_code}  法定代表人 {c.legal_rep.name}")
