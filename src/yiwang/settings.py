@@ -356,6 +356,10 @@ YIWANG_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("YIWANG_SESSION_ABSOLUTE_SE
 # The session cookie does not outlive the absolute timeout.
 SESSION_COOKIE_AGE = YIWANG_SESSION_ABSOLUTE_SECONDS
 
+# Every log record is masked as it is created (ID and phone numbers in any spelling), whichever
+# logger makes it and whichever handler writes it (core/crypto.py: configure_logging); the
+# handler filter masks records made before the factory was installed.
+LOGGING_CONFIG = "yiwang.core.crypto.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
