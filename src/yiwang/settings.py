@@ -168,7 +168,14 @@ if REDIS_URL:
             "BACKEND": "yiwang.core.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_SECONDS": 5},
-        }
+        },
+        # Rate-limit counters (core/ratelimit.py): add + incr, atomic in Redis, shared by every node.
+        "ratelimit": {
+            "BACKEND": "yiwang.core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rl",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_SECONDS": 5},
+        },
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -348,6 +355,10 @@ YIWANG_RATE_LIMITS = [
     ("search", "GET", r"^/search/$", os.environ.get("YIWANG_RATE_SEARCH", "240/m")),
     ("upload", "UPLOAD", r"^/", os.environ.get("YIWANG_RATE_UPLOAD", "60/m")),
 ]
+# Where the rate limits above, the API's and the case lookup's count (core/ratelimit.py): "cache"
+# (the "ratelimit" cache alias, Redis) or "database" (a table every process shares). Never a
+# per-process memory: with several workers each would allow the whole rate.
+YIWANG_RATE_LIMIT_STORE = os.environ.get("YIWANG_RATE_LIMIT_STORE", "cache" if REDIS_URL else "database")
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
 LOGIN_URL = "/auth/login/"
 # Sessions end after 30 minutes without a request and after 12 hours in any case.
