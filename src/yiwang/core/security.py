@@ -187,6 +187,8 @@ def rate_rules() -> tuple[RateRule, ...]:
     return _rules_for(tuple(tuple(r) for r in getattr(settings, "YIWANG_RATE_LIMITS", ())))
 
 
+# Part of every bucket's key; the same in every process (they must count in the same buckets),
+# moved on only by tests.
 _generation = 0
 
 
