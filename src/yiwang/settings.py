@@ -169,7 +169,14 @@ if REDIS_URL:
             "BACKEND": "yiwang.core.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_SECONDS": 5},
-        }
+        },
+        # Rate-limit counters (core/ratelimit.py): add + incr, atomic in Redis, shared by every node.
+        "ratelimit": {
+            "BACKEND": "yiwang.core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rl",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "RETRY_SECONDS": 5},
+        },
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -367,6 +374,10 @@ YIWANG_PHONE_CODE_SECONDS = int(os.environ.get("YIWANG_PHONE_CODE_SECONDS", 300)
 YIWANG_PHONE_CODE_ATTEMPTS = int(os.environ.get("YIWANG_PHONE_CODE_ATTEMPTS", 5))
 YIWANG_RATE_REGISTER_ID = os.environ.get("YIWANG_RATE_REGISTER_ID", "3/h")
 YIWANG_RATE_REGISTER_ADDRESS = os.environ.get("YIWANG_RATE_REGISTER_ADDRESS", "10/h")
+# Where the rate limits above, the API's and the case lookup's count (core/ratelimit.py): "cache"
+# (the "ratelimit" cache alias, Redis) or "database" (a table every process shares). Never a
+# per-process memory: with several workers each would allow the whole rate.
+YIWANG_RATE_LIMIT_STORE = os.environ.get("YIWANG_RATE_LIMIT_STORE", "cache" if REDIS_URL else "database")
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
 LOGIN_URL = "/auth/login/"
 # Sessions end after 30 minutes without a request and after 12 hours in any case.
@@ -375,6 +386,10 @@ YIWANG_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("YIWANG_SESSION_ABSOLUTE_SE
 # The session cookie does not outlive the absolute timeout.
 SESSION_COOKIE_AGE = YIWANG_SESSION_ABSOLUTE_SECONDS
 
+# Every log record is masked as it is created (ID and phone numbers in any spelling), whichever
+# logger makes it and whichever handler writes it (core/crypto.py: configure_logging); the
+# handler filter masks records made before the factory was installed.
+LOGGING_CONFIG = "yiwang.core.crypto.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -18,7 +18,8 @@ from yiwang.regions.models import DepartmentKind
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts_and_language():
-    # Throttle counts live in the cache; each test starts with none.
+    # Throttle counts are reset by the suite's conftest (reset_rate_limits); the answers' cache
+    # starts empty too.
     cache.clear()
     yield
     cache.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from tests import factories as f
 from tests.api.conftest import rolled_back
@@ -23,6 +24,13 @@ def many(data, django_db_blocker):
         yield data
 
 
+@pytest.fixture
+def no_throttle(monkeypatch):
+    """The handlers' own queries; the throttle's one statement is counted in
+    ``test_the_throttle_costs_one_statement``."""
+    monkeypatch.setenv("YIWANG_API_THROTTLE", "off")
+
+
 @pytest.mark.parametrize(
     ("url", "params", "max_queries"),
     [
@@ -40,7 +48,7 @@ def many(data, django_db_blocker):
     ],
 )
 def test_list_query_counts_do_not_grow_with_the_page(
-    client, many, django_assert_max_num_queries, url, params, max_queries
+    client, many, no_throttle, django_assert_max_num_queries, url, params, max_queries
 ):
     with django_assert_max_num_queries(max_queries):
         response = client.get(url, params)
@@ -48,7 +56,7 @@ def test_list_query_counts_do_not_grow_with_the_page(
     assert response.json()["items"]
 
 
-def test_detail_query_counts(client, many, django_assert_max_num_queries):
+def test_detail_query_counts(client, many, no_throttle, django_assert_max_num_queries):
     code = many.items.food_city.code
     with django_assert_max_num_queries(1):
         assert client.get(f"/api/items/{code}").status_code == 200
@@ -60,6 +68,14 @@ def test_detail_query_counts(client, many, django_assert_max_num_queries):
         assert client.get(f"/api/departments/{many.departments.county_scj.pk}").status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get("/api/standard-items/01020000100").status_code == 200
+
+
+def test_the_throttle_costs_one_statement(client, data, django_assert_num_queries, monkeypatch):
+    monkeypatch.setenv("YIWANG_API_THROTTLE", "off")
+    client.get("/api/health")
+    monkeypatch.setenv("YIWANG_API_THROTTLE", "100/m")
+    with django_assert_num_queries(1 if settings.YIWANG_RATE_LIMIT_STORE == "database" else 0):
+        assert client.get("/api/health").status_code == 200
 
 
 def test_rate_limit_answers_429_in_chinese(client, data, monkeypatch):

@@ -175,13 +175,14 @@ def test_pages_and_rate_limits_work_with_redis_stopped(settings, client):
     from tests.portal.conftest import build_catalog
 
     catalog = build_catalog()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "yiwang.core.cache.DegradingRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+    stopped = {
+        "BACKEND": "yiwang.core.cache.DegradingRedisCache",
+        "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    # As in production with REDIS_URL: the rate limits count in Redis too (core/ratelimit.py).
+    settings.CACHES = {"default": stopped, "ratelimit": {**stopped, "KEY_PREFIX": "rl"}}
+    settings.YIWANG_RATE_LIMIT_STORE = "cache"
     started = time.monotonic()
     assert client.get("/").status_code == 200
     assert client.get(f"/items/{catalog.food.item.code}/").status_code == 200  # the cached guide

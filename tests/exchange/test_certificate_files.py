@@ -22,9 +22,8 @@ from yiwang.cases.models import CaseMaterial, Notice
 from yiwang.core.crypto import mask_id_number
 from yiwang.core.files import is_unguessable
 from yiwang.exchange.models import CertificateAccess, ECertificate
-from yiwang.identity import services as identity
 from yiwang.identity.services import id_number_of
-from yiwang.identity.synthetic import demo_people
+from yiwang.identity.synthetic import demo_people, register_through_fake_sms
 
 
 def stored_bytes(name: str) -> bytes:
@@ -66,7 +65,7 @@ def test_the_certificate_file_holds_the_masked_number_under_an_unguessable_name(
 
 def _other_applicant():
     p = demo_people()[2]
-    person = identity.register_person(
+    person = register_through_fake_sms(
         username="other", password=PASSWORD, name=p.name, id_number=p.id_number, phone=p.phone
     )
     return person.user

@@ -4,10 +4,12 @@ Read-only and public: the catalogue as published (regions, departments, publishe
 their guides, the standard catalogue, themes, life events, search). See docs/api.md.
 """
 
-from django.http import HttpRequest
-from ninja import NinjaAPI
+from typing import Any
 
-from yiwang.api import errors
+from django.http import HttpRequest
+from ninja import Field, NinjaAPI, Schema
+
+from yiwang.api import errors, openapi
 from yiwang.api.caching import public_cache
 from yiwang.api.routers.account import account_router
 from yiwang.api.routers.catalog import items_router, life_events_router, standard_router, themes_router
@@ -15,7 +17,19 @@ from yiwang.api.routers.regions import departments_router, regions_router
 from yiwang.api.routers.search import search_router
 from yiwang.api.throttling import ConfigurableAnonRateThrottle
 
-api = NinjaAPI(
+
+class YiwangAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None):
+        # Security schemes and the API-wide error answers (api/openapi.py).
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return openapi.complete(schema)
+
+
+class HealthOut(Schema):
+    status: str = Field(description="固定为 ok / always ok", examples=["ok"])
+
+
+api = YiwangAPI(
     title="yiwang API",
     version="1",
     description=(
@@ -48,6 +62,6 @@ for prefix, router in (
 api.add_router("/account/", account_router)
 
 
-@api.get("/health", tags=["platform 平台"], summary="存活检查 / liveness check")
+@api.get("/health", response=HealthOut, tags=["platform 平台"], summary="存活检查 / liveness check")
 def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}

@@ -3,20 +3,26 @@
 ``YIWANG_API_THROTTLE`` sets the rate ("1200/m", "50/s", "20000/h"); "0", "off" or "" turn
 it off (benchmarks, tests, a deployment that limits at its reverse proxy). The variable is read
 on each request so that it can be changed without re-importing the URL configuration. Counts
-live in the default cache: per process with the embedded locmem cache, shared with Redis.
+live in the rate-limit store every web process shares (core.ratelimit: a database table by
+default, Redis where configured), one atomic increment per request in a fixed window.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 
 from django.http import HttpRequest
 from ninja.throttling import AnonRateThrottle
 
+from yiwang.core import security
 from yiwang.core.middleware import client_ip
 
 DEFAULT_RATE = "1200/m"
 _OFF = {"", "0", "off", "false", "no", "none"}
+# The wait of the request being refused: ninja asks ``wait()`` right after ``allow_request``, and
+# one throttle object serves every request (and thread) of the process.
+_wait: contextvars.ContextVar[int] = contextvars.ContextVar("yiwang_api_throttle_wait", default=0)
 
 
 def configured_rate() -> str | None:
@@ -39,7 +45,10 @@ class ConfigurableAnonRateThrottle(AnonRateThrottle):
         rate = configured_rate()
         if rate is None:
             return True
-        if rate != self.rate:
-            self.rate = rate
-            self.num_requests, self.duration = self.parse_rate(rate)
-        return super().allow_request(request)
+        count, seconds = security.parse_rate(rate)
+        wait = security.hit(f"api:{self.get_ident(request)}", count, seconds)
+        _wait.set(wait)
+        return wait == 0
+
+    def wait(self) -> float | None:
+        return float(_wait.get()) or None

@@ -58,7 +58,9 @@ class AccountProvider:
                 },
             )
         person = getattr(user, "person", None)
-        if person is None or person.verified_at is None:
+        # Real-name level 2 needs the registry match AND the phone proven by a one-time code;
+        # an older account verified on name and ID number alone does not vouch for the person.
+        if person is None or person.verified_at is None or person.phone_verified_at is None:
             return None
         return ProvidedMaterial(
             "account",

@@ -1,5 +1,6 @@
 """Append to and verify the audit log. Call ``record`` inside the transaction of the action it
-records, so an action and its audit entry are committed together or not at all."""
+records, so an action and its audit entry are committed together or not at all. ID and phone
+numbers in an entry's text are masked (``core.crypto.mask_text``) before it is hashed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .context import current_actor
+from .crypto import mask_data, mask_text
 from .models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
@@ -57,18 +59,20 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    # Round-trip the detail through JSON now so the hash covers exactly what the database stores.
-    clean_detail = json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    # Round-trip the detail through JSON now so the hash covers exactly what the database stores,
+    # and mask ID and phone numbers (typed login names, free text) before it is hashed: the
+    # chain must never hold personal data in clear.
+    clean_detail = mask_data(json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder, ensure_ascii=False)))
     entry = AuditEntry(
         at=timezone.now(),
         actor_id=actor.user_id,
-        actor_label=actor.label[:150],
+        actor_label=mask_text(actor.label)[:150],
         channel=actor.channel,
         ip=actor.ip,
         action=action,
         object_type=object_type,
-        object_id=object_id[:64],
-        summary=summary[:500],
+        object_id=mask_text(object_id)[:64],
+        summary=mask_text(summary)[:500],
         detail=clean_detail,
     )
     pending = getattr(connection, "_yiwang_audit_batch", None)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,3 +31,15 @@ def set_actor(ctx: ActorContext) -> contextvars.Token:
 
 def reset_actor(token: contextvars.Token) -> None:
     _current.reset(token)
+
+
+@contextmanager
+def acting_as(user: Any) -> Iterator[ActorContext]:
+    """The current actor becomes ``user`` (same address and channel) inside the block: a login
+    is recorded as the account's action although its request began anonymous."""
+    ctx = replace(current_actor(), user_id=user.pk, label=user.get_username())
+    token = set_actor(ctx)
+    try:
+        yield ctx
+    finally:
+        reset_actor(token)

@@ -128,25 +128,130 @@ def mask_phone(value: str) -> str:
     return v[:3] + "*" * (len(v) - 7) + v[-4:]
 
 
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# ID and mobile numbers as people type them: full-width digits (``\d`` is Unicode), spaces,
+# hyphens or dots inside, a letter stuck to the end, a +86 / 0086 / 86 prefix. Only a digit right
+# before or after ends the match, so longer numbers (case numbers: 20 digits) are left alone.
+_SEP = r"[\s\-\u2010-\u2015\uff0d_.\u00b7\u30fb]{0,2}"
+_ID18_RE = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{16}}{_SEP}[\dXx\uff38\uff58](?!\d)")
+_ID15_RE = re.compile(rf"(?<!\d)\d(?:{_SEP}\d){{14}}(?!\d)")
+_PHONE_RE = re.compile(
+    rf"(?<![\d+\uff0b])(?P<prefix>(?:[(\uff08]?(?:[+\uff0b]|[0\uff10]{{2}})?{_SEP}[8\uff18][6\uff16][)\uff09]?){_SEP})?"
+    rf"(?P<number>[1\uff11]{_SEP}[3-9\uff13-\uff19](?:{_SEP}\d){{9}})(?!\d)"
+)
+
+
+def _digits(text: str) -> str:
+    """The digits of ``text`` in ASCII (full-width and other Unicode digits included), an ID
+    number's check letter as X; separators dropped."""
+    out = []
+    for ch in text:
+        if ch.isdigit():
+            out.append(str(int(ch)) if ch.isdecimal() else ch)
+        elif ch in "Xx\uff38\uff58":
+            out.append("X")
+    return "".join(out)
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    """A resident ID's birth date part: a year 18xx-20xx, a month and a day that can exist.
+    Checked so that other 15/18-digit numbers (credit codes, order numbers) keep their value."""
+    year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8])
+    return 1800 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _mask_id18(m: re.Match[str]) -> str:
+    d = _digits(m.group(0))
+    if len(d) != 18 or d[0] == "0" or not _plausible_birth(d[6:14]):
+        return m.group(0)
+    return mask_id_number(d)
+
+
+def _mask_id15(m: re.Match[str]) -> str:
+    d = _digits(m.group(0))
+    if len(d) != 15 or d[0] == "0" or not _plausible_birth("19" + d[6:12]):
+        return m.group(0)
+    return mask_id_number(d)
+
+
+def _mask_phone(m: re.Match[str]) -> str:
+    d = _digits(m.group("number"))
+    return (m.group("prefix") or "") + mask_phone(d)
 
 
 def mask_text(text: str) -> str:
-    """Mask anything that looks like an ID number or a mobile number inside free text."""
-    text = _ID_RE.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    """Mask anything that looks like a resident ID number (18 or old 15 digits) or a mainland
+    mobile number inside free text, in any of the spellings above, with ``mask_id_number`` and
+    the phone's first 3 and last 4 digits. The one masking rule of the platform:
+    log records (``MaskingFilter``), audit entries (``core.audit``) and typed login names."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return text
+    text = _ID18_RE.sub(_mask_id18, text)
+    text = _ID15_RE.sub(_mask_id15, text)
+    return _PHONE_RE.sub(_mask_phone, text)
+
+
+def mask_data(value):
+    """``mask_text`` on every string inside JSON-like data (dicts, lists), keys included."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {mask_data(k): mask_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_data(v) for v in value]
+    return value
+
+
+def mask_record(record: logging.LogRecord) -> None:
+    """Mask a log record in place: its message with its arguments, a formatted traceback and the
+    stack. The message is formatted here (a number may be split across arguments) and the
+    arguments dropped when anything was masked."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is logging's to report, not ours
+        return
+    masked = mask_text(message)
+    if masked != message:
+        record.msg, record.args = masked, ()
+    if record.exc_info and not record.exc_text:
+        # Formatters reuse ``exc_text``: the traceback (exception messages quote input) is
+        # formatted once, masked.
+        record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = mask_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = mask_text(record.stack_info)
 
 
 class MaskingFilter(logging.Filter):
-    """A logging filter that masks ID and phone numbers in every record (see LOGGING)."""
+    """A logging filter that masks ID and phone numbers in every record it sees (see LOGGING)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is not ours to fix here
-            return True
-        masked = mask_text(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
+        mask_record(record)
         return True
+
+
+def _masking_factory(previous):
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        mask_record(record)
+        return record
+
+    factory.yiwang_masking = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install_masking_record_factory() -> None:
+    """Mask every log record as it is created, whichever logger makes it and whichever handlers
+    then see it: Django's own (``django.server``, ``mail_admins``), gunicorn's access log,
+    pytest's capture, and any a deployment adds. Installed once per process."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "yiwang_masking", False):
+        logging.setLogRecordFactory(_masking_factory(current))
+
+
+def configure_logging(logging_settings: dict) -> None:
+    """``LOGGING_CONFIG``: the record factory above, then ``LOGGING`` as Django would apply it."""
+    import logging.config
+
+    install_masking_record_factory()
+    logging.config.dictConfig(logging_settings)

@@ -67,3 +67,20 @@ class DeferredJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} #{self.pk}"
+
+
+class RateCounter(models.Model):
+    """One fixed-window rate-limit counter (core.ratelimit's database store): every web process
+    counts in the same row, incremented by one atomic upsert."""
+
+    bucket = models.CharField(_("计数键"), max_length=200, primary_key=True)
+    window_no = models.BigIntegerField(_("时间窗编号"))  # epoch seconds // window length
+    hits = models.PositiveIntegerField(_("次数"), default=0)
+    expires_at = models.FloatField(_("过期时间"), db_index=True)  # epoch seconds: the window's end
+
+    class Meta:
+        verbose_name = _("限流计数")
+        verbose_name_plural = _("限流计数")
+
+    def __str__(self) -> str:
+        return f"{self.bucket} #{self.window_no}: {self.hits}"

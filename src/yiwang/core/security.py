@@ -15,8 +15,8 @@ as ``{{ csp_nonce }}`` through :func:`csp_context`) and sends, on every response
   Referrer-Policy, nosniff and HSTS come from Django's SecurityMiddleware (settings.py).
 
 ``RateLimitMiddleware`` limits registration, the search page and uploads per client address with
-a fixed window counted in the default cache (Redis in production, so every web node shares the
-counts). Login has its own database-backed throttle with growing cool-offs
+a fixed window counted in the store every process shares (core.ratelimit: a database table by
+default, Redis where configured). Login has its own database-backed throttle with growing cool-offs
 (identity/authentication.py) and the API its ninja throttle (api/throttling.py).
 """
 
@@ -33,11 +33,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import ngettext
 
+from . import ratelimit
 from .middleware import client_ip
 
 PERMISSIONS_POLICY = (
@@ -187,6 +187,8 @@ def rate_rules() -> tuple[RateRule, ...]:
     return _rules_for(tuple(tuple(r) for r in getattr(settings, "YIWANG_RATE_LIMITS", ())))
 
 
+# Part of every bucket's key; the same in every process (they must count in the same buckets),
+# moved on only by tests.
 _generation = 0
 
 
@@ -196,39 +198,32 @@ def reset_rate_limits() -> None:
     _generation += 1
 
 
-def _window_key(bucket: str, seconds: int, now: float) -> tuple[str, int]:
+def _window(bucket: str, seconds: int, now: float) -> tuple[str, int, float]:
     window = int(now // seconds)
-    return f"rl:{_generation}:{bucket}:{window}", window
+    return f"rl:{_generation}:{bucket}", window, float((window + 1) * seconds)
 
 
 def hit(bucket: str, count: int, seconds: int, now: float | None = None) -> int:
     """Count one request in a fixed window; return 0 if allowed, else seconds until the window ends.
 
-    ``cache.add`` + ``cache.incr`` is atomic in Redis and per process in locmem; a fixed window
-    lets at most twice the rate through at a boundary, which is fine for abuse limits.
+    Counted in the store every process shares (core.ratelimit: the database by default, Redis
+    where configured), one atomic increment per request: with any number of processes, exactly
+    ``count`` requests of a window are allowed.
     """
     now = time.time() if now is None else now
-    key, window = _window_key(bucket, seconds, now)
-    if cache.add(key, 1, timeout=seconds + 1):
-        used = 1
-    else:
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=seconds + 1)
-            used = 1
-    if used <= count:
+    key, window, ends = _window(bucket, seconds, now)
+    if ratelimit.count_hit(key, window, ends) <= count:
         return 0
-    return max(1, int((window + 1) * seconds - now))
+    return max(1, int(ends - now))
 
 
 def spent(bucket: str, count: int, seconds: int, now: float | None = None) -> int:
     """Like :func:`hit` without counting: seconds to wait if the window is already used up."""
     now = time.time() if now is None else now
-    key, window = _window_key(bucket, seconds, now)
-    if (cache.get(key) or 0) < count:
+    key, window, ends = _window(bucket, seconds, now)
+    if ratelimit.hits(key, window) < count:
         return 0
-    return max(1, int((window + 1) * seconds - now))
+    return max(1, int(ends - now))
 
 
 def _matches(rule: RateRule, request: HttpRequest) -> bool:

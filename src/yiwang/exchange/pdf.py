@@ -1,7 +1,7 @@
 """The certificate as a PDF (``cases.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
 notices', so it shows Chinese on a machine without Chinese fonts), with a QR code carrying the
-certificate number. A person's ID number is printed masked (350***********1234), as printed
-e-licences do: the file may be copied into later applications and kept by the holder, and the
+certificate number. A person's ID number is printed masked (``core.crypto.mask_id_number``), as
+printed e-licences do: the file may be copied into later applications and kept by the holder, and the
 full number stays encrypted in ``ECertificate.data_cipher``."""
 
 from __future__ import annotations

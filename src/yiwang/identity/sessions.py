@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yiwang.core import audit
+from yiwang.core.context import acting_as
 from yiwang.core.middleware import client_ip
 
 from .models import AccountSession, AssuranceLevel, StaffRole
@@ -163,12 +164,13 @@ def start_session(
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
                 acr=acr,
             )
-        audit.record(
-            "identity.session.started" if previous is None else "identity.session.raised",
-            user,
-            summary=_("登录成功，认证等级 %(acr)d") % {"acr": acr},
-            detail={"acr": acr, "amr": list(amr), "session": account_session.pk},
-        )
+        with acting_as(user):  # the request that logs in began anonymous
+            audit.record(
+                "identity.session.started" if previous is None else "identity.session.raised",
+                user,
+                summary=_("登录成功，认证等级 %(acr)d") % {"acr": acr},
+                detail={"acr": acr, "amr": list(amr), "session": account_session.pk},
+            )
     request.session[SID] = account_session.sid
     request.session[ACR] = int(acr)
     request.session[AMR] = list(amr)

@@ -22,7 +22,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -36,6 +35,7 @@ from yiwang.cases import services as case_services
 from yiwang.cases.formschema import SchemaForm, ordered_keys
 from yiwang.cases.models import Application, Case, DeliveryMethod
 from yiwang.catalog.models import ServiceItem
+from yiwang.core import security
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.middleware import client_ip
 from yiwang.identity import account_selectors
@@ -505,15 +505,9 @@ def _client_address(request: HttpRequest) -> str:
 
 
 def rate_limited(request: HttpRequest) -> bool:
-    key = f"portal:case-lookup:{_client_address(request)}"
-    if cache.add(key, 1, LOOKUP_WINDOW):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, LOOKUP_WINDOW)
-        return False
-    return count > LOOKUP_LIMIT
+    """Count this lookup; True once the client has used up LOOKUP_LIMIT in the window (counted in
+    the store all web processes share, core.ratelimit)."""
+    return bool(security.hit(f"case-lookup:{_client_address(request)}", LOOKUP_LIMIT, LOOKUP_WINDOW))
 
 
 def lookup_page(

@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from yiwang.api.errors import ErrorOut
+from yiwang.api.openapi import ACCOUNT_SECURITY
 from yiwang.core import audit
 from yiwang.identity.oidc import account_data
 
@@ -82,6 +83,7 @@ _AUTH_DOC = (
     response={200: AccountOut, 401: ErrorOut, 403: ErrorOut},
     summary="本人账户信息（脱敏）/ own account, masked",
     description=_AUTH_DOC,
+    openapi_extra={"security": ACCOUNT_SECURITY},
 )
 def me(request: HttpRequest):
     token, error = _bearer(request, SCOPE)
@@ -101,6 +103,7 @@ def me(request: HttpRequest):
     response={200: list[SessionOut], 401: ErrorOut, 403: ErrorOut},
     summary="本人有效登录会话 / own active sessions",
     description=_AUTH_DOC,
+    openapi_extra={"security": ACCOUNT_SECURITY},
 )
 def sessions(request: HttpRequest):
     token, error = _bearer(request, SCOPE)
