@@ -9,6 +9,6 @@ urlpatterns = [
     path("register/person/", views.register_person, name="register_person"),
     path("register/company/", views.register_company, name="register_company"),
     path("mandates/grant/", views.grant_mandate, name="mandate_grant"),
-    path("mandates/<int:mandate_id>/", views.mandate_detail, name="mandate"),
-    path("mandates/<int:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),
+    path("mandates/<id:mandate_id>/", views.mandate_detail, name="mandate"),
+    path("mandates/<id:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),
 ]
