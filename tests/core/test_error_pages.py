@@ -61,16 +61,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 180) -> None:
+    """Until a worker answers: the master listens before its workers have loaded Django, which
+    takes a while on a busy machine."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"yiwang serve exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+            with socket.create_connection(("127.0.0.1", port), timeout=seconds) as s:
+                s.sendall(b"GET /hello/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if s.recv(16).startswith(b"HTTP/1."):
+                    return
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     raise AssertionError("yiwang serve did not start")
 
 
@@ -102,7 +107,7 @@ def served(request) -> Iterator[int]:
 
 def _raw(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send ``data`` as one request and read the whole answer (the server closes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
         s.sendall(data)
         chunks = []
         while chunk := s.recv(65536):
