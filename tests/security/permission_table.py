@@ -188,7 +188,7 @@ ROUTES: list[Route] = [
     ),
     *(
         Route(
-            f"apply/d/<int:application_id>/{step}/",
+            f"apply/d/<id:application_id>/{step}/",
             "GET",
             f"application step: {step}",
             {
@@ -213,7 +213,7 @@ ROUTES: list[Route] = [
     ),
     Route("my/cases/<str:number>/receipt/", "GET", "a case's receipt", CASE_VIEWERS, records=CASES),
     Route(
-        "my/cases/<str:number>/materials/<int:material_id>/",
+        "my/cases/<str:number>/materials/<id:material_id>/",
         "GET",
         "download a material of a case",
         CASE_VIEWERS,
@@ -221,7 +221,7 @@ ROUTES: list[Route] = [
         note="a material id of another case under one's own case number is a 404",
     ),
     Route(
-        "my/cases/<str:number>/notices/<int:notice_id>/",
+        "my/cases/<str:number>/notices/<id:notice_id>/",
         "GET",
         "download a notice (PDF) of a case",
         CASE_VIEWERS,
@@ -242,7 +242,7 @@ ROUTES: list[Route] = [
         "the issuing department's staff too",
     ),
     Route(
-        "my/certificates/<int:certificate_id>/file/",
+        "my/certificates/<id:certificate_id>/file/",
         "GET",
         "the PDF of one of my e-certificates",
         {},
@@ -275,7 +275,7 @@ ROUTES: list[Route] = [
     ),
     *(
         Route(
-            f"bundles/d/<int:application_id>/{step}/",
+            f"bundles/d/<id:application_id>/{step}/",
             "GET",
             f"bundle application step: {step}",
             {},
@@ -285,7 +285,7 @@ ROUTES: list[Route] = [
         for step in ("form", "materials", "delivery", "review")
     ),
     Route(
-        "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        "my/cases/<str:number>/branches/<id:branch_case_id>/notices/<id:notice_id>/",
         "GET",
         "a department's decision in my bundle case (once the results are delivered)",
         {},
@@ -295,7 +295,7 @@ ROUTES: list[Route] = [
     # --- workbench
     Route("workbench/", "GET", "inbox", _all((*WORKERS, "superuser")), refused_for=WORKBENCH_REFUSED),
     Route(
-        "workbench/cases/<int:case_id>/",
+        "workbench/cases/<id:case_id>/",
         "GET",
         "case page for staff",
         WORKBENCH_CASES,
@@ -304,7 +304,7 @@ ROUTES: list[Route] = [
         note="platform administrators and supervisors hold no working role: no workbench",
     ),
     Route(
-        "workbench/cases/<int:case_id>/act/<str:name>/",
+        "workbench/cases/<id:case_id>/act/<str:name>/",
         "POST",
         "a staff action on a case (the matrix posts an empty transfer)",
         WORKBENCH_CASES,
@@ -314,7 +314,7 @@ ROUTES: list[Route] = [
         "role, department and region again (test_service_checks)",
     ),
     Route(
-        "workbench/cases/<int:case_id>/materials/<int:material_id>/",
+        "workbench/cases/<id:case_id>/materials/<id:material_id>/",
         "GET",
         "a material, for staff",
         WORKBENCH_CASES,
@@ -322,7 +322,7 @@ ROUTES: list[Route] = [
         refused_for=WORKBENCH_REFUSED,
     ),
     Route(
-        "workbench/cases/<int:case_id>/notices/<int:notice_id>/",
+        "workbench/cases/<id:case_id>/notices/<id:notice_id>/",
         "GET",
         "a notice, for staff",
         WORKBENCH_CASES,
@@ -340,7 +340,7 @@ ROUTES: list[Route] = [
     ),
     *(
         Route(
-            f"workbench/counter/d/<int:application_id>/{step}/",
+            f"workbench/counter/d/<id:application_id>/{step}/",
             "GET",
             f"counter entry step: {step}",
             {"clerk": ("draft_counter",)},
@@ -360,7 +360,7 @@ ROUTES: list[Route] = [
     ),
     *(
         Route(
-            f"workbench/bundles/counter/d/<int:application_id>/{step}/",
+            f"workbench/bundles/counter/d/<id:application_id>/{step}/",
             "GET",
             f"counter entry of a bundle, step: {step}",
             {},
@@ -379,7 +379,7 @@ ROUTES: list[Route] = [
     ),
     *(
         Route(
-            f"workbench/bundles/cases/<int:case_id>/{what}/",
+            f"workbench/bundles/cases/<id:case_id>/{what}/",
             "POST",
             f"bundle {label} (the lead department, on an umbrella case)",
             {},
@@ -391,7 +391,7 @@ ROUTES: list[Route] = [
         for what, label in (("decide", "unified decision"), ("correction", "one-time correction"))
     ),
     Route(
-        "workbench/bundles/cases/<int:case_id>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        "workbench/bundles/cases/<id:case_id>/branches/<id:branch_case_id>/notices/<id:notice_id>/",
         "GET",
         "a branch's decision document, from the umbrella",
         {},
@@ -465,7 +465,7 @@ ROUTES: list[Route] = [
         refused=FORBIDDEN,
     ),
     Route(
-        "account/mandates/<int:mandate_id>/",
+        "account/mandates/<id:mandate_id>/",
         "GET",
         "a mandate (its company's legal representative and its agent)",
         {
@@ -477,7 +477,7 @@ ROUTES: list[Route] = [
         records=MANDATES,
     ),
     Route(
-        "account/mandates/<int:mandate_id>/revoke/",
+        "account/mandates/<id:mandate_id>/revoke/",
         "POST",
         "revoke a mandate (the company's legal representative only)",
         {"applicant": ("mandate_chen", "mandate_wu"), "other_person": ("mandate_b",)},
@@ -499,7 +499,7 @@ ROUTES: list[Route] = [
     ),
     Route("auth/sessions/", "GET", "own login sessions", _all(LOGGED_IN)),
     Route(
-        "auth/sessions/<int:session_id>/end/",
+        "auth/sessions/<id:session_id>/end/",
         "POST",
         "end one of one's own sessions",
         {"other_person": ("session_huang",)},
@@ -591,7 +591,7 @@ ROUTES: list[Route] = [
     ),
     Route("o/consents/", "GET", "own consents to relying parties", _all(LOGGED_IN)),
     Route(
-        "o/consents/<int:pk>/revoke/",
+        "o/consents/<id:pk>/revoke/",
         "POST",
         "revoke one of one's own consents",
         {"other_person": ("consent_huang",)},
@@ -665,7 +665,7 @@ ROUTES: list[Route] = [
         "admin/catalog/spreadsheets/template.xlsx", "GET", "import template", _all(BACK_OFFICE), refused=LOGIN
     ),
     Route(
-        "admin/catalog/spreadsheets/runs/<int:run_id>/",
+        "admin/catalog/spreadsheets/runs/<id:run_id>/",
         "GET",
         "an import run (its importer, or a superuser)",
         {"catalogue_dept": ALL, "superuser": ALL},
@@ -673,7 +673,7 @@ ROUTES: list[Route] = [
         refused_for=dict.fromkeys(NOT_BACK_OFFICE, LOGIN),
     ),
     Route(
-        "admin/catalog/spreadsheets/runs/<int:run_id>/report.xlsx",
+        "admin/catalog/spreadsheets/runs/<id:run_id>/report.xlsx",
         "GET",
         "an import run's report",
         {"catalogue_dept": ALL, "superuser": ALL},
@@ -748,14 +748,14 @@ ROUTES: list[Route] = [
         refused_for=dict.fromkeys(NOT_BACK_OFFICE, LOGIN),
     ),
     Route(
-        "admin/workflow/processdefinition/<int:pk>/diagram/",
+        "admin/workflow/processdefinition/<id:pk>/diagram/",
         "GET",
         "a process diagram",
         _all(BACK_OFFICE),
         refused=LOGIN,
     ),
     Route(
-        "admin/workflow/processdefinition/<int:pk>/download/",
+        "admin/workflow/processdefinition/<id:pk>/download/",
         "GET",
         "download a process's BPMN",
         _all(BACK_OFFICE),

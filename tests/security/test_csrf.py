@@ -36,7 +36,7 @@ def _walk(resolvers, prefix: str = ""):
 
 def _example_url(route: str) -> str:
     """A concrete URL for a route: path converters and the admin's regex groups filled in."""
-    url = re.sub(r"<int:[^>]+>", "1", route)
+    url = re.sub(r"<id:[^>]+>", "1", route)
     url = re.sub(r"<(?:str:|slug:)?[^>]+>", "x", url)
     url = re.sub(r"<path:[^>]+>", "x", url)
     url = re.sub(r"\(\?P<[^>]+>[^)]*\)", "1", url)

@@ -157,28 +157,28 @@ URLS: dict[str, Callable[[Any, str | None], str]] = {
     "apply/<str:code>/": lambda w, r: reverse("portal:apply", args=[w.objects[r].code]),
     "my/cases/<str:number>/": lambda w, r: reverse("portal:my_case", args=[_case(w, r).number]),
     "my/cases/<str:number>/receipt/": lambda w, r: reverse("portal:case_receipt", args=[_case(w, r).number]),
-    "my/cases/<str:number>/materials/<int:material_id>/": lambda w, r: reverse(
+    "my/cases/<str:number>/materials/<id:material_id>/": lambda w, r: reverse(
         "portal:my_case_material", args=[_case(w, r).number, _material(w, r)]
     ),
-    "my/cases/<str:number>/notices/<int:notice_id>/": lambda w, r: reverse(
+    "my/cases/<str:number>/notices/<id:notice_id>/": lambda w, r: reverse(
         "portal:my_case_notice", args=[_case(w, r).number, _notice(w, r)]
     ),
-    "workbench/cases/<int:case_id>/": lambda w, r: reverse("workbench:case", args=[_case(w, r).pk]),
-    "workbench/cases/<int:case_id>/act/<str:name>/": lambda w, r: reverse(
+    "workbench/cases/<id:case_id>/": lambda w, r: reverse("workbench:case", args=[_case(w, r).pk]),
+    "workbench/cases/<id:case_id>/act/<str:name>/": lambda w, r: reverse(
         "workbench:act", args=[_case(w, r).pk, "transfer"]
     ),
-    "workbench/cases/<int:case_id>/materials/<int:material_id>/": lambda w, r: reverse(
+    "workbench/cases/<id:case_id>/materials/<id:material_id>/": lambda w, r: reverse(
         "workbench:material", args=[_case(w, r).pk, _material(w, r)]
     ),
-    "workbench/cases/<int:case_id>/notices/<int:notice_id>/": lambda w, r: reverse(
+    "workbench/cases/<id:case_id>/notices/<id:notice_id>/": lambda w, r: reverse(
         "workbench:notice", args=[_case(w, r).pk, _notice(w, r)]
     ),
-    "account/mandates/<int:mandate_id>/": lambda w, r: reverse("accounts:mandate", args=[w.objects[r].pk]),
-    "account/mandates/<int:mandate_id>/revoke/": lambda w, r: reverse(
+    "account/mandates/<id:mandate_id>/": lambda w, r: reverse("accounts:mandate", args=[w.objects[r].pk]),
+    "account/mandates/<id:mandate_id>/revoke/": lambda w, r: reverse(
         "accounts:mandate_revoke", args=[w.objects[r].pk]
     ),
-    "auth/sessions/<int:session_id>/end/": lambda w, r: reverse("auth:session_end", args=[w.objects[r].pk]),
-    "o/consents/<int:pk>/revoke/": lambda w, r: reverse(
+    "auth/sessions/<id:session_id>/end/": lambda w, r: reverse("auth:session_end", args=[w.objects[r].pk]),
+    "o/consents/<id:pk>/revoke/": lambda w, r: reverse(
         "oauth2_provider:consent-revoke", args=[w.objects[r].pk]
     ),
     "o/^\\.well-known/openid-configuration/?$": lambda w, r: "/o/.well-known/openid-configuration/",
@@ -188,38 +188,38 @@ URLS: dict[str, Callable[[Any, str | None], str]] = {
     "api/items/<code>/versions": lambda w, r: f"/api/items/{w.objects['item'].code}/versions",
     "api/standard-items/<basic_code>": lambda w, r: "/api/standard-items/01020000100",
     "api/search": lambda w, r: "/api/search?q=食品",
-    "admin/catalog/spreadsheets/runs/<int:run_id>/": lambda w, r: reverse(
+    "admin/catalog/spreadsheets/runs/<id:run_id>/": lambda w, r: reverse(
         "spreadsheets:run", args=[w.objects[r].pk]
     ),
-    "admin/catalog/spreadsheets/runs/<int:run_id>/report.xlsx": lambda w, r: reverse(
+    "admin/catalog/spreadsheets/runs/<id:run_id>/report.xlsx": lambda w, r: reverse(
         "spreadsheets:report", args=[w.objects[r].pk]
     ),
     "admin/r/<path:content_type_id>/<path:object_id>/": lambda w, r: "/admin/r/1/1/",
     APP_LIST: lambda w, r: "/admin/catalog/",
     "admin/(?P<url>.*)$": lambda w, r: "/admin/no-such-page/",
-    "admin/workflow/processdefinition/<int:pk>/diagram/": lambda w, r: reverse(
+    "admin/workflow/processdefinition/<id:pk>/diagram/": lambda w, r: reverse(
         "admin:workflow_processdefinition_diagram", args=[_definition_pk()]
     ),
-    "admin/workflow/processdefinition/<int:pk>/download/": lambda w, r: reverse(
+    "admin/workflow/processdefinition/<id:pk>/download/": lambda w, r: reverse(
         "admin:workflow_processdefinition_download", args=[_definition_pk()]
     ),
 }
 URLS |= {
     "bundles/<slug:code>/": lambda w, r: "/bundles/no-such-bundle/",
-    "my/certificates/<int:certificate_id>/file/": lambda w, r: reverse(
+    "my/certificates/<id:certificate_id>/file/": lambda w, r: reverse(
         "portal:certificate_file", args=[10**9]
     ),
     "bundles/<slug:code>/start/": lambda w, r: "/bundles/no-such-bundle/start/",
-    "my/cases/<str:number>/branches/<int:branch_case_id>/notices/<int:notice_id>/": lambda w, r: reverse(
+    "my/cases/<str:number>/branches/<id:branch_case_id>/notices/<id:notice_id>/": lambda w, r: reverse(
         "portal:my_branch_notice", args=[_case(w, r).number, _case(w, r).pk, _notice(w, r)]
     ),
-    "workbench/bundles/cases/<int:case_id>/decide/": lambda w, r: reverse(
+    "workbench/bundles/cases/<id:case_id>/decide/": lambda w, r: reverse(
         "workbench:bundle_decide", args=[_case(w, r).pk]
     ),
-    "workbench/bundles/cases/<int:case_id>/correction/": lambda w, r: (
+    "workbench/bundles/cases/<id:case_id>/correction/": lambda w, r: (
         f"/workbench/bundles/cases/{_case(w, r).pk}/correction/"
     ),
-    "workbench/bundles/cases/<int:case_id>/branches/<int:branch_case_id>/notices/<int:notice_id>/": (
+    "workbench/bundles/cases/<id:case_id>/branches/<id:branch_case_id>/notices/<id:notice_id>/": (
         lambda w, r: (
             f"/workbench/bundles/cases/{_case(w, r).pk}/branches/{_case(w, r).pk}/notices/{_notice(w, r)}/"
         )
@@ -227,16 +227,16 @@ URLS |= {
 }
 URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
 for _step in ("form", "materials", "delivery", "review"):
-    URLS[f"workbench/bundles/counter/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: (
+    URLS[f"workbench/bundles/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (
         f"/workbench/bundles/counter/d/{w.objects[r].pk}/{s}/"
     )
-    URLS[f"bundles/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: (
+    URLS[f"bundles/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (
         f"/bundles/d/{w.objects[r].pk}/{s}/"
     )
-    URLS[f"apply/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
+    URLS[f"apply/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
         f"portal:apply_{s}", args=[w.objects[r].pk]
     )
-    URLS[f"workbench/counter/d/<int:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
+    URLS[f"workbench/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: reverse(
         f"workbench:counter_{s}", args=[w.objects[r].pk]
     )
 
@@ -589,7 +589,7 @@ def test_the_matrix_notices_a_missing_check(w, monkeypatch):
 
     # The case page's scope check (in_case_scope, the rule of case_scope_q for one case read).
     monkeypatch.setattr(workbench, "in_case_scope", lambda user, roles, case: True)
-    leaks = play(rows["workbench/cases/<int:case_id>/notices/<int:notice_id>/"], w)
+    leaks = play(rows["workbench/cases/<id:case_id>/notices/<id:notice_id>/"], w)
     assert any("far_clerk × case_lin: expected 404, got ok" in p for p in leaks), leaks
 
 

@@ -14,12 +14,14 @@ from typing import Any
 from django.db.models import QuerySet
 from ninja import Field, Schema
 
+from yiwang.core.params import MAX_PAGE
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
 class PageParams(Schema):
-    page: int = Field(1, ge=1, description="页码，从 1 开始 / page number, starting at 1")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="页码，从 1 开始 / page number, starting at 1")
     page_size: int = Field(
         DEFAULT_PAGE_SIZE,
         ge=1,

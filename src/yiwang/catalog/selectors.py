@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, ngettext
 
+from yiwang.core.params import int_param
 from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
 
 from .models import Audience, ItemType, LifeEvent, OnlineDepth, ServiceItem, ServiceItemVersion, Theme
@@ -57,8 +58,7 @@ class BrowseFilters:
             return (params.get(name) or "").strip()[:40]
 
         def integer(name: str) -> int | None:
-            value = text(name)
-            return int(value) if value.isdigit() else None
+            return int_param(text(name))
 
         audience = text("audience")
         kind = text("kind")

@@ -12,3 +12,10 @@ class CoreConfig(AppConfig):
         from .choices import install
 
         install()
+
+        # Before any URLconf is imported: every integer path argument is ``<id:...>``.
+        from django.urls import register_converter
+
+        from .params import IdConverter
+
+        register_converter(IdConverter, "id")

@@ -13,6 +13,6 @@ urlpatterns = [
     path("demo-sms/", views.demo_sms, name="demo_sms"),
     path("register/company/", views.register_company, name="register_company"),
     path("mandates/grant/", views.grant_mandate, name="mandate_grant"),
-    path("mandates/<int:mandate_id>/", views.mandate_detail, name="mandate"),
-    path("mandates/<int:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),
+    path("mandates/<id:mandate_id>/", views.mandate_detail, name="mandate"),
+    path("mandates/<id:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),
 ]

@@ -11,6 +11,6 @@ urlpatterns = [
     path("mfa/", views_auth.mfa_view, name="mfa"),
     path("mfa/verify/", views_auth.mfa_verify_view, name="mfa_verify"),
     path("sessions/", views_auth.sessions_view, name="sessions"),
-    path("sessions/<int:session_id>/end/", views_auth.session_end_view, name="session_end"),
+    path("sessions/<id:session_id>/end/", views_auth.session_end_view, name="session_end"),
     path("sessions/end-all/", views_auth.sessions_end_all_view, name="sessions_end_all"),
 ]

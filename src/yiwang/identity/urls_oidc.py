@@ -30,5 +30,5 @@ urlpatterns = [
     path("userinfo/", views.UserInfo.as_view(), name="user-info"),
     path("logout/", views.LogoutView.as_view(), name="rp-initiated-logout"),
     path("consents/", views.consent_list, name="consents"),
-    path("consents/<int:pk>/revoke/", views.consent_revoke, name="consent-revoke"),
+    path("consents/<id:pk>/revoke/", views.consent_revoke, name="consent-revoke"),
 ]

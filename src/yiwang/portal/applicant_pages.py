@@ -38,6 +38,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import security
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.middleware import client_ip
+from yiwang.core.params import page_param
 from yiwang.identity import account_selectors
 from yiwang.identity.services import acting_scope
 
@@ -66,13 +67,6 @@ def errors_by_field(exc: DomainError) -> tuple[dict[str, str], list[str]]:
         else:
             general.append(e.message)
     return fields, general
-
-
-def int_param(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def mask_name(name: str) -> str:
@@ -129,7 +123,7 @@ def idempotency_key_of(request: HttpRequest) -> str | None:
 
 def cases_page(request: HttpRequest, cases: QuerySet) -> dict[str, Any]:
     """One page of "my cases" (``?page=``), one row more fetched to know whether there is more."""
-    page = max(1, int_param(request.GET.get("page"), 1))
+    page = page_param(request.GET.get("page"))
     rows = list(cases[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
     return {"cases": rows[:PER_PAGE], "page": page, "more": len(rows) > PER_PAGE}
 

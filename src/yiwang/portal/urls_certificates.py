@@ -7,5 +7,5 @@ from . import views_certificates as v
 urlpatterns = [
     path("my/certificates/", v.my_certificates, name="my_certificates"),
     path("my/certificates/log/", v.certificate_log, name="certificate_log"),
-    path("my/certificates/<int:certificate_id>/file/", v.certificate_file, name="certificate_file"),
+    path("my/certificates/<id:certificate_id>/file/", v.certificate_file, name="certificate_file"),
 ]

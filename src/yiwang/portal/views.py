@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
+from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
 from . import guide as guide_module
@@ -61,7 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     filters = selectors.BrowseFilters.from_params(request.GET)
     filter_region = selectors.region_by_code(filters.region_code)
-    page = selectors.browse(filters, request.GET.get("page") or 1, region=filter_region)
+    page = selectors.browse(filters, page_param(request.GET.get("page")), region=filter_region)
     context = {
         **_filter_options(),
         "filters": filters,
@@ -80,8 +81,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     filters = selectors.BrowseFilters.from_params(request.GET)
-    page_param = request.GET.get("page") or "1"
-    page_number = int(page_param) if page_param.isdigit() and int(page_param) > 0 else 1
+    page_number = page_param(request.GET.get("page"))
     result = selectors.search_published(q, filters, page_number) if q else None
     rows = result.rows if result else []
     highlight = _highlighter()

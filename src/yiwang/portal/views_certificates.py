@@ -13,16 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from yiwang.core.errors import NotPermitted
+from yiwang.core.params import int_param, page_param
 from yiwang.exchange import selectors, services
 
 PER_PAGE = 20
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @login_required
@@ -38,10 +32,10 @@ def certificate_log(request: HttpRequest) -> HttpResponse:
     """All the holder's records, or one certificate's (``?certificate=<id>``): a certificate that
     is not the user's is a 404, as another person's case is."""
     raw = request.GET.get("certificate")
-    certificate_id = _int(raw)
+    certificate_id = int_param(raw)
     if raw and certificate_id is None:
         raise Http404
-    page = max(1, _int(request.GET.get("page")) or 1)
+    page = page_param(request.GET.get("page"))
     log = selectors.access_log(request.user, certificate_id=certificate_id, page=page, per_page=PER_PAGE)
     if log is None:
         raise Http404

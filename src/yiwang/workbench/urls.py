@@ -8,19 +8,19 @@ app_name = "workbench"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
-    path("cases/<int:case_id>/", views.case_page, name="case"),
-    path("cases/<int:case_id>/act/<str:name>/", views.act, name="act"),
-    path("cases/<int:case_id>/materials/<int:material_id>/", views.material, name="material"),
-    path("cases/<int:case_id>/notices/<int:notice_id>/", views.notice, name="notice"),
+    path("cases/<id:case_id>/", views.case_page, name="case"),
+    path("cases/<id:case_id>/act/<str:name>/", views.act, name="act"),
+    path("cases/<id:case_id>/materials/<id:material_id>/", views.material, name="material"),
+    path("cases/<id:case_id>/notices/<id:notice_id>/", views.notice, name="notice"),
     path("bundles/", views_bundles.held_up, name="bundles"),
-    path("bundles/cases/<int:case_id>/decide/", views_bundles.decide, name="bundle_decide"),
+    path("bundles/cases/<id:case_id>/decide/", views_bundles.decide, name="bundle_decide"),
     path(
-        "bundles/cases/<int:case_id>/correction/",
+        "bundles/cases/<id:case_id>/correction/",
         views_bundles.branch_correction,
         name="bundle_branch_correction",
     ),
     path(
-        "bundles/cases/<int:case_id>/branches/<int:branch_case_id>/notices/<int:notice_id>/",
+        "bundles/cases/<id:case_id>/branches/<id:branch_case_id>/notices/<id:notice_id>/",
         views_bundles.branch_notice,
         name="bundle_branch_notice",
     ),
@@ -28,25 +28,25 @@ urlpatterns = [
     path("counter/", views_bundles.counter_start, name="counter"),
     path("bundles/counter/<slug:code>/", views_bundles.counter_bundle, name="bundle_counter_start"),
     path(
-        "bundles/counter/d/<int:application_id>/form/", views_bundles.counter_form, name="bundle_counter_form"
+        "bundles/counter/d/<id:application_id>/form/", views_bundles.counter_form, name="bundle_counter_form"
     ),
     path(
-        "bundles/counter/d/<int:application_id>/materials/",
+        "bundles/counter/d/<id:application_id>/materials/",
         views_bundles.counter_materials,
         name="bundle_counter_materials",
     ),
     path(
-        "bundles/counter/d/<int:application_id>/delivery/",
+        "bundles/counter/d/<id:application_id>/delivery/",
         views_bundles.counter_delivery,
         name="bundle_counter_delivery",
     ),
     path(
-        "bundles/counter/d/<int:application_id>/review/",
+        "bundles/counter/d/<id:application_id>/review/",
         views_bundles.counter_review,
         name="bundle_counter_review",
     ),
-    path("counter/d/<int:application_id>/form/", views.counter_form, name="counter_form"),
-    path("counter/d/<int:application_id>/materials/", views.counter_materials, name="counter_materials"),
-    path("counter/d/<int:application_id>/delivery/", views.counter_delivery, name="counter_delivery"),
-    path("counter/d/<int:application_id>/review/", views.counter_review, name="counter_review"),
+    path("counter/d/<id:application_id>/form/", views.counter_form, name="counter_form"),
+    path("counter/d/<id:application_id>/materials/", views.counter_materials, name="counter_materials"),
+    path("counter/d/<id:application_id>/delivery/", views.counter_delivery, name="counter_delivery"),
+    path("counter/d/<id:application_id>/review/", views.counter_review, name="counter_review"),
 ]

@@ -29,6 +29,7 @@ from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, Delivery
 from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.links import url_with_last
+from yiwang.core.params import int_param
 from yiwang.exchange import services as exchange_services
 from yiwang.portal import views_cases
 from yiwang.workflow import selectors as wf_selectors
@@ -67,13 +68,6 @@ def _masked(value: Any) -> Any:
     """Form values as staff see them: ID and mobile numbers masked (PIPL; the full value stays
     in the application for the services that need it)."""
     return mask_text(value) if isinstance(value, str) else value
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 # --- inbox ----------------------------------------------------------------------------------------
@@ -204,14 +198,14 @@ def _params(name: str, request: HttpRequest, case) -> dict[str, Any]:
                 items.append({"field": key, "reason": post.get(f"cfr_{key}", "")})
         return {"items": items}
     if name == "mark_material":
-        mid = _int(post.get("material"), 0)
+        mid = int_param(post.get("material"), 0)
         return {
             "material": CaseMaterial.objects.filter(pk=mid, case=case).first(),
             "status": post.get("status", ""),
             "note": post.get("note", ""),
         }
     if name == "transfer":
-        to_id = _int(post.get("to"), 0)
+        to_id = int_param(post.get("to"), 0)
         return {"to": User.objects.filter(pk=to_id).first() if to_id else None}
     keys = ("decision", "reasons", "note", "method", "address", "status")
     return {k: post[k] for k in keys if k in post}

@@ -35,13 +35,6 @@ from yiwang.portal import views_bundles, views_cases
 from . import selectors, views
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 @views.staff_required
 @require_POST
 def decide(request: HttpRequest, case_id: int) -> HttpResponse:

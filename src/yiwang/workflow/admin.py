@@ -85,12 +85,12 @@ class ProcessDefinitionAdmin(CatalogueAdminMixin, admin.ModelAdmin):
                 name="workflow_processdefinition_upload",
             ),
             path(
-                "<int:pk>/diagram/",
+                "<id:pk>/diagram/",
                 self.admin_site.admin_view(self.diagram_view),
                 name="workflow_processdefinition_diagram",
             ),
             path(
-                "<int:pk>/download/",
+                "<id:pk>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="workflow_processdefinition_download",
             ),

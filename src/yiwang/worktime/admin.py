@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiwang.core.errors import DomainError
+from yiwang.core.params import int_param
 
 from . import selectors, services
 from .arrangement import arrangement_text
@@ -176,7 +177,7 @@ class CalendarYearAdmin(CalendarAdminMixin, admin.ModelAdmin):
                     )
                     return HttpResponseRedirect(reverse("admin:worktime_calendaryear_changelist"))
         else:
-            year = _int(request.GET.get("year")) or date.today().year + 1
+            year = int_param(request.GET.get("year"), min_value=1900, max_value=2999) or date.today().year + 1
             days = selectors.year_days(year)
             status = selectors.year_status(year)
             form = ImportYearForm(
@@ -200,13 +201,6 @@ IMPORT_EXAMPLE = """# {y} 年节假日安排（按国务院办公厅通知逐行
 # 类型为“放假”或“补班”；放假区间含首尾两日；未列出的日期按周一至周五上班推算。
 放假,元旦,{y}-01-01
 """
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 class ImportYearForm(forms.Form):

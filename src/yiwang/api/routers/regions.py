@@ -18,6 +18,7 @@ from yiwang.api.schemas.regions import (
     RegionListParams,
     RegionPage,
 )
+from yiwang.core.params import MAX_ID
 
 regions_router = Router(tags=["regions 行政区划"])
 departments_router = Router(tags=["departments 部门"])
@@ -73,7 +74,8 @@ def list_departments(request: HttpRequest, params: Query[DepartmentListParams]):
     summary="部门详情 / one department",
 )
 def get_department(
-    request: HttpRequest, department_id: int = Path(..., ge=1, description="部门 ID / department id")
+    request: HttpRequest,
+    department_id: int = Path(..., ge=1, le=MAX_ID, description="部门 ID / department id"),
 ):
     department = selectors.department_detail(department_id)
     if department is None:

@@ -25,6 +25,7 @@ from yiwang.catalog.models import (
     OnlineDepth,
     ServiceItem,
 )
+from yiwang.core.params import MAX_ID
 from yiwang.regions.models import DepartmentKind
 
 from .common import AudienceFilter, CodeName, DepartmentRef, RegionRef
@@ -51,7 +52,7 @@ class ItemListParams(PageParams):
     subtree: bool = Field(
         False, description="为 true 时包含所有下级区划的事项 / with true, also items of every region below"
     )
-    department: int | None = Field(None, ge=1, description="实施主体（部门）ID / department id")
+    department: int | None = Field(None, ge=1, le=MAX_ID, description="实施主体（部门）ID / department id")
     department_kind: DepartmentKind | None = Field(None, description="部门类别 / department kind")
     audience: AudienceFilter | None = Field(
         None, description="服务对象：person 自然人，company 法人 / audience"
@@ -286,7 +287,7 @@ class SearchParams(PageParams):
         pattern=REGION_CODE_PATTERN,
         description="实施区划代码，含所有下级区划 / region code, with every region below it",
     )
-    department: int | None = Field(None, ge=1, description="实施主体（部门）ID / department id")
+    department: int | None = Field(None, ge=1, le=MAX_ID, description="实施主体（部门）ID / department id")
     audience: AudienceFilter | None = Field(None, description="服务对象 / audience")
     item_type: ItemType | None = Field(None, description="事项类型 / item type")
     level: int | None = Field(None, ge=1, le=4, description="实施层级 / region level")

@@ -31,6 +31,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from yiwang.catalog.models import ServiceItemVersion
+from yiwang.core.params import MAX_ID, int_param
 from yiwang.regions.models import Region
 
 from . import results_cache
@@ -316,9 +317,8 @@ def _planner_prefers_indexes(cursor) -> Iterator[None]:
 
 
 def _clamp_int(value, low: int, high: int, default):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    number = int_param(value, None, min_value=-MAX_ID)
+    if number is None:
         return default
     if number < low:
         return default if default is None else low

@@ -11,6 +11,6 @@ urlpatterns = [
     path("", views.import_view, name="import"),
     path("export.xlsx", views.export_view, name="export"),
     path("template.xlsx", views.template_view, name="template"),
-    path("runs/<int:run_id>/", views.run_view, name="run"),
-    path("runs/<int:run_id>/report.xlsx", views.report_view, name="report"),
+    path("runs/<id:run_id>/", views.run_view, name="run"),
+    path("runs/<id:run_id>/report.xlsx", views.report_view, name="report"),
 ]

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from yiwang.catalog.models import ImportRun
 from yiwang.core.middleware import client_ip
+from yiwang.core.params import int_param
 from yiwang.regions.models import Department, Region
 
 from .exporting import export_items, write_template
@@ -150,7 +151,7 @@ def export_view(request: HttpRequest) -> HttpResponse:
         if region is None:
             return _page(request, error=_("区划代码“%(code)s”不存在。") % {"code": code[:20]})
     if dept_id := request.GET.get("department", "").strip():
-        department = Department.objects.filter(pk=dept_id).first() if dept_id.isdigit() else None
+        department = Department.objects.filter(pk=pk).first() if (pk := int_param(dept_id)) else None
         if department is None:
             return _page(request, error=_("部门 ID“%(id)s”不存在。") % {"id": dept_id[:20]})
     tmp = _spool()

@@ -21,7 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
-from oauth2_provider.exceptions import OAuthToolkitError, OIDCError
+from oauth2_provider.exceptions import (
+    FatalClientError,
+    InvalidOIDCClientError,
+    OAuthToolkitError,
+    OIDCError,
+)
 from oauth2_provider.forms import AllowForm, ConfirmLogoutForm
 from oauth2_provider.models import get_application_model
 from oauth2_provider.scopes import get_scopes_backend
@@ -34,6 +39,7 @@ from oauth2_provider.views import (
     TokenView,
     UserInfoView,
 )
+from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError
 
 from yiwang.identity.models import ACR_URIS, AssuranceLevel, Company
 from yiwang.identity.oidc import consent as consents
@@ -357,7 +363,10 @@ class AuthorizeView(AuthorizationView):
 
     # --- POST ---------------------------------------------------------------------------------------
     def form_valid(self, form):
-        application = Application.objects.get(client_id=form.cleaned_data["client_id"])
+        application = Application.objects.filter(client_id=form.cleaned_data["client_id"]).first()
+        if application is None:
+            # The form's hidden client_id was altered: the provider's error page, never a redirect.
+            return self.error_response(FatalClientError(error=InvalidClientIdError()), application=None)
         scopes = form.cleaned_data.get("scope", "").split()
         if form.cleaned_data.get("allow"):
             gate = self._gate(application, form.cleaned_data, self._required_acr(application))
@@ -468,6 +477,13 @@ class LogoutView(RPInitiatedLogoutView):
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
         end_current_session(self.request, reason="rp_logout")
         return super().do_logout(application, post_logout_redirect_uri, state, token_user)
+
+    def get_request_application(self, id_token, client_id):
+        # An unknown client_id is the caller's error (DOT's own 400 page), not a server error.
+        try:
+            return super().get_request_application(id_token, client_id)
+        except Application.DoesNotExist:
+            raise InvalidOIDCClientError() from None
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -39,6 +39,11 @@ class Command(BaseCommand):
             "60",
             "--graceful-timeout",
             "10",
+            # A request gunicorn refuses before Django (a request line over 4,094 bytes, bad
+            # headers) gets the platform's own 400 page (core/workers.py). Several threads per
+            # worker need the threaded worker, as with gunicorn's own classes.
+            "--worker-class",
+            "yiwang.core.workers.ThreadWorker" if threads > 1 else "yiwang.core.workers.SyncWorker",
         ]
         if access_log:
             argv += ["--access-logfile", "-"]
