@@ -9,13 +9,17 @@ department and in the other city; drafts, mandates, a session, a consent and an 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from tests import factories
@@ -198,6 +202,28 @@ def build() -> World:
         "rp": rp,
     }
     return w
+
+
+@contextlib.contextmanager
+def built_once(django_db_blocker, media_dir) -> Iterator[World]:
+    """The world for a whole test module (a module-scoped fixture's body): built in one
+    transaction rolled back at the end, files under ``media_dir``, cheap password hashes."""
+    from yiwang.worktime.selectors import invalidate_calendar
+
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media_dir, PASSWORD_HASHERS=hashers, YIWANG_GUIDE_HEAD_TTL=0),
+    ):
+        invalidate_calendar()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            invalidate_calendar()
 
 
 def client_for(user) -> Client:

@@ -19,9 +19,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.converters import IntConverter
 from django.urls.resolvers import RoutePattern
@@ -96,29 +95,14 @@ def _no_rate_limits(settings, monkeypatch):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, media_dir):
-    from yiwang.worktime.selectors import invalidate_calendar
-
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *django_settings.PASSWORD_HASHERS]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media_dir, PASSWORD_HASHERS=hashers, YIWANG_GUIDE_HEAD_TTL=0),
-    ):
-        invalidate_calendar()
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = pw.build()
-            # One staff member who reaches every staff page: the back office (superuser, second
-            # factor) and the workbench's counter and approval steps in the case's department.
-            staff = w.users["superuser"]
-            for role in (Role.COUNTER_CLERK, Role.DEPARTMENT_HEAD, Role.APPROVER):
-                StaffRole.objects.create(user=staff, role=role, department=w.objects["dept"])
-            w.users["staff"] = staff
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            invalidate_calendar()
+    with pw.built_once(django_db_blocker, media_dir) as w:
+        # One staff member who reaches every staff page: the back office (superuser, second
+        # factor) and the workbench's counter and approval steps in the case's department.
+        staff = w.users["superuser"]
+        for role in (Role.COUNTER_CLERK, Role.DEPARTMENT_HEAD, Role.APPROVER):
+            StaffRole.objects.create(user=staff, role=role, department=w.objects["dept"])
+        w.users["staff"] = staff
+        yield w
 
 
 # --- the patterns ---------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import pytest
 from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.security import permission_doc
@@ -54,24 +53,8 @@ def _media_in_tmp(settings, media_dir):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, media_dir):
-    from django.conf import settings
-
-    from yiwang.worktime.selectors import invalidate_calendar
-
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=media_dir, PASSWORD_HASHERS=hashers, YIWANG_GUIDE_HEAD_TTL=0),
-    ):
-        invalidate_calendar()
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield pw.build()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            invalidate_calendar()
+    with pw.built_once(django_db_blocker, media_dir) as w:
+        yield w
 
 
 @pytest.fixture
