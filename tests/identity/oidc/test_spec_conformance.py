@@ -435,7 +435,14 @@ def test_admin_registration_refuses_short_secrets_and_unserved_grants(
 
 @pytest.mark.parametrize(
     "argv",
-    [["--client-secret", "short"], ["--base-url", "not a url"], ["--client-id", "x" * 300]],
+    [
+        ["--client-secret", "short"],
+        ["--base-url", "not a url"],
+        ["--client-id", "x" * 300],
+        ["--base-url", "http://[::1"],
+        ["--base-url", "http://127.0.0.1:abc"],
+        ["--base-url", "http://127.0.0.1:99999"],
+    ],
 )
 def test_register_city_portal_bad_argument_is_an_error_not_a_traceback(argv: list[str]) -> None:
     with pytest.raises(CommandError):
@@ -480,3 +487,26 @@ def test_loopback_redirect_any_port_only_for_public_clients(
         # Never redirected to an unregistered URI: an error page at the provider.
         assert other_port.status_code == 400
         assert not other_port.has_header("Location")
+
+
+# --- requests the provider cannot send back: an error page, not an empty consent form ------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "nobody-registered-this", "redirect_uri": REDIRECT},
+        {"client_id": "native-app", "redirect_uri": "http://127.0.0.1:9999/cb"},
+        {"client_id": "native-app", "redirect_uri": "http://127.0.0.1:8765/cb?x=1"},
+        {},
+    ],
+)
+def test_unreturnable_authorization_request_shows_an_error_page(client: Client, params: dict) -> None:
+    _loopback_client("native-app", "confidential")
+    login(client, make_person())
+    query = {"response_type": "code", "scope": "openid", "state": "s", **params}
+    response = client.get("/o/authorize/?" + urlencode(query))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="consent-error"' in body and "无法完成授权登录" in body
+    assert 'id="consent-allow"' not in body and "「」" not in body

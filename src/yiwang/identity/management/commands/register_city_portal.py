@@ -27,8 +27,13 @@ class Command(BaseCommand):
         self, *args, base_url: str, client_id: str, client_secret: str, name: str, min_acr: int, **kw
     ) -> None:
         base = base_url.rstrip("/")
-        parsed = urlparse(base)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+        try:
+            parsed = urlparse(base)
+            # .port reads the port: "abc" or 99999 raise ValueError, as "http://[::1" does above.
+            valid = parsed.scheme in ("http", "https") and bool(parsed.hostname) and parsed.port != 0
+        except ValueError:
+            valid = False
+        if not valid or parsed.query or parsed.fragment:
             raise CommandError(
                 f"--base-url must be an http(s) URL such as http://127.0.0.1:8001, not {base_url!r}"
             )
