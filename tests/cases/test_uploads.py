@@ -166,13 +166,19 @@ def test_registry_material_is_taken_from_the_account(world):
 def test_identity_material_from_verified_person():
     from types import SimpleNamespace
 
-    person = SimpleNamespace(name="陈雅婷", id_number_masked="3****************4", verified_at=None)
+    person = SimpleNamespace(
+        name="陈雅婷", id_number_masked="3****************4", verified_at=None, phone_verified_at=None
+    )
     req = {"name": "居民身份证", "source": "base_registry", "certificate_type": "居民身份证"}
     user = SimpleNamespace(person=person)
     assert providers.AccountProvider().fetch(req, user=user) is None
     import datetime as dt
 
+    # Matched in the registry but the phone never proven (an account from before one-time
+    # codes): not real-name level 2, so the account does not vouch for the ID card.
     person.verified_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert providers.AccountProvider().fetch(req, user=user) is None
+    person.phone_verified_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     found = providers.AccountProvider().fetch(req, user=user)
     assert found.origin == "account" and found.record["id_number"].count("*") == 16
     assert not providers.AccountProvider().supports({"name": "申请书", "source": "applicant"})
