@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiwang.core.middleware.ChineseFirstLocaleMiddleware",
+    # A NUL in the path or query string is a 400 (a 422 in the API) before any view or query,
+    # in the language the locale middleware just chose.
+    "yiwang.core.middleware.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

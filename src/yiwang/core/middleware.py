@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .context import ActorContext, reset_actor, set_actor
 
@@ -72,3 +74,37 @@ class ChineseFirstLocaleMiddleware:
         if "Cookie" not in patch_vary:
             response.headers["Vary"] = f"{patch_vary}, Cookie" if patch_vary else "Cookie"
         return response
+
+
+class NulCharacterMiddleware:
+    """A NUL character in the path or the query string is refused before any view runs: no
+    legitimate link carries one, and PostgreSQL refuses any text holding it (a server error
+    for what is only bad input). Form fields need no check here: Django's form fields refuse
+    NUL themselves, next to the field. Pages answer with the platform's 400 page saying which
+    parameter; the API with
+    its 422 naming the parameter (``api/errors.py``'s format)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = self._field_with_nul(request)
+        if field is None:
+            return self.get_response(request)
+        message = _("参数“%(field)s”含有不允许的控制字符（NUL），请检查链接或输入。") % {"field": field}
+        if request.path.startswith("/api/"):
+            error = {"field": field, "location": "query", "message": message, "type": "nul_character"}
+            return JsonResponse({"detail": message, "errors": [error]}, status=422)
+        return render(request, "400.html", {"detail": message}, status=400)
+
+    @staticmethod
+    def _field_with_nul(request: HttpRequest) -> str | None:
+        if "\x00" in request.path:
+            return "path"
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" not in query and "\x00" not in query:
+            return None
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                return key.replace("\x00", "")
+        return None
