@@ -225,13 +225,11 @@ def _clients(w, route: Route) -> dict[str, Client]:
     return {actor: pw.client_for(w.users[actor]) for actor in _actors(route)}
 
 
-@pytest.mark.parametrize("route", url_patterns(), ids=_pattern_id)
+@pytest.mark.parametrize("route", [r for r in url_patterns() if _args(r)], ids=_pattern_id)
 def test_bad_path_arguments(w, route: Route) -> None:
     """Each argument of the pattern in turn out of range or garbage, the others naming real
     records: a 404 (or another refusal), never a server error."""
     names = _args(route)
-    if not names:
-        pytest.skip("no path argument")
     good = {n: _sample(w, n) for n in names}
     converters = {
         n: c for part in route if isinstance(part, RoutePattern) for n, c in part.converters.items()

@@ -123,8 +123,8 @@ class PlatformErrorPages:
 
 
 class SyncWorker(PlatformErrorPages, sync.SyncWorker):
-    pass
+    """gunicorn's sync worker answering refused requests with the platform's pages."""
 
 
 class ThreadWorker(PlatformErrorPages, gthread.ThreadWorker):
-    pass
+    """gunicorn's threaded worker answering refused requests with the platform's pages."""

@@ -206,7 +206,7 @@ def is_iso_literal(text: str) -> bool:
 
 
 class _TooLarge(Exception):
-    pass
+    """The expanded tree passed its element cap (nested, repeated call activities)."""
 
 
 class _Reader:
