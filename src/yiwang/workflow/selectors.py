@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
+from django.contrib.auth.models import User
 from django.db import connections
-from django.db.models import F, Q, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, OrderBy, Q, QuerySet
 
 # Django 5.2's row-comparison lookups (made for composite primary keys): ``(a, b) > (x, y)`` on
 # PostgreSQL and SQLite, with each value prepared by its field (datetimes on SQLite).
@@ -17,6 +20,9 @@ from yiwang.identity.models import Role, StaffRole
 
 from .models import ProcessBinding, Task, TaskState, WorkflowInstance
 
+if TYPE_CHECKING:
+    from yiwang.cases.models import Case
+
 STAFF_ROLES_BY_STEP_ROLE = {
     "counter_clerk": {Role.COUNTER_CLERK},
     "approver": {Role.APPROVER},
@@ -25,16 +31,20 @@ STAFF_ROLES_BY_STEP_ROLE = {
 STAFF_ROLE_NAMES = set().union(*STAFF_ROLES_BY_STEP_ROLE.values())
 
 
-def open_tasks(case) -> QuerySet[Task]:
+def open_tasks(case: Case) -> QuerySet[Task]:
     return Task.objects.filter(case_id=case.pk, state=TaskState.OPEN).order_by("created_at")
 
 
-def is_finished(case) -> bool:
+def is_finished(case: Case) -> bool:
     return WorkflowInstance.objects.filter(case_id=case.pk, finished=True).exists()
 
 
 def inbox(
-    user, *, state: str | None = TaskState.OPEN, spec_name: str | None = None, order: str = "due"
+    user: User,
+    *,
+    state: str | None = TaskState.OPEN,
+    spec_name: str | None = None,
+    order: str = "due",
 ) -> QuerySet[Task]:
     """The tasks a staff member may work: assigned to them, or open to their role in a
     department (or region) of theirs and not assigned to someone else."""
@@ -47,7 +57,7 @@ def inbox(
         scope = Q(role__in=step_roles, assignee__isnull=True)
         if sr.department_id:
             scope &= Q(department_id=sr.department_id)
-        elif sr.region_id:
+        elif sr.region is not None:
             scope &= Q(region_path__startswith=sr.region.path)
         q |= scope
     qs = Task.objects.filter(q).exclude(role="applicant")
@@ -122,7 +132,7 @@ class _Scope:
     region_path: str = ""
 
 
-def _scopes(user, roles: Iterable[StaffRole] | None) -> list[_Scope]:
+def _scopes(user: User, roles: Iterable[StaffRole] | None) -> list[_Scope]:
     """The rule of ``inbox_scopes``, as values: the ORM path builds querysets of them, the
     PostgreSQL path its SQL (``_inbox_sql``)."""
     if roles is None:
@@ -136,13 +146,13 @@ def _scopes(user, roles: Iterable[StaffRole] | None) -> list[_Scope]:
         if sr.department_id:
             scope = _Scope(step_roles=step_roles, department_id=sr.department_id)
         else:
-            scope = _Scope(step_roles=step_roles, region_path=sr.region.path if sr.region_id else "")
+            scope = _Scope(step_roles=step_roles, region_path=sr.region.path if sr.region is not None else "")
         if scope not in parts:
             parts.append(scope)
     return parts
 
 
-def inbox_scopes(user, roles: Iterable[StaffRole] | None = None) -> list[QuerySet[Task]]:
+def inbox_scopes(user: User, roles: Iterable[StaffRole] | None = None) -> list[QuerySet[Task]]:
     """``inbox(user)`` as one query per scope, each served by a partial index: assigned to me
     (``task_open_assignee_*``), and open unassigned tasks of my role in each department
     (``task_open_dept_*``) or region (``region_path`` prefix; not indexed yet) of mine. Tasks
@@ -178,7 +188,7 @@ def _filtered(qs: QuerySet[Task], f: InboxFilters) -> QuerySet[Task]:
     return qs
 
 
-def _beyond(qs: QuerySet[Task], cols: Sequence[str], key: Sequence, *, greater: bool) -> QuerySet[Task]:
+def _beyond(qs: QuerySet[Any], cols: Sequence[str], key: Sequence[Any], *, greater: bool) -> QuerySet[Any]:
     """Rows after ``key`` by a row comparison ``(a, b, c) > (x, y, z)``: PostgreSQL uses it as
     one index condition, where the equivalent OR of column comparisons would be a filter."""
     lookup = TupleGreaterThan if greater else TupleLessThan
@@ -193,27 +203,26 @@ def _walk(
     *,
     forward: bool,
     undated_too: bool = True,
-) -> list[QuerySet]:
+) -> list[QuerySet[Any, tuple[Any, ...]]]:
     """The index ranges of one scope next to ``key`` (excluded), in walking order, each sliced
     to ``limit`` rows: one range, or two when a due-date cursor must also reach the tasks with
     no due date (or back from them). ``undated_too=False``: a due-date filter excludes them."""
-    qs = qs.values_list(*INBOX_COLUMNS)  # tuples: only the page's rows become Task objects
+    rows = qs.values_list(*INBOX_COLUMNS)  # tuples: only the page's rows become Task objects
     if order == "new":  # newest first: forward is descending (created_at, id)
-        cols = ("created_at", "id")
         if key is not None:
-            qs = _beyond(qs, cols, (key.created_at, key.id), greater=not forward)
-        ordering = ["-created_at", "-id"] if forward else ["created_at", "id"]
-        return [qs.order_by(*ordering)[:limit]]
+            rows = _beyond(rows, ("created_at", "id"), (key.created_at, key.id), greater=not forward)
+        return [rows.order_by(*(["-created_at", "-id"] if forward else ["created_at", "id"]))[:limit]]
     # Due date first, tasks without one last: the index order itself (btree ASC is NULLS LAST
     # on PostgreSQL), walked backwards as DESC NULLS FIRST. A row comparison cannot step from a
     # due date into the no-due-date rows, so a cursor splits the walk into two index ranges.
+    ordering: list[OrderBy | str]
     if forward:
         ordering = [F("due_date").asc(nulls_last=True), "created_at", "id"]
     else:
         ordering = [F("due_date").desc(nulls_first=True), "-created_at", "-id"]
     if key is None:
-        return [qs.order_by(*ordering)[:limit]]
-    dated, undated = qs.filter(due_date__isnull=False), qs.filter(due_date__isnull=True)
+        return [rows.order_by(*ordering)[:limit]]
+    dated, undated = rows.filter(due_date__isnull=False), rows.filter(due_date__isnull=True)
     if key.due_date is not None:
         cols, at = ("due_date", "created_at", "id"), (key.due_date, key.created_at, key.id)
         ranges = [_beyond(dated, cols, at, greater=forward)] + ([undated] if forward and undated_too else [])
@@ -223,7 +232,7 @@ def _walk(
     return [r.order_by(*ordering)[:limit] for r in ranges]
 
 
-def _fetch(ranges: list[QuerySet], *, distinct: bool = False) -> list:
+def _fetch(ranges: Sequence[QuerySet[Any, Any]], *, distinct: bool = False) -> list[Any]:
     """All rows of the ranges in one round trip where the database allows ORDER BY and LIMIT
     inside a UNION (PostgreSQL): a page costs one statement, not one per scope. SQLite runs
     them one by one."""
@@ -244,20 +253,21 @@ def _fetch(ranges: list[QuerySet], *, distinct: bool = False) -> list:
 # prepares once per connection. Tested equal to the ORM path (tests/workflow/test_inbox_keyset.py).
 
 
-def _use_sql(conn) -> bool:
+def _use_sql(conn: BaseDatabaseWrapper) -> bool:
     return conn.vendor == "postgresql"
 
 
 def _col(name: str) -> str:
-    return '"' + Task._meta.get_field(name).column + '"'
+    return '"' + cast("Field[Any, Any]", Task._meta.get_field(name)).column + '"'
 
 
 _SELECT_COLUMNS = ", ".join(_col(c) for c in INBOX_COLUMNS)
 
 
-def _where_sql(conn, sc: _Scope, f: InboxFilters) -> tuple[list[str], list]:
+def _where_sql(conn: BaseDatabaseWrapper, sc: _Scope, f: InboxFilters) -> tuple[list[str], list[Any]]:
     """The conditions of one scope with the page's filters (``inbox_scopes`` + ``_filtered``)."""
-    where, params = [f"{_col('state')} = %s"], [TaskState.OPEN]
+    where: list[str] = [f"{_col('state')} = %s"]
+    params: list[Any] = [TaskState.OPEN]
     if sc.assignee is not None:
         where += [f"{_col('assignee')} = %s", f"NOT ({_col('role')} = %s)"]
         params += [sc.assignee, "applicant"]
@@ -292,9 +302,11 @@ def _where_sql(conn, sc: _Scope, f: InboxFilters) -> tuple[list[str], list]:
     return where, params
 
 
-def _ranges_sql(
-    order: str, key: InboxKey | None, *, forward: bool, undated_too: bool
-) -> list[tuple[list[str], list, str]]:
+# One index range of ``_walk`` as SQL: extra conditions, their parameters, ORDER BY.
+_RangeSql = tuple[list[str], list[Any], str]
+
+
+def _ranges_sql(order: str, key: InboxKey | None, *, forward: bool, undated_too: bool) -> list[_RangeSql]:
     """``_walk``'s index ranges as (extra conditions, their parameters, ORDER BY)."""
     due, created, id_ = _col("due_date"), _col("created_at"), _col("id")
     if order == "new":
@@ -311,6 +323,7 @@ def _ranges_sql(
         return [([], [], ordering)]
     op = ">" if forward else "<"
     dated, undated = f"{due} IS NOT NULL", f"{due} IS NULL"
+    ranges: list[_RangeSql]
     if key.due_date is not None:
         ranges = [
             (
@@ -328,10 +341,18 @@ def _ranges_sql(
     return ranges
 
 
-def _inbox_sql(conn, scopes: list[_Scope], filters: InboxFilters, ranges, limit: int, columns: str):
+def _inbox_sql(
+    conn: BaseDatabaseWrapper,
+    scopes: list[_Scope],
+    filters: InboxFilters,
+    ranges: list[_RangeSql],
+    limit: int,
+    columns: str,
+) -> tuple[list[str], list[Any]]:
     """One ``(SELECT ... LIMIT n)`` per scope and range, as the parts of a UNION."""
     table = '"' + Task._meta.db_table + '"'
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for sc in scopes:
         where, where_params = _where_sql(conn, sc, filters)
         for extra, extra_params, ordering in ranges:
@@ -343,7 +364,17 @@ def _inbox_sql(conn, scopes: list[_Scope], filters: InboxFilters, ranges, limit:
     return parts, params
 
 
-def _slice_rows_sql(conn, scopes, filters, order, key, limit, *, forward, undated_too) -> list[tuple]:
+def _slice_rows_sql(
+    conn: BaseDatabaseWrapper,
+    scopes: list[_Scope],
+    filters: InboxFilters,
+    order: str,
+    key: InboxKey | None,
+    limit: int,
+    *,
+    forward: bool,
+    undated_too: bool,
+) -> list[tuple[Any, ...]]:
     ranges = _ranges_sql(order, key, forward=forward, undated_too=undated_too)
     parts, params = _inbox_sql(conn, scopes, filters, ranges, limit, _SELECT_COLUMNS)
     with conn.cursor() as cursor:
@@ -351,25 +382,28 @@ def _slice_rows_sql(conn, scopes, filters, order, key, limit, *, forward, undate
         return cursor.fetchall()
 
 
-def _count_sql(conn, scopes, filters, cap: int, *, distinct: bool) -> int:
+def _count_sql(
+    conn: BaseDatabaseWrapper, scopes: list[_Scope], filters: InboxFilters, cap: int, *, distinct: bool
+) -> int:
     parts, params = _inbox_sql(conn, scopes, filters, [([], [], "")], cap, _col("id"))
     union = (" UNION " if distinct else " UNION ALL ").join(parts)
     with conn.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({union} LIMIT %s) AS inbox", [*params, cap])
-        return cursor.fetchone()[0]
+        (count,) = cursor.fetchone()
+        return count
 
 
 _ID, _DUE, _CREATED = (INBOX_COLUMNS.index(c) for c in ("id", "due_date", "created_at"))
 
 
-def _sort_key(order: str):
+def _sort_key(order: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """The inbox order of a row of ``INBOX_COLUMNS`` (a tuple)."""
     if order == "new":
         return lambda r: (r[_CREATED], r[_ID])
     return lambda r: (r[_DUE] is None, r[_DUE] or dt.date.min, r[_CREATED], r[_ID])
 
 
-def _task(db: str, row: tuple) -> Task:
+def _task(db: str, row: tuple[Any, ...]) -> Task:
     """A Task with the page's columns loaded (the others deferred), as the ORM makes them."""
     by_name = dict(zip(INBOX_COLUMNS, row, strict=True))
     names = [f.attname for f in Task._meta.concrete_fields if f.attname in by_name]
@@ -377,7 +411,7 @@ def _task(db: str, row: tuple) -> Task:
 
 
 def inbox_slice(
-    user,
+    user: User,
     *,
     order: str = "due",
     after: InboxKey | None = None,
@@ -430,7 +464,11 @@ def inbox_slice(
 
 
 def inbox_count(
-    user, *, cap: int, filters: InboxFilters = InboxFilters(), roles: Iterable[StaffRole] | None = None
+    user: User,
+    *,
+    cap: int,
+    filters: InboxFilters = InboxFilters(),
+    roles: Iterable[StaffRole] | None = None,
 ) -> int:
     """How many tasks the inbox holds, counted up to ``cap`` (returns ``cap`` for "cap or more"):
     each scope reads at most ``cap`` entries of its index, so a department with 100,000 open
@@ -456,13 +494,13 @@ def inbox_count(
     return min(len(_fetch(ranges, distinct=not disjoint)), cap)
 
 
-def may_work(user, task: Task) -> bool:
+def may_work(user: User, task: Task) -> bool:
     if task.assignee_id:
         return task.assignee_id == user.pk
     return inbox(user).filter(pk=task.pk).exists()
 
 
-def bound_processes(item_ids: list[int]) -> dict[int, dict]:
+def bound_processes(item_ids: list[int]) -> dict[int, dict[str, Any]]:
     """item id -> the bound process as the published guide shows it (key, version, name,
     approval steps); items running the default template are absent. One query."""
     rows = ProcessBinding.objects.filter(item_id__in=item_ids).values(
