@@ -8,12 +8,16 @@ case's WorkflowInstance, so two clerks clicking at once cannot both complete the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.contrib.auth.models import User
 from django.db import connections, transaction
-from django.db.models import Max
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Max, Model
 from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +28,14 @@ from yiwang.core.errors import DomainError, FieldError, ValidationFailed
 from . import engine
 from .bpmn_templates import TEMPLATES, to_bpmn
 from .models import ProcessBinding, ProcessDefinition, Task, TaskState, WorkflowInstance
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    from yiwang.cases.models import Case
+    from yiwang.catalog.models import ServiceItem
+
+_M = TypeVar("_M", bound=Model)
 
 
 def _invalid(exc: engine.ProcessInvalid) -> ValidationFailed:
@@ -72,7 +84,7 @@ def xml_for_checksum(checksum: str) -> str | None:
 
 def ensure_templates() -> dict[str, ProcessDefinition]:
     """The shipped templates, stored once (idempotent: same XML, same version)."""
-    out = {}
+    out: dict[str, ProcessDefinition] = {}
     for key, template in TEMPLATES.items():
         current = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
         if current is None or not current.is_template:
@@ -102,13 +114,13 @@ def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
         )
         row = cursor.fetchone()
     current = _from_row(ProcessDefinition, tuple(columns), row[:-1], conn) if row else None
-    if current is not None and (row[-1] is not None or current.is_template):
+    if current is not None and row is not None and (row[-1] is not None or current.is_template):
         return current  # the bound one, or the template
     return ensure_templates()[key]
 
 
 @transaction.atomic
-def bind(item, definition: ProcessDefinition, *, user=None) -> ProcessBinding:
+def bind(item: ServiceItem, definition: ProcessDefinition, *, user: User | None = None) -> ProcessBinding:
     from yiwang.catalog.services import check_can_edit, mark_changed
 
     check_can_edit(user, item.department)
@@ -119,7 +131,9 @@ def bind(item, definition: ProcessDefinition, *, user=None) -> ProcessBinding:
     return binding
 
 
-def _sync_tasks(instance: WorkflowInstance, wf, case, open_rows: list[Task] | None = None) -> list[Task]:
+def _sync_tasks(
+    instance: WorkflowInstance, wf: BpmnWorkflow, case: Case | None, open_rows: list[Task] | None = None
+) -> list[Task]:
     """Make the open Task rows match the engine's ready user tasks. ``open_rows``: the instance's
     open rows when the caller already holds them (read under the instance lock), saving a query."""
     if open_rows is None:
@@ -130,7 +144,9 @@ def _sync_tasks(instance: WorkflowInstance, wf, case, open_rows: list[Task] | No
     return created
 
 
-def _task_changes(instance: WorkflowInstance, wf, case, open_rows: list[Task]) -> list[Task]:
+def _task_changes(
+    instance: WorkflowInstance, wf: BpmnWorkflow, case: Case | None, open_rows: list[Task]
+) -> list[Task]:
     """Cancel the open rows whose engine task is no longer ready; return the rows to insert for
     the newly ready user tasks (not saved)."""
     ready = {t.id: t for t in engine.ready_user_tasks(wf)}
@@ -146,7 +162,7 @@ def _task_changes(instance: WorkflowInstance, wf, case, open_rows: list[Task]) -
     return created
 
 
-def task_row(instance: WorkflowInstance, case, t) -> Task:
+def task_row(instance: WorkflowInstance, case: Case | None, t: Any) -> Task:
     """The inbox row (not saved) of the engine's ready user task ``t``: the step's label, role and
     decisions, and the case's department, region, item and due date copied for the inbox queries."""
     step = engine.step_of(t)
@@ -168,7 +184,7 @@ def task_row(instance: WorkflowInstance, case, t) -> Task:
 
 @transaction.atomic(savepoint=False)  # part of the caller's submission; a savepoint is 2 round trips
 def start_process(
-    case,
+    case: Case,
     *,
     data: dict[str, Any] | None = None,
     new_case: bool = False,
@@ -241,7 +257,7 @@ class LockedInstance:
     open_tasks: list[Task]
 
 
-def _from_row(model, names: tuple[str, ...], values, conn) -> Any:
+def _from_row(model: type[_M], names: tuple[str, ...], values: Sequence[Any], conn: BaseDatabaseWrapper) -> _M:
     """A model instance from a raw row, as the ORM's compiler makes it: each field's converters
     (JSON text to objects; on SQLite, text to UUIDs and datetimes), then ``from_db``."""
     cache = conn.__dict__.setdefault("_yiwang_row_converters", {})
@@ -289,10 +305,10 @@ def lock_instance(case_id: int) -> LockedInstance | None:
 def complete_task(
     task: Task,
     *,
-    actor,
+    actor: User | None,
     decision: str,
     data: dict[str, Any] | None = None,
-    case=None,
+    case: Case | None = None,
     locked: LockedInstance | None = None,
 ) -> list[Task]:
     """Complete one open task with a decision the step offers; returns the newly opened tasks.
@@ -312,6 +328,7 @@ def complete_task(
         wf = engine.load(instance.state) if row is not None else None
         refusal = _refusal(row, wf, decision, data)
         if refusal is None:  # nothing written before this point: a refusal leaves after the block
+            assert row is not None and wf is not None  # else _refusal refused
             now = timezone.now()
             done = {
                 "state": TaskState.COMPLETED,
@@ -337,7 +354,10 @@ _NEW_TASK_COLUMNS = tuple(
 
 
 def write_step(
-    done: list[tuple[list[int], dict[str, Any]]], instance: WorkflowInstance, created: list[Task], now
+    done: list[tuple[list[int], dict[str, Any]]],
+    instance: WorkflowInstance,
+    created: list[Task],
+    now: dt.datetime,
 ) -> None:
     """A step's workflow writes: the tasks completed (``done``: task ids and the columns they get,
     a group per decision), the instance's state saved, the next tasks inserted. One statement on
@@ -353,8 +373,11 @@ def write_step(
 
 
 def _write_step_pg(
-    done: list[tuple[list[int], dict[str, Any]]], instance: WorkflowInstance, created: list[Task], now
-):
+    done: list[tuple[list[int], dict[str, Any]]],
+    instance: WorkflowInstance,
+    created: list[Task],
+    now: dt.datetime,
+) -> None:
     """A step's writes in one statement (PostgreSQL): the tasks completed (``done``: task ids and
     the columns they get, a group per decision), the instance's state saved, the next tasks
     inserted. The same rows as the ORM's statements (an update per group, save, bulk_create), in
@@ -394,7 +417,7 @@ def _write_step_pg(
             _inserted(created, cursor.fetchall(), conn)
 
 
-def _insert_tasks_sql(created: list[Task], now, instance_id_sql: str) -> tuple[str, list[Any]]:
+def _insert_tasks_sql(created: list[Task], now: dt.datetime, instance_id_sql: str) -> tuple[str, list[Any]]:
     """INSERT of new task rows (RETURNING id, instance_id), the instance id given as SQL (a
     parameter, or the id an INSERT of the instance returns in the same statement)."""
     qn = connections[Task.objects.db].ops.quote_name
@@ -415,14 +438,16 @@ def _insert_tasks_sql(created: list[Task], now, instance_id_sql: str) -> tuple[s
     return sql, params
 
 
-def _inserted(created: list[Task], returned, conn) -> None:
+def _inserted(created: list[Task], returned: Sequence[tuple[Any, ...]], conn: BaseDatabaseWrapper) -> None:
     # What bulk_create sets on the objects it saved.
     for t, (pk, instance_id) in zip(created, returned, strict=True):
         t.pk, t.instance_id = pk, instance_id
         t._state.adding, t._state.db = False, conn.alias
 
 
-def _refusal(row: Task | None, wf, decision: str, data: dict[str, Any] | None) -> DomainError | None:
+def _refusal(
+    row: Task | None, wf: BpmnWorkflow | None, decision: str, data: dict[str, Any] | None
+) -> DomainError | None:
     """Why the task cannot be completed with ``decision`` (None: it can, and ``wf`` moved on)."""
     if row is None:
         return DomainError(_("该环节已由他人办理或已取消，请刷新后重试。"), code="task_closed")
@@ -438,17 +463,17 @@ def _refusal(row: Task | None, wf, decision: str, data: dict[str, Any] | None) -
     return None
 
 
-def set_due_date(case, due_date) -> None:
+def set_due_date(case: Case, due_date: dt.date | None) -> None:
     """Carry the case's due date onto its open tasks (the inbox sorts by it)."""
     Task.objects.filter(case_id=case.pk, state=TaskState.OPEN).update(due_date=due_date)
 
 
-def assign(task: Task, user) -> None:
+def assign(task: Task, user: User) -> None:
     """Put a task in one person's inbox (transfer to a colleague); permission is the caller's."""
     Task.objects.filter(pk=task.pk, state=TaskState.OPEN).update(assignee=user)
 
 
-def _has_waiting_timer(wf) -> bool:
+def _has_waiting_timer(wf: BpmnWorkflow) -> bool:
     from SpiffWorkflow.util.task import TaskState as SpiffState
 
     return any(
@@ -460,10 +485,10 @@ def _has_waiting_timer(wf) -> bool:
 TIMER_SWEEP_SECONDS = 60
 
 
-def schedule_timers(instance: WorkflowInstance, wf) -> None:
+def schedule_timers(instance: WorkflowInstance, wf: BpmnWorkflow) -> None:
     """SpiffWorkflow only fires timers when asked: note when to look again."""
     instance.next_timer_at = (
-        timezone.now() + timezone.timedelta(seconds=TIMER_SWEEP_SECONDS) if _has_waiting_timer(wf) else None
+        timezone.now() + dt.timedelta(seconds=TIMER_SWEEP_SECONDS) if _has_waiting_timer(wf) else None
     )
 
 
@@ -494,7 +519,7 @@ def sweep_timers(*, limit: int = 500) -> int:
 
 @transaction.atomic(savepoint=False)
 def start_process_with(
-    case, definition: ProcessDefinition, *, data: dict[str, Any] | None = None
+    case: Case, definition: ProcessDefinition, *, data: dict[str, Any] | None = None
 ) -> list[Task]:
     """Start ``case`` on a given definition instead of its item's binding (idempotent per case):
     a bundle's branch case runs the branch process, not the member item's own (docs/bundles.md)."""
