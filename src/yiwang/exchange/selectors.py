@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
 from .services import companies_of, company_hash, holder_of, is_holder
+
+if TYPE_CHECKING:
+    from yiwang.cases.models import CaseMaterial
+    from yiwang.identity.models import Company
+
+    from .services import AnyUser
 
 
 def valid_q(on: dt.date) -> Q:
@@ -22,7 +28,9 @@ def valid_q(on: dt.date) -> Q:
     )
 
 
-def certificates_of(*, user=None, company=None, on: dt.date | None = None) -> QuerySet[ECertificate]:
+def certificates_of(
+    *, user: AnyUser = None, company: Company | None = None, on: dt.date | None = None
+) -> QuerySet[ECertificate]:
     """Valid certificates of a company, or of the user's person, newest first."""
     holder = holder_of(user=user, company=company)
     if holder is None:
@@ -34,7 +42,7 @@ def certificates_of(*, user=None, company=None, on: dt.date | None = None) -> Qu
 
 
 def valid_certificate(
-    cert_type: str, *, user=None, company=None, on: dt.date | None = None
+    cert_type: str, *, user: AnyUser = None, company: Company | None = None, on: dt.date | None = None
 ) -> ECertificate | None:
     """The holder's newest valid certificate of ``cert_type``, if any."""
     return certificates_of(user=user, company=company, on=on).filter(cert_type=cert_type).first()
@@ -48,7 +56,7 @@ class Holding:
     """Certificates the user sees as their holder: their own, or one company's."""
 
     label: str  # 本人 or the company's name
-    company: Any  # identity.Company or None
+    company: Company | None
     certificates: list[ECertificate]
 
 
@@ -59,7 +67,7 @@ class _Holdings:
     holdings: list[Holding] = field(default_factory=list)
 
 
-def _holdings(user) -> _Holdings:
+def _holdings(user: AnyUser) -> _Holdings:
     """What ``user`` sees as a holder: the person's certificates, and each company's they may act
     for now (legal representative or current mandate; an agent whose mandate names some items sees
     the certificates of those items' cases only, as with the company's cases)."""
@@ -70,7 +78,7 @@ def _holdings(user) -> _Holdings:
         return _Holdings(frozenset(), frozenset())
     full = {person.id_number_hash}
     some: set[int] = set()
-    by_hash: dict[str, tuple[str, Any]] = {person.id_number_hash: (HolderKind.PERSON, None)}
+    by_hash: dict[str, tuple[str, Company | None]] = {person.id_number_hash: (HolderKind.PERSON, None)}
     partial: dict[str, Any] = {}
     for company in companies_of(person):
         scope = acting_scope(person, company)
@@ -92,7 +100,7 @@ def _holdings(user) -> _Holdings:
         if by_hash.get(cert.holder_hash, (None,))[0] != cert.holder_kind:
             continue  # a person's hash never equals a company's; the kind guards it all the same
         if cert.holder_hash in partial:
-            if not (cert.case_id and partial[cert.holder_hash].covers(cert.case.item.standard_id)):
+            if not (cert.case is not None and partial[cert.holder_hash].covers(cert.case.item.standard_id)):
                 continue
             some.add(cert.pk)
         grouped.setdefault(cert.holder_hash, []).append(cert)
@@ -104,13 +112,13 @@ def _holdings(user) -> _Holdings:
     return _Holdings(frozenset(full), frozenset(some), holdings)
 
 
-def held_certificates(user) -> list[Holding]:
+def held_certificates(user: AnyUser) -> list[Holding]:
     """我的证照: the user's own certificates first, then each company's (valid, expired and
     revoked alike: the log of a revoked certificate is still the holder's to see)."""
     return _holdings(user).holdings
 
 
-def holder_certificate(user, certificate_id: int) -> ECertificate | None:
+def holder_certificate(user: AnyUser, certificate_id: int) -> ECertificate | None:
     """The certificate with this id if ``user`` is its holder (the person, or someone who may
     act for the company holding it: ``services.is_holder``); None otherwise, so an id
     reveals nothing. Staff of the issuing department may read a certificate but not its log."""
@@ -139,7 +147,7 @@ class AccessPage:
     certificate: ECertificate | None
 
 
-def _use_targets(rows: list[CertificateAccess]) -> dict[int, Any]:
+def _use_targets(rows: list[CertificateAccess]) -> dict[int, CaseMaterial]:
     """The material each use became (by the ``access_id`` the provider stored in it), with its
     application, item and case: the provider is asked before the application's department and
     case are known to it. Read per page; restricted to the applicants' own applications so the
@@ -158,7 +166,7 @@ def _use_targets(rows: list[CertificateAccess]) -> dict[int, Any]:
 
 
 def access_log(
-    user, *, certificate_id: int | None = None, page: int = 1, per_page: int = 20
+    user: AnyUser, *, certificate_id: int | None = None, page: int = 1, per_page: int = 20
 ) -> AccessPage | None:
     """用证记录: every use and read of the certificates ``user`` holds (or of the one
     ``certificate_id``), newest first, ``per_page`` a page. None when that one is not the
@@ -188,8 +196,8 @@ def access_log(
         m = targets.get(a.pk)
         if m is not None:
             version = m.application.item_version
-            item_name = m.case.item_name if m.case_id else version.name
-            case_number = m.case.number if m.case_id else ""
+            item_name = m.case.item_name if m.case is not None else version.name
+            case_number = m.case.number if m.case is not None else ""
             office = version.item.department.name
         rows.append(AccessRow(a, a.certificate, case_number, office, item_name))
     return AccessPage(rows, page, more, cert)

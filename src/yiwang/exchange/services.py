@@ -11,11 +11,13 @@ provider that finds a certificate without its file renders it first.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +31,15 @@ from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import insert_row
 
 from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
+
+if TYPE_CHECKING:
+    from yiwang.cases.models import Case, CaseMaterial
+    from yiwang.core.models import AuditEntry
+    from yiwang.identity.models import Company, Person
+    from yiwang.regions.models import Department
+
+    # Who asks: an account, the anonymous visitor of a request, or nobody (the system).
+    AnyUser = User | AnonymousUser | None
 
 DATA_CONTEXT = "exchange.certificate_data"
 CREDIT_CODE_PURPOSE = "exchange.credit_code"
@@ -47,7 +58,7 @@ def company_hash(credit_code: str) -> str:
     return blind_index(credit_code, purpose=CREDIT_CODE_PURPOSE)
 
 
-def holder_of(*, user=None, company=None) -> tuple[str, str] | None:
+def holder_of(*, user: AnyUser = None, company: Company | None = None) -> tuple[str, str] | None:
     """(holder kind, keyed hash) of a company or of the user's verified person."""
     if company is not None:
         return HolderKind.COMPANY, company_hash(company.credit_code)
@@ -71,7 +82,7 @@ def _valid_until(issued: dt.date) -> dt.date | None:
         return issued.replace(year=issued.year + years, day=28)
 
 
-def issue_for_case(case, *, actor=None) -> ECertificate | None:
+def issue_for_case(case: Case, *, actor: User | None = None) -> ECertificate | None:
     """Issue the certificate of an approved case whose item produces one; idempotent (one per
     case). None when the case was not approved or its item produces no certificate."""
     if case.outcome != "approved":
@@ -79,8 +90,8 @@ def issue_for_case(case, *, actor=None) -> ECertificate | None:
     cert_type = certificate_type_of(case.item_version.elements or {})
     if not cert_type:
         return None
-    if case.company_id is not None:
-        company = case.company
+    company = case.company if case.company_id is not None else None
+    if company is not None:
         kind, holder_hash = HolderKind.COMPANY, company_hash(company.credit_code)
         name, holder_id = company.name, company.credit_code
         name_masked, id_masked = company.name, company.credit_code  # public registry data
@@ -190,7 +201,7 @@ def secure_certificate_files() -> tuple[int, int]:
         if not is_unguessable(cert.file.name):
             cert = render_file(cert, replace=True)
             certificates += 1
-        copies += case_services.replace_certificate_copies(cert.pk, lambda cert=cert: file_bytes(cert))
+        copies += case_services.replace_certificate_copies(cert.pk, functools.partial(file_bytes, cert))
     return certificates, copies
 
 
@@ -207,7 +218,7 @@ def mask_person_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
-def _actor_masked(user) -> str:
+def _actor_masked(user: AnyUser) -> str:
     person = getattr(user, "person", None)
     if person is not None:
         return mask_person_name(person.name)
@@ -216,7 +227,7 @@ def _actor_masked(user) -> str:
     return mask_person_name(full or getattr(user, "username", ""))
 
 
-def _office_of(user, department) -> tuple[Any, str]:
+def _office_of(user: User, department: Department) -> tuple[Department | None, str]:
     """The department (or region scope) and role under which a staff account may read a
     certificate of ``department``, as the holder's log names it (鼓楼区市场监督管理局 审批人员)."""
     from yiwang.identity.models import Role, StaffRole
@@ -228,7 +239,7 @@ def _office_of(user, department) -> tuple[Any, str]:
     for row in sorted(rows, key=lambda r: (r.department_id != department.pk, r.department_id is None)):
         label = Role(row.role).label
         if row.department_id == department.pk:
-            return row.department, f"{row.department.name} {label}"
+            return department, f"{department.name} {label}"
         if row.role == Role.PLATFORM_ADMIN:
             return None, str(label)
         if row.department_id is None and (row.region is None or path.startswith(row.region.path)):
@@ -236,7 +247,9 @@ def _office_of(user, department) -> tuple[Any, str]:
     return None, ""
 
 
-def _log_access(cert: ECertificate, entry, *, kind: str, user, **fields: Any) -> CertificateAccess:
+def _log_access(
+    cert: ECertificate, entry: AuditEntry, *, kind: str, user: User | None, **fields: Any
+) -> CertificateAccess:
     # Inserted after the audit entry, inside its transaction: the two commit together, and the
     # row points at the entry (audit_seq) so the holder's log can be checked against the chain.
     return CertificateAccess.objects.create(
@@ -250,7 +263,9 @@ def _log_access(cert: ECertificate, entry, *, kind: str, user, **fields: Any) ->
     )
 
 
-def record_use(cert: ECertificate, *, user, purpose: str, company=None) -> CertificateAccess:
+def record_use(
+    cert: ECertificate, *, user: User, purpose: str, company: Company | None = None
+) -> CertificateAccess:
     """A certificate offered in place of an upload (``purpose`` names the material), by the
     applicant (``user``, acting for ``company`` when given). Audited and logged for the holder
     in one transaction; the provider stores the log row's id with the material so the holder's
@@ -274,7 +289,7 @@ def record_use(cert: ECertificate, *, user, purpose: str, company=None) -> Certi
         )
 
 
-def is_holder(cert: ECertificate, user) -> bool:
+def is_holder(cert: ECertificate, user: AnyUser) -> bool:
     """The person holding it, or someone who may act for the company holding it: its legal
     representative, or an agent whose current mandate covers the item of the certificate's case
     (the rule of the company's cases, ``cases.selectors.can_view_case``)."""
@@ -287,14 +302,14 @@ def is_holder(cert: ECertificate, user) -> bool:
         return person.id_number_hash == cert.holder_hash
     from yiwang.identity.services import acting_scope
 
-    item = cert.case.item if cert.case_id else None
+    item = cert.case.item if cert.case is not None else None
     return any(
         company_hash(company.credit_code) == cert.holder_hash and acting_scope(person, company, item).allowed
         for company in companies_of(person)
     )
 
 
-def companies_of(person) -> list:
+def companies_of(person: Person | None) -> list[Company]:
     """Companies ``person`` represents or holds a mandate of (current or not: ``acting_scope``
     decides what they may do for each)."""
     from django.db.models import Q
@@ -306,7 +321,7 @@ def companies_of(person) -> list:
     return list(Company.objects.filter(Q(legal_representative=person) | Q(mandates__agent=person)).distinct())
 
 
-def may_read(cert: ECertificate, user) -> bool:
+def may_read(cert: ECertificate, user: AnyUser) -> bool:
     """The holder (``is_holder``), or staff of the issuing department (any staff role whose
     scope covers it)."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -319,22 +334,27 @@ def may_read(cert: ECertificate, user) -> bool:
     return has_role_for(user, set(Role.values), cert.department)
 
 
-def read_certificate(cert: ECertificate, *, user, purpose: str = "", case=None) -> bytes:
+def read_certificate(
+    cert: ECertificate, *, user: User | AnonymousUser, purpose: str = "", case: Case | None = None
+) -> bytes:
     """The PDF for someone allowed to read it; every read is audited (who read which) and
     logged for the holder (by staff: their department or scope and role, masked name; the case
     and ``purpose`` when the caller names them)."""
-    if not may_read(cert, user):
+    # may_read refuses the anonymous visitor; isinstance tells the type checker so.
+    if not isinstance(user, User) or not may_read(cert, user):
         raise NotPermitted(_("您无权查看该电子证照。"))
     data = file_bytes(cert)
     _record_read(cert, user=user, purpose=purpose, case=case, department=cert.department)
     return data
 
 
-def record_copy_read(material, *, user) -> CertificateAccess | None:
+def record_copy_read(material: CaseMaterial, *, user: User | AnonymousUser) -> CertificateAccess | None:
     """Staff opened the copy of a certificate that an application took as a material (the
     workbench's materials viewer calls it after checking that ``user`` may see the case): a
     read for the holder's log, under the case's department. None when the material is not a
-    certificate's copy."""
+    certificate's copy; NotPermitted for the anonymous visitor, who sees no case."""
+    if not isinstance(user, User):
+        raise NotPermitted(_("您无权查看该电子证照。"))
     if material.origin != "e_certificate":
         return None
     cert_id = (material.record or {}).get("certificate_id")
@@ -351,7 +371,9 @@ def record_copy_read(material, *, user) -> CertificateAccess | None:
     )
 
 
-def _record_read(cert: ECertificate, *, user, purpose: str, case, department) -> CertificateAccess:
+def _record_read(
+    cert: ECertificate, *, user: User, purpose: str, case: Case | None, department: Department
+) -> CertificateAccess:
     holder = is_holder(cert, user)
     # Staff are named by the department (or scope) and role under which they may see it.
     office_department, office = (None, "") if holder else _office_of(user, department)
@@ -377,7 +399,7 @@ def _record_read(cert: ECertificate, *, user, purpose: str, case, department) ->
         )
 
 
-def revoke(cert: ECertificate, *, user, reason: str) -> ECertificate:
+def revoke(cert: ECertificate, *, user: User, reason: str) -> ECertificate:
     """注销: staff of the issuing department only; the certificate is no longer offered."""
     from yiwang.cases.actions import has_role_for
     from yiwang.identity.models import Role
