@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from .models import Role, StaffRole
 
+if TYPE_CHECKING:
+    from yiwang.regions.models import Department
 
-def roles_of(user, role: str | None = None) -> QuerySet[StaffRole]:
+
+def roles_of(user: User, role: str | None = None) -> QuerySet[StaffRole]:
     qs = StaffRole.objects.filter(user=user).select_related("region", "department", "department__region")
     return qs.filter(role=role) if role else qs
 
 
 def department_scope_q(
-    user, role: str, *, department_id_field: str = "department_id", region_path_field: str = "region__path"
+    user: User | AnonymousUser | None,
+    role: str,
+    *,
+    department_id_field: str = "department_id",
+    region_path_field: str = "region__path",
 ) -> Q:
     """A Q that keeps the objects whose department lies inside one of ``user``'s scopes for ``role``.
 
@@ -22,7 +32,7 @@ def department_scope_q(
     every department in its region and below; with a department, only that department.
     Returns ``Q(pk__in=[])`` (nothing) for a user without the role.
     """
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:  # None or the anonymous visitor
         return Q(pk__in=[])
     if user.is_superuser or StaffRole.objects.filter(user=user, role=Role.PLATFORM_ADMIN).exists():
         return Q()
@@ -30,15 +40,17 @@ def department_scope_q(
     for sr in roles_of(user, role):
         if sr.department_id:
             q |= Q(**{department_id_field: sr.department_id})
-        elif sr.region_id:
+        elif sr.region is not None:
             q |= Q(**{f"{region_path_field}__startswith": sr.region.path})
         else:
             return Q()
     return q
 
 
-def can_manage_department(user, department, role: str = Role.CATALOGUE_ADMIN) -> bool:
-    if user is None or not user.is_authenticated or not user.is_active:
+def can_manage_department(
+    user: User | AnonymousUser | None, department: Department, role: str = Role.CATALOGUE_ADMIN
+) -> bool:
+    if not isinstance(user, User) or not user.is_active:  # None or the anonymous visitor
         return False
     if user.is_superuser:
         return True
@@ -52,6 +64,6 @@ def can_manage_department(user, department, role: str = Role.CATALOGUE_ADMIN) ->
         if sr.department_id:
             if sr.department_id == department.pk:
                 return True
-        elif sr.region_id is None or department.region.path.startswith(sr.region.path):
+        elif sr.region is None or department.region.path.startswith(sr.region.path):
             return True
     return False

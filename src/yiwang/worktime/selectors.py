@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -57,7 +57,7 @@ _recheck_seconds: float | None = None  # settings.WORKTIME_RECHECK_SECONDS, read
 
 
 @receiver(setting_changed)
-def _setting_changed(setting: str, **kwargs) -> None:
+def _setting_changed(setting: str, **kwargs: Any) -> None:
     global _recheck_seconds, _yellow
     if setting == "WORKTIME_RECHECK_SECONDS":
         _recheck_seconds = None

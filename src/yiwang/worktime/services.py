@@ -12,6 +12,7 @@ import calendar as stdlib_calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -35,13 +36,13 @@ def holiday_counts(h: int, m: int) -> dict[str, str]:
 
 
 # -- permission -----------------------------------------------------------------------------
-def can_edit_calendar(user) -> bool:
-    if user is None or not (user.is_active and user.is_staff):
+def can_edit_calendar(user: User | AnonymousUser | None) -> bool:
+    if not isinstance(user, User) or not (user.is_active and user.is_staff):  # None or the anonymous visitor
         return False
     return user.is_superuser or StaffRole.objects.filter(user=user, role=Role.PLATFORM_ADMIN).exists()
 
 
-def _check(user) -> None:
+def _check(user: User | AnonymousUser | None) -> None:
     if not can_edit_calendar(user):
         raise NotPermitted(_("只有平台管理员可以修改工作日历。"))
 
@@ -165,7 +166,9 @@ class ImportReport:
     makeup_days: int
 
 
-def import_year(year: int, text: str, *, user, complete: bool = True, note: str = "") -> ImportReport:
+def import_year(
+    year: int, text: str, *, user: User | AnonymousUser | None, complete: bool = True, note: str = ""
+) -> ImportReport:
     """Replace one year's calendar with the arrangement in ``text`` (see ``arrangement``).
 
     Every date of the year gets a row: listed dates as given, the others by the weekend rule.
@@ -233,7 +236,9 @@ def check_day(day: date, kind: str, holiday_name: str) -> list[FieldError]:
     return errors
 
 
-def edit_day(day: date, kind: str, holiday_name: str = "", *, user) -> CalendarDay:
+def edit_day(
+    day: date, kind: str, holiday_name: str = "", *, user: User | AnonymousUser | None
+) -> CalendarDay:
     """Set one date's kind (e.g. a make-up day announced late, or a correction)."""
     _check(user)
     holiday_name = holiday_name.strip()
@@ -266,7 +271,7 @@ def edit_day(day: date, kind: str, holiday_name: str = "", *, user) -> CalendarD
     return row
 
 
-def set_year(year: int, *, complete: bool, note: str = "", user) -> CalendarYear:
+def set_year(year: int, *, complete: bool, note: str = "", user: User | AnonymousUser | None) -> CalendarYear:
     """Mark a year's arrangement complete (or not). Complete needs a row for every date."""
     _check(user)
     with transaction.atomic():
