@@ -8,9 +8,11 @@ digits, 000 above township) + department code (3 digits within the region) = 23 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -74,7 +76,7 @@ def default_steps(*, is_instant: bool, statutory_limit_days: int | None = None) 
     ]
 
 
-def check_can_edit(user, department: Department) -> None:
+def check_can_edit(user: User | AnonymousUser | None, department: Department) -> None:
     """Raise NotPermitted unless ``user`` (None: the system) may edit this department's items."""
     if user is not None and not can_manage_department(user, department):
         raise NotPermitted(
@@ -127,7 +129,11 @@ def create_default_steps(item: ServiceItem) -> None:
 
 @transaction.atomic
 def create_implementation(
-    *, standard: StandardItem, department: Department, user=None, **elements: Any
+    *,
+    standard: StandardItem,
+    department: Department,
+    user: User | AnonymousUser | None = None,
+    **elements: Any,
 ) -> ServiceItem:
     """Claim a standard item for a department (认领): the new draft inherits the standard's
     elements and materials; ``elements`` sets the department's own ones (ServiceItem fields)."""
@@ -171,7 +177,9 @@ def create_implementation(
     return item
 
 
-def mark_changed(item: ServiceItem, *, user=None, changed_fields: Iterable[str] = ()) -> None:
+def mark_changed(
+    item: ServiceItem, *, user: User | AnonymousUser | None = None, changed_fields: Iterable[str] = ()
+) -> None:
     """Record that the working copy was edited (back office, import): a published item now
     has unpublished changes, which the guide does not show until the next publication."""
     check_can_edit(user, item.department)
@@ -196,7 +204,7 @@ def _unindex(item_ids: list[int]) -> None:
     search.remove_items(item_ids)
 
 
-def _new_version(m: MergedItem, number: int, by: str, now) -> ServiceItemVersion:
+def _new_version(m: MergedItem, number: int, by: str, now: dt.datetime) -> ServiceItemVersion:
     e = m.elements
     return ServiceItemVersion(
         item_id=m.item_id,
@@ -268,13 +276,15 @@ def _write_versions(merged: list[MergedItem], by: str) -> list[ServiceItemVersio
     return versions
 
 
-def _unchanged(m: MergedItem, current_elements: dict | None) -> bool:
+def _unchanged(m: MergedItem, current_elements: dict[str, Any] | None) -> bool:
     return (
         current_elements is not None and current_elements == m.elements and m.status != ItemStatus.WITHDRAWN
     )
 
 
-def publish(item: ServiceItem, *, user=None, actor_label: str | None = None) -> ServiceItemVersion:
+def publish(
+    item: ServiceItem, *, user: User | AnonymousUser | None = None, actor_label: str | None = None
+) -> ServiceItemVersion:
     """Publish the working copy as a new version, or refuse with one message per broken rule.
 
     Publishing an unchanged item returns the current version (a double click publishes once).
@@ -359,7 +369,7 @@ def bulk_publish(
 
 
 @transaction.atomic
-def withdraw(item: ServiceItem, *, user=None, reason: str = "") -> None:
+def withdraw(item: ServiceItem, *, user: User | AnonymousUser | None = None, reason: str = "") -> None:
     """Take an item off the portal (停用); its versions stay for the record."""
     check_can_edit(user, item.department)
     if not reason.strip():

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max, Model
@@ -120,7 +120,9 @@ def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
 
 
 @transaction.atomic
-def bind(item: ServiceItem, definition: ProcessDefinition, *, user: User | None = None) -> ProcessBinding:
+def bind(
+    item: ServiceItem, definition: ProcessDefinition, *, user: User | AnonymousUser | None = None
+) -> ProcessBinding:
     from yiwang.catalog.services import check_can_edit, mark_changed
 
     check_can_edit(user, item.department)
@@ -257,7 +259,9 @@ class LockedInstance:
     open_tasks: list[Task]
 
 
-def _from_row(model: type[_M], names: tuple[str, ...], values: Sequence[Any], conn: BaseDatabaseWrapper) -> _M:
+def _from_row(
+    model: type[_M], names: tuple[str, ...], values: Sequence[Any], conn: BaseDatabaseWrapper
+) -> _M:
     """A model instance from a raw row, as the ORM's compiler makes it: each field's converters
     (JSON text to objects; on SQLite, text to UUIDs and datetimes), then ``from_db``."""
     cache = conn.__dict__.setdefault("_yiwang_row_converters", {})
