@@ -16,6 +16,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -50,8 +51,11 @@ from .registries import (
     phone_hash,
     population_registry,
 )
-from .sms import sms_gateway
-from .validators import validate_credit_code, validate_id_number, validate_mobile_phone
+from .sms import SmsGateway, sms_gateway
+from .validators import IdNumber, validate_credit_code, validate_id_number, validate_mobile_phone
+
+if TYPE_CHECKING:
+    from yiwang.catalog.models import ServiceItem, StandardItem
 
 log = logging.getLogger("yiwang.identity.sms")
 
@@ -78,7 +82,9 @@ def _clean_name(name: str) -> str:
 # --- people -------------------------------------------------------------------------------------
 
 
-def _check_registration(username: str, password: str, name: str, id_number: str, phone: str):
+def _check_registration(
+    username: str, password: str, name: str, id_number: str, phone: str
+) -> tuple[list[FieldError], IdNumber | None, str]:
     errors: list[FieldError] = []
     User = get_user_model()
     if not username:
@@ -152,7 +158,7 @@ def _check_rate(bucket: str, setting: str) -> None:
         )
 
 
-def _send(gateway, phone: str, text: str) -> None:
+def _send(gateway: SmsGateway, phone: str, text: str) -> None:
     # A provider failure must not change the answer (it would tell which branch ran): logged.
     try:
         gateway.send(phone, text)
@@ -160,7 +166,9 @@ def _send(gateway, phone: str, text: str) -> None:
         log.exception("SMS not sent")
 
 
-def _new_challenge(purpose: str, *, with_code: bool, person=None, payload: dict | None = None):
+def _new_challenge(
+    purpose: str, *, with_code: bool, person: Person | None = None, payload: dict[str, Any] | None = None
+) -> tuple[PhoneChallenge, str]:
     """(challenge row, text of the SMS to send or ""): a code is made only ``with_code``.
 
     The caller sends the text after its transaction (a challenge without its code would be
@@ -198,7 +206,7 @@ def start_registration(
     id_number: str,
     phone: str,
     client_address: str = "",
-    gateway=None,
+    gateway: SmsGateway | None = None,
 ) -> str:
     """First step of registering a person: check the fields, then answer the same way
     whatever the registry and the accounts hold, and return a challenge token.
@@ -259,7 +267,7 @@ def start_registration(
     return challenge.token
 
 
-def _claim_challenge(token: str, code: str, purpose: str, person: Person | None = None):
+def _claim_challenge(token: str, code: str, purpose: str, person: Person | None = None) -> PhoneChallenge:
     """Count one attempt and return the live challenge if ``code`` is right, else raise.
 
     Wrong, expired, used-up and never-sent challenges all refuse with a message next to the
@@ -340,7 +348,9 @@ def complete_registration(*, token: str, code: str) -> Person:
     return person
 
 
-def start_phone_verification(person: Person, *, client_address: str = "", gateway=None) -> str:
+def start_phone_verification(
+    person: Person, *, client_address: str = "", gateway: SmsGateway | None = None
+) -> str:
     """Send a code to the account's phone so its owner can prove it (an account created
     before phones were verified, or after a re-check). The registry must hold the account's
     phone as the person's real-name phone; otherwise ``DomainError`` (the owner may know)."""
@@ -651,7 +661,7 @@ class ActingScope:
 NOT_ALLOWED = ActingScope(False)
 
 
-def _standard_item_id(item) -> int | None:
+def _standard_item_id(item: StandardItem | ServiceItem | int | None) -> int | None:
     if item is None:
         return None
     if isinstance(item, int):
@@ -665,7 +675,11 @@ def active_mandates_q(now: dt.datetime) -> Q:
 
 
 def acting_scope(
-    person: Person | None, company: Company, standard_item=None, *, now: dt.datetime | None = None
+    person: Person | None,
+    company: Company,
+    standard_item: StandardItem | ServiceItem | int | None = None,
+    *,
+    now: dt.datetime | None = None,
 ) -> ActingScope:
     """May ``person`` act for ``company`` now (for ``standard_item``, a StandardItem, a ServiceItem
     or a standard item id, when given)? The legal representative always may; an agent through a
