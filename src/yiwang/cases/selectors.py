@@ -3,10 +3,12 @@ public progress lookup and the time left."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, models
 from django.db.models import QuerySet
 
@@ -15,31 +17,45 @@ from yiwang.core.rows import locked_row
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.worktime import selectors as worktime
 
-from .models import Case, CaseEvent, CaseMaterial, CaseState, ClockPause, CorrectionRequest, Notice
+from .models import (
+    Application,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseState,
+    ClockPause,
+    CorrectionRequest,
+    Notice,
+)
 
 RUNNING = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW, CaseState.SUSPENDED}
 
 
-def cases_of(user) -> QuerySet[Case]:
-    """The applicant's cases, newest first (also those a company's agent filed in their name)."""
+def cases_of(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The applicant's cases, newest first (also those a company's agent filed in their name);
+    none for the anonymous visitor."""
+    if not isinstance(user, User):
+        return Case.objects.none()
     return Case.objects.filter(applicant=user).select_related("department").order_by("-submitted_at", "-pk")
 
 
 @dataclass
 class TimeLeft:
-    due: Any
+    due: dt.date | None
     days_left: int | None
     state: str  # green / yellow / red / paused / none
     paused: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
-def time_left(case: Case, today=None, *, pauses: list[ClockPause] | None = None) -> TimeLeft:
+def time_left(
+    case: Case, today: dt.date | None = None, *, pauses: list[ClockPause] | None = None
+) -> TimeLeft:
     """``pauses``: the case's clock pauses when the caller has read them already."""
     if case.accepted_on is None or case.limit_days is None or case.state not in RUNNING:
         return TimeLeft(case.due_date, None, "none")
-    pauses = [(p.start, p.end) for p in (case.pauses.all() if pauses is None else pauses)]
-    clock = worktime.case_clock(case.accepted_on, case.limit_days, pauses, today=today)
+    spans = [(p.start, p.end) for p in (case.pauses.all() if pauses is None else pauses)]
+    clock = worktime.case_clock(case.accepted_on, case.limit_days, spans, today=today)
     return TimeLeft(clock.due, clock.days_left, clock.state, clock.paused, list(clock.warnings))
 
 
@@ -154,15 +170,15 @@ def public_timeline(case: Case) -> list[dict[str, Any]]:
 STAFF_VIEW_ROLES = ("counter_clerk", "approver", "department_head", "supervisor")
 
 
-def can_view_case(user, case: Case) -> bool:
+def can_view_case(user: User | AnonymousUser | None, case: Case) -> bool:
     """The applicant, the company's legal representative or an agent with a mandate covering
     the item, and staff whose scope (any case-handling or supervision role) covers the case's
     department may see a case; pages and the API check this before showing it or its files."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):  # None or the anonymous visitor
         return False
     if case.applicant_id == user.pk:
         return True
-    if case.company_id is not None:
+    if case.company is not None:
         from yiwang.identity.services import acting_scope
 
         if acting_scope(getattr(user, "person", None), case.company, case.item).allowed:
@@ -183,17 +199,17 @@ class ChecklistRow:
     required: bool
     source: str  # MaterialSource of the item: applicant / e_certificate / base_registry / government
     reusable: bool  # a provider can take it from the account or a registry
-    provided: list  # current CaseMaterial rows
+    provided: list[CaseMaterial]  # current rows
     faulty: bool
     note: str
 
 
-def material_checklist(application) -> list[ChecklistRow]:
+def material_checklist(application: Application) -> list[ChecklistRow]:
     """One row per required material of the item version, with what has been provided: the
     applicant's per-material checklist and the clerk's materials viewer."""
     from . import providers
 
-    current: dict[str, list] = {}
+    current: dict[str, list[CaseMaterial]] = {}
     for m in application.materials.filter(replaced=False).order_by("pk"):
         current.setdefault(m.requirement, []).append(m)
     rows = []
@@ -214,12 +230,10 @@ def material_checklist(application) -> list[ChecklistRow]:
     return rows
 
 
-def draft_for(user, application_id: int):
+def draft_for(user: User | AnonymousUser, application_id: int) -> Application | None:
     """The unsubmitted (or just submitted) application ``user`` may work on: their own, or one
     they entered at the counter. None for anyone else, so a page can answer 404 and reveal
     nothing about other people's drafts."""
-    from .models import Application
-
     app = (
         Application.objects.select_related("item_version", "acting_for", "applicant")
         .filter(pk=application_id)
@@ -232,7 +246,7 @@ def draft_for(user, application_id: int):
     return app if (own or counter) else None
 
 
-def case_of_application(application) -> Case | None:
+def case_of_application(application: Application) -> Case | None:
     return Case.objects.filter(application=application).only("pk", "number").first()
 
 
@@ -241,7 +255,7 @@ def case_of_application(application) -> Case | None:
 VIEWABLE_CASE_RELATED = ("department", "region", "company", "item", "application", "item_version")
 
 
-def viewable_case(user, number: str) -> Case | None:
+def viewable_case(user: User | AnonymousUser | None, number: str) -> Case | None:
     """The case with this number if ``user`` may see it (``can_view_case``), else None. Read by
     a statement compiled once per connection (``core.rows``): the applicant's pages are among the
     most read, and building this join cost more CPU than running it."""
