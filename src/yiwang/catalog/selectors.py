@@ -427,7 +427,7 @@ def browse_queryset_page(
     listing shares it, and a publication shows in the figure within a minute. The rows are read
     for the page's ids, picked by a subquery that walks the index alone (``OFFSET`` no longer
     computes the list columns of every row it skips)."""
-    paginator = Paginator(qs, per_page)
+    paginator: Paginator[Any] = Paginator(qs, per_page)  # its page holds rows (dicts), not versions
     paginator.count = _cached_count(qs)  # the cached_property, set: Paginator does not count
     page = paginator.get_page(page_number)
     start = (page.number - 1) * per_page
