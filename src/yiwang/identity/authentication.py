@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -194,7 +194,7 @@ def looks_like_id_number(identifier: str) -> bool:
     return bool(_ID_NUMBER_RE.match(identifier.strip()))
 
 
-def find_user(identifier: str) -> AbstractBaseUser | None:
+def find_user(identifier: str) -> User | None:
     """The account for a login name: a username, or a resident ID number (via its keyed hash)."""
     identifier = identifier.strip()
     if not identifier:
@@ -219,7 +219,7 @@ def masked_login_name(identifier: str) -> str:
 
 @dataclass(frozen=True)
 class LoginResult:
-    user: AbstractBaseUser | None
+    user: User | None
     error: str = ""
     retry_after: datetime | None = None
 
@@ -335,7 +335,7 @@ def known_accounts(request: HttpRequest) -> frozenset[int]:
     return frozenset(int(p) for p in raw.split(",") if p.isdigit())
 
 
-def remember_device(request: HttpRequest, response, user: AbstractBaseUser) -> None:
+def remember_device(request: HttpRequest, response, user: User) -> None:
     """Add ``user`` to the browser's known-device cookie (the most recent few accounts)."""
     previous = [p for p in sorted(known_accounts(request)) if p != user.pk]
     value = ",".join(str(p) for p in [user.pk, *previous][:KNOWN_DEVICE_MAX_ACCOUNTS])

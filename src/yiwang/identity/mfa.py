@@ -18,7 +18,7 @@ from datetime import datetime
 import pyotp
 import segno
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,13 +45,13 @@ def issuer() -> str:
     )
 
 
-def confirmed_device(user: AbstractBaseUser) -> TotpDevice | None:
+def confirmed_device(user: User) -> TotpDevice | None:
     if user is None or not user.is_authenticated:
         return None
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
 
 
-def has_confirmed_device(user: AbstractBaseUser) -> bool:
+def has_confirmed_device(user: User) -> bool:
     return confirmed_device(user) is not None
 
 
@@ -92,12 +92,12 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(border=2, omitsize=True, title=_("动态口令绑定二维码"))
 
 
-def _label(user: AbstractBaseUser) -> str:
+def _label(user: User) -> str:
     # The account label in the authenticator app: the username, never a personal number.
     return user.get_username()
 
 
-def begin_enrolment(user: AbstractBaseUser) -> Enrolment:
+def begin_enrolment(user: User) -> Enrolment:
     """A new secret for ``user`` (replacing an unconfirmed one). Refused if a device is confirmed."""
     with transaction.atomic():
         device = TotpDevice.objects.select_for_update().filter(user=user).first()
@@ -113,7 +113,7 @@ def begin_enrolment(user: AbstractBaseUser) -> Enrolment:
     return enrolment_of(device)
 
 
-def pending_enrolment(user: AbstractBaseUser) -> Enrolment | None:
+def pending_enrolment(user: User) -> Enrolment | None:
     device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True).first()
     return enrolment_of(device) if device is not None else None
 
@@ -126,9 +126,7 @@ def enrolment_of(device: TotpDevice) -> Enrolment:
     return Enrolment(device, secret, uri)
 
 
-def enrol_by_operator(
-    user: AbstractBaseUser, secret: str | None = None, *, replace: bool = False
-) -> Enrolment:
+def enrol_by_operator(user: User, secret: str | None = None, *, replace: bool = False) -> Enrolment:
     """A confirmed device set up from the server's command line (``yiwang enrol_totp``): for
     the first platform administrator and for demo accounts, which would otherwise have to
     enrol through a back office they cannot enter yet. ``secret`` fixes the secret (demo)."""
@@ -173,7 +171,7 @@ def _match(device: TotpDevice, code: str, now: datetime) -> int | None:
     return found
 
 
-def _check_code(user: AbstractBaseUser, device_qs, code: str, now: datetime) -> TotpDevice:
+def _check_code(user: User, device_qs, code: str, now: datetime) -> TotpDevice:
     """Verify under the throttle and the device's row lock; raise MfaError with the reason.
 
     Must not run inside an outer transaction: the counted attempt has to survive the refusal.
@@ -211,7 +209,7 @@ def _check_code(user: AbstractBaseUser, device_qs, code: str, now: datetime) -> 
     return device
 
 
-def confirm_enrolment(user: AbstractBaseUser, code: str, *, now: datetime | None = None) -> TotpDevice:
+def confirm_enrolment(user: User, code: str, *, now: datetime | None = None) -> TotpDevice:
     """Confirm the pending device with a code from the app; raises the account's assurance."""
     now = now or timezone.now()
     qs = TotpDevice.objects.filter(user=user, confirmed_at__isnull=True)
@@ -227,7 +225,7 @@ def confirm_enrolment(user: AbstractBaseUser, code: str, *, now: datetime | None
     return device
 
 
-def verify(user: AbstractBaseUser, code: str, *, now: datetime | None = None) -> TotpDevice:
+def verify(user: User, code: str, *, now: datetime | None = None) -> TotpDevice:
     """Check a code against the confirmed device (login, step-up). Raises MfaError."""
     now = now or timezone.now()
     qs = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False)
@@ -236,7 +234,7 @@ def verify(user: AbstractBaseUser, code: str, *, now: datetime | None = None) ->
     return _check_code(user, qs, code, now)
 
 
-def disable(user: AbstractBaseUser, code: str, *, now: datetime | None = None) -> None:
+def disable(user: User, code: str, *, now: datetime | None = None) -> None:
     """Remove the device; a current code is required, so a borrowed session cannot do it."""
     now = now or timezone.now()
     device = verify(user, code, now=now)
@@ -246,7 +244,7 @@ def disable(user: AbstractBaseUser, code: str, *, now: datetime | None = None) -
         _refresh_assurance(user)
 
 
-def _refresh_assurance(user: AbstractBaseUser) -> None:
+def _refresh_assurance(user: User) -> None:
     person = getattr(user, "person", None)
     if person is None:
         return

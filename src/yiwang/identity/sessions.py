@@ -16,14 +16,13 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import import_module
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login, logout
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -68,7 +67,7 @@ def absolute_seconds() -> int:
 # --- assurance ------------------------------------------------------------------------------------
 
 
-def account_level(user: AbstractBaseUser) -> int:
+def account_level(user: User) -> int:
     """The account's assurance level: the person's; staff accounts count as verified (they are
     issued by the platform to named civil servants, not self-registered)."""
     person = getattr(user, "person", None) if user is not None else None
@@ -79,18 +78,18 @@ def account_level(user: AbstractBaseUser) -> int:
     return AssuranceLevel.REGISTERED
 
 
-def password_acr(user: AbstractBaseUser) -> int:
+def password_acr(user: User) -> int:
     """acr of a password-only session: the account's level, at most 2."""
     return min(account_level(user), AssuranceLevel.VERIFIED)
 
 
-def second_factor_acr(user: AbstractBaseUser) -> int:
+def second_factor_acr(user: User) -> int:
     """acr after a second factor in this session: 3 if the account is verified."""
     level = account_level(user)
     return AssuranceLevel.TWO_FACTOR if level >= AssuranceLevel.VERIFIED else level
 
 
-def is_administrator(user: AbstractBaseUser) -> bool:
+def is_administrator(user: User) -> bool:
     """Administrators must use a second factor (issue 3: mandatory TOTP for administrators)."""
     if user is None or not user.is_authenticated:
         return False
@@ -124,9 +123,7 @@ def current_account_session(request: HttpRequest) -> AccountSession | None:
 # --- start and end --------------------------------------------------------------------------------
 
 
-def start_session(
-    request: HttpRequest, user: AbstractBaseUser, *, acr: int, amr: list[str]
-) -> AccountSession:
+def start_session(request: HttpRequest, user: User, *, acr: int, amr: list[str]) -> AccountSession:
     """Log ``user`` in and track the session.
 
     Raising the acr of a running session (a second factor after a password, a step-up) keeps its
@@ -240,18 +237,18 @@ def logout_request(request: HttpRequest, *, reason: str = REASON_LOGOUT) -> None
     logout(request)  # flushes the session and rotates the CSRF token
 
 
-def active_sessions(user: AbstractBaseUser, now: datetime | None = None) -> QuerySet[AccountSession]:
+def active_sessions(user: User, now: datetime | None = None) -> QuerySet[AccountSession]:
     """The user's sessions that may still be used: not ended and within both timeouts."""
     now = now or timezone.now()
     return AccountSession.objects.filter(
         user=user,
         ended_at__isnull=True,
-        last_seen_at__gt=now - timezone.timedelta(seconds=idle_seconds()),
-        created_at__gt=now - timezone.timedelta(seconds=absolute_seconds()),
+        last_seen_at__gt=now - timedelta(seconds=idle_seconds()),
+        created_at__gt=now - timedelta(seconds=absolute_seconds()),
     ).order_by("-last_seen_at")
 
 
-def end_other_session(user: AbstractBaseUser, session_id: int) -> bool:
+def end_other_session(user: User, session_id: int) -> bool:
     """The sessions page's "log out this one": only the user's own session can be named."""
     account_session = AccountSession.objects.filter(pk=session_id, user=user, ended_at__isnull=True).first()
     if account_session is None:
@@ -260,7 +257,7 @@ def end_other_session(user: AbstractBaseUser, session_id: int) -> bool:
     return True
 
 
-def end_all_sessions(user: AbstractBaseUser) -> int:
+def end_all_sessions(user: User) -> int:
     """The "log out everywhere" button: every session of the user, this one included."""
     rows = list(AccountSession.objects.filter(user=user, ended_at__isnull=True))
     with transaction.atomic():
@@ -282,8 +279,8 @@ def end_expired_sessions(now: datetime | None = None) -> int:
     """End the sessions that timed out without a further request (the browser was just closed),
     so that their relying parties are told too. Run periodically (``yiwang sweep_sessions``)."""
     now = now or timezone.now()
-    idle_before = now - timezone.timedelta(seconds=idle_seconds())
-    absolute_before = now - timezone.timedelta(seconds=absolute_seconds())
+    idle_before = now - timedelta(seconds=idle_seconds())
+    absolute_before = now - timedelta(seconds=absolute_seconds())
     ended = 0
     expired = AccountSession.objects.filter(ended_at__isnull=True).filter(
         models.Q(last_seen_at__lte=idle_before) | models.Q(created_at__lte=absolute_before)

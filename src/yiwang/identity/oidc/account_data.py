@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from yiwang.identity.models import AccountSession, AssuranceLevel, Mandate
@@ -26,7 +26,7 @@ def mask_ip(ip: str) -> str:
     return ""
 
 
-def overview(user: AbstractBaseUser) -> dict[str, Any]:
+def overview(user: User) -> dict[str, Any]:
     person = person_of(user)
     level = account_level(user)
     now = timezone.now()
@@ -79,7 +79,7 @@ def overview(user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def sessions(user: AbstractBaseUser) -> list[dict[str, Any]]:
+def sessions(user: User) -> list[dict[str, Any]]:
     try:
         from yiwang.identity.sessions import active_sessions
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -62,7 +62,7 @@ class LoginContext:
         )
 
 
-def account_level(user: AbstractBaseUser) -> int:
+def account_level(user: User) -> int:
     try:
         from yiwang.identity.sessions import account_level as level_of
     except ImportError:  # pragma: no cover - the sessions module ships with the login pages
@@ -226,14 +226,14 @@ CLAIM_SCOPES: dict[str, str] = {
 }
 
 
-def person_of(user: AbstractBaseUser) -> Person | None:
+def person_of(user: User) -> Person | None:
     try:
         return user.person  # type: ignore[attr-defined]
     except Person.DoesNotExist:
         return None
 
 
-def user_claims(user: AbstractBaseUser, ctx: LoginContext | None) -> dict[str, Any]:
+def user_claims(user: User, ctx: LoginContext | None) -> dict[str, Any]:
     """Every claim yiwang can release about ``user``; the validator filters them by scope."""
     person = person_of(user)
     claims: dict[str, Any] = {

@@ -3,7 +3,7 @@ within what was granted, revocable by the person (which also revokes that client
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
@@ -13,11 +13,11 @@ from yiwang.identity.models import Company, Consent
 from yiwang.identity.oidc.claims import acting_for, person_of
 
 
-def remembered(user: AbstractBaseUser, application: AbstractApplication) -> Consent | None:
+def remembered(user: User, application: AbstractApplication) -> Consent | None:
     return Consent.objects.filter(user=user, application=application).select_related("act_as").first()
 
 
-def covers(consent: Consent | None, user: AbstractBaseUser, scopes: list[str]) -> bool:
+def covers(consent: Consent | None, user: User, scopes: list[str]) -> bool:
     """Whether a remembered consent answers this request without asking again."""
     if consent is None or not set(scopes) <= set(consent.scopes.split()):
         return False
@@ -29,7 +29,7 @@ def covers(consent: Consent | None, user: AbstractBaseUser, scopes: list[str]) -
 
 @transaction.atomic
 def remember(
-    user: AbstractBaseUser, application: AbstractApplication, scopes: list[str], act_as: Company | None
+    user: User, application: AbstractApplication, scopes: list[str], act_as: Company | None
 ) -> Consent:
     if act_as is not None and acting_for(person_of(user), act_as.pk) is None:
         raise PermissionDenied("not allowed to act for this company")
@@ -53,14 +53,14 @@ def remember(
     return consent
 
 
-def list_for(user: AbstractBaseUser) -> list[Consent]:
+def list_for(user: User) -> list[Consent]:
     return list(
         Consent.objects.filter(user=user).select_related("application", "act_as").order_by("-granted_at")
     )
 
 
 @transaction.atomic
-def revoke(user: AbstractBaseUser, consent_id: int) -> None:
+def revoke(user: User, consent_id: int) -> None:
     """Forget the consent and revoke the client's tokens for this person: the next login at that
     client asks again. Only the person's own consents can be revoked."""
     consent = Consent.objects.select_for_update().filter(pk=consent_id).select_related("application").first()
