@@ -145,7 +145,7 @@ def _quote_iso_timer(ts) -> None:
     evaluates it as an expression, where it would be an unknown name. Quote it once here."""
     definition = getattr(ts, "event_definition", None)
     expression = getattr(definition, "expression", None)
-    if isinstance(expression, str) and bpmn_model.is_iso_literal(expression):
+    if definition is not None and isinstance(expression, str) and bpmn_model.is_iso_literal(expression):
         definition.expression = repr(expression.strip())
 
 

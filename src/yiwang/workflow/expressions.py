@@ -108,11 +108,11 @@ def _eval(node: ast.AST, names: dict[str, Any]) -> Any:
             return _BIN[type(op)](_eval(left, names), _eval(right, names))
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             current = _eval(left, names)
-            for op, comp in zip(ops, comparators, strict=True):
-                if type(op) not in _CMP:
-                    raise UnsafeExpression(type(op).__name__)
+            for cmp, comp in zip(ops, comparators, strict=True):
+                if type(cmp) not in _CMP:
+                    raise UnsafeExpression(type(cmp).__name__)
                 right = _eval(comp, names)
-                if not _CMP[type(op)](current, right):
+                if not _CMP[type(cmp)](current, right):
                     return False
                 current = right
             return True
