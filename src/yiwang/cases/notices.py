@@ -12,6 +12,7 @@ in-process in the embedded default.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from urllib.parse import urlencode
@@ -240,9 +241,9 @@ def issue_missing(*, now=None, limit: int = 200) -> int:
 
     now = now or timezone.now()
     recent = Case.objects.filter(
-        submitted_at__gte=now - timezone.timedelta(days=SWEEP_DAYS),
+        submitted_at__gte=now - dt.timedelta(days=SWEEP_DAYS),
         updated_at__lte=now
-        - timezone.timedelta(seconds=getattr(settings, "YIWANG_NOTICE_SWEEP_GRACE", SWEEP_GRACE_SECONDS)),
+        - dt.timedelta(seconds=getattr(settings, "YIWANG_NOTICE_SWEEP_GRACE", SWEEP_GRACE_SECONDS)),
     )
 
     def lacking(kind: str):
