@@ -149,7 +149,7 @@ def render_case(
     # An error of an action whose form is not on the page (e.g. a refused role) goes on top.
     top_errors = [m for k, m in (errors or {}).items() if "__" not in k and k not in shown]
     # The page's links, reversed once here rather than by a {% url %} per material, notice and
-    # form (a third of the template's time went to them).
+    # form.
     detail.set_links("workbench:material", "workbench:notice", case.pk)
     return render(
         request,
