@@ -166,13 +166,13 @@ def held_up_bundles(user: User | None = None, *, today: dt.date | None = None) -
         CaseState.CORRECTION_REQUESTED,
         CaseState.SUSPENDED,
     ]
-    umbrellas = Case.objects.filter(state__in=open_states, bundle_branches__isnull=False).distinct()
+    found = Case.objects.filter(state__in=open_states, bundle_branches__isnull=False).distinct()
     if user is not None:
         scope = Q(pk__in=[])
         for role in CASE_ROLES:
             scope |= department_scope_q(user, role)
-        umbrellas = umbrellas.filter(scope)
-    umbrellas = list(umbrellas.select_related("department", "region"))
+        found = found.filter(scope)
+    umbrellas = list(found.select_related("department", "region"))
     links = {
         link.application_id: link.bundle
         for link in BundleApplication.objects.filter(

@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, mo
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import ServiceItem, ServiceItemVersion
 from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
@@ -854,7 +854,7 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
     """Accepted cases beside ``umbrella``, one per opening, in its order: the umbrella's
     applicant, company, channel, clerk and delivery method; each with its own application (the
     data sealed like any form data), a case number in its item's region and a due date counted
-    from today. The rows of all of them are written together (one INSERT per table); the caller
+    from today. Refuses an item that is no longer published. The rows of all of them are written together (one INSERT per table); the caller
     starts their processes and shares the materials (``share_materials``)."""
     if not openings:
         return []
@@ -866,7 +866,7 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
         app = Application(
             applicant_id=umbrella.applicant_id,
             acting_for_id=umbrella.company_id,
-            item_version=opening.item.current_version,
+            item_version=_current_version(opening.item),
             form_schema=formschema.snapshot(schema),
             form_layout=layout,
             idempotency_key=opening.idempotency_key,
@@ -882,6 +882,7 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
     branches = []
     for opening, app, number in zip(openings, apps, numbers, strict=True):
         item = opening.item
+        version = _current_version(item)
         deadline = worktime.due_date(today, opening.limit_days, [])
         branches.append(
             Case(
@@ -889,8 +890,8 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
                 check_code=numbering.check_code(),
                 application=app,
                 item=item,
-                item_version=item.current_version,
-                item_name=item.current_version.name,
+                item_version=version,
+                item_name=version.name,
                 region=item.region,
                 department=item.department,
                 applicant_id=umbrella.applicant_id,
@@ -909,6 +910,15 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
             )
         )
     return Case.objects.bulk_create(branches)
+
+
+def _current_version(item: ServiceItem) -> ServiceItemVersion:
+    if item.current_version is None:
+        raise DomainError(
+            _("事项“%(n)s”已停用，不能分送，请联系牵头部门。") % {"n": item.name or item.code},
+            code="member_unpublished",
+        )
+    return item.current_version
 
 
 def _recompute_due(case: Case) -> None:

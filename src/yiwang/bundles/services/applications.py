@@ -58,7 +58,8 @@ def start_bundle_application(
     """The umbrella draft: an application to the bundle item whose form is the combined form of
     the members the answers make applicable (fill and submit it like any draft, then
     ``submit_bundle``)."""
-    if not bundle.published or bundle.item_id is None or bundle.item.current_version_id is None:
+    item = bundle.item
+    if not bundle.published or item is None or item.current_version_id is None:
         raise DomainError(_("该一件事尚未发布，暂不能申请。"), code="not_published")
     answers = {str(k): v for k, v in (answers or {}).items()}
     check_answers(bundle, answers)
@@ -71,7 +72,7 @@ def start_bundle_application(
     with transaction.atomic():
         app = cases.start_application(
             user,
-            bundle.item,
+            item,
             acting_for=acting_for,
             channel=channel,
             entered_by=entered_by,
@@ -123,13 +124,8 @@ def submit_bundle(application: Application, *, user: User) -> Case:
         FieldError(f"material:{name}", _("请提供申请材料“%(n)s”。") % {"n": name}, "missing")
         for name in missing_materials(application, link)
     ]
-    try:
-        case = cases.submit(application, user=user, bundle_role="umbrella") if not missing else None
-    except ValidationFailed as exc:
-        seen = {(e.field, e.message) for e in exc.errors}
-        raise ValidationFailed(exc.errors + [e for e in missing if (e.field, e.message) not in seen]) from exc
-    if missing:
-        data = personal.open_data(application, reader=personal.SYSTEM)
-        errors = [FieldError(k, v) for k, v in formschema.validate(application.form_schema, data).items()]
-        raise ValidationFailed(errors + missing)
-    return case
+    if not missing:
+        return cases.submit(application, user=user, bundle_role="umbrella")
+    data = personal.open_data(application, reader=personal.SYSTEM)
+    errors = [FieldError(k, v) for k, v in formschema.validate(application.form_schema, data).items()]
+    raise ValidationFailed(errors + missing)

@@ -15,7 +15,6 @@ from yiwang.cases import personal
 from yiwang.cases import services as cases
 from yiwang.cases.models import Case, CaseState
 from yiwang.core import audit
-from yiwang.core.errors import DomainError
 from yiwang.workflow import bulk as wf_bulk
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow import services as workflow
@@ -86,12 +85,6 @@ def spawn_branches(
         if member.pk not in applicable:
             workflow.complete_task(task, actor=actor, decision="skipped", case=umbrella)
             continue
-        if member.item.current_version is None:
-            raise DomainError(
-                _("事项“%(n)s”已停用，不能分送，请联系牵头部门。")
-                % {"n": member.item.name or member.item.code},
-                code="member_unpublished",
-            )
         chosen.append(member)
     if not chosen:
         return []

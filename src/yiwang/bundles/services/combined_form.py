@@ -246,7 +246,9 @@ def combined_layout(
     ids = {str(m.item_id) for m in members}
     forms = forms_of([m.item_id for m in members])
     layouts = {str(m.item_id): member_form(m.item, forms[m.item_id])[2] for m in members}
-    order, prefill, widgets = [], {}, {}
+    order: list[str] = []
+    prefill: dict[str, Any] = {}
+    widgets: dict[str, Any] = {}
     for f in bundle.fields.all() if fields is None else fields:
         if not ids & set(f.mapping):
             continue

@@ -40,7 +40,7 @@ def check_can_manage(
         if isinstance(bundle_or_department, Bundle)
         else bundle_or_department
     )
-    if not getattr(user, "is_authenticated", False):
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         raise NotPermitted()
     if department is None:
         if _is_platform_admin(user):

@@ -25,7 +25,8 @@ from yiwang.catalog.models import (
     StandardItem,
 )
 from yiwang.core import audit
-from yiwang.core.errors import FieldError, ValidationFailed
+from yiwang.core.errors import DomainError, FieldError, ValidationFailed
+from yiwang.regions.models import Department
 from yiwang.workflow import services as workflow
 from yiwang.workflow.expressions import evaluate
 
@@ -39,6 +40,26 @@ LEGAL_BASIS = (
     "《国务院关于进一步优化政务服务提升行政效能推动“高效办成一件事”的指导意见》（国发〔2024〕3号）；"
     "各事项的设定依据见其办事指南。"
 )
+
+
+def published_version(item: ServiceItem) -> ServiceItemVersion:
+    """A member's published version; ``publication_problems`` refuses a bundle with a member
+    that has none."""
+    version = item.current_version
+    if version is None:
+        raise DomainError(
+            _("事项“%(n)s”（%(c)s）尚未发布或已停用，不能纳入一件事。")
+            % {"n": item.name or item.code, "c": item.code},
+            code="member_unpublished",
+        )
+    return version
+
+
+def lead_department(bundle: Bundle) -> Department:
+    """The bundle's lead department; ``publication_problems`` refuses a bundle without one."""
+    if bundle.lead_department is None:
+        raise DomainError(_("请设置牵头部门。"), field="lead_department", code="no_lead")
+    return bundle.lead_department
 
 
 def publication_problems(bundle: Bundle) -> list[FieldError]:
@@ -68,7 +89,7 @@ def publication_problems(bundle: Bundle) -> list[FieldError]:
                 )
             )
             continue
-        e = item.current_version.elements
+        e = published_version(item).elements
         limit = branch_limit(m)
         limits.append((limit, label))
         promised = e.get("promised_limit_days") or e.get("statutory_limit_days")
@@ -168,7 +189,7 @@ def publication_problems(bundle: Bundle) -> list[FieldError]:
                 FieldError(
                     "fields",
                     _("事项“%(n)s”的表单字段或材料（%(x)s）未纳入合并表单，请重新生成合并表单。")
-                    % {"n": m.item.current_version.name, "x": "、".join(missing + missing_m)},
+                    % {"n": published_version(m.item).name, "x": "、".join(missing + missing_m)},
                     "form_outdated",
                 )
             )
@@ -184,7 +205,7 @@ def _names(expression: str) -> set[str]:
 
 
 def _bundle_standard(bundle: Bundle) -> StandardItem:
-    lead = bundle.lead_department
+    lead = lead_department(bundle)
     basic_code = f"{ITEM_TYPE_CODES[ItemType.PUBLIC_SERVICE]}9{bundle.pk:06d}00"
     standard, _created = StandardItem.objects.update_or_create(
         basic_code=basic_code,
@@ -203,7 +224,7 @@ def _bundle_standard(bundle: Bundle) -> StandardItem:
 
 def _item_elements(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any]:
     """The catalogue elements of the bundle item, from the members' published elements."""
-    elements = [m.item.current_version.elements for m in members]
+    elements = [published_version(m.item).elements for m in members]
     depth = min((e.get("online_depth") or 0) for e in elements)
     channels: list[str] = []
     for e in elements:
@@ -215,7 +236,7 @@ def _item_elements(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any
         if depth == OnlineDepth.FULLY_ONLINE
         else min(1, max((e.get("onsite_visits") or 0) for e in elements))
     )
-    lead = bundle.lead_department
+    lead = lead_department(bundle)
     names = "、".join(e.get("name", "") for e in elements)
     return {
         "name": bundle.name,
@@ -247,7 +268,7 @@ def _item_materials(bundle: Bundle, members: list[BundleMember]) -> list[dict[st
     out = []
     for mat in bundle.materials.all():
         required = bool(always & set(mat.required_for))
-        users = [by_item[i].item.current_version.name for i in mat.mapping if i in by_item]
+        users = [published_version(by_item[i].item).name for i in mat.mapping if i in by_item]
         out.append(
             {
                 **{
@@ -297,7 +318,7 @@ def publish_bundle(bundle: Bundle, *, user: User | None = None) -> ServiceItemVe
         if bundle.item_id is None:
             item = catalog.create_implementation(
                 standard=_bundle_standard(bundle),
-                department=bundle.lead_department,
+                department=lead_department(bundle),
                 user=None,  # the bundle's own item: permission was checked on the bundle
                 materials=materials,
                 steps=BUNDLE_STEPS,
@@ -323,15 +344,15 @@ def publish_bundle(bundle: Bundle, *, user: User | None = None) -> ServiceItemVe
         fields = list(bundle.fields.all())  # once for the schema and the layout
         schema = combined_schema(bundle, members, fields)
         layout = combined_layout(bundle, members, fields)
-        if problems := formschema.check_schema(schema, layout):
-            raise ValidationFailed([FieldError("fields", p, "bad_schema") for p in problems])
+        if schema_problems := formschema.check_schema(schema, layout):
+            raise ValidationFailed([FieldError("fields", p, "bad_schema") for p in schema_problems])
         ItemForm.objects.update_or_create(
             item=item, defaults={"schema": schema, "layout": layout, "updated_by": user}
         )
         xml = process.umbrella_bpmn(
             bundle.code,
             bundle.name,
-            [(m.pk, f"{m.item.department.name}：{m.item.current_version.name}") for m in members],
+            [(m.pk, f"{m.item.department.name}：{published_version(m.item).name}") for m in members],
         )
         definition = workflow.upload_definition(
             key=f"bundle-{bundle.code}"[:64], xml=xml, name=f"一件事：{bundle.name}"[:100], by=_label(user)
