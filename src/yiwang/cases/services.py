@@ -912,6 +912,12 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
     return Case.objects.bulk_create(branches)
 
 
+def check_owner(application: Application, user: User) -> None:
+    """Refuse anyone but the draft's applicant (or the clerk who entered it at the counter), as
+    every applicant service does; for another app's service on a draft (a bundle's submit)."""
+    _check_owner(application, user)
+
+
 def _current_version(item: ServiceItem) -> ServiceItemVersion:
     if item.current_version is None:
         raise DomainError(
@@ -1072,6 +1078,7 @@ def carry_correction(case_id: int, *, data: dict[str, Any], materials: dict[str,
 
 
 __all__ += [
+    "check_owner",
     "BranchOpening",
     "open_branch_cases",
     "merge_into_correction",

@@ -117,7 +117,7 @@ def missing_materials(application: Application, link: BundleApplication | None =
 def submit_bundle(application: Application, *, user: User) -> Case:
     """Submit the umbrella draft (idempotent like ``cases.services.submit``), every problem at
     once: the combined form's fields and every material an applicable member requires."""
-    cases._check_owner(application, user)  # before anything about the draft is reported
+    cases.check_owner(application, user)  # before anything about the draft is reported
     link = bundle_link(application)
     # A draft submitted before has its materials: cases.submit then returns the same case.
     missing = [
