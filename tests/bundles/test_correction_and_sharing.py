@@ -9,6 +9,7 @@ from tests.pdfs import minimal_pdf
 from yiwang.bundles import selectors
 from yiwang.bundles import services as bundles
 from yiwang.bundles.models import BranchState, BundleBranch
+from yiwang.cases import personal
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as cases
 from yiwang.cases.models import CaseMaterial, CaseState, ClockPause, OutboxMessage
@@ -119,10 +120,8 @@ def test_two_branch_corrections_become_one_request_answered_once(bw):
 
 
 def case_selectors_data(case) -> dict:
-    from yiwang.bundles.services import _open
-
     case.application.refresh_from_db()
-    return _open(case.application)
+    return personal.open_data(case.application, reader=personal.SYSTEM)
 
 
 def test_each_department_sees_what_it_needs_and_nothing_else(bw):

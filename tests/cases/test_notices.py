@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from yiwang.cases import actions, notices
 from yiwang.cases.models import Notice, NoticeKind
+from yiwang.core import fonts
 
 from .conftest import submitted_case
 
@@ -50,7 +51,7 @@ def test_notice_pdf_has_extractable_chinese_and_embedded_font(world, kind, caplo
     if kind == NoticeKind.DECISION:
         case = actions.Review(case, world.approver, decision="pass").run()
         case = actions.Decide(case, world.head, decision="deny", reasons="经营场所面积不足").run()
-    with caplog.at_level(logging.WARNING, logger="yiwang.cases.pdf_page"):
+    with caplog.at_level(logging.WARNING, logger="yiwang.core.pdf_page"):
         notice = notices.issue(case, kind)
     assert not caplog.records  # every character it sets was declared: no second drawing
     data = read(notice)
@@ -83,7 +84,7 @@ def test_correction_notice_lists_every_item_and_qr_links_to_lookup(world, caplog
         world.clerk,
         items=[{"material": "营业执照", "reason": "已过有效期"}, {"field": "phone", "reason": "号码有误"}],
     ).run()
-    with caplog.at_level(logging.WARNING, logger="yiwang.cases.pdf_page"):
+    with caplog.at_level(logging.WARNING, logger="yiwang.core.pdf_page"):
         notice = notices.issue(case, NoticeKind.CORRECTION)
     assert not caplog.records
     text = text_of(read(notice))
@@ -109,8 +110,6 @@ def test_notices_are_issued_after_commit_once(world, django_capture_on_commit_ca
 
 
 def test_rare_name_character_falls_back_to_the_full_font(world):
-    from yiwang.cases import fonts
-
     assert fonts.font_for("受理通知书 福州市鼓楼区") == fonts.SUBSET
     assert fonts.font_for("王喆") == fonts.full_font()  # 喆 is not in GB 2312
     case = submitted_case(world)

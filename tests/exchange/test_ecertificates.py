@@ -58,10 +58,10 @@ def test_approval_issues_a_certificate_with_a_real_pdf(
     world, items, django_capture_on_commit_callbacks, caplog
 ):
     issuing, _ = items
-    with caplog.at_level(logging.WARNING, logger="yiwang.cases.pdf_page"):
+    with caplog.at_level(logging.WARNING, logger="yiwang.core.pdf_page"):
         case = approved_case(world, issuing, django_capture_on_commit_callbacks)
     # every character a notice or the certificate sets was declared: none drawn a second time
-    assert not [r for r in caplog.records if r.name == "yiwang.cases.pdf_page"]
+    assert not [r for r in caplog.records if r.name == "yiwang.core.pdf_page"]
     cert = ECertificate.objects.get(case=case)
     assert cert.cert_type == "食品小作坊登记证" and cert.number == f"ZZ{case.number}"
     assert cert.holder_kind == "person" and cert.holder_hash == world.person.id_number_hash

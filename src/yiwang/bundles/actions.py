@@ -10,18 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.cases import actions, services
-from yiwang.cases.models import (
-    CaseMaterial,
-    CaseState,
-    ClockPause,
-    CorrectionRequest,
-    MaterialStatus,
-    PauseKind,
-)
+from yiwang.cases.models import CaseState
 from yiwang.cases.signals import correction_requested
 from yiwang.core.errors import DomainError
 from yiwang.workflow import selectors as wf_selectors
@@ -52,31 +44,14 @@ class BranchRequestCorrection(actions.RequestCorrection):
         super().check_params()
 
     def execute(self) -> None:
-        fields = self.case.application.form_schema.get("properties", {})
-        items = []
-        for item in self.params["items"]:
-            clean = {"reason": item["reason"].strip()}
-            if item.get("material"):
-                clean["material"] = item["material"]
-                CaseMaterial.objects.filter(
-                    case=self.case, requirement=item["material"], replaced=False
-                ).update(status=MaterialStatus.FAULTY, note=clean["reason"][:300])
-            if item.get("field"):
-                clean["field"] = item["field"]
-                clean["field_label"] = fields[item["field"]].get("title") or item["field"]
-            items.append(clean)
-        CorrectionRequest.objects.create(case=self.case, items=items, requested_by=self.actor)
-        ClockPause.objects.create(case=self.case, kind=PauseKind.CORRECTION, start=timezone.localdate())
-        self.case.state = CaseState.CORRECTION_REQUESTED
-        self.complete_task()
+        items = self.open_request()
         actions.recompute_due(self.case)
-        note = "；".join(f"{i.get('material') or i.get('field_label')}：{i['reason']}" for i in items)
         services.add_event(
             self.case,
             "correction_requested",
             _("申请补正（并入一件事合并告知）"),
             actor=self.actor,
-            note=note,
+            note=actions.correction_note(items),
         )
         correction_requested.send(sender=type(self.case), case=self.case, actor=self.actor, items=items)
 

@@ -89,7 +89,7 @@ class BundleForm(forms.ModelForm):
         data = super().clean()
         values = {k: data.get(k) for k in ("name", "kind", "outcome_rule", "overall_limit_days") if k in data}
         try:
-            services._check_bundle_values(values)
+            services.check_bundle_values(values)
             if self.instance.pk is None and "code" in data:
                 code = data["code"] or ""
                 if not services.CODE_RE.match(code):

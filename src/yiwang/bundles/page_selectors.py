@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from yiwang.cases.models import Case
+from yiwang.cases import selectors as case_selectors
+from yiwang.cases.models import Application, Case
+from yiwang.catalog.models import ServiceItem
 
 from . import selectors, services
 from .models import Bundle, BundleApplication, BundleMaterial, BundleMember, Question
@@ -80,7 +83,7 @@ def _members(bundle: Bundle) -> list[BundleMember]:
     )
 
 
-def _item_name(item) -> str:
+def _item_name(item: ServiceItem) -> str:
     v = item.current_version
     return v.name if v is not None else (item.name or "")
 
@@ -99,7 +102,7 @@ def condition_text(condition: str, questions: list[Question]) -> str:
     return out.replace(" and ", " 且 ").replace(" or ", " 或 ")
 
 
-def _promised(item) -> int | None:
+def _promised(item: ServiceItem) -> int | None:
     v = item.current_version
     return (v.elements or {}).get("promised_limit_days") if v is not None else None
 
@@ -156,19 +159,17 @@ def parse_answers(bundle: Bundle, raw: dict[str, Any]) -> tuple[dict[str, str], 
 # --- drafts and cases -----------------------------------------------------------------------------
 
 
-def applicant_cases(user) -> QuerySet[Case]:
+def applicant_cases(user: User) -> QuerySet[Case]:
     """The applicant's cases for "my cases": a bundle shows as its umbrella case only (its branch
     cases are the departments' working copies, followed on the umbrella's page)."""
-    from yiwang.cases import selectors as case_selectors
-
     return case_selectors.cases_of(user).filter(bundle_branch__isnull=True)
 
 
-def link_of(application) -> BundleApplication | None:
+def link_of(application: Application) -> BundleApplication | None:
     return BundleApplication.objects.filter(application=application).select_related("bundle").first()
 
 
-def draft_materials(application) -> list[MaterialRow]:
+def draft_materials(application: Application) -> list[MaterialRow]:
     """The materials of an umbrella draft: those of the applicable members only, each once,
     with the departments it will be shared with."""
     link = link_of(application)
@@ -197,7 +198,7 @@ def draft_materials(application) -> list[MaterialRow]:
     return rows
 
 
-def draft_members(application) -> list[MemberRow]:
+def draft_members(application: Application) -> list[MemberRow]:
     link = link_of(application)
     if link is None:
         return []

@@ -6,13 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+
+from yiwang.cases.actions import has_role_for
+from yiwang.cases.models import Case, CaseState, Notice, NoticeKind
+from yiwang.cases.selectors import time_left
+from yiwang.catalog.models import ServiceItem
+from yiwang.identity.selectors import department_scope_q
+from yiwang.regions.models import Department
+
 from .models import BranchState, Bundle, BundleApplication, BundleBranch
+from .services import BundleOutcome, outcome_of
 
 
 @dataclass
 class BranchRow:
     branch: BundleBranch
-    case: object  # cases.Case of the branch
+    case: Case  # the branch case
     department_name: str
     item_name: str
     state: str  # the branch case's state
@@ -22,40 +33,40 @@ class BranchRow:
     due_date: dt.date | None
     days_left: int | None  # working days; negative when overdue; None once decided
     holding_up: bool = False
-    decision_notice: object | None = None  # cases.Notice of the branch decision
+    decision_notice: Notice | None = None  # of the branch decision
 
 
 @dataclass
 class BundleOverview:
     bundle: Bundle
-    umbrella: object  # cases.Case
+    umbrella: Case
     rows: list[BranchRow] = field(default_factory=list)
     holding_up: BranchRow | None = None
-    outcome: object | None = None  # services.BundleOutcome once every branch is decided
+    outcome: BundleOutcome | None = None  # once every branch is decided
 
 
 @dataclass
 class HeldUp:
-    umbrella: object
-    bundle: Bundle
+    umbrella: Case
+    bundle: Bundle | None
     row: BranchRow
 
 
-def published_bundles():
+def published_bundles() -> QuerySet[Bundle]:
     return Bundle.objects.filter(published=True, item__current_version__isnull=False).select_related(
         "item", "lead_department"
     )
 
 
-def bundle_for_item(item) -> Bundle | None:
+def bundle_for_item(item: ServiceItem | int) -> Bundle | None:
     return Bundle.objects.filter(item_id=getattr(item, "pk", item)).first()
 
 
-def is_umbrella(case) -> bool:
+def is_umbrella(case: Case) -> bool:
     return BundleApplication.objects.filter(application_id=case.application_id).exists()
 
 
-def branch_of(case) -> BundleBranch | None:
+def branch_of(case: Case) -> BundleBranch | None:
     return (
         BundleBranch.objects.select_related("umbrella", "member", "department")
         .filter(branch_id=case.pk)
@@ -64,9 +75,6 @@ def branch_of(case) -> BundleBranch | None:
 
 
 def _rows(branches: list[BundleBranch], today: dt.date | None) -> list[BranchRow]:
-    from yiwang.cases.models import Notice, NoticeKind
-    from yiwang.cases.selectors import time_left
-
     notices = {
         n.case_id: n
         for n in Notice.objects.filter(case_id__in=[b.branch_id for b in branches], kind=NoticeKind.DECISION)
@@ -115,17 +123,15 @@ def _branches(umbrella_ids: list[int]) -> list[BundleBranch]:
     )
 
 
-def bundle_overview(umbrella, *, today: dt.date | None = None) -> BundleOverview:
+def bundle_overview(umbrella: Case, *, today: dt.date | None = None) -> BundleOverview:
     """Each branch's department, state, due date, days left and decision notice, the branch that
     holds the bundle up, and (once every branch is decided) the outcome the rule gives."""
-    from . import services
-
     link = BundleApplication.objects.select_related("bundle").get(application_id=umbrella.application_id)
     rows = _rows(_branches([umbrella.pk]), today)
     holding = _holding_up(rows)
     if holding is not None:
         holding.holding_up = True
-    result = services.outcome_of(umbrella) if rows else None
+    result = outcome_of(umbrella) if rows else None
     return BundleOverview(
         bundle=link.bundle,
         umbrella=umbrella,
@@ -138,13 +144,11 @@ def bundle_overview(umbrella, *, today: dt.date | None = None) -> BundleOverview
 CASE_ROLES = ("counter_clerk", "approver", "department_head", "supervisor")
 
 
-def _covers(user, department) -> bool:
-    from yiwang.cases.actions import has_role_for
-
+def _covers(user: User, department: Department) -> bool:
     return has_role_for(user, set(CASE_ROLES), department)
 
 
-def branches_for_staff(user, umbrella, *, today: dt.date | None = None) -> list[BranchRow]:
+def branches_for_staff(user: User, umbrella: Case, *, today: dt.date | None = None) -> list[BranchRow]:
     """The branches a staff member may see: all of them for the lead department (and supervisors
     and anyone whose scope covers the lead department), else only their own departments'."""
     rows = _rows(_branches([umbrella.pk]), today)
@@ -153,27 +157,22 @@ def branches_for_staff(user, umbrella, *, today: dt.date | None = None) -> list[
     return [r for r in rows if _covers(user, r.branch.department)]
 
 
-def held_up_bundles(user=None, *, today: dt.date | None = None) -> list[HeldUp]:
+def held_up_bundles(user: User | None = None, *, today: dt.date | None = None) -> list[HeldUp]:
     """Open bundle cases (in the user's supervision scope when given) with the branch that holds
     each up, the most urgent first."""
-    from django.db.models import Q
-
-    from yiwang.cases.models import Case, CaseState
-    from yiwang.identity.selectors import department_scope_q
-
     open_states = [
         CaseState.ACCEPTED,
         CaseState.UNDER_REVIEW,
         CaseState.CORRECTION_REQUESTED,
         CaseState.SUSPENDED,
     ]
-    umbrellas = Case.objects.filter(state__in=open_states, bundle_branches__isnull=False).distinct()
+    found = Case.objects.filter(state__in=open_states, bundle_branches__isnull=False).distinct()
     if user is not None:
         scope = Q(pk__in=[])
         for role in CASE_ROLES:
             scope |= department_scope_q(user, role)
-        umbrellas = umbrellas.filter(scope)
-    umbrellas = list(umbrellas.select_related("department", "region"))
+        found = found.filter(scope)
+    umbrellas = list(found.select_related("department", "region"))
     links = {
         link.application_id: link.bundle
         for link in BundleApplication.objects.filter(
@@ -194,7 +193,7 @@ def held_up_bundles(user=None, *, today: dt.date | None = None) -> list[HeldUp]:
     return out
 
 
-def without_branches(cases_queryset):
+def without_branches(cases_queryset: QuerySet[Case]) -> QuerySet[Case]:
     """A cases queryset without bundle branch cases ("my cases": the applicant follows those on
     their umbrella case)."""
     return cases_queryset.filter(bundle_branch__isnull=True)

@@ -296,6 +296,11 @@ class RefuseToAccept(CaseAction):
         services.issue_notice_after_commit(self.case, NoticeKind.REFUSAL)
 
 
+def correction_note(items: list[dict[str, str]]) -> str:
+    """The timeline note of a correction request: each material or field with its reason."""
+    return "；".join(f"{i.get('material') or i.get('field_label')}：{i['reason']}" for i in items)
+
+
 class RequestCorrection(CaseAction):
     """一次性告知: every missing or faulty material and field, at once; the clock stops."""
 
@@ -324,7 +329,9 @@ class RequestCorrection(CaseAction):
         if errors:
             raise ValidationFailed(errors)
 
-    def execute(self) -> None:
+    def open_request(self) -> list[dict[str, str]]:
+        """The request itself, shared with a bundle branch's request: its items (the named
+        materials marked faulty), the paused clock, the state and the completed task."""
         fields = self.case.application.form_schema.get("properties", {})
         items = []
         for item in self.params["items"]:
@@ -342,9 +349,16 @@ class RequestCorrection(CaseAction):
         ClockPause.objects.create(case=self.case, kind=PauseKind.CORRECTION, start=self.today())
         self.case.state = CaseState.CORRECTION_REQUESTED
         self.complete_task()
-        note = "；".join(f"{i.get('material') or i.get('field_label')}：{i['reason']}" for i in items)
+        return items
+
+    def execute(self) -> None:
+        items = self.open_request()
         services.add_event(
-            self.case, "correction_requested", _("一次性告知补正"), actor=self.actor, note=note
+            self.case,
+            "correction_requested",
+            _("一次性告知补正"),
+            actor=self.actor,
+            note=correction_note(items),
         )
         services.notify_applicant(
             self.case,

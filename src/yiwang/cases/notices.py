@@ -1,11 +1,11 @@
 """Notices (文书) as PDF files: receipt, acceptance, refusal, correction and decision.
 
 Chinese must show on a machine with no Chinese fonts, so the PDF embeds a subset of Noto Sans SC
-(SIL OFL; ``cases.fonts``: a shipped GB 2312 cut, or the full font from the
+(SIL OFL; ``core.fonts``: a shipped GB 2312 cut, or the full font from the
 ``pylopdf-fonts-zh-cn`` package for rarer characters; only the glyphs used are embedded).
 Each notice carries the case number, the check code and a QR code linking to the public
 progress lookup ``/cases/lookup/?number=…&code=…``. The page, font and QR code come from
-``cases.pdf_page``. Building one parses and subsets the font, work a user step must not wait for,
+``core.pdf_page``. Building one parses and subsets the font, work a user step must not wait for,
 so notices are issued after the commit by a background job (``tasks.issue_notice``), which runs
 in-process in the embedded default.
 """
@@ -24,11 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 from fpdf import FPDF
 
+from yiwang.core import pdf_page
 from yiwang.core.files import is_unguessable, unguessable_name
+from yiwang.core.pdf_page import FONT, qr_png
 
-from . import pdf_page
 from .models import Case, CaseState, Notice, NoticeKind, Outcome
-from .pdf_page import FONT, qr_png
 
 TITLES = {
     NoticeKind.RECEIPT: "收件回执",

@@ -6,20 +6,23 @@ deliver, close) are action classes in ``actions``; they are re-exported here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import ServiceItem, ServiceItemVersion
 from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
@@ -27,8 +30,10 @@ from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import insert_row, locked_row
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
+from yiwang.worktime import selectors as worktime
 
 from . import after_commit, formschema, numbering, personal, providers, uploads
+from .bulk import case_numbers
 from .models import (
     Application,
     Case,
@@ -36,13 +41,17 @@ from .models import (
     CaseEvent,
     CaseMaterial,
     CaseState,
+    ClockPause,
+    CorrectionRequest,
     Delivery,
     DeliveryMethod,
     ItemForm,
     MaterialOrigin,
+    MaterialStatus,
     NoticeKind,
     OutboxChannel,
     OutboxMessage,
+    PauseKind,
 )
 
 ADDRESS_CONTEXT = "cases.delivery_address"
@@ -822,4 +831,258 @@ __all__ = [
     "submit_by_key",
     "notify_applicant",
     "send_messages",
+]
+
+
+# --- cases of a bundle (called by the bundles app) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchOpening:
+    """One branch case to open beside an umbrella case (``open_branch_cases``): the item (its
+    current version, department and region read), its form (schema, layout), the data mapped
+    onto that form, its limit in working days and the application's idempotency key."""
+
+    item: ServiceItem
+    form: tuple[dict[str, Any], dict[str, Any]]
+    data: dict[str, Any]
+    limit_days: int
+    idempotency_key: str
+
+
+def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Case]:
+    """Accepted cases beside ``umbrella``, one per opening, in its order: the umbrella's
+    applicant, company, channel, clerk and delivery method; each with its own application (the
+    data sealed like any form data), a case number in its item's region and a due date counted
+    from today. Refuses an item that is no longer published. The rows of all of them are written together (one INSERT per table); the caller
+    starts their processes and shares the materials (``share_materials``)."""
+    if not openings:
+        return []
+    today = timezone.localdate()
+    now = timezone.now()
+    apps = []
+    for opening in openings:
+        schema, layout = opening.form
+        app = Application(
+            applicant_id=umbrella.applicant_id,
+            acting_for_id=umbrella.company_id,
+            item_version=_current_version(opening.item),
+            form_schema=formschema.snapshot(schema),
+            form_layout=layout,
+            idempotency_key=opening.idempotency_key,
+            channel=umbrella.channel,
+            entered_by_id=umbrella.entered_by_id,
+            delivery_method=umbrella.delivery_method,
+            submitted_at=now,
+        )
+        personal.seal_data(app, opening.data)
+        apps.append(app)
+    Application.objects.bulk_create(apps)
+    numbers = case_numbers([o.item.region.code for o in openings], today)
+    branches = []
+    for opening, app, number in zip(openings, apps, numbers, strict=True):
+        item = opening.item
+        version = _current_version(item)
+        deadline = worktime.due_date(today, opening.limit_days, [])
+        branches.append(
+            Case(
+                number=number,
+                check_code=numbering.check_code(),
+                application=app,
+                item=item,
+                item_version=version,
+                item_name=version.name,
+                region=item.region,
+                department=item.department,
+                applicant_id=umbrella.applicant_id,
+                company_id=umbrella.company_id,
+                applicant_name=umbrella.applicant_name,
+                state=CaseState.ACCEPTED,
+                channel=umbrella.channel,
+                entered_by_id=umbrella.entered_by_id,
+                submitted_at=umbrella.submitted_at,
+                accepted_on=today,
+                limit_days=opening.limit_days,
+                due_date=deadline.date,
+                due_estimated=deadline.estimated,
+                delivery_method=umbrella.delivery_method,
+                bundle_role="branch",
+            )
+        )
+    return Case.objects.bulk_create(branches)
+
+
+def check_owner(application: Application, user: User) -> None:
+    """Refuse anyone but the draft's applicant (or the clerk who entered it at the counter), as
+    every applicant service does; for another app's service on a draft (a bundle's submit)."""
+    _check_owner(application, user)
+
+
+def _current_version(item: ServiceItem) -> ServiceItemVersion:
+    if item.current_version is None:
+        raise DomainError(
+            _("事项“%(n)s”已停用，不能分送，请联系牵头部门。") % {"n": item.name or item.code},
+            code="member_unpublished",
+        )
+    return item.current_version
+
+
+def _recompute_due(case: Case) -> None:
+    from .actions import recompute_due  # deferred: cases.actions imports this module
+
+    recompute_due(case)
+
+
+def merge_into_correction(case_id: int, entries: list[dict[str, Any]]) -> Case:
+    """Add ``entries`` (items of a one-time correction request: ``material`` or ``field``,
+    ``reason``, ``branches``) to the case's open request, or open one (and pause the clock) when
+    the case is not waiting for a correction. An entry naming the same material or field as one
+    already asked joins its reason and branches to it. The named materials are marked faulty;
+    the case (locked) goes to correction_requested and is returned."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("region").get(pk=case_id)
+    request = case.corrections.filter(resolved_at__isnull=True).order_by("-pk").first()
+    if request is None or case.state != CaseState.CORRECTION_REQUESTED:
+        request = CorrectionRequest.objects.create(case=case, items=[], requested_by=None)
+        ClockPause.objects.create(case=case, kind=PauseKind.CORRECTION, start=timezone.localdate())
+    items = list(request.items)
+    for entry in entries:
+        same = next(
+            (
+                i
+                for i in items
+                if (entry.get("material") and i.get("material") == entry["material"])
+                or (entry.get("field") and i.get("field") == entry["field"])
+            ),
+            None,
+        )
+        if same is None:
+            items.append(entry)
+        else:
+            same["reason"] = f"{same['reason']}；{entry['reason']}"
+            same["branches"] = sorted(set(same.get("branches", [])) | set(entry.get("branches", [])))
+    request.items = items
+    request.save(update_fields=["items"])
+    for entry in entries:
+        if entry.get("material"):
+            CaseMaterial.objects.filter(case=case, requirement=entry["material"], replaced=False).update(
+                status=MaterialStatus.FAULTY, note=entry["reason"][:300]
+            )
+    case.state = CaseState.CORRECTION_REQUESTED
+    _recompute_due(case)
+    case.save()
+    return case
+
+
+@dataclass
+class Correction:
+    """What ``answer_correction`` resolved: the case, its request, the corrected data and the
+    new rows of each material the request named."""
+
+    case: Case
+    request: CorrectionRequest
+    data: dict[str, Any]
+    materials: dict[str, list[CaseMaterial]]
+
+
+def _resume(case: Case, request: CorrectionRequest | None, now: dt.datetime) -> None:
+    if request is not None:
+        request.resolved_at = now
+        request.save(update_fields=["resolved_at"])
+    ClockPause.objects.filter(case=case, kind=PauseKind.CORRECTION, end__isnull=True).update(
+        end=timezone.localdate()
+    )
+    case.state = CaseState.UNDER_REVIEW
+    _recompute_due(case)
+    case.save()
+
+
+def answer_correction(case_id: int, *, user: User, data: dict[str, Any] | None) -> Correction:
+    """The applicant answers the open correction request of a case under review (a bundle's
+    combined request): ``data`` corrects the form, and every material the request named must
+    have been uploaded again since; all problems at once. The old copies of those materials are
+    superseded, the request resolved, the clock resumes and the case (locked) is under review
+    again."""
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("application", "region").get(pk=case_id)
+    )
+    if user is None or user.pk != case.applicant_id:
+        raise NotPermitted(_("只有申请人本人可以办理此环节。"))
+    if case.state != CaseState.CORRECTION_REQUESTED:
+        raise DomainError(_("办件当前不需要补正。"), code="state")
+    request = case.corrections.filter(resolved_at__isnull=True).order_by("-pk").first()
+    if request is None:
+        raise DomainError(_("没有待补正的内容。"))
+    app = case.application
+    new = personal.open_data(app, reader=personal.SYSTEM)
+    if data:
+        new.update(formschema.coerce(app.form_schema, data))
+    errors = [FieldError(k, v) for k, v in formschema.validate(app.form_schema, new).items()]
+    fresh: dict[str, list[CaseMaterial]] = {}
+    for item in request.items:
+        name = item.get("material")
+        if not name:
+            continue
+        rows = list(
+            CaseMaterial.objects.filter(
+                case=case, requirement=name, replaced=False, created_at__gt=request.requested_at
+            )
+        )
+        if not rows:
+            errors.append(FieldError(f"material:{name}", _("请重新提供“%(n)s”。") % {"n": name}, "missing"))
+        fresh[name] = rows
+    if errors:
+        raise ValidationFailed(errors)
+    personal.seal_data(app, new)
+    app.save(update_fields=["data", "personal_cipher", "updated_at"])
+    for name in fresh:
+        CaseMaterial.objects.filter(case=case, requirement=name, created_at__lte=request.requested_at).update(
+            replaced=True
+        )
+    _resume(case, request, timezone.now())
+    return Correction(case, request, new, fresh)
+
+
+def carry_correction(case_id: int, *, data: dict[str, Any], materials: dict[str, list[CaseMaterial]]) -> Case:
+    """Carry another case's correction onto this one (a bundle's branch that asked): ``data``
+    updates its form data, each ``materials`` name gets copies of those rows (the same stored
+    files) in place of its current ones; its open request is resolved, the clock resumes and the
+    case (locked) is under review again."""
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("application", "region").get(pk=case_id)
+    )
+    app = case.application
+    if data:
+        personal.seal_data(app, {**personal.open_data(app, reader=personal.SYSTEM), **data})
+        app.save(update_fields=["data", "personal_cipher", "updated_at"])
+    for name, rows in materials.items():
+        CaseMaterial.objects.filter(case=case, requirement=name, replaced=False).update(replaced=True)
+        CaseMaterial.objects.bulk_create(
+            CaseMaterial(
+                application=app,
+                case=case,
+                requirement=name,
+                origin=m.origin,
+                file=m.file.name,
+                content_type=m.content_type,
+                size=m.size,
+                sha256=m.sha256,
+                original_name=m.original_name,
+                record=m.record,
+                uploaded_by_id=m.uploaded_by_id,
+            )
+            for m in rows
+        )
+    request = case.corrections.filter(resolved_at__isnull=True).order_by("-pk").first()
+    _resume(case, request, timezone.now())
+    return case
+
+
+__all__ += [
+    "check_owner",
+    "BranchOpening",
+    "open_branch_cases",
+    "merge_into_correction",
+    "Correction",
+    "answer_correction",
+    "carry_correction",
 ]

@@ -27,6 +27,7 @@ from yiwang.core.params import int_param
 from yiwang.regions.models import Department, DepartmentKind, Region, RegionLevel
 
 from .models import Audience, ItemType, LifeEvent, OnlineDepth, ServiceItem, ServiceItemVersion, Theme
+from .search import search_items
 
 BROWSE_PER_PAGE = 20
 MAX_CODE_LENGTH = 32
@@ -361,7 +362,6 @@ class SearchPage:
     per_page: int
     has_next: bool
     expanded_terms: list[str]
-    engine: str  # "index" (the search package) or "basic" (name contains, while it is missing)
 
     @property
     def has_previous(self) -> bool:
@@ -375,13 +375,7 @@ class SearchPage:
 def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPage:
     """Search published items through ``yiwang.catalog.search``: the ranked ids, then the list
     rows of those ids in one query (``list_rows``: no model instances, no guide contents)."""
-    try:
-        from yiwang.catalog import search as search_module
-    except ImportError:
-        search_module = None
-    if search_module is None or not hasattr(search_module, "search_items"):
-        return _basic_search(q, filters, page)
-    result = search_module.search_items(
+    result = search_items(
         q,
         region_code=filters.region_code or None,
         department_id=filters.department_id,
@@ -400,21 +394,6 @@ def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPag
         per_page=result.per_page,
         has_next=result.has_next,
         expanded_terms=list(getattr(result, "expanded_terms", None) or []),
-        engine="index",
-    )
-
-
-def _basic_search(q: str, filters: BrowseFilters, page: int) -> SearchPage:
-    qs = filter_versions(published_versions(), filters).filter(name__icontains=q).order_by("code")
-    paged = browse_queryset_page(qs, page)
-    return SearchPage(
-        rows=list(paged.object_list),
-        total=paged.paginator.count,
-        page=paged.number,
-        per_page=paged.paginator.per_page,
-        has_next=paged.has_next(),
-        expanded_terms=[],
-        engine="basic",
     )
 
 

@@ -1,4 +1,4 @@
-"""The certificate as a PDF (``cases.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
+"""The certificate as a PDF (``core.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
 notices', so it shows Chinese on a machine without Chinese fonts), with a QR code carrying the
 certificate number. A person's ID number is printed masked (``core.crypto.mask_id_number``), as
 printed e-licences do: the file may be copied into later applications and kept by the holder, and the
@@ -10,9 +10,9 @@ from typing import Any
 
 from fpdf import FPDF
 
-from yiwang.cases import pdf_page
-from yiwang.cases.pdf_page import FONT, qr_png
+from yiwang.core import pdf_page
 from yiwang.core.crypto import mask_id_number
+from yiwang.core.pdf_page import FONT, qr_png
 
 from .models import ECertificate, HolderKind
 

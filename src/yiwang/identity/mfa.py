@@ -28,6 +28,7 @@ from yiwang.core.crypto import current_key_id, decrypt, encrypt
 
 from . import authentication
 from .models import TotpDevice
+from .services import refresh_assurance
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -248,8 +249,4 @@ def _refresh_assurance(user: User) -> None:
     person = getattr(user, "person", None)
     if person is None:
         return
-    try:
-        from yiwang.identity.services import refresh_assurance
-    except ImportError:
-        return  # the accounts services are not installed yet
     refresh_assurance(person)

@@ -7,7 +7,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +22,7 @@ from yiwang.core.errors import DomainError
 from yiwang.core.middleware import client_ip
 
 from . import account_selectors as selectors
-from . import services
+from . import services, sessions
 from .forms_accounts import CompanyRegistrationForm, MandateForm, PersonRegistrationForm, PhoneCodeForm
 from .sms import fake_sms_enabled
 
@@ -38,21 +37,8 @@ def _url(name: str, fallback: str) -> str:
 
 
 def _log_in(request: HttpRequest, user) -> None:
-    """Start a tracked session (login-security's ``start_session``), or a plain Django login
-    while that module is absent."""
-    try:
-        from . import sessions
-    except ImportError:
-        sessions = None
-    if sessions is not None and hasattr(sessions, "start_session"):
-        acr = (
-            sessions.password_acr(user)
-            if hasattr(sessions, "password_acr")
-            else min(user.person.assurance_level, 2)
-        )
-        sessions.start_session(request, user, acr=acr, amr=["pwd"])
-    else:
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    """Start a tracked session, at the assurance a password gives."""
+    sessions.start_session(request, user, acr=sessions.password_acr(user), amr=["pwd"])
 
 
 def _nonce_key(nonce: str) -> str:

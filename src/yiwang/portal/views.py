@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
+from yiwang.catalog.search import highlight
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
@@ -84,8 +85,7 @@ def search(request: HttpRequest) -> HttpResponse:
     page_number = page_param(request.GET.get("page"))
     result = selectors.search_published(q, filters, page_number) if q else None
     rows = result.rows if result else []
-    highlight = _highlighter()
-    if highlight is not None and result is not None:
+    if result is not None:
         for row in rows:
             row["name_html"] = highlight(row["name"], q, result.expanded_terms)
     context = {
@@ -100,25 +100,6 @@ def search(request: HttpRequest) -> HttpResponse:
         "user_region": _chosen_region(request) if q and not filters.region_code else None,
     }
     return render(request, "portal/search.html", context)
-
-
-def _highlighter():
-    """``yiwang.catalog.search.highlight(text, q, extra_terms) -> safe HTML`` when the search package has it."""
-    try:
-        from yiwang.catalog import search as search_module
-    except ImportError:
-        return None
-    fn = getattr(search_module, "highlight", None)
-    if fn is None:
-        return None
-
-    def apply(text: str, q: str, extra_terms: list[str]) -> str:
-        try:
-            return mark_safe(fn(text, q, extra_terms))  # noqa: S308 - the search package escapes the text it wraps
-        except Exception:  # a highlighting bug must not take the results page down
-            return text
-
-    return apply
 
 
 _HEADS: dict[str, tuple[float, object]] = {}

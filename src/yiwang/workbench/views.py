@@ -25,12 +25,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.actions import ACTIONS
-from yiwang.cases.models import CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
+from yiwang.cases.formschema import ordered_keys
+from yiwang.cases.models import Case, CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
 from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.links import url_with_last
 from yiwang.core.params import int_param
 from yiwang.exchange import services as exchange_services
+from yiwang.identity.models import Person, StaffRole
 from yiwang.portal import views_cases
 from yiwang.workflow import selectors as wf_selectors
 
@@ -47,21 +49,31 @@ FORMS_OF_STEP = {
 }
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged in with a working role (counter clerk, approver, department head); the roles are
-    loaded once per request and handed to the view."""
+View = Callable[..., HttpResponse]
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        roles = selectors.work_roles(request.user)
-        if not selectors.is_staff_member(roles, request.user):
-            return render(request, "workbench/forbidden.html", status=403)
-        request.work_roles = roles
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def role_required(allowed: Callable[[list[StaffRole], Any], bool]) -> Callable[[View], View]:
+    """A view for those logged in whose working roles ``allowed(roles, user)`` admits; the roles
+    are loaded once per request and handed to the view (``request.work_roles``)."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            roles = selectors.work_roles(request.user)
+            if not allowed(roles, request.user):
+                return render(request, "workbench/forbidden.html", status=403)
+            request.work_roles = roles
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# Logged in with a working role (counter clerk, approver, department head).
+staff_required = role_required(selectors.is_staff_member)
 
 
 def _masked(value: Any) -> Any:
@@ -99,7 +111,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def render_case(
-    request: HttpRequest, case, *, errors: dict[str, str] | None = None, status: int = 200
+    request: HttpRequest, case: Case, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
     """The case page of ``case`` as ``selectors.visible_case`` returned it (the caller has checked
     the scope), with the errors of a refused action. A plain page uses that case as read; after
@@ -113,8 +125,6 @@ def render_case(
     workable = [t for t in staff_tasks if selectors.may_work(request.user, roles, t)]
     task = workable[0] if workable else None
     props = case.application.form_schema.get("properties", {})
-    from yiwang.cases.formschema import ordered_keys
-
     form_values = [
         {"key": k, "label": props[k].get("title") or k, "value": _masked(case.application.data.get(k, ""))}
         for k in ordered_keys(case.application.form_schema, case.application.form_layout)
@@ -139,7 +149,7 @@ def render_case(
     # An error of an action whose form is not on the page (e.g. a refused role) goes on top.
     top_errors = [m for k, m in (errors or {}).items() if "__" not in k and k not in shown]
     # The page's links, reversed once here rather than by a {% url %} per material, notice and
-    # form (a third of the template's time went to them).
+    # form.
     detail.set_links("workbench:material", "workbench:notice", case.pk)
     return render(
         request,
@@ -167,6 +177,18 @@ def render_case(
     )
 
 
+def refused(request: HttpRequest, case: Case, name: str, exc: DomainError) -> HttpResponse:
+    """The case page again with the refusal of the form ``name``: all its messages under
+    ``name`` and, for a validation, each next to its field (``<name>__<field>``)."""
+    errors = (
+        {f"{name}__{e.field}": e.message for e in exc.errors if e.field}
+        if isinstance(exc, ValidationFailed)
+        else {}
+    )
+    errors[name] = "；".join(exc.messages)
+    return render_case(request, case, errors=errors, status=400)
+
+
 class ActionUrls:
     """``{{ act.accept }}``: the URL of the action form ``accept`` of one case, as
     ``{% url 'workbench:act' case.pk 'accept' %}`` gives it, from one reverse."""
@@ -186,17 +208,25 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
     return render_case(request, case)
 
 
-def _params(name: str, request: HttpRequest, case) -> dict[str, Any]:
+def correction_items(request: HttpRequest, case: Case, prefix: str = "c") -> list[dict[str, str]]:
+    """The items of a correction request from its form: the ticked materials of the case's item
+    (``<prefix>m_<i>``, reason ``<prefix>r_<i>``) and form fields (``<prefix>f_<key>``, reason
+    ``<prefix>fr_<key>``). The case page's request and a bundle branch's share it."""
+    post = request.POST
+    items: list[dict[str, str]] = []
+    for i, m in enumerate(case.item_version.elements.get("materials") or []):
+        if post.get(f"{prefix}m_{i}"):
+            items.append({"material": m["name"], "reason": post.get(f"{prefix}r_{i}", "")})
+    for key in case.application.form_schema.get("properties", {}):
+        if post.get(f"{prefix}f_{key}"):
+            items.append({"field": key, "reason": post.get(f"{prefix}fr_{key}", "")})
+    return items
+
+
+def _params(name: str, request: HttpRequest, case: Case) -> dict[str, Any]:
     post = request.POST
     if name == "request_correction":
-        items: list[dict[str, str]] = []
-        for i, m in enumerate(case.item_version.elements.get("materials") or []):
-            if post.get(f"cm_{i}"):
-                items.append({"material": m["name"], "reason": post.get(f"cr_{i}", "")})
-        for key in case.application.form_schema.get("properties", {}):
-            if post.get(f"cf_{key}"):
-                items.append({"field": key, "reason": post.get(f"cfr_{key}", "")})
-        return {"items": items}
+        return {"items": correction_items(request, case)}
     if name == "mark_material":
         mid = int_param(post.get("material"), 0)
         return {
@@ -221,13 +251,8 @@ def act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     action = action_class(case, request.user, **_params(name, request, case))
     try:
         action.run()
-    except ValidationFailed as exc:
-        errors = {f"{name}__{e.field}" if e.field else name: e.message for e in exc.errors}
-        # Several correction rows may fail: keep every message.
-        errors[name] = "；".join(e.message for e in exc.errors)
-        return render_case(request, case, errors=errors, status=400)
     except DomainError as exc:
-        return render_case(request, case, errors={name: "；".join(exc.messages)}, status=400)
+        return refused(request, case, name, exc)
     messages.success(request, _("已%(a)s：%(n)s") % {"a": action_class.label, "n": case.number})
     return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
 
@@ -260,10 +285,8 @@ def counter_start(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("item", "").strip() or request.GET.get("item", "")
     person = None
     if request.method == "POST":
-        person = selectors.person_by_id_number(id_number)
+        person = counter_person(id_number, errors)
         item = selectors.counter_item(code)
-        if person is None:
-            errors["id_number"] = _("没有找到该身份证号的注册用户，请先为其注册账户。")
         if item is None:
             errors["item"] = _("没有找到该事项编码的已发布事项。")
         if not errors:
@@ -287,7 +310,17 @@ def counter_start(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _counter_step(step: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def counter_person(id_number: str, errors: dict[str, str]) -> Person | None:
+    """The registered person at the counter, by ID number; else an error on ``id_number``."""
+    person = selectors.person_by_id_number(id_number)
+    if person is None:
+        errors["id_number"] = _("没有找到该身份证号的注册用户，请先为其注册账户。")
+    return person
+
+
+def counter_step(step: View) -> View:
+    """A step of the applicant's form pages, entered by a clerk at the counter."""
+
     @staff_required
     @require_http_methods(["GET", "POST"])
     def view(request: HttpRequest, application_id: int) -> HttpResponse:
@@ -296,7 +329,7 @@ def _counter_step(step: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return view
 
 
-counter_form = _counter_step(views_cases.form_step)
-counter_materials = _counter_step(views_cases.materials_step)
-counter_delivery = _counter_step(views_cases.delivery_step)
-counter_review = _counter_step(views_cases.review_step)
+counter_form = counter_step(views_cases.form_step)
+counter_materials = counter_step(views_cases.materials_step)
+counter_delivery = counter_step(views_cases.delivery_step)
+counter_review = counter_step(views_cases.review_step)

@@ -10,13 +10,10 @@ which check the actor again; the views only keep people out of what is not in th
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,9 +24,10 @@ from yiwang.bundles import page_selectors
 from yiwang.bundles import selectors as bundle_selectors
 from yiwang.bundles import services as bundle_services
 from yiwang.bundles.actions import BranchRequestCorrection
+from yiwang.bundles.models import Bundle
 from yiwang.cases.models import Notice
-from yiwang.core.errors import DomainError, ValidationFailed
-from yiwang.identity.models import Role
+from yiwang.core.errors import DomainError
+from yiwang.identity.models import Role, StaffRole
 from yiwang.portal import views_bundles, views_cases
 
 from . import selectors, views
@@ -46,22 +44,9 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         bundle_services.decide_bundle(case, actor=request.user, reasons=request.POST.get("reasons", ""))
     except DomainError as exc:
-        return views.render_case(request, case, errors={"bundle_decide": "；".join(exc.messages)}, status=400)
+        return views.refused(request, case, "bundle_decide", exc)
     messages.success(request, _("已作出统一决定：%(n)s") % {"n": case.number})
     return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
-
-
-def correction_items(request: HttpRequest, case) -> list[dict[str, str]]:
-    """The items a branch asks for: ticked materials of the branch case and form fields."""
-    post = request.POST
-    items: list[dict[str, str]] = []
-    for i, m in enumerate(case.item_version.elements.get("materials") or []):
-        if post.get(f"bm_{i}"):
-            items.append({"material": m["name"], "reason": post.get(f"br_{i}", "")})
-    for key in case.application.form_schema.get("properties", {}):
-        if post.get(f"bf_{key}"):
-            items.append({"field": key, "reason": post.get(f"bfr_{key}", "")})
-    return items
 
 
 @views.staff_required
@@ -72,15 +57,9 @@ def branch_correction(request: HttpRequest, case_id: int) -> HttpResponse:
     if bundle_selectors.branch_of(case) is None:
         raise Http404
     try:
-        BranchRequestCorrection(case, request.user, items=correction_items(request, case)).run()
-    except ValidationFailed as exc:
-        return views.render_case(
-            request, case, errors={"bundle_correction": "；".join(e.message for e in exc.errors)}, status=400
-        )
+        BranchRequestCorrection(case, request.user, items=views.correction_items(request, case, "b")).run()
     except DomainError as exc:
-        return views.render_case(
-            request, case, errors={"bundle_correction": "；".join(exc.messages)}, status=400
-        )
+        return views.refused(request, case, "bundle_correction", exc)
     messages.success(request, _("补正要求已并入一件事的合并告知：%(n)s") % {"n": case.number})
     return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
 
@@ -100,22 +79,12 @@ def branch_notice(request: HttpRequest, case_id: int, branch_case_id: int, notic
     return views_cases.notice_response(notice)
 
 
-def overseer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _oversees(roles: list[StaffRole], user: Any) -> bool:
     """Supervisors and the working roles (a department head watches their own bundles)."""
+    return selectors.is_staff_member(roles, user) or any(r.role == Role.SUPERVISOR for r in roles)
 
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        roles = selectors.work_roles(request.user)
-        if not (
-            selectors.is_staff_member(roles, request.user) or any(r.role == Role.SUPERVISOR for r in roles)
-        ):
-            return render(request, "workbench/forbidden.html", status=403)
-        request.work_roles = roles
-        return view(request, *args, **kwargs)
 
-    return wrapped
+overseer_required = views.role_required(_oversees)
 
 
 @overseer_required
@@ -149,16 +118,14 @@ def counter_bundle(request: HttpRequest, code: str) -> HttpResponse:
     return _counter_questionnaire(request, bundle, start=request.method == "POST")
 
 
-def _counter_questionnaire(request: HttpRequest, bundle, *, start: bool) -> HttpResponse:
+def _counter_questionnaire(request: HttpRequest, bundle: Bundle, *, start: bool) -> HttpResponse:
     """The person at the counter (by ID number), the questionnaire's answers, then the umbrella
     draft owned by that person (channel counter, entered by the clerk)."""
     errors: dict[str, str] = {}
     id_number = request.POST.get("id_number", "").strip()
     answers, missing = page_selectors.parse_answers(bundle, request.POST)
     if start:
-        person = selectors.person_by_id_number(id_number)
-        if person is None:
-            errors["id_number"] = _("没有找到该身份证号的注册用户，请先为其注册账户。")
+        person = views.counter_person(id_number, errors)
         for q in missing:
             errors[q.key] = _("请选择一项。")
         if not errors:
@@ -190,16 +157,7 @@ def _counter_questionnaire(request: HttpRequest, bundle, *, start: bool) -> Http
     )
 
 
-def _counter_step(step: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @views.staff_required
-    @require_http_methods(["GET", "POST"])
-    def view(request: HttpRequest, application_id: int) -> HttpResponse:
-        return step(request, application_id, staff=True)
-
-    return view
-
-
-counter_form = _counter_step(views_bundles.form_step)
-counter_materials = _counter_step(views_bundles.materials_step)
-counter_delivery = _counter_step(views_bundles.delivery_step)
-counter_review = _counter_step(views_bundles.review_step)
+counter_form = views.counter_step(views_bundles.form_step)
+counter_materials = views.counter_step(views_bundles.materials_step)
+counter_delivery = views.counter_step(views_bundles.delivery_step)
+counter_review = views.counter_step(views_bundles.review_step)

@@ -7,17 +7,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
-from yiwang.api.errors import ErrorOut, ValidationErrorOut, bad_parameter
+from yiwang.api.errors import ValidationErrorOut, bad_parameter
 from yiwang.api.pagination import page_envelope
 from yiwang.api.params import department_param, region_param
 from yiwang.api.schemas.catalog import ItemPage, SearchParams
+from yiwang.catalog.search import search_items
 
 search_router = Router(tags=["search 检索"])
 
 
 @search_router.get(
     "",
-    response={200: ItemPage, 422: ValidationErrorOut, 503: ErrorOut},
+    response={200: ItemPage, 422: ValidationErrorOut},
     summary="检索已发布事项 / search published items",
     description=(
         "按相关度排序；支持中文词、单字、拼音及同义词，可与区划、部门、服务对象、事项类型、层级筛选组合。"
@@ -27,11 +28,6 @@ search_router = Router(tags=["search 检索"])
     ),
 )
 def search(request: HttpRequest, params: Query[SearchParams]):
-    try:
-        from yiwang.catalog.search import search_items
-    except ImportError:
-        return 503, {"detail": _("检索服务暂不可用。")}
-
     q = params.q.strip()
     if not q:
         raise bad_parameter("q", _("检索词不能为空。"))

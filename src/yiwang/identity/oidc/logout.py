@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from yiwang.identity.models import AccountSession
+from yiwang.identity.sessions import end_session
 
 
 def end_current_session(request: HttpRequest, *, reason: str) -> AccountSession | None:
     """End the browser's tracked session through identity.sessions.end_session (which notifies the
-    relying parties); without that module yet, do its part here."""
+    relying parties)."""
     sid = request.session.get("yiwang_sid")
     key = request.session.session_key
     qs = AccountSession.objects.filter(ended_at__isnull=True)
@@ -19,17 +19,5 @@ def end_current_session(request: HttpRequest, *, reason: str) -> AccountSession 
     )
     if account_session is None:
         return None
-    try:
-        from yiwang.identity.sessions import end_session
-    except ImportError:
-        end_session = None
-    if end_session is not None:
-        end_session(account_session, reason=reason)
-    else:
-        from yiwang.identity.oidc.backchannel import notify_logout
-
-        AccountSession.objects.filter(pk=account_session.pk).update(
-            ended_at=timezone.now(), end_reason=reason
-        )
-        notify_logout(account_session)
+    end_session(account_session, reason=reason)
     return account_session

@@ -1,4 +1,4 @@
-"""The CJK font of the notices.
+"""The CJK font of the documents (notices, e-certificates).
 
 ``NotoSansSC-GB2312.otf`` is Noto Sans SC Regular (SIL Open Font License 1.1, see OFL.txt; from
 the ``pylopdf-fonts-zh-cn`` package) cut with fontTools to the 7,445 characters of GB 2312 plus
@@ -6,7 +6,7 @@ ASCII and CJK/full-width punctuation, its charstrings without subroutines, so th
 does not parse and subset the full 8 MB font (tens of thousands of glyphs) each time. Text with a
 character outside it
 (a rare name character) is set in the full font from the package. Rebuild with
-``python -m yiwang.cases.fonts``.
+``python -m yiwang.core.fonts``.
 """
 
 from __future__ import annotations

@@ -3,11 +3,10 @@ title, the embedded Chinese font, and a QR code as an image.
 
 The font is read only for the characters the document sets. fpdf2 looks up the width and glyph
 id of every character a font maps (7,445 in the shipped GB 2312 cut) each time a font is added;
-given the document's own characters (``unicode_range``) it reads about a hundred. With the cut's
-charstrings freed of subroutines (``cases.fonts.build``) that took a third off a notice's CPU
-(docs/benchmarks.md, "Documents and sign-ins"). The caller passes all the text it will set; a
-character it sets outside that text would print as an empty box, so the document is then drawn
-again with the whole font, and a warning names the characters.
+given the document's own characters (``unicode_range``) it reads only those, and the cut's
+charstrings have no subroutines to resolve (``core.fonts.build``). The caller passes all the
+text it will set; a character it sets outside that text would print as an empty box, so the
+document is then drawn again with the whole font, and a warning names the characters.
 """
 
 from __future__ import annotations

@@ -9,9 +9,8 @@ import logging
 from fpdf import FPDF
 from pypdf import PdfReader
 
-from yiwang.cases import fonts, pdf_page
-
-from .test_notices import embedded_fonts, text_of
+from tests.cases.test_notices import embedded_fonts, text_of
+from yiwang.core import fonts, pdf_page
 
 
 def glyph_count(data: bytes) -> int:
@@ -54,7 +53,7 @@ def test_page_embeds_only_the_characters_it_sets(monkeypatch):
 
 
 def test_character_outside_the_declared_text_is_still_printed(caplog):
-    with caplog.at_level(logging.WARNING, logger="yiwang.cases.pdf_page"):
+    with caplog.at_level(logging.WARNING, logger="yiwang.core.pdf_page"):
         data = page("申请人陈玉亭", declared="申请人")
     assert "申请人陈玉亭" in text_of(data)
     assert "陈玉亭" in caplog.text  # the warning names what was left out
