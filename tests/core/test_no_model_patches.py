@@ -11,7 +11,6 @@ from functools import partialmethod
 from pathlib import Path
 
 import django
-
 import pytest
 from django.apps import apps
 from django.db import connections, models
