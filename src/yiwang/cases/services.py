@@ -356,38 +356,38 @@ def share_materials(source: Case, targets: list[tuple[int, int, dict[str, str]]]
     """Give other cases the current materials of ``source`` (a bundle's shared materials): for
     each (application id, case id, names) of ``targets``, a row per material of ``source`` whose
     requirement is a key of ``names``, under the name ``names[requirement]``, pointing at the same
-    stored file and registry record. One INSERT ... SELECT whatever the number of rows (a row
-    built in Python per material and branch cost more than the rest of the acceptance's
-    inserts), the rows in the order of ``targets`` and ``names``. Returns the rows written per
-    case id."""
+    stored file and registry record, in the order of ``targets`` and ``names``; one read and one
+    INSERT. Returns the rows written per case id."""
     pairs = [(app_id, case_id, src, dst) for app_id, case_id, names in targets for src, dst in names.items()]
     if not pairs:
         return {}
-    conn = connections[CaseMaterial.objects.db]
-    q = conn.ops.quote_name
-    table = q(CaseMaterial._meta.db_table)
-    copied = ["origin", "file", "content_type", "size", "sha256", "original_name", "record", "uploaded_by_id"]
-    # The ids are bound as text on PostgreSQL's server-side binding unless cast.
-    values = ", ".join(["(%s, CAST(%s AS bigint), CAST(%s AS bigint), %s, %s)"] * len(pairs))
-    sql = (
-        f"WITH v (n, app_id, case_id, src, dst) AS (VALUES {values}) "
-        f"INSERT INTO {table} (application_id, case_id, requirement, {', '.join(map(q, copied))}, "
-        "status, note, replaced, created_at) "
-        f"SELECT v.app_id, v.case_id, v.dst, {', '.join('m.' + q(c) for c in copied)}, %s, %s, %s, %s "
-        f"FROM {table} m JOIN v ON m.requirement = v.src "
-        "WHERE m.case_id = %s AND NOT m.replaced ORDER BY v.n, m.id RETURNING case_id"
-    )
-    params: list[Any] = []
-    for n, pair in enumerate(pairs):
-        params += [n, *pair]
-    status = CaseMaterial._meta.get_field("status").get_default()
-    params += [status, "", False, timezone.now()]
+    by_requirement: dict[str, list[dict[str, Any]]] = {}
+    current = CaseMaterial.objects.filter(case=source, replaced=False).order_by("pk")
+    for m in current.values("requirement", *_SHARED_MATERIAL_FIELDS):
+        by_requirement.setdefault(m.pop("requirement"), []).append(m)
+    rows = [
+        CaseMaterial(application_id=app_id, case_id=case_id, requirement=dst, **m)
+        for app_id, case_id, src, dst in pairs
+        for m in by_requirement.get(src, ())
+    ]
+    CaseMaterial.objects.bulk_create(rows)
     written: dict[int, int] = {}
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*params, source.pk])
-        for (case_id,) in cursor.fetchall():
-            written[case_id] = written.get(case_id, 0) + 1
+    for row in rows:
+        written[row.case_id] = written.get(row.case_id, 0) + 1
     return written
+
+
+# What a shared material keeps of its source: the stored file and the registry record.
+_SHARED_MATERIAL_FIELDS = (
+    "origin",
+    "file",
+    "content_type",
+    "size",
+    "sha256",
+    "original_name",
+    "record",
+    "uploaded_by_id",
+)
 
 
 # --- outbox -------------------------------------------------------------------------------------
