@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractUser
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 
@@ -323,7 +324,7 @@ def inbox_count(
     return min(len(_fetch(ranges, distinct=not disjoint)), cap)
 
 
-def may_work(user, task: Task, roles: Iterable[StaffRole] | None = None) -> bool:
+def may_work(user: AbstractUser, task: Task, roles: Iterable[StaffRole] | None = None) -> bool:
     """Whether ``task`` is in ``inbox(user)``'s rule: assigned to the user, or open, unassigned
     and in one of the user's scopes (``_scopes``), checked on the task as read. ``roles``: the
     user's staff roles when the caller already read them (then no query)."""
