@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import signals
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
@@ -102,3 +102,14 @@ def test_insert_rows_is_bulk_create() -> None:
     )
     assert [Region.objects.get(pk=r.pk).name for r in rows] == ["县0", "县1", "县2"]
     assert insert_rows([]) == []
+
+
+def test_a_lookup_that_rewrites_the_key_runs_through_the_orm() -> None:
+    """``startswith`` turns the key into a LIKE pattern: not the one-parameter shape, so each
+    call is the ORM's query (still right)."""
+    region = Region.objects.create(code="992001", name="乙县", level=3)
+    for _ in range(2):
+        assert locked_row(Region, "99200", (), lock=False, by="code__startswith").pk == region.pk
+    assert (
+        connections["default"].__dict__["_yiwang_locked_row"][(Region, (), False, "code__startswith")] is None
+    )

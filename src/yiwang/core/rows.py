@@ -46,14 +46,17 @@ def locked_row(
     conn = connections[base.db]
     cache = conn.__dict__.setdefault("_yiwang_locked_row", {})
     key = (model, related, lock, by)
-    prepared = cache.get(key)
-    if prepared is None:
+    prepared = cache.get(key, ())
+    if prepared is None:  # a shape this does not take (below)
+        return base.select_related(*related).get(**{by: pk})
+    if prepared == ():
         query = base.select_related(*related).filter(**{by: -1}).order_by()
         compiler = query.query.get_compiler(connection=conn)
         sql, params = compiler.as_sql()
         # -1 (or "-1" for a text column) must be the statement's one parameter: otherwise the SQL
-        # is not of the shape this expects, and the ORM runs the query.
+        # is not of the shape this expects, and the ORM runs the query, now and on later calls.
         if len(params) != 1 or str(params[0]) != "-1":
+            cache[key] = None
             return base.select_related(*related).get(**{by: pk})
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
