@@ -127,9 +127,6 @@ if os.environ.get("DATABASE_URL"):
         )
     }
     DATABASES["default"].setdefault("OPTIONS", {})
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Django's backend with small bulk inserts as VALUES lists (yiwang/core/postgresql).
-        DATABASES["default"]["ENGINE"] = "yiwang.core.postgresql"
     if (
         DATABASES["default"]["ENGINE"].endswith("postgresql")
         and os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0"

@@ -47,7 +47,7 @@ def test_scale_out_engines_from_the_environment(tmp_path):
         REDIS_URL="redis://cache.example:6379/0",
         YIWANG_S3_BUCKET="yiwang-files",
     )
-    assert s["db"] == "yiwang.core.postgresql"  # Django's, small bulk inserts as VALUES
+    assert s["db"] == "django.db.backends.postgresql"  # Django's own backend
     assert s["cache"].endswith("RedisCache") and s["broker"] == "redis://cache.example:6379/0"
     assert s["eager"] is False
     assert s["storage"] == "storages.backends.s3.S3Storage" and s["bucket"] == "yiwang-files"

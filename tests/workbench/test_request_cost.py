@@ -47,9 +47,10 @@ def _widened_roles(world) -> tuple:
     )
 
 
-def test_may_work_on_the_requests_roles_agrees_with_the_workflow(world):
-    """``selectors.may_work`` (no query) answers as ``workflow.selectors.may_work`` for assigned,
-    department, region-wide and other people's tasks, open or done."""
+def test_may_work_on_the_requests_roles_agrees_with_the_inbox_query(world):
+    """``selectors.may_work`` (the scopes checked on the task as read, no query) answers as the
+    inbox's query (``workflow.selectors.inbox``) for assigned, department, region-wide and other
+    people's tasks, open or done."""
     cases = [submitted_case(world) for _ in range(4)]
     clerk = client_for(world.clerk)
     for c in cases[:3]:
@@ -63,7 +64,9 @@ def test_may_work_on_the_requests_roles_agrees_with_the_workflow(world):
     for user in users:
         roles = selectors.work_roles(user)
         for t in tasks:
-            assert selectors.may_work(user, roles, t) == wf.may_work(user, t), (user.username, t.spec_name)
+            by_query = t.assignee_id == user.pk if t.assignee_id else wf.inbox(user).filter(pk=t.pk).exists()
+            assert selectors.may_work(user, roles, t) == by_query, (user.username, t.spec_name)
+            assert wf.may_work(user, t) == by_query, (user.username, t.spec_name)
 
 
 def test_case_page_reads_the_case_and_the_roles_once(world):

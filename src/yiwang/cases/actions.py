@@ -202,21 +202,18 @@ class CaseAction:
 
     def run(self) -> Case:
         # The step's audit entries (its own and any its receivers record) are appended together
-        # at its end, like its rows (``audit.batched``).
-        with transaction.atomic(), services.step_writes() as batch, audit.batched():
-            # One statement: the case locked, with what the action reads (``related``).
+        # at its end (``audit.batched``).
+        with transaction.atomic(), audit.batched():
+            # The case locked, with what the action reads (``related``).
             self.case = lock_case(self.case.pk, self.related)
             before = _columns(self.case)
             self.check()
             self.execute()
-            # Only the columns the action changed (and updated_at): a shorter statement to build
-            # and to run, and the same row as a full save, since the row is locked from the read.
+            # Only the columns the action changed (and updated_at): the row is locked from the
+            # read, so this writes the same row as a full save.
             after = _columns(self.case)
             changed = [k for k, v in after.items() if before[k] != v] + ["updated_at"]
-            if batch is not None:  # the timeline, outbox and case rows: one statement
-                batch.flush(update=(self.case, changed))
-            else:
-                services.update_row(self.case, changed)
+            self.case.save(update_fields=changed)
             audit.record(
                 f"cases.{self.name}",
                 self.case,

@@ -10,15 +10,14 @@ import datetime as dt
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, connection, connections, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +26,7 @@ from yiwang.core import audit
 from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from yiwang.core.files import is_unguessable, unguessable_name
-from yiwang.core.rows import insert_row, locked_row
+from yiwang.core.rows import locked_row
 from yiwang.identity.models import Role
 from yiwang.identity.selectors import can_manage_department
 from yiwang.worktime import selectors as worktime
@@ -366,38 +365,38 @@ def share_materials(source: Case, targets: list[tuple[int, int, dict[str, str]]]
     """Give other cases the current materials of ``source`` (a bundle's shared materials): for
     each (application id, case id, names) of ``targets``, a row per material of ``source`` whose
     requirement is a key of ``names``, under the name ``names[requirement]``, pointing at the same
-    stored file and registry record. One INSERT ... SELECT whatever the number of rows (a row
-    built in Python per material and branch cost more than the rest of the acceptance's
-    inserts), the rows in the order of ``targets`` and ``names``. Returns the rows written per
-    case id."""
+    stored file and registry record, in the order of ``targets`` and ``names``; one read and one
+    INSERT. Returns the rows written per case id."""
     pairs = [(app_id, case_id, src, dst) for app_id, case_id, names in targets for src, dst in names.items()]
     if not pairs:
         return {}
-    conn = connections[CaseMaterial.objects.db]
-    q = conn.ops.quote_name
-    table = q(CaseMaterial._meta.db_table)
-    copied = ["origin", "file", "content_type", "size", "sha256", "original_name", "record", "uploaded_by_id"]
-    # The ids are bound as text on PostgreSQL's server-side binding unless cast.
-    values = ", ".join(["(%s, CAST(%s AS bigint), CAST(%s AS bigint), %s, %s)"] * len(pairs))
-    sql = (
-        f"WITH v (n, app_id, case_id, src, dst) AS (VALUES {values}) "
-        f"INSERT INTO {table} (application_id, case_id, requirement, {', '.join(map(q, copied))}, "
-        "status, note, replaced, created_at) "
-        f"SELECT v.app_id, v.case_id, v.dst, {', '.join('m.' + q(c) for c in copied)}, %s, %s, %s, %s "
-        f"FROM {table} m JOIN v ON m.requirement = v.src "
-        "WHERE m.case_id = %s AND NOT m.replaced ORDER BY v.n, m.id RETURNING case_id"
-    )
-    params: list[Any] = []
-    for n, pair in enumerate(pairs):
-        params += [n, *pair]
-    status = CaseMaterial._meta.get_field("status").get_default()
-    params += [status, "", False, timezone.now()]
+    by_requirement: dict[str, list[dict[str, Any]]] = {}
+    current = CaseMaterial.objects.filter(case=source, replaced=False).order_by("pk")
+    for m in current.values("requirement", *_SHARED_MATERIAL_FIELDS):
+        by_requirement.setdefault(m.pop("requirement"), []).append(m)
+    rows = [
+        CaseMaterial(application_id=app_id, case_id=case_id, requirement=dst, **m)
+        for app_id, case_id, src, dst in pairs
+        for m in by_requirement.get(src, ())
+    ]
+    CaseMaterial.objects.bulk_create(rows)
     written: dict[int, int] = {}
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*params, source.pk])
-        for (case_id,) in cursor.fetchall():
-            written[case_id] = written.get(case_id, 0) + 1
+    for row in rows:
+        written[row.case_id] = written.get(row.case_id, 0) + 1
     return written
+
+
+# What a shared material keeps of its source: the stored file and the registry record.
+_SHARED_MATERIAL_FIELDS = (
+    "origin",
+    "file",
+    "content_type",
+    "size",
+    "sha256",
+    "original_name",
+    "record",
+    "uploaded_by_id",
+)
 
 
 # --- outbox -------------------------------------------------------------------------------------
@@ -426,12 +425,7 @@ def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage
         rows.append(
             _outbox(OutboxChannel.CONSOLE, case.applicant.get_username(), "***", template, payload, case)
         )
-    batch = _step_batch()
-    if batch is not None:  # written (and given to the after-commit job) with the step's other rows
-        batch.outbox.extend(rows)
-        return rows
-    for row in rows:
-        insert_row(row)
+    OutboxMessage.objects.bulk_create(rows)
     after_commit.send_after_commit([r.pk for r in rows])
     return rows
 
@@ -518,38 +512,14 @@ def add_event(
     case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
 ) -> CaseEvent:
     event = timeline_line(case, kind, label, actor=actor, note=note, visible=visible)
-    batch = _step_batch()
-    if batch is not None:  # written with the step's other rows
-        batch.events.append(event)
-        return event
-    return insert_row(event)
+    event.save(force_insert=True)
+    return event
 
 
 def add_events(lines: list[CaseEvent]) -> list[CaseEvent]:
     """Several timeline lines (``timeline_line``), on one case or several: a bundle's step writes
-    a line on each branch case. With the step's other rows when a step is open, else in one
-    INSERT."""
-    batch = _step_batch()
-    if batch is not None:
-        batch.events.extend(lines)
-        return lines
+    a line on each branch case. One INSERT."""
     return CaseEvent.objects.bulk_create(lines)
-
-
-def timeline_insert_sql(
-    case_ids_sql: str, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
-) -> tuple[str, list[Any]]:
-    """An INSERT of the same timeline line on each case whose id the query ``case_ids_sql`` (one
-    column) returns, with its parameters, for a caller that writes it inside a larger statement
-    (a bundle's branch decision: one statement with CTEs). The columns stay this app's business."""
-    line = timeline_line(0, kind, label, actor=actor, note=note, visible=visible)
-    q = connections[CaseEvent.objects.db].ops.quote_name
-    sql = (
-        f"INSERT INTO {q(CaseEvent._meta.db_table)} (case_id, kind, label, actor_id, actor_label, note, "
-        f"visible_to_applicant, at) SELECT ids.id, %s, %s, %s, %s, %s, %s, %s FROM ({case_ids_sql}) AS ids(id)"
-    )
-    params = [kind, line.label, line.actor_id, line.actor_label, note, visible, timezone.now()]
-    return sql, params
 
 
 def actor_label(actor) -> str:
@@ -565,142 +535,21 @@ def actor_label(actor) -> str:
 def settle_with(case_ids: list[int], *, delivered_at=None, closed_at=None, method: str = "") -> None:
     """Cases settled by another case's step (a bundle's branch cases, delivered and closed with
     their umbrella): delivered (state, time, and a ``Delivery`` row each with ``method``; one a
-    case already has is kept) or closed. On PostgreSQL a delivery is one statement."""
+    case already has is kept) or closed."""
     if not case_ids:
         return
     if closed_at is not None:
         Case.objects.filter(pk__in=case_ids).update(state=CaseState.CLOSED, closed_at=closed_at)
         return
-    conn = connections[Case.objects.db]
-    if conn.vendor != "postgresql":
-        Case.objects.filter(pk__in=case_ids).update(state=CaseState.DELIVERED, delivered_at=delivered_at)
-        Delivery.objects.bulk_create(
-            [Delivery(case_id=i, method=method, delivered_at=delivered_at) for i in case_ids],
-            ignore_conflicts=True,
-        )
-        return
-    q = conn.ops.quote_name
-    row = Delivery(case_id=0, method=method, delivered_at=delivered_at)
-    fields = [f for f in Delivery._meta.concrete_fields if not f.primary_key]
-    select = ", ".join("c.id" if f.name == "case" else "%s" for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(row, True), conn) for f in fields if f.name != "case"]
-    sql = (
-        f"WITH c AS (UPDATE {q(Case._meta.db_table)} SET state = %s, delivered_at = %s "
-        f"WHERE id IN ({', '.join(['%s'] * len(case_ids))}) RETURNING id) "
-        f"INSERT INTO {q(Delivery._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-        f"SELECT {select} FROM c ON CONFLICT ({q('case_id')}) DO NOTHING"
+    Case.objects.filter(pk__in=case_ids).update(state=CaseState.DELIVERED, delivered_at=delivered_at)
+    Delivery.objects.bulk_create(
+        [Delivery(case_id=i, method=method, delivered_at=delivered_at) for i in case_ids],
+        ignore_conflicts=True,
     )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [CaseState.DELIVERED, delivered_at, *case_ids, *values])
 
 
 def issue_notice_after_commit(case: Case, kind: str) -> None:
     after_commit.issue_notice_after_commit(case.pk, kind)
-
-
-# --- row locks ------------------------------------------------------------------------------------
-
-
-def update_row(obj: models.Model, names: list[str]) -> None:
-    """``obj.save(update_fields=names)`` with the UPDATE built once per connection, model and
-    columns (each step ends with one on its case). For models without save signals or custom
-    ``save`` (Case, Application)."""
-    model = type(obj)
-    conn = connections[model.objects.db]
-    cache = conn.__dict__.setdefault("_yiwang_update_row", {})
-    key = (model, tuple(names))
-    prepared = cache.get(key)
-    if prepared is None:
-        qn = conn.ops.quote_name
-        fields = [model._meta.get_field(n) for n in names]
-        sql = (
-            f"UPDATE {qn(model._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-            f"WHERE {qn(model._meta.pk.column)} = %s"
-        )
-        prepared = cache[key] = (sql, fields)
-    sql, fields = prepared
-    # As the ORM's update: pre_save (auto_now stamps the object), then the database value.
-    values = [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, [*values, obj.pk])
-        if cursor.rowcount != 1:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
-
-
-class StepWrites:
-    """The rows a step adds to the cases app's tables (timeline lines, outbox messages) and its
-    case's changed columns, written in one statement when the step ends (``flush``), just
-    before its audit entry: a statement per row was most of a step's statements. Rows added
-    while it is open are not in the database until then (nothing in a step reads them back);
-    they are written whatever happens next, or rolled back with the step."""
-
-    def __init__(self) -> None:
-        self.events: list[CaseEvent] = []
-        self.outbox: list[OutboxMessage] = []
-
-    def flush(self, update: tuple[models.Model, list[str]] | None = None) -> None:
-        conn = connections[CaseEvent.objects.db]
-        qn = conn.ops.quote_name
-        parts: list[str] = []
-        params: list[Any] = []
-        selects: list[str] = []
-        for tag, model, rows in (("e", CaseEvent, self.events), ("o", OutboxMessage, self.outbox)):
-            if not rows:
-                continue
-            fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            for obj in rows:  # as insert_row: pre_save (auto_now_add), then the database value
-                params += [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
-            parts.append(
-                f"{tag} AS (INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-                f"VALUES {', '.join([row_sql] * len(rows))} RETURNING {qn(model._meta.pk.column)} AS id)"
-            )
-            # One sequence, one statement: the ids rise in the order of the VALUES rows.
-            selects.append(f"ARRAY(SELECT id FROM {tag} ORDER BY id)")
-        if update is not None:
-            obj, names = update
-            fields = [obj._meta.get_field(n) for n in names]
-            params += [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields] + [obj.pk]
-            parts.append(
-                f"u AS (UPDATE {qn(obj._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-                f"WHERE {qn(obj._meta.pk.column)} = %s RETURNING 1)"
-            )
-            selects.append("(SELECT count(*) FROM u)")
-        if not parts:
-            return
-        with conn.cursor() as cursor:
-            cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selects)}", params)
-            returned = list(cursor.fetchone())
-        for rows in (self.events, self.outbox):
-            if rows:
-                for obj, pk in zip(rows, returned.pop(0), strict=True):
-                    obj.pk = pk
-                    obj._state.adding, obj._state.db = False, conn.alias
-        if update is not None and returned.pop(0) != 1:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
-        if self.outbox:
-            after_commit.send_after_commit([r.pk for r in self.outbox])
-        self.events, self.outbox = [], []
-
-
-def _step_batch() -> StepWrites | None:
-    return getattr(connections[CaseEvent.objects.db], "_yiwang_step_writes", None)
-
-
-@contextmanager
-def step_writes() -> Iterator[StepWrites | None]:
-    """Collect the step's rows (``StepWrites``) on PostgreSQL, where one statement can insert
-    into several tables; the caller flushes. None (rows written as they come): on SQLite, or
-    inside an enclosing step, whose flush writes them."""
-    conn = connections[CaseEvent.objects.db]
-    if conn.vendor != "postgresql" or getattr(conn, "_yiwang_step_writes", None) is not None:
-        yield None
-        return
-    batch = conn._yiwang_step_writes = StepWrites()
-    try:
-        yield batch
-    finally:
-        conn._yiwang_step_writes = None
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -786,23 +635,19 @@ def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
         delivery_method=app.delivery_method,
         bundle_role=bundle_role,
     )
-    insert_row(case)
+    case.save(force_insert=True)
     app.submitted_at = now
-    with step_writes() as batch:
-        CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
-        label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
-        add_event(case, "submitted", label, actor=user)
-        start_process(case, new_case=True)
-        notify_applicant(
-            case,
-            "submitted",
-            _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
-        )
-        issue_notice_after_commit(case, NoticeKind.RECEIPT)
-        if batch is not None:  # the timeline line, the outbox messages and the draft: one statement
-            batch.flush(update=(app, ["submitted_at", "updated_at"]))
-        else:
-            update_row(app, ["submitted_at", "updated_at"])
+    CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
+    label = _("窗口代为提交申请") if app.channel == CaseChannel.COUNTER else _("提交申请")
+    add_event(case, "submitted", label, actor=user)
+    start_process(case, new_case=True)
+    notify_applicant(
+        case,
+        "submitted",
+        _("您的申请已提交，办件编号 %(n)s，查询码 %(c)s。") % {"n": case.number, "c": case.check_code},
+    )
+    issue_notice_after_commit(case, NoticeKind.RECEIPT)
+    app.save(update_fields=["submitted_at", "updated_at"])
     # Last: the audit chain's head row stays locked from here to the commit.
     audit.record(
         "cases.submit",

@@ -8,11 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        # Every model is loaded by now (ready() runs after all apps' models are imported).
-        from .choices import install
-
-        install()
-
         # Before any URLconf is imported: every integer path argument is ``<id:...>``.
         from django.urls import register_converter
 

@@ -28,7 +28,6 @@ from yiwang.core import audit
 from yiwang.core.crypto import blind_index, decrypt, encrypt, mask_id_number
 from yiwang.core.errors import NotPermitted
 from yiwang.core.files import is_unguessable, unguessable_name
-from yiwang.core.rows import insert_row
 
 from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
 
@@ -90,8 +89,13 @@ def issue_for_case(case: Case, *, actor: User | None = None) -> ECertificate | N
     cert_type = certificate_type_of(case.item_version.elements or {})
     if not cert_type:
         return None
-    company = case.company if case.company_id is not None else None
-    if company is not None:
+    # A case that has its certificate already (a decision run again) keeps it. The step holds
+    # the case's row lock, so no other step issues one for this case meanwhile.
+    existing = ECertificate.objects.filter(case=case).first()
+    if existing is not None:
+        return existing
+    if case.company_id is not None:
+        company = case.company
         kind, holder_hash = HolderKind.COMPANY, company_hash(company.credit_code)
         name, holder_id = company.name, company.credit_code
         name_masked, id_masked = company.name, company.credit_code  # public registry data
@@ -127,10 +131,7 @@ def issue_for_case(case: Case, *, actor: User | None = None) -> ECertificate | N
         case=case,
         issued_by=actor if getattr(actor, "pk", None) else None,
     )
-    # One statement, and none of the ORM's SQL building: it runs on every approval. A case that
-    # has its certificate already (a decision run again) keeps it.
-    if insert_row(cert, on_conflict="case") is None:
-        return ECertificate.objects.get(case=case)
+    cert.save(force_insert=True)
     audit.record(
         "exchange.issue",
         cert,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractUser
 from django.core import signing
 from django.db.models import Q
 from django.http import Http404
@@ -18,11 +19,11 @@ from django.utils.translation import ngettext
 
 from yiwang.cases.models import Case
 from yiwang.catalog.models import ServiceItem
-from yiwang.core.rows import locked_row, read_rows, values_rows
+from yiwang.core.rows import locked_row
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
-from yiwang.workflow.models import Task, TaskState
+from yiwang.workflow.models import Task
 from yiwang.workflow.selectors import InboxFilters, InboxKey
 from yiwang.worktime import selectors as worktime
 
@@ -49,29 +50,68 @@ STEPS = (
 def work_roles(user) -> list[StaffRole]:
     if user is None or not user.is_authenticated:
         return []
-    # The scopes need the region's path; the department only by id. Every staff request reads
-    # this: a statement compiled once per connection (core.rows.read_rows).
-    return read_rows(StaffRole, user.pk, ("region",), by="user")
+    # The scopes need the region's path; the department only by id.
+    return list(StaffRole.objects.filter(user_id=user.pk).select_related("region"))
 
 
 def is_staff_member(roles: list[StaffRole], user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or any(r.role in WORK_ROLES for r in roles)))
 
 
-def case_scope_q(user, roles: list[StaffRole]) -> Q:
-    """The cases whose department lies in one of the user's working scopes."""
+@dataclass(frozen=True)
+class CaseScope:
+    """One working scope of a staff member over cases: every case (``everywhere``), the cases of
+    one department, or those of every department below a region (its path as prefix). The one
+    place the rule's conditions are written: ``q`` for queries, ``covers`` for a case already
+    read (tested equal to each other on both databases: tests/workbench/test_request_cost.py)."""
+
+    everywhere: bool = False
+    department_id: int | None = None
+    region_path: str = ""
+
+    def q(self) -> Q:
+        if self.everywhere:
+            return Q()
+        if self.department_id:
+            return Q(department_id=self.department_id)
+        return Q(department__region__path__startswith=self.region_path)
+
+    def covers(self, case: Case) -> bool:
+        """``q()`` for ``case``, read with its department's region."""
+        if self.everywhere:
+            return True
+        if self.department_id:
+            return case.department_id == self.department_id
+        return case.department.region.path.startswith(self.region_path)
+
+
+def case_scopes(user: AbstractUser, roles: list[StaffRole]) -> list[CaseScope]:
+    """The user's working scopes over cases: everywhere for a superuser or a platform
+    administrator; else one per working role, by its department, else its region, else (neither)
+    everywhere, as the actions treat it (``cases.actions.has_role_for``). No scope: no case."""
+    everywhere = [CaseScope(everywhere=True)]
     if user.is_superuser or any(r.role == Role.PLATFORM_ADMIN for r in roles):
-        return Q()
-    q = Q(pk__in=[])
+        return everywhere
+    scopes = []
     for sr in roles:
         if sr.role not in WORK_ROLES:
             continue
         if sr.department_id:
-            q |= Q(department_id=sr.department_id)
+            scopes.append(CaseScope(department_id=sr.department_id))
         elif sr.region_id:
-            q |= Q(department__region__path__startswith=sr.region.path)
-        else:  # neither: province-wide, as the actions treat it (cases.actions.has_role_for)
+            scopes.append(CaseScope(region_path=sr.region.path))
+        else:
+            return everywhere
+    return scopes
+
+
+def case_scope_q(user: AbstractUser, roles: list[StaffRole]) -> Q:
+    """The cases whose department lies in one of the user's working scopes."""
+    q = Q(pk__in=[])
+    for scope in case_scopes(user, roles):
+        if scope.everywhere:
             return Q()
+        q |= scope.q()
     return q
 
 
@@ -81,24 +121,10 @@ CASE_RELATED = ("department", "region", "application", "item_version", "applican
 CASE_PAGE_RELATED = ("department", "application", "item_version")
 
 
-def in_case_scope(user, roles: list[StaffRole], case: Case) -> bool:
-    """``case_scope_q`` for one case already read (with its department's region): the same rule
-    in Python, so that a case page reads its case by the prepared statement of its key
-    (``core.rows``) instead of building the scope's SQL on every view."""
-    if user.is_superuser or any(r.role == Role.PLATFORM_ADMIN for r in roles):
-        return True
-    for sr in roles:
-        if sr.role not in WORK_ROLES:
-            continue
-        if sr.department_id:
-            if sr.department_id == case.department_id:
-                return True
-        elif sr.region_id:
-            if case.department.region.path.startswith(sr.region.path):
-                return True
-        else:  # neither: province-wide
-            return True
-    return False
+def in_case_scope(user: AbstractUser, roles: list[StaffRole], case: Case) -> bool:
+    """Whether ``case`` (read with its department's region) is among ``case_scope_q``'s cases:
+    the same scopes, each checked on the case as read."""
+    return any(scope.covers(case) for scope in case_scopes(user, roles))
 
 
 def visible_case(
@@ -116,8 +142,8 @@ def visible_case(
 
 @dataclass
 class InboxRow:
-    """One row of the inbox, with what the page prints already worked out as plain strings:
-    rendering a row's tags and filters was most of the page's cost (docs/benchmarks.md)."""
+    """One row of the inbox, with what the page prints already worked out as plain strings, so
+    that the template prints values and runs no tags or filters per row."""
 
     task: Task
     days_left: int | None
@@ -327,28 +353,10 @@ def inbox_page(
     )
 
 
-def may_work(user, roles: list[StaffRole], task: Task) -> bool:
-    """``workflow.selectors.may_work`` on the roles the request has already read: no query (that
-    one reads the roles again and asks the database for each task). The same rule as the inbox's
-    scopes (``workflow.selectors.inbox_scopes``): the task is assigned to the user, or it is open,
-    unassigned, for a step role that one of the user's roles holds, in that role's department,
-    below its region, or anywhere for a role with neither. The actions check again when they run."""
-    if task.assignee_id:
-        return task.assignee_id == user.pk
-    if task.state != TaskState.OPEN or task.role == "applicant":
-        return False
-    for sr in roles:
-        if sr.role not in wf_selectors.STAFF_ROLES_BY_STEP_ROLE.get(task.role, ()):
-            continue
-        if sr.department_id:
-            if sr.department_id == task.department_id:
-                return True
-        elif sr.region_id:
-            if (task.region_path or "").startswith(sr.region.path):
-                return True
-        else:
-            return True
-    return False
+def may_work(user: AbstractUser, roles: list[StaffRole], task: Task) -> bool:
+    """``workflow.selectors.may_work`` on the roles the request has already read (no query). The
+    actions check again when they run."""
+    return wf_selectors.may_work(user, task, roles)
 
 
 @dataclass(frozen=True)
@@ -357,27 +365,17 @@ class Colleague:
     name: str  # the person's name, else the account's full name, else its username
 
 
-# The transfer form's colleagues, on every case page with an open task: SQL built once.
-_colleague_rows = values_rows(
-    StaffRole,
-    lambda role, department, user: (
-        StaffRole.objects.filter(role=role, department_id=department)
-        .exclude(user_id=user)
-        .order_by("user__username")
-        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
-    ),
-    role=str,
-    department=int,
-    user=int,
-)
-
-
-def colleagues_for(case: Case, task: Task | None, user) -> list[Colleague]:
+def colleagues_for(case: Case, task: Task | None, user: AbstractUser) -> list[Colleague]:
     """Staff of the case's department holding the open task's role, other than ``user``: plain
     values for the transfer form (no user and person objects built on every case page)."""
     if task is None:
         return []
-    rows = _colleague_rows(role=task.role, department=case.department_id, user=user.pk)
+    rows = (
+        StaffRole.objects.filter(role=task.role, department_id=case.department_id)
+        .exclude(user_id=user.pk)
+        .order_by("user__username")
+        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
+    )
     return [
         Colleague(pk, person or f"{first} {last}".strip() or username)
         for pk, person, first, last, username in rows

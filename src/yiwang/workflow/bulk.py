@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from yiwang.core.errors import DomainError
-from yiwang.core.rows import insert_rows
 
 from . import engine
 from .models import ProcessDefinition, Task, TaskState, WorkflowInstance
@@ -77,8 +76,8 @@ def start_processes(starts: list[tuple[Any, ProcessDefinition]]) -> list[Task]:
                 if ids is not None:
                     row.task_uuid = ids[t.id]
                 rows.append(row)
-    insert_rows(instances)
-    insert_rows(rows)  # each row takes its instance's id, now written (as bulk_create does)
+    WorkflowInstance.objects.bulk_create(instances)
+    Task.objects.bulk_create(rows)  # each row takes its instance's id, now written
     return rows
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, OrderBy, Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 
 # Django 5.2's row-comparison lookups (made for composite primary keys): ``(a, b) > (x, y)`` on
 # PostgreSQL and SQLite, with each value prepared by its field (datetimes on SQLite).
@@ -47,19 +46,10 @@ def inbox(
     order: str = "due",
 ) -> QuerySet[Task]:
     """The tasks a staff member may work: assigned to them, or open to their role in a
-    department (or region) of theirs and not assigned to someone else."""
-    roles = list(StaffRole.objects.filter(user=user).select_related("region"))
-    q = Q(assignee=user)
-    for sr in roles:
-        step_roles = [k for k, v in STAFF_ROLES_BY_STEP_ROLE.items() if sr.role in v]
-        if not step_roles:
-            continue
-        scope = Q(role__in=step_roles, assignee__isnull=True)
-        if sr.department_id:
-            scope &= Q(department_id=sr.department_id)
-        elif sr.region is not None:
-            scope &= Q(region_path__startswith=sr.region.path)
-        q |= scope
+    department (or region) of theirs and not assigned to someone else (``_scopes``)."""
+    q = Q(pk__in=[])
+    for sc in _scopes(user, None):
+        q |= sc.q()
     qs = Task.objects.filter(q).exclude(role="applicant")
     if state:
         qs = qs.filter(state=state)
@@ -131,10 +121,35 @@ class _Scope:
     department_id: int | None = None
     region_path: str = ""
 
+    def q(self) -> Q:
+        """The scope as a condition on Task rows."""
+        if self.assignee is not None:
+            return Q(assignee_id=self.assignee)
+        # One role is an equality: the index walk needs ``role = x``, not ``role IN (x, y)``.
+        roles = self.step_roles
+        q = Q(assignee__isnull=True) & (Q(role=roles[0]) if len(roles) == 1 else Q(role__in=roles))
+        if self.department_id:
+            return q & Q(department_id=self.department_id)
+        if self.region_path:
+            return q & Q(region_path__startswith=self.region_path)
+        return q
+
+    def covers(self, task: Task) -> bool:
+        """``q()`` for one task already read (tested equal to it: tests/workflow)."""
+        if self.assignee is not None:
+            return task.assignee_id == self.assignee
+        if task.assignee_id is not None or task.role not in self.step_roles:
+            return False
+        if self.department_id:
+            return task.department_id == self.department_id
+        if self.region_path:
+            return (task.region_path or "").startswith(self.region_path)
+        return True
+
 
 def _scopes(user: User, roles: Iterable[StaffRole] | None) -> list[_Scope]:
-    """The rule of ``inbox_scopes``, as values: the ORM path builds querysets of them, the
-    PostgreSQL path its SQL (``_inbox_sql``)."""
+    """The rule of the inbox, as values: ``inbox`` and ``inbox_scopes`` build their queries from
+    them, ``_Scope.covers`` checks one task already read against them."""
     if roles is None:
         roles = StaffRole.objects.filter(user=user).select_related("region")
     parts = [_Scope(assignee=user.pk)]
@@ -159,21 +174,12 @@ def inbox_scopes(user: User, roles: Iterable[StaffRole] | None = None) -> list[Q
     assigned to someone never appear in an unassigned scope, so only region scopes can overlap
     others. ``roles``: the user's staff roles when the caller already read them."""
     open_tasks = Task.objects.filter(state=TaskState.OPEN)
-    parts = []
-    for sc in _scopes(user, roles):
-        if sc.assignee is not None:
-            parts.append(open_tasks.filter(assignee_id=sc.assignee).exclude(role="applicant"))
-            continue
-        # One role is an equality: the index walk needs ``role = x``, not ``role IN (x, y)``.
-        scope = open_tasks.filter(assignee__isnull=True)
-        roles_ = sc.step_roles
-        scope = scope.filter(role=roles_[0]) if len(roles_) == 1 else scope.filter(role__in=roles_)
-        if sc.department_id:
-            scope = scope.filter(department_id=sc.department_id)
-        elif sc.region_path:
-            scope = scope.filter(region_path__startswith=sc.region_path)
-        parts.append(scope)
-    return parts
+    return [
+        open_tasks.filter(sc.q()).exclude(role="applicant")
+        if sc.assignee is not None
+        else open_tasks.filter(sc.q())
+        for sc in _scopes(user, roles)
+    ]
 
 
 def _filtered(qs: QuerySet[Task], f: InboxFilters) -> QuerySet[Task]:
@@ -244,155 +250,6 @@ def _fetch(ranges: Sequence[QuerySet[Any, Any]], *, distinct: bool = False) -> l
     return list(dict.fromkeys(rows)) if distinct else rows
 
 
-# --- the same pages in SQL written here (PostgreSQL) ------------------------------------------------
-#
-# The inbox is the page staff open most (about two thirds of the load test's requests are staff
-# pages): building its per-scope querysets and compiling their UNION through the ORM cost more
-# CPU than PostgreSQL spends running them. These build the same statements as text from the
-# scopes' values (``_scopes``), the same text for the same shape of inbox, which PostgreSQL then
-# prepares once per connection. Tested equal to the ORM path (tests/workflow/test_inbox_keyset.py).
-
-
-def _use_sql(conn: BaseDatabaseWrapper) -> bool:
-    return conn.vendor == "postgresql"
-
-
-def _col(name: str) -> str:
-    return '"' + cast("Field[Any, Any]", Task._meta.get_field(name)).column + '"'
-
-
-_SELECT_COLUMNS = ", ".join(_col(c) for c in INBOX_COLUMNS)
-
-
-def _where_sql(conn: BaseDatabaseWrapper, sc: _Scope, f: InboxFilters) -> tuple[list[str], list[Any]]:
-    """The conditions of one scope with the page's filters (``inbox_scopes`` + ``_filtered``)."""
-    where: list[str] = [f"{_col('state')} = %s"]
-    params: list[Any] = [TaskState.OPEN]
-    if sc.assignee is not None:
-        where += [f"{_col('assignee')} = %s", f"NOT ({_col('role')} = %s)"]
-        params += [sc.assignee, "applicant"]
-    else:
-        where.append(f"{_col('assignee')} IS NULL")
-        if len(sc.step_roles) == 1:
-            where.append(f"{_col('role')} = %s")
-        else:
-            where.append(f"{_col('role')} IN ({', '.join(['%s'] * len(sc.step_roles))})")
-        params += list(sc.step_roles)
-        if sc.department_id:
-            where.append(f"{_col('department_id')} = %s")
-            params.append(sc.department_id)
-        elif sc.region_path:
-            where.append(f"{_col('region_path')}::text {conn.operators['startswith']}")
-            params.append(f"{conn.ops.prep_for_like_query(sc.region_path)}%")
-    if f.step:
-        where.append(f"{_col('spec_name')} = %s")
-        params.append(f.step)
-    if f.item_ids is not None:
-        if len(f.item_ids) == 1:
-            where.append(f"{_col('item_id')} = %s")
-        else:
-            where.append(f"{_col('item_id')} IN ({', '.join(['%s'] * len(f.item_ids))})")
-        params += list(f.item_ids)
-    if f.due_from is not None:
-        where.append(f"{_col('due_date')} >= %s")
-        params.append(f.due_from)
-    if f.due_before is not None:
-        where.append(f"{_col('due_date')} < %s")
-        params.append(f.due_before)
-    return where, params
-
-
-# One index range of ``_walk`` as SQL: extra conditions, their parameters, ORDER BY.
-_RangeSql = tuple[list[str], list[Any], str]
-
-
-def _ranges_sql(order: str, key: InboxKey | None, *, forward: bool, undated_too: bool) -> list[_RangeSql]:
-    """``_walk``'s index ranges as (extra conditions, their parameters, ORDER BY)."""
-    due, created, id_ = _col("due_date"), _col("created_at"), _col("id")
-    if order == "new":
-        ordering = f"{created} DESC, {id_} DESC" if forward else f"{created} ASC, {id_} ASC"
-        if key is None:
-            return [([], [], ordering)]
-        op = "<" if forward else ">"
-        return [([f"({created}, {id_}) {op} (%s, %s)"], [key.created_at, key.id], ordering)]
-    if forward:
-        ordering = f"{due} ASC NULLS LAST, {created} ASC, {id_} ASC"
-    else:
-        ordering = f"{due} DESC NULLS FIRST, {created} DESC, {id_} DESC"
-    if key is None:
-        return [([], [], ordering)]
-    op = ">" if forward else "<"
-    dated, undated = f"{due} IS NOT NULL", f"{due} IS NULL"
-    ranges: list[_RangeSql]
-    if key.due_date is not None:
-        ranges = [
-            (
-                [dated, f"({due}, {created}, {id_}) {op} (%s, %s, %s)"],
-                [key.due_date, key.created_at, key.id],
-                ordering,
-            )
-        ]
-        if forward and undated_too:
-            ranges.append(([undated], [], ordering))
-        return ranges
-    ranges = [([undated, f"({created}, {id_}) {op} (%s, %s)"], [key.created_at, key.id], ordering)]
-    if not forward:
-        ranges.append(([dated], [], ordering))
-    return ranges
-
-
-def _inbox_sql(
-    conn: BaseDatabaseWrapper,
-    scopes: list[_Scope],
-    filters: InboxFilters,
-    ranges: list[_RangeSql],
-    limit: int,
-    columns: str,
-) -> tuple[list[str], list[Any]]:
-    """One ``(SELECT ... LIMIT n)`` per scope and range, as the parts of a UNION."""
-    table = '"' + Task._meta.db_table + '"'
-    parts: list[str] = []
-    params: list[Any] = []
-    for sc in scopes:
-        where, where_params = _where_sql(conn, sc, filters)
-        for extra, extra_params, ordering in ranges:
-            order_by = f" ORDER BY {ordering}" if ordering else ""
-            parts.append(
-                f"(SELECT {columns} FROM {table} WHERE {' AND '.join(where + extra)}{order_by} LIMIT %s)"
-            )
-            params += [*where_params, *extra_params, limit]
-    return parts, params
-
-
-def _slice_rows_sql(
-    conn: BaseDatabaseWrapper,
-    scopes: list[_Scope],
-    filters: InboxFilters,
-    order: str,
-    key: InboxKey | None,
-    limit: int,
-    *,
-    forward: bool,
-    undated_too: bool,
-) -> list[tuple[Any, ...]]:
-    ranges = _ranges_sql(order, key, forward=forward, undated_too=undated_too)
-    parts, params = _inbox_sql(conn, scopes, filters, ranges, limit, _SELECT_COLUMNS)
-    with conn.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        return cursor.fetchall()
-
-
-def _count_sql(
-    conn: BaseDatabaseWrapper, scopes: list[_Scope], filters: InboxFilters, cap: int, *, distinct: bool
-) -> int:
-    parts, params = _inbox_sql(conn, scopes, filters, [([], [], "")], cap, _col("id"))
-    union = (" UNION " if distinct else " UNION ALL ").join(parts)
-    with conn.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({union} LIMIT %s) AS inbox", [*params, cap])
-        (count,) = cursor.fetchone()
-        return count
-
-
 _ID, _DUE, _CREATED = (INBOX_COLUMNS.index(c) for c in ("id", "due_date", "created_at"))
 
 
@@ -432,34 +289,21 @@ def inbox_slice(
     forward = before is None
     key = after if forward else before
     undated_too = filters.due_from is None and filters.due_before is None
-    conn = connections[Task.objects.db]
-    if _use_sql(conn):
-        fetched = _slice_rows_sql(
-            conn,
-            _scopes(user, roles),
-            filters,
-            order,
-            key,
-            limit + 1,
-            forward=forward,
-            undated_too=undated_too,
-        )
-    else:
-        fetched = _fetch(
-            [
-                r
-                for qs in inbox_scopes(user, roles)
-                for r in _walk(
-                    _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
-                )
-            ]
-        )
+    fetched = _fetch(
+        [
+            r
+            for qs in inbox_scopes(user, roles)
+            for r in _walk(
+                _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
+            )
+        ]
+    )
     rows = {r[_ID]: r for r in fetched}  # two overlapping scopes may both hold a task
     # Walking order: ascending for due-date forward and newest backward.
     descending = (order == "new") == forward
     merged = sorted(rows.values(), key=_sort_key(order), reverse=descending)[: limit + 1]
     more = len(merged) > limit
-    tasks = [_task(conn.alias, r) for r in merged[:limit]]
+    tasks = [_task(Task.objects.db, r) for r in merged[:limit]]
     return InboxSlice(tasks if forward else tasks[::-1], more)
 
 
@@ -481,9 +325,6 @@ def inbox_count(
     )
     # Disjoint scopes (assigned to me / each department and role) can be added up.
     disjoint = all(sr.department_id for sr in roles if sr.role in STAFF_ROLE_NAMES)
-    conn = connections[Task.objects.db]
-    if _use_sql(conn):
-        return _count_sql(conn, _scopes(user, roles), filters, cap, distinct=not disjoint)
     ranges = [
         _filtered(qs, filters).order_by().values_list("pk", flat=True)[:cap]
         for qs in inbox_scopes(user, roles)
@@ -494,10 +335,15 @@ def inbox_count(
     return min(len(_fetch(ranges, distinct=not disjoint)), cap)
 
 
-def may_work(user: User, task: Task) -> bool:
+def may_work(user: User, task: Task, roles: Iterable[StaffRole] | None = None) -> bool:
+    """Whether ``task`` is in ``inbox(user)``'s rule: assigned to the user, or open, unassigned
+    and in one of the user's scopes (``_scopes``), checked on the task as read. ``roles``: the
+    user's staff roles when the caller already read them (then no query)."""
     if task.assignee_id:
         return task.assignee_id == user.pk
-    return inbox(user).filter(pk=task.pk).exists()
+    if task.state != TaskState.OPEN or task.role == "applicant":
+        return False
+    return any(sc.covers(task) for sc in _scopes(user, roles) if sc.assignee is None)
 
 
 def bound_processes(item_ids: list[int]) -> dict[int, dict[str, Any]]:

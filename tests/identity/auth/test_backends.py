@@ -1,5 +1,5 @@
 """identity.backends: the session store and the user backend every signed-in request goes
-through, each reading its row by a prepared statement, behave as Django's."""
+through behave as Django's (they are Django's, under the path stored in earlier sessions)."""
 
 from __future__ import annotations
 
