@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import ValuesInsertJSONField
+
 
 class ItemForm(models.Model):
     """The application form of an implementation: a JSON Schema and a layout hint."""
@@ -60,9 +62,9 @@ class Application(models.Model):
     item_version = models.ForeignKey(
         "catalog.ServiceItemVersion", on_delete=models.PROTECT, related_name="applications"
     )
-    form_schema = models.JSONField(_("表单结构快照"))
-    form_layout = models.JSONField(_("布局提示快照"), default=dict)
-    data = models.JSONField(_("表单数据"), default=dict)  # personal values masked (cases.personal)
+    form_schema = ValuesInsertJSONField(_("表单结构快照"))
+    form_layout = ValuesInsertJSONField(_("布局提示快照"), default=dict)
+    data = ValuesInsertJSONField(_("表单数据"), default=dict)  # personal values masked (cases.personal)
     personal_cipher = models.TextField(blank=True, help_text="personal form values, encrypted")
     idempotency_key = models.CharField(max_length=64, unique=True)
     channel = models.CharField(

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import ValuesInsertJSONField
+
 
 class ProcessDefinition(models.Model):
     key = models.SlugField(_("流程标识"), max_length=64)
@@ -57,7 +59,7 @@ class ProcessBinding(models.Model):
 class WorkflowInstance(models.Model):
     case_id = models.BigIntegerField(unique=True)
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="instances")
-    state = models.JSONField()
+    state = ValuesInsertJSONField()
     # Not indexed: every "is it finished" question names the case (case_id is unique), and the
     # timer sweep reads next_timer_at; an index here would turn the last step's save into a
     # non-HOT update.
