@@ -111,8 +111,6 @@ TEMPLATES = [
                 "yiwang.portal.context_processors.portal",
                 "yiwang.core.security.csp_context",  # {{ csp_nonce }} (docs/security.md)
             ],
-            # {% url %} with only literals reversed once (core/templatetags/constant_urls.py).
-            "builtins": ["yiwang.core.templatetags.constant_urls"],
         },
     }
 ]

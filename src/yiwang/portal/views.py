@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
+from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
@@ -48,6 +50,16 @@ def _filter_options() -> dict:
     }
 
 
+def _with_guide_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each list row (``catalog.selectors.normalize_row``) its guide page's ``guide_url``:
+    one ``reverse`` for the whole list rather than a ``{% url %}`` per row. Item codes are made
+    by the platform, so the pattern check ``reverse`` would make per row adds nothing."""
+    guide_url = url_with_last("portal:guide")
+    for row in rows:
+        row["guide_url"] = guide_url(row["code"])
+    return rows
+
+
 def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
     context = {
@@ -68,7 +80,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "pager": _pager(page.number, page.paginator.num_pages, page.has_next()),
-        "rows": page.object_list,
+        "rows": _with_guide_links(page.object_list),
         "query_string": _query_string(filters.as_params()),
         "theme": selectors.theme_by_code(filters.theme),
         "department": selectors.department_by_id(filters.department_id),
@@ -83,7 +95,7 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = selectors.BrowseFilters.from_params(request.GET)
     page_number = page_param(request.GET.get("page"))
     result = selectors.search_published(q, filters, page_number) if q else None
-    rows = result.rows if result else []
+    rows = _with_guide_links(result.rows) if result else []
     highlight = _highlighter()
     if highlight is not None and result is not None:
         for row in rows:
@@ -207,7 +219,7 @@ def life_event(request: HttpRequest, code: str) -> HttpResponse:
     if event is None:
         return render(request, "404.html", {"message": _("未找到该“一件事”。")}, status=404)
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
-    rows = selectors.life_event_versions(event, region.code if region else None)
+    rows = _with_guide_links(selectors.life_event_versions(event, region.code if region else None))
     context = {**_filter_options(), "event": event, "rows": rows, "region": region}
     return render(request, "portal/life_event.html", context)
 
