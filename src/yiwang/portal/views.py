@@ -12,6 +12,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -50,6 +51,16 @@ def _filter_options() -> dict:
     }
 
 
+def _region_picker() -> dict[str, Any]:
+    """What ``portal/_region_options.html`` needs. The picker's options are a cached fragment
+    (one per chosen region) kept as long as ``region_choices`` keeps the list they are made of,
+    so the list is read only when the fragment is not in the cache."""
+    return {
+        "region_groups": SimpleLazyObject(selectors.region_choices),
+        "region_picker_seconds": selectors.HOME_CACHE_SECONDS,
+    }
+
+
 def _with_guide_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give each list row (``catalog.selectors.normalize_row``) its guide page's ``guide_url``:
     one ``reverse`` for the whole list rather than a ``{% url %}`` per row. Item codes are made
@@ -62,11 +73,14 @@ def _with_guide_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
+    catalogue = selectors.home_catalogue()
+    life_event_url = url_with_last("portal:life_event")
     context = {
-        **selectors.home_catalogue(),
+        **catalogue,
+        "life_events": [{**ev, "href": life_event_url(ev["code"])} for ev in catalogue["life_events"]],
         **_filter_options(),
+        **_region_picker(),
         "region": region,
-        "region_groups": selectors.region_choices(),
     }
     return render(request, "portal/home.html", context)
 
@@ -85,7 +99,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "theme": selectors.theme_by_code(filters.theme),
         "department": selectors.department_by_id(filters.department_id),
         "filter_region": filter_region,
-        "region_groups": selectors.region_choices(),
+        **_region_picker(),
     }
     return render(request, "portal/browse.html", context)
 
@@ -108,7 +122,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "pager": _pager(result.page, result.num_pages, result.has_next) if result else None,
         "rows": rows,
         "query_string": _query_string({"q": q, **filters.as_params()}),
-        "region_groups": selectors.region_choices(),
+        **_region_picker(),
         "user_region": _chosen_region(request) if q and not filters.region_code else None,
     }
     return render(request, "portal/search.html", context)
@@ -219,8 +233,18 @@ def life_event(request: HttpRequest, code: str) -> HttpResponse:
     if event is None:
         return render(request, "404.html", {"message": _("未找到该“一件事”。")}, status=404)
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
-    rows = _with_guide_links(selectors.life_event_versions(event, region.code if region else None))
-    context = {**_filter_options(), "event": event, "rows": rows, "region": region}
+    # The list is the same for every visitor of a region: a cached fragment (life_event.html)
+    # for HOME_CACHE_SECONDS, like the browse counts, so the rows are read only on a miss.
+    rows = SimpleLazyObject(
+        lambda: _with_guide_links(selectors.life_event_versions(event, region.code if region else None))
+    )
+    context = {
+        **_filter_options(),
+        "event": event,
+        "rows": rows,
+        "region": region,
+        "rows_seconds": selectors.HOME_CACHE_SECONDS,
+    }
     return render(request, "portal/life_event.html", context)
 
 
