@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -71,6 +71,14 @@ def _with_guide_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _item_rows(request: HttpRequest, rows: list[dict[str, Any]]) -> SafeString:
+    """The list of guides of a result or listing page, by the Jinja2 engine
+    (portal/jinja2/portal/_item_rows.html): a page prints up to a hundred rows of eight values
+    each, most of its rendering under Django's engine."""
+    html = render_to_string("portal/_item_rows.html", {"rows": rows}, request, using="jinja2")
+    return mark_safe(html)  # noqa: S308 - a template's output, every value autoescaped
+
+
 def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
     catalogue = selectors.home_catalogue()
@@ -94,7 +102,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "pager": _pager(page.number, page.paginator.num_pages, page.has_next()),
-        "rows": _with_guide_links(page.object_list),
+        "rows": page.object_list,
+        "rows_html": _item_rows(request, _with_guide_links(page.object_list)),
         "query_string": _query_string(filters.as_params()),
         "theme": selectors.theme_by_code(filters.theme),
         "department": selectors.department_by_id(filters.department_id),
@@ -116,6 +125,7 @@ def search(request: HttpRequest) -> HttpResponse:
             row["name_html"] = highlight(row["name"], q, result.expanded_terms)
     context = {
         **_filter_options(),
+        "rows_html": _item_rows(request, rows),
         "q": q,
         "filters": filters,
         "result": result,
@@ -242,6 +252,7 @@ def life_event(request: HttpRequest, code: str) -> HttpResponse:
         **_filter_options(),
         "event": event,
         "rows": rows,
+        "rows_html": SimpleLazyObject(lambda: _item_rows(request, rows)),
         "region": region,
         "rows_seconds": selectors.HOME_CACHE_SECONDS,
     }
