@@ -93,7 +93,8 @@ def _apply_items(departments_wanted: int) -> list[tuple[object, list]]:
     for dept_id in dept_ids:
         items = [
             i
-            for i in published.filter(department_id=dept_id)
+            # Items with a form of their own are left out: the backlog fills the default form only.
+            for i in published.filter(department_id=dept_id, form__isnull=True)
             .select_related("department")
             .order_by("code")[:20]
             if required_acr_for_item(i.code) <= 2

@@ -111,10 +111,17 @@ TEMPLATES = [
                 "yiwang.portal.context_processors.portal",
                 "yiwang.core.security.csp_context",  # {{ csp_nonce }} (docs/security.md)
             ],
-            # {% url %} with only literals reversed once (core/templatetags/constant_urls.py).
-            "builtins": ["yiwang.core.templatetags.constant_urls"],
         },
-    }
+    },
+    {
+        # Django's Jinja2 backend for the partials a page renders many times over, from the
+        # apps' jinja2/ directories (core/jinja2.py); every other template is Django's.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "yiwang.core.jinja2.environment"},
+    },
 ]
 
 # --- database -------------------------------------------------------------------------------

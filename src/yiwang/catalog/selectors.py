@@ -158,8 +158,8 @@ def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
     row["promised_limit_days"] = _as_int(row.get("promised_limit_days"))
     row["onsite_visits"] = _as_int(row.get("onsite_visits"))
     row["is_instant"] = str(row.get("is_instant")).lower() in {"1", "true"}
-    try:
-        row["depth_label"] = OnlineDepth(row["online_depth"]).label
+    try:  # text in the active language, as the other labels: a lazy one is translated at each use
+        row["depth_label"] = str(OnlineDepth(row["online_depth"]).label)
     except ValueError:
         row["depth_label"] = ""
     # The two badges of a result row, worded here: as template branches, evaluated for every

@@ -1,6 +1,6 @@
-"""Links to one view made many times on a page (a result list's guides, a case page's materials,
-notices and action forms), from one ``reverse``: a ``{% url %}`` or ``reverse`` per link was a
-large part of those pages' rendering (docs/benchmarks.md)."""
+"""Links to one view made many times on a page (a result list's guides, a case list, a case
+page's materials, notices and action forms) from one ``reverse``: the view or selector computes
+them and the template prints them, instead of a ``{% url %}`` (a full ``reverse``) per row."""
 
 from __future__ import annotations
 

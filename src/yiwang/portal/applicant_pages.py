@@ -37,6 +37,7 @@ from yiwang.cases.models import Application, Case, DeliveryMethod
 from yiwang.catalog.models import ServiceItem
 from yiwang.core import security
 from yiwang.core.errors import DomainError, ValidationFailed
+from yiwang.core.links import url_with_last
 from yiwang.core.middleware import client_ip
 from yiwang.core.params import page_param
 from yiwang.identity import account_selectors
@@ -122,10 +123,17 @@ def idempotency_key_of(request: HttpRequest) -> str | None:
 
 
 def cases_page(request: HttpRequest, cases: QuerySet) -> dict[str, Any]:
-    """One page of "my cases" (``?page=``), one row more fetched to know whether there is more."""
+    """One page of "my cases" (``?page=``), one row more fetched to know whether there is more.
+    ``cases`` pairs each case with its page's link (one ``reverse`` for the list: case numbers
+    are made by the platform)."""
     page = page_param(request.GET.get("page"))
     rows = list(cases[(page - 1) * PER_PAGE : page * PER_PAGE + 1])
-    return {"cases": rows[:PER_PAGE], "page": page, "more": len(rows) > PER_PAGE}
+    href = url_with_last("portal:my_case")
+    return {
+        "cases": [(c, href(c.number)) for c in rows[:PER_PAGE]],
+        "page": page,
+        "more": len(rows) > PER_PAGE,
+    }
 
 
 # --- the four steps of a draft ---------------------------------------------------------------------

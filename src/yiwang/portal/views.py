@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,8 +12,9 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +22,7 @@ from django.views.decorators.http import require_POST
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
 from yiwang.catalog.search import highlight
+from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
@@ -49,13 +52,44 @@ def _filter_options() -> dict:
     }
 
 
+def _region_picker() -> dict[str, Any]:
+    """What ``portal/_region_options.html`` needs. The picker's options are a cached fragment
+    (one per chosen region) kept as long as ``region_choices`` keeps the list they are made of,
+    so the list is read only when the fragment is not in the cache."""
+    return {
+        "region_groups": SimpleLazyObject(selectors.region_choices),
+        "region_picker_seconds": selectors.HOME_CACHE_SECONDS,
+    }
+
+
+def _with_guide_links(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Give each list row (``catalog.selectors.normalize_row``) its guide page's ``guide_url``:
+    one ``reverse`` for the whole list rather than a ``{% url %}`` per row. Item codes are made
+    by the platform, so the pattern check ``reverse`` would make per row adds nothing."""
+    guide_url = url_with_last("portal:guide")
+    for row in rows:
+        row["guide_url"] = guide_url(row["code"])
+    return rows
+
+
+def _item_rows(request: HttpRequest, rows: list[dict[str, Any]]) -> SafeString:
+    """The list of guides of a result or listing page, by the Jinja2 engine
+    (portal/jinja2/portal/_item_rows.html): a page prints up to a hundred rows of eight values
+    each, most of its rendering under Django's engine."""
+    html = render_to_string("portal/_item_rows.html", {"rows": rows}, request, using="jinja2")
+    return mark_safe(html)  # noqa: S308 - a template's output, every value autoescaped
+
+
 def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
+    catalogue = selectors.home_catalogue()
+    life_event_url = url_with_last("portal:life_event")
     context = {
-        **selectors.home_catalogue(),
+        **catalogue,
+        "life_events": [{**ev, "href": life_event_url(ev["code"])} for ev in catalogue["life_events"]],
         **_filter_options(),
+        **_region_picker(),
         "region": region,
-        "region_groups": selectors.region_choices(),
     }
     return render(request, "portal/home.html", context)
 
@@ -70,11 +104,12 @@ def browse(request: HttpRequest) -> HttpResponse:
         "page": page,
         "pager": _pager(page.number, page.paginator.num_pages, page.has_next()),
         "rows": page.object_list,
+        "rows_html": _item_rows(request, _with_guide_links(page.object_list)),
         "query_string": _query_string(filters.as_params()),
         "theme": selectors.theme_by_code(filters.theme),
         "department": selectors.department_by_id(filters.department_id),
         "filter_region": filter_region,
-        "region_groups": selectors.region_choices(),
+        **_region_picker(),
     }
     return render(request, "portal/browse.html", context)
 
@@ -84,19 +119,20 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = selectors.BrowseFilters.from_params(request.GET)
     page_number = page_param(request.GET.get("page"))
     result = selectors.search_published(q, filters, page_number) if q else None
-    rows = result.rows if result else []
+    rows = _with_guide_links(result.rows) if result else []
     if result is not None:
         for row in rows:
             row["name_html"] = highlight(row["name"], q, result.expanded_terms)
     context = {
         **_filter_options(),
+        "rows_html": _item_rows(request, rows),
         "q": q,
         "filters": filters,
         "result": result,
         "pager": _pager(result.page, result.num_pages, result.has_next) if result else None,
         "rows": rows,
         "query_string": _query_string({"q": q, **filters.as_params()}),
-        "region_groups": selectors.region_choices(),
+        **_region_picker(),
         "user_region": _chosen_region(request) if q and not filters.region_code else None,
     }
     return render(request, "portal/search.html", context)
@@ -188,8 +224,19 @@ def life_event(request: HttpRequest, code: str) -> HttpResponse:
     if event is None:
         return render(request, "404.html", {"message": _("未找到该“一件事”。")}, status=404)
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
-    rows = selectors.life_event_versions(event, region.code if region else None)
-    context = {**_filter_options(), "event": event, "rows": rows, "region": region}
+    # The list is the same for every visitor of a region: a cached fragment (life_event.html)
+    # for HOME_CACHE_SECONDS, like the browse counts, so the rows are read only on a miss.
+    rows = SimpleLazyObject(
+        lambda: _with_guide_links(selectors.life_event_versions(event, region.code if region else None))
+    )
+    context = {
+        **_filter_options(),
+        "event": event,
+        "rows": rows,
+        "rows_html": SimpleLazyObject(lambda: _item_rows(request, rows)),
+        "region": region,
+        "rows_seconds": selectors.HOME_CACHE_SECONDS,
+    }
     return render(request, "portal/life_event.html", context)
 
 

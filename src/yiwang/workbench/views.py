@@ -18,7 +18,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -100,11 +102,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor", "")[:400],
         roles=request.work_roles,
     )
-    return render(
-        request,
-        "workbench/inbox.html",
-        {"p": page, "steps": selectors.STEPS, "orders": selectors.ORDERS, "query": urlencode(page.query)},
-    )
+    # The rows by the Jinja2 engine: twenty rows of ten values each are most of the page's
+    # rendering, and Jinja2 renders them for a fraction of what Django's engine takes.
+    rows = render_to_string("workbench/_inbox_rows.html", {"rows": page.rows}, request, using="jinja2")
+    context = {
+        "p": page,
+        "rows_html": mark_safe(rows),  # noqa: S308 - a template's output, every value autoescaped
+        "steps": selectors.STEPS,
+        "orders": selectors.ORDERS,
+        "query": urlencode(page.query),
+    }
+    return render(request, "workbench/inbox.html", context)
 
 
 # --- case page ------------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""The inbox page's rows as the template renders them: values escaped, the tags translated,
+every case link reaching its case page, a message when there is nothing to do."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.conf import settings
+from django.urls import resolve, reverse
+
+from tests.cases.conftest import submitted_case
+from yiwang.cases.models import Case
+
+from .helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = "<script>alert('x')</script> & \"张三\""
+
+
+def test_an_empty_inbox_says_so(world):
+    html = client_for(world.clerk).get(reverse("workbench:inbox")).content.decode()
+    assert '<td colspan="6" class="empty">没有待办任务。</td>' in html
+
+
+def test_rows_escape_their_values_and_link_to_their_cases(world):
+    cases = [submitted_case(world) for _ in range(3)]
+    Case.objects.filter(pk=cases[0].pk).update(applicant_name=HOSTILE, item_name=HOSTILE)
+    clerk = client_for(world.clerk)
+    html = clerk.get(reverse("workbench:inbox")).content.decode()
+    assert "<script>" not in html
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert [unescape(c) for c in cells].count(HOSTILE) == 2  # item and applicant, as text
+    assert "没有待办任务" not in html
+    links = [unescape(h) for h in re.findall(r'<td><a href="([^"]+)">', html)]
+    assert sorted(resolve(link).kwargs["case_id"] for link in links) == sorted(c.pk for c in cases)
+    for link in links:
+        assert resolve(link).view_name == "workbench:case"
+        assert clerk.get(link).status_code == 200
+
+
+def test_counter_tag_in_the_readers_language(world):
+    case = submitted_case(world)
+    Case.objects.filter(pk=case.pk).update(channel="counter")
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = clerk.get(reverse("workbench:inbox")).content.decode()
+    row = re.search(rf"<td><a [^>]+>{case.number}</a>(.*?)</td>", html).group(1)
+    assert '<span class="tag">' in row and "窗口" not in row
