@@ -486,6 +486,13 @@ OAUTH2_PROVIDER.update(
 if SESSION_COOKIE_SECURE:
     OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["https"]
 
+# --- serving ------------------------------------------------------------------------------------
+# Web processes (yiwang.wsgi, core/serving.py): the garbage collector's youngest-generation
+# threshold, set after gc.freeze() of what the process loaded at start. CPython's default, 700,
+# makes a page's short-lived objects set off collections many times a request. 0 keeps
+# CPython's defaults.
+YIWANG_GC_THRESHOLD = int(os.environ.get("YIWANG_GC_THRESHOLD", "50000"))
+
 # --- yiwang -------------------------------------------------------------------------------------
 # A guide page looks its current version up at most once per this many seconds per worker.
 YIWANG_GUIDE_HEAD_TTL = float(os.environ.get("YIWANG_GUIDE_HEAD_TTL", "2"))
