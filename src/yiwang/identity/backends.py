@@ -1,8 +1,8 @@
 """Where a signed-in request gets its session and its user: Django's database session store
-and model backend, each reading its row with a statement compiled once per connection
-(``core.rows.read_rows``). Every signed-in page makes both reads before its view starts, and
-building their SQL through the ORM cost more CPU than running it (docs/benchmarks.md, "What a
-request costs")."""
+(the session store without Redis; settings.py) and model backend, each reading its row with a
+statement compiled once per connection (``core.rows.read_rows``). Every signed-in page makes both
+reads before its view starts, and both are the same one-row lookup by key each time, so building
+their SQL anew on every request would be work without a purpose."""
 
 from __future__ import annotations
 
