@@ -20,7 +20,8 @@ scripts on the same data:
 
 The table compares each page's ratio to hello-world measured in the same run, which other jobs on
 the machine move less than either figure, and gives the change of HEAD against BASE in per cent.
-It is printed and written to ``var/bench/results/compare.md`` (and ``compare.json``).
+It is printed and written to ``var/bench/results/compare.md`` (and ``compare.json``), and with
+``--write-docs`` (``BENCH_WRITE_DOCS=1``) into docs/benchmarks.md's ``compare`` block.
 """
 
 from __future__ import annotations
@@ -179,23 +180,29 @@ def change(before: float, after: float) -> str:
 
 
 def table(base: str, head: str, pages: dict[str, list[dict]], loads: dict[str, dict], meta: dict) -> str:
-    b, h = ({k: statistics.median(r[k] for r in pages[rev]) for k in pages[rev][0]} for rev in (base, head))
     lines = [
         f"- run: {meta['date']}; machine: {meta['machine']}; load average {meta['load']} at the start",
-        f"- BASE {base[:12]}, HEAD {head[:12]}; {meta['items']:,}-item province (SQLite) built by BASE, "
-        f"the same data for both; {meta['repeat']} × (BASE, HEAD) alternately, medians",
-        "",
-        "| page ÷ hello-world, same run | BASE | HEAD | change |",
-        "|---|---|---|---|",
+        f"- BASE {base[:12]}, HEAD {head[:12]}",
     ]
-    for key, label in [*COST_PAGES, *HTTP_PAGES]:
-        lines.append(f"| {label} | {b[key]:.3f} | {h[key]:.3f} | {change(b[key], h[key])} |")
-    lines += [
-        f"| baseline: hello-world CPU per request | {b['hello_ms']:.3f} ms | {h['hello_ms']:.3f} ms | "
-        f"{change(b['hello_ms'], h['hello_ms'])} |",
-        f"| baseline: hello-world req/s over HTTP | {b['hello_rps']:.0f} | {h['hello_rps']:.0f} | "
-        f"{change(b['hello_rps'], h['hello_rps'])} |",
-    ]
+    if pages[base]:
+        b, h = (
+            {k: statistics.median(r[k] for r in pages[rev]) for k in pages[rev][0]} for rev in (base, head)
+        )
+        lines += [
+            f"- pages: {meta['items']:,}-item province (SQLite) built by BASE, the same data for both; "
+            f"{meta['repeat']} × (BASE, HEAD) alternately, medians",
+            "",
+            "| page ÷ hello-world, same run | BASE | HEAD | change |",
+            "|---|---|---|---|",
+        ]
+        for key, label in [*COST_PAGES, *HTTP_PAGES]:
+            lines.append(f"| {label} | {b[key]:.3f} | {h[key]:.3f} | {change(b[key], h[key])} |")
+        lines += [
+            f"| baseline: hello-world CPU per request | {b['hello_ms']:.3f} ms | {h['hello_ms']:.3f} ms | "
+            f"{change(b['hello_ms'], h['hello_ms'])} |",
+            f"| baseline: hello-world req/s over HTTP | {b['hello_rps']:.0f} | {h['hello_rps']:.0f} | "
+            f"{change(b['hello_rps'], h['hello_rps'])} |",
+        ]
     if loads:
         lb, lh = loads[base], loads[head]
         lines += [
@@ -223,6 +230,18 @@ def main() -> int:
     parser.add_argument(
         "--loadtest-seconds", type=int, default=int(os.environ.get("COMPARE_LOADTEST_SECONDS", "0"))
     )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        default=os.environ.get("BENCH_WRITE_DOCS", "0") == "1",
+        help="replace the compare block of docs/benchmarks.md",
+    )
+    parser.add_argument(
+        "--no-pages",
+        action="store_true",
+        default=os.environ.get("COMPARE_PAGES", "1") == "0",
+        help="only the load test (COMPARE_PAGES=0)",
+    )
     parser.add_argument("--measure-pages", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_pages:
@@ -245,7 +264,7 @@ def main() -> int:
     base_data = WORK / f"province-{items}-{base[:12]}"
     head_data = WORK / f"province-{items}-{base[:12]}-for-{head[:12]}"
     pages: dict[str, list[dict]] = {base: [], head: []}
-    for n in range(args.repeat):
+    for n in range(0 if args.no_pages else args.repeat):
         say(f"pages, round {n + 1}/{args.repeat}: BASE (builds its province once)")
         pages[base].append(page_ratios(pages_of(base_tree, base_data, items)))
         if n == 0:
@@ -260,13 +279,11 @@ def main() -> int:
             loads[sha] = loadtest_of(tree, args.loadtest_seconds)
     text = table(base, head, pages, loads, meta)
     print(text, flush=True)
-    bench_report.RESULTS.mkdir(parents=True, exist_ok=True)
-    (bench_report.RESULTS / "compare.md").write_text(text + "\n", encoding="utf-8")
+    bench_report.publish("compare", text, write_docs=args.write_docs)
     (bench_report.RESULTS / "compare.json").write_text(
         json.dumps({"meta": meta, "base": base, "head": head, "pages": pages, "loadtest": loads}, indent=1),
         encoding="utf-8",
     )
-    say(f"written to {(bench_report.RESULTS / 'compare.md').relative_to(ROOT)}")
     return 0
 
 
