@@ -119,7 +119,7 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 # Django's health check (``CONN_HEALTH_CHECKS``) costs a ``SELECT 1`` round trip at the start of
-# every request. Off by default: before each request and each job, ``core.outage`` drops a kept
+# every request. Off by default: before each request and each job, ``core.dbcheck`` drops a kept
 # connection the server has closed (a restart, a failover, ``pg_terminate_backend``) by looking
 # at its socket, and Django closes at the end of a request a connection that failed during it.
 # DB_CONN_HEALTH_CHECKS=1 adds Django's check (a connection lost without the server closing it).
@@ -151,7 +151,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("YIWANG_SQLITE_PATH", str(DATA_DIR / "yiwang.sqlite3")),
             # Kept per worker: each new connection runs the PRAGMAs below again. A file on local
-            # disk does not go away under a connection, so no health check.
+            # disk does not go away under a connection: no health check needed.
             "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": DB_CONN_HEALTH_CHECKS,
             "OPTIONS": {
