@@ -27,6 +27,7 @@ It is printed and written to ``var/bench/results/compare.md`` (and ``compare.jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -139,6 +140,18 @@ def aggregated(path: Path) -> dict[str, str]:
         return next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
 
 
+def cpu_shares(printed: str) -> dict[str, float]:
+    """The CPUs each part used on average during the mix, from run.py's report line
+    "CPUs used on average during the mix: web 1.27, database 0.22, ..."."""
+    line = next((ln for ln in printed.splitlines() if "CPUs used on average during the mix:" in ln), "")
+    shares = {}
+    for part in line.split(":", 1)[-1].split(","):
+        name, _, value = part.strip().rpartition(" ")
+        with contextlib.suppress(ValueError):
+            shares[name] = float(value)
+    return shares
+
+
 def loadtest_of(tree: Path, seconds: int) -> dict:
     """``make stack`` on the revision's code, the mix for ``seconds``, the stack stopped."""
     env = code_env(
@@ -156,12 +169,20 @@ def loadtest_of(tree: Path, seconds: int) -> dict:
     subprocess.run([*stack, "--detach"], env=env, cwd=ROOT, check=True)
     try:
         run = [sys.executable, str(BENCH / "loadtest" / "run.py"), "--seconds", str(seconds)]
-        subprocess.run(run, env=env, cwd=ROOT, check=True)
+        printed = subprocess.run(run, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True).stdout
+        print(printed, flush=True)
     finally:
         subprocess.call([*stack, "--stop"], env=env, cwd=ROOT)
     out = Path(os.environ.get("STACK_DATA_DIR", ROOT / "var" / "stack")).resolve() / "loadtest"
     hello, mix = aggregated(out / "hello_stats.csv"), aggregated(out / "mix_stats.csv")
+    shares = cpu_shares(printed)
+    mix_rps = max(1e-6, float(mix["Requests/s"]))
     return {
+        # CPU time per mixed request: what other jobs on the machine do not move (their share
+        # of the CPUs lowers the requests per second, not the CPU each request costs).
+        "web_cpu_ms": 1000 * shares.get("web", 0.0) / mix_rps,
+        "database_cpu_ms": 1000 * shares.get("database", 0.0) / mix_rps,
+        "other_jobs_cpus": shares.get("other jobs", 0.0),
         "hello_rps": float(hello["Requests/s"]),
         "mix_rps": float(mix["Requests/s"]),
         "ratio": float(mix["Requests/s"]) / max(1.0, float(hello["Requests/s"])),
@@ -216,6 +237,11 @@ def table(base: str, head: str, pages: dict[str, list[dict]], loads: dict[str, d
             f"| mixed req/s | {lb['mix_rps']:.1f} | {lh['mix_rps']:.1f} | {change(lb['mix_rps'], lh['mix_rps'])} |",
             f"| baseline: hello-world req/s | {lb['hello_rps']:.0f} | {lh['hello_rps']:.0f} | "
             f"{change(lb['hello_rps'], lh['hello_rps'])} |",
+            f"| web CPU per mixed request | {lb['web_cpu_ms']:.2f} ms | {lh['web_cpu_ms']:.2f} ms | "
+            f"{change(lb['web_cpu_ms'], lh['web_cpu_ms'])} |",
+            f"| PostgreSQL CPU per mixed request | {lb['database_cpu_ms']:.2f} ms | {lh['database_cpu_ms']:.2f} ms | "
+            f"{change(lb['database_cpu_ms'], lh['database_cpu_ms'])} |",
+            f"| other jobs on the machine (CPUs) | {lb['other_jobs_cpus']:.2f} | {lh['other_jobs_cpus']:.2f} | |",
             f"| p50 / p99 ms | {lb['p50_ms']:.0f} / {lb['p99_ms']:.0f} | {lh['p50_ms']:.0f} / {lh['p99_ms']:.0f} | |",
             f"| failures | {lb['failures']} of {lb['requests']} | {lh['failures']} of {lh['requests']} | |",
         ]
