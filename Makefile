@@ -62,7 +62,8 @@ bench: $(STAMP)
 # Two revisions measured back to back on this machine (docs/benchmarks.md "Before and after"):
 # BASE (required) and HEAD (HEAD), each exported from git and run by this checkout's bench/ on the
 # same BENCH_ITEMS-item province (2000); BENCH_ROUNDS (3), BENCH_SECONDS (5), COMPARE_REPEAT (1);
-# COMPARE_LOADTEST_SECONDS=300 adds the province-day mix on `make stack` (STACK_* variables).
+# COMPARE_LOADTEST_SECONDS=300 adds the province-day mix on `make stack` (STACK_* variables),
+# COMPARE_PAGES=0 leaves the pages out.
 .PHONY: bench-compare
 bench-compare: $(STAMP)
 	$(PY) bench/compare.py $(BASE) $(or $(HEAD),HEAD)
