@@ -66,6 +66,15 @@ bench: $(STAMP)
 	@# One load generator on one address would pass the per-client rate limits: lift them here.
 	YIWANG_RATE_SEARCH=off YIWANG_API_THROTTLE=0 $(PY) bench/run_all.py
 
+# Two revisions measured back to back on this machine (docs/benchmarks.md "Before and after"):
+# BASE (required) and HEAD (HEAD), each exported from git and run by this checkout's bench/ on the
+# same BENCH_ITEMS-item province (2000); BENCH_ROUNDS (3), BENCH_SECONDS (5), COMPARE_REPEAT (1);
+# COMPARE_LOADTEST_SECONDS=300 adds the province-day mix on `make stack` (STACK_* variables),
+# COMPARE_PAGES=0 leaves the pages out.
+.PHONY: bench-compare
+bench-compare: $(STAMP)
+	$(PY) bench/compare.py $(BASE) $(or $(HEAD),HEAD)
+
 # Crash tests (issue 6, docs/benchmarks.md "Crash tests"): starts its own PostgreSQL, Redis,
 # gunicorn, Celery worker and beat on other ports, SIGKILLs workers 100 times under load,
 # restarts PostgreSQL and stops Redis, then checks nothing was lost. About 10 minutes.

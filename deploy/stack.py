@@ -44,9 +44,9 @@ DB = os.environ.get("STACK_DB", "yiwang_stack")
 REDIS = os.environ.get("STACK_REDIS", "redis://127.0.0.1:6379/9")
 HOST = os.environ.get("STACK_HOST", "127.0.0.1")
 PORT = int(os.environ.get("STACK_PORT", "8100"))
-# One worker more than CPUs: PostgreSQL, Celery and the load generator share this machine, and
-# on 2 CPUs 3 workers served 198 mixed req/s where 5 served 166 and 2 served 150 (300 s runs of
-# 2026-11-26, docs/benchmarks.md): more processes than that only take turns at cold CPU caches.
+# One worker more than CPUs, not gunicorn's usual 2 × CPUs + 1: PostgreSQL, Celery and the load
+# generator share this machine, so more web processes than that only take turns at cold CPU
+# caches, and one fewer leaves a CPU idle while a worker waits on the database.
 WORKERS = int(os.environ.get("STACK_WORKERS", (os.cpu_count() or 1) + 1))
 THREADS = int(os.environ.get("STACK_THREADS", "1"))
 CELERY_CONCURRENCY = int(os.environ.get("STACK_CELERY_CONCURRENCY", "2"))

@@ -87,7 +87,7 @@ def main() -> None:
     import django
 
     django.setup()
-    # As yiwang.wsgi does in each gunicorn worker (YIWANG_GC_THRESHOLD=0: CPython's defaults).
+    # As yiwang.wsgi does in each gunicorn worker (settings.YIWANG_GC_THRESHOLD; 0: CPython's).
     from yiwang.core.serving import tune_garbage_collector
 
     tune_garbage_collector()

@@ -78,10 +78,21 @@ def ensure_province(items: int) -> None:
     load_demo_extras()
 
 
+def _form_needs_only_what_the_test_sends(item) -> bool:
+    """Every required field of the item's form is prefilled from the account or is the reason
+    the applicants write (locustfile and ``ensure_backlog``): a form asking for more (a newborn's
+    particulars, say) would refuse every submission of the load test."""
+    from yiwang.cases.services import form_of
+
+    schema, layout = form_of(item)
+    prefilled = set((layout or {}).get("prefill") or {})
+    return set(schema.get("required") or []) <= prefilled | {"reason"}
+
+
 def _apply_items(departments_wanted: int) -> list[tuple[object, list]]:
     """County departments with published, non-instant items a password (acr 2) session may apply
-    for, each with up to 5 such items: [(department, [item, ...])]. The same seed picks the same
-    departments, so a kept database keeps its load-test staff."""
+    for with the load test's form data, each with up to 5 such items: [(department, [item, ...])].
+    The same seed picks the same departments, so a kept database keeps its load-test staff."""
     from yiwang.catalog.models import ServiceItem
     from yiwang.identity.stepup import required_acr_for_item
     from yiwang.regions.models import Department
@@ -97,7 +108,7 @@ def _apply_items(departments_wanted: int) -> list[tuple[object, list]]:
             for i in published.filter(department_id=dept_id, form__isnull=True)
             .select_related("department")
             .order_by("code")[:20]
-            if required_acr_for_item(i.code) <= 2
+            if required_acr_for_item(i.code) <= 2 and _form_needs_only_what_the_test_sends(i)
         ][:5]
         if len(items) >= 2:
             out.append((Department.objects.select_related("region__parent").get(pk=dept_id), items))

@@ -7,6 +7,9 @@ so the same ``.delay()`` calls work on a bare machine and on a worker fleet.
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
+
+from yiwang.core.dbcheck import drop_closed_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 
@@ -14,3 +17,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 app = Celery("yiwang", task_cls="yiwang.core.jobs:PublishSafeTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect(weak=False, dispatch_uid="yiwang.drop_closed_connections")
+def _drop_closed_connections(**kwargs: object) -> None:
+    """A job after a database restart opens a new connection instead of failing on the kept one."""
+    drop_closed_connections()

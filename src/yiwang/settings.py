@@ -125,12 +125,17 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
+# Django's health check (``CONN_HEALTH_CHECKS``) costs a ``SELECT 1`` round trip at the start of
+# every request. Off by default: before each request and each job, ``core.dbcheck`` drops a kept
+# connection the server has closed (a restart, a failover, ``pg_terminate_backend``) by looking
+# at its socket, and Django closes at the end of a request a connection that failed during it.
+# DB_CONN_HEALTH_CHECKS=1 adds Django's check (a connection lost without the server closing it).
+DB_CONN_HEALTH_CHECKS = env_bool("DB_CONN_HEALTH_CHECKS", default=False)
 if os.environ.get("DATABASE_URL"):
-    # Health checks: after a PostgreSQL restart the next request reconnects instead of failing on
-    # the dead kept connection (docs/deployment.md "Failure behaviour").
     DATABASES = {
         "default": dj_database_url.config(
-            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=DB_CONN_HEALTH_CHECKS,
         )
     }
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -139,9 +144,9 @@ if os.environ.get("DATABASE_URL"):
         and os.environ.get("DB_PREPARED_STATEMENTS", "1") != "0"
     ):
         # Server-side binding lets psycopg prepare a statement on its fifth run on a connection,
-        # so PostgreSQL stops planning it anew each time: planning was 40 % of PostgreSQL's CPU
-        # per case (docs/benchmarks.md). Behind a pooler in transaction mode that cannot keep
-        # prepared statements (PgBouncer before 1.21), set DB_PREPARED_STATEMENTS=0.
+        # so PostgreSQL plans the statements every request repeats once per connection instead
+        # of on every run. Behind a pooler in transaction mode that cannot keep prepared
+        # statements (PgBouncer before 1.21), set DB_PREPARED_STATEMENTS=0.
         DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 else:
@@ -149,9 +154,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("YIWANG_SQLITE_PATH", str(DATA_DIR / "yiwang.sqlite3")),
-            # Opening a connection and running the PRAGMAs costs ~2.5 ms; keep it per worker.
+            # Kept per worker: each new connection runs the PRAGMAs below again. A file on local
+            # disk does not go away under a connection: no health check needed.
             "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_HEALTH_CHECKS": DB_CONN_HEALTH_CHECKS,
             "OPTIONS": {
                 # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock
                 # at BEGIN so two writers queue instead of failing with "database is locked".
@@ -332,10 +338,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Django's database sessions and model backend, each reading its row with a prepared statement
-# (identity/backends.py). Sessions made by a release before this one named Django's backend and
-# end once at the upgrade (the person signs in again).
-SESSION_ENGINE = "yiwang.identity.backends"
+# Sessions. With Redis, Django's cached_db store: a signed-in request reads its session from the
+# cache and the database only on a miss; every save and every delete goes to both, so a session
+# ended anywhere (logout, "log out everywhere", a timeout, an OpenID Connect logout) is gone for
+# every process. Without Redis, the database store of identity/backends.py: a local-memory cache
+# is each worker process's own, and a session deleted through one worker would live on in the
+# others' memory. Both keep the same rows, so switching loses no session. A session whose
+# ``_auth_user_backend`` is not in AUTHENTICATION_BACKENDS (Django's own ModelBackend, named by
+# older releases) is anonymous: the person signs in again.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "yiwang.identity.backends"
 AUTHENTICATION_BACKENDS = ["yiwang.identity.backends.ModelBackend"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -478,6 +489,13 @@ OAUTH2_PROVIDER.update(
 )
 if SESSION_COOKIE_SECURE:
     OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["https"]
+
+# --- serving ------------------------------------------------------------------------------------
+# Web processes (yiwang.wsgi, core/serving.py): the garbage collector's youngest-generation
+# threshold, set after gc.freeze() of what the process loaded at start. CPython's default, 700,
+# makes a page's short-lived objects set off collections many times a request. 0 keeps
+# CPython's defaults.
+YIWANG_GC_THRESHOLD = int(os.environ.get("YIWANG_GC_THRESHOLD", "50000"))
 
 # --- yiwang -------------------------------------------------------------------------------------
 # A guide page looks its current version up at most once per this many seconds per worker.

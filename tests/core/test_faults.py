@@ -170,6 +170,22 @@ def test_a_running_redis_is_used(settings):
     assert cache._cache.get_client(key) is cache._cache.get_client(key, write=True)
 
 
+def test_a_delete_is_tried_even_within_the_retry_interval():
+    """A delete ends something (a session): one dropped after a short failure would leave the old
+    value readable when Redis answers again."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    cache = DegradingRedisCache("redis://127.0.0.1:6379/13", {"OPTIONS": {"RETRY_SECONDS": 60}})
+    key = f"faults-delete-{time.time_ns()}"
+    cache.set(key, "session", timeout=10)
+    cache._down_until = time.monotonic() + 60  # as after a failure a moment ago
+    cache.delete(key)
+    cache._down_until = 0.0
+    assert cache.get(key) is None
+
+
 @pytest.mark.django_db
 def test_pages_and_rate_limits_work_with_redis_stopped(settings, client):
     from tests.portal.conftest import build_catalog

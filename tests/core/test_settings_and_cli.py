@@ -19,7 +19,9 @@ PROBE = (
     "'db': s.DATABASES['default']['ENGINE'], 'init': s.DATABASES['default'].get('OPTIONS', {}).get('init_command', ''),"
     "'cache': s.CACHES['default']['BACKEND'], 'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER,"
     "'storage': s.STORAGES['default']['BACKEND'], 'bucket': s.STORAGES['default'].get('OPTIONS', {}).get('bucket_name'),"
-    "'db_options': {k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).items() if k != 'init_command'}}))"
+    "'db_options': {k: v for k, v in s.DATABASES['default'].get('OPTIONS', {}).items() if k != 'init_command'},"
+    "'health_checks': s.DATABASES['default']['CONN_HEALTH_CHECKS'], 'sessions': s.SESSION_ENGINE,"
+    "'gc': s.YIWANG_GC_THRESHOLD}))"
 )
 
 
@@ -38,6 +40,9 @@ def test_embedded_default(tmp_path):
     assert s["cache"].endswith("LocMemCache") and s["eager"] is True
     assert s["storage"] == "django.core.files.storage.FileSystemStorage"
     assert "server_side_binding" not in s["db_options"]
+    # Sessions in the database: a local-memory cache would be each worker process's own.
+    assert s["sessions"] == "yiwang.identity.backends"
+    assert s["health_checks"] is False and s["gc"] == 50000
 
 
 def test_scale_out_engines_from_the_environment(tmp_path):
@@ -53,6 +58,19 @@ def test_scale_out_engines_from_the_environment(tmp_path):
     assert s["storage"] == "storages.backends.s3.S3Storage" and s["bucket"] == "yiwang-files"
     # PostgreSQL: statements bound on the server and prepared on their fifth run per connection.
     assert s["db_options"] == {"server_side_binding": True, "prepare_threshold": 5}
+    # Sessions read from Redis, written to both; no SELECT 1 per request (core/dbcheck.py).
+    assert s["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert s["health_checks"] is False
+
+
+def test_health_checks_and_the_garbage_collector_from_the_environment(tmp_path):
+    s = _settings(
+        tmp_path,
+        DATABASE_URL="postgres://u@db.example:5432/yiwang",
+        DB_CONN_HEALTH_CHECKS="1",
+        YIWANG_GC_THRESHOLD="0",
+    )
+    assert s["health_checks"] is True and s["gc"] == 0
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
@@ -87,19 +105,19 @@ def test_postgresql_prepares_a_repeated_statement():
     assert any('FROM "regions_region"' in q and '"code" = $1' in q for q in prepared), prepared
 
 
-def test_serving_processes_collect_garbage_less_often(monkeypatch):
-    """yiwang.wsgi raises the youngest generation's threshold (a page's short-lived objects die
-    by reference counting first); YIWANG_GC_THRESHOLD=0 keeps CPython's defaults."""
+def test_serving_processes_collect_garbage_less_often(settings):
+    """yiwang.wsgi raises the youngest generation's threshold to YIWANG_GC_THRESHOLD (a page's
+    short-lived objects die by reference counting first); 0 keeps CPython's defaults."""
     import gc
 
     from yiwang.core.serving import tune_garbage_collector
 
     before = gc.get_threshold()
     try:
-        monkeypatch.setenv("YIWANG_GC_THRESHOLD", "0")
+        settings.YIWANG_GC_THRESHOLD = 0
         tune_garbage_collector()
         assert gc.get_threshold() == before
-        monkeypatch.setenv("YIWANG_GC_THRESHOLD", "40000")
+        settings.YIWANG_GC_THRESHOLD = 40000
         tune_garbage_collector()
         assert gc.get_threshold() == (40000, before[1], before[2])
     finally:

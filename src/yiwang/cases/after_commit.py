@@ -2,7 +2,7 @@
 
 A step writes its outbox messages and names its notices inside its transaction; after the
 commit they are sent and drawn by a job. Publishing a Celery message costs a broker round trip
-and a millisecond or two of CPU, and a step typically has two or three such jobs (an SMS, an
+and the serialising of the message, and a step typically has two or three such jobs (an SMS, an
 e-mail, a notice PDF, an approval's e-certificate PDF): they are collected here and published as
 one ``cases.after_commit`` job. A rolled-back transaction discards its batch with the rest of its
 on-commit hooks. Other apps add their own jobs with ``also_after_commit`` (the exchange app's
@@ -25,8 +25,8 @@ class _Batch:
     def __call__(self) -> None:
         from .tasks import after_commit
 
-        # A short argsrepr spares Celery's saferepr of the arguments (a sixth of a publish's CPU);
-        # monitoring still sees what the job carries.
+        # A short argsrepr spares Celery's saferepr of the arguments, whose lists of ids can be
+        # long; monitoring still sees what the job carries.
         after_commit.apply_async(
             (self.outbox_ids, [list(n) for n in self.notices], [list(j) for j in self.jobs]),
             argsrepr=f"({len(self.outbox_ids)} messages, {len(self.notices)} notices, {len(self.jobs)} jobs)",

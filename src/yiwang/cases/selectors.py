@@ -115,8 +115,8 @@ def _case_detail_in_one_statement(case: Case, for_applicant: bool) -> CaseDetail
     """``case_detail``'s six small reads (timeline, current materials, notices, open tasks, the
     open correction request, clock pauses) as one statement on PostgreSQL, each a JSON array of
     rows in the order of the ORM's queries: one round trip and one parse instead of six
-    compiled queries, which were most of the case page's CPU (docs/benchmarks.md). The open
-    tasks are the workflow's own query (``workflow.selectors.open_tasks``) used as a subquery."""
+    compiled queries on the page staff and applicants open most. The open tasks are the
+    workflow's own query (``workflow.selectors.open_tasks``) used as a subquery."""
     db = Case.objects.db
     tasks_sql, tasks_params = wf_selectors.open_tasks(case).query.sql_with_params()
     t = {m: m._meta.db_table for m in (CaseEvent, CaseMaterial, Notice, CorrectionRequest, ClockPause)}

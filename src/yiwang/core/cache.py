@@ -4,18 +4,20 @@ The cache only saves work: guide pages, rate-limit windows, API throttles. When 
 Django's ``RedisCache`` raises ``ConnectionError`` on every call and each page that touches the
 cache becomes a 500. ``DegradingRedisCache`` logs the first failure and answers as an empty
 cache would (``get`` misses, writes are dropped, ``add`` and ``incr`` count as a first hit), so
-people keep reading guides and applying, only slower. Sessions live in the database, never only
-here.
+people keep reading guides and applying, only slower. Sessions are written to the database as
+well (Django's ``cached_db`` store), so a miss reads them there.
 
 A down Redis on another machine does not refuse the connection, it times out: short socket
 timeouts (``OPTIONS`` in settings) bound the first wait, and for ``RETRY_SECONDS`` after a
 failure this process does not try Redis at all, so a page pays the timeout at most once per
-interval instead of on every cache call.
+interval instead of on every cache call. Deletes are the exception: they are tried even then,
+because a delete ends something (a session, a one-time nonce), and one dropped during a short
+failure would leave the old value readable once Redis answers again.
 
 Django's client makes a new ``redis.Redis`` object for every cache call, whose constructor builds
-its table of about 80 reply handlers: some 130 microseconds of a page's time per call, and a
-search page makes ten. ``ReusingRedisCacheClient`` keeps one per connection pool (``redis.Redis``
-is safe to share between threads: each command takes its own connection from the pool).
+its table of about 80 reply handlers again each time, and a page makes several cache calls.
+``ReusingRedisCacheClient`` keeps one per connection pool (``redis.Redis`` is safe to share
+between threads: each command takes its own connection from the pool).
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ class DegradingRedisCache(RedisCache):
     def is_down(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def _call(self, what: str, fn: Callable[[], T], fallback: T) -> T:
-        if self.is_down:
+    def _call(self, what: str, fn: Callable[[], T], fallback: T, *, even_if_down: bool = False) -> T:
+        if self.is_down and not even_if_down:
             return fallback
         try:
             return fn()
@@ -103,7 +105,9 @@ class DegradingRedisCache(RedisCache):
         )
 
     def delete(self, key, version=None) -> bool:
-        return self._call("delete", lambda: super(DegradingRedisCache, self).delete(key, version), False)
+        return self._call(
+            "delete", lambda: super(DegradingRedisCache, self).delete(key, version), False, even_if_down=True
+        )
 
     def get_many(self, keys, version=None) -> dict:
         return self._call("get_many", lambda: super(DegradingRedisCache, self).get_many(keys, version), {})
@@ -120,7 +124,12 @@ class DegradingRedisCache(RedisCache):
         )
 
     def delete_many(self, keys, version=None) -> None:
-        self._call("delete_many", lambda: super(DegradingRedisCache, self).delete_many(keys, version), None)
+        self._call(
+            "delete_many",
+            lambda: super(DegradingRedisCache, self).delete_many(keys, version),
+            None,
+            even_if_down=True,
+        )
 
     def clear(self) -> bool:
         return self._call("clear", lambda: super(DegradingRedisCache, self).clear(), False)

@@ -1,6 +1,7 @@
-"""Links to one view made many times on a page (a result list's guides, a case list, a case
-page's materials, notices and action forms) from one ``reverse``: the view or selector computes
-them and the template prints them, instead of a ``{% url %}`` (a full ``reverse``) per row."""
+"""Links to one view made many times on a page (a result list's guides, a case list, a case page's
+materials, notices and action forms), from one ``reverse``: the links differ only in their arguments, so
+resolving the URL pattern once per page and filling in each link's arguments gives the same
+URLs as a ``{% url %}`` or ``reverse`` per link without matching the pattern again each time."""
 
 from __future__ import annotations
 

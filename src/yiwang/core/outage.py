@@ -4,7 +4,8 @@ When PostgreSQL restarts or fails over, every request that needs it raises ``Ope
 or ``InterfaceError``. That is not a bug of the page: the person should read "the service is
 briefly unavailable, try again" in their language, a load balancer should see 503 (not count
 the node as broken), and an API client should get a JSON problem with ``Retry-After``.
-Nothing is restarted: ``CONN_HEALTH_CHECKS`` makes the next request open a fresh connection.
+Nothing is restarted: before each request the middleware drops a kept connection the server has
+closed (``core.dbcheck``), so the first request after a restart opens a fresh one.
 
 Two entry points, because Django turns an exception into a 500 response at the layer where it
 happens: ``DatabaseOutageMiddleware.process_exception`` for views (the usual case), and
@@ -20,6 +21,7 @@ import sys
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import connections
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -27,6 +29,8 @@ from django.template.loader import get_template
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from yiwang.core.dbcheck import drop_closed_connections
 
 log = logging.getLogger("yiwang.outage")
 
@@ -81,12 +85,18 @@ def outage_response(request: HttpRequest) -> HttpResponse:
 
 
 class DatabaseOutageMiddleware:
-    """Turn a view's ``OperationalError``/``InterfaceError`` into the 503 page or problem."""
+    """Drop kept connections the database server has closed before the request uses them
+    (``core.dbcheck``), and turn a view's ``OperationalError``/``InterfaceError`` into the 503
+    page or problem."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # SQLite connections have no socket to look at: the embedded default skips the walk.
+        self.check_connections = any(connections[alias].vendor != "sqlite" for alias in connections)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.check_connections:
+            drop_closed_connections()
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

@@ -1,11 +1,11 @@
 """How people's passwords are stored: Argon2id with the OWASP Password Storage Cheat Sheet's
 parameters (19 MiB of memory, 2 passes, 1 lane).
 
-Django's default, PBKDF2-SHA256 at a million rounds, costs about 170 ms of CPU a sign-in on the
-benchmark machine, and an attacker with graphics cards pays almost nothing per guess in memory.
-Argon2id makes every guess fill 19 MiB, which is what slows guessing on such hardware, and costs
-about 15 ms of CPU here: a province's morning of sign-ins (the load test's appliers sign in once
-per application) no longer takes a fifth of the web processes (docs/identity-security.md).
+Django's default, PBKDF2-SHA256 at a million rounds, is slow only in CPU time: it costs the
+server a great deal per sign-in, and an attacker with graphics cards pays almost nothing per guess
+in memory. Argon2id makes every guess fill 19 MiB, which is what slows guessing on such hardware,
+for a fraction of PBKDF2's CPU time on the server, so a province's morning of sign-ins does not
+crowd out the pages (docs/identity-security.md).
 
 ``YIWANG_ARGON2_MEMORY_KIB`` and ``YIWANG_ARGON2_TIME_COST`` raise the cost where a province's
 policy asks for more. A stored hash made with other parameters, or with PBKDF2 by an earlier

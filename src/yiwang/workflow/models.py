@@ -145,8 +145,9 @@ class Task(models.Model):
             # The workbench inbox asks, per scope, for the open unassigned tasks of one role in one
             # department (optionally one step) in due-date order, one page at a time. With
             # (department, state, due_date) alone PostgreSQL reads every open task of the
-            # department to find, say, the head's tasks among 100,000 (30-300 ms); these partial
-            # indexes hold only open unassigned tasks and walk them in page order.
+            # department to find, say, the head's tasks among 100,000, so a page's cost grew with
+            # the department's backlog; these partial indexes hold only open unassigned tasks and
+            # walk them in page order, so a page costs the same at any backlog.
             models.Index(
                 fields=["department", "role", "due_date", "created_at", "id"],
                 condition=models.Q(state="open", assignee__isnull=True),

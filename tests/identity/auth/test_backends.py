@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -44,8 +44,8 @@ def test_get_user_reads_the_user_and_refuses_an_inactive_one():
     assert ModelBackend().get_user(user.pk) is None
 
 
-def test_a_signed_in_page_goes_through_both(client: Client):
-    assert settings.SESSION_ENGINE == "yiwang.identity.backends"
+def test_a_signed_in_page_goes_through_both(client: Client, settings):
+    settings.SESSION_ENGINE = "yiwang.identity.backends"
     assert settings.AUTHENTICATION_BACKENDS == ["yiwang.identity.backends.ModelBackend"]
     user = get_user_model().objects.create_user("backend_page", password="Long-enough-2026")
     resp = client.post("/auth/login/", {"login": "backend_page", "password": "Long-enough-2026"})
@@ -55,3 +55,10 @@ def test_a_signed_in_page_goes_through_both(client: Client):
     # The next request finds the user through the session row.
     page = client.get("/auth/sessions/")
     assert page.status_code == 200 and page.wsgi_request.user == user
+
+
+def test_sessions_are_cached_where_redis_is_and_in_the_database_otherwise():
+    if django_settings.REDIS_URL:
+        assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    else:
+        assert django_settings.SESSION_ENGINE == "yiwang.identity.backends"

@@ -1,5 +1,7 @@
 """Tracked sessions: start, idle and absolute timeouts, last-seen writes, logout, log out
-everywhere, the sessions page."""
+everywhere, the sessions page. Each test runs with both session stores of settings.py: the
+database store (no Redis) and Django's cached_db store (with Redis; here with whichever cache the
+run has), so a session ended anywhere is gone from the cache too."""
 
 from __future__ import annotations
 
@@ -16,6 +18,14 @@ from yiwang.identity.models import AccountSession
 pytestmark = pytest.mark.django_db
 
 PAGE = "/auth/sessions/"
+
+
+@pytest.fixture(
+    autouse=True, params=["yiwang.identity.backends", "django.contrib.sessions.backends.cached_db"]
+)
+def session_engine(request, settings) -> str:
+    settings.SESSION_ENGINE = request.param
+    return request.param
 
 
 def log_in(client: Client, password: str, login: str = "zhangsan", **extra) -> AccountSession:
@@ -206,3 +216,13 @@ def test_an_ordinary_request_costs_no_session_tracking_query(client, user, passw
         if "identity_accountsession" in q["sql"] and "UPDATE" in q["sql"]
     ]
     assert tracking_writes == []  # last_seen_at is written at most once a minute
+
+
+def test_a_password_change_ends_the_other_sessions(user, password):
+    # Django keeps a hash of the password in the session and compares it on every request.
+    phone = Client()
+    log_in(phone, password)
+    assert phone.get(PAGE).status_code == 200
+    user.set_password("Another-long-2026")
+    user.save()
+    assert phone.get(PAGE).status_code == 302
