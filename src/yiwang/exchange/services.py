@@ -94,8 +94,8 @@ def issue_for_case(case: Case, *, actor: User | None = None) -> ECertificate | N
     existing = ECertificate.objects.filter(case=case).first()
     if existing is not None:
         return existing
-    if case.company_id is not None:
-        company = case.company
+    company = case.company if case.company_id is not None else None
+    if company is not None:
         kind, holder_hash = HolderKind.COMPANY, company_hash(company.credit_code)
         name, holder_id = company.name, company.credit_code
         name_masked, id_masked = company.name, company.credit_code  # public registry data

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.db.models import Q
 from django.http import Http404
@@ -85,7 +85,7 @@ class CaseScope:
         return case.department.region.path.startswith(self.region_path)
 
 
-def case_scopes(user: AbstractUser, roles: list[StaffRole]) -> list[CaseScope]:
+def case_scopes(user: User, roles: list[StaffRole]) -> list[CaseScope]:
     """The user's working scopes over cases: everywhere for a superuser or a platform
     administrator; else one per working role, by its department, else its region, else (neither)
     everywhere, as the actions treat it (``cases.actions.has_role_for``). No scope: no case."""
@@ -105,7 +105,7 @@ def case_scopes(user: AbstractUser, roles: list[StaffRole]) -> list[CaseScope]:
     return scopes
 
 
-def case_scope_q(user: AbstractUser, roles: list[StaffRole]) -> Q:
+def case_scope_q(user: User, roles: list[StaffRole]) -> Q:
     """The cases whose department lies in one of the user's working scopes."""
     q = Q(pk__in=[])
     for scope in case_scopes(user, roles):
@@ -121,7 +121,7 @@ CASE_RELATED = ("department", "region", "application", "item_version", "applican
 CASE_PAGE_RELATED = ("department", "application", "item_version")
 
 
-def in_case_scope(user: AbstractUser, roles: list[StaffRole], case: Case) -> bool:
+def in_case_scope(user: User, roles: list[StaffRole], case: Case) -> bool:
     """Whether ``case`` (read with its department's region) is among ``case_scope_q``'s cases:
     the same scopes, each checked on the case as read."""
     return any(scope.covers(case) for scope in case_scopes(user, roles))
@@ -353,7 +353,7 @@ def inbox_page(
     )
 
 
-def may_work(user: AbstractUser, roles: list[StaffRole], task: Task) -> bool:
+def may_work(user: User, roles: list[StaffRole], task: Task) -> bool:
     """``workflow.selectors.may_work`` on the roles the request has already read (no query). The
     actions check again when they run."""
     return wf_selectors.may_work(user, task, roles)
@@ -365,7 +365,7 @@ class Colleague:
     name: str  # the person's name, else the account's full name, else its username
 
 
-def colleagues_for(case: Case, task: Task | None, user: AbstractUser) -> list[Colleague]:
+def colleagues_for(case: Case, task: Task | None, user: User) -> list[Colleague]:
     """Staff of the case's department holding the open task's role, other than ``user``: plain
     values for the transfer form (no user and person objects built on every case page)."""
     if task is None:
