@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 from yiwang.core import audit
 from yiwang.core.context import acting_as
 from yiwang.core.middleware import client_ip
+from yiwang.identity.oidc.backchannel import notify_logout
 
 from .models import AccountSession, AssuranceLevel, StaffRole
 
@@ -212,10 +213,6 @@ def end_session(account_session: AccountSession, *, reason: str) -> None:
 
 
 def _notify_relying_parties(account_session: AccountSession) -> None:
-    try:
-        from yiwang.identity.oidc.backchannel import notify_logout
-    except ImportError:
-        return  # the OIDC provider's back-channel logout is not installed
     try:
         notify_logout(account_session)
     except Exception:  # a relying party being down must not make logging out fail

@@ -154,10 +154,10 @@ def test_end_session_notifies_relying_parties(
     user, password, monkeypatch, django_capture_on_commit_callbacks
 ):
     # The back-channel sender is the OIDC part's; here only that it is called after commit.
-    from yiwang.identity.oidc import backchannel
+    from yiwang.identity import sessions
 
     called = []
-    monkeypatch.setattr(backchannel, "notify_logout", lambda s: called.append(s.pk))
+    monkeypatch.setattr(sessions, "notify_logout", lambda s: called.append(s.pk))
     c = Client()
     row = log_in(c, password)
     with django_capture_on_commit_callbacks(execute=True):

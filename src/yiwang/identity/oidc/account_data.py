@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from yiwang.identity.models import AccountSession, AssuranceLevel, Mandate
+from yiwang.identity.models import AssuranceLevel, Mandate
 from yiwang.identity.oidc.claims import account_level, companies_for, person_of
+from yiwang.identity.sessions import active_sessions
 
 
 def _iso(dt) -> str | None:
@@ -80,12 +81,7 @@ def overview(user: User) -> dict[str, Any]:
 
 
 def sessions(user: User) -> list[dict[str, Any]]:
-    try:
-        from yiwang.identity.sessions import active_sessions
-
-        rows = active_sessions(user)
-    except ImportError:  # pragma: no cover
-        rows = AccountSession.objects.filter(user=user, ended_at__isnull=True).order_by("-last_seen_at")
+    rows = active_sessions(user)
     return [
         {
             "id": s.pk,

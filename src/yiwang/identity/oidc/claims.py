@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from yiwang.catalog.models import StandardItem
 from yiwang.identity.models import ACR_URIS, AccountSession, AssuranceLevel, Company, Mandate, Person
+from yiwang.identity.services import acting_scope
+from yiwang.identity.sessions import account_level as level_of
 
 ACR_PREFIX = "urn:yiwang:acr:"
 
@@ -63,11 +65,6 @@ class LoginContext:
 
 
 def account_level(user: User) -> int:
-    try:
-        from yiwang.identity.sessions import account_level as level_of
-    except ImportError:  # pragma: no cover - the sessions module ships with the login pages
-        person = person_of(user)
-        return int(person.assurance_level) if person is not None else int(AssuranceLevel.REGISTERED)
     return int(level_of(user))
 
 
@@ -149,41 +146,20 @@ def companies_for(person: Person | None) -> list[ActingFor]:
         agent=person, revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now
     ).select_related("company"):
         candidates.setdefault(m.company_id, m.company)
-    try:
-        from yiwang.identity.services import acting_scope
-    except ImportError:  # pragma: no cover - the accounts services ship with the account pages
-        acting_scope = None
     found: list[ActingFor] = []
     for company in sorted(candidates.values(), key=lambda c: c.name):
-        if acting_scope is not None:
-            scope = acting_scope(person, company, now=now)
-            if not scope:
-                continue
-            codes = tuple(
-                sorted(
-                    StandardItem.objects.filter(pk__in=scope.standard_item_ids).values_list(
-                        "basic_code", flat=True
-                    )
+        scope = acting_scope(person, company, now=now)
+        if not scope:
+            continue
+        codes = tuple(
+            sorted(
+                StandardItem.objects.filter(pk__in=scope.standard_item_ids).values_list(
+                    "basic_code", flat=True
                 )
             )
-            role = "legal_representative" if scope.as_legal_representative else "agent"
-            found.append(ActingFor(company, role, scope.all_items, codes, scope.ends_at))
-        elif company.legal_representative_id == person.pk:
-            found.append(ActingFor(company, "legal_representative", True, (), None))
-        else:
-            mandates = [
-                m
-                for m in Mandate.objects.filter(
-                    agent=person,
-                    company=company,
-                    revoked_at__isnull=True,
-                    starts_at__lte=now,
-                    ends_at__gt=now,
-                ).prefetch_related("standard_items")
-            ]
-            codes = tuple(sorted({si.basic_code for m in mandates for si in m.standard_items.all()}))
-            all_items = any(m.all_items for m in mandates)
-            found.append(ActingFor(company, "agent", all_items, codes, max(m.ends_at for m in mandates)))
+        )
+        role = "legal_representative" if scope.as_legal_representative else "agent"
+        found.append(ActingFor(company, role, scope.all_items, codes, scope.ends_at))
     return found
 
 

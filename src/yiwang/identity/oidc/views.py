@@ -51,6 +51,7 @@ from yiwang.identity.oidc.claims import (
 )
 from yiwang.identity.oidc.clients import min_acr
 from yiwang.identity.oidc.logout import end_current_session
+from yiwang.identity.stepup import stepup_url
 
 log = logging.getLogger(__name__)
 Application = get_application_model()
@@ -120,10 +121,6 @@ def _is_form_submission(request: HttpRequest) -> bool:
 def _stepup_response(request: HttpRequest, level: int, back: str) -> HttpResponse | None:
     """Send the person through the step that raises the session to ``level`` (real-name
     verification, second factor) and back to this authorization request (``back``)."""
-    try:
-        from yiwang.identity.stepup import stepup_url
-    except ImportError:
-        return None
     url = stepup_url(request, level, back)
     return HttpResponseRedirect(url) if url else None
 
