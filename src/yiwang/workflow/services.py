@@ -208,43 +208,8 @@ def start_process(
         case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
     )
     schedule_timers(instance, wf)
-    conn = connections[WorkflowInstance.objects.db]
-    if conn.vendor != "postgresql":
-        instance.save()
-        return _sync_tasks(instance, wf, case, open_rows=[])
-    # One statement: the instance and its first tasks (as save and bulk_create would write them).
-    created = _task_changes(instance, wf, case, [])
-    now = timezone.now()
-    instance.created_at = instance.updated_at = now
-    columns = (
-        "case_id",
-        "definition_id",
-        "state",
-        "finished",
-        "next_timer_at",
-        "steps",
-        "created_at",
-        "updated_at",
-    )
-    qn = conn.ops.quote_name
-    sql = (
-        f"WITH i AS (INSERT INTO {qn(WorkflowInstance._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        "VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s, %s) RETURNING id) "
-    )
-    params = [getattr(instance, c) if c != "state" else json.dumps(instance.state) for c in columns]
-    if created:
-        insert, values = _insert_tasks_sql(created, now, "(SELECT id FROM i)")
-        sql, params = sql + insert, params + values
-    else:
-        sql += "SELECT id, id FROM i"
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
-    instance.pk = returned[0][1]
-    instance._state.adding, instance._state.db = False, conn.alias
-    if created:
-        _inserted(created, returned, conn)
-    return created
+    instance.save()
+    return _sync_tasks(instance, wf, case, open_rows=[])
 
 
 _INSTANCE_COLUMNS = ("id", "case_id", "definition_id", "state", "finished", "next_timer_at", "steps")
