@@ -98,8 +98,11 @@ def ensure_templates() -> dict[str, ProcessDefinition]:
 
 def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
     """The process the item is bound to, or else the latest template for instant or promise
-    items. One statement (every submission passes here); ensure_templates (a query per
-    template) only when the template is missing or was replaced by an upload."""
+    items. One hand-written statement on both databases, since every submission passes here and
+    the ORM's form of it (``Coalesce`` of two subqueries) costs several times as much to build;
+    rows become objects through ``_from_row``, which refuses models with signal receivers.
+    ensure_templates (a query per template) only when the template is missing or was replaced
+    by an upload."""
     key = "instant" if is_instant else "promise"
     conn = connections[ProcessDefinition.objects.db]
     qn = conn.ops.quote_name
@@ -269,7 +272,10 @@ def _from_row(
 def lock_instance(case_id: int) -> LockedInstance | None:
     """Lock the case's instance and read its open tasks, in one statement (a step then needs
     neither another lock nor another read: ``complete_task(..., locked=...)``). Call it with the
-    case row locked: every writer of the case's tasks locks the case first, or the instance."""
+    case row locked: every writer of the case's tasks locks the case first, or the instance.
+    Hand-written (the ORM needs a second statement for the tasks, inside the case's lock) and
+    run on both databases, without ``FOR UPDATE`` where the database has none (SQLite locks the
+    whole database for a write); rows become objects through ``_from_row``."""
     conn = connections[WorkflowInstance.objects.db]
     qn = conn.ops.quote_name
     columns = ", ".join([f"i.{qn(c)}" for c in _INSTANCE_COLUMNS] + [f"t.{qn(c)}" for c in _TASK_COLUMNS])
