@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Max, Model
+from django.db.models import Max, Model, signals
 from django.db.models.expressions import Col
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import audit
 from yiwang.core.errors import DomainError, FieldError, ValidationFailed
+from yiwang.core.rows import SignalledModel
 
 from . import engine
 from .bpmn_templates import TEMPLATES, to_bpmn
@@ -97,8 +98,11 @@ def ensure_templates() -> dict[str, ProcessDefinition]:
 
 def definition_for_item(item_id: int, *, is_instant: bool) -> ProcessDefinition:
     """The process the item is bound to, or else the latest template for instant or promise
-    items. One statement (every submission passes here); ensure_templates (a query per
-    template) only when the template is missing or was replaced by an upload."""
+    items. One hand-written statement on both databases, since every submission passes here and
+    the ORM's form of it (``Coalesce`` of two subqueries) costs several times as much to build;
+    rows become objects through ``_from_row``, which refuses models with signal receivers.
+    ensure_templates (a query per template) only when the template is missing or was replaced
+    by an upload."""
     key = "instant" if is_instant else "promise"
     conn = connections[ProcessDefinition.objects.db]
     qn = conn.ops.quote_name
@@ -208,43 +212,8 @@ def start_process(
         case_id=case.pk, definition=definition, state=engine.dump(wf), finished=wf.is_completed()
     )
     schedule_timers(instance, wf)
-    conn = connections[WorkflowInstance.objects.db]
-    if conn.vendor != "postgresql":
-        instance.save()
-        return _sync_tasks(instance, wf, case, open_rows=[])
-    # One statement: the instance and its first tasks (as save and bulk_create would write them).
-    created = _task_changes(instance, wf, case, [])
-    now = timezone.now()
-    instance.created_at = instance.updated_at = now
-    columns = (
-        "case_id",
-        "definition_id",
-        "state",
-        "finished",
-        "next_timer_at",
-        "steps",
-        "created_at",
-        "updated_at",
-    )
-    qn = conn.ops.quote_name
-    sql = (
-        f"WITH i AS (INSERT INTO {qn(WorkflowInstance._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        "VALUES (%s, %s, %s::jsonb, %s, %s, %s, %s, %s) RETURNING id) "
-    )
-    params = [getattr(instance, c) if c != "state" else json.dumps(instance.state) for c in columns]
-    if created:
-        insert, values = _insert_tasks_sql(created, now, "(SELECT id FROM i)")
-        sql, params = sql + insert, params + values
-    else:
-        sql += "SELECT id, id FROM i"
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
-    instance.pk = returned[0][1]
-    instance._state.adding, instance._state.db = False, conn.alias
-    if created:
-        _inserted(created, returned, conn)
-    return created
+    instance.save()
+    return _sync_tasks(instance, wf, case, open_rows=[])
 
 
 _INSTANCE_COLUMNS = ("id", "case_id", "definition_id", "state", "finished", "next_timer_at", "steps")
@@ -259,11 +228,30 @@ class LockedInstance:
     open_tasks: list[Task]
 
 
+_SIGNALS = (signals.pre_init, signals.post_init, signals.pre_save, signals.post_save)
+
+
+def _signalled(*models: type[Model]) -> bool:
+    return any(signal.has_listeners(model) for model in models for signal in _SIGNALS)
+
+
+def _refuse_signalled(*models: type[Model]) -> None:
+    """Raise ``SignalledModel`` when one of ``models`` has init or save receivers: the statements
+    below read and write rows without ``save`` and without the ORM's query path, and code that
+    listens to a model's signals expects that path (as ``core.rows.locked_row`` refuses)."""
+    for model in models:
+        if _signalled(model):
+            raise SignalledModel(f"{model._meta.label} has signal receivers: use the ORM")
+
+
 def _from_row(
     model: type[_M], names: tuple[str, ...], values: Sequence[Any], conn: BaseDatabaseWrapper
 ) -> _M:
     """A model instance from a raw row, as the ORM's compiler makes it: each field's converters
-    (JSON text to objects; on SQLite, text to UUIDs and datetimes), then ``from_db``."""
+    (JSON text to objects; on SQLite, text to UUIDs and datetimes), then ``from_db``. Refuses a
+    model with signal receivers (``_refuse_signalled``). tests/workflow/test_sql_paths.py compares
+    the objects with the ORM's, so a change in these Django pieces fails there."""
+    _refuse_signalled(model)
     cache = conn.__dict__.setdefault("_yiwang_row_converters", {})
     converters = cache.get((model, names))
     if converters is None:
@@ -284,7 +272,10 @@ def _from_row(
 def lock_instance(case_id: int) -> LockedInstance | None:
     """Lock the case's instance and read its open tasks, in one statement (a step then needs
     neither another lock nor another read: ``complete_task(..., locked=...)``). Call it with the
-    case row locked: every writer of the case's tasks locks the case first, or the instance."""
+    case row locked: every writer of the case's tasks locks the case first, or the instance.
+    Hand-written (the ORM needs a second statement for the tasks, inside the case's lock) and
+    run on both databases, without ``FOR UPDATE`` where the database has none (SQLite locks the
+    whole database for a write); rows become objects through ``_from_row``."""
     conn = connections[WorkflowInstance.objects.db]
     qn = conn.ops.quote_name
     columns = ", ".join([f"i.{qn(c)}" for c in _INSTANCE_COLUMNS] + [f"t.{qn(c)}" for c in _TASK_COLUMNS])
@@ -364,11 +355,21 @@ def write_step(
     now: dt.datetime,
 ) -> None:
     """A step's workflow writes: the tasks completed (``done``: task ids and the columns they get,
-    a group per decision), the instance's state saved, the next tasks inserted. One statement on
-    PostgreSQL (``_write_step_pg``), the ORM's statements elsewhere."""
-    if connections[WorkflowInstance.objects.db].vendor == "postgresql":
+    a group per decision), the instance's state saved, the next tasks inserted. It runs under the
+    case's row lock, so on PostgreSQL it is one statement (``_write_step_pg``: one round trip
+    instead of one per group, the save and the insert); elsewhere, or when the models have signal
+    receivers, the ORM's statements. Both write the same rows (tests/workflow/test_sql_paths.py)."""
+    conn = connections[WorkflowInstance.objects.db]
+    if conn.vendor == "postgresql" and not _signalled(WorkflowInstance, Task):
         _write_step_pg(done, instance, created, now)
         return
+    _write_step_orm(done, instance, created)
+
+
+def _write_step_orm(
+    done: list[tuple[list[int], dict[str, Any]]], instance: WorkflowInstance, created: list[Task]
+) -> None:
+    """``write_step`` through the ORM: an update per group, ``save``, ``bulk_create``."""
     for ids, columns in done:
         Task.objects.filter(pk__in=ids).update(**columns)
     instance.save(update_fields=["state", "finished", "steps", "next_timer_at", "updated_at"])
@@ -384,8 +385,9 @@ def _write_step_pg(
 ) -> None:
     """A step's writes in one statement (PostgreSQL): the tasks completed (``done``: task ids and
     the columns they get, a group per decision), the instance's state saved, the next tasks
-    inserted. The same rows as the ORM's statements (an update per group, save, bulk_create), in
-    one round trip and with nothing to compile."""
+    inserted. The same rows as ``_write_step_orm`` (an update per group, save, bulk_create), in
+    one round trip and with nothing to compile. Refuses models with signal receivers."""
+    _refuse_signalled(WorkflowInstance, Task)
     conn = connections[WorkflowInstance.objects.db]
     qn = conn.ops.quote_name
     task_table, instance_table = qn(Task._meta.db_table), qn(WorkflowInstance._meta.db_table)
@@ -411,7 +413,7 @@ def _write_step_pg(
         instance.pk,
     ]
     if created:
-        insert, values = _insert_tasks_sql(created, now, "%s")
+        insert, values = _insert_tasks_sql(created, now)
         sql, params = sql + insert, params + values
     else:
         sql += "SELECT 1"
@@ -421,20 +423,16 @@ def _write_step_pg(
             _inserted(created, cursor.fetchall(), conn)
 
 
-def _insert_tasks_sql(created: list[Task], now: dt.datetime, instance_id_sql: str) -> tuple[str, list[Any]]:
-    """INSERT of new task rows (RETURNING id, instance_id), the instance id given as SQL (a
-    parameter, or the id an INSERT of the instance returns in the same statement)."""
+def _insert_tasks_sql(created: list[Task], now: dt.datetime) -> tuple[str, list[Any]]:
+    """The INSERT of new task rows (RETURNING id, instance_id) for ``_write_step_pg``, with the
+    values ``bulk_create`` would send (``created_at`` is ``now``, as ``auto_now_add`` sets it)."""
     qn = connections[Task.objects.db].ops.quote_name
-    placeholders = {"decisions": "%s::jsonb", "instance_id": instance_id_sql}
-    row_sql = "(" + ", ".join(placeholders.get(a, "%s") for a in _NEW_TASK_COLUMNS) + ")"
+    row_sql = "(" + ", ".join("%s::jsonb" if a == "decisions" else "%s" for a in _NEW_TASK_COLUMNS) + ")"
     params: list[Any] = []
     for t in created:
         t.created_at = now
         for a in _NEW_TASK_COLUMNS:
-            if a == "decisions":
-                params.append(json.dumps(t.decisions))
-            elif a != "instance_id" or instance_id_sql == "%s":
-                params.append(getattr(t, a))
+            params.append(json.dumps(t.decisions) if a == "decisions" else getattr(t, a))
     sql = (
         f"INSERT INTO {qn(Task._meta.db_table)} ({', '.join(qn(a) for a in _NEW_TASK_COLUMNS)}) "
         f"VALUES {', '.join([row_sql] * len(created))} RETURNING id, instance_id"
@@ -443,7 +441,7 @@ def _insert_tasks_sql(created: list[Task], now: dt.datetime, instance_id_sql: st
 
 
 def _inserted(created: list[Task], returned: Sequence[tuple[Any, ...]], conn: BaseDatabaseWrapper) -> None:
-    # What bulk_create sets on the objects it saved.
+    """Set on the objects ``_insert_tasks_sql`` wrote what ``bulk_create`` sets on those it saves."""
     for t, (pk, instance_id) in zip(created, returned, strict=True):
         t.pk, t.instance_id = pk, instance_id
         t._state.adding, t._state.db = False, conn.alias
