@@ -89,6 +89,10 @@ def case_detail(case_id: int, *, for_applicant: bool = False, case: Case | None 
         )
     if connections[Case.objects.db].vendor == "postgresql":
         return _case_detail_in_one_statement(case, for_applicant)
+    return _case_detail_orm(case, for_applicant)
+
+
+def _case_detail_orm(case: Case, for_applicant: bool) -> CaseDetail:
     events = case.events.all()
     if for_applicant:
         events = events.filter(visible_to_applicant=True)

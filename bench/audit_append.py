@@ -1,0 +1,102 @@
+"""Cost of appending a step's audit entries on PostgreSQL: ``core.audit._append_pg`` (one
+hand-written statement that locks the chain head, hashes the entries in the database, inserts
+them and moves the head) against ``core.audit._append_orm`` (the portable ORM path: lock the
+head, hash in Python, one ``bulk_create``, one head ``UPDATE``), for batches of 1 and 3 entries
+(a step records its own entry plus those its receivers record). Median CPU and wall-clock
+microseconds (the head row is locked from the first statement to the commit, so round trips
+count) and statements per append. Each append runs in a savepoint rolled back at once.
+
+Needs PostgreSQL (``DATABASE_URL``) with at least one audit entry (``make demo``). Prints one
+JSON object:
+
+    DATABASE_URL=postgres://... PYTHONPATH=src python bench/audit_append.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from yiwang.core import audit  # noqa: E402
+from yiwang.core.models import AuditEntry  # noqa: E402
+
+REPEAT = 500
+
+
+def entries(n: int) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            at=timezone.now(),
+            actor_id=7,
+            actor_label="审批人 张三",
+            channel="web",
+            ip="10.0.0.1",
+            action="cases.approve",
+            object_type="cases.case",
+            object_id=str(40 + i),
+            summary=f"审批通过 ZJ2026-{i:06d}",
+            detail={"decision": "approve", "state": "approved"},
+        )
+        for i in range(n)
+    ]
+
+
+def measure(append: Callable[[list[AuditEntry]], object], n: int) -> dict[str, float]:
+    """Median CPU and wall microseconds of ``append`` over ``REPEAT`` fresh batches of ``n``
+    entries (built outside the timing), and its statement count."""
+    batches = [entries(n) for _ in range(REPEAT + 1)]
+    cpu: list[float] = []
+    wall: list[float] = []
+    sid = transaction.savepoint()
+    with CaptureQueriesContext(connection) as ctx:  # the warm-up run, counted
+        append(batches.pop())
+    transaction.savepoint_rollback(sid)
+    statements = len(ctx.captured_queries)
+    for batch in batches:
+        sid = transaction.savepoint()
+        t, w = time.process_time_ns(), time.perf_counter_ns()
+        append(batch)
+        cpu.append((time.process_time_ns() - t) / 1000)
+        wall.append((time.perf_counter_ns() - w) / 1000)
+        transaction.savepoint_rollback(sid)
+    return {
+        "cpu_us": round(statistics.median(cpu), 1),
+        "wall_us": round(statistics.median(wall), 1),
+        "statements": statements,
+    }
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        raise SystemExit("PostgreSQL only: set DATABASE_URL")
+    if not AuditEntry.objects.exists():
+        raise SystemExit("no audit entry in the database: fill it first (make demo)")
+    result: dict[str, object] = {"database": connection.vendor}
+    with transaction.atomic():
+        for n in (1, 3):
+            pg = measure(audit._append_pg, n)
+            orm = measure(audit._append_orm, n)
+            result[f"entries_{n}"] = {
+                "pg": pg,
+                "orm": orm,
+                "cpu_ratio": round(orm["cpu_us"] / pg["cpu_us"], 2),
+                "wall_ratio": round(orm["wall_us"] / pg["wall_us"], 2),
+            }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
