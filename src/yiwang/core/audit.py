@@ -80,8 +80,6 @@ def record(
     if pending is not None and connection.in_atomic_block:
         pending.append(entry)  # appended with the rest of the batch when it ends (``batched``)
         return entry
-    # No savepoint: the entry is one part of the caller's action and fails with it. The head row
-    # stays locked until the caller commits, so callers record last, just before their commit.
     _append([entry])
     return entry
 
