@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from yiwang.core import audit
 from yiwang.core.context import ActorContext, reset_actor, set_actor
@@ -110,3 +111,98 @@ def test_a_batch_appends_its_entries_in_order_at_its_end():
     assert AuditEntry.objects.count() == 3 and audit.verify_chain().ok
     audit.record("test.after", object_id="4")
     assert audit.verify_chain().ok and AuditEntry.objects.get(object_id="4").seq == 4
+
+
+def test_the_statement_writes_every_field_of_the_entry():
+    """``_append_pg`` names its columns (``_PG_COLUMNS``): they must be every concrete field of
+    ``AuditEntry`` but the ones it computes, each stored under its own name."""
+    fields = AuditEntry._meta.concrete_fields
+    assert all(f.column == f.attname for f in fields)
+    assert set(audit._PG_COLUMNS) == {f.attname for f in fields} - {"id", "seq", "prev_hash", "hash"}
+
+
+def _entries() -> list[AuditEntry]:
+    import datetime as dt
+
+    at = dt.datetime(2026, 11, 26, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    return [
+        AuditEntry(
+            at=at,
+            actor_id=None,
+            actor_label='张三 "q" \\',
+            channel="web",
+            ip="",
+            action="cases.accept",
+            object_type="cases.case",
+            object_id="42",
+            summary="受理 ZJ…",
+            detail={"z": [1, "二", None], "a": {"b": 1.5, "c": True}, "s": "\u2028\n'\""},
+        ),
+        AuditEntry(
+            at=at + dt.timedelta(microseconds=1),
+            actor_id=7,
+            actor_label="clerk",
+            channel="api",
+            ip="10.0.0.1",
+            action="cases.approve",
+            object_type="",
+            object_id="",
+            summary="",
+            detail={},
+        ),
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement append is PostgreSQL's")
+def test_the_statement_and_the_orm_append_the_same_rows():
+    """``_append_pg`` and ``_append_orm`` from the same head write the same rows, move the head
+    alike and leave a chain that verifies: the statement hashes what ``_digest`` hashes."""
+    from django.db import transaction
+
+    from yiwang.core.models import AuditChainHead
+
+    audit.record("test.before", object_id="0")  # the head row exists
+
+    def appended(append) -> tuple[list[dict], tuple[int, str], list[tuple]]:
+        entries = _entries()
+        with transaction.atomic():
+            sid = transaction.savepoint()
+            assert append(entries) is not False
+            rows = list(AuditEntry.objects.order_by("seq").values())
+            head = AuditChainHead.objects.values_list("seq", "hash").get(id=1)
+            assert audit.verify_chain().ok
+            transaction.savepoint_rollback(sid)
+        for row in rows:
+            row.pop("id")
+        returned = [(e.pk is not None, e.seq, e.prev_hash, e.hash) for e in entries]
+        return rows, head, returned
+
+    statement, orm = appended(audit._append_pg), appended(audit._append_orm)
+    assert statement == orm
+    assert statement[1][0] == 3 and statement[0][1]["detail"] == _entries()[0].detail
+
+
+def test_save_signal_receivers_get_the_orm_append():
+    """The statement sends no save signals: with a receiver on ``AuditEntry`` it refuses to run
+    and entries are appended by the ORM, batched or not, so the receiver sees each one."""
+    from django.db import transaction
+    from django.db.models.signals import post_save
+
+    seen: list[str] = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.object_id)
+
+    audit.record("test.before", object_id="0")
+    post_save.connect(receiver, sender=AuditEntry, dispatch_uid="test-audit-signal")
+    try:
+        if connection.vendor == "postgresql":
+            with pytest.raises(RuntimeError, match="signal"):
+                audit._append_pg(_entries())
+        audit.record("test.plain", object_id="1")
+        with transaction.atomic(), audit.batched():
+            audit.record("test.batch", object_id="2")
+            audit.record("test.batch", object_id="3")
+    finally:
+        post_save.disconnect(dispatch_uid="test-audit-signal", sender=AuditEntry)
+    assert seen == ["1", "2", "3"] and audit.verify_chain().ok

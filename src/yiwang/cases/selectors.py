@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from yiwang.core.links import url_with_last
 from yiwang.core.rows import locked_row
 from yiwang.workflow import selectors as wf_selectors
+from yiwang.workflow.models import Task
 from yiwang.worktime import selectors as worktime
 
 from .models import (
@@ -89,6 +90,12 @@ def case_detail(case_id: int, *, for_applicant: bool = False, case: Case | None 
         )
     if connections[Case.objects.db].vendor == "postgresql":
         return _case_detail_in_one_statement(case, for_applicant)
+    return _case_detail_orm(case, for_applicant)
+
+
+def _case_detail_orm(case: Case, for_applicant: bool) -> CaseDetail:
+    """``case_detail``'s reads as ORM queries: the portable path, and the reference the
+    PostgreSQL statement (``_case_detail_in_one_statement``) is tested against."""
     events = case.events.all()
     if for_applicant:
         events = events.filter(visible_to_applicant=True)
@@ -112,11 +119,15 @@ def _rows(model: type[models.Model], rows: list[dict[str, Any]] | None, db: str)
 
 
 def _case_detail_in_one_statement(case: Case, for_applicant: bool) -> CaseDetail:
-    """``case_detail``'s six small reads (timeline, current materials, notices, open tasks, the
-    open correction request, clock pauses) as one statement on PostgreSQL, each a JSON array of
-    rows in the order of the ORM's queries: one round trip and one parse instead of six
-    compiled queries on the page staff and applicants open most. The open tasks are the
-    workflow's own query (``workflow.selectors.open_tasks``) used as a subquery."""
+    """``_case_detail_orm``'s reads (timeline, current materials, notices, open tasks, the open
+    correction request, clock pauses) as one hand-written statement on PostgreSQL, each a JSON
+    array of rows in the order of the ORM's queries. It is kept because the case page is the one
+    staff and applicants open most: one round trip and one parse instead of up to six compiled
+    queries (``bench/case_detail.py``). The open tasks are the workflow's own query
+    (``workflow.selectors.open_tasks``) used as a subquery. It relies on ``Model.from_db`` and
+    each field's ``to_python`` reading ``row_to_json`` values (``_rows``);
+    tests/cases/test_selectors.py runs both paths against each other on PostgreSQL. Read only,
+    so save signals do not apply; instances are built by ``from_db`` as the ORM builds them."""
     db = Case.objects.db
     tasks_sql, tasks_params = wf_selectors.open_tasks(case).query.sql_with_params()
     t = {m: m._meta.db_table for m in (CaseEvent, CaseMaterial, Notice, CorrectionRequest, ClockPause)}
@@ -134,8 +145,6 @@ def _case_detail_in_one_statement(case: Case, for_applicant: bool) -> CaseDetail
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [case.pk, case.pk, case.pk, *tasks_params, case.pk, case.pk])
         events, materials, notices, tasks, correction, pauses = cursor.fetchone()
-    from yiwang.workflow.models import Task
-
     corrections = _rows(CorrectionRequest, [correction] if correction else [], db)
     return CaseDetail(
         case=case,

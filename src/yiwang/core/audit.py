@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from .context import current_actor
@@ -79,11 +80,7 @@ def record(
     if pending is not None and connection.in_atomic_block:
         pending.append(entry)  # appended with the rest of the batch when it ends (``batched``)
         return entry
-    # No savepoint: the entry is one part of the caller's action and fails with it. The head row
-    # stays locked until the caller commits, so callers record last, just before their commit.
-    with transaction.atomic(savepoint=False):
-        if not (connection.vendor == "postgresql" and _append_pg([entry])):
-            _append_orm(entry)
+    _append([entry])
     return entry
 
 
@@ -115,7 +112,7 @@ def batched() -> Iterator[None]:
     locked for that statement to the commit only. Use it inside the action's transaction; an
     error in the block drops them with the transaction. Elsewhere, and when nested, each entry
     is appended as it is recorded."""
-    if connection.vendor != "postgresql" or getattr(connection, "_yiwang_audit_batch", None) is not None:
+    if not _in_one_statement() or getattr(connection, "_yiwang_audit_batch", None) is not None:
         yield
         return
     pending: list[AuditEntry] = []
@@ -124,28 +121,73 @@ def batched() -> Iterator[None]:
         yield
     finally:
         connection._yiwang_audit_batch = None
-    if pending and not _append_pg(pending):  # no head row yet: the first entries ever
-        for entry in pending:
-            _append_orm(entry)
+    if pending:
+        _append(pending)
 
 
-def _append_orm(entry: AuditEntry) -> None:
+def _in_one_statement() -> bool:
+    """Whether entries are appended by ``_append_pg``: on PostgreSQL, unless a receiver listens
+    to ``AuditEntry``'s save signals (the statement does not send them)."""
+    return connection.vendor == "postgresql" and not _has_save_signals()
+
+
+def _has_save_signals() -> bool:
+    return pre_save.has_listeners(AuditEntry) or post_save.has_listeners(AuditEntry)
+
+
+def _append(entries: list[AuditEntry]) -> None:
+    """Append ``entries`` in order. No savepoint: they are part of the caller's action and fail
+    with it. The head row stays locked until the caller commits, so callers record last."""
+    with transaction.atomic(savepoint=False):
+        if not (_in_one_statement() and _append_pg(entries)):  # no head row yet: the first ever
+            _append_orm(entries)
+
+
+def _append_orm(entries: list[AuditEntry]) -> None:
+    """The portable append: lock the head, chain and hash each entry in Python, save it and
+    move the head. The head row stays locked to the caller's commit."""
     with transaction.atomic(savepoint=False):
         head = AuditChainHead.objects.select_for_update().filter(id=1).first()
         if head is None:
-            head, _ = AuditChainHead.objects.get_or_create(id=1)  # first entry ever
+            AuditChainHead.objects.get_or_create(id=1)  # first entry ever
             head = AuditChainHead.objects.select_for_update().get(id=1)
-        entry.seq, entry.prev_hash = head.seq + 1, head.hash
-        entry.hash = _digest(head.hash, _hashed_fields(entry))
-        entry.save()
-        AuditChainHead.objects.filter(id=1).update(seq=entry.seq, hash=entry.hash)
+        seq, prev = head.seq, head.hash
+        for entry in entries:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev
+            entry.hash = prev = _digest(prev, _hashed_fields(entry))
+            entry.save(force_insert=True)
+        AuditChainHead.objects.filter(id=1).update(seq=seq, hash=prev)
+
+
+# The columns ``_append_pg`` writes besides seq, prev_hash and hash: every concrete field of
+# ``AuditEntry`` but the id (tests/core/test_audit.py fails when a field is added or renamed).
+_PG_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_label",
+    "channel",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "detail",
+)
 
 
 def _append_pg(entries: list[AuditEntry]) -> bool:
-    """One statement: lock the head, hash each entry in the database (the same SHA-256 of the
-    previous hash and the same JSON as ``_digest``: only the sequence numbers are not known
-    before the head is locked), insert them and move the head. One round trip while the head
-    row is locked, and no ORM query to compile. False when there is no head row yet."""
+    """``_append_orm`` as one hand-written PostgreSQL statement: lock the head, hash each entry
+    in the database (the same SHA-256 of the previous hash and the same JSON as ``_digest``:
+    only the sequence numbers are not known before the head is locked), insert them and move
+    the head. It is kept because a step appends its entries inside its own transaction with the
+    head locked: one round trip instead of three, and no ORM query to compile
+    (``bench/audit_append.py``). It relies on Django storing a ``JSONField`` as the JSON text
+    of its value and on the fields' ``db_type``; tests/core/test_audit.py runs both appends
+    against each other on PostgreSQL. It sends no save signals, so it refuses to run where
+    ``AuditEntry`` has receivers for them. False when there is no head row yet."""
+    if _has_save_signals():
+        raise RuntimeError("AuditEntry has save signal receivers: append with _append_orm")
     entry_table = connection.ops.quote_name(AuditEntry._meta.db_table)
     head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     links = [f"h AS (SELECT seq AS seq, hash AS hash FROM {head_table} WHERE id = 1 FOR UPDATE)"]
@@ -155,9 +197,7 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
     # Typed placeholders: the rows of a VALUES list take their types from their values, and an
     # untyped NULL (no actor, no IP) would be text.
     typed = ", ".join(
-        f"CAST(%s AS {AuditEntry._meta.get_field(name).db_type(connection)})"
-        for name in ("at", "actor_id", "actor_label", "channel", "ip", "action")
-        + ("object_type", "object_id", "summary", "detail")
+        f"CAST(%s AS {AuditEntry._meta.get_field(name).db_type(connection)})" for name in _PG_COLUMNS
     )
     prev = "h"
     for n, entry in enumerate(entries, start=1):
@@ -171,23 +211,11 @@ def _append_pg(entries: list[AuditEntry]) -> bool:
         )
         params += [before, after]
         rows.append(f"((SELECT seq FROM n{n}), {typed}, (SELECT prev FROM n{n}), (SELECT hash FROM n{n}))")
-        values += [
-            entry.at,
-            entry.actor_id,
-            entry.actor_label,
-            entry.channel,
-            entry.ip,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.summary,
-            detail,
-        ]
+        values += [detail if name == "detail" else getattr(entry, name) for name in _PG_COLUMNS]
         prev = f"n{n}"
     sql = (
         f"WITH {', '.join(links)}, "
-        f"e AS (INSERT INTO {entry_table} (seq, at, actor_id, actor_label, channel, ip, action, "
-        "object_type, object_id, summary, detail, prev_hash, hash) "
+        f"e AS (INSERT INTO {entry_table} (seq, {', '.join(_PG_COLUMNS)}, prev_hash, hash) "
         f"SELECT * FROM (VALUES {', '.join(rows)}) AS v WHERE EXISTS (SELECT 1 FROM h) "
         "RETURNING id, seq, prev_hash, hash), "
         f"u AS (UPDATE {head_table} SET seq = {prev}.seq, hash = {prev}.hash FROM {prev} "
