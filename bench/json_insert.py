@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import time
 from collections.abc import Callable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 
 import django  # noqa: E402
+
+from cputime import cpu_us  # noqa: E402  (bench/ is the script's directory)
 
 django.setup()
 
@@ -31,15 +31,7 @@ from yiwang.workflow.models import ProcessDefinition, WorkflowInstance  # noqa: 
 DOC = {"tasks": [{"id": f"task-{i}", "name": "审核“材料”\\", "data": {"k": "v" * 40}} for i in range(40)]}
 
 
-def cpu_us(call: Callable[[], object], repeat: int = 300) -> float:
-    """Median CPU microseconds of ``call`` over ``repeat`` runs, after a warm-up run."""
-    call()
-    samples = []
-    for _ in range(repeat):
-        t = time.process_time_ns()
-        call()
-        samples.append((time.process_time_ns() - t) / 1000)
-    return statistics.median(samples)
+REPEAT = 300
 
 
 def rolled_back(insert: Callable[[], object]) -> Callable[[], None]:
@@ -61,7 +53,8 @@ def main() -> None:
                 lambda: WorkflowInstance.objects.bulk_create(
                     [WorkflowInstance(case_id=-1 - i, definition=definition, state=DOC) for i in range(7)]
                 )
-            )
+            ),
+            REPEAT,
         )
         plain = cpu_us(
             rolled_back(
@@ -73,7 +66,8 @@ def main() -> None:
                         for _ in range(7)
                     ]
                 )
-            )
+            ),
+            REPEAT,
         )
         transaction.set_rollback(True)
     print(

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
-import time
-from collections.abc import Callable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 
 import django  # noqa: E402
+
+from cputime import cpu_us  # noqa: E402  (bench/ is the script's directory)
 
 django.setup()
 
@@ -28,16 +27,7 @@ from yiwang.cases.actions import WITH_VERSION  # noqa: E402
 from yiwang.cases.models import Case  # noqa: E402
 from yiwang.core.rows import locked_row  # noqa: E402
 
-
-def cpu_us(call: Callable[[], object], repeat: int = 2000) -> float:
-    """Median CPU microseconds of ``call`` over ``repeat`` runs, after a warm-up run."""
-    call()
-    samples = []
-    for _ in range(repeat):
-        t = time.process_time_ns()
-        call()
-        samples.append((time.process_time_ns() - t) / 1000)
-    return statistics.median(samples)
+REPEAT = 2000
 
 
 def main() -> None:
@@ -45,9 +35,10 @@ def main() -> None:
     if pk is None:
         raise SystemExit("no case in the database: fill it first (make demo)")
     with transaction.atomic():
-        ours = cpu_us(lambda: locked_row(Case, pk, WITH_VERSION))
+        ours = cpu_us(lambda: locked_row(Case, pk, WITH_VERSION), REPEAT)
         orm = cpu_us(
-            lambda: Case.objects.select_for_update(of=("self",)).select_related(*WITH_VERSION).get(pk=pk)
+            lambda: Case.objects.select_for_update(of=("self",)).select_related(*WITH_VERSION).get(pk=pk),
+            REPEAT,
         )
     result = {
         "database": connection.vendor,
