@@ -4,12 +4,13 @@
 
 Runs the load test's read requests through Django's test client (whole middleware stack,
 sessions, templates; no HTTP server) against ``make stack``'s PostgreSQL database and plan, and
-prints per type the median CPU time of this process, the median wall time, the number of SQL
-statements and their wall time. CPU time does not move with other jobs on the machine the way
+prints per type the median and the lowest CPU time of this process, the Python function calls
+of one request, the median wall time, the number of SQL statements and their wall time. CPU time does not move with other jobs on the machine the way
 requests per second do, so it says what a request type costs and, weighted by the mix of
 ``locustfile.py``, how many mixed requests per second two CPUs can serve at most
-(PostgreSQL's own CPU and the load generator's come on top). ``--profile NAME`` prints a
-cProfile of that type.
+(PostgreSQL's own CPU and the load generator's come on top). On a busy machine the lowest CPU
+time and the count of calls, which other jobs do not move, compare two revisions best.
+``--profile NAME`` prints a cProfile of that type.
 """
 
 from __future__ import annotations
@@ -155,6 +156,8 @@ def main() -> None:
     }
     timer = SqlTimer()
     rows = []
+    calls: list[int] = []  # per row of ``rows``
+    low: list[float] = []
     with connection.execute_wrapper(timer):
         for name, (c, path) in kinds.items():
             for _ in range(5):
@@ -176,6 +179,14 @@ def main() -> None:
                 sql.append(timer.seconds)
                 if r.status_code not in (200, 404):
                     print(f"{name}: {r.status_code} on {p}", file=sys.stderr)
+            # Python function calls of one more request, profiled apart from the timed ones: a
+            # count that other jobs on the machine do not move, unlike CPU time.
+            counter = cProfile.Profile()
+            counter.enable()
+            c.get(path(), HTTP_X_FORWARDED_FOR=f"10.0.{rng.randrange(256)}.{rng.randrange(1, 255)}")
+            counter.disable()
+            calls.append(pstats.Stats(counter).total_calls)  # type: ignore[attr-defined]
+            low.append(min(cpu))
             rows.append(
                 (
                     name,
@@ -190,17 +201,18 @@ def main() -> None:
     print(f"load average: {os.getloadavg()}")
     hello = dict((n, c) for n, c, *_ in rows).get("hello", 0.0)
     print(
-        "| request type | CPU ms (median) | hello ÷ type | wall ms | SQL statements | SQL ms "
-        "| share of the mix's CPU |"
+        "| request type | CPU ms (median) | CPU ms (min) | Python calls | hello ÷ type | wall ms "
+        "| SQL statements | SQL ms | share of the mix's CPU |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     total_rps = sum(MIX_RPS.values())
     weighted = sum(MIX_RPS.get(n, 0) * c for n, c, *_ in rows)
-    for name, c, w, q, s in rows:
+    for (name, c, w, q, s), lo, nc in zip(rows, low, calls, strict=True):
         share = MIX_RPS.get(name, 0) * c / weighted if weighted else 0
         ratio = f"{hello / c:.3f}" if c else "—"
         print(
-            f"| {name} | {c * 1000:.2f} | {ratio} | {w * 1000:.1f} | {q:.0f} | {s * 1000:.1f} | {share:.0%} |"
+            f"| {name} | {c * 1000:.2f} | {lo * 1000:.2f} | {nc:,} | {ratio} | {w * 1000:.1f} | {q:.0f} "
+            f"| {s * 1000:.1f} | {share:.0%} |"
         )
     per_req = weighted / total_rps
     print(

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.db import connections
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, OrderBy, Q, QuerySet
 
 # Django 5.2's row-comparison lookups (made for composite primary keys): ``(a, b) > (x, y)`` on
 # PostgreSQL and SQLite, with each value prepared by its field (datetimes on SQLite).
@@ -134,6 +135,30 @@ class _Scope:
             return q & Q(region_path__startswith=self.region_path)
         return q
 
+    def sql(self, conn: BaseDatabaseWrapper) -> tuple[list[str], list[Any]]:
+        """``q()`` on open tasks as SQL conditions and their parameters, for the inbox's
+        PostgreSQL statements (``_inbox_sql``; tested equal to ``q()``: tests/workflow)."""
+        where: list[str] = [f"{_col('state')} = %s"]
+        params: list[Any] = [TaskState.OPEN]
+        if self.assignee is not None:
+            # ``inbox_scopes``: my own applications' tasks are not work.
+            return [*where, f"{_col('assignee')} = %s", f"NOT ({_col('role')} = %s)"], [
+                *params,
+                self.assignee,
+                "applicant",
+            ]
+        where.append(f"{_col('assignee')} IS NULL")
+        roles = self.step_roles
+        where.append(f"{_col('role')} = %s" if len(roles) == 1 else f"{_col('role')} IN ({_marks(roles)})")
+        params += list(roles)
+        if self.department_id:
+            where.append(f"{_col('department_id')} = %s")
+            params.append(self.department_id)
+        elif self.region_path:
+            where.append(f"{_col('region_path')} {conn.operators['startswith']}")
+            params.append(f"{conn.ops.prep_for_like_query(self.region_path)}%")
+        return where, params
+
     def covers(self, task: Task) -> bool:
         """``q()`` for one task already read (tested equal to it: tests/workflow)."""
         if self.assignee is not None:
@@ -149,7 +174,8 @@ class _Scope:
 
 def _scopes(user: User, roles: Iterable[StaffRole] | None) -> list[_Scope]:
     """The rule of the inbox, as values: ``inbox`` and ``inbox_scopes`` build their queries from
-    them, ``_Scope.covers`` checks one task already read against them."""
+    them, the PostgreSQL path its statements (``_Scope.sql``), and ``_Scope.covers`` checks one
+    task already read against them."""
     if roles is None:
         roles = StaffRole.objects.filter(user=user).select_related("region")
     parts = [_Scope(assignee=user.pk)]
@@ -180,6 +206,17 @@ def inbox_scopes(user: User, roles: Iterable[StaffRole] | None = None) -> list[Q
         else open_tasks.filter(sc.q())
         for sc in _scopes(user, roles)
     ]
+
+
+def _col(name: str) -> str:
+    """The quoted column of a concrete field of Task."""
+    field = Task._meta.get_field(name)
+    assert isinstance(field, Field)
+    return f'"{field.column}"'
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _filtered(qs: QuerySet[Task], f: InboxFilters) -> QuerySet[Task]:
@@ -250,6 +287,123 @@ def _fetch(ranges: Sequence[QuerySet[Any, Any]], *, distinct: bool = False) -> l
     return list(dict.fromkeys(rows)) if distinct else rows
 
 
+# --- the same pages as SQL written here (PostgreSQL) -----------------------------------------------
+#
+# The inbox is the page staff open most (two thirds of the load test's requests are staff pages),
+# and compiling its UNION of per-scope querysets through the ORM costs several times the CPU of
+# sending the same statement written from the scopes' values (bench/inbox_sql.py). The statements
+# below are the ORM path's (``inbox_scopes``, ``_filtered``, ``_walk``) as text; the test
+# ``test_sql_pages_and_counts_agree_with_the_orm_path`` (tests/workflow/test_inbox_keyset.py)
+# runs both on PostgreSQL and fails if they differ. SQLite takes the ORM path.
+
+
+def _use_sql(conn: BaseDatabaseWrapper) -> bool:
+    return conn.vendor == "postgresql"
+
+
+def _filters_sql(f: InboxFilters) -> tuple[list[str], list[Any]]:
+    """``_filtered`` as SQL conditions and parameters."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.step:
+        where.append(f"{_col('spec_name')} = %s")
+        params.append(f.step)
+    if f.item_ids is not None:
+        ids = f.item_ids
+        where.append(f"{_col('item_id')} = %s" if len(ids) == 1 else f"{_col('item_id')} IN ({_marks(ids)})")
+        params += list(ids)
+    if f.due_from is not None:
+        where.append(f"{_col('due_date')} >= %s")
+        params.append(f.due_from)
+    if f.due_before is not None:
+        where.append(f"{_col('due_date')} < %s")
+        params.append(f.due_before)
+    return where, params
+
+
+_Range = tuple[list[str], list[Any], str]  # extra conditions, their parameters, ORDER BY
+
+
+def _ranges_sql(order: str, key: InboxKey | None, *, forward: bool, undated_too: bool) -> list[_Range]:
+    """``_walk``'s index ranges."""
+    due, created, id_ = _col("due_date"), _col("created_at"), _col("id")
+    if order == "new":
+        ordering = f"{created} DESC, {id_} DESC" if forward else f"{created} ASC, {id_} ASC"
+        if key is None:
+            return [([], [], ordering)]
+        op = "<" if forward else ">"
+        return [([f"({created}, {id_}) {op} (%s, %s)"], [key.created_at, key.id], ordering)]
+    if forward:
+        ordering = f"{due} ASC NULLS LAST, {created} ASC, {id_} ASC"
+    else:
+        ordering = f"{due} DESC NULLS FIRST, {created} DESC, {id_} DESC"
+    if key is None:
+        return [([], [], ordering)]
+    op = ">" if forward else "<"
+    dated, undated = f"{due} IS NOT NULL", f"{due} IS NULL"
+    if key.due_date is not None:
+        at = [key.due_date, key.created_at, key.id]
+        ranges = [([dated, f"({due}, {created}, {id_}) {op} (%s, %s, %s)"], at, ordering)]
+        return ranges + ([([undated], [], ordering)] if forward and undated_too else [])
+    ranges = [([undated, f"({created}, {id_}) {op} (%s, %s)"], [key.created_at, key.id], ordering)]
+    return ranges + ([] if forward else [([dated], [], ordering)])
+
+
+def _inbox_sql(
+    conn: BaseDatabaseWrapper,
+    scopes: list[_Scope],
+    filters: InboxFilters,
+    ranges: list[_Range],
+    limit: int,
+    columns: str,
+) -> tuple[list[str], list[Any]]:
+    """One ``(SELECT ... LIMIT n)`` per scope and range: the parts of a UNION."""
+    table = '"' + Task._meta.db_table + '"'
+    filter_where, filter_params = _filters_sql(filters)
+    parts: list[str] = []
+    params: list[Any] = []
+    for sc in scopes:
+        where, where_params = sc.sql(conn)
+        for extra, extra_params, ordering in ranges:
+            order_by = f" ORDER BY {ordering}" if ordering else ""
+            conditions = " AND ".join(where + filter_where + extra)
+            parts.append(f"(SELECT {columns} FROM {table} WHERE {conditions}{order_by} LIMIT %s)")
+            params += [*where_params, *filter_params, *extra_params, limit]
+    return parts, params
+
+
+_SELECT_COLUMNS = ", ".join(_col(c) for c in INBOX_COLUMNS)
+
+
+def _slice_rows_sql(
+    conn: BaseDatabaseWrapper,
+    scopes: list[_Scope],
+    filters: InboxFilters,
+    order: str,
+    key: InboxKey | None,
+    limit: int,
+    *,
+    forward: bool,
+    undated_too: bool,
+) -> list[tuple[Any, ...]]:
+    ranges = _ranges_sql(order, key, forward=forward, undated_too=undated_too)
+    parts, params = _inbox_sql(conn, scopes, filters, ranges, limit, _SELECT_COLUMNS)
+    with conn.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
+
+
+def _count_sql(
+    conn: BaseDatabaseWrapper, scopes: list[_Scope], filters: InboxFilters, cap: int, *, distinct: bool
+) -> int:
+    parts, params = _inbox_sql(conn, scopes, filters, [([], [], "")], cap, _col("id"))
+    union = (" UNION " if distinct else " UNION ALL ").join(parts)
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({union} LIMIT %s) AS inbox", [*params, cap])
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
 _ID, _DUE, _CREATED = (INBOX_COLUMNS.index(c) for c in ("id", "due_date", "created_at"))
 
 
@@ -289,21 +443,34 @@ def inbox_slice(
     forward = before is None
     key = after if forward else before
     undated_too = filters.due_from is None and filters.due_before is None
-    fetched = _fetch(
-        [
-            r
-            for qs in inbox_scopes(user, roles)
-            for r in _walk(
-                _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
-            )
-        ]
-    )
+    conn = connections[Task.objects.db]
+    if _use_sql(conn):
+        fetched = _slice_rows_sql(
+            conn,
+            _scopes(user, roles),
+            filters,
+            order,
+            key,
+            limit + 1,
+            forward=forward,
+            undated_too=undated_too,
+        )
+    else:
+        fetched = _fetch(
+            [
+                r
+                for qs in inbox_scopes(user, roles)
+                for r in _walk(
+                    _filtered(qs, filters), order, key, limit + 1, forward=forward, undated_too=undated_too
+                )
+            ]
+        )
     rows = {r[_ID]: r for r in fetched}  # two overlapping scopes may both hold a task
     # Walking order: ascending for due-date forward and newest backward.
     descending = (order == "new") == forward
     merged = sorted(rows.values(), key=_sort_key(order), reverse=descending)[: limit + 1]
     more = len(merged) > limit
-    tasks = [_task(Task.objects.db, r) for r in merged[:limit]]
+    tasks = [_task(conn.alias, r) for r in merged[:limit]]
     return InboxSlice(tasks if forward else tasks[::-1], more)
 
 
@@ -325,6 +492,9 @@ def inbox_count(
     )
     # Disjoint scopes (assigned to me / each department and role) can be added up.
     disjoint = all(sr.department_id for sr in roles if sr.role in STAFF_ROLE_NAMES)
+    conn = connections[Task.objects.db]
+    if _use_sql(conn):
+        return _count_sql(conn, _scopes(user, roles), filters, cap, distinct=not disjoint)
     ranges = [
         _filtered(qs, filters).order_by().values_list("pk", flat=True)[:cap]
         for qs in inbox_scopes(user, roles)
