@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.fields import ValuesInsertJSONField
+from yiwang.core.labels import ChoiceLabel
 
 
 class ItemForm(models.Model):
@@ -170,6 +171,11 @@ class Case(models.Model):
     delivery_method = models.CharField(
         _("送达方式"), max_length=12, choices=DeliveryMethod.choices, default=DeliveryMethod.ELECTRONIC
     )
+    # Labels for pages that list many cases (core.labels).
+    state_label = ChoiceLabel("state", CaseState)
+    channel_label = ChoiceLabel("channel", CaseChannel)
+    outcome_label = ChoiceLabel("outcome", Outcome)
+    delivery_method_label = ChoiceLabel("delivery_method", DeliveryMethod)
     # Part of a life-event bundle (docs/bundles.md)? Read by the bundles app's receivers on every
     # step, so that an ordinary case (nearly all of them) costs them no query.
     bundle_role = models.CharField(
@@ -234,6 +240,8 @@ class CaseMaterial(models.Model):
         _("审核状态"), max_length=8, choices=MaterialStatus.choices, default=MaterialStatus.PENDING
     )
     note = models.CharField(_("审核意见"), max_length=300, blank=True)
+    origin_label = ChoiceLabel("origin", MaterialOrigin)
+    status_label = ChoiceLabel("status", MaterialStatus)
     replaced = models.BooleanField(default=False, help_text="superseded by a corrected upload")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -323,6 +331,7 @@ class NoticeKind(models.TextChoices):
 class Notice(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=12, choices=NoticeKind.choices)
+    kind_label = ChoiceLabel("kind", NoticeKind)
     number = models.CharField(_("文书编号"), max_length=40, unique=True)
     file = models.FileField(upload_to="cases/notices/%Y/%m/")
     sha256 = models.CharField(max_length=64)
@@ -353,6 +362,8 @@ class Delivery(models.Model):
     carrier = models.CharField(_("快递公司"), max_length=50, blank=True)
     tracking_number = models.CharField(_("运单号"), max_length=50, blank=True)
     courier_status = models.CharField(max_length=12, choices=CourierStatus.choices, default="", blank=True)
+    method_label = ChoiceLabel("method", DeliveryMethod)
+    courier_status_label = ChoiceLabel("courier_status", CourierStatus)
     delivered_at = models.DateTimeField(null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
