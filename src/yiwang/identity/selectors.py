@@ -5,12 +5,81 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from .models import Role, StaffRole
 
 if TYPE_CHECKING:
     from yiwang.regions.models import Department
+
+
+# How long a user's staff roles stay cached when nothing changes them. Saving or deleting one of
+# the user's roles drops the entry at once (``identity.receivers``); this bounds what a change
+# that bypasses ``save``/``delete`` (a queryset ``update``) or a move of a region in the tree
+# (the roles' region paths) takes to be seen.
+STAFF_ROLES_SECONDS = 300
+
+
+def staff_roles_key(user_id: int) -> str:
+    return f"identity:staff-roles:v1:{user_id}"
+
+
+def staff_roles(user_id: int) -> list[StaffRole]:
+    """The user's staff roles with their regions, read once and then from the cache: the
+    workbench needs them on every page to know the reader's scopes. The actions of the cases app
+    check roles again from the database when they write."""
+    key = staff_roles_key(user_id)
+    roles: list[StaffRole] | None = cache.get(key)
+    if roles is None:
+        roles = list(StaffRole.objects.filter(user_id=user_id).select_related("region").order_by("pk"))
+        cache.set(key, roles, STAFF_ROLES_SECONDS)
+    return roles
+
+
+def forget_staff_roles(user_id: int) -> None:
+    """Drop the cached roles of ``user_id`` now and again when the current transaction commits
+    (a request that read the old roles meanwhile may have cached them again)."""
+    key = staff_roles_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def role_holders_key(department_id: int, role: str) -> str:
+    return f"identity:role-holders:v1:{department_id}:{role}"
+
+
+def role_holders(department_id: int, role: str) -> list[tuple[int, str]]:
+    """``(user id, name)`` of every account holding ``role`` in the department, by username: the
+    person's name, else the account's full name, else its username. Cached like
+    ``staff_roles`` and dropped when one of the department's roles changes; a renamed person
+    shows under the new name within ``STAFF_ROLES_SECONDS``."""
+    key = role_holders_key(department_id, role)
+    holders: list[tuple[int, str]] | None = cache.get(key)
+    if holders is None:
+        rows = (
+            StaffRole.objects.filter(role=role, department_id=department_id)
+            .order_by("user__username")
+            .values_list(
+                "user_id", "user__person__name", "user__first_name", "user__last_name", "user__username"
+            )
+        )
+        holders = [
+            (pk, person or f"{first} {last}".strip() or username)
+            for pk, person, first, last, username in rows
+        ]
+        cache.set(key, holders, STAFF_ROLES_SECONDS)
+    return holders
+
+
+def forget_role_holders(department_id: int | None, role: str) -> None:
+    """``forget_staff_roles`` for ``role_holders`` of one department and role."""
+    if department_id is None:
+        return
+    key = role_holders_key(department_id, role)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def roles_of(user: User, role: str | None = None) -> QuerySet[StaffRole]:

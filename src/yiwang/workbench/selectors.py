@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.db.models import Q
 from django.http import Http404
@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from yiwang.cases.models import Case
 from yiwang.catalog.models import ServiceItem
 from yiwang.core.rows import locked_row
+from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
@@ -47,11 +48,12 @@ STEPS = (
 )
 
 
-def work_roles(user) -> list[StaffRole]:
+def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
+    """The reader's staff roles with their regions (the scopes need the region's path; the
+    department only by id), from ``identity.selectors.staff_roles``' cache."""
     if user is None or not user.is_authenticated:
         return []
-    # The scopes need the region's path; the department only by id.
-    return list(StaffRole.objects.filter(user_id=user.pk).select_related("region"))
+    return identity_selectors.staff_roles(user.pk)
 
 
 def is_staff_member(roles: list[StaffRole], user) -> bool:
@@ -367,18 +369,13 @@ class Colleague:
 
 def colleagues_for(case: Case, task: Task | None, user: User) -> list[Colleague]:
     """Staff of the case's department holding the open task's role, other than ``user``: plain
-    values for the transfer form (no user and person objects built on every case page)."""
-    if task is None:
+    values for the transfer form (``identity.selectors.role_holders``, cached)."""
+    if task is None or case.department_id is None:
         return []
-    rows = (
-        StaffRole.objects.filter(role=task.role, department_id=case.department_id)
-        .exclude(user_id=user.pk)
-        .order_by("user__username")
-        .values_list("user_id", "user__person__name", "user__first_name", "user__last_name", "user__username")
-    )
     return [
-        Colleague(pk, person or f"{first} {last}".strip() or username)
-        for pk, person, first, last, username in rows
+        Colleague(pk, name)
+        for pk, name in identity_selectors.role_holders(case.department_id, task.role)
+        if pk != user.pk
     ]
 
 
