@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the /api/docs assets locally (no CDN on a government intranet)
-    "oauth2_provider",
+    "yiwang.identity.oauth_app.OAuthProviderConfig",  # django-oauth-toolkit, named in Chinese
     "yiwang.core",
     "yiwang.regions",
     "yiwang.catalog",
