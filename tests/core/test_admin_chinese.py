@@ -79,3 +79,35 @@ def test_every_section_model_and_column_is_chinese(client, root):
 def test_the_check_itself_catches_english():
     assert _english("Applications") and _english("Client type") and _english("user")
     assert not _english("ID") and not _english("OAuth 应用") and not _english("事项")
+
+
+def test_token_revocation_action_speaks_chinese(client, root):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application, RefreshToken
+
+    app = Application.objects.create(
+        name="福州市网上办事大厅",
+        client_id="city-fz",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://rp.test/callback",
+    )
+    token = AccessToken.objects.create(
+        user=root,
+        application=app,
+        token="a" * 40,
+        expires=timezone.now() + timedelta(hours=1),
+        scope="openid",
+    )
+    refresh = RefreshToken.objects.create(user=root, application=app, token="r" * 40, access_token=token)
+    resp = client.post(
+        reverse("admin:identity_oauthaccesstoken_changelist"),
+        {"action": "revoke_tokens", "_selected_action": [token.pk]},
+        follow=True,
+    )
+    assert "已吊销 1 个访问令牌。" in resp.content.decode()
+    assert not AccessToken.objects.filter(pk=token.pk).exists()
+    refresh.refresh_from_db()
+    assert refresh.revoked is not None

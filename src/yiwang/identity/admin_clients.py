@@ -16,7 +16,14 @@ from oauth2_provider.admin import (
     RefreshTokenAdmin,
 )
 from oauth2_provider.forms import ApplicationForm
-from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken, get_application_model
+from oauth2_provider.models import (
+    AccessToken,
+    Grant,
+    IDToken,
+    RefreshToken,
+    get_application_model,
+    revoke_access_token,
+)
 
 from yiwang.core import audit
 
@@ -198,7 +205,12 @@ class AccessTokenChineseAdmin(_Columns, AccessTokenAdmin):
 
     @admin.action(description=_("吊销所选访问令牌"))
     def revoke_tokens(self, request, queryset):
-        return super().revoke_tokens(request, queryset)
+        # DOT's shared revoke path (the bound refresh token too), with a Chinese message.
+        revoked = 0
+        for access_token in queryset:
+            revoke_access_token(access_token)
+            revoked += 1
+        self.message_user(request, _("已吊销 %(n)s 个访问令牌。") % {"n": revoked})
 
 
 @admin.register(OAuthRefreshToken)
@@ -213,7 +225,12 @@ class RefreshTokenChineseAdmin(_Columns, RefreshTokenAdmin):
 
     @admin.action(description=_("吊销所选刷新令牌"))
     def revoke_tokens(self, request, queryset):
-        return super().revoke_tokens(request, queryset)
+        # RefreshToken.revoke() revokes the bound access token and keeps the revoked tombstone.
+        revoked = 0
+        for refresh_token in queryset:
+            refresh_token.revoke()
+            revoked += 1
+        self.message_user(request, _("已吊销 %(n)s 个刷新令牌。") % {"n": revoked})
 
 
 @admin.register(OAuthGrant)
