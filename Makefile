@@ -24,9 +24,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(YIWANG) migrate --no-input -v0
-	YIWANG_FAKE_SMS=1 $(YIWANG) load_demo
+	YIWANG_FAKE_SMS=1 $(YIWANG) load_demo --host $(HOST) --port $(PORT)
 	YIWANG_MANIFEST_STATIC=1 $(YIWANG) collectstatic --no-input -v0
-	@echo "yiwang: serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "一网演示站点：http://$(HOST):$(PORT)/（按 Ctrl-C 停止）"
 	YIWANG_FAKE_SMS=1 YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
 
 serve: $(STAMP)

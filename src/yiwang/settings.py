@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the /api/docs assets locally (no CDN on a government intranet)
-    "oauth2_provider",
+    "yiwang.identity.oauth_app.OAuthProviderConfig",  # django-oauth-toolkit, named in Chinese
     "yiwang.core",
     "yiwang.regions",
     "yiwang.catalog",
@@ -299,6 +299,29 @@ FILE_UPLOAD_HANDLERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 YIWANG_MAX_IMPORT_BYTES = int(os.environ.get("YIWANG_MAX_IMPORT_BYTES", 20 * 1024 * 1024))
+
+
+def _promise_cap_percent() -> int | None:
+    """YIWANG_PROMISE_CAP_PERCENT: a province's cap on promised time limits as a share of the
+    statutory ones (Fujian: 60); unset or empty, no cap beyond the statutory limit itself."""
+    raw = os.environ.get("YIWANG_PROMISE_CAP_PERCENT", "").strip().rstrip("%")
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"YIWANG_PROMISE_CAP_PERCENT must be a whole number from 1 to 100, not {raw!r}"
+        )
+    return value
+
+
+# Checked when an item version is published (catalog/rules.py), from any path.
+YIWANG_PROMISE_CAP_PERCENT = _promise_cap_percent()
 # Materials taken from where they are instead of uploaded, tried in order (docs/cases.md,
 # docs/exchange.md): the holder's valid e-certificate first, then the verified account.
 YIWANG_MATERIAL_PROVIDERS = [

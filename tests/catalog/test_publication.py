@@ -243,3 +243,64 @@ def test_deleting_an_item_removes_it_from_search(setup):
     ServiceItem.objects.filter(pk=item.pk).delete()
     result = search_items("食品经营")
     assert result.total == 0 and result.items == []
+
+
+# A province's cap on promised limits (settings.YIWANG_PROMISE_CAP_PERCENT, Fujian: 60 %).
+
+
+def _item_with_promise(std, dept, days: int) -> ServiceItem:
+    item = f.implementation(std, dept)
+    ServiceItem.objects.filter(pk=item.pk).update(promised_limit_days=days)
+    item.refresh_from_db()
+    return item
+
+
+@pytest.mark.parametrize("days", [1, 12])  # statutory 20: 12 is exactly 60 %
+def test_promise_within_provincial_cap_is_published(setup, settings, days):
+    settings.YIWANG_PROMISE_CAP_PERCENT = 60
+    _, dept, std = setup
+    item = _item_with_promise(std, dept, days)
+    services.publish(item, actor_label="test")
+    item.refresh_from_db()
+    assert item.status == ItemStatus.PUBLISHED
+
+
+def test_promise_over_provincial_cap_is_refused_naming_both_figures(setup, settings):
+    settings.YIWANG_PROMISE_CAP_PERCENT = 60
+    _, dept, std = setup
+    item = _item_with_promise(std, dept, 13)
+    with pytest.raises(ValidationFailed) as exc:
+        services.publish(item, actor_label="test")
+    [error] = [e for e in exc.value.errors if e.code == "promised_over_provincial_cap"]
+    assert error.field == "promised_limit_days"
+    assert error.message == "承诺时限 13 个工作日超过法定时限 20 个工作日的 60%（本省上限）。"
+    item.refresh_from_db()
+    assert item.status == ItemStatus.DRAFT and item.current_version_id is None
+
+
+def test_no_cap_by_default_and_no_double_report(setup, settings):
+    settings.YIWANG_PROMISE_CAP_PERCENT = None
+    _, dept, std = setup
+    services.publish(_item_with_promise(std, dept, 20), actor_label="test")  # equal to statutory
+    settings.YIWANG_PROMISE_CAP_PERCENT = 60
+    other = f.department(setup[0]["other_city"])
+    item = _item_with_promise(std, other, 30)  # over the statutory limit: that rule's message only
+    with pytest.raises(ValidationFailed) as exc:
+        services.publish(item, actor_label="test")
+    codes = [e.code for e in exc.value.errors]
+    assert "promised_exceeds_statutory" in codes and "promised_over_provincial_cap" not in codes
+
+
+def test_cap_setting_is_read_from_the_environment(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from yiwang.settings import _promise_cap_percent
+
+    monkeypatch.delenv("YIWANG_PROMISE_CAP_PERCENT", raising=False)
+    assert _promise_cap_percent() is None
+    monkeypatch.setenv("YIWANG_PROMISE_CAP_PERCENT", "60%")
+    assert _promise_cap_percent() == 60
+    for bad in ("0", "101", "sixty"):
+        monkeypatch.setenv("YIWANG_PROMISE_CAP_PERCENT", bad)
+        with pytest.raises(ImproperlyConfigured):
+            _promise_cap_percent()

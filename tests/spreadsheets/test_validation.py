@@ -213,3 +213,18 @@ def test_audit_entries(world, tmp_path):
     assert actions == ["catalog.item.create", "catalog.item.edit", "catalog.import.run"]
     run_entry = AuditEntry.objects.get(action="catalog.import.run")
     assert run_entry.detail["created"] == 1 and run_entry.detail["failed"] == 1
+
+
+def test_publish_option_applies_the_provincial_cap(world, tmp_path, settings):
+    """The import publishes through services.publish: the same cap, reported on the row."""
+    settings.YIWANG_PROMISE_CAP_PERCENT = 60
+    within = good_row(world, promised_limit_days=12)  # statutory 20: 60 % exactly
+    over = good_row(world, standard="01020000100", promised_limit_days=15)
+    result = run(tmp_path, [within, over], publish=True)
+    assert result.published == 1 and result.failed == 1
+    assert [(e.row, e.column) for e in result.errors] == [(3, "N")]
+    assert result.errors[0].message == (
+        "发布未通过：承诺时限 15 个工作日超过法定时限 20 个工作日的 60%（本省上限）。"
+    )
+    world["item"].refresh_from_db()
+    assert world["item"].promised_limit_days == 10  # the refused row wrote nothing

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BundlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "yiwang.bundles"
-    verbose_name = "一件事一次办"
+    verbose_name = _("一件事一次办")
 
     def ready(self) -> None:
         # The cases app sends signals on acceptance, correction, decision, delivery and close;

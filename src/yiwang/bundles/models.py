@@ -137,7 +137,9 @@ class BundleMember(models.Model):
 class BundleField(models.Model):
     """One field of the combined form, asked once, mapped to each member item that needs it."""
 
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="fields")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="fields"
+    )
     key = models.SlugField(_("字段名"), max_length=64)
     schema = models.JSONField(_("字段结构（JSON Schema）"))
     # {str(member item id): that item's field key}

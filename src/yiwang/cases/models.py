@@ -19,7 +19,9 @@ from yiwang.core.labels import ChoiceLabel
 class ItemForm(models.Model):
     """The application form of an implementation: a JSON Schema and a layout hint."""
 
-    item = models.OneToOneField("catalog.ServiceItem", on_delete=models.CASCADE, related_name="form")
+    item = models.OneToOneField(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.CASCADE, related_name="form"
+    )
     schema = models.JSONField(_("表单结构（JSON Schema）"))
     layout = models.JSONField(
         _("布局提示"),
@@ -28,7 +30,12 @@ class ItemForm(models.Model):
         help_text=_('如 {"order": ["name", "phone"], "prefill": {"name": "person.name"}}'),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
@@ -134,7 +141,11 @@ class Case(models.Model):
     item_name = models.CharField(_("事项名称"), max_length=200)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="cases")
     department = models.ForeignKey(
-        "regions.Department", on_delete=models.PROTECT, related_name="cases", db_index=False
+        "regions.Department",
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", db_index=False
@@ -386,16 +397,23 @@ class OutboxChannel(models.TextChoices):
 class OutboxMessage(models.Model):
     """A notification written in the transaction of the change it reports, sent afterwards."""
 
-    channel = models.CharField(max_length=8, choices=OutboxChannel.choices)
+    channel = models.CharField(_("渠道"), max_length=8, choices=OutboxChannel.choices)
     recipient_cipher = models.TextField()
-    recipient_masked = models.CharField(max_length=100)
-    template = models.CharField(max_length=50)
+    recipient_masked = models.CharField(_("收件人"), max_length=100)
+    template = models.CharField(_("通知模板"), max_length=50)
     payload = models.JSONField(default=dict)
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True)
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("办件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("待发通知")

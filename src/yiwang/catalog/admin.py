@@ -9,7 +9,7 @@ admin is a view over the same rules, not the only guard.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,7 +22,7 @@ from yiwang.identity.models import Role, StaffRole
 from yiwang.identity.selectors import department_scope_q
 from yiwang.regions.models import Department
 
-from . import services
+from . import selectors, services
 from .deviations import KIND_LABELS, deviation_report
 from .models import (
     ItemMaterial,
@@ -238,6 +238,15 @@ class ServiceItemAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
         ),
         (gettext_lazy("咨询投诉与主题"), {"fields": ("consult_phone", "complaint_phone", "themes")}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        """The portal's search (synonyms, abbreviations such as 社保, pinyin) over the published
+        items, plus the admin's own code and name match, which also finds unpublished drafts."""
+        matched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return matched, may_have_duplicates
+        found = selectors.search_item_ids(search_term)
+        return queryset.filter(Q(pk__in=found) | Q(pk__in=matched.values("pk"))), may_have_duplicates
 
     @admin.display(description=gettext_lazy("事项名称"))
     def display_name(self, obj: ServiceItem) -> str:

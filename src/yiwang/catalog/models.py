@@ -344,16 +344,16 @@ class ServiceItemVersion(models.Model):
     changes = models.JSONField(_("变更内容"), default=list)
     published_at = models.DateTimeField(_("发布时间"))
     published_by = models.CharField(_("发布人"), max_length=150)
-    is_current = models.BooleanField(default=True, db_index=True)
+    is_current = models.BooleanField(_("现行版本"), default=True, db_index=True)
 
     code = models.CharField(_("实施编码"), max_length=32, db_index=True)
     name = models.CharField(_("事项名称"), max_length=200)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    region_level = models.PositiveSmallIntegerField(db_index=True)
+    region_level = models.PositiveSmallIntegerField(_("区划层级"), db_index=True)
     region_path = models.CharField(max_length=64, db_index=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     department_kind = models.CharField(max_length=16, db_index=True)
-    item_type = models.CharField(max_length=16, choices=ItemType.choices, db_index=True)
+    item_type = models.CharField(_("事项类型"), max_length=16, choices=ItemType.choices, db_index=True)
     for_person = models.BooleanField(default=False, db_index=True)
     for_company = models.BooleanField(default=False, db_index=True)
     online_depth = models.PositiveSmallIntegerField(choices=OnlineDepth.choices, default=0)
@@ -389,7 +389,7 @@ class Synonym(models.Model):
 
     term = models.CharField(_("检索词"), max_length=50, unique=True)
     synonyms = models.CharField(_("同义词"), max_length=500, help_text=_("以逗号分隔，如：居民身份证,二代证"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("同义词")

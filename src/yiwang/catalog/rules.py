@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -32,6 +33,24 @@ def promised_not_longer_than_statutory(e: dict[str, Any]) -> FieldError | None:
             "promised_limit_days",
             _("承诺办结时限（%(p)s）不得超过法定办结时限（%(s)s）。") % {"p": _days(p), "s": _days(s)},
             "promised_exceeds_statutory",
+        )
+    return None
+
+
+def promised_within_provincial_cap(e: dict[str, Any]) -> FieldError | None:
+    """A province may cap promised limits at a share of the statutory ones (Fujian: at most 60 %),
+    ``settings.YIWANG_PROMISE_CAP_PERCENT``; a promise longer than the statutory limit is the
+    rule above's, not reported twice."""
+    cap = getattr(settings, "YIWANG_PROMISE_CAP_PERCENT", None)
+    p, s = e.get("promised_limit_days"), e.get("statutory_limit_days")
+    if not cap or cap >= 100 or p is None or s is None or p > s:
+        return None
+    if p * 100 > s * cap:
+        return FieldError(
+            "promised_limit_days",
+            _("承诺时限 %(p)s 个工作日超过法定时限 %(s)s 个工作日的 %(cap)s%%（本省上限）。")
+            % {"p": p, "s": s, "cap": cap},
+            "promised_over_provincial_cap",
         )
     return None
 
@@ -163,6 +182,7 @@ def online_depth_needs_online_channel(e: dict[str, Any]) -> FieldError | None:
 
 RULES: list[Rule] = [
     promised_not_longer_than_statutory,
+    promised_within_provincial_cap,
     instant_item_has_no_limit,
     promise_item_has_limit,
     fully_online_needs_no_visit,

@@ -397,6 +397,22 @@ def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPag
     )
 
 
+def search_item_ids(q: str, *, limit: int = 1000) -> list[int]:
+    """The implementations (``ServiceItem`` ids) whose published version the portal's search finds
+    for ``q`` (synonyms, abbreviations, pinyin), best first, at most ``limit``: the back office's
+    item list searches with it, so 社保 finds there what it finds on the portal."""
+    version_ids: list[int] = []
+    page = 1
+    while len(version_ids) < limit:
+        result = search_items(q, page=page, per_page=100, load_items=False)
+        version_ids += result.ids
+        if not result.ids or not result.has_next:
+            break
+        page += 1
+    item_of = dict(ServiceItemVersion.objects.filter(pk__in=version_ids).values_list("pk", "item_id"))
+    return list(dict.fromkeys(item_of[v] for v in version_ids[:limit] if v in item_of))
+
+
 def browse_queryset_page(
     qs: QuerySet[ServiceItemVersion], page_number: Any, per_page: int = BROWSE_PER_PAGE
 ) -> Page:

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "yiwang.exchange"
     label = "exchange"
-    verbose_name = "电子证照与数据共享"
+    verbose_name = _("电子证照与数据共享")
 
     def ready(self) -> None:
         # A decision on a case whose item produces a certificate issues it (receivers.py).

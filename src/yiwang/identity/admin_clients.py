@@ -8,13 +8,33 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.admin import ApplicationAdmin
+from oauth2_provider.admin import (
+    AccessTokenAdmin,
+    ApplicationAdmin,
+    GrantAdmin,
+    IDTokenAdmin,
+    RefreshTokenAdmin,
+)
 from oauth2_provider.forms import ApplicationForm
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import (
+    AccessToken,
+    Grant,
+    IDToken,
+    RefreshToken,
+    get_application_model,
+    revoke_access_token,
+)
 
 from yiwang.core import audit
 
-from .models import ClientSettings
+from .models import (
+    ClientSettings,
+    OAuthAccessToken,
+    OAuthClient,
+    OAuthGrant,
+    OAuthIDToken,
+    OAuthRefreshToken,
+)
 from .oidc.registration import MIN_SECRET_LENGTH
 
 Application = get_application_model()
@@ -95,15 +115,70 @@ class ClientSettingsInline(admin.StackedInline):
     verbose_name = _("接入平台设置")
 
 
-if admin.site.is_registered(Application):
-    admin.site.unregister(Application)
+def titled(base: type[admin.FieldListFilter], title) -> type[admin.FieldListFilter]:
+    """A list filter of ``base`` headed ``title``: DOT's fields carry English verbose names."""
+
+    class Titled(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
 
 
-@admin.register(Application)
-class RelyingPartyAdmin(ApplicationAdmin):
+class _Columns:
+    """DOT's fields under Chinese column headers."""
+
+    @admin.display(description=_("编号"), ordering="pk")
+    def number(self, obj) -> int:
+        return obj.pk
+
+    @admin.display(description=_("用户"), ordering="user")
+    def user_name(self, obj) -> str:
+        return obj.user.get_username() if obj.user_id else "—"
+
+    @admin.display(description=_("接入平台"), ordering="application__name")
+    def client(self, obj) -> str:
+        return str(obj.application) if obj.application_id else "—"
+
+    @admin.display(description=_("过期时间"), ordering="expires")
+    def expires_at(self, obj):
+        return obj.expires
+
+
+# DOT's models are shown through the Chinese-named proxies (identity.models) instead.
+for _model in (Application, AccessToken, Grant, IDToken, RefreshToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(OAuthClient)
+class RelyingPartyAdmin(_Columns, ApplicationAdmin):
     form = RelyingPartyForm
     inlines = [ClientSettingsInline]
-    list_display = ("name", "client_id", "client_type", "algorithm", "skip_authorization", "created")
+    list_display = ("name", "client_identifier", "kind", "algorithm", "trusted", "created_at")
+    list_filter = (
+        ("client_type", titled(admin.ChoicesFieldListFilter, _("客户端类型"))),
+        ("authorization_grant_type", titled(admin.ChoicesFieldListFilter, _("授权方式"))),
+        ("skip_authorization", titled(admin.BooleanFieldListFilter, _("免用户确认"))),
+        ("registration_source", titled(admin.ChoicesFieldListFilter, _("登记来源"))),
+    )
+
+    @admin.display(description=_("客户端标识（client_id）"), ordering="client_id")
+    def client_identifier(self, obj) -> str:
+        return obj.client_id
+
+    @admin.display(description=_("客户端类型"), ordering="client_type")
+    def kind(self, obj) -> str:
+        return obj.get_client_type_display()
+
+    @admin.display(description=_("免用户确认"), boolean=True, ordering="skip_authorization")
+    def trusted(self, obj) -> bool:
+        return obj.skip_authorization
+
+    @admin.display(description=_("登记时间"), ordering="created")
+    def created_at(self, obj):
+        return obj.created
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -113,3 +188,65 @@ class RelyingPartyAdmin(ApplicationAdmin):
             summary=f"{'修改' if change else '登记'}接入平台「{obj.name}」",
             detail={"client_id": obj.client_id, "fields": sorted(form.changed_data)},
         )
+
+
+_BY_CLIENT = (("application", titled(admin.RelatedFieldListFilter, _("接入平台"))),)
+
+
+@admin.register(OAuthAccessToken)
+class AccessTokenChineseAdmin(_Columns, AccessTokenAdmin):
+    list_display = ("number", "masked_token", "user_name", "client", "expires_at")
+    list_filter = _BY_CLIENT
+    actions = ("revoke_tokens",)
+
+    @admin.display(description=_("令牌"))
+    def masked_token(self, obj):
+        return super().masked_token(obj)
+
+    @admin.action(description=_("吊销所选访问令牌"))
+    def revoke_tokens(self, request, queryset):
+        # DOT's shared revoke path (the bound refresh token too), with a Chinese message.
+        revoked = 0
+        for access_token in queryset:
+            revoke_access_token(access_token)
+            revoked += 1
+        self.message_user(request, _("已吊销 %(n)s 个访问令牌。") % {"n": revoked})
+
+
+@admin.register(OAuthRefreshToken)
+class RefreshTokenChineseAdmin(_Columns, RefreshTokenAdmin):
+    list_display = ("number", "masked_token", "user_name", "client")
+    list_filter = _BY_CLIENT
+    actions = ("revoke_tokens",)
+
+    @admin.display(description=_("令牌"))
+    def masked_token(self, obj):
+        return super().masked_token(obj)
+
+    @admin.action(description=_("吊销所选刷新令牌"))
+    def revoke_tokens(self, request, queryset):
+        # RefreshToken.revoke() revokes the bound access token and keeps the revoked tombstone.
+        revoked = 0
+        for refresh_token in queryset:
+            refresh_token.revoke()
+            revoked += 1
+        self.message_user(request, _("已吊销 %(n)s 个刷新令牌。") % {"n": revoked})
+
+
+@admin.register(OAuthGrant)
+class GrantChineseAdmin(_Columns, GrantAdmin):
+    list_display = ("number", "masked_code", "client", "user_name", "expires_at")
+
+    @admin.display(description=_("授权码"))
+    def masked_code(self, obj):
+        return super().masked_code(obj)
+
+
+@admin.register(OAuthIDToken)
+class IDTokenChineseAdmin(_Columns, IDTokenAdmin):
+    list_display = ("token_id", "user_name", "client", "expires_at")
+    list_filter = _BY_CLIENT
+
+    @admin.display(description=_("令牌编号（jti）"), ordering="jti")
+    def token_id(self, obj):
+        return obj.jti

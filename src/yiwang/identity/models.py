@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider import models as dot_models
 
 
 class Role(models.TextChoices):
@@ -28,7 +29,9 @@ class StaffRole(models.Model):
     """A role held by a staff account, scoped to a region (and everything below it) and,
     optionally, to one department kind or one department."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="staff_roles"
+    )
     role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
     region = models.ForeignKey(
         "regions.Region",
@@ -435,3 +438,41 @@ class IdTokenContext(models.Model):
 
     def __str__(self) -> str:
         return f"context of ID token {self.id_token_id}"
+
+
+# Django OAuth Toolkit's models under Chinese names in the back office. DOT gives them English
+# names only; these proxies (no table of their own) carry the Chinese ones and are what the
+# admin registers (identity/admin_clients.py), so the library stays unpatched.
+class OAuthClient(dot_models.Application):
+    class Meta:
+        proxy = True
+        verbose_name = _("接入平台（OAuth 应用）")
+        verbose_name_plural = _("接入平台（OAuth 应用）")
+
+
+class OAuthAccessToken(dot_models.AccessToken):
+    class Meta:
+        proxy = True
+        verbose_name = _("访问令牌")
+        verbose_name_plural = _("访问令牌")
+
+
+class OAuthRefreshToken(dot_models.RefreshToken):
+    class Meta:
+        proxy = True
+        verbose_name = _("刷新令牌")
+        verbose_name_plural = _("刷新令牌")
+
+
+class OAuthGrant(dot_models.Grant):
+    class Meta:
+        proxy = True
+        verbose_name = _("授权码")
+        verbose_name_plural = _("授权码")
+
+
+class OAuthIDToken(dot_models.IDToken):
+    class Meta:
+        proxy = True
+        verbose_name = _("身份令牌（ID Token）")
+        verbose_name_plural = _("身份令牌（ID Token）")

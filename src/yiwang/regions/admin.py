@@ -5,8 +5,8 @@ from .models import Counter, Department, Region, ServiceHall
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "level", "parent")
-    list_filter = ("level",)
+    list_display = ("code", "name", "level", "parent", "standard", "note")
+    list_filter = ("level", "standard")
     search_fields = ("code", "name")
     autocomplete_fields = ("parent",)
     readonly_fields = ("path",)

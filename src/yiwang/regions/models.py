@@ -34,6 +34,12 @@ class Region(models.Model):
         related_name="children",
     )
     path = models.CharField(max_length=64, db_index=True, editable=False)
+    # False for a code that is not in GB/T 2260 (a development zone's statistical code, a
+    # placeholder), as the bundled code list marks it (regions/data/README.md).
+    standard = models.BooleanField(
+        _("GB/T 2260 代码"), default=True, help_text=_("否：功能区、统计用或占位代码，不在国家标准中")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("行政区划")

@@ -19,10 +19,26 @@ from .models import Region, RegionLevel
 GBT2260_FILE = Path(__file__).with_name("data") / "gbt2260.csv"
 
 
-def _read_gbt2260() -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class CodeListEntry:
+    code: str
+    name: str
+    standard: bool  # False: not a GB/T 2260 code (development zone, statistical or placeholder code)
+    note: str = ""
+
+
+def read_code_list() -> list[CodeListEntry]:
+    """The bundled code list (data/gbt2260.csv, described in data/README.md)."""
     with GBT2260_FILE.open(encoding="utf-8") as f:
         lines = [line for line in f if not line.startswith("#")]
-    return [(r["code"], r["name"]) for r in csv.DictReader(lines)]
+    return [
+        CodeListEntry(r["code"], r["name"], r["standard"].strip() != "0", (r.get("note") or "").strip())
+        for r in csv.DictReader(lines)
+    ]
+
+
+def _read_gbt2260() -> list[tuple[str, str]]:
+    return [(e.code, e.name) for e in read_code_list()]
 
 
 def level_of(code: str) -> int:
@@ -43,15 +59,16 @@ def load_gbt2260(province_code: str) -> int:
     Returns how many regions were created. Counties whose prefecture code is absent (the
     province-administered counties of some provinces) hang directly under the province.
     """
-    rows = [(c, n) for c, n in _read_gbt2260() if c[:2] == province_code[:2]]
+    rows = [e for e in read_code_list() if e.code[:2] == province_code[:2]]
     if not rows:
         raise ValueError(_("区划代码 %(code)s 不在 GB/T 2260 代码表中") % {"code": province_code})
-    rows.sort(key=lambda r: (level_of(r[0]), r[0]))
+    rows.sort(key=lambda e: (level_of(e.code), e.code))
     by_code: dict[str, Region] = {
         r.code: r for r in Region.objects.filter(code__startswith=province_code[:2])
     }
     created = 0
-    for code, name in rows:
+    for entry in rows:
+        code, name = entry.code, entry.name
         level = level_of(code)
         parent = None
         if level == RegionLevel.CITY:
@@ -60,12 +77,20 @@ def load_gbt2260(province_code: str) -> int:
             parent = by_code.get(code[:4] + "00") or by_code.get(code[:2] + "0000")
         region = by_code.get(code)
         if region is None:
-            region = Region(code=code, name=name, level=level, parent=parent)
+            region = Region(
+                code=code, name=name, level=level, parent=parent, standard=entry.standard, note=entry.note
+            )
             region.save()
             by_code[code] = region
             created += 1
-        elif region.name != name or region.parent_id != (parent.pk if parent else None):
+        elif (region.name, region.parent_id, region.standard, region.note) != (
+            name,
+            parent.pk if parent else None,
+            entry.standard,
+            entry.note,
+        ):
             region.name, region.parent = name, parent
+            region.standard, region.note = entry.standard, entry.note
             region.save()
     audit.record(
         "regions.load_gbt2260",

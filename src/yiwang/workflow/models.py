@@ -43,10 +43,15 @@ class ProcessBinding(models.Model):
     """Which process an implementation runs (default: the template for instant or promise items)."""
 
     item = models.OneToOneField(
-        "catalog.ServiceItem", on_delete=models.CASCADE, related_name="process_binding"
+        "catalog.ServiceItem",
+        verbose_name=_("事项"),
+        on_delete=models.CASCADE,
+        related_name="process_binding",
     )
-    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="bindings")
-    bound_at = models.DateTimeField(auto_now=True)
+    definition = models.ForeignKey(
+        ProcessDefinition, verbose_name=_("流程定义"), on_delete=models.PROTECT, related_name="bindings"
+    )
+    bound_at = models.DateTimeField(_("绑定时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("事项流程绑定")

@@ -30,7 +30,7 @@ def test_admin_application_page_has_client_settings_inline(client, settings) -> 
     admin = get_user_model().objects.create_superuser("root", password="Correct-Horse-9!")
     login_with_second_factor(client, admin)  # administrators work in a two-factor session
     app = Application.objects.get(client_id="city-portal-fuzhou")
-    response = client.get(f"/admin/oauth2_provider/application/{app.pk}/change/")
+    response = client.get(f"/admin/identity/oauthclient/{app.pk}/change/")
     body = response.content.decode()
     assert response.status_code == 200
     assert "后端登出地址" in body and "最低认证等级" in body and "允许的权限范围" in body

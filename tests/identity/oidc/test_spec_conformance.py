@@ -423,10 +423,10 @@ def test_admin_registration_refuses_short_secrets_and_unserved_grants(
 ) -> None:
     admin = get_user_model().objects.create_superuser("root", password="Correct-Horse-9!")
     login_with_second_factor(client, admin)
-    good = client.post("/admin/oauth2_provider/application/add/", _admin_add_form())
+    good = client.post("/admin/identity/oauthclient/add/", _admin_add_form())
     assert good.status_code == 302, good.context["adminform"].form.errors if good.context else good
     response = client.post(
-        "/admin/oauth2_provider/application/add/", _admin_add_form(client_id="city-x", **overrides)
+        "/admin/identity/oauthclient/add/", _admin_add_form(client_id="city-x", **overrides)
     )
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors

@@ -27,13 +27,24 @@ def tqdm_progress(phase: str, total: int):
     return _Bar()
 
 
+# The generator's phases (GenerationReport.seconds keys) as the printout names them.
+PHASE_NAMES = {
+    "regions": "区划",
+    "catalogue": "基本目录",
+    "items": "实施清单",
+    "publish": "发布",
+    "bundles": "一件事",
+    "top-up": "补足事项",
+}
+
+
 def print_report(write, report, elapsed: float) -> None:
     levels = "，".join(f"{LEVEL_NAMES[lv]} {n}" for lv, n in sorted(report.regions.items()))
     write(f"区划：{levels}")
     write(f"部门：{report.departments}，政务服务大厅：{report.halls}，基本目录事项：{report.standard_items}")
     by_level = "，".join(f"{LEVEL_NAMES[lv]} {n}" for lv, n in sorted(report.items_by_level.items()))
     write(f"实施清单事项：{report.items}（{by_level}），已发布：{report.published}")
-    phases = "，".join(f"{k} {v}s" for k, v in report.seconds.items())
+    phases = "，".join(f"{PHASE_NAMES.get(k, k)} {v} 秒" for k, v in report.seconds.items())
     write(f"用时：{elapsed:.1f} 秒（{phases}）")
 
 

@@ -21,6 +21,17 @@ from yiwang.regions.models import Region
 from .generate_province import print_report, tqdm_progress
 
 DEFAULT_ITEMS = 3000
+# The demo city portal's port: its redirect URI is registered with it (register_city_portal).
+CITY_PORTAL_PORT = 8001
+
+
+def site_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for a server bound to ``host``:``port``."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -33,8 +44,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--cities", type=int, default=None, help="只生成前 N 个设区市（快速试用）")
         parser.add_argument("--no-progress", action="store_true")
+        # Where `make demo` will serve (its HOST and PORT): the printed addresses use them.
+        parser.add_argument("--host", default="127.0.0.1", help="演示站点的主机名（与 serve --host 相同）")
+        parser.add_argument("--port", type=int, default=8000, help="演示站点的端口（与 serve --port 相同）")
 
-    def handle(self, *args, items, seed, cities, no_progress, **options):
+    def handle(self, *args, items, seed, cities, no_progress, host="127.0.0.1", port=8000, **options):
+        self.site = site_url(host, port)
         code = settings.YIWANG_PROVINCE_CODE
         if province_exists(code):
             self.stdout.write("演示数据已存在，跳过生成。")
@@ -69,7 +84,9 @@ class Command(BaseCommand):
     def print_logins(self, province: Region) -> None:
         line = "=" * 64
         self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS("演示账号（仅供演示，请勿用于生产环境）  后台：/admin/"))
+        self.stdout.write(
+            self.style.SUCCESS(f"演示账号（仅供演示，请勿用于生产环境）  后台：{self.site}/admin/")
+        )
         for login in demo_logins(province):
             self.stdout.write(f"  用户名 {login.username:<8} 密码 {login.password:<20} {login.description}")
         self.stdout.write(line)
@@ -79,27 +96,29 @@ class Command(BaseCommand):
 
         line = "=" * 64
         w = self.stdout.write
-        w(f"  以上后台管理员登录须输入动态口令：在认证器应用中添加密钥 {DEMO_TOTP_SECRET}")
-        w(f"  （{'、'.join(extras.admins_with_totp)}）")
-        w(self.style.SUCCESS("办事群众（门户 /auth/login/，可用用户名或身份证号登录）"))
+        w(
+            f"  以上后台管理员（{'、'.join(extras.admins_with_totp)}）登录须输入动态口令："
+            f"在认证器应用中添加密钥 {DEMO_TOTP_SECRET}"
+        )
+        w(self.style.SUCCESS(f"办事群众（门户 {self.site}/auth/login/，可用用户名或身份证号登录）"))
         for username, password, description in extras.people:
             w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
         from yiwang.identity.synthetic import demo_registrant
 
         r = demo_registrant()
         w(
-            f"  演示注册 /account/register/person/：{r.name} 身份证号 {r.id_number} 手机 {r.phone}"
-            "（验证码见 /account/demo-sms/ 演示短信（假网关））"
+            f"  演示注册 {self.site}/account/register/person/：{r.name} 身份证号 {r.id_number} 手机 {r.phone}"
+            f"（验证码见 {self.site}/account/demo-sms/ 演示短信（假网关））"
         )
-        w(self.style.SUCCESS("办件工作人员（工作台 /workbench/）"))
+        w(self.style.SUCCESS(f"办件工作人员（工作台 {self.site}/workbench/）"))
         for username, password, description in extras.staff:
             w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
         if extras.cases:
             w("  演示办件：" + "，".join(f"{state} {number}" for state, number in extras.cases.items()))
         client_id, secret = extras.city_portal
-        w(self.style.SUCCESS("单点登录示例（另开终端）："))
+        w(self.style.SUCCESS("单点登录示例（另开终端运行福州市网上办事大厅示例）："))
         w(
-            f"  .venv/bin/python examples/city_portal/run.py --port 8001 --issuer http://127.0.0.1:8000/o"
-            f"  （client_id {client_id}）"
+            f"  .venv/bin/python examples/city_portal/run.py --port {CITY_PORTAL_PORT} --issuer {self.site}/o"
+            f"  （client_id {client_id}，回调地址 http://127.0.0.1:{CITY_PORTAL_PORT}/）"
         )
         w(line)

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve yiwang with gunicorn on HOST:PORT."
+    help = "用 gunicorn（多个工作进程）在 HOST:PORT 上提供一网服务。"
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
