@@ -5,6 +5,7 @@ twice. Every test writes a real .xlsx with openpyxl and imports it."""
 from __future__ import annotations
 
 import pytest
+from openpyxl import Workbook
 from tests.spreadsheets.conftest import HEADERS, good_row, write_xlsx
 
 from yiwang.catalog.elements import LIST_SEPARATORS, split_list
@@ -39,3 +40,82 @@ def test_channels_and_audience_take_any_separator(world, tmp_path, sep):
     item = ServiceItem.objects.get(code=NEW_CODE)
     assert item.channels == ["counter", "mobile"]
     assert item.audience == "both"
+
+
+# --- b. the sheet read: the first visible one with a header row -----------------------------------
+
+
+def _workbook(path, sheets):
+    """sheets: (title, state, rows) in order; state is visible / hidden / veryHidden."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, state, rows in sheets:
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+        ws.sheet_state = state
+    wb.active = next(i for i, (_t, state, _r) in enumerate(sheets) if state == "visible")
+    wb.save(path)
+    return path
+
+
+DICTIONARY = [["事项类型", "网办深度"], ["行政许可", "全程网办（四级）"], ["公共服务", "不可网办"]]
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_hidden_dictionary_sheet_first_is_skipped(world, tmp_path, state):
+    # The hidden sheet even has a header-like first row (two known column names): still skipped.
+    path = _workbook(
+        tmp_path / "in.xlsx",
+        [("字典", state, DICTIONARY), ("Sheet1", "visible", [HEADERS, good_row(world)])],
+    )
+    result = import_items(path)
+    assert result.errors == [] and result.created == 1
+    assert ServiceItem.objects.filter(code=NEW_CODE).exists()
+
+
+def test_first_visible_sheet_with_header_is_read(world, tmp_path):
+    path = _workbook(
+        tmp_path / "in.xlsx",
+        [
+            ("填表说明", "visible", [["请按模板填写"], ["基本编码为11位数字"]]),
+            ("字典", "hidden", DICTIONARY),
+            ("鼓楼区", "visible", [["鼓楼区实施清单"], HEADERS, good_row(world)]),
+        ],
+    )
+    result = import_items(path)
+    assert result.errors == [] and result.created == 1
+
+
+def test_template_sheet_name_wins_over_earlier_sheets(world, tmp_path):
+    other = good_row(world, standard="01020000200")
+    path = _workbook(
+        tmp_path / "in.xlsx",
+        [("Sheet1", "visible", [HEADERS, other]), ("实施清单", "visible", [HEADERS, good_row(world)])],
+    )
+    result = import_items(path)
+    assert result.errors == [] and result.created == 1
+    assert ServiceItem.objects.filter(code=NEW_CODE).exists()
+    assert not ServiceItem.objects.filter(code=NEW_CODE2).exists()
+
+
+def test_hidden_template_sheet_is_not_read(world, tmp_path):
+    path = _workbook(
+        tmp_path / "in.xlsx",
+        [("实施清单", "hidden", [HEADERS, good_row(world)]), ("Sheet2", "visible", [["备注"]])],
+    )
+    result = import_items(path)
+    assert result.created == 0
+    assert "“Sheet2”" in result.rejected and "没有找到表头行" in result.rejected
+    assert "隐藏的工作表“实施清单”未读取" in result.rejected
+
+
+def test_no_header_anywhere_names_the_sheets_looked_at(world, tmp_path):
+    path = _workbook(
+        tmp_path / "in.xlsx",
+        [("字典", "hidden", DICTIONARY), ("封面", "visible", [["标题"]]), ("数据", "visible", [["a", "b"]])],
+    )
+    result = import_items(path)
+    assert result.created == 0 and result.errors[0].row is None
+    assert "在工作表“封面”、“数据”的前20行中都没有找到表头行" in result.rejected
+    assert "隐藏的工作表“字典”未读取" in result.rejected

@@ -34,6 +34,10 @@ class FileRejected(Exception):
     """The file as a whole cannot be imported; the message says why, in Chinese."""
 
 
+class NoHeaderRow(Exception):
+    """No header row in the top rows of a sheet: ``pick_sheet`` then tries the next sheet."""
+
+
 def max_rows() -> int:
     return int(getattr(settings, "YIWANG_MAX_IMPORT_ROWS", 100_000))
 
@@ -149,11 +153,7 @@ def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
             ) from None
         if not wb.sheetnames:
             raise FileRejected(_("工作簿中没有工作表。"))
-        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
-        if not hasattr(ws, "iter_rows"):
-            raise FileRejected(_("第一个工作表是图表，不是数据表；请把实施清单放在第一个工作表中。"))
-        rows = _iter_rows(ws)
-        header = find_header(rows)
+        ws, rows, header = pick_sheet(wb)
         declared = None
         try:
             if ws.max_row:
@@ -175,6 +175,41 @@ def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
         if fh is not source:
             fh.close()
         raise
+
+
+def pick_sheet(wb) -> tuple[Any, Iterator[tuple[int, tuple[Any, ...]]], HeaderMap]:
+    """The sheet holding the list: the visible sheet named as the template names it (实施清单),
+    else the first visible sheet with a header row. Hidden and very hidden sheets (a 字典 sheet of
+    allowed values, say) and chart sheets are skipped. Returns the sheet, its rows after the
+    header, and the header."""
+    visible = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows") and _is_visible(ws)]
+    visible.sort(key=lambda ws: ws.title != SHEET_TITLE)  # stable: the named sheet first
+    looked: list[str] = []
+    for ws in visible:
+        rows = _iter_rows(ws)
+        try:
+            return ws, rows, find_header(rows)
+        except NoHeaderRow:
+            looked.append(ws.title)
+    hidden = [ws.title for ws in wb.worksheets if not _is_visible(ws)]
+    required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
+    if not looked:
+        message = _("工作簿中没有可见的数据工作表；实施清单须放在一个未隐藏的工作表中。")
+    else:
+        message = _(
+            "在工作表%(sheets)s的前%(n)s行中都没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。"
+        ) % {
+            "sheets": "、".join(f"“{t}”" for t in looked),
+            "n": HEADER_SEARCH_ROWS,
+            "required": required,
+        }
+    if hidden:
+        message += _("隐藏的工作表%(sheets)s未读取。") % {"sheets": "、".join(f"“{t}”" for t in hidden)}
+    raise FileRejected(message)
+
+
+def _is_visible(ws) -> bool:
+    return getattr(ws, "sheet_state", "visible") in (None, "visible")
 
 
 def _iter_rows(ws) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -199,14 +234,8 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
             break
         if number >= HEADER_SEARCH_ROWS:
             break
-    required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
     if best is None:
-        raise FileRejected(
-            _(
-                "在前%(n)s行中没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。"
-            )
-            % {"n": HEADER_SEARCH_ROWS, "required": required}
-        )
+        raise NoHeaderRow()
     number, values = best
     header = HeaderMap(row=number)
     seen: dict[str, str] = {}
