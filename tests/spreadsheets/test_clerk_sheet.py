@@ -4,12 +4,15 @@ twice. Every test writes a real .xlsx with openpyxl and imports it."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from openpyxl import Workbook
-from tests.spreadsheets.conftest import HEADERS, good_row, write_xlsx
+from tests.spreadsheets.conftest import HEADERS, good_row, read_sheet, write_xlsx
 
 from yiwang.catalog.elements import LIST_SEPARATORS, split_list
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import ImportRun, ServiceItem
 from yiwang.catalog.spreadsheets import import_items
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +122,48 @@ def test_no_header_anywhere_names_the_sheets_looked_at(world, tmp_path):
     assert result.created == 0 and result.errors[0].row is None
     assert "在工作表“封面”、“数据”的前20行中都没有找到表头行" in result.rejected
     assert "隐藏的工作表“字典”未读取" in result.rejected
+
+
+# --- c. unknown columns are listed, as notices ----------------------------------------------------
+
+
+def test_unknown_columns_are_listed_with_their_letters(world, tmp_path, staff_client):
+    headers = [*HEADERS[:5], "填报日期", *HEADERS[5:], "备注"]
+    row = good_row(world)
+    row = [*row[:5], "2026-11-30", *row[5:], "新增事项"]
+    path = write_xlsx(tmp_path / "清单.xlsx", [row], headers=headers)
+    result = import_items(path)
+    assert result.errors == [] and result.failed == 0 and result.created == 1
+    assert [(n.row, n.column, n.header, n.message) for n in result.notices] == [
+        (1, "F", "填报日期", "“填报日期”不是实施清单的列，该列未导入。"),
+        (1, "AI", "备注", "“备注”不是实施清单的列，该列未导入。"),
+    ]
+    run = ImportRun.objects.get(pk=result.run.pk)
+    assert [(n["column"], n["header"]) for n in run.notices] == [("F", "填报日期"), ("AI", "备注")]
+    assert run.errors == []
+
+    # The run's page lists them as notices, with no error table.
+    with path.open("rb") as fh:
+        resp = staff_client.post("/admin/catalog/spreadsheets/", {"file": fh}, follow=True)
+    html = resp.content.decode()
+    assert 'id="import-notices"' in html and 'id="import-errors"' not in html
+    assert "<td>F</td><td>填报日期</td><td>“填报日期”不是实施清单的列，该列未导入。</td>" in html
+    assert "<td>AI</td><td>备注</td>" in html
+
+    # The downloadable report has them on a sheet of their own.
+    page_run = ImportRun.objects.latest("started_at")
+    report = staff_client.get(f"/admin/catalog/spreadsheets/runs/{page_run.pk}/report.xlsx")
+    out = tmp_path / "report.xlsx"
+    out.write_bytes(b"".join(report.streaming_content))
+    assert read_sheet(out, "提示")[1:] == [
+        (1, "F", "填报日期", "“填报日期”不是实施清单的列，该列未导入。"),
+        (1, "AI", "备注", "“备注”不是实施清单的列，该列未导入。"),
+    ]
+
+
+def test_cli_prints_unknown_columns(world, tmp_path):
+    headers = [*HEADERS, "备注"]
+    path = write_xlsx(tmp_path / "in.xlsx", [[*good_row(world), "x"]], headers=headers)
+    stdout = io.StringIO()
+    call_command("import_items", str(path), stdout=stdout, stderr=io.StringIO())
+    assert "提示：第1行 AH列: “备注”不是实施清单的列，该列未导入。" in stdout.getvalue()

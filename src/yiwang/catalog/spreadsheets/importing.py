@@ -46,9 +46,13 @@ class RowError:
     header: str  # the column's Chinese header
     message: str
     code: str = ""  # the implementation code, when the row names one
+    kind: str = ""  # for notices: "column" (unknown column) or "note" (a line under the table)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.kind:
+            del d["kind"]
+        return d
 
 
 @dataclass
@@ -63,8 +67,12 @@ class ImportResult:
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
     rejected: str = ""  # why the whole file was refused
-    ignored_headers: list[str] = field(default_factory=list)
+    notices: list[RowError] = field(default_factory=list)  # told to the clerk; not failures
     seconds: float = 0.0
+
+    @property
+    def ignored_headers(self) -> list[str]:
+        return [n.header for n in self.notices if n.kind == "column"]
 
     @property
     def imported(self) -> int:
@@ -135,7 +143,16 @@ def import_items(
         result.rejected = str(e)
         result.errors.append(RowError(None, "", "", str(e)))
         return _finish(result, started, publish)
-    result.ignored_headers = book.header.ignored
+    for letter, text in book.header.ignored:
+        result.notices.append(
+            RowError(
+                book.header.row,
+                letter,
+                text,
+                _("“%(h)s”不是实施清单的列，该列未导入。") % {"h": text},
+                kind="column",
+            )
+        )
     importer = _Importer(book.header, user=user, publish=publish, result=result)
     limit = max_rows()
     chunk: list[tuple[int, tuple[Any, ...]]] = []
@@ -187,8 +204,11 @@ def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult
     run.imported_rows = result.imported
     run.failed_rows = result.failed
     run.errors = [e.as_dict() for e in result.errors[:MAX_STORED_ERRORS]]
+    run.notices = [n.as_dict() for n in result.notices[:MAX_STORED_ERRORS]]
     with transaction.atomic():
-        run.save(update_fields=["finished_at", "total_rows", "imported_rows", "failed_rows", "errors"])
+        run.save(
+            update_fields=["finished_at", "total_rows", "imported_rows", "failed_rows", "errors", "notices"]
+        )
         audit.record(
             "catalog.import.run",
             run,
@@ -202,6 +222,7 @@ def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult
                 "published": result.published,
                 "failed": result.failed,
                 "errors": len(result.errors),
+                "notices": len(result.notices),
                 "rejected": result.rejected,
                 "publish": publish,
                 "seconds": round(result.seconds, 2),

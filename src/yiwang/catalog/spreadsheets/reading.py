@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .columns import COLUMNS, HEADER_LOOKUP, SHEET_TITLE, Column, normalize_header
+from .columns import COLUMNS, HEADER_LOOKUP, SHEET_TITLE, Column, cell_text, normalize_header
 
 HEADER_SEARCH_ROWS = 20
 MAX_COLUMNS = 200
@@ -113,7 +113,7 @@ def check_container(fh: IO[bytes]) -> None:
 class HeaderMap:
     row: int  # 1-based sheet row of the header
     positions: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
-    ignored: list[str] = field(default_factory=list)  # header texts not in the format
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (letter, text) of unknown headers
 
     def letter(self, key: str) -> str:
         return get_column_letter(self.positions[key] + 1)
@@ -245,7 +245,7 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
             continue
         col: Column | None = HEADER_LOOKUP.get(norm)
         if col is None:
-            header.ignored.append(str(raw))
+            header.ignored.append((get_column_letter(idx + 1), cell_text(raw)))
             continue
         letter = get_column_letter(idx + 1)
         if col.key in header.positions:

@@ -63,6 +63,7 @@ def _page(request: HttpRequest, *, run: ImportRun | None = None, error: str = ""
                     run.finished_at and run.total_rows == 0 and errors and errors[0].get("row") is None
                 ),
                 "errors": errors[:SHOWN_ERRORS],
+                "notices": (run.notices or [])[:SHOWN_ERRORS],
                 "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
             }
         )

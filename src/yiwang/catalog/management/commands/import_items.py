@@ -54,6 +54,10 @@ class Command(BaseCommand):
             reset_actor(token)
         if options["report"]:
             write_report(result.run, options["report"])
+        for n in [] if result.rejected else result.notices[:20]:
+            where = f"第{n.row}行" if n.row else "文件"
+            col = f" {n.column}列" if n.column else ""
+            self.stdout.write(f"提示：{where}{col}: {n.message}")
         shown = [] if result.rejected else result.errors[:20]
         for e in shown:
             where = f"第{e.row}行" if e.row else "文件"
