@@ -12,8 +12,9 @@ from openpyxl import Workbook
 from tests.spreadsheets.conftest import HEADERS, good_row, read_sheet, write_xlsx
 
 from yiwang.catalog.elements import LIST_SEPARATORS, split_list
-from yiwang.catalog.models import ImportRun, ServiceItem
+from yiwang.catalog.models import ImportRun, ItemMaterial, ProcessStep, ServiceItem, ServiceItemVersion
 from yiwang.catalog.spreadsheets import import_items
+from yiwang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 NEW_CODE = "01020000300" + "350102000" + "001"
@@ -167,3 +168,59 @@ def test_cli_prints_unknown_columns(world, tmp_path):
     stdout = io.StringIO()
     call_command("import_items", str(path), stdout=stdout, stderr=io.StringIO())
     assert "提示：第1行 AH列: “备注”不是实施清单的列，该列未导入。" in stdout.getvalue()
+
+
+# --- d. importing the same file twice changes nothing the second time -----------------------------
+
+
+def _snapshot() -> dict[str, list]:
+    """Everything an import may write, ids and timestamps included (a rewrite shows as new ids)."""
+    return {
+        "items": list(ServiceItem.objects.order_by("code").values()),
+        "materials": list(ItemMaterial.objects.order_by("item_id", "sort").values()),
+        "steps": list(ProcessStep.objects.order_by("item_id", "sort").values()),
+        "versions": list(ServiceItemVersion.objects.order_by("pk").values_list("pk", "item_id", "number")),
+        "audit": list(
+            AuditEntry.objects.exclude(action="catalog.import.run")
+            .order_by("seq")
+            .values_list("seq", "action")
+        ),
+    }
+
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_same_file_twice_changes_nothing(world, tmp_path, publish):
+    materials = "食品经营许可申请书|原件|1|必要|申请人自备\n营业执照|电子件|1|必要|电子证照||营业执照"
+    steps = "受理|是|窗口受理人员|1|材料齐全\n决定|是|科长||\n送达|否|窗口受理人员||"
+    rows = [
+        # new, 咨询电话 left blank: filled from the department's phone on creation
+        good_row(world, consult_phone=None, materials=materials, steps=steps, channels="窗口办理／移动端"),
+        # existing items, 咨询电话 blank too
+        good_row(world, code=world["item"].code, standard="01020000100", consult_phone=""),
+        good_row(
+            world, code=world["item2"].code, standard="01020000200", region="350100", consult_phone=None
+        ),
+    ]
+    path = write_xlsx(tmp_path / "in.xlsx", rows)
+    first = import_items(path, publish=publish)
+    assert first.errors == [] and (first.created, first.updated) == (1, 2)
+    new = ServiceItem.objects.get(code=NEW_CODE)
+    assert new.consult_phone == world["county_scj"].phone == "0591-12345"
+    before = _snapshot()
+
+    second = import_items(path, publish=publish)
+    assert second.errors == []
+    assert (second.created, second.updated, second.unchanged, second.published) == (0, 0, 3, 0)
+    assert _snapshot() == before
+    assert ServiceItem.objects.get(code=NEW_CODE).consult_phone == "0591-12345"
+
+
+def test_blank_phone_without_department_phone_stays_blank(world, tmp_path):
+    world["county_scj"].phone = ""
+    world["county_scj"].save()
+    path = write_xlsx(tmp_path / "in.xlsx", [good_row(world, consult_phone=None)])
+    import_items(path)
+    before = _snapshot()
+    assert ServiceItem.objects.get(code=NEW_CODE).consult_phone == ""
+    assert import_items(path).unchanged == 1
+    assert _snapshot() == before

@@ -558,6 +558,10 @@ class _Importer:
 
     def _write(self, row: ParsedRow, std: StandardItem, dept: Department, item: ServiceItem | None) -> None:
         values = dict(row.values)
+        if values.get("consult_phone") == "" and dept.phone:
+            # A blank 咨询电话 is the department's phone, as create_implementation fills it in: read
+            # the same way on every import, an unchanged file changes nothing the second time.
+            values["consult_phone"] = dept.phone
         materials = values.pop(MATERIALS, None)
         steps = values.pop(STEPS, None)
         created = item is None
