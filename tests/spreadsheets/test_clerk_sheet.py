@@ -224,3 +224,60 @@ def test_blank_phone_without_department_phone_stays_blank(world, tmp_path):
     assert ServiceItem.objects.get(code=NEW_CODE).consult_phone == ""
     assert import_items(path).unchanged == 1
     assert _snapshot() == before
+
+
+# --- e. lines under the table are notes, not failed rows ------------------------------------------
+
+
+def _notes(result):
+    return [(n.row, n.message) for n in result.notices if n.kind == "note"]
+
+
+def test_signature_line_under_the_table_is_ignored(world, tmp_path):
+    rows = [good_row(world), ["填表人：张三  审核人：李四"]]
+    result = run(tmp_path, rows)
+    assert result.errors == [] and result.failed == 0
+    assert (result.total, result.created) == (1, 1)
+    assert _notes(result) == [(3, "表格下方的说明行已忽略：“填表人：张三  审核人：李四”")]
+    run_row = ImportRun.objects.get(pk=result.run.pk)
+    assert (run_row.total_rows, run_row.failed_rows) == (1, 0)
+    assert run_row.notices[0]["message"].startswith("表格下方的说明行已忽略")
+
+
+def test_anything_after_a_blank_row_under_the_table_is_ignored(world, tmp_path):
+    rows = [
+        good_row(world),
+        [None],
+        ["说明：本表由鼓楼区市场监督管理局填报，如有疑问请联系办公室。"],  # merged A4:H4
+        ["制表单位：鼓楼区市场监督管理局", None, None, None, None, "日期：2026年11月30日"],
+        ["审核：李四", "签字：王五"],
+    ]
+    path = write_xlsx(tmp_path / "in.xlsx", rows, merge="A4:H4")
+    result = import_items(path)
+    assert result.errors == [] and (result.total, result.failed, result.created) == (1, 0, 1)
+    assert [r for r, _m in _notes(result)] == [4, 5, 6]
+    assert "制表单位：鼓楼区市场监督管理局  日期：2026年11月30日" in _notes(result)[1][1]
+
+
+def test_note_like_rows_between_data_rows_are_still_failed_rows(world, tmp_path):
+    # Only the tail of the sheet is left out: a stray line with data rows below it is a bad row.
+    rows = [
+        good_row(world),
+        ["填表人：张三"],
+        [None],
+        good_row(world, standard="01020000200"),
+        good_row(world, standard="99999999999"),  # a real row at the end, with a bad code
+        ["审核人：李四"],
+    ]
+    result = run(tmp_path, rows)
+    assert (result.total, result.created, result.failed) == (4, 2, 2)
+    assert {e.row for e in result.errors} == {3, 6}
+    assert _notes(result) == [(7, "表格下方的说明行已忽略：“审核人：李四”")]
+
+
+def test_page_shows_lines_under_the_table_as_notices(world, tmp_path, staff_client):
+    path = write_xlsx(tmp_path / "清单.xlsx", [good_row(world), [None], ["填表人：张三"]])
+    with path.open("rb") as fh:
+        html = staff_client.post("/admin/catalog/spreadsheets/", {"file": fh}, follow=True).content.decode()
+    assert "共 1 行：成功 1 行，失败 0 行" in html
+    assert "表格下方的说明行已忽略：“填表人：张三”" in html and 'id="import-errors"' not in html

@@ -30,7 +30,7 @@ from yiwang.regions.models import Department, Region
 
 from . import columns as fmt
 from .columns import COLUMN_BY_KEY, COLUMNS, CellError, Column
-from .reading import FileRejected, HeaderMap, max_rows, open_workbook
+from .reading import FileRejected, HeaderMap, blank_row, max_rows, open_workbook, scan_table
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class ImportResult:
     rejected: str = ""  # why the whole file was refused
     notices: list[RowError] = field(default_factory=list)  # told to the clerk; not failures
     seconds: float = 0.0
+    expected: int = 0  # data rows found by the first reading: the progress bar's total
 
     @property
     def ignored_headers(self) -> list[str]:
@@ -158,13 +159,14 @@ def import_items(
     chunk: list[tuple[int, tuple[Any, ...]]] = []
     done = 0
     try:
+        shape = scan_table(book.reread(), book.header, limit)
+        result.expected = shape.data_rows
+        if progress:
+            progress(0, shape.data_rows)
         for number, values in book.rows:
-            if _blank(values):
-                # Sheets formatted down to row 1,048,576 are common; stop reading them somewhere.
-                if number - book.header.row > limit * 10:
-                    msg = _("第 %(row)s 行之后仍是空行或格式行，已停止读取。") % {"row": number}
-                    result.errors.append(RowError(number, "", "", msg))
-                    break
+            if number > shape.end:
+                break
+            if blank_row(values):
                 continue
             if number - book.header.row > limit:
                 msg = _("表格超过了 %(n)s 行的上限，第 %(row)s 行及以后未导入；请拆分文件后分批导入。") % {
@@ -179,21 +181,43 @@ def import_items(
                 done += len(chunk)
                 chunk = []
                 if progress:
-                    progress(done, book.declared_rows)
+                    progress(done, shape.data_rows)
         if chunk:
             importer.process(chunk)
             done += len(chunk)
             if progress:
-                progress(done, book.declared_rows)
+                progress(done, shape.data_rows)
+        if shape.stopped_at is not None:
+            msg = _("第 %(row)s 行之后仍是空行或格式行，已停止读取。") % {"row": shape.stopped_at}
+            result.errors.append(RowError(shape.stopped_at, "", "", msg))
+        for number, text in shape.notes:
+            result.notices.append(
+                RowError(
+                    number, "", "", _("表格下方的说明行已忽略：“%(text)s”") % {"text": text}, kind="note"
+                )
+            )
+        if shape.more_notes:
+            result.notices.append(
+                RowError(
+                    None,
+                    "",
+                    "",
+                    ngettext(
+                        "表格下方另有 %(n)s 行说明已忽略。",
+                        "表格下方另有 %(n)s 行说明已忽略。",
+                        shape.more_notes,
+                    )
+                    % {"n": shape.more_notes},
+                    kind="note",
+                )
+            )
     except FileRejected as e:
+        if done == 0 and not chunk:
+            result.rejected = str(e)  # the first reading refused it: nothing was written
         result.errors.append(RowError(None, "", "", str(e)))
     finally:
         book.close()
     return _finish(result, started, publish)
-
-
-def _blank(values: tuple[Any, ...]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
 def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult:
