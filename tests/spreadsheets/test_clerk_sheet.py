@@ -5,15 +5,19 @@ twice. Every test writes a real .xlsx with openpyxl and imports it."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from openpyxl import Workbook
 from tests.spreadsheets.conftest import HEADERS, good_row, read_sheet, write_xlsx
 
 from yiwang.catalog.elements import LIST_SEPARATORS, split_list
 from yiwang.catalog.models import ImportRun, ItemMaterial, ProcessStep, ServiceItem, ServiceItemVersion
-from yiwang.catalog.spreadsheets import import_items
+from yiwang.catalog.spreadsheets import import_items, importing
+from yiwang.catalog.spreadsheets.progress import import_progress
 from yiwang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -281,3 +285,112 @@ def test_page_shows_lines_under_the_table_as_notices(world, tmp_path, staff_clie
         html = staff_client.post("/admin/catalog/spreadsheets/", {"file": fh}, follow=True).content.decode()
     assert "共 1 行：成功 1 行，失败 0 行" in html
     assert "表格下方的说明行已忽略：“填表人：张三”" in html and 'id="import-errors"' not in html
+
+
+# --- f. the progress bar counts the data rows -----------------------------------------------------
+
+
+def _clerk_file(world, tmp_path):
+    """Three data rows, a blank row inside, a signature line under them, and the sheet's declared
+    size cut to A1 as some programs write it (the size is not what the total is taken from)."""
+    rows = [
+        good_row(world),
+        [None],
+        good_row(world, standard="01020000200"),
+        good_row(world, code=world["item"].code, standard="01020000100"),
+        ["填表人：张三  审核人：李四"],
+    ]
+    src = write_xlsx(tmp_path / "src.xlsx", rows)
+    out = tmp_path / "清单.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'<dimension ref="[A-Z0-9:]+"\s*/>', b'<dimension ref="A1"/>', data)
+                assert n == 1
+            zout.writestr(info, data)
+    return out
+
+
+def test_progress_reports_the_number_of_data_rows(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    calls = []
+    result = import_items(
+        _clerk_file(world, tmp_path), progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls == [(0, 3), (2, 3), (3, 3)]
+    assert result.expected == result.total == 3 and result.errors == []
+    run = ImportRun.objects.get(pk=result.run.pk)
+    assert import_progress(run) == (3, 3)
+
+
+def test_run_page_shows_progress_while_importing(world, tmp_path, monkeypatch, staff_client):
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    user = get_user_model().objects.get(username="gulou")
+    seen = []
+
+    def progress(done, total):
+        run = ImportRun.objects.latest("started_at")
+        html = staff_client.get(f"/admin/catalog/spreadsheets/runs/{run.pk}/").content.decode()
+        seen.append((import_progress(run), html))
+
+    import_items(_clerk_file(world, tmp_path), user=user, progress=progress)
+    assert [p for p, _h in seen] == [(0, 3), (2, 3), (3, 3)]
+    html = seen[1][1]
+    assert "已处理 2 / 3 行" in html
+    assert '<progress id="import-progress" max="3" value="2">' in html
+    # The list of runs shows the real total, not 0, while the run is going.
+    assert "<td>清单.xlsx</td><td>3</td>" in html
+
+
+def test_cli_progress_bar_has_the_total(world, tmp_path, capsys):
+    call_command(
+        "import_items", str(_clerk_file(world, tmp_path)), stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    err = capsys.readouterr().err
+    assert "3/3" in err and " 0行" not in err
+
+
+def test_unfinished_run_without_total_says_wait(world, staff_client):
+    run = ImportRun.objects.create(file_name="大.xlsx", user=get_user_model().objects.get(username="gulou"))
+    assert import_progress(run) == (0, 0)
+    html = staff_client.get(f"/admin/catalog/spreadsheets/runs/{run.pk}/").content.decode()
+    assert "正在导入“大.xlsx”，请稍候" in html and 'id="import-progress"' not in html
+
+
+# --- one transaction per import -------------------------------------------------------------------
+
+
+def test_an_import_that_cannot_finish_writes_nothing(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK", 1)
+    real = importing._Importer.process
+    calls = []
+
+    def process(self, chunk):
+        calls.append(chunk[0][0])
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        real(self, chunk)
+
+    monkeypatch.setattr(importing._Importer, "process", process)
+    path = write_xlsx(tmp_path / "in.xlsx", [good_row(world), good_row(world, standard="01020000200")])
+    with pytest.raises(RuntimeError):
+        import_items(path)
+    assert calls == [2, 3]
+    assert not ServiceItem.objects.filter(code__in=[NEW_CODE, NEW_CODE2]).exists()
+
+
+def test_sheet_damaged_part_way_is_refused_before_any_write(world, tmp_path):
+    rows = [good_row(world), good_row(world, standard="01020000200"), good_row(world, standard="01020000100")]
+    src = write_xlsx(tmp_path / "src.xlsx", rows)
+    out = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="4"') + 40]  # cut inside the last row
+            zout.writestr(info, data)
+    result = import_items(out)
+    assert "整个文件未导入" in result.rejected
+    assert (result.total, result.created) == (0, 0)
+    assert not ServiceItem.objects.filter(code__in=[NEW_CODE, NEW_CODE2]).exists()

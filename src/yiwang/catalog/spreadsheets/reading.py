@@ -206,6 +206,10 @@ def _is_visible(ws) -> bool:
 
 
 def _iter_rows(ws) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    # The size a sheet declares (<dimension ref="A1"/> from some programs) is not trusted: openpyxl
+    # would stop reading there. Rows are read to the end; blank rows are bounded by the importer.
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
     try:
         yield from enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
     except FileRejected:

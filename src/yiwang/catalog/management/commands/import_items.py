@@ -40,17 +40,22 @@ class Command(BaseCommand):
                 channel="cli",
             )
         )
-        bar = tqdm(desc=path.name, unit="行", disable=options["verbosity"] < 1)
+        bars: list[tqdm] = []
 
         def progress(done: int, total: int | None) -> None:
-            if total and bar.total != total:
+            # The bar starts at the first call, which brings the number of data rows (0 first).
+            if not bars:
+                bars.append(tqdm(desc=path.name, unit="行", total=total, disable=options["verbosity"] < 1))
+            bar = bars[0]
+            if total is not None and bar.total != max(total, done):
                 bar.total = max(total, done)
             bar.update(done - bar.n)
 
         try:
             result = import_items(path, user=user, publish=options["publish"], progress=progress)
         finally:
-            bar.close()
+            for bar in bars:
+                bar.close()
             reset_actor(token)
         if options["report"]:
             write_report(result.run, options["report"])
