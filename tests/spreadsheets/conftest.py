@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from openpyxl import Workbook, load_workbook
 from tests import factories as f
+from tests.identity.auth.helpers import login_with_second_factor
 
 from yiwang.catalog.spreadsheets.columns import COLUMN_BY_KEY, COLUMNS
+from yiwang.identity.models import Role, StaffRole
 from yiwang.regions.models import DepartmentKind
 
 HEADERS = [c.header for c in COLUMNS]
@@ -40,6 +43,15 @@ def world(db) -> dict[str, Any]:
         office_hours="工作日 8:30-12:00",
     )
     return w
+
+
+@pytest.fixture
+def staff_client(client, world):
+    """A catalogue administrator of 鼓楼区市场监督管理局, logged in to the back office."""
+    user = get_user_model().objects.create_user("gulou", password="x" * 12, is_staff=True)
+    StaffRole.objects.create(user=user, role=Role.CATALOGUE_ADMIN, department=world["county_scj"])
+    login_with_second_factor(client, user)  # administrators need a TOTP session for /admin/
+    return client
 
 
 def row_values(**cells: Any) -> list[Any]:

@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
-from tests.identity.auth.helpers import login_with_second_factor
 from tests.spreadsheets.conftest import HEADERS, good_row, read_sheet, write_xlsx
 
 from yiwang.catalog.models import ImportRun, ServiceItem
@@ -88,14 +87,6 @@ def test_cli_rejected_file_fails(world, tmp_path):
 # --- the back-office page ----------------------------------------------------------------------
 
 URL = "/admin/catalog/spreadsheets/"
-
-
-@pytest.fixture
-def staff_client(client, world):
-    user = get_user_model().objects.create_user("gulou", password="x" * 12, is_staff=True)
-    StaffRole.objects.create(user=user, role=Role.CATALOGUE_ADMIN, department=world["county_scj"])
-    login_with_second_factor(client, user)  # administrators need a TOTP session for /admin/
-    return client
 
 
 def test_page_requires_staff(client, world):

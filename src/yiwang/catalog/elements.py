@@ -3,6 +3,7 @@ standard item's, and how two published versions differ."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -84,10 +85,21 @@ _CHOICE_LABELS = {
 _CHANNEL_LABELS = dict(Channel.choices)
 
 
-def split_aliases(text: str) -> list[str]:
-    import re
+# Separators between the entries of a list typed in one cell or text box (aliases, channels,
+# audience): ASCII / | , ; and their full-width forms ／ ｜ ， ；, the enumeration comma 、 and line
+# breaks. Every list in the catalogue is split by ``split_list`` so that what one column accepts,
+# every column accepts.
+LIST_SEPARATORS = "/|,;／｜，；、\n"
+_LIST_SPLIT = re.compile("[" + re.escape(LIST_SEPARATORS) + "]+")
 
-    return [a.strip() for a in re.split(r"[,，、;；\n]+", text or "") if a.strip()]
+
+def split_list(text: str | None) -> list[str]:
+    """The entries of a list cell, blanks (also full-width spaces) trimmed, empty entries dropped."""
+    return [part.strip() for part in _LIST_SPLIT.split(text or "") if part.strip()]
+
+
+def split_aliases(text: str) -> list[str]:
+    return split_list(text)
 
 
 _MATERIAL_KEYS = ("name", "form", "copies", "requirement", "condition", "source", "certificate_type", "notes")

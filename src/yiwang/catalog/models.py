@@ -416,6 +416,9 @@ class ImportRun(models.Model):
     imported_rows = models.PositiveIntegerField(_("成功行数"), default=0)
     failed_rows = models.PositiveIntegerField(_("失败行数"), default=0)
     errors = models.JSONField(_("错误报告"), default=list, blank=True)
+    # What the clerk should know but that failed nothing: columns not in the format, notes under
+    # the table. Same shape as ``errors`` (row, column, header, code, message).
+    notices = models.JSONField(_("提示"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("导入记录")

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from yiwang.catalog.elements import split_list
 from yiwang.catalog.models import (
     Audience,
     Channel,
@@ -336,8 +337,11 @@ def parse_choice(key: str, value: Any) -> Any:
     token = _norm_token(text)
     if token in table:
         return table[token]
-    if key == "audience" and "自然人" in text and "法人" in text:
-        return "both"
+    if key == "audience":
+        # "自然人／法人", "个人、企业": one value per entry, both kinds together mean "both".
+        parts = {table.get(_norm_token(p)) for p in split_list(text)}
+        if len(parts) > 1 and None not in parts:
+            return "both"
     raise CellError(
         _("“%(v)s”不是可选值，可选：%(options)s")
         % {"v": text[:40], "options": "、".join(choice_options(key))}
@@ -347,10 +351,7 @@ def parse_choice(key: str, value: Any) -> Any:
 def parse_channels(value: Any) -> list[str]:
     text = cell_text(value)
     out: list[str] = []
-    for part in re.split(r"[,，、;；/\n]+", text):
-        part = part.strip()
-        if not part:
-            continue
+    for part in split_list(text):
         token = _norm_token(part)
         if token not in PARSE["channels"]:
             raise CellError(

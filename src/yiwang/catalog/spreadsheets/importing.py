@@ -1,8 +1,10 @@
 """Importing an implementation list (实施清单) from xlsx.
 
-Each data row is one user action: it is checked, then written in its own savepoint, so a bad
-row writes nothing while every good row is kept. Whatever is wrong is reported per row and
-column, in Chinese, and the whole run is kept as an ``ImportRun`` with its report.
+The sheet is read twice: once to find the data rows (``reading.scan_table``), then to import
+them. The file is imported in one transaction, so it is written completely or not at all; inside
+it each data row is checked, then written in its own savepoint, so a bad row writes nothing while
+every good row is kept. Whatever is wrong is reported per row and column, in Chinese, and the
+whole run is kept as an ``ImportRun`` with its report and notices.
 """
 
 from __future__ import annotations
@@ -30,11 +32,21 @@ from yiwang.regions.models import Department, Region
 
 from . import columns as fmt
 from .columns import COLUMN_BY_KEY, COLUMNS, CellError, Column
-from .reading import FileRejected, HeaderMap, max_rows, open_workbook
+from .progress import record_progress
+from .reading import (
+    FileRejected,
+    HeaderMap,
+    TableShape,
+    Workbook,
+    blank_row,
+    max_rows,
+    open_workbook,
+    scan_table,
+)
 
 log = logging.getLogger(__name__)
 
-CHUNK = 250  # rows per transaction; each row still has its own savepoint
+CHUNK = 250  # rows looked up together and between two progress reports; each row has a savepoint
 MAX_STORED_ERRORS = 50_000
 MATERIALS, STEPS = "materials", "steps"
 
@@ -46,9 +58,13 @@ class RowError:
     header: str  # the column's Chinese header
     message: str
     code: str = ""  # the implementation code, when the row names one
+    kind: str = ""  # for notices: "column" (unknown column) or "note" (a line under the table)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.kind:
+            del d["kind"]
+        return d
 
 
 @dataclass
@@ -63,8 +79,13 @@ class ImportResult:
     failed: int = 0
     errors: list[RowError] = field(default_factory=list)
     rejected: str = ""  # why the whole file was refused
-    ignored_headers: list[str] = field(default_factory=list)
+    notices: list[RowError] = field(default_factory=list)  # told to the clerk; not failures
     seconds: float = 0.0
+    expected: int = 0  # data rows found by the first reading: the progress bar's total
+
+    @property
+    def ignored_headers(self) -> list[str]:
+        return [n.header for n in self.notices if n.kind == "column"]
 
     @property
     def imported(self) -> int:
@@ -114,8 +135,9 @@ def import_items(
     each row must belong to a department the user may manage (``can_manage_department``).
     ``publish`` publishes every imported row through ``services.publish``; a row that breaks a
     publication rule is then reported and not written at all. ``progress(done, total)`` is
-    called after each chunk (total may be None when the sheet does not say). ``run`` is an
-    ImportRun created beforehand (a queued upload); otherwise one is created here.
+    called with 0 before the first row and after each chunk; total is the number of data rows
+    (lines under the table and blank rows left out). ``run`` is an ImportRun created beforehand
+    (a queued upload); otherwise one is created here. All rows are written in one transaction.
     """
     if not file_name:
         file_name = (
@@ -135,48 +157,98 @@ def import_items(
         result.rejected = str(e)
         result.errors.append(RowError(None, "", "", str(e)))
         return _finish(result, started, publish)
-    result.ignored_headers = book.header.ignored
+    for letter, text in book.header.ignored:
+        result.notices.append(
+            RowError(
+                book.header.row,
+                letter,
+                text,
+                _("“%(h)s”不是实施清单的列，该列未导入。") % {"h": text},
+                kind="column",
+            )
+        )
     importer = _Importer(book.header, user=user, publish=publish, result=result)
     limit = max_rows()
-    chunk: list[tuple[int, tuple[Any, ...]]] = []
-    done = 0
     try:
-        for number, values in book.rows:
-            if _blank(values):
-                # Sheets formatted down to row 1,048,576 are common; stop reading them somewhere.
-                if number - book.header.row > limit * 10:
-                    msg = _("第 %(row)s 行之后仍是空行或格式行，已停止读取。") % {"row": number}
-                    result.errors.append(RowError(number, "", "", msg))
-                    break
-                continue
-            if number - book.header.row > limit:
-                msg = _("表格超过了 %(n)s 行的上限，第 %(row)s 行及以后未导入；请拆分文件后分批导入。") % {
-                    "n": limit,
-                    "row": number,
-                }
-                result.errors.append(RowError(number, "", "", msg))
-                break
-            chunk.append((number, values))
-            if len(chunk) >= CHUNK:
-                importer.process(chunk)
-                done += len(chunk)
-                chunk = []
-                if progress:
-                    progress(done, book.declared_rows)
-        if chunk:
-            importer.process(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, book.declared_rows)
+        shape = scan_table(book.reread(), book.header, limit)
     except FileRejected as e:
+        book.close()
+        result.rejected = str(e)
         result.errors.append(RowError(None, "", "", str(e)))
+        return _finish(result, started, publish)
+    # The total is committed before the rows' transaction, so the run's page can show it.
+    result.expected = shape.data_rows
+    ImportRun.objects.filter(pk=run.pk).update(total_rows=shape.data_rows)
+    record_progress(run.pk, 0)
+    if progress:
+        progress(0, shape.data_rows)
+    try:
+        # One transaction for the whole file: it is imported completely or not at all. Inside it
+        # each row has its own savepoint, so a bad row writes nothing and the good rows are kept.
+        with transaction.atomic():
+            _import_rows(book, shape, importer, limit, progress)
+    except FileRejected as e:
+        # Read once already, so this is a file changed or damaged under us: nothing was written.
+        result.total = result.created = result.updated = result.unchanged = 0
+        result.published = result.failed = 0
+        result.notices = []
+        result.rejected = str(e)
+        result.errors = [RowError(None, "", "", str(e))]
+        return _finish(result, started, publish)
     finally:
         book.close()
+    if shape.stopped_at is not None:
+        msg = _("第 %(row)s 行之后仍是空行或格式行，已停止读取。") % {"row": shape.stopped_at}
+        result.errors.append(RowError(shape.stopped_at, "", "", msg))
+    for number, text in shape.notes:
+        result.notices.append(
+            RowError(number, "", "", _("表格下方的说明行已忽略：“%(text)s”") % {"text": text}, kind="note")
+        )
+    if shape.more_notes:
+        message = ngettext(
+            "表格下方另有 %(n)s 行说明已忽略。", "表格下方另有 %(n)s 行说明已忽略。", shape.more_notes
+        ) % {"n": shape.more_notes}
+        result.notices.append(RowError(None, "", "", message, kind="note"))
     return _finish(result, started, publish)
 
 
-def _blank(values: tuple[Any, ...]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+def _import_rows(
+    book: Workbook,
+    shape: TableShape,
+    importer: _Importer,
+    limit: int,
+    progress: Callable[[int, int | None], None] | None,
+) -> None:
+    result = importer.result
+    chunk: list[tuple[int, tuple[Any, ...]]] = []
+    done = 0
+
+    def flush() -> None:
+        nonlocal done, chunk
+        importer.process(chunk)
+        done += len(chunk)
+        chunk = []
+        record_progress(result.run.pk, done)
+        if progress:
+            progress(done, shape.data_rows)
+
+    for number, values in book.rows:
+        if number > shape.end:
+            break
+        if blank_row(values):
+            continue
+        if number - book.header.row > limit:
+            msg = _("表格超过了 %(n)s 行的上限，第 %(row)s 行及以后未导入；请拆分文件后分批导入。") % {
+                "n": limit,
+                "row": number,
+            }
+            result.errors.append(RowError(number, "", "", msg))
+            break
+        chunk.append((number, values))
+        if len(chunk) >= CHUNK:
+            flush()
+    if chunk:
+        flush()
 
 
 def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult:
@@ -187,8 +259,11 @@ def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult
     run.imported_rows = result.imported
     run.failed_rows = result.failed
     run.errors = [e.as_dict() for e in result.errors[:MAX_STORED_ERRORS]]
+    run.notices = [n.as_dict() for n in result.notices[:MAX_STORED_ERRORS]]
     with transaction.atomic():
-        run.save(update_fields=["finished_at", "total_rows", "imported_rows", "failed_rows", "errors"])
+        run.save(
+            update_fields=["finished_at", "total_rows", "imported_rows", "failed_rows", "errors", "notices"]
+        )
         audit.record(
             "catalog.import.run",
             run,
@@ -202,6 +277,7 @@ def _finish(result: ImportResult, started: float, publish: bool) -> ImportResult
                 "published": result.published,
                 "failed": result.failed,
                 "errors": len(result.errors),
+                "notices": len(result.notices),
                 "rejected": result.rejected,
                 "publish": publish,
                 "seconds": round(result.seconds, 2),
@@ -537,6 +613,10 @@ class _Importer:
 
     def _write(self, row: ParsedRow, std: StandardItem, dept: Department, item: ServiceItem | None) -> None:
         values = dict(row.values)
+        if values.get("consult_phone") == "" and dept.phone:
+            # A blank 咨询电话 is the department's phone, as create_implementation fills it in: read
+            # the same way on every import, an unchanged file changes nothing the second time.
+            values["consult_phone"] = dept.phone
         materials = values.pop(MATERIALS, None)
         steps = values.pop(STEPS, None)
         created = item is None

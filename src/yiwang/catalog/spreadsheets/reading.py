@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .columns import COLUMNS, HEADER_LOOKUP, SHEET_TITLE, Column, normalize_header
+from .columns import COLUMNS, HEADER_LOOKUP, SHEET_TITLE, Column, cell_text, normalize_header
 
 HEADER_SEARCH_ROWS = 20
 MAX_COLUMNS = 200
@@ -32,6 +32,10 @@ MAX_RATIO = 200
 
 class FileRejected(Exception):
     """The file as a whole cannot be imported; the message says why, in Chinese."""
+
+
+class NoHeaderRow(Exception):
+    """No header row in the top rows of a sheet: ``pick_sheet`` then tries the next sheet."""
 
 
 def max_rows() -> int:
@@ -109,7 +113,7 @@ def check_container(fh: IO[bytes]) -> None:
 class HeaderMap:
     row: int  # 1-based sheet row of the header
     positions: dict[str, int] = field(default_factory=dict)  # column key -> 0-based index
-    ignored: list[str] = field(default_factory=list)  # header texts not in the format
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (letter, text) of unknown headers
 
     def letter(self, key: str) -> str:
         return get_column_letter(self.positions[key] + 1)
@@ -120,7 +124,7 @@ class Workbook:
     rows: Iterator[tuple[int, tuple[Any, ...]]]  # (sheet row number, values) after the header
     header: HeaderMap
     sheet_title: str
-    declared_rows: int | None  # data rows the sheet says it has (for a progress bar)
+    reread: Any  # () -> a fresh iterator over the sheet's rows after the header
     close: Any
 
 
@@ -149,42 +153,70 @@ def open_workbook(source: str | Path | IO[bytes]) -> Workbook:
             ) from None
         if not wb.sheetnames:
             raise FileRejected(_("工作簿中没有工作表。"))
-        ws = wb[SHEET_TITLE] if SHEET_TITLE in wb.sheetnames else wb.worksheets[0]
-        if not hasattr(ws, "iter_rows"):
-            raise FileRejected(_("第一个工作表是图表，不是数据表；请把实施清单放在第一个工作表中。"))
-        rows = _iter_rows(ws)
-        header = find_header(rows)
-        declared = None
-        try:
-            if ws.max_row:
-                declared = max(ws.max_row - header.row, 0)
-        except Exception:
-            declared = None
-        if declared is not None and declared > max_rows() * 10:
-            # A dimension this large (1,048,576 rows of formatting) is read row by row below and
-            # stopped at max_rows(); it only means the progress bar cannot trust it.
-            declared = None
+        ws, rows, header = pick_sheet(wb)
+
+        def reread() -> Iterator[tuple[int, tuple[Any, ...]]]:
+            return ((n, v) for n, v in _iter_rows(ws) if n > header.row)
 
         def close() -> None:
             wb.close()
             if fh is not source:
                 fh.close()
 
-        return Workbook(rows=rows, header=header, sheet_title=ws.title, declared_rows=declared, close=close)
+        return Workbook(rows=rows, header=header, sheet_title=ws.title, reread=reread, close=close)
     except BaseException:
         if fh is not source:
             fh.close()
         raise
 
 
+def pick_sheet(wb) -> tuple[Any, Iterator[tuple[int, tuple[Any, ...]]], HeaderMap]:
+    """The sheet holding the list: the visible sheet named as the template names it (实施清单),
+    else the first visible sheet with a header row. Hidden and very hidden sheets (a 字典 sheet of
+    allowed values, say) and chart sheets are skipped. Returns the sheet, its rows after the
+    header, and the header."""
+    visible = [ws for ws in wb.worksheets if hasattr(ws, "iter_rows") and _is_visible(ws)]
+    visible.sort(key=lambda ws: ws.title != SHEET_TITLE)  # stable: the named sheet first
+    looked: list[str] = []
+    for ws in visible:
+        rows = _iter_rows(ws)
+        try:
+            return ws, rows, find_header(rows)
+        except NoHeaderRow:
+            looked.append(ws.title)
+    hidden = [ws.title for ws in wb.worksheets if not _is_visible(ws)]
+    required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
+    if not looked:
+        message = _("工作簿中没有可见的数据工作表；实施清单须放在一个未隐藏的工作表中。")
+    else:
+        message = _(
+            "在工作表%(sheets)s的前%(n)s行中都没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。"
+        ) % {
+            "sheets": "、".join(f"“{t}”" for t in looked),
+            "n": HEADER_SEARCH_ROWS,
+            "required": required,
+        }
+    if hidden:
+        message += _("隐藏的工作表%(sheets)s未读取。") % {"sheets": "、".join(f"“{t}”" for t in hidden)}
+    raise FileRejected(message)
+
+
+def _is_visible(ws) -> bool:
+    return getattr(ws, "sheet_state", "visible") in (None, "visible")
+
+
 def _iter_rows(ws) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    # The size a sheet declares (<dimension ref="A1"/> from some programs) is not trusted: openpyxl
+    # would stop reading there. Rows are read to the end; blank rows are bounded by the importer.
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
     try:
         yield from enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
     except FileRejected:
         raise
     except Exception:
         raise FileRejected(
-            _("读取工作表时出错：文件内容已损坏。已读取的行不受影响，请修复文件后重新导入其余行。")
+            _("读取工作表时出错：文件内容已损坏，整个文件未导入；请在 Excel 中重新保存为 .xlsx 后再导入。")
         ) from None
 
 
@@ -199,14 +231,8 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
             break
         if number >= HEADER_SEARCH_ROWS:
             break
-    required = "、".join(f"“{c.header}”" for c in COLUMNS if c.required)
     if best is None:
-        raise FileRejected(
-            _(
-                "在前%(n)s行中没有找到表头行（应有 %(required)s 等列名）。请使用“导出”或“下载模板”得到的表格格式。"
-            )
-            % {"n": HEADER_SEARCH_ROWS, "required": required}
-        )
+        raise NoHeaderRow()
     number, values = best
     header = HeaderMap(row=number)
     seen: dict[str, str] = {}
@@ -216,7 +242,7 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
             continue
         col: Column | None = HEADER_LOOKUP.get(norm)
         if col is None:
-            header.ignored.append(str(raw))
+            header.ignored.append((get_column_letter(idx + 1), cell_text(raw)))
             continue
         letter = get_column_letter(idx + 1)
         if col.key in header.positions:
@@ -235,3 +261,90 @@ def find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> HeaderMap:
             % {"row": number, "cols": "、".join(f"“{c.header}”" for c in missing)}
         )
     return header
+
+
+# --- where the table ends -------------------------------------------------------------------------
+
+NOTE_TEXT = 100  # characters of a note line quoted back to the clerk
+MAX_NOTES = 200  # note lines reported one by one; a longer tail is summed up
+
+
+@dataclass
+class TableShape:
+    """What a first reading of the sheet finds: the data rows and the lines under the table."""
+
+    end: int  # sheet row number of the last row read as data (the header's when none)
+    data_rows: int  # non-blank rows from the header to ``end``: what the importer will go through
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (row, text) under the table
+    more_notes: int = 0  # note lines beyond MAX_NOTES
+    stopped_at: int | None = None  # blank or formatted rows went on past the reading limit here
+
+
+def blank_row(values: tuple[Any, ...]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _is_code(text: str) -> bool:
+    return text.replace(" ", "").isdigit()
+
+
+def _is_data_row(values: tuple[Any, ...], header: HeaderMap, after_blank: bool) -> bool:
+    """A row with a code in 基本编码/区划代码/部门代码 is data wherever it is. Otherwise a row
+    under a fully blank row is a note, and so is a row with text in one cell only that is not an
+    item code or name (a signature line such as "填表人：张三  审核人：李四", which Excel keeps in
+    the first cell of a merged range)."""
+
+    def cell(key: str) -> str:
+        idx = header.positions.get(key)
+        return cell_text(values[idx]) if idx is not None and idx < len(values) else ""
+
+    if any(_is_code(cell(k)) for k in ("standard", "region", "department")):
+        return True
+    if after_blank:
+        return False
+    filled = [i for i, v in enumerate(values) if cell_text(v)]
+    if len(filled) != 1:
+        return True
+    only = filled[0]
+    if only in {header.positions.get(k) for k in ("standard", "region", "department", "name")}:
+        return True
+    return only == header.positions.get("code") and _is_code(cell_text(values[only]))
+
+
+def scan_table(rows: Iterator[tuple[int, tuple[Any, ...]]], header: HeaderMap, limit: int) -> TableShape:
+    """Read the rows after the header once, without writing anything, to find the last data row
+    (for the progress bar's total and to tell the lines under the table from failed rows). Rows
+    that look like notes but have data rows below them stay data rows: only the tail is left out.
+    A sheet that cannot be read to the end is refused here, before the import writes anything."""
+    shape = TableShape(end=header.row, data_rows=0)
+    pending: list[tuple[int, str]] = []  # note-like rows since the last data row
+    pending_count = 0
+    after_blank = False
+    for number, values in rows:
+        offset = number - header.row
+        if blank_row(values):
+            if offset > limit * 10:
+                # Sheets formatted down to row 1,048,576 are common; stop reading them somewhere.
+                shape.stopped_at = number
+                break
+            after_blank = True
+            continue
+        if offset > limit:
+            # Too many rows: the importer stops at this one and says so.
+            shape.end = number
+            shape.data_rows += pending_count
+            pending, pending_count = [], 0
+            break
+        if _is_data_row(values, header, after_blank):
+            shape.end = number
+            shape.data_rows += pending_count + 1
+            pending, pending_count, after_blank = [], 0, False
+        else:
+            pending_count += 1
+            if len(pending) < MAX_NOTES:
+                text = "  ".join(t for t in (cell_text(v) for v in values) if t)
+                pending.append((number, text[:NOTE_TEXT] + ("……" if len(text) > NOTE_TEXT else "")))
+    shape.data_rows = min(shape.data_rows, limit)
+    shape.notes = pending
+    shape.more_notes = pending_count - len(pending)
+    return shape

@@ -14,6 +14,7 @@ from yiwang.catalog.models import ImportRun
 
 REPORT_HEADERS = ("行号", "列", "列名", "实施编码", "错误信息")
 REPORT_WIDTHS = (8, 6, 22, 27, 90)
+NOTICE_HEADERS = ("行号", "列", "列名", "说明")
 
 
 def write_report(run: ImportRun, out: str | Path | IO[bytes]) -> None:
@@ -30,6 +31,7 @@ def write_report(run: ImportRun, out: str | Path | IO[bytes]) -> None:
         ("成功行数", run.imported_rows),
         ("失败行数", run.failed_rows),
         ("错误条数", len(run.errors or [])),
+        ("提示条数", len(run.notices or [])),
     ):
         summary.append([label, value])
 
@@ -55,6 +57,16 @@ def write_report(run: ImportRun, out: str | Path | IO[bytes]) -> None:
         )
     if run.errors:
         ws.auto_filter.ref = f"A1:E{len(run.errors) + 1}"
+
+    # Unknown columns and notes under the table: what was left out, though nothing failed.
+    notes = wb.create_sheet("提示")
+    for letter, width in zip("ABCD", (8, 6, 22, 90), strict=True):
+        notes.column_dimensions[letter].width = width
+    notes.append([WriteOnlyCell(notes, value=h) for h in NOTICE_HEADERS])
+    for n in run.notices or []:
+        notes.append(
+            [_text(n.get("row")), n.get("column", ""), _text(n.get("header", "")), _text(n.get("message"))]
+        )
     wb.save(out)
 
 

@@ -47,7 +47,9 @@ def run_import(run_id: int, stored_name: str, *, publish: bool = False, ip: str 
                     "column": "",
                     "header": "",
                     "code": "",
-                    "message": _("导入时发生内部错误，文件未能处理完；请联系平台管理员。"),
+                    "message": _(
+                        "导入时发生内部错误，整个文件未导入（没有写入任何内容）；请联系平台管理员。"
+                    ),
                 }
             ],
         )

@@ -28,6 +28,7 @@ from yiwang.core.params import int_param
 from yiwang.regions.models import Department, Region
 
 from .exporting import export_items, write_template
+from .progress import import_progress
 from .reading import max_bytes
 from .report import write_report
 from .tasks import run_import
@@ -56,13 +57,17 @@ def _page(request: HttpRequest, *, run: ImportRun | None = None, error: str = ""
     }
     if run is not None:
         errors = run.errors or []
+        done, total = import_progress(run)
         context.update(
             {
+                "progress_done": done,
+                "progress_total": total,
                 "summary": run_summary(run),
                 "rejected": bool(
                     run.finished_at and run.total_rows == 0 and errors and errors[0].get("row") is None
                 ),
                 "errors": errors[:SHOWN_ERRORS],
+                "notices": (run.notices or [])[:SHOWN_ERRORS],
                 "more_errors": max(len(errors) - SHOWN_ERRORS, 0),
             }
         )
@@ -72,6 +77,13 @@ def _page(request: HttpRequest, *, run: ImportRun | None = None, error: str = ""
 def run_summary(run: ImportRun) -> str:
     errors = run.errors or []
     if run.finished_at is None:
+        done, total = import_progress(run)
+        if total:
+            return _("正在导入“%(name)s”：已处理 %(done)s / %(total)s 行，请稍候……") % {
+                "name": run.file_name,
+                "done": done,
+                "total": total,
+            }
         return _("正在导入“%(name)s”，请稍候……") % {"name": run.file_name}
     if run.total_rows == 0 and errors and errors[0].get("row") is None:
         return _("文件未导入：%(msg)s") % {"msg": errors[0]["message"]}

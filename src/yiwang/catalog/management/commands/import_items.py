@@ -40,20 +40,29 @@ class Command(BaseCommand):
                 channel="cli",
             )
         )
-        bar = tqdm(desc=path.name, unit="行", disable=options["verbosity"] < 1)
+        bars: list[tqdm] = []
 
         def progress(done: int, total: int | None) -> None:
-            if total and bar.total != total:
+            # The bar starts at the first call, which brings the number of data rows (0 first).
+            if not bars:
+                bars.append(tqdm(desc=path.name, unit="行", total=total, disable=options["verbosity"] < 1))
+            bar = bars[0]
+            if total is not None and bar.total != max(total, done):
                 bar.total = max(total, done)
             bar.update(done - bar.n)
 
         try:
             result = import_items(path, user=user, publish=options["publish"], progress=progress)
         finally:
-            bar.close()
+            for bar in bars:
+                bar.close()
             reset_actor(token)
         if options["report"]:
             write_report(result.run, options["report"])
+        for n in [] if result.rejected else result.notices[:20]:
+            where = f"第{n.row}行" if n.row else "文件"
+            col = f" {n.column}列" if n.column else ""
+            self.stdout.write(f"提示：{where}{col}: {n.message}")
         shown = [] if result.rejected else result.errors[:20]
         for e in shown:
             where = f"第{e.row}行" if e.row else "文件"
