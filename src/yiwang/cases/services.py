@@ -651,24 +651,17 @@ def _create_case(app: Application, user: User, *, bundle_role: str = "") -> Case
         raise ValidationFailed(errors)
     now = timezone.now()
     today = timezone.localdate(now)
-    case = Case(
+    case = _case_row(
+        app,
+        item,
+        version,
         number=numbering.case_number(item.region.code, today),
-        check_code=numbering.check_code(),
-        application=app,
-        item=item,
-        item_version=version,
-        item_name=version.name,
-        region=item.region,
-        department=item.department,
-        applicant=app.applicant,
-        company=app.acting_for,
         applicant_name=_applicant_name(app),
-        channel=app.channel,
-        entered_by=app.entered_by,
         submitted_at=now,
-        delivery_method=app.delivery_method,
         bundle_role=bundle_role,
     )
+    # As read with the draft (SUBMIT_RELATED): the notifications read the applicant's person.
+    case.applicant, case.company = app.applicant, app.acting_for
     case.save(force_insert=True)
     app.submitted_at = now
     CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
@@ -690,6 +683,51 @@ def _create_case(app: Application, user: User, *, bundle_role: str = "") -> Case
         detail={"item": item.code, "channel": app.channel, "version": version.number},
     )
     return case
+
+
+def _case_row(
+    application: Application,
+    item: ServiceItem,
+    version: ServiceItemVersion,
+    *,
+    number: str,
+    applicant_name: str,
+    submitted_at: dt.datetime,
+    bundle_role: str,
+    accepted_on: dt.date | None = None,
+    limit_days: int | None = None,
+    deadline: worktime.Deadline | None = None,
+) -> Case:
+    """An unsaved case numbered ``number`` for ``application`` to ``version`` of ``item``, with
+    a new check code: the item, the version and its name, the item's region and department; the
+    application's applicant, company, counter clerk (by id: no row read), channel and delivery
+    method; ``applicant_name``, ``submitted_at`` and ``bundle_role`` as given. With
+    ``accepted_on`` the case is accepted that day, ``limit_days`` and ``deadline`` its limit and
+    due date; without, it is submitted and its clock has not started. Writes nothing: the caller
+    saves it, alone or in a bulk INSERT."""
+    return Case(
+        number=number,
+        check_code=numbering.check_code(),
+        application=application,
+        item=item,
+        item_version=version,
+        item_name=version.name,
+        region=item.region,
+        department=item.department,
+        applicant_id=application.applicant_id,
+        company_id=application.acting_for_id,
+        applicant_name=applicant_name,
+        state=CaseState.SUBMITTED if accepted_on is None else CaseState.ACCEPTED,
+        channel=application.channel,
+        entered_by_id=application.entered_by_id,
+        submitted_at=submitted_at,
+        accepted_on=accepted_on,
+        limit_days=limit_days,
+        due_date=deadline.date if deadline is not None else None,
+        due_estimated=deadline.estimated if deadline is not None else False,
+        delivery_method=application.delivery_method,
+        bundle_role=bundle_role,
+    )
 
 
 def notice_file(notice: Notice) -> bytes:
@@ -762,30 +800,19 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
     for opening, app, number in zip(openings, apps, numbers, strict=True):
         item = opening.item
         version = _current_version(item)
-        deadline = worktime.due_date(today, opening.limit_days, [])
+        # The application carries the umbrella's applicant, company, channel, clerk and delivery.
         branches.append(
-            Case(
+            _case_row(
+                app,
+                item,
+                version,
                 number=number,
-                check_code=numbering.check_code(),
-                application=app,
-                item=item,
-                item_version=version,
-                item_name=version.name,
-                region=item.region,
-                department=item.department,
-                applicant_id=umbrella.applicant_id,
-                company_id=umbrella.company_id,
                 applicant_name=umbrella.applicant_name,
-                state=CaseState.ACCEPTED,
-                channel=umbrella.channel,
-                entered_by_id=umbrella.entered_by_id,
                 submitted_at=umbrella.submitted_at,
+                bundle_role="branch",
                 accepted_on=today,
                 limit_days=opening.limit_days,
-                due_date=deadline.date,
-                due_estimated=deadline.estimated,
-                delivery_method=umbrella.delivery_method,
-                bundle_role="branch",
+                deadline=worktime.due_date(today, opening.limit_days, []),
             )
         )
     return Case.objects.bulk_create(branches)
