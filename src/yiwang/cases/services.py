@@ -12,10 +12,10 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -27,7 +27,7 @@ from yiwang.core.crypto import decrypt, encrypt, mask_text
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import locked_row
-from yiwang.identity.models import Role
+from yiwang.identity.models import Company, Role
 from yiwang.identity.selectors import can_manage_department
 from yiwang.worktime import selectors as worktime
 
@@ -47,11 +47,15 @@ from .models import (
     ItemForm,
     MaterialOrigin,
     MaterialStatus,
+    Notice,
     NoticeKind,
     OutboxChannel,
     OutboxMessage,
     PauseKind,
 )
+
+if TYPE_CHECKING:
+    from .notifiers import Notifier
 
 ADDRESS_CONTEXT = "cases.delivery_address"
 RECIPIENT_CONTEXT = "cases.outbox_recipient"
@@ -68,7 +72,9 @@ def form_of(item: ServiceItem) -> tuple[dict, dict]:
     return form.schema, form.layout or {}
 
 
-def save_item_form(item: ServiceItem, *, schema: Any, layout: Any, user) -> ItemForm:
+def save_item_form(
+    item: ServiceItem, *, schema: Any, layout: Any, user: User | AnonymousUser | None
+) -> ItemForm:
     """Catalogue administrators of the item's department set its form; a bad schema is refused."""
     if not can_manage_department(user, item.department):
         raise NotPermitted()
@@ -91,8 +97,10 @@ def save_item_form(item: ServiceItem, *, schema: Any, layout: Any, user) -> Item
 # --- drafts -------------------------------------------------------------------------------------
 
 
-def _check_can_apply(user, item: ServiceItem, company) -> None:
-    if user is None or not user.is_authenticated:
+def _check_can_apply(user: User | AnonymousUser | None, item: ServiceItem, company: Company | None) -> User:
+    """Refuse unless ``user`` may apply for ``item`` (for ``company``, when given); returns the
+    account that applies."""
+    if user is None or isinstance(user, AnonymousUser):
         raise NotPermitted(_("请先登录。"))
     if item.current_version_id is None:
         raise DomainError(_("该事项尚未发布，暂不能申请。"), code="not_published")
@@ -106,77 +114,83 @@ def _check_can_apply(user, item: ServiceItem, company) -> None:
     level = person.assurance_level if person is not None else 1
     if level < (item.min_assurance_level or 1):
         raise NotPermitted(_("该事项要求更高的账户认证等级，请先完成实名核验。"), code="assurance")
+    return user
 
 
-def _check_counter_clerk(clerk, item: ServiceItem) -> None:
+def _check_counter_clerk(clerk: User | AnonymousUser | None, item: ServiceItem) -> User:
+    """Refuse unless ``clerk`` is a counter clerk of the item's department; returns the clerk."""
     from .actions import has_role_for
 
-    if not has_role_for(clerk, Role.COUNTER_CLERK, item.department):
+    if (
+        clerk is None
+        or isinstance(clerk, AnonymousUser)
+        or not has_role_for(clerk, Role.COUNTER_CLERK, item.department)
+    ):
         raise NotPermitted(_("只有本部门的窗口受理人员可以代为录入申请。"))
+    return clerk
 
 
 def start_application(
-    user,
+    user: User | AnonymousUser | None,
     item: ServiceItem,
     *,
-    acting_for=None,
+    acting_for: Company | None = None,
     channel: str = CaseChannel.WEB,
-    entered_by=None,
+    entered_by: User | AnonymousUser | None = None,
     idempotency_key: str | None = None,
     form: tuple[dict, dict] | None = None,
 ) -> Application:
     """A new draft for ``item`` (its current version), prefilled from the account. ``form``:
     (schema, layout) to ask instead of the item's own (a bundle's combined form for the members
     that apply)."""
-    _check_can_apply(user, item, acting_for)
-    if channel == CaseChannel.COUNTER:
-        _check_counter_clerk(entered_by, item)
+    applicant = _check_can_apply(user, item, acting_for)
+    clerk = _check_counter_clerk(entered_by, item) if channel == CaseChannel.COUNTER else None
     schema, layout = form if form is not None else form_of(item)
-    data = formschema.prefill_values(layout, user=user, company=acting_for)
+    data = formschema.prefill_values(layout, user=applicant, company=acting_for)
     key = idempotency_key or uuid.uuid4().hex
     existing = Application.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        if existing.applicant_id != user.pk:
+        if existing.applicant_id != applicant.pk:
             raise NotPermitted()
         return existing
     app = Application(
-        applicant=user,
+        applicant=applicant,
         acting_for=acting_for,
         item_version=item.current_version,
         form_schema=formschema.snapshot(schema),
         form_layout=layout,
         idempotency_key=key,
         channel=channel,
-        entered_by=entered_by if channel == CaseChannel.COUNTER else None,
+        entered_by=clerk,
     )
     personal.seal_data(app, data)
     app.save()
     return app
 
 
-def _check_owner(application: Application, user) -> None:
+def _check_owner(application: Application, user: User | AnonymousUser | None) -> User:
     """The applicant, or the counter clerk who entered the draft; checked at every write, so a
     right that ended after the draft began (a revoked or expired mandate, a clerk moved to
-    another department) ends the draft's writes too."""
-    uid = getattr(user, "pk", None)
-    if application.applicant_id == uid:
-        if application.acting_for_id is not None:
+    another department) ends the draft's writes too. Returns ``user``, an account."""
+    if user is None or isinstance(user, AnonymousUser):  # no account owns a draft
+        raise NotPermitted()
+    if application.applicant_id == user.pk:
+        if application.acting_for is not None:
             from yiwang.identity.services import acting_scope
 
             item = application.item_version.item
             if not acting_scope(getattr(user, "person", None), application.acting_for, item).allowed:
                 raise NotPermitted(_("您没有代表该单位办理此事项的授权。"))
-        return
-    if application.channel == CaseChannel.COUNTER and application.entered_by_id == uid:
-        _check_counter_clerk(user, application.item_version.item)
-        return
+        return user
+    if application.channel == CaseChannel.COUNTER and application.entered_by_id == user.pk:
+        return _check_counter_clerk(user, application.item_version.item)
     raise NotPermitted()
 
 
 def save_draft(
     application: Application,
     *,
-    user,
+    user: User | AnonymousUser | None,
     data: dict[str, Any],
     delivery_method: str | None = None,
     delivery_address: str | None = None,
@@ -203,7 +217,8 @@ def save_draft(
     )
 
 
-def delivery_address_of(obj) -> str:
+def delivery_address_of(obj: Application | Delivery) -> str:
+    """The plain delivery address of a draft or of a delivery ("" when none was given)."""
     cipher = getattr(obj, "delivery_address_cipher", "") or getattr(obj, "address_cipher", "")
     return decrypt(cipher, context=ADDRESS_CONTEXT) if cipher else ""
 
@@ -223,12 +238,17 @@ def _requirement(application: Application, name: str) -> dict[str, Any]:
 
 
 def upload_material(
-    application: Application, *, requirement: str, uploaded, user, case: Case | None = None
+    application: Application,
+    *,
+    requirement: str,
+    uploaded: File,
+    user: User | AnonymousUser | None,
+    case: Case | None = None,
 ) -> CaseMaterial:
     """Check and store one uploaded file for a required material. A refused or failed upload
     leaves no file in storage and no row. After submission a file is accepted only as a
     correction of the case (``case`` given, the case waiting for the applicant's correction)."""
-    _check_owner(application, user)
+    owner = _check_owner(application, user)
     _requirement(application, requirement)
     _check_open_for_materials(application, case)
     checked = uploads.check_stream(
@@ -248,7 +268,7 @@ def upload_material(
                 size=checked.size,
                 sha256=checked.sha256,
                 original_name=checked.original_name,
-                uploaded_by=user,
+                uploaded_by=owner,
             )
         return material
     except BaseException:
@@ -270,9 +290,11 @@ def _check_open_for_materials(application: Application, case: Case | None) -> No
         raise DomainError(_("办件当前不需要补正材料。"), code="state")
 
 
-def provide_from_source(application: Application, *, requirement: str, user) -> CaseMaterial:
+def provide_from_source(
+    application: Application, *, requirement: str, user: User | AnonymousUser | None
+) -> CaseMaterial:
     """Take a material from the account or a registry instead of an upload."""
-    _check_owner(application, user)
+    owner = _check_owner(application, user)
     req = _requirement(application, requirement)
     _check_open_for_materials(application, None)
     found = providers.fetch(req, user=application.applicant, company=application.acting_for)
@@ -291,7 +313,7 @@ def provide_from_source(application: Application, *, requirement: str, user) -> 
             requirement=requirement,
             origin=found.origin,
             record=found.record,
-            uploaded_by=user,
+            uploaded_by=owner,
         )
         if found.file_bytes:
             # A certificate's copy holds a name: stored under an unguessable one (core.files).
@@ -472,7 +494,7 @@ def send_messages(ids: list[int] | None = None, *, max_attempts: int = 5) -> int
     return sent
 
 
-def _send_one(msg: OutboxMessage, notifier) -> int:
+def _send_one(msg: OutboxMessage, notifier: Callable[[str], Notifier]) -> int:
     recipient = decrypt(msg.recipient_cipher, context=RECIPIENT_CONTEXT)
     try:
         notifier(msg.channel).send(
@@ -493,7 +515,13 @@ def _send_one(msg: OutboxMessage, notifier) -> int:
 
 
 def timeline_line(
-    case: Case | int, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+    case: Case | int,
+    kind: str,
+    label: str,
+    *,
+    actor: User | None = None,
+    note: str = "",
+    visible: bool = True,
 ) -> CaseEvent:
     """A timeline line of ``case`` (a case or its id), not yet written: ``add_event`` and
     ``add_events`` write it."""
@@ -509,7 +537,7 @@ def timeline_line(
 
 
 def add_event(
-    case: Case, kind: str, label: str, *, actor=None, note: str = "", visible: bool = True
+    case: Case, kind: str, label: str, *, actor: User | None = None, note: str = "", visible: bool = True
 ) -> CaseEvent:
     event = timeline_line(case, kind, label, actor=actor, note=note, visible=visible)
     event.save(force_insert=True)
@@ -522,7 +550,7 @@ def add_events(lines: list[CaseEvent]) -> list[CaseEvent]:
     return CaseEvent.objects.bulk_create(lines)
 
 
-def actor_label(actor) -> str:
+def actor_label(actor: User | None) -> str:
     """How a timeline line names who acted ("系统" for the system); bundles name their lines alike."""
     if actor is None:
         return "系统"
@@ -532,7 +560,13 @@ def actor_label(actor) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
-def settle_with(case_ids: list[int], *, delivered_at=None, closed_at=None, method: str = "") -> None:
+def settle_with(
+    case_ids: list[int],
+    *,
+    delivered_at: dt.datetime | None = None,
+    closed_at: dt.datetime | None = None,
+    method: str = "",
+) -> None:
     """Cases settled by another case's step (a bundle's branch cases, delivered and closed with
     their umbrella): delivered (state, time, and a ``Delivery`` row each with ``method``; one a
     case already has is kept) or closed."""
@@ -573,10 +607,10 @@ SUBMIT_RELATED = (
 )
 
 
-def submit(application: Application, *, user, bundle_role: str = "") -> Case:
+def submit(application: Application, *, user: User | AnonymousUser | None, bundle_role: str = "") -> Case:
     """Turn a complete draft into a case (idempotent: submitting the same application again,
     e.g. a double click or a retried request, returns the case made the first time)."""
-    _check_owner(application, user)
+    owner = _check_owner(application, user)
     try:
         with transaction.atomic():
             # One statement: the draft locked, with the version, the item's region and
@@ -586,7 +620,7 @@ def submit(application: Application, *, user, bundle_role: str = "") -> Case:
                 existing = Case.objects.filter(application=app).first()
                 if existing is not None:
                     return existing
-            return _create_case(app, user, bundle_role=bundle_role)
+            return _create_case(app, owner, bundle_role=bundle_role)
     except IntegrityError:
         # Two first submissions raced past the check (SQLite has no row lock): the other won.
         existing = Case.objects.filter(application_id=application.pk).first()
@@ -595,14 +629,14 @@ def submit(application: Application, *, user, bundle_role: str = "") -> Case:
         return existing
 
 
-def submit_by_key(idempotency_key: str, *, user) -> Case:
+def submit_by_key(idempotency_key: str, *, user: User | AnonymousUser | None) -> Case:
     app = Application.objects.filter(idempotency_key=idempotency_key).first()
     if app is None:
         raise DomainError(_("找不到要提交的申请，请重新填写。"), code="no_draft")
     return submit(app, user=user)
 
 
-def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
+def _create_case(app: Application, user: User, *, bundle_role: str = "") -> Case:
     from yiwang.workflow.services import start_process
 
     version = app.item_version
@@ -617,24 +651,17 @@ def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
         raise ValidationFailed(errors)
     now = timezone.now()
     today = timezone.localdate(now)
-    case = Case(
+    case = _case_row(
+        app,
+        item,
+        version,
         number=numbering.case_number(item.region.code, today),
-        check_code=numbering.check_code(),
-        application=app,
-        item=item,
-        item_version=version,
-        item_name=version.name,
-        region=item.region,
-        department=item.department,
-        applicant=app.applicant,
-        company=app.acting_for,
         applicant_name=_applicant_name(app),
-        channel=app.channel,
-        entered_by=app.entered_by,
         submitted_at=now,
-        delivery_method=app.delivery_method,
         bundle_role=bundle_role,
     )
+    # As read with the draft (SUBMIT_RELATED): the notifications read the applicant's person.
+    case.applicant, case.company = app.applicant, app.acting_for
     case.save(force_insert=True)
     app.submitted_at = now
     CaseMaterial.objects.filter(application=app, replaced=False).update(case=case)
@@ -658,7 +685,52 @@ def _create_case(app: Application, user, *, bundle_role: str = "") -> Case:
     return case
 
 
-def notice_file(notice) -> bytes:
+def _case_row(
+    application: Application,
+    item: ServiceItem,
+    version: ServiceItemVersion,
+    *,
+    number: str,
+    applicant_name: str,
+    submitted_at: dt.datetime,
+    bundle_role: str,
+    accepted_on: dt.date | None = None,
+    limit_days: int | None = None,
+    deadline: worktime.Deadline | None = None,
+) -> Case:
+    """An unsaved case numbered ``number`` for ``application`` to ``version`` of ``item``, with
+    a new check code: the item, the version and its name, the item's region and department; the
+    application's applicant, company, counter clerk (by id: no row read), channel and delivery
+    method; ``applicant_name``, ``submitted_at`` and ``bundle_role`` as given. With
+    ``accepted_on`` the case is accepted that day, ``limit_days`` and ``deadline`` its limit and
+    due date; without, it is submitted and its clock has not started. Writes nothing: the caller
+    saves it, alone or in a bulk INSERT."""
+    return Case(
+        number=number,
+        check_code=numbering.check_code(),
+        application=application,
+        item=item,
+        item_version=version,
+        item_name=version.name,
+        region=item.region,
+        department=item.department,
+        applicant_id=application.applicant_id,
+        company_id=application.acting_for_id,
+        applicant_name=applicant_name,
+        state=CaseState.SUBMITTED if accepted_on is None else CaseState.ACCEPTED,
+        channel=application.channel,
+        entered_by_id=application.entered_by_id,
+        submitted_at=submitted_at,
+        accepted_on=accepted_on,
+        limit_days=limit_days,
+        due_date=deadline.date if deadline is not None else None,
+        due_estimated=deadline.estimated if deadline is not None else False,
+        delivery_method=application.delivery_method,
+        bundle_role=bundle_role,
+    )
+
+
+def notice_file(notice: Notice) -> bytes:
     with notice.file.open("rb") as fh:
         return fh.read()
 
@@ -728,30 +800,19 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
     for opening, app, number in zip(openings, apps, numbers, strict=True):
         item = opening.item
         version = _current_version(item)
-        deadline = worktime.due_date(today, opening.limit_days, [])
+        # The application carries the umbrella's applicant, company, channel, clerk and delivery.
         branches.append(
-            Case(
+            _case_row(
+                app,
+                item,
+                version,
                 number=number,
-                check_code=numbering.check_code(),
-                application=app,
-                item=item,
-                item_version=version,
-                item_name=version.name,
-                region=item.region,
-                department=item.department,
-                applicant_id=umbrella.applicant_id,
-                company_id=umbrella.company_id,
                 applicant_name=umbrella.applicant_name,
-                state=CaseState.ACCEPTED,
-                channel=umbrella.channel,
-                entered_by_id=umbrella.entered_by_id,
                 submitted_at=umbrella.submitted_at,
+                bundle_role="branch",
                 accepted_on=today,
                 limit_days=opening.limit_days,
-                due_date=deadline.date,
-                due_estimated=deadline.estimated,
-                delivery_method=umbrella.delivery_method,
-                bundle_role="branch",
+                deadline=worktime.due_date(today, opening.limit_days, []),
             )
         )
     return Case.objects.bulk_create(branches)

@@ -50,13 +50,14 @@ STEPS = (
 
 def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
     """The reader's staff roles with their regions (the scopes need the region's path; the
-    department only by id), from ``identity.selectors.staff_roles``' cache."""
-    if user is None or not user.is_authenticated:
+    department only by id), from ``identity.selectors.staff_roles``' cache; none for no account."""
+    if user is None or isinstance(user, AnonymousUser):
         return []
     return identity_selectors.staff_roles(user.pk)
 
 
-def is_staff_member(roles: list[StaffRole], user) -> bool:
+def is_staff_member(roles: list[StaffRole], user: User | AnonymousUser) -> bool:
+    """Signed in, and a superuser or holding a working role (``roles``: the user's)."""
     return bool(user.is_authenticated and (user.is_superuser or any(r.role in WORK_ROLES for r in roles)))
 
 
@@ -87,7 +88,7 @@ class CaseScope:
         return case.department.region.path.startswith(self.region_path)
 
 
-def case_scopes(user: User, roles: list[StaffRole]) -> list[CaseScope]:
+def case_scopes(user: User | AnonymousUser, roles: list[StaffRole]) -> list[CaseScope]:
     """The user's working scopes over cases: everywhere for a superuser or a platform
     administrator; else one per working role, by its department, else its region, else (neither)
     everywhere, as the actions treat it (``cases.actions.has_role_for``). No scope: no case."""
@@ -107,7 +108,7 @@ def case_scopes(user: User, roles: list[StaffRole]) -> list[CaseScope]:
     return scopes
 
 
-def case_scope_q(user: User, roles: list[StaffRole]) -> Q:
+def case_scope_q(user: User | AnonymousUser, roles: list[StaffRole]) -> Q:
     """The cases whose department lies in one of the user's working scopes."""
     q = Q(pk__in=[])
     for scope in case_scopes(user, roles):
@@ -123,14 +124,18 @@ CASE_RELATED = ("department", "region", "application", "item_version", "applican
 CASE_PAGE_RELATED = ("department", "application", "item_version")
 
 
-def in_case_scope(user: User, roles: list[StaffRole], case: Case) -> bool:
+def in_case_scope(user: User | AnonymousUser, roles: list[StaffRole], case: Case) -> bool:
     """Whether ``case`` (read with its department's region) is among ``case_scope_q``'s cases:
     the same scopes, each checked on the case as read."""
     return any(scope.covers(case) for scope in case_scopes(user, roles))
 
 
 def visible_case(
-    user, roles: list[StaffRole], case_id: int, *, related: tuple[str, ...] = CASE_RELATED
+    user: User | AnonymousUser,
+    roles: list[StaffRole],
+    case_id: int,
+    *,
+    related: tuple[str, ...] = CASE_RELATED,
 ) -> Case:
     """The case if it lies in the user's scope; 404 otherwise (not 403: no hint it exists)."""
     try:
@@ -262,7 +267,7 @@ def inbox_filters(step: str, item: str, state: str, today: dt.date) -> InboxFilt
 
 
 def inbox_page(
-    user,
+    user: User | AnonymousUser,
     *,
     step: str = "",
     item: str = "",
@@ -274,10 +279,14 @@ def inbox_page(
 ) -> InboxPage:
     """One page of ``workflow.selectors.inbox_slice``: keyset paging from the opaque ``cursor``
     (no OFFSET: page 2,000 costs what page 1 does), and a count capped at ``COUNT_CAP`` made on
-    page 1 and carried on by the cursor."""
+    page 1 and carried on by the cursor. No account, no inbox: an empty page."""
+    order = order if order in dict(ORDERS) else "due"
+    if isinstance(user, AnonymousUser):
+        return InboxPage(
+            rows=[], page=1, more=False, filters={"step": step, "item": item, "state": state}, order=order
+        )
     today = today or timezone.localdate()
     roles = work_roles(user) if roles is None else roles
-    order = order if order in dict(ORDERS) else "due"
     filters = inbox_filters(step, item, state, today)
     direction, key, number, count, error = "", None, 1, None, ""
     if cursor:
