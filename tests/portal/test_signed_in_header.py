@@ -151,3 +151,15 @@ def test_logout_never_redirects_off_site(db):
     client = _signed_in()
     r = client.post("/auth/logout/", {"next": "https://evil.example/"})
     assert r.status_code == 302 and r["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", ["Account and security", "Sign out", "Account menu: 张三"]), ("zh-hant", ["帳戶與安全", "退出登錄"])],
+)
+def test_the_account_menu_is_translated(catalog, language, words):
+    client = _signed_in()
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    area = _account_area(client.get("/items/").content.decode())
+    for word in words:
+        assert word in area, (language, word)
