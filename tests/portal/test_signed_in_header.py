@@ -155,7 +155,10 @@ def test_logout_never_redirects_off_site(db):
 
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("en", ["Account and security", "Sign out", "Account menu: 张三"]), ("zh-hant", ["帳戶與安全", "退出登錄"])],
+    [
+        ("en", ["Account and security", "Sign out", "Account menu: 张三"]),
+        ("zh-hant", ["帳戶與安全", "退出登錄"]),
+    ],
 )
 def test_the_account_menu_is_translated(catalog, language, words):
     client = _signed_in()
