@@ -74,7 +74,7 @@ def display_name(user: User | AnonymousUser) -> str:
     account's full name, else its username ("" when signed out). At most one query (the
     person's row), none when the request already loaded it; the row stays cached on the user
     for the rest of the request."""
-    if not getattr(user, "is_authenticated", False):
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return ""
     person = getattr(user, "person", None)
     if person is not None and person.name:
