@@ -58,3 +58,32 @@ def test_sign_in_open_the_menu_and_sign_out(live_server, browser, width):  # noq
     browser.save_screenshot(str(shots / f"yiwang-header-after-logout-{width}.png"))
     browser.get(f"{live_server.url}/my/cases/")
     wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+
+
+def test_workbench_header_on_a_phone(live_server, browser):  # noqa: F811
+    from django.contrib.auth import get_user_model
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests import factories as f
+    from yiwang.identity.models import Role, StaffRole
+
+    regions = f.region_tree()
+    clerk = get_user_model().objects.create_user("clerk9", password=PASSWORD, first_name="明", last_name="陈")
+    StaffRole.objects.create(user=clerk, role=Role.COUNTER_CLERK, department=f.department(regions["county"]))
+    browser.set_window_size(390, 844)
+    wait = WebDriverWait(browser, 10)
+    browser.get(f"{live_server.url}/workbench/")
+    wait.until(ec.presence_of_element_located((By.ID, "login-form")))
+    browser.find_element(By.ID, "id_login").send_keys("clerk9")
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD + Keys.ENTER)
+    summary = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#account-menu > summary")))
+    assert browser.find_element(By.ID, "account-name").text == clerk.get_full_name()
+    summary.click()
+    logout = wait.until(ec.visibility_of_element_located((By.ID, "logout-button")))
+    browser.save_screenshot(str(Path(SCREENSHOT_DIR) / "yiwang-header-workbench-390.png"))
+    logout.click()
+    wait.until(ec.element_to_be_clickable((By.ID, "login-link")))
+    assert browser.current_url.rstrip("/") == live_server.url  # the portal home
