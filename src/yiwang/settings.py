@@ -421,6 +421,19 @@ YIWANG_RATE_REGISTER_ADDRESS = os.environ.get("YIWANG_RATE_REGISTER_ADDRESS", "1
 YIWANG_RATE_LIMIT_STORE = os.environ.get("YIWANG_RATE_LIMIT_STORE", "cache" if REDIS_URL else "database")
 # Unified login (identity.views_auth): throttling per account and IP, TOTP, tracked sessions.
 LOGIN_URL = "/auth/login/"
+# Path prefixes of pages only a signed-in reader sees: signing out from one of them returns to
+# the portal home instead (identity.views_auth.logout_view); every other page is its own public
+# version.
+YIWANG_SIGNED_IN_PATHS = (
+    "/my/",
+    "/apply/",
+    "/bundles/d/",
+    "/account/",
+    "/auth/",
+    "/o/",
+    "/workbench/",
+    "/admin/",
+)
 # Sessions end after 30 minutes without a request and after 12 hours in any case.
 YIWANG_SESSION_IDLE_SECONDS = int(os.environ.get("YIWANG_SESSION_IDLE_SECONDS", 30 * 60))
 YIWANG_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("YIWANG_SESSION_ABSOLUTE_SECONDS", 12 * 3600))

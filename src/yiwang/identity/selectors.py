@@ -136,3 +136,16 @@ def can_manage_department(
         elif sr.region is None or department.region.path.startswith(sr.region.path):
             return True
     return False
+
+
+def display_name(user: User | AnonymousUser) -> str:
+    """The name a page header shows for a signed-in account: the person's real name, else the
+    account's full name, else its username ("" when signed out). At most one query (the
+    person's row), none when the request already loaded it; the row stays cached on the user
+    for the rest of the request."""
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return ""
+    person = getattr(user, "person", None)
+    if person is not None and person.name:
+        return str(person.name)
+    return user.get_full_name() or user.get_username()

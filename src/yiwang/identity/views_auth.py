@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -344,12 +344,23 @@ def sessions_end_all_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGIN_URL)
 
 
+def public_after_sign_out(path: str) -> bool:
+    """Whether a same-site target is a page a signed-out reader may see: not one of the
+    ``YIWANG_SIGNED_IN_PATHS`` prefixes (my cases, applications, account pages, workbench...)."""
+    path = urlsplit(path).path
+    return not any(path.startswith(prefix) for prefix in settings.YIWANG_SIGNED_IN_PATHS)
+
+
 @csrf_protect
 @never_cache
 def logout_view(request: HttpRequest) -> HttpResponse:
-    """GET shows a confirmation (a link must not log anyone out); POST logs out."""
+    """GET shows a confirmation (a link must not log anyone out); POST logs out and returns to
+    the public version of the page: the same page if a signed-out reader may see it, else the
+    portal home."""
     next_url = _next(request)
     if request.method == "POST":
+        if not public_after_sign_out(next_url):
+            next_url = _url("portal:home", "/")
         if request.user.is_authenticated:
             sessions.logout_request(request, reason=sessions.REASON_LOGOUT)
             messages.success(request, _("您已安全退出。"))

@@ -36,6 +36,8 @@ GUIDE_CACHE_SECONDS = 24 * 3600
 MAX_QUERY_LENGTH = 100
 # Stands for the reader's CSRF token in cached pages; cannot occur in escaped page text.
 CSRF_PLACEHOLDER = "@@yiwang-csrf-token@@"
+# The header's account area (portal/_account.html) of a cached guide page: put in per reader.
+ACCOUNT_PLACEHOLDER = "@@yiwang-account@@"
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -165,8 +167,9 @@ def _current_head(code: str):
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     """The guide page, served from a whole-page cache keyed by version, language and mode.
 
-    The page is the same for every reader except the CSRF token of the header forms, so it is
-    rendered once with a placeholder token and each response puts the reader's token in. A new
+    The page is the same for every reader except the CSRF token of the header forms and the
+    header's account area (who is signed in), so it is rendered once with placeholders and each
+    response puts the reader's token and account area in. A new
     version has a new id, hence new keys: publishing never serves a stale guide. One indexed
     query per request when cached, two when not.
     """
@@ -184,7 +187,10 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     if page is None:
         page = _render_guide_page(request, version, language, print_mode)
         cache.set(page_key, page, GUIDE_CACHE_SECONDS)
-    response = HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
+    account = render_to_string("portal/_account.html", request=request)
+    response = HttpResponse(
+        page.replace(CSRF_PLACEHOLDER, get_token(request)).replace(ACCOUNT_PLACEHOLDER, account)
+    )
     patch_vary_headers(response, ("Cookie",))
     return response
 
@@ -201,6 +207,7 @@ def _render_guide_page(request: HttpRequest, version, language: str, print_mode:
         **portal_context(request),
         "request": request,
         "csrf_token": CSRF_PLACEHOLDER,
+        "account_placeholder": ACCOUNT_PLACEHOLDER,
         "next_url": path,
         "version": version,
         "guide_body": mark_safe(body),  # noqa: S308 - rendered by our own autoescaping template

@@ -1,0 +1,58 @@
+"""Issue 17 (1): the workbench pages show who is signed in and a 退出登录 button; signing out
+from a workbench page returns to the portal home."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.cases.conftest import submitted_case
+from yiwang.identity.models import Role, StaffRole
+
+from .helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _area(html: str) -> str:
+    m = re.search(r'<div class="account" id="account">(.*?)\n</div>', html, re.S)
+    assert m, "the header has no account area"
+    return m.group(1)
+
+
+def test_workbench_pages_show_the_staff_member_and_logout(world):
+    case = submitted_case(world)
+    world.clerk.first_name, world.clerk.last_name = "明", "陈"
+    world.clerk.save()
+    clerk = client_for(world.clerk)
+    name = world.clerk.get_full_name()
+    for url in (
+        reverse("workbench:inbox"),
+        reverse("workbench:case", args=[case.pk]),
+        reverse("workbench:counter"),
+        reverse("workbench:bundles"),
+    ):
+        r = clerk.get(url)
+        assert r.status_code == 200, url
+        area = _area(r.content.decode())
+        assert f'id="account-name">{name}</span>' in area, url
+        assert "退出登录" in area and 'action="/auth/logout/"' in area, url
+        assert ">注册</a>" not in area, url
+
+
+def test_workbench_shows_the_real_name_of_a_staff_member_with_a_person(world):
+    from tests.identity.auth.conftest import make_person
+
+    staff = make_person("clerk-person", "110105194912310037").user
+    StaffRole.objects.create(user=staff, role=Role.COUNTER_CLERK, department=world.dept)
+    html = client_for(staff).get(reverse("workbench:inbox")).content.decode()
+    assert 'id="account-name">张三</span>' in _area(html)
+
+
+def test_logout_from_the_workbench_goes_to_the_portal_home(world):
+    clerk = client_for(world.clerk)
+    r = clerk.post(reverse("auth:logout"), {"next": reverse("workbench:inbox")})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert clerk.get(reverse("workbench:inbox")).status_code == 302
