@@ -56,12 +56,12 @@ def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
         pdf.ln(6)
         pdf.set_font(FONT, size=12)
         for label, value in rows:
-            pdf.multi_cell(w=0, h=9, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+            pdf_page.paragraph(pdf, f"{label}：{value}", 9)
         pdf.ln(8)
         y = pdf.get_y()
         pdf.image(qr_png(f"ECERT:{cert.number}"), x=20, y=y, w=30, h=30)
         pdf.set_xy(56, y + 8)
         pdf.set_font(FONT, size=10)
-        pdf.multi_cell(w=0, h=6, text=footer, new_x="LMARGIN", new_y="NEXT")
+        pdf_page.paragraph(pdf, footer, 6, x=56)
 
     return pdf_page.render(f"{cert.cert_type} {cert.number}", everything, draw)
