@@ -176,6 +176,14 @@ ROUTES: list[Route] = [
     Route("preferences/region/", "POST", "choose the region shown", _all(EVERYONE)),
     Route("preferences/large-text/", "POST", "large-text switch", _all(EVERYONE)),
     Route("cases/lookup/", "GET", "public progress lookup (case number + check code)", _all(EVERYONE)),
+    Route("verify/", "GET", "document verification form (notice number + check code)", _all(EVERYONE)),
+    Route(
+        "verify/<str:number>/",
+        "GET",
+        "a notice's verification page, what its QR code opens (notice number + check code)",
+        _all(EVERYONE),
+        records=("case_lin",),
+    ),
     Route("i18n/setlang/", "POST", "choose the interface language", _all(EVERYONE)),
     # --- portal: applying (the draft is the applicant's, or the clerk's who entered it)
     Route(
