@@ -184,6 +184,16 @@ ROUTES: list[Route] = [
         _all(EVERYONE),
         records=("case_lin",),
     ),
+    Route(
+        "verify/certificate/<str:number>/",
+        "GET",
+        "an e-certificate's verification page, what its QR code opens (number + its signature)",
+        {},
+        refused=NOT_FOUND,
+        anonymous=NOT_FOUND,
+        note="played with a signature that is not the number's: 404 for everyone "
+        "(tests/exchange/test_certificate_verification.py plays a real one)",
+    ),
     Route("i18n/setlang/", "POST", "choose the interface language", _all(EVERYONE)),
     # --- portal: applying (the draft is the applicant's, or the clerk's who entered it)
     Route(

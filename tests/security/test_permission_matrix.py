@@ -134,6 +134,9 @@ def _notice(w, rec: str) -> int:
 
 
 URLS: dict[str, Callable[[Any, str | None], str]] = {
+    "verify/certificate/<str:number>/": lambda w, r: (
+        reverse("portal:verify_certificate", args=["ZZ0"]) + "?s=x"
+    ),
     "verify/<str:number>/": lambda w, r: (
         reverse("portal:verify_notice", args=[_case(w, r).notices.order_by("pk").first().number])
         + f"?code={_case(w, r).check_code}"

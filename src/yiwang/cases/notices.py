@@ -73,15 +73,14 @@ KIND_CODES = {"receipt": "HZ", "acceptance": "SL", "refusal": "BSL", "correction
 
 def public_base_url() -> str:
     """The platform's absolute public address (settings.YIWANG_PUBLIC_URL), without a final /."""
-    base = (getattr(settings, "YIWANG_PUBLIC_URL", "") or "").rstrip("/")
-    return base or "http://127.0.0.1:8000"
+    return pdf_page.public_url("").rstrip("/")
 
 
 def verify_url(number: str, case: Case) -> str:
     """What a notice's QR code holds: its verification page, absolute. The notice's own SHA-256
     cannot be in it (the code is part of the file hashed); the case's check code, printed on the
     notice too, keeps notice numbers, which follow case numbers, from being enumerated."""
-    return f"{public_base_url()}/verify/{quote(number)}/?{urlencode({'code': case.check_code})}"
+    return pdf_page.public_url(f"/verify/{quote(number)}/?{urlencode({'code': case.check_code})}")
 
 
 def _body(case: Case, kind: str) -> list[str]:

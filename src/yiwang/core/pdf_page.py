@@ -129,6 +129,18 @@ def paragraph(pdf: FPDF, text: str, h: float, *, x: float | None = None, w: floa
     pdf.set_x(x)
 
 
+DEMO_PUBLIC_URL = "http://127.0.0.1:8000"  # what `make demo` serves
+
+
+def public_url(path: str) -> str:
+    """``path`` on the platform's public address (settings.YIWANG_PUBLIC_URL): what a document's
+    QR code holds, absolute, since a phone scanning paper has nothing to resolve a path against."""
+    from django.conf import settings
+
+    base = (getattr(settings, "YIWANG_PUBLIC_URL", "") or DEMO_PUBLIC_URL).rstrip("/")
+    return base + "/" + path.lstrip("/")
+
+
 def qr_png(data: str) -> io.BytesIO:
     """``data`` as a QR code (error correction M), a PNG ready for ``FPDF.image``."""
     buf = io.BytesIO()
