@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 YIWANG_NOTICE_SWEEP_GRACE = int(os.environ.get("YIWANG_NOTICE_SWEEP_GRACE", 120))
+# The platform's public address: QR codes on documents carry it whole (``/verify/…`` on it), as a
+# phone that scans a paper has no page to resolve a relative path against. Unset, it is the
+# address ``yiwang serve`` listens on (the command sets it), else the one ``make demo`` serves.
+YIWANG_PUBLIC_URL = (os.environ.get("YIWANG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 # --- processes -------------------------------------------------------------------------------------
 # Group, lane and assignee names of uploaded BPMN diagrams mapped to yiwang step roles, beyond the

@@ -77,7 +77,7 @@ def test_notice_pdf_has_extractable_chinese_and_embedded_font(world, kind, caplo
         assert f"{case.due_date:%Y年%m月%d日}" in text
 
 
-def test_correction_notice_lists_every_item_and_qr_links_to_lookup(world, caplog):
+def test_correction_notice_lists_every_item_and_qr_links_to_verification(world, caplog):
     case = submitted_case(world)
     case = actions.RequestCorrection(
         case,
@@ -89,9 +89,10 @@ def test_correction_notice_lists_every_item_and_qr_links_to_lookup(world, caplog
     assert not caplog.records
     text = text_of(read(notice))
     assert "1.营业执照：已过有效期" in text and "2.联系电话：号码有误" in text
-    url = urlparse(notices.lookup_url(case))
-    assert url.path == "/cases/lookup/"
-    assert parse_qs(url.query) == {"number": [case.number], "code": [case.check_code]}
+    url = urlparse(notices.verify_url(notice.number, case))
+    assert url.scheme in ("http", "https") and url.netloc  # absolute: a phone scans it
+    assert url.path == f"/verify/{notice.number}/"
+    assert parse_qs(url.query) == {"code": [case.check_code]}
     reader = PdfReader(io.BytesIO(read(notice)))
     assert any(True for _ in reader.pages[0].images)  # the QR code
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 
+import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
@@ -72,3 +73,72 @@ def test_shipped_subset_has_no_subroutines():
     top = cff[cff.fontNames[0]]
     assert len(cff.GlobalSubrs) == 0
     assert all(len(getattr(fd.Private, "Subrs", [])) == 0 for fd in top.FDArray)
+
+
+def cjk_measure(s: str) -> float:
+    """One unit per Chinese character or full-width mark, half a unit for anything else."""
+    return sum(1.0 if ord(c) > 0x2000 else 0.5 for c in s)
+
+
+@pytest.mark.parametrize(
+    "text,width",
+    [
+        # the receipt's sentence: fpdf2 broke it at the space and left "。" alone at the end
+        (
+            "您于 2026年12月08日 01:42 提交的“食品经营许可”申请已收到，鼓楼区市场监督管理局将依法审查是否受理。",
+            37,
+        ),
+        ("一二三四五六七八九十。", 10),  # exactly one character too long: the "。" must not go alone
+        ("一二三四五六七八九十。”", 10),  # two closing marks in a row
+        ("一二三四五六七八九，十一二三四五六七八九。", 10),
+        ("一二三四五六七八（九十）", 10),  # an opening bracket at the end of a line
+        ("受理日期：2026年12月08日；办理期限：2026年12月22日。", 24),
+    ],
+)
+def test_wrap_never_starts_a_line_with_closing_punctuation(text, width):
+    lines = pdf_page.wrap(text, width, cjk_measure)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for i, line in enumerate(lines):
+        assert line and cjk_measure(line) <= width
+        assert len(line) > 1, f"a lone character on line {i}: {lines}"
+        if i:
+            assert line[0] not in pdf_page.NO_LINE_START, lines
+        if i < len(lines) - 1:
+            assert line[-1] not in pdf_page.NO_LINE_END, lines
+
+
+def test_wrap_keeps_dates_and_latin_runs_whole():
+    lines = pdf_page.wrap(
+        "办理期限：2026年12月22日。请凭编号 35010220261208000001-SL01 查询。", 20, cjk_measure
+    )
+    assert any("2026年12月22日。" in line for line in lines), lines
+    assert any("35010220261208000001-SL01" in line for line in lines), lines
+
+
+def test_wrap_hangs_punctuation_only_when_nothing_can_be_carried():
+    assert pdf_page.wrap("一。", 1, cjk_measure) == ["一。"]
+    assert pdf_page.wrap("", 10, cjk_measure) == []
+
+
+def test_paragraph_sets_the_receipt_sentence_without_a_lone_full_stop():
+    import shutil
+    import subprocess
+
+    sentence = (
+        "您于 2026年12月08日 01:42 提交的“食品经营许可”申请已收到，鼓楼区市场监督管理局将依法审查是否受理。"
+    )
+
+    def draw(pdf: FPDF) -> None:
+        pdf.set_margins(20, 20, 20)
+        pdf.set_font(pdf_page.FONT, size=12)
+        pdf_page.paragraph(pdf, sentence, 8)
+
+    data = pdf_page.render("测试文书", sentence, draw)
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs poppler-utils")
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout
+    lines = [line.strip() for line in out.decode().splitlines() if line.strip()]
+    assert len(lines) == 2 and all(len(line) > 3 for line in lines), lines
+    assert lines[0].startswith("您于 2026年12月08日 01:42 提交的")

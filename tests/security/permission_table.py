@@ -176,6 +176,24 @@ ROUTES: list[Route] = [
     Route("preferences/region/", "POST", "choose the region shown", _all(EVERYONE)),
     Route("preferences/large-text/", "POST", "large-text switch", _all(EVERYONE)),
     Route("cases/lookup/", "GET", "public progress lookup (case number + check code)", _all(EVERYONE)),
+    Route("verify/", "GET", "document verification form (notice number + check code)", _all(EVERYONE)),
+    Route(
+        "verify/<str:number>/",
+        "GET",
+        "a notice's verification page, what its QR code opens (notice number + check code)",
+        _all(EVERYONE),
+        records=("case_lin",),
+    ),
+    Route(
+        "verify/certificate/<str:number>/",
+        "GET",
+        "an e-certificate's verification page, what its QR code opens (number + its signature)",
+        {},
+        refused=NOT_FOUND,
+        anonymous=NOT_FOUND,
+        note="played with a signature that is not the number's: 404 for everyone "
+        "(tests/exchange/test_certificate_verification.py plays a real one)",
+    ),
     Route("i18n/setlang/", "POST", "choose the interface language", _all(EVERYONE)),
     # --- portal: applying (the draft is the applicant's, or the clerk's who entered it)
     Route(

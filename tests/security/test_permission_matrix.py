@@ -134,6 +134,13 @@ def _notice(w, rec: str) -> int:
 
 
 URLS: dict[str, Callable[[Any, str | None], str]] = {
+    "verify/certificate/<str:number>/": lambda w, r: (
+        reverse("portal:verify_certificate", args=["ZZ0"]) + "?s=x"
+    ),
+    "verify/<str:number>/": lambda w, r: (
+        reverse("portal:verify_notice", args=[_case(w, r).notices.order_by("pk").first().number])
+        + f"?code={_case(w, r).check_code}"
+    ),
     "items/<str:code>/": lambda w, r: reverse("portal:guide", args=[w.objects[r].code]),
     "items/<str:code>/versions/": lambda w, r: reverse("portal:versions", args=[w.objects[r].code]),
     "life-events/<str:code>/": lambda w, r: reverse("portal:life_event", args=[w.objects[r].code]),

@@ -3,8 +3,9 @@
 Chinese must show on a machine with no Chinese fonts, so the PDF embeds a subset of Noto Sans SC
 (SIL OFL; ``core.fonts``: a shipped GB 2312 cut, or the full font from the
 ``pylopdf-fonts-zh-cn`` package for rarer characters; only the glyphs used are embedded).
-Each notice carries the case number, the check code and a QR code linking to the public
-progress lookup ``/cases/lookup/?number=…&code=…``. The page, font and QR code come from
+Each notice carries the case number, the check code and a QR code holding the absolute address
+of its verification page, ``{YIWANG_PUBLIC_URL}/verify/<notice number>/?code=<check code>``
+(``verify_url``), which says whether a notice of that number was issued and shows its record. The page, font and QR code come from
 ``core.pdf_page``. Building one parses and subsets the font, work a user step must not wait for,
 so notices are issued after the commit by a background job (``tasks.issue_notice``), which runs
 in-process in the embedded default.
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -72,13 +72,15 @@ KIND_CODES = {"receipt": "HZ", "acceptance": "SL", "refusal": "BSL", "correction
 
 
 def public_base_url() -> str:
-    return (getattr(settings, "YIWANG_PUBLIC_URL", None) or os.environ.get("YIWANG_PUBLIC_URL") or "").rstrip(
-        "/"
-    )
+    """The platform's absolute public address (settings.YIWANG_PUBLIC_URL), without a final /."""
+    return pdf_page.public_url("").rstrip("/")
 
 
-def lookup_url(case: Case) -> str:
-    return f"{public_base_url()}/cases/lookup/?{urlencode({'number': case.number, 'code': case.check_code})}"
+def verify_url(number: str, case: Case) -> str:
+    """What a notice's QR code holds: its verification page, absolute. The notice's own SHA-256
+    cannot be in it (the code is part of the file hashed); the case's check code, printed on the
+    notice too, keeps notice numbers, which follow case numbers, from being enumerated."""
+    return pdf_page.public_url(f"/verify/{quote(number)}/?{urlencode({'code': case.check_code})}")
 
 
 def _body(case: Case, kind: str) -> list[str]:
@@ -144,7 +146,7 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
     body = _body(case, kind)
     title = title_of(case, kind)
     number_line = f"文书编号：{number}"
-    scan_hint = "扫码或凭办件编号、查询码查询办理进度"
+    scan_hint = "扫码核验本文书真伪；凭办件编号、查询码可查询办理进度"
     lines = [case.department.name, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint]
 
     def draw(pdf: FPDF) -> None:
@@ -160,14 +162,14 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
             pdf.cell(w=0, h=8, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
         for line in body:
-            pdf.multi_cell(w=0, h=8, text=line, new_x="LMARGIN", new_y="NEXT")
+            pdf_page.paragraph(pdf, line, 8)
             pdf.ln(1)
         pdf.ln(6)
         y = pdf.get_y()
-        pdf.image(qr_png(lookup_url(case)), x=20, y=y, w=32, h=32)
+        pdf.image(qr_png(verify_url(number, case)), x=20, y=y, w=32, h=32)
         pdf.set_xy(56, y + 6)
         pdf.set_font(FONT, size=10)
-        pdf.multi_cell(w=0, h=6, text=scan_hint, new_x="LMARGIN", new_y="NEXT")
+        pdf_page.paragraph(pdf, scan_hint, 6, x=56)
         pdf.set_xy(120, y + 20)
         pdf.set_font(FONT, size=12)
         pdf.cell(w=0, h=8, text=f"{case.department.name}", align="R", new_x="LMARGIN", new_y="NEXT")

@@ -168,6 +168,18 @@ def lookup(number: str, code: str) -> Case | None:
     return case
 
 
+def verify_notice(number: str, code: str) -> Notice | None:
+    """The notice a QR code or a typed notice number names, if its case's check code matches (no
+    hint which of the two is wrong); None otherwise."""
+    number, code = (number or "").strip(), (code or "").strip().upper()
+    if not number or not code:
+        return None
+    notice = Notice.objects.filter(number=number).select_related("case", "case__department").first()
+    if notice is None or not hmac.compare_digest(notice.case.check_code, code):
+        return None
+    return notice
+
+
 def public_timeline(case: Case) -> list[dict[str, Any]]:
     """What an anonymous holder of the check code may see: steps and dates, no names or notes."""
     return [

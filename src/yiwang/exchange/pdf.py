@@ -1,13 +1,15 @@
 """The certificate as a PDF (``core.pdf_page``: fpdf2, the Noto Sans SC subset embedded like the
-notices', so it shows Chinese on a machine without Chinese fonts), with a QR code carrying the
-certificate number. A person's ID number is printed masked (``core.crypto.mask_id_number``), as
+notices', so it shows Chinese on a machine without Chinese fonts), with a QR code holding the
+absolute address of its verification page (``verify_url``). A person's ID number is printed masked (``core.crypto.mask_id_number``), as
 printed e-licences do: the file may be copied into later applications and kept by the holder, and the
 full number stays encrypted in ``ECertificate.data_cipher``."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
+from django.core import signing
 from fpdf import FPDF
 
 from yiwang.core import pdf_page
@@ -15,6 +17,28 @@ from yiwang.core.crypto import mask_id_number
 from yiwang.core.pdf_page import FONT, qr_png
 
 from .models import ECertificate, HolderKind
+
+VERIFY_SALT = "yiwang.exchange.verify"
+
+
+def verify_signature(number: str) -> str:
+    """The code a certificate's verification address carries: a signature of its number
+    (django.core.signing, so SECRET_KEY_FALLBACKS keep printed codes valid across a key change),
+    which keeps certificate numbers from being enumerated on the public page."""
+    return signing.Signer(salt=VERIFY_SALT).signature(number)
+
+
+def signature_matches(number: str, signature: str) -> bool:
+    try:
+        return signing.Signer(salt=VERIFY_SALT).unsign(f"{number}:{signature}") == number
+    except signing.BadSignature:
+        return False
+
+
+def verify_url(cert: ECertificate) -> str:
+    return pdf_page.public_url(
+        f"/verify/certificate/{quote(cert.number)}/?{urlencode({'s': verify_signature(cert.number)})}"
+    )
 
 
 def _shown_id(cert: ECertificate, data: dict[str, Any]) -> str:
@@ -46,7 +70,7 @@ def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
         ),
         ("办件编号", data.get("case_number", "")),
     ]
-    footer = "本电子证照由一网通办平台签发，与纸质证照具有同等效力。"
+    footer = "本电子证照由一网通办平台签发，与纸质证照具有同等效力。扫码核验真伪。"
     everything = "".join([cert.cert_type, footer, *(f"{a}：{b}" for a, b in rows)])
 
     def draw(pdf: FPDF) -> None:
@@ -56,12 +80,12 @@ def render(cert: ECertificate, data: dict[str, Any]) -> bytes:
         pdf.ln(6)
         pdf.set_font(FONT, size=12)
         for label, value in rows:
-            pdf.multi_cell(w=0, h=9, text=f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+            pdf_page.paragraph(pdf, f"{label}：{value}", 9)
         pdf.ln(8)
         y = pdf.get_y()
-        pdf.image(qr_png(f"ECERT:{cert.number}"), x=20, y=y, w=30, h=30)
+        pdf.image(qr_png(verify_url(cert)), x=20, y=y, w=30, h=30)
         pdf.set_xy(56, y + 8)
         pdf.set_font(FONT, size=10)
-        pdf.multi_cell(w=0, h=6, text=footer, new_x="LMARGIN", new_y="NEXT")
+        pdf_page.paragraph(pdf, footer, 6, x=56)
 
     return pdf_page.render(f"{cert.cert_type} {cert.number}", everything, draw)

@@ -20,6 +20,26 @@ if TYPE_CHECKING:
     from .services import AnyUser
 
 
+def verify_certificate(number: str, signature: str) -> ECertificate | None:
+    """The certificate a QR code names, if the signature its address carries is its own
+    (``exchange.pdf.verify_signature``); None otherwise, without saying which is wrong."""
+    from .pdf import signature_matches
+
+    number, signature = (number or "").strip(), (signature or "").strip()
+    if not number or not signature or not signature_matches(number, signature):
+        return None
+    return ECertificate.objects.filter(number=number).first()
+
+
+def is_valid_on(cert: ECertificate, on: dt.date) -> bool:
+    """Not revoked, and ``on`` within its period of validity."""
+    return (
+        cert.status == CertificateStatus.VALID
+        and cert.valid_from <= on
+        and (cert.valid_until is None or cert.valid_until >= on)
+    )
+
+
 def valid_q(on: dt.date) -> Q:
     return (
         Q(status=CertificateStatus.VALID)

@@ -8,6 +8,7 @@ combined application (``views_bundles``) have in common, written once.
 - ``my_case_page``: the applicant's case page with the one-time correction (upload a material,
   correct fields), whatever the kind of case.
 - ``lookup_page``: the public progress lookup (rate-limited per client address).
+- ``verify_page``: the verification page a notice's QR code opens (rate-limited per client address).
 - the small helpers the pages share (who the person may act for, errors by field, paging).
 
 The writes go through the cases (and bundles) services; this module only shapes requests and
@@ -16,6 +17,8 @@ pages.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +29,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -549,6 +553,75 @@ def lookup_page(
             timeline=case_selectors.public_timeline(case) if case else [],
             time=case_selectors.time_left(case) if case else None,
             **(extra(case) if extra is not None else {}),
+        ),
+        status=status,
+    )
+
+
+# --- document verification -------------------------------------------------------------------------
+
+VERIFY_MAX_BYTES = 20 * 1024 * 1024  # a notice is tens of kilobytes; anything this big is not one
+# Verifications per client address per LOOKUP_WINDOW: a counter checking a pile of papers scans
+# more than a person looks up progress, and the check code still bars guessing numbers.
+VERIFY_LIMIT = 30
+
+
+def _sha256_of(upload) -> str | None:
+    """The SHA-256 of an uploaded file, None when it is larger than VERIFY_MAX_BYTES."""
+    if upload.size > VERIFY_MAX_BYTES:
+        return None
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_page(request: HttpRequest, number: str, *, ns: str) -> HttpResponse:
+    """The verification page of a notice (``verify_notice``): its record when the number and the
+    check code match, 未找到 otherwise; with a posted file, whether it is the stored one."""
+    from yiwang.cases.notices import title_of
+
+    number = number.strip()[:40]
+    code = (request.POST.get("code") or request.GET.get("code") or "").strip()[:8]
+    notice = None
+    error = file_error = ""
+    file_matches: bool | None = None
+    status = 200
+    if number or code:
+        if security.hit(f"document-verify:{_client_address(request)}", VERIFY_LIMIT, LOOKUP_WINDOW):
+            error = _("查询过于频繁，请一分钟后再试。")
+            status = 429
+        else:
+            notice = case_selectors.verify_notice(number, code)
+            if notice is None:
+                error = _("未找到该文书，或文书编号与查询码不一致。无法核验的文书请勿作为办理依据。")
+                status = 404
+    if notice is not None and request.method == "POST":
+        upload = request.FILES.get("document")
+        if upload is None:
+            file_error = _("请选择要比对的文书文件（PDF）。")
+        else:
+            digest = _sha256_of(upload)
+            if digest is None:
+                file_error = _("文件过大，不是本平台出具的文书。")
+            else:
+                file_matches = hmac.compare_digest(digest, notice.sha256)
+    case = notice.case if notice else None
+    return render(
+        request,
+        "portal/cases/verify.html",
+        page_context(
+            False,
+            ns,
+            number=number,
+            code=code,
+            notice=notice,
+            title=title_of(case, notice.kind) if notice and case else "",
+            applicant_masked=mask_name(case.applicant_name) if case else "",
+            issued_on=timezone.localdate(notice.issued_at) if notice else None,
+            error=error,
+            file_error=file_error,
+            file_matches=file_matches,
         ),
         status=status,
     )

@@ -16,4 +16,6 @@ urlpatterns = [
     path("my/cases/<str:number>/materials/<id:material_id>/", v.my_case_material, name="my_case_material"),
     path("my/cases/<str:number>/notices/<id:notice_id>/", v.my_case_notice, name="my_case_notice"),
     path("cases/lookup/", v.lookup, name="case_lookup"),
+    path("verify/", v.verify_notice, name="verify_notice_form"),
+    path("verify/<str:number>/", v.verify_notice, name="verify_notice"),
 ]

@@ -203,3 +203,11 @@ def my_case_notice(request: HttpRequest, number: str, notice_id: int) -> HttpRes
 @require_http_methods(["GET"])
 def lookup(request: HttpRequest) -> HttpResponse:
     return ap.lookup_page(request, template="portal/cases/lookup.html", ns=NS)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_notice(request: HttpRequest, number: str = "") -> HttpResponse:
+    """/verify/<notice number>/?code=<check code>: what a notice's QR code opens. Says whether a
+    notice of that number was issued for a case with that check code and shows its record (the
+    applicant's name masked); a PDF posted with it is compared with the stored file's SHA-256."""
+    return ap.verify_page(request, number or request.GET.get("number", ""), ns=NS)

@@ -66,3 +66,34 @@ def certificate_file(request: HttpRequest, certificate_id: int) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+VERIFY_LIMIT = 30  # verifications per client address a minute, as for notices
+
+
+@require_GET
+def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
+    """/verify/certificate/<number>/?s=<signature>: what a certificate's QR code opens. 真实有效
+    with its public record (holder masked) when the signature is the certificate's own and it is
+    valid today; 已失效 for a revoked or expired one; 未找到 otherwise (404)."""
+    from django.utils import timezone
+
+    from yiwang.core import security
+    from yiwang.core.middleware import client_ip
+
+    cert = None
+    status = 200
+    error = ""
+    if security.hit(f"document-verify:{client_ip(request) or 'unknown'}", VERIFY_LIMIT, 60):
+        error, status = _("查询过于频繁，请一分钟后再试。"), 429
+    else:
+        cert = selectors.verify_certificate(number[:40], (request.GET.get("s") or "")[:100])
+        if cert is None:
+            error, status = _("未找到该证照，或核验码不正确。无法核验的证照请勿作为办理依据。"), 404
+    valid = cert is not None and selectors.is_valid_on(cert, timezone.localdate())
+    return render(
+        request,
+        "portal/certificates/verify.html",
+        {"cert": cert, "valid": valid, "error": error},
+        status=status,
+    )

@@ -11,6 +11,12 @@ import sys
 from django.core.management.base import BaseCommand
 
 
+def serving_address(host: str, port: int) -> str:
+    """The address a browser on this machine reaches the server at (a wildcard bind: loopback)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+
+
 class Command(BaseCommand):
     help = "用 gunicorn（多个工作进程）在 HOST:PORT 上提供一网服务。"
 
@@ -45,6 +51,10 @@ class Command(BaseCommand):
             "--worker-class",
             "yiwang.core.workers.ThreadWorker" if threads > 1 else "yiwang.core.workers.SyncWorker",
         ]
+        # Documents issued by this server carry its address in their QR codes unless the
+        # deployment names its public one (settings.YIWANG_PUBLIC_URL).
+        if not os.environ.get("YIWANG_PUBLIC_URL"):
+            os.environ["YIWANG_PUBLIC_URL"] = serving_address(host, port)
         if access_log:
             argv += ["--access-logfile", "-"]
         # Hand the process over to gunicorn: Ctrl-C and signals then reach it directly.
