@@ -80,3 +80,21 @@ def test_the_workbench_refuses_a_clerk_whose_last_role_was_revoked(client, dept,
     assert client.get("/workbench/").status_code == 200
     role.delete()
     assert client.get("/workbench/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "shown"),
+    [("明", "陈", "陈明"), ("Anna", "Schmidt", "Anna Schmidt"), ("", "", "login-name"), ("", "欧阳", "欧阳")],
+)
+def test_an_account_without_a_person_is_named_as_its_language_writes_names(first, last, shown):
+    from yiwang.identity.selectors import account_name
+
+    assert account_name(first, last, "login-name") == shown
+
+
+def test_the_transfer_list_names_chinese_colleagues_family_name_first(dept):
+    from yiwang.identity.selectors import role_holders
+
+    user = get_user_model().objects.create_user("chen", first_name="明", last_name="陈")
+    StaffRole.objects.create(user=user, role=Role.APPROVER, department=dept, region=dept.region)
+    assert role_holders(dept.pk, Role.APPROVER) == [(user.pk, "陈明")]

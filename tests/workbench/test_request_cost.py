@@ -144,7 +144,7 @@ def test_transfer_form_names_the_colleagues(world):
     world.approver2.first_name, world.approver2.last_name = "二", "审批"
     world.approver2.save()
     html = client_for(world.approver).get(reverse("workbench:case", args=[case.pk])).content.decode()
-    assert f'<option value="{world.approver2.pk}">二 审批</option>' in html
+    assert f'<option value="{world.approver2.pk}">审批二</option>' in html
     assert f'<option value="{world.approver.pk}">' not in html  # not oneself
     assert Person.objects.filter(user=world.approver2).count() == 0  # no person: the account's name
 

@@ -27,7 +27,7 @@ def test_workbench_pages_show_the_staff_member_and_logout(world):
     world.clerk.first_name, world.clerk.last_name = "明", "陈"
     world.clerk.save()
     clerk = client_for(world.clerk)
-    name = world.clerk.get_full_name()
+    name = "陈明"  # family name first, unspaced (identity.selectors.account_name)
     for url in (
         reverse("workbench:inbox"),
         reverse("workbench:case", args=[case.pk]),

@@ -28,7 +28,7 @@ from yiwang.core.errors import DomainError, FieldError, NotPermitted, Validation
 from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.rows import locked_row
 from yiwang.identity.models import Company, Role
-from yiwang.identity.selectors import can_manage_department
+from yiwang.identity.selectors import account_name, can_manage_department
 from yiwang.worktime import selectors as worktime
 
 from . import after_commit, formschema, numbering, personal, providers, uploads
@@ -557,7 +557,7 @@ def actor_label(actor: User | None) -> str:
     person = getattr(actor, "person", None)
     if person is not None:
         return person.name
-    return actor.get_full_name() or actor.get_username()
+    return account_name(actor.first_name, actor.last_name, actor.get_username())
 
 
 def settle_with(

@@ -66,8 +66,7 @@ def role_holders(department_id: int, role: str) -> list[tuple[int, str]]:
             )
         )
         holders = [
-            (pk, person or f"{first} {last}".strip() or username)
-            for pk, person, first, last, username in rows
+            (pk, person or account_name(first, last, username)) for pk, person, first, last, username in rows
         ]
         cache.set(key, holders, STAFF_ROLES_SECONDS)
     return holders
@@ -148,4 +147,17 @@ def display_name(user: User | AnonymousUser) -> str:
     person = getattr(user, "person", None)
     if person is not None and person.name:
         return str(person.name)
-    return user.get_full_name() or user.get_username()
+    return account_name(user.first_name, user.last_name, user.get_username())
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def account_name(first: str, last: str, username: str) -> str:
+    """An account's own name when no person is linked: a Chinese name family name first and
+    unspaced (陈明), a Western one "first last"; else the username."""
+    first, last = (first or "").strip(), (last or "").strip()
+    if _has_cjk(first + last):
+        return f"{last}{first}" or username
+    return f"{first} {last}".strip() or username
