@@ -98,3 +98,19 @@ def test_the_transfer_list_names_chinese_colleagues_family_name_first(dept):
     user = get_user_model().objects.create_user("chen", first_name="明", last_name="陈")
     StaffRole.objects.create(user=user, role=Role.APPROVER, department=dept, region=dept.region)
     assert role_holders(dept.pk, Role.APPROVER) == [(user.pk, "陈明")]
+
+
+def test_the_header_name_is_cached_and_follows_a_rename(dept):
+    from yiwang.identity.models import Person
+    from yiwang.identity.selectors import display_name
+
+    user = get_user_model().objects.create_user("lin", first_name="琳", last_name="林")
+    assert display_name(user) == "林琳"
+    with CaptureQueriesContext(connection) as q:
+        assert display_name(user) == "林琳"
+    assert len(q) == 0
+    person = Person.objects.create(user=user, name="林小琳", id_number_cipher="x")
+    assert display_name(user) == "林小琳"
+    person.name = "林晓琳"
+    person.save()
+    assert display_name(user) == "林晓琳"

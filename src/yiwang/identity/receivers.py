@@ -1,6 +1,7 @@
 """Signal receivers: a change of a user's staff roles, or a new account, drops the user's cached
 roles (``selectors.staff_roles``) and the department's cached role holders
-(``selectors.role_holders``). A new account may reuse the id of one deleted earlier (SQLite
+(``selectors.role_holders``); a change of a person or an account drops the cached name of the
+page header (``selectors.display_name``). A new account may reuse the id of one deleted earlier (SQLite
 reuses row ids), so its creation clears whatever was cached under that id."""
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .models import StaffRole
-from .selectors import forget_role_holders, forget_staff_roles
+from .models import Person, StaffRole
+from .selectors import forget_display_name, forget_role_holders, forget_staff_roles
 
 
 @receiver(pre_save, sender=StaffRole, dispatch_uid="identity.staff_role_moving")
@@ -35,7 +36,14 @@ def staff_role_changed(sender: type[StaffRole], instance: StaffRole, **kwargs: A
     forget_role_holders(instance.department_id, instance.role)
 
 
-@receiver(post_save, sender=User, dispatch_uid="identity.account_created")
-def account_created(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
+@receiver(post_save, sender=User, dispatch_uid="identity.account_saved")
+def account_saved(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
+    forget_display_name(instance.pk)  # the account's own name may have changed
     if created:
         forget_staff_roles(instance.pk)
+
+
+@receiver(post_save, sender=Person, dispatch_uid="identity.person_saved")
+@receiver(post_delete, sender=Person, dispatch_uid="identity.person_deleted")
+def person_changed(sender: type[Person], instance: Person, **kwargs: Any) -> None:
+    forget_display_name(instance.user_id)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from .models import Role, StaffRole
+from .models import Person, Role, StaffRole
 
 if TYPE_CHECKING:
     from yiwang.regions.models import Department
@@ -137,17 +137,31 @@ def can_manage_department(
     return False
 
 
+def display_name_key(user_id: int) -> str:
+    return f"identity:display-name:v1:{user_id}"
+
+
 def display_name(user: User | AnonymousUser) -> str:
     """The name a page header shows for a signed-in account: the person's real name, else the
-    account's full name, else its username ("" when signed out). At most one query (the
-    person's row), none when the request already loaded it; the row stays cached on the user
-    for the rest of the request."""
+    account's own name (``account_name``), else its username ("" when signed out). Read once and
+    then from the cache, like ``staff_roles``; saving the person or the account drops it
+    (``identity.receivers``)."""
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return ""
-    person = getattr(user, "person", None)
-    if person is not None and person.name:
-        return str(person.name)
-    return account_name(user.first_name, user.last_name, user.get_username())
+    key = display_name_key(user.pk)
+    name: str | None = cache.get(key)
+    if name is None:
+        person = Person.objects.filter(user_id=user.pk).values_list("name", flat=True).first()
+        name = str(person) if person else account_name(user.first_name, user.last_name, user.get_username())
+        cache.set(key, name, STAFF_ROLES_SECONDS)
+    return name
+
+
+def forget_display_name(user_id: int) -> None:
+    """``forget_staff_roles`` for ``display_name``."""
+    key = display_name_key(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def _has_cjk(text: str) -> bool:
