@@ -88,6 +88,18 @@ def test_the_cached_guide_page_shows_each_reader_their_own_header(catalog):
     assert ">登录</a>" in _account_area(anonymous.get(url).content.decode())
 
 
+def test_anonymous_readers_share_one_guide_page_whose_login_returns_to_the_guide(catalog):
+    """The anonymous variant of a guide page is cached with its account area; 登录 returns to
+    the guide itself, whatever query string the first reader came with."""
+    cache.clear()
+    url = f"/items/{catalog.food.code}/"
+    first = _account_area(Client().get(url + "?from=search").content.decode())
+    assert f'?next={url}"' in first
+    with CaptureQueriesContext(connection) as q:
+        again = _account_area(Client().get(url).content.decode())
+    assert again == first and not any("identity_person" in x["sql"] for x in q.captured_queries)
+
+
 def test_the_name_falls_back_to_the_account_without_a_person(client, db):
     from django.contrib.auth import get_user_model
 

@@ -179,20 +179,30 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     print_mode = request.GET.get("print") == "1"
     large_text = request.COOKIES.get(LARGE_TEXT_COOKIE) == "1"
     language = get_language()
+    signed_in = request.user.is_authenticated
     page_key = (
         f"portal:guide-page:{version.pk}:{language}:{int(large_text)}:{int(print_mode)}:"
-        f"{request.scheme}://{request.get_host()}"
+        f"{int(signed_in)}:{request.scheme}://{request.get_host()}"
     )
     page = cache.get(page_key)
     if page is None:
         page = _render_guide_page(request, version, language, print_mode)
+        if not signed_in:
+            # Every anonymous reader sees the same account area (登录 back to this guide, 注册):
+            # it is part of their cached page.
+            page = page.replace(ACCOUNT_PLACEHOLDER, _account_area(request, next_path=request.path))
         cache.set(page_key, page, GUIDE_CACHE_SECONDS)
-    account = render_to_string("portal/_account.html", request=request)
-    response = HttpResponse(
-        page.replace(CSRF_PLACEHOLDER, get_token(request)).replace(ACCOUNT_PLACEHOLDER, account)
-    )
+    if signed_in:
+        page = page.replace(ACCOUNT_PLACEHOLDER, _account_area(request))
+    response = HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
     patch_vary_headers(response, ("Cookie",))
     return response
+
+
+def _account_area(request: HttpRequest, next_path: str = "") -> str:
+    """The header's account area (portal/_account.html); ``next_path``: where 登录 returns to,
+    else the page's own address."""
+    return render_to_string("portal/_account.html", {"next_path": next_path}, request=request)
 
 
 def _render_guide_page(request: HttpRequest, version, language: str, print_mode: bool) -> str:
