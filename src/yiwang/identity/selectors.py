@@ -38,12 +38,16 @@ def staff_roles(user_id: int) -> list[StaffRole]:
     return roles
 
 
-def forget_staff_roles(user_id: int) -> None:
-    """Drop the cached roles of ``user_id`` now and again when the current transaction commits
-    (a request that read the old roles meanwhile may have cached them again)."""
-    key = staff_roles_key(user_id)
+def _drop(key: str) -> None:
+    """Drop a cached entry now and again when the current transaction commits (a request that
+    read the old rows meanwhile may have cached them again)."""
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
+
+
+def forget_staff_roles(user_id: int) -> None:
+    """Drop the cached roles of ``user_id`` (``_drop``)."""
+    _drop(staff_roles_key(user_id))
 
 
 def role_holders_key(department_id: int, role: str) -> str:
@@ -77,8 +81,7 @@ def forget_role_holders(department_id: int | None, role: str) -> None:
     if department_id is None:
         return
     key = role_holders_key(department_id, role)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    _drop(key)
 
 
 def roles_of(user: User, role: str | None = None) -> QuerySet[StaffRole]:
@@ -160,8 +163,7 @@ def display_name(user: User | AnonymousUser) -> str:
 def forget_display_name(user_id: int) -> None:
     """``forget_staff_roles`` for ``display_name``."""
     key = display_name_key(user_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    _drop(key)
 
 
 def _has_cjk(text: str) -> bool:
