@@ -144,8 +144,8 @@ def test_registry_material_is_taken_from_the_account(world):
 
     app = services.start_application(world.applicant, world.item)
     licence = next(m for m in services.required_materials(app) if m["source"] == "e_certificate")
-    assert providers.reusable(licence)
-    # A person without a company has no business licence to reuse.
+    # A person without a company has no business licence to reuse: not offered, and refused.
+    assert not providers.reusable(licence, user=world.applicant, company=None)
     with pytest.raises(Exception, match="请上传"):
         services.provide_from_source(app, requirement=licence["name"], user=world.applicant)
 
@@ -158,6 +158,7 @@ def test_registry_material_is_taken_from_the_account(world):
     )
     company = identity.register_company(person=rep, credit_code=a.credit_code, name=a.name)
     app2 = services.start_application(rep.user, world.item, acting_for=company)
+    assert providers.reusable(licence, user=rep.user, company=company)
     m = services.provide_from_source(app2, requirement=licence["name"], user=rep.user)
     assert m.origin == "registry" and m.record["credit_code"] == company.credit_code and not m.file
     assert services.missing_materials(app2) == ["食品经营许可申请书"]
@@ -171,16 +172,18 @@ def test_identity_material_from_verified_person():
     )
     req = {"name": "居民身份证", "source": "base_registry", "certificate_type": "居民身份证"}
     user = SimpleNamespace(person=person)
-    assert providers.AccountProvider().fetch(req, user=user) is None
+    assert providers.AccountProvider().find(req, user=user) is None
     import datetime as dt
 
     # Matched in the registry but the phone never proven (an account from before one-time
     # codes): not real-name level 2, so the account does not vouch for the ID card.
     person.verified_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    assert providers.AccountProvider().fetch(req, user=user) is None
+    assert providers.AccountProvider().find(req, user=user) is None
     person.phone_verified_at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    found = providers.AccountProvider().fetch(req, user=user)
+    provider = providers.AccountProvider()
+    found = provider.take(provider.find(req, user=user), req, user=user)
     assert found.origin == "account" and found.record["id_number"].count("*") == 16
+    assert found.record["name"] == "陈**"  # the record keeps the masked name only
     assert not providers.AccountProvider().supports({"name": "申请书", "source": "applicant"})
 
 
@@ -191,7 +194,8 @@ def test_material_checklist(world):
     rows = selectors.material_checklist(app)
     assert [(r.name, r.required, r.reusable, r.provided) for r in rows] == [
         ("食品经营许可申请书", True, False, []),
-        ("营业执照", True, True, []),
+        # A person applying for themself holds no business licence: nothing to reuse.
+        ("营业执照", True, False, []),
     ]
     services.upload_material(
         app, requirement="食品经营许可申请书", uploaded=SimpleUploadedFile("a.pdf", PDF), user=world.applicant

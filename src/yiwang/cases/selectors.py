@@ -219,7 +219,7 @@ class ChecklistRow:
     name: str
     required: bool
     source: str  # MaterialSource of the item: applicant / e_certificate / base_registry / government
-    reusable: bool  # a provider can take it from the account or a registry
+    reusable: bool  # a provider holds it for this applicant now (provide_from_source would take it)
     provided: list[CaseMaterial]  # current rows
     faulty: bool
     note: str
@@ -242,7 +242,7 @@ def material_checklist(application: Application) -> list[ChecklistRow]:
                 name=req["name"],
                 required=req.get("requirement", "required") == "required",
                 source=req.get("source", "applicant"),
-                reusable=providers.reusable(req),
+                reusable=providers.reusable(req, user=application.applicant, company=application.acting_for),
                 provided=have,
                 faulty=bool(faulty),
                 note=faulty[0].note if faulty else "",

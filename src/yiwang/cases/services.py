@@ -254,29 +254,93 @@ def upload_material(
     checked = uploads.check_stream(
         uploaded.chunks(), getattr(uploaded, "name", ""), declared_size=getattr(uploaded, "size", None)
     )
-    stored = ""
     try:
-        stored = uploads.store(checked, f"cases/materials/{timezone.localdate():%Y/%m}")
-        with transaction.atomic():
-            material = CaseMaterial.objects.create(
-                application=application,
-                case=case,
-                requirement=requirement,
-                origin=MaterialOrigin.UPLOAD,
-                file=stored,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                original_name=checked.original_name,
-                uploaded_by=owner,
-            )
-        return material
-    except BaseException:
-        if stored:
-            default_storage.delete(stored)
-        raise
+        return _store_checked(application, [(requirement, checked)], owner, case)[0]
     finally:
         os.unlink(checked.temp_path)
+
+
+@dataclass(frozen=True)
+class UploadedMaterials:
+    """What ``upload_materials`` did: the rows written, and each refused file's message by the
+    name of its material."""
+
+    materials: list[CaseMaterial]
+    errors: dict[str, str]
+
+
+def upload_materials(
+    application: Application,
+    *,
+    files: dict[str, File],
+    user: User | AnonymousUser | None,
+) -> UploadedMaterials:
+    """Check the files chosen for several materials of a draft at once ({material name: file},
+    the materials page's files sent with 下一步) with the same checks as ``upload_material``, and
+    store those that pass in one transaction. A refused file does not stop the others: its
+    message comes back by its material's name, and it leaves nothing behind."""
+    owner = _check_owner(application, user)
+    _check_open_for_materials(application, None)
+    errors: dict[str, str] = {}
+    checked: list[tuple[str, uploads.CheckedFile]] = []
+    try:
+        # Checked (and rewritten) before the transaction opens: a sanitizer run of several
+        # seconds must not hold the database's write lock.
+        for name, uploaded in files.items():
+            try:
+                _requirement(application, name)
+                checked.append(
+                    (
+                        name,
+                        uploads.check_stream(
+                            uploaded.chunks(),
+                            getattr(uploaded, "name", ""),
+                            declared_size=getattr(uploaded, "size", None),
+                        ),
+                    )
+                )
+            except DomainError as exc:
+                errors[name] = "；".join(exc.messages)
+        materials = _store_checked(application, checked, owner, None) if checked else []
+    finally:
+        for _name, c in checked:
+            os.unlink(c.temp_path)
+    return UploadedMaterials(materials, errors)
+
+
+def _store_checked(
+    application: Application,
+    checked: list[tuple[str, uploads.CheckedFile]],
+    owner: User,
+    case: Case | None,
+) -> list[CaseMaterial]:
+    """Save checked files and write their rows in one transaction; on any failure no file and
+    no row is left."""
+    stored: list[str] = []
+    try:
+        directory = f"cases/materials/{timezone.localdate():%Y/%m}"
+        for _name, c in checked:
+            stored.append(uploads.store(c, directory))
+        with transaction.atomic():
+            return [
+                CaseMaterial.objects.create(
+                    application=application,
+                    case=case,
+                    requirement=name,
+                    origin=MaterialOrigin.UPLOAD,
+                    file=path,
+                    content_type=c.content_type,
+                    size=c.size,
+                    sha256=c.sha256,
+                    original_name=c.original_name,
+                    uploaded_by=owner,
+                )
+                for (name, c), path in zip(checked, stored, strict=True)
+            ]
+    except BaseException:
+        for path in stored:
+            default_storage.delete(path)
+        raise
 
 
 def _check_open_for_materials(application: Application, case: Case | None) -> None:
@@ -742,6 +806,7 @@ __all__ = [
     "start_application",
     "save_draft",
     "upload_material",
+    "upload_materials",
     "provide_from_source",
     "replace_certificate_copies",
     "submit",

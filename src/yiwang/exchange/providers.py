@@ -2,9 +2,10 @@
 
 A required material whose source is ``e_certificate`` names a certificate type
 (``certificate_type``, else the material's name). When the applicant — the company applied for,
-or the person — holds a valid certificate of that type, it is offered instead of an upload: the
-material row keeps the masked number, issuer and validity, and a copy of the certificate's PDF.
-Every use is audited (``exchange.use``).
+or the person — holds a valid certificate of that type (``find``), it is offered instead of an
+upload, and only then. Taking it (``take``) gives the material row the masked number, holder,
+issuer and validity, and a copy of the certificate's PDF; every use is audited
+(``exchange.use``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from yiwang.cases.providers import ProvidedMaterial
 
 from . import selectors, services
+from .models import ECertificate
 
 
 def _cert_type(requirement: dict[str, Any]) -> str:
@@ -24,10 +26,13 @@ class ECertificateProvider:
     def supports(self, requirement: dict[str, Any]) -> bool:
         return requirement.get("source") == "e_certificate" and bool(_cert_type(requirement))
 
-    def fetch(self, requirement: dict[str, Any], *, user, company=None) -> ProvidedMaterial | None:
-        cert = selectors.valid_certificate(_cert_type(requirement), user=user, company=company)
-        if cert is None:
-            return None
+    def find(self, requirement: dict[str, Any], *, user, company=None) -> ECertificate | None:
+        """The holder's valid certificate of the type, read only (no use recorded)."""
+        return selectors.valid_certificate(_cert_type(requirement), user=user, company=company)
+
+    def take(
+        self, cert: ECertificate, requirement: dict[str, Any], *, user, company=None
+    ) -> ProvidedMaterial:
         data = services.file_bytes(cert)
         access = services.record_use(
             cert, user=user, purpose=str(requirement.get("name", "")), company=company

@@ -230,32 +230,20 @@ class ApplicationSteps:
     def _materials(self, request: HttpRequest, app: Application, link: Any, staff: bool) -> HttpResponse:
         errors: dict[str, str] = {}
         if request.method == "POST":
-            requirement = request.POST.get("requirement", "")
-            try:
+            listed = {str(r["index"]): r["name"] for r in self.material_rows(app, {})}
+            done = self._post_materials(request, app, listed, errors)
+            stray = [m for k, m in errors.items() if k and k not in listed.values()]
+            if stray:  # a material this page does not list: said above the list
+                errors[""] = "；".join(filter(None, [errors.get(""), *stray]))
+            if not errors:
                 if request.POST.get("go") == "next":
                     missing = self.missing_materials(app)
                     if not missing:
                         return HttpResponseRedirect(self.url(staff, "delivery", app))
                     for name in missing:
                         errors[name] = _("请提供申请材料“%(n)s”。") % {"n": name}
-                elif self.unlisted_requirement is not None and self.unlisted_requirement(app, requirement):
-                    errors[""] = _("该材料不在本次申请的材料清单内。")
-                elif request.POST.get("use_source"):
-                    case_services.provide_from_source(app, requirement=requirement, user=request.user)
-                    messages.success(request, _("已从账户/共享库取得“%(n)s”。") % {"n": requirement})
+                elif done:
                     return HttpResponseRedirect(self.url(staff, "materials", app))
-                else:
-                    uploaded = request.FILES.get("file")
-                    if uploaded is None:
-                        errors[requirement] = _("请选择要上传的文件。")
-                    else:
-                        case_services.upload_material(
-                            app, requirement=requirement, uploaded=uploaded, user=request.user
-                        )
-                        messages.success(request, _("已上传“%(n)s”。") % {"n": requirement})
-                        return HttpResponseRedirect(self.url(staff, "materials", app))
-            except DomainError as exc:
-                errors[requirement or ""] = "；".join(exc.messages)
         return self._render(
             request,
             "materials",
@@ -267,6 +255,51 @@ class ApplicationSteps:
             step=2,
             general=errors.get(""),
         )
+
+    def _post_materials(
+        self, request: HttpRequest, app: Application, rows: dict[str, str], errors: dict[str, str]
+    ) -> bool:
+        """Whatever the button pressed (上传 of one row, 免提交 of one row, or 下一步), every file
+        chosen on the page is uploaded first; then the row's reuse is taken. Errors go into
+        ``errors`` by material name ("" for none); True when something was stored. ``rows``
+        maps each row's index on the page to its material's name."""
+        # A row's file input is ``file<index>``; a page of one form per row sent
+        # ``requirement`` with ``file`` (and ``use_source`` for the reuse button).
+        files = {name: request.FILES[f"file{i}"] for i, name in rows.items() if request.FILES.get(f"file{i}")}
+        single = request.POST.get("requirement", "")
+        if single and request.FILES.get("file"):
+            files[single] = request.FILES["file"]
+        upload = rows.get(request.POST.get("upload", ""), "")
+        if not upload and single and not request.POST.get("use_source") and request.POST.get("go") != "next":
+            upload = single
+        reuse = rows.get(request.POST.get("reuse", ""), "") or (
+            single if request.POST.get("use_source") else ""
+        )
+        if upload and upload not in files:
+            errors[upload] = _("请选择要上传的文件。")
+        done = False
+        try:
+            for name in [*files, reuse]:
+                if name and self.unlisted_requirement is not None and self.unlisted_requirement(app, name):
+                    errors[""] = _("该材料不在本次申请的材料清单内。")
+                    return False
+            if files:
+                result = case_services.upload_materials(app, files=files, user=request.user)
+                errors.update(result.errors)
+                for m in result.materials:
+                    messages.success(request, _("已上传“%(n)s”。") % {"n": m.requirement})
+                done = bool(result.materials)
+            if reuse:
+                try:
+                    case_services.provide_from_source(app, requirement=reuse, user=request.user)
+                except DomainError as exc:
+                    errors[reuse] = "；".join(exc.messages)
+                else:
+                    messages.success(request, _("已从账户/共享库取得“%(n)s”。") % {"n": reuse})
+                    done = True
+        except DomainError as exc:
+            errors[""] = "；".join(exc.messages)
+        return done
 
     def delivery_step(
         self, request: HttpRequest, application_id: int, *, staff: bool = False

@@ -147,7 +147,7 @@ def _material_rows(app: Application, errors: dict[str, str]) -> list[dict[str, A
                 "departments": r.departments,
                 "shared": r.shared,
                 "provided": have.get(r.name, []),
-                "reusable": providers.reusable(r.element),
+                "reusable": providers.reusable(r.element, user=app.applicant, company=app.acting_for),
                 "error": errors.get(r.name) or errors.get(f"material:{r.name}", ""),
             }
         )

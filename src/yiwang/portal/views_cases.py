@@ -94,7 +94,7 @@ def _material_rows(app: Application, errors: dict[str, str]) -> list[dict[str, A
                 "name": req["name"],
                 "required": req.get("requirement", "required") == "required",
                 "provided": have.get(req["name"], []),
-                "reusable": providers.reusable(req),
+                "reusable": providers.reusable(req, user=app.applicant, company=app.acting_for),
                 "error": errors.get(req["name"]) or errors.get(f"material:{req['name']}", ""),
             }
         )
