@@ -76,6 +76,10 @@ def public_base_url() -> str:
     return pdf_page.public_url("").rstrip("/")
 
 
+# The portal's public progress lookup (portal:case_lookup), printed on the receipt.
+LOOKUP_PATH = "/cases/lookup/"
+
+
 def verify_url(number: str, case: Case) -> str:
     """What a notice's QR code holds: its verification page, absolute. The notice's own SHA-256
     cannot be in it (the code is part of the file hashed); the case's check code, printed on the
@@ -91,7 +95,8 @@ def _body(case: Case, kind: str) -> list[str]:
             f"{case.applicant_name}：",
             f"您于 {timezone.localtime(case.submitted_at):%Y年%m月%d日 %H:%M} 提交的“{case.item_name}”申请已收到，"
             f"{dept}将依法审查是否受理。",
-            "请凭办件编号和查询码查询办理进度。",
+            "查询码是您查询本办件的凭证：与办件编号一起，在"
+            f"{pdf_page.public_url(LOOKUP_PATH)} 无需登录即可查询办理进度。请妥善保管，不要告诉他人。",
         ]
     elif kind == NoticeKind.ACCEPTANCE:
         lines = [

@@ -15,6 +15,8 @@ Every reader and writer goes through this pair:
 - ``open_data(application, reader=...)`` — the reader that needs real values: the applicant, the
   clerk who entered it at the counter, staff who may see the case (``can_view_case``), or
   ``SYSTEM`` (validation at submission and correction). Anyone else gets ``NotPermitted``.
+- ``shown_data(application, reader=...)`` — what a page that only shows the values gives
+  ``reader``: the applicant (the owner) their own values in full, everyone else the masks.
 
 Lists, logs, audit details and API answers read ``application.data`` as it is: masked.
 """
@@ -190,6 +192,26 @@ def open_data(application, *, reader) -> dict[str, Any]:
     return open_values(application.data, application.personal_cipher)
 
 
+def is_owner(application, reader) -> bool:
+    """The reader is the person who applies (whoever they act for): their own data."""
+    pk = getattr(reader, "pk", None)
+    return pk is not None and getattr(reader, "is_authenticated", False) and application.applicant_id == pk
+
+
+def shown_data(application, *, reader) -> dict[str, Any]:
+    """The form data as a page shows it to ``reader``: in full to its owner (``is_owner``), who
+    checks what they typed before submitting; masked to staff and anyone else, even where
+    ``open_data`` would let them read it."""
+    if is_owner(application, reader):
+        return open_values(application.data, application.personal_cipher)
+    return dict(application.data)
+
+
+def shown_address(application, address: str, *, reader) -> str:
+    """A delivery address as a page shows it: in full to the owner, masked to anyone else."""
+    return address if is_owner(application, reader) else mask("address", address)
+
+
 # --- key rotation --------------------------------------------------------------------------------
 
 
@@ -246,5 +268,8 @@ __all__: list[str] = [
     "mask",
     "seal_data",
     "open_data",
+    "is_owner",
+    "shown_data",
+    "shown_address",
     "rotate_data_keys",
 ]

@@ -11,7 +11,9 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, models
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.crypto import mask_id_number
 from yiwang.core.links import url_with_last
 from yiwang.core.rows import locked_row
 from yiwang.workflow import selectors as wf_selectors
@@ -249,6 +251,93 @@ def material_checklist(application: Application) -> list[ChecklistRow]:
             )
         )
     return rows
+
+
+# Where a record came from, as providers write it (``record["registry"]``), and its label.
+RECORD_SOURCES = {
+    "电子证照库": _("电子证照库"),
+    "人口库": _("人口库"),
+    "法人库": _("法人库"),
+}
+
+
+@dataclass(frozen=True)
+class RecordCard:
+    """A material taken from a registry or an e-certificate (``MaterialOrigin`` account,
+    registry, e_certificate) as staff read it: labelled facts, never the record's keys. What is
+    personal is masked (a person's name and ID number); a company's name and credit code are
+    public registry data and stay whole, as on its e-certificates."""
+
+    kind: str  # the certificate type, or which registry record
+    holder: str
+    number: str
+    number_label: str
+    issuer: str
+    issued_on: str
+    valid_until: str
+    verified_at: dt.datetime | None
+    source: str
+
+
+def _date_of(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _masked_name(value: Any) -> str:
+    from .personal import mask
+
+    v = str(value or "")
+    return v if "*" in v else mask("name", v)
+
+
+def record_card(origin: str, record: dict[str, Any] | None) -> RecordCard | None:
+    """The card of a material's ``record`` (None for an upload, or no record). Keys a provider
+    did not write are left out, never shown raw."""
+    if not record or origin not in ("account", "registry", "e_certificate"):
+        return None
+    registry = str(record.get("registry", ""))
+    source = RECORD_SOURCES.get(registry, registry)
+    verified_at = _date_of(record.get("verified_at"))
+    if origin == "e_certificate":
+        valid_until = str(record.get("valid_until", ""))
+        return RecordCard(
+            kind=str(record.get("type", "")),
+            holder=_masked_name(record.get("holder", "")),
+            number=str(record.get("number", "")),  # masked by the exchange app
+            number_label=_("证照编号"),
+            issuer=str(record.get("issuer", "")),
+            issued_on=str(record.get("issued_on", "")),
+            valid_until=str(_("长期")) if valid_until == "长期" else valid_until,
+            verified_at=verified_at,
+            source=source or str(_("电子证照库")),
+        )
+    if record.get("credit_code"):
+        return RecordCard(
+            kind=str(_("法人登记信息")),
+            holder=str(record.get("name", "")),
+            number=str(record["credit_code"]),
+            number_label=_("统一社会信用代码"),
+            issuer="",
+            issued_on="",
+            valid_until="",
+            verified_at=verified_at,
+            source=source or str(_("法人库")),
+        )
+    id_number = str(record.get("id_number", ""))
+    return RecordCard(
+        kind=str(_("居民身份信息")),
+        holder=_masked_name(record.get("name", "")),
+        number=id_number if "*" in id_number else mask_id_number(id_number) if id_number else "",
+        number_label=_("身份证号"),
+        issuer="",
+        issued_on="",
+        valid_until="",
+        verified_at=verified_at,
+        source=source or str(_("人口库")),
+    )
 
 
 def draft_for(user: User | AnonymousUser, application_id: int) -> Application | None:

@@ -373,11 +373,13 @@ class ApplicationSteps:
                         return HttpResponseRedirect(reverse("workbench:case", args=[case.pk]))
                     return HttpResponseRedirect(reverse("portal:case_receipt", args=[case.number]))
         schema = app.form_schema
+        # The applicant checks what they typed in full; a clerk's counter entry shows the masks.
+        shown = personal.shown_data(app, reader=request.user)
         values = [
             {
                 "key": k,
                 "label": schema["properties"][k].get("title") or k,
-                "value": app.data.get(k, ""),
+                "value": shown.get(k, ""),
                 "error": field_errors.get(k, ""),
             }
             for k in ordered_keys(schema, app.form_layout)
@@ -395,7 +397,7 @@ class ApplicationSteps:
             step=4,
             values=values,
             rows=self.material_rows(app, material_errors),
-            address=case_services.delivery_address_of(app),
+            address=personal.shown_address(app, case_services.delivery_address_of(app), reader=request.user),
             delivery_error=field_errors.get("delivery_address", ""),
             general=general,
             has_errors=bool(field_errors or general),

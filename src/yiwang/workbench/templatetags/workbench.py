@@ -10,3 +10,11 @@ register = template.Library()
 @register.filter
 def absval(value: int | None) -> int | None:
     return abs(value) if value is not None else None
+
+
+@register.inclusion_tag("workbench/_record_card.html")
+def record_card(material) -> dict:
+    """A registry or e-certificate material as a card (``cases.selectors.record_card``)."""
+    from yiwang.cases.selectors import record_card as card_of
+
+    return {"card": card_of(material.origin, material.record), "material": material}
