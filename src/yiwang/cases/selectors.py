@@ -299,7 +299,7 @@ def record_card(origin: str, record: dict[str, Any] | None) -> RecordCard | None
     if not record or origin not in ("account", "registry", "e_certificate"):
         return None
     registry = str(record.get("registry", ""))
-    source = RECORD_SOURCES.get(registry, registry)
+    source = str(RECORD_SOURCES.get(registry, registry))
     verified_at = _date_of(record.get("verified_at"))
     if origin == "e_certificate":
         valid_until = str(record.get("valid_until", ""))
@@ -307,7 +307,7 @@ def record_card(origin: str, record: dict[str, Any] | None) -> RecordCard | None
             kind=str(record.get("type", "")),
             holder=_masked_name(record.get("holder", "")),
             number=str(record.get("number", "")),  # masked by the exchange app
-            number_label=_("证照编号"),
+            number_label=str(_("证照编号")),
             issuer=str(record.get("issuer", "")),
             issued_on=str(record.get("issued_on", "")),
             valid_until=str(_("长期")) if valid_until == "长期" else valid_until,
@@ -319,7 +319,7 @@ def record_card(origin: str, record: dict[str, Any] | None) -> RecordCard | None
             kind=str(_("法人登记信息")),
             holder=str(record.get("name", "")),
             number=str(record["credit_code"]),
-            number_label=_("统一社会信用代码"),
+            number_label=str(_("统一社会信用代码")),
             issuer="",
             issued_on="",
             valid_until="",
@@ -331,7 +331,7 @@ def record_card(origin: str, record: dict[str, Any] | None) -> RecordCard | None
         kind=str(_("居民身份信息")),
         holder=_masked_name(record.get("name", "")),
         number=id_number if "*" in id_number else mask_id_number(id_number) if id_number else "",
-        number_label=_("身份证号"),
+        number_label=str(_("身份证号")),
         issuer="",
         issued_on="",
         valid_until="",

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -265,10 +266,13 @@ class ApplicationSteps:
         maps each row's index on the page to its material's name."""
         # A row's file input is ``file<index>``; a page of one form per row sent
         # ``requirement`` with ``file`` (and ``use_source`` for the reuse button).
-        files = {name: request.FILES[f"file{i}"] for i, name in rows.items() if request.FILES.get(f"file{i}")}
+        files: dict[str, File] = {}
+        for i, name in rows.items():
+            if chosen := request.FILES.get(f"file{i}"):
+                files[name] = chosen
         single = request.POST.get("requirement", "")
-        if single and request.FILES.get("file"):
-            files[single] = request.FILES["file"]
+        if single and (chosen := request.FILES.get("file")):
+            files[single] = chosen
         upload = rows.get(request.POST.get("upload", ""), "")
         if not upload and single and not request.POST.get("use_source") and request.POST.get("go") != "next":
             upload = single
