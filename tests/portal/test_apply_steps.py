@@ -151,6 +151,10 @@ def test_reuse_is_offered_only_where_it_works(world, reuse_item):  # noqa: F811
     taken = CaseMaterial.objects.get(application=app, requirement="居民身份证")
     assert taken.origin == "account" and taken.record["registry"] == "人口库"
     assert world.person.name not in str(taken.record)  # the record keeps masks only
+    assert "（人口库）" in _row(client.get(url).content.decode(), index["居民身份证"])
+    client.cookies["django_language"] = "en"
+    assert "Population registry" in _row(client.get(url).content.decode(), index["居民身份证"])
+    del client.cookies["django_language"]
     # The same rule refuses a forged press of the link that is not offered, next to its row.
     r = client.post(url, {"reuse": str(index["原许可证件正、副本"])})
     assert r.status_code == 400 and "请上传" in _row(r.content.decode(), index["原许可证件正、副本"])

@@ -18,3 +18,11 @@ def record_card(material) -> dict:
     from yiwang.cases.selectors import record_card as card_of
 
     return {"card": card_of(material.origin, material.record), "material": material}
+
+
+@register.filter
+def record_source(registry: str) -> str:
+    """A record's source as providers write it (电子证照库, 人口库, 法人库), in the page's language."""
+    from yiwang.cases.selectors import RECORD_SOURCES
+
+    return str(RECORD_SOURCES.get(registry, registry))
