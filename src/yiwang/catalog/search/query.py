@@ -333,7 +333,8 @@ def _ranked_page(
     # With a preferred region, each of its tiers (own, above, below, elsewhere) holds the
     # relevance tiers in turn; a sub-tier is counted only when the page starts past it.
     steps: list[tuple[tk.Expr, bool, int | None]] = []
-    for region_tier in region.tiers() if region else [None]:
+    region_tiers: list[tk.RegionTier | None] = list(region.tiers()) if region else [None]
+    for region_tier in region_tiers:
         for expr, is_body, size in zip(tiers, body, sizes, strict=True):
             if size:
                 steps.append(
