@@ -161,12 +161,13 @@ def name_tokens(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=65536)
 def pinyin_tokens(text: str) -> frozenset[str]:
-    """``p_`` + pinyin syllable unigrams and bigrams of every CJK run of a text (name or guide):
-    ``shebao`` then finds a guide that mentions 社保 wherever 社保 finds it."""
+    """``p_`` + the pinyin syllable bigrams of every CJK run of a text (name or guide): ``shebao``
+    then finds a guide that mentions 社保 wherever 社保 finds it. No single syllables: one
+    syllable (bao) stands for dozens of characters, and they would add a third to the index."""
     tokens: set[str] = set()
     for run in _CJK_RE.findall(normalize(text)):
-        syllables = tuple(s for s in pinyin_of(run)[0] if s)
-        tokens.update(BODY_PINYIN_PREFIX + g for g in ngrams(syllables))
+        syllables = [s for s in pinyin_of(run)[0] if s]
+        tokens.update(BODY_PINYIN_PREFIX + a + b for a, b in zip(syllables, syllables[1:], strict=False))
     return frozenset(tokens)
 
 
@@ -421,7 +422,7 @@ def _latin_alternatives(word: str) -> tuple[Expr, Expr]:
             parts = [Tok(PINYIN_PREFIX + g) for g in grams[:-1]]
             parts.append(Tok(PINYIN_PREFIX + grams[-1], prefix=partial))
             pinyin.append(all_of(parts))
-        if not partial:
+        if not partial and len(syllables) > 1:
             # The same syllables in any text (p_ tokens): shebao finds a guide mentioning 社保.
             anywhere.append(all_of(Tok(BODY_PINYIN_PREFIX + g) for g in grams))
     if not complete and len(word) <= 12:
