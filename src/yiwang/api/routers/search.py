@@ -10,7 +10,7 @@ from ninja import Query, Router
 from yiwang.api.errors import ValidationErrorOut, bad_parameter
 from yiwang.api.pagination import page_envelope
 from yiwang.api.params import department_param, region_param
-from yiwang.api.schemas.catalog import ItemPage, SearchParams
+from yiwang.api.schemas.catalog import SearchPage, SearchParams
 from yiwang.catalog.search import search_items
 
 search_router = Router(tags=["search 检索"])
@@ -18,7 +18,7 @@ search_router = Router(tags=["search 检索"])
 
 @search_router.get(
     "",
-    response={200: ItemPage, 422: ValidationErrorOut},
+    response={200: SearchPage, 422: ValidationErrorOut},
     summary="检索已发布事项 / search published items",
     description=(
         "按相关度排序；支持中文词、单字、拼音及同义词，可与区划、部门、服务对象、事项类型、层级筛选组合。"
@@ -49,4 +49,5 @@ def search(request: HttpRequest, params: Query[SearchParams]):
     items = list(result.items)
     # The search package may or may not join these; either way this is at most two queries.
     prefetch_related_objects(items, "region", "department")
-    return page_envelope(items, total=result.total, page=result.page, page_size=result.per_page)
+    envelope = page_envelope(items, total=result.total, page=result.page, page_size=result.per_page)
+    return {**envelope, "total_capped": result.total_capped}

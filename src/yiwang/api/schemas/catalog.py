@@ -114,6 +114,16 @@ class ItemPage(PageOut):
     items: list[ItemSummaryOut] = Field(description="本页事项 / items on this page")
 
 
+class SearchPage(ItemPage):
+    total_capped: bool = Field(
+        False,
+        description=(
+            "为 true 时匹配超过 total 项，计数到此为止，应显示为“1000+” / true: more matches than "
+            'total, where counting stopped; show it as "1000+"'
+        ),
+    )
+
+
 # --- the guide ---------------------------------------------------------------------------------
 
 
