@@ -85,3 +85,25 @@ def test_search_query_count_does_not_grow_with_the_page(client, data):
         return len(ctx.captured_queries)
 
     assert queries(1) == queries(3) <= 12
+
+
+def test_search_ranks_the_readers_region_first(client, data):
+    it = data.items
+    plain = codes(client.get("/api/search", {"q": "食品经营"}).json())
+    near = codes(client.get("/api/search", {"q": "食品经营", "near": "350102"}).json())
+    assert set(near) == set(plain)
+    # The county first, then the city above it, then what lies below it.
+    assert near == [it.food_county.code, it.food_city.code, it.food_town.code]
+    town = codes(client.get("/api/search", {"q": "食品经营", "near": it.food_town.region.code}).json())
+    assert town[0] == it.food_town.code
+    response = client.get("/api/search", {"q": "食品经营", "near": "999999"})
+    assert response.status_code == 422 and "near" in response.content.decode()
+
+
+def test_search_says_when_the_count_is_capped(client, data, monkeypatch):
+    from yiwang.catalog.search import query as search_query
+
+    assert client.get("/api/search", {"q": "食品经营"}).json()["total_capped"] is False
+    monkeypatch.setattr(search_query, "COUNT_CAP", 2)
+    body = client.get("/api/search", {"q": "食品经营"}).json()
+    assert body["total"] == 2 and body["total_capped"] is True

@@ -54,10 +54,16 @@ def test_pinyin_finds_social_security(catalogue, q):
     assert item_ids(search_items(q))[:1] == [catalogue.items["social_card_county"].pk]
 
 
-@pytest.mark.parametrize("q", ["huzhao", "hz", "hu zhao"])
+@pytest.mark.parametrize("q", ["huzhao", "HuZhao"])
 def test_pinyin_finds_passport(catalogue, q):
-    names = {v.name for v in search_items(q).items}
-    assert names == {"普通护照签发"}
+    # Full pinyin finds what 护照 finds: the names, and the guide that mentions 护照 in its
+    # materials (外国人来华工作许可), in the same order.
+    assert item_ids(search_items(q)) == item_ids(search_items("护照"))
+    assert {v.name for v in search_items(q).items} == {"普通护照签发", "外国人来华工作许可"}
+
+
+def test_initials_search_names_only(catalogue):
+    assert {v.name for v in search_items("hz").items} == {"普通护照签发"}
 
 
 def test_code_and_code_prefix(catalogue):

@@ -130,3 +130,23 @@ def _tokens(expr):
     else:
         for part in expr.parts:
             yield from _tokens(part)
+
+
+def test_pinyin_of_every_text_is_indexed_as_syllable_bigrams():
+    doc = tk.document(code="X1", name="退休待遇核定", aliases=[], body=["参保人员的社保缴费记录"])
+    assert "p_shebao" in doc.tokens and "p_tuixiu" in doc.tokens
+    assert "p_she" not in doc.tokens  # no single syllables
+    assert "p_shebao" not in doc.name_tokens  # PostgreSQL's name_tsv keeps the name tier only
+    parsed = tk.parse_query("shebao")
+    assert tk.Tok("p_shebao") in parsed.any_expr.parts
+    assert tk.Tok("p_shebao") not in parsed.name_expr.parts
+    assert '"p_shi"' not in render_fts5(tk.parse_query("shi").any_expr)  # one syllable: names only
+
+
+def test_a_latin_word_read_as_a_synonym_searches_the_group():
+    groups = {"社保": ["社保", "社会保险"], "社会保险": ["社保", "社会保险"]}
+    parsed = tk.parse_query("shebao", groups)
+    assert parsed.expanded_terms == ["社保", "社会保险"]
+    rendered = render_fts5(parsed.any_expr)
+    assert '"社保"' in rendered and '"社会" AND "会保" AND "保险"' in rendered
+    assert tk.parse_query("huzhao", groups).expanded_terms == []

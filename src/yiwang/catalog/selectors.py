@@ -8,7 +8,7 @@ copies departments edit. Lists read the filter columns and a few JSON keys, neve
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -362,6 +362,9 @@ class SearchPage:
     per_page: int
     has_next: bool
     expanded_terms: list[str]
+    total_capped: bool = False  # more matches than counted: shown as "1000+"
+    best_match: bool = False  # a sentence: items with the most of its words first
+    query_tokens: list[str] = field(default_factory=list)
 
     @property
     def has_previous(self) -> bool:
@@ -372,11 +375,15 @@ class SearchPage:
         return max(1, -(-self.total // self.per_page)) if self.per_page else 1
 
 
-def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPage:
+def search_published(
+    q: str, filters: BrowseFilters, page: int = 1, prefer_region: str | None = None
+) -> SearchPage:
     """Search published items through ``yiwang.catalog.search``: the ranked ids, then the list
-    rows of those ids in one query (``list_rows``: no model instances, no guide contents)."""
+    rows of those ids in one query (``list_rows``: no model instances, no guide contents).
+    ``prefer_region``: the reader's region, whose items rank first (see docs/search.md)."""
     result = search_items(
         q,
+        prefer_region=prefer_region,
         region_code=filters.region_code or None,
         department_id=filters.department_id,
         audience=filters.audience or None,
@@ -394,6 +401,9 @@ def search_published(q: str, filters: BrowseFilters, page: int = 1) -> SearchPag
         per_page=result.per_page,
         has_next=result.has_next,
         expanded_terms=list(getattr(result, "expanded_terms", None) or []),
+        total_capped=result.total_capped,
+        best_match=result.best_match,
+        query_tokens=list(result.query_tokens),
     )
 
 

@@ -117,10 +117,19 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    q = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    typed = (request.GET.get("q") or "").strip()
+    too_long = len(typed) > MAX_QUERY_LENGTH
+    q = typed[:MAX_QUERY_LENGTH]
     filters = selectors.BrowseFilters.from_params(request.GET)
     page_number = page_param(request.GET.get("page"))
-    result = selectors.search_published(q, filters, page_number) if q else None
+    # The reader's region (the home page's picker, or this page's): ranked first.
+    ranking_region = selectors.region_by_code(request.COOKIES.get(REGION_COOKIE) or "")
+    prefer = ranking_region.code if ranking_region else None
+    result = (
+        selectors.search_published(q, filters, page_number, prefer_region=prefer)
+        if q and not too_long
+        else None
+    )
     rows = _with_guide_links(result.rows) if result else []
     if result is not None:
         for row in rows:
@@ -135,7 +144,14 @@ def search(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query_string": _query_string({"q": q, **filters.as_params()}),
         **_region_picker(),
-        "user_region": _chosen_region(request) if q and not filters.region_code else None,
+        "user_region": _chosen_region(request) if result and not filters.region_code else None,
+        "ranking_region": ranking_region,
+        "query_error": (
+            _("检索词最多 %(max)d 个字，请缩短后再搜索（现在 %(count)d 个字）。")
+            % {"max": MAX_QUERY_LENGTH, "count": len(typed)}
+            if too_long
+            else ""
+        ),
     }
     return render(request, "portal/search.html", context)
 

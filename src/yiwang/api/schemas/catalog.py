@@ -114,6 +114,16 @@ class ItemPage(PageOut):
     items: list[ItemSummaryOut] = Field(description="本页事项 / items on this page")
 
 
+class SearchPage(ItemPage):
+    total_capped: bool = Field(
+        False,
+        description=(
+            "为 true 时匹配超过 total 项，计数到此为止，应显示为“1000+” / true: more matches than "
+            'total, where counting stopped; show it as "1000+"'
+        ),
+    )
+
+
 # --- the guide ---------------------------------------------------------------------------------
 
 
@@ -291,6 +301,14 @@ class SearchParams(PageParams):
     audience: AudienceFilter | None = Field(None, description="服务对象 / audience")
     item_type: ItemType | None = Field(None, description="事项类型 / item type")
     level: int | None = Field(None, ge=1, le=4, description="实施层级 / region level")
+    near: str | None = Field(
+        None,
+        pattern=REGION_CODE_PATTERN,
+        description=(
+            "办事人所在区划代码：该区划的事项排在前面，其次是上级、下辖区划 / the reader's region: "
+            "its items rank first, then its ancestors', then those below it"
+        ),
+    )
 
 
 # --- standard catalogue, themes, life events ----------------------------------------------------

@@ -23,6 +23,7 @@ stops after the page, and every count stops at COUNT_CAP.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,46 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 500
 COUNT_CAP = 1_000  # matches counted for a text search; more shows as "1000+"
 LIST_COUNT_CAP = 100_000  # rows counted for a filter-only listing
+TERM_CAP = 3_000  # matches of one word read by a best-match (sentence) search
+SENTENCE_CHARS = 6  # a query with this many Chinese characters and no full match: best match
+NAME_WEIGHT = 1.5  # a sentence word found in the name counts this much more than in the guide
+
+
+@dataclass(frozen=True)
+class PreferredRegion:
+    """The reader's region for the ranking: its code, level and path, and its ancestors'."""
+
+    code: str
+    level: int
+    path: str
+    ancestors: tuple[tuple[str, int, str], ...]  # (code, level, path), province first
+
+    def tiers(self) -> list[tk.RegionTier]:
+        return tk.region_tiers((self.code, self.level), [(c, lvl) for c, lvl, _ in self.ancestors])
+
+    def rank(self, region_path: str) -> int:
+        """The tier of an item's region: 0 this region, 1 above it, 2 below it, 3 elsewhere."""
+        if region_path == self.path:
+            return 0
+        if any(region_path == p for _, _, p in self.ancestors):
+            return 1
+        return 2 if region_path.startswith(self.path) else 3
+
+
+def preferred_region(code: str | None) -> PreferredRegion | None:
+    """The region to rank first, or None for an empty or unknown code."""
+    code = str(code or "").strip()[:12]
+    if not code or not (code.isascii() and code.isalnum()):
+        return None
+    region = Region.objects.filter(code=code).values_list("code", "level", "path").first()
+    if region is None:
+        return None
+    above = [c for c in region[2].strip("/").split("/") if c and c != region[0]]
+    rows = {
+        c: (c, lvl, p)
+        for c, lvl, p in Region.objects.filter(code__in=above).values_list("code", "level", "path")
+    }
+    return PreferredRegion(region[0], region[1], region[2], tuple(rows[c] for c in above if c in rows))
 
 
 @dataclass
@@ -57,6 +98,8 @@ class SearchResult:
     total_capped: bool = False  # more matches than counted: show "1000+"
     ids: list[int] = field(default_factory=list)  # the page's version ids, in rank order
     relaxed: bool = False  # nothing matched as typed; these match the query's main words
+    best_match: bool = False  # a sentence: items with the most of its meaningful words first
+    region_code: str = ""  # the region ranked first ("" when none was given or it is unknown)
 
     @property
     def has_next(self) -> bool:
@@ -134,13 +177,15 @@ def search_items(
     page: int = 1,
     per_page: int = 20,
     load_items: bool = True,
+    prefer_region: str | None = None,
 ) -> SearchResult:
     """Search the published catalogue. Bad input never raises: it is cleaned or yields nothing.
     ``load_items=False``: only ``ids`` (the portal reads its list columns itself; loading the
-    whole versions, guides and all, cost more than the search)."""
+    whole versions, guides and all, cost more than the search). ``prefer_region``: the reader's
+    region code; its items rank first, then those of the regions above it, then below it."""
     page = _clamp_int(page, 1, MAX_PAGE, 1)
     per_page = _clamp_int(per_page, 1, MAX_PER_PAGE, 20)
-    args = (q, region_code, department_id, audience, item_type, level, page, per_page)
+    args = (q, region_code, department_id, audience, item_type, level, page, per_page, prefer_region or None)
     typed = (q or "").strip()
     state = synonyms_state() if typed else ()
     seconds = results_cache.seconds()
@@ -168,6 +213,7 @@ def _search(
     level: int | None,
     page: int,
     per_page: int,
+    prefer_region: str | None,
 ) -> SearchResult:
     """One search, uncached; ``items`` left empty (``search_items`` loads them)."""
     typed = (q or "").strip()
@@ -224,21 +270,30 @@ def _search(
         filter_tokens.append(f"{tk.LEVEL_FILTER}{lvl}")
 
     offset = (page - 1) * per_page
+    region = preferred_region(prefer_region) if prefer_region and typed else None
+    result.region_code = region.code if region else ""
     with connection.cursor() as cursor:
         if parsed.empty:
             ids = _listing(cursor, " AND ".join(where) or "1=1", params, per_page, offset, result)
         else:
             with _planner_prefers_indexes(cursor):
-                ids = _ranked_page(cursor, parsed, filter_tokens, per_page, offset, result)
+                ids = _ranked_page(cursor, parsed, filter_tokens, per_page, offset, result, region)
                 if result.total == 0:
                     # Nothing for the query as typed: try its dictionary words without the
                     # question words (怎么办理营业执照 -> 营业执照).
                     relaxed = tk.parse_query(q, synonyms, relaxed=True)
                     if not relaxed.empty and relaxed.words != parsed.words:
-                        ids = _ranked_page(cursor, relaxed, filter_tokens, per_page, offset, result)
+                        ids = _ranked_page(cursor, relaxed, filter_tokens, per_page, offset, result, region)
                         result.relaxed = True
                         result.query_tokens = relaxed.words
                         result.expanded_terms = relaxed.expanded_terms
+                    if result.total == 0 and len(relaxed.words) > 1 and _is_sentence(parsed):
+                        # A sentence: no item has all its words. Rank the items by how many of
+                        # its meaningful words they have (and how rare those are).
+                        ids = _best_match(
+                            cursor, relaxed, synonyms, filter_tokens, per_page, offset, result, region
+                        )
+                        result.relaxed = result.best_match = result.total > 0
     result.ids = list(ids)
     return result
 
@@ -257,7 +312,13 @@ def _listing(cursor, where: str, params: list, limit: int, offset: int, result: 
 
 
 def _ranked_page(
-    cursor, parsed: tk.ParsedQuery, filters: list[str], limit: int, offset: int, result: SearchResult
+    cursor,
+    parsed: tk.ParsedQuery,
+    filters: list[str],
+    limit: int,
+    offset: int,
+    result: SearchResult,
+    region: PreferredRegion | None = None,
 ) -> list[int]:
     tiers = parsed.tiers(filters)
     body = [i == len(tiers) - 1 for i in range(len(tiers))]
@@ -269,30 +330,119 @@ def _ranked_page(
     sizes = list(cursor.fetchone())
     total = sum(sizes)
     result.total, result.total_capped = min(total, COUNT_CAP), total > COUNT_CAP
+    # With a preferred region, each of its tiers (own, above, below, elsewhere) holds the
+    # relevance tiers in turn; a sub-tier is counted only when the page starts past it.
+    steps: list[tuple[tk.Expr, bool, int | None]] = []
+    region_tiers: list[tk.RegionTier | None] = list(region.tiers()) if region else [None]
+    for region_tier in region_tiers:
+        for expr, is_body, size in zip(tiers, body, sizes, strict=True):
+            if size:
+                steps.append(
+                    (region_tier.apply(expr) if region_tier else expr, is_body, None if region_tier else size)
+                )
     ids: list[int] = []
     skip = offset  # rows of the page's offset not yet passed in earlier tiers
-    for expr, is_body, size in zip(tiers, body, sizes, strict=True):
+    for expr, is_body, known_size in steps:
         # Never past the (capped) total: page N of "2000+" results ends where the count did.
         wanted = min(limit, result.total - offset) - len(ids)
         if wanted <= 0:
             break
-        if skip < size:
-            from_where, key, version, params = _tier_sql(expr, body=is_body)
-            if connection.vendor == "postgresql":
-                # Collected through the GIN index first (heap rows are narrow, see the
-                # migration), then sorted: left to itself the planner may walk the sort key
-                # order testing every row's tsvector until it has a page, which for a rare word
-                # means most of the table.
-                sql = (
-                    f"WITH m AS MATERIALIZED (SELECT {key}, {version} FROM {from_where}) "
-                    f"SELECT {version} FROM m ORDER BY {key} LIMIT %s OFFSET %s"
-                )
-            else:
-                sql = f"SELECT {version} FROM {from_where} ORDER BY {key} LIMIT %s OFFSET %s"
-            cursor.execute(sql, [*params, wanted, skip])
-            ids += [row[0] for row in cursor.fetchall()]
-        skip = max(0, skip - size)
+        size = known_size
+        if skip and size is None:
+            sql, params = _count_sql(expr, body=is_body)
+            cursor.execute("SELECT " + sql, params)
+            size = cursor.fetchone()[0]
+        if size is None or skip < size:
+            ids += _tier_page(cursor, expr, is_body, wanted, skip)
+            skip = 0
+        else:
+            skip -= size
     return ids
+
+
+def _tier_page(cursor, expr: tk.Expr, is_body: bool, limit: int, offset: int) -> list[int]:
+    from_where, key, version, params = _tier_sql(expr, body=is_body)
+    if connection.vendor == "postgresql":
+        # Collected through the GIN index first (heap rows are narrow, see the migration), then
+        # sorted: left to itself the planner may walk the sort key order testing every row's
+        # tsvector until it has a page, which for a rare word means most of the table.
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT {key}, {version} FROM {from_where}) "
+            f"SELECT {version} FROM m ORDER BY {key} LIMIT %s OFFSET %s"
+        )
+    else:
+        sql = f"SELECT {version} FROM {from_where} ORDER BY {key} LIMIT %s OFFSET %s"
+    cursor.execute(sql, [*params, limit, offset])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _matches(cursor, expr: tk.Expr, *, body: bool, cap: int) -> list[tuple[int, int, str]]:
+    """(sort key, version id, region path) of the first ``cap`` rows matching, in sort key order."""
+    if connection.vendor == "sqlite":
+        sql = (
+            f"SELECT {FTS_TABLE}.rowid, d.version_id, d.region_path FROM {FTS_TABLE} "
+            f"CROSS JOIN {DOC_TABLE} d ON d.sort_key = {FTS_TABLE}.rowid WHERE {FTS_TABLE} MATCH %s "
+            f"ORDER BY {FTS_TABLE}.rowid LIMIT %s"
+        )
+        params = [render_fts5(expr), cap]
+    else:
+        column = "tsv" if body else "name_tsv"
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT item_id, sort_key, version_id FROM {TSV_TABLE} "
+            f"WHERE {column} @@ %s::tsquery) "
+            f"SELECT m.sort_key, m.version_id, d.region_path FROM m JOIN {DOC_TABLE} d ON d.item_id = m.item_id "
+            "ORDER BY m.sort_key LIMIT %s"
+        )
+        params = [render_tsquery(expr), cap]
+    cursor.execute(sql, params)
+    return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def _is_sentence(parsed: tk.ParsedQuery) -> bool:
+    """A question typed as a sentence, not a few keywords: SENTENCE_CHARS Chinese characters."""
+    return sum(len(w) for w in parsed.words if tk.is_cjk(w)) >= SENTENCE_CHARS
+
+
+def _best_match(
+    cursor,
+    parsed: tk.ParsedQuery,
+    synonyms: dict[str, list[str]] | None,
+    filters: list[str],
+    limit: int,
+    offset: int,
+    result: SearchResult,
+    region: PreferredRegion | None,
+) -> list[int]:
+    """A sentence no item matches as a whole (我想给刚出生的孩子办户口需要什么材料): every item
+    that has at least one of its meaningful words, ranked by the sum of those words' weights
+    (rarer words weigh more, a word in the name 1.5 times more), inside the region tiers, then
+    by sort key. Single characters are left out when the sentence has longer words."""
+    words = [w for w in parsed.words if not tk.is_cjk(w) or len(w) > 1] or parsed.words
+    cursor.execute(f"SELECT count(*) FROM {DOC_TABLE}")
+    documents = max(1, cursor.fetchone()[0])
+    scope = [tk.Tok(f) for f in filters]
+    scores: dict[int, float] = {}
+    rows: dict[int, tuple[int, str]] = {}  # sort key -> (version id, region path)
+    for word in words:
+        term = tk.parse_query(word, synonyms)
+        if term.empty:
+            continue
+        assert term.any_expr is not None and term.name_expr is not None
+        anywhere = _matches(cursor, tk.all_of([*scope, term.any_expr]), body=True, cap=TERM_CAP)
+        if not anywhere:
+            continue
+        in_name = {
+            key
+            for key, _, _ in _matches(cursor, tk.all_of([*scope, term.name_expr]), body=False, cap=TERM_CAP)
+        }
+        weight = math.log(1 + documents / len(anywhere))
+        for key, version_id, path in anywhere:
+            rows[key] = (version_id, path)
+            scores[key] = scores.get(key, 0.0) + weight * (NAME_WEIGHT if key in in_name else 1.0)
+    ranked = sorted(scores, key=lambda k: (region.rank(rows[k][1]) if region else 0, -round(scores[k], 9), k))
+    result.total, result.total_capped = min(len(ranked), COUNT_CAP), len(ranked) > COUNT_CAP
+    result.query_tokens = words
+    return [rows[k][0] for k in ranked[offset : min(offset + limit, result.total)]]
 
 
 @contextmanager

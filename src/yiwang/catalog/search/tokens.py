@@ -35,6 +35,7 @@ MAX_VARIANTS_PER_WORD = 8
 MAX_LATIN_WORD = 32
 NAME_PREFIX = "n_"
 PINYIN_PREFIX = "n_p_"
+BODY_PINYIN_PREFIX = "p_"  # pinyin of every text, name and guide alike
 INITIALS_PREFIX = "n_i_"
 CODE_PREFIX = "c_"
 WHOLE_PREFIX = "x_"
@@ -159,6 +160,18 @@ def name_tokens(text: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=65536)
+def pinyin_tokens(text: str) -> frozenset[str]:
+    """``p_`` + the pinyin syllable bigrams of every CJK run of a text (name or guide): ``shebao``
+    then finds a guide that mentions 社保 wherever 社保 finds it. No single syllables: one
+    syllable (bao) stands for dozens of characters, and they would add a third to the index."""
+    tokens: set[str] = set()
+    for run in _CJK_RE.findall(normalize(text)):
+        syllables = [s for s in pinyin_of(run)[0] if s]
+        tokens.update(BODY_PINYIN_PREFIX + a + b for a, b in zip(syllables, syllables[1:], strict=False))
+    return frozenset(tokens)
+
+
+@functools.lru_cache(maxsize=65536)
 def whole_name_tokens(text: str) -> frozenset[str]:
     """``x_`` + the whole name, its full pinyin and its initials: the ranking puts a name equal
     to the query (x_护照, x_huzhao, x_hz) first and one starting with it (prefix query) next."""
@@ -222,9 +235,11 @@ def document(
     for title in titles:
         tokens |= name_tokens(title)
         tokens |= whole_name_tokens(title)
+        tokens |= pinyin_tokens(title)
     for text in body:
         if text:
             tokens |= text_tokens(text)
+            tokens |= pinyin_tokens(text)
     if code:
         tokens.add(CODE_PREFIX + normalize(code))
     return Document(tokens=sorted(tokens))
@@ -330,6 +345,41 @@ class ParsedQuery:
         ]
 
 
+@dataclass(frozen=True)
+class RegionTier:
+    """One step of the region preference as tokens: rows matching ``include`` (all rows when
+    None) and not ``exclude``."""
+
+    name: str
+    include: Expr | None = None
+    exclude: Expr | None = None
+
+    def apply(self, expr: Expr) -> Expr:
+        if self.include is not None:
+            expr = all_of([expr, self.include])
+        if self.exclude is not None:
+            expr = Not(expr, self.exclude)
+        return expr
+
+
+def region_tiers(region: tuple[str, int], ancestors: Sequence[tuple[str, int]]) -> list[RegionTier]:
+    """The preferred region (code, level), then its ancestors, then the regions below it, then
+    the rest. An item's region is exactly R when it has R's token ``f_r_R`` (on every item at or
+    below R) and R's level: no region below R has R's level. So the existing filter tokens
+    express every tier and the index needs nothing more."""
+    code, level = region
+    own = all_of([Tok(REGION_FILTER + code), Tok(f"{LEVEL_FILTER}{level}")])
+    above = [all_of([Tok(REGION_FILTER + c), Tok(f"{LEVEL_FILTER}{lvl}")]) for c, lvl in ancestors]
+    tiers = [RegionTier("own", include=own)]
+    if above:
+        tiers.append(RegionTier("parents", include=any_of(above)))
+    tiers.append(
+        RegionTier("children", include=Tok(REGION_FILTER + code), exclude=Tok(f"{LEVEL_FILTER}{level}"))
+    )
+    tiers.append(RegionTier("others", exclude=any_of([Tok(REGION_FILTER + code), *above])))
+    return tiers
+
+
 def _term_expr(term: str, prefix: str) -> Expr:
     """A synonym variant may itself hold latin words (ETC, 12345): each word is required."""
     parts: list[Expr] = []
@@ -372,17 +422,42 @@ def _latin_alternatives(word: str) -> tuple[Expr, Expr]:
             parts = [Tok(PINYIN_PREFIX + g) for g in grams[:-1]]
             parts.append(Tok(PINYIN_PREFIX + grams[-1], prefix=partial))
             pinyin.append(all_of(parts))
+        if not partial and len(syllables) > 1:
+            # The same syllables in any text (p_ tokens): shebao finds a guide mentioning 社保.
+            anywhere.append(all_of(Tok(BODY_PINYIN_PREFIX + g) for g in grams))
     if not complete and len(word) <= 12:
         # No complete pinyin reading: read it as initials (sb 社保, hz 护照, gjj 公积金).
         pinyin.append(all_of(Tok(INITIALS_PREFIX + g) for g in query_grams(list(word))))
     return any_of(anywhere + pinyin), any_of(in_name + pinyin)
 
 
+def pinyin_key(text: str) -> str:
+    """The toneless syllables of a text run together (社保 -> shebao; latin words as they are)."""
+    out: list[str] = []
+    for word in words(text):
+        out.extend(pinyin_of(word)[0] if is_cjk(word) else [word])
+    return "".join(out)
+
+
+def synonyms_read_as(word: str, synonyms: dict[str, list[str]]) -> list[str]:
+    """The synonym groups whose member reads as this latin word (shebao -> 社保 of the group
+    社保/社会保险): the members, the one read first. A latin query then finds what the Chinese
+    word and its synonyms find, not only the pinyin of names and guides."""
+    for member in sorted(synonyms):
+        if member and is_cjk(member) and pinyin_key(member) == word:
+            return _dedupe([member, *synonyms[member]])[:MAX_VARIANTS_PER_WORD]
+    return []
+
+
 # Words of a question that say nothing about which item is meant (怎么办理营业执照). Dropped only
 # in the relaxed reading of a query, which is tried when the query as typed finds nothing.
 _QUESTION_TEXT = (
     "怎么 怎样 怎么样 怎么办 如何 哪里 在哪 在哪里 在哪儿 哪儿 去哪 去哪里 什么 需要 需 要 我 我要 我想 想 请问 "
-    "的 了 吗 呢 吧 啊 呀 办理 办 申请 手续 流程 可以 能 能否 是否 一下 哪些 多少 要求 相关"
+    "的 了 吗 呢 吧 啊 呀 办理 办 申请 手续 流程 可以 能 能否 是否 一下 哪些 多少 要求 相关 "
+    # Filler of a sentence (我想给刚出生的孩子办户口需要什么材料): every guide lists materials.
+    "给 刚 刚刚 帮 替 为 为了 把 被 让 带 去 到 在 和 与 及 或 还 还要 还是 应该 必须 得 该 有 没有 "
+    "一个 这个 那个 这 那 时 时候 以后 之后 现在 今天 材料 资料 东西 准备 提供 提交 所需 带什么 "
+    "你好 您好 谢谢 麻烦 咨询 问 问一下 知道 告诉"
 )
 QUESTION_WORDS = frozenset(_QUESTION_TEXT.split())
 
@@ -397,8 +472,17 @@ def relaxed_words(query_words: Sequence[str]) -> list[str]:
         if not is_cjk(word):
             out.append(word)
             continue
-        out.extend(w for w in rjieba.cut(word) if w.strip() and w not in QUESTION_WORDS)
+        out.extend(w for w in map(_strip_filler, rjieba.cut(word)) if w.strip() and w not in QUESTION_WORDS)
     return _dedupe(out)[:MAX_QUERY_WORDS]
+
+
+def _strip_filler(word: str) -> str:
+    """A dictionary word without filler characters at its ends (刚出生 -> 出生)."""
+    while len(word) > 2 and word[0] in QUESTION_WORDS:
+        word = word[1:]
+    while len(word) > 2 and word[-1] in QUESTION_WORDS:
+        word = word[:-1]
+    return word
 
 
 def parse_query(
@@ -427,9 +511,14 @@ def parse_query(
             phrase_variants.append(variants)
         else:
             anywhere, in_name = _latin_alternatives(word[:MAX_LATIN_WORD])
+            read_as = synonyms_read_as(word, synonyms) if word.isalpha() else []
+            if read_as:
+                parsed.expanded_terms.extend(v for v in read_as if v not in parsed.expanded_terms)
+                anywhere = any_of([anywhere, _cjk_expr(read_as, "")])
+                in_name = any_of([in_name, _cjk_expr(read_as, NAME_PREFIX)])
             any_parts.append(anywhere)
             name_parts.append(in_name)
-            phrase_variants.append([word])
+            phrase_variants.append([word, *read_as])
     parsed.any_expr = all_of(any_parts)
     parsed.name_expr = all_of(name_parts)
     phrases = ["".join(v[0] for v in phrase_variants)]
