@@ -19,17 +19,29 @@ def test_demo_cases_in_every_state(db, django_capture_on_commit_callbacks, capsy
         "correction_requested",
         "accepted",
         "suspended",
+        "under_review",
         "approved",
         "denied",
         "refused",
         "delivered",
         "closed",
     }
-    assert Case.objects.count() == 10
+    assert Case.objects.count() == 11
+    # Each demo staff member has work waiting at the steps the process routes to their role.
+    from django.contrib.auth import get_user_model
+
+    from yiwang.workflow.selectors import inbox
+
+    waiting = {
+        name: sorted({t.spec_name for t in inbox(get_user_model().objects.get(username=name))})
+        for name in ("clerk", "approver", "dept_head")
+    }
+    assert waiting == {"clerk": ["accept", "deliver"], "approver": ["review"], "dept_head": ["decide"]}
     call_command("load_demo_cases")  # idempotent
-    assert Case.objects.count() == 10
+    assert Case.objects.count() == 11
     out = capsys.readouterr().out
     assert "已存在" in out and "clerk" in out and "chenyt" in out
+    assert "审批人员（审查、现场核查/专家评审）" in out and "部门负责人（决定）" in out
 
 
 def test_demo_item_is_not_a_bundle_member(db):

@@ -31,7 +31,7 @@ def test_claim_computes_code_and_inherits(setup):
     assert e["name"] == "食品经营许可"
     assert e["legal_basis"].startswith("《中华人民共和国食品安全法》")
     assert e["statutory_limit_days"] == 20
-    assert e["approval_steps"] == 3  # 受理 审查 决定; 送达 does not count
+    assert e["approval_steps"] == 4  # 受理 审查 现场核查/专家评审 决定 of the template; 送达 does not count
     assert e["aliases"] == ["食品经营许可证"]
 
 
@@ -144,13 +144,15 @@ def test_publication_rules_refuse_each_inconsistency(setup, elements, field, fra
     assert AuditEntry.objects.filter(action="catalog.item.publish_refused").exists()
 
 
-def test_more_than_five_approval_steps_refused(setup):
+def test_a_step_note_the_process_lacks_is_refused(setup):
     _, dept, std = setup
-    steps = [{"name": f"审查{i}", "is_approval": True} for i in range(6)]
+    steps = [{"name": f"审查{i}", "is_approval": True} for i in range(2)]
     item = f.implementation(std, dept, steps=steps)
     with pytest.raises(ValidationFailed) as exc:
         services.publish(item)
-    assert any("不得超过5个（当前为6个）" in e.message for e in exc.value.errors)
+    (error,) = [e for e in exc.value.errors if e.code == "step_not_in_process"]
+    assert "审查0、审查1" in error.message
+    assert "受理、审查、现场核查/专家评审、决定、送达" in error.message
 
 
 def test_one_message_per_broken_rule(setup):
@@ -227,7 +229,7 @@ def test_bulk_publish_skips_bad_items(setup):
 def test_steps_default_for_instant(setup):
     _, dept, std = setup
     item = f.implementation(std, dept, is_instant=True, promised_limit_days=None)
-    assert [s.name for s in ProcessStep.objects.filter(item=item)] == ["受理", "办结"]
+    assert [s.name for s in ProcessStep.objects.filter(item=item)] == ["受理", "决定", "送达"]
     v = services.publish(item)
     assert v.elements["is_instant"] is True
 

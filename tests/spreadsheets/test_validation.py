@@ -32,7 +32,7 @@ def test_good_row_creates_draft(world, tmp_path):
     assert item.name == "食品小作坊登记（鼓楼）"
     assert item.online_depth == 4 and item.channels == ["web", "mobile"]
     assert [m.name for m in item.materials.all()] == ["食品经营许可申请书", "营业执照"]  # from the standard
-    assert item.steps.count() == 4  # the default process
+    assert item.steps.count() == 5  # a note per step of the promise template
     run_row = ImportRun.objects.get(pk=result.run.pk)
     assert (run_row.total_rows, run_row.imported_rows, run_row.failed_rows) == (1, 1, 0)
     assert run_row.finished_at is not None
@@ -181,7 +181,7 @@ def test_none_mark_clears_materials_blank_keeps(world, tmp_path):
     assert result.errors == []
     item = ServiceItem.objects.get(code=code)
     assert item.materials.count() == 0
-    assert item.steps.count() == 4
+    assert item.steps.count() == 5
 
 
 def test_publish_option(world, tmp_path):

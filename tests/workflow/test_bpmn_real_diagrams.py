@@ -279,3 +279,25 @@ def test_built_in_names_and_the_setting_map_groups_to_roles(settings):
     assert bpmn_model.group_role("Approver", configured) == "approver"
     assert bpmn_model.group_role("management", configured) == "department_head"
     assert bpmn_model.group_role("sales", configured) is None
+
+
+def test_steps_are_listed_in_the_order_a_case_meets_them():
+    """The guide lists a process's steps from the start: returns and correction loops do not
+    reorder them, and a side trip (inspection) comes before the step that goes on."""
+    from yiwang.workflow import engine
+    from yiwang.workflow.bpmn_templates import INSTANT, PROMISE, to_bpmn
+
+    assert [s.spec_name for s in engine.outline(to_bpmn(PROMISE))] == [
+        "accept",
+        "applicant_correction",
+        "review",
+        "inspection",
+        "decide",
+        "deliver",
+    ]
+    assert [s.spec_name for s in engine.outline(to_bpmn(INSTANT))] == [
+        "accept",
+        "applicant_correction",
+        "decide",
+        "deliver",
+    ]

@@ -54,6 +54,13 @@ def _item() -> ServiceItem | None:
     )
 
 
+def _steps_of(role: str) -> list[str]:
+    """The steps of the promise template a demo staff role takes: each sees these cases."""
+    from yiwang.workflow.selectors import shipped_template_steps
+
+    return [s.name for s in shipped_template_steps(False) if s.role == role]
+
+
 def _staff(dept) -> dict[str, object]:
     users = {}
     for username, role, label in STAFF:
@@ -97,7 +104,10 @@ def create_demo_cases() -> DemoCaseReport:
     staff = _staff(item.department)
     create_demo_accounts()
     applicant = get_user_model().objects.get(username=APPLICANT)
-    logins = [(u, DEMO_PASSWORD, f"{item.department.name}{label}") for u, _r, label in STAFF]
+    logins = [
+        (u, DEMO_PASSWORD, f"{item.department.name}{label}（{'、'.join(_steps_of(role))}）")
+        for u, role, label in STAFF
+    ]
     logins.append((APPLICANT, DEMO_PASSWORD, "申请人（演示）"))
     existing = Case.objects.filter(applicant=applicant)
     if existing.exists():
@@ -124,6 +134,10 @@ def create_demo_cases() -> DemoCaseReport:
     c = actions.Accept(_case(applicant, item), clerk).run()
     c = actions.Suspend(c, approver, reasons="等待第三方检测报告").run()
     out["suspended"] = c.number
+
+    c = actions.Accept(_case(applicant, item), clerk).run()
+    c = actions.Review(c, approver, decision="pass").run()
+    out["awaiting_decision"] = c.number  # in the department head's inbox
 
     c = actions.Accept(_case(applicant, item), clerk).run()
     c = actions.Review(c, approver, decision="pass").run()

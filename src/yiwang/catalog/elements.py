@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,6 +21,9 @@ from .models import (
     OnlineDepth,
     ServiceItem,
 )
+
+if TYPE_CHECKING:
+    from yiwang.workflow.selectors import GuideStep
 
 # Every element of a published guide, in guide order, with the label a person reads.
 ELEMENT_LABELS: dict[str, Any] = {
@@ -174,6 +177,26 @@ class MergedItem:
     department_id: int
     department_kind: str
     theme_ids: list[int]
+    # The steps of the process the item runs, and the names of the item's own step notes
+    # (ProcessStep rows: time limit and criteria by step name): rules.process_disagreements.
+    process_steps: list[GuideStep] = field(default_factory=list)
+    step_notes: list[str] = field(default_factory=list)
+
+
+def guide_steps(process_steps: list[GuideStep], notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The guide's steps: the process's steps in order, who does them by role, with the time
+    limit and criteria of the item's note of the same name."""
+    by_name = {n["name"]: n for n in notes}
+    return [
+        {
+            "name": s.name,
+            "is_approval": s.is_approval,
+            "handler": s.handler,
+            "time_limit_days": by_name.get(s.name, {}).get("time_limit_days"),
+            "criteria": by_name.get(s.name, {}).get("criteria") or "",
+        }
+        for s in process_steps
+    ]
 
 
 def _grouped(rows, key: str) -> dict[int, list[dict]]:
@@ -247,13 +270,16 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
         "serviceitem_id",
     )
     from yiwang.workflow.selectors import bound_processes
+    from yiwang.workflow.selectors import guide_steps as process_steps_of
 
     processes = bound_processes(item_ids)
+    process_steps = process_steps_of({it["id"]: it["is_instant"] for it in items})
     merged: dict[int, MergedItem] = {}
     for it in items:
         std = stds[it["standard_id"]]
         iid = it["id"]
-        step_list = [{k: s[k] for k in _STEP_KEYS} for s in steps.get(iid, [])]
+        notes = steps.get(iid, [])
+        step_list = guide_steps(process_steps[iid], notes)
         themes = item_themes.get(iid) or std_themes.get(std["id"], [])
         statutory = (
             it["statutory_limit_days"]
@@ -328,6 +354,8 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
             department_id=it["department_id"],
             department_kind=it["department__kind"],
             theme_ids=[t["theme_id"] for t in themes],
+            process_steps=process_steps[iid],
+            step_notes=[n["name"] for n in notes],
         )
     return merged
 

@@ -7,7 +7,7 @@ whether the item comes from the back office, a spreadsheet or the generator.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -16,6 +16,9 @@ from django.utils.translation import ngettext
 from yiwang.core.errors import FieldError
 
 from .models import OnlineDepth
+
+if TYPE_CHECKING:
+    from .elements import MergedItem
 
 MAX_APPROVAL_STEPS = 5  # Fujian's cap, taken as the province default (DESIGN.md)
 
@@ -201,3 +204,36 @@ RULES: list[Rule] = [
 
 def publication_errors(elements: dict[str, Any]) -> list[FieldError]:
     return [err for rule in RULES if (err := rule(elements)) is not None]
+
+
+def process_disagreements(m: MergedItem) -> list[FieldError]:
+    """Where the item's own step notes or its instant type disagree with the process it runs.
+    The guide's steps come from the process (``elements.guide_steps``); a note naming a step
+    the process does not have would be dropped from the guide without a word, so it is refused."""
+    errors: list[FieldError] = []
+    names = [s.name for s in m.process_steps]
+    unknown = [n for n in m.step_notes if n not in names]
+    if unknown:
+        errors.append(
+            FieldError(
+                "steps",
+                _(
+                    "办理环节“%(steps)s”不在本事项运行的办理流程中（流程的环节：%(known)s）。请按流程的环节名称填写，或为事项绑定相应的流程。"
+                )
+                % {"steps": "、".join(unknown), "known": "、".join(names)},
+                "step_not_in_process",
+            )
+        )
+    review = [s.name for s in m.process_steps if s.role == "approver"]
+    if m.elements.get("is_instant") and review:
+        errors.append(
+            FieldError(
+                "is_instant",
+                _(
+                    "即办件须当场办结，但本事项运行的办理流程含有审查环节（%(steps)s）。请改为承诺件，或绑定即办流程。"
+                )
+                % {"steps": "、".join(review)},
+                "instant_with_review",
+            )
+        )
+    return errors

@@ -33,7 +33,7 @@ from .models import (
     ServiceItemVersion,
     StandardItem,
 )
-from .rules import publication_errors
+from .rules import process_disagreements, publication_errors
 
 __all__ = [
     "bulk_publish",
@@ -61,18 +61,22 @@ def implementation_code(standard: StandardItem, department: Department) -> str:
     return f"{standard.basic_code}{department.region.code9}{department.code}"
 
 
-def default_steps(*, is_instant: bool, statutory_limit_days: int | None = None) -> list[dict[str, Any]]:
-    """The usual steps: 受理 → 审查 → 决定 → 送达 (delivery does not count as an approval step)."""
-    if is_instant:
-        return [
-            {"name": _("受理"), "is_approval": True, "handler": _("窗口受理人员"), "time_limit_days": None},
-            {"name": _("办结"), "is_approval": True, "handler": _("窗口受理人员"), "time_limit_days": None},
-        ]
+def default_steps(*, is_instant: bool) -> list[dict[str, Any]]:
+    """Step notes for a new item, one per step of the template it will run (受理 → 审查 →
+    现场核查/专家评审 → 决定 → 送达, or 受理 → 决定 → 送达 for an instant item). Who does a step
+    and whether it counts as an approval step come from the process (``elements.guide_steps``)."""
+    from yiwang.workflow.selectors import shipped_template_steps
+
+    steps = shipped_template_steps(is_instant)
+    limits = {} if is_instant else {"accept": 1, "decide": 1}
     return [
-        {"name": _("受理"), "is_approval": True, "handler": _("窗口受理人员"), "time_limit_days": 1},
-        {"name": _("审查"), "is_approval": True, "handler": _("审批人员"), "time_limit_days": None},
-        {"name": _("决定"), "is_approval": True, "handler": _("部门负责人"), "time_limit_days": 1},
-        {"name": _("送达"), "is_approval": False, "handler": _("窗口受理人员"), "time_limit_days": None},
+        {
+            "name": s.name,
+            "is_approval": s.is_approval,
+            "handler": s.handler,
+            "time_limit_days": limits.get(s.step),
+        }
+        for s in steps
     ]
 
 
@@ -295,7 +299,7 @@ def publish(
         # Lock the item so two publishers cannot both create version N+1.
         ServiceItem.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
         m = merge_items([item.pk])[item.pk]
-        errors = publication_errors(m.elements)
+        errors = publication_errors(m.elements) + process_disagreements(m)
         current = ServiceItemVersion.objects.filter(item_id=item.pk, is_current=True).first()
         version = current
         unchanged = current is not None and _unchanged(m, current.elements)
@@ -350,7 +354,7 @@ def bulk_publish(
             to_write: list[MergedItem] = []
             refused: dict[str, list[str]] = {}
             for m in merged.values():
-                if errors := publication_errors(m.elements):
+                if errors := publication_errors(m.elements) + process_disagreements(m):
                     refused[m.elements["code"]] = [e.message for e in errors]
                 elif not _unchanged(m, current.get(m.item_id)):
                     to_write.append(m)

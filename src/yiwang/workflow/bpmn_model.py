@@ -127,6 +127,7 @@ class Model:
     steps: dict[str, HumanStep] = field(default_factory=dict)
     passed_through: set[str] = field(default_factory=set)
     approval_steps: int = 0
+    walk: list[str] = field(default_factory=list)  # human step ids in the order a case meets them
     problems: list[str] = field(default_factory=list)
 
 
@@ -566,9 +567,9 @@ class _Reader:
         return entry, exit_
 
     # Counting ---------------------------------------------------------------------------------
-    def approval_steps(self, start: str) -> int:
-        """The heaviest walk from ``start``: components (a loop's vertices) in topological
-        order, each counting the sum of its vertices' weights."""
+    def components(self) -> tuple[dict[str, int], int]:
+        """Vertex → its strongly connected component (a loop's vertices share one), numbered by
+        Tarjan's algorithm in reverse topological order; and how many there are."""
         index: dict[str, int] = {}
         low: dict[str, int] = {}
         on_stack: set[str] = set()
@@ -611,7 +612,12 @@ class _Reader:
                         if w == v:
                             break
                     comps += 1
-        # Tarjan numbers components in reverse topological order.
+        return component, comps
+
+    def approval_steps(self, start: str) -> int:
+        """The heaviest walk from ``start``: components (a loop's vertices) in topological
+        order, each counting the sum of its vertices' weights."""
+        component, comps = self.components()
         weight = [0] * comps
         succ: list[set[int]] = [set() for _ in range(comps)]
         for v, targets in self.edges.items():
@@ -623,6 +629,49 @@ class _Reader:
         for c in range(comps):  # successors have smaller numbers: already computed
             best[c] = weight[c] + max((best[s] for s in succ[c]), default=0)
         return best[component[start]]
+
+    def walk(self, start: str) -> list[str]:
+        """The human steps reachable from ``start`` in the order a case meets them; the
+        published guide lists them so. The flows that go back (a return, a correction loop)
+        are set aside, found by a depth-first walk; on what remains a step comes after every
+        step that leads to it (its longest distance from the start), and of two steps at the
+        same distance, the side trip that leads back (an inspection) before the one that
+        goes on (the decision)."""
+        back: set[tuple[str, str]] = set()
+        postorder: list[str] = []
+        on_path, done = {start}, set()
+        work = [(start, iter(sorted(self.edges[start])))]
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w in on_path:
+                    back.add((v, w))
+                elif w not in done:
+                    on_path.add(w)
+                    work.append((w, iter(sorted(self.edges[w]))))
+                    break
+            else:
+                work.pop()
+                on_path.discard(v)
+                done.add(v)
+                postorder.append(v)
+        order = postorder[::-1]  # a topological order once the flows going back are set aside
+        level = dict.fromkeys(order, 0)
+        for v in order:
+            for w in self.edges[v]:
+                if (v, w) not in back:
+                    level[w] = max(level[w], level[v] + 1)
+        rest = dict.fromkeys(order, 0)
+        for v in postorder:
+            for w in self.edges[v]:
+                if (v, w) not in back:
+                    rest[v] = max(rest[v], rest[w] + 1)
+        seen: dict[str, tuple[int, int]] = {}
+        for vertex, ident in self.human_vertex.items():
+            if vertex in level:
+                key = (level[vertex], rest[vertex])
+                seen[ident] = min(seen.get(ident, key), key)
+        return sorted(seen, key=lambda ident: (seen[ident], ident))
 
     def reachable(self, start: str) -> set[str]:
         seen, todo = {start}, [start]
@@ -669,6 +718,7 @@ class _Reader:
                     % {"name": step.label, "id": ident}
                 )
         self.model.approval_steps = self.approval_steps(entry)
+        self.model.walk = self.walk(entry)
         if self.model.approval_steps > MAX_APPROVAL_STEPS:
             self.problem(
                 _(

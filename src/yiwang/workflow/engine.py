@@ -188,6 +188,17 @@ def parse(xml: str) -> ParsedProcess:
     return ParsedProcess(pid, name, steps, model.approval_steps, hashlib.sha256(xml.encode()).hexdigest())
 
 
+def outline(xml: str) -> list[UserStep]:
+    """The human steps of a checked process in the order a case meets them
+    (``bpmn_model.Model.walk``). Read once per document: ``_spec`` is cached."""
+    _pid, _spec_obj, _subs, model = _spec(xml)
+    return [
+        UserStep(ident, step.label, step.role, step.decisions)
+        for ident in model.walk
+        if (step := model.steps[ident]) is not None
+    ]
+
+
 def new_workflow(xml: str, data: dict[str, Any] | None = None) -> BpmnWorkflow:
     _pid, spec, subs, _model = _spec(xml)
     wf = BpmnWorkflow(spec, subs, script_engine=SCRIPT_ENGINE)

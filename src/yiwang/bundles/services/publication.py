@@ -284,11 +284,12 @@ def _item_materials(bundle: Bundle, members: list[BundleMember]) -> list[dict[st
     return out
 
 
+# Notes on the umbrella process's own steps (``process.umbrella_bpmn``); the guide lists the
+# departments' parallel branches between acceptance and decision from the process itself.
 BUNDLE_STEPS = [
-    {"name": "统一受理", "is_approval": True, "handler": "牵头部门窗口受理人员", "time_limit_days": 1},
-    {"name": "各部门并联审批", "is_approval": False, "handler": "各相关部门", "time_limit_days": None},
-    {"name": "统一决定", "is_approval": True, "handler": "牵头部门负责人", "time_limit_days": 1},
-    {"name": "统一送达", "is_approval": False, "handler": "牵头部门窗口受理人员", "time_limit_days": None},
+    {"name": "统一受理", "is_approval": True, "handler": "窗口受理人员", "time_limit_days": 1},
+    {"name": "统一决定", "is_approval": True, "handler": "部门负责人", "time_limit_days": 1},
+    {"name": "统一送达", "is_approval": False, "handler": "窗口受理人员", "time_limit_days": None},
 ]
 
 

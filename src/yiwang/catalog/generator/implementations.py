@@ -205,39 +205,26 @@ def own_elements(std: StandardItem, spec: StandardSpec, dept: Department, hall, 
 
 
 def _steps(is_instant: bool, promised: int | None, spec: StandardSpec, rng: random.Random) -> list[dict]:
-    steps = default_steps(is_instant=is_instant)
+    """Step notes for the template the item runs (``services.default_steps``): time limits that
+    add up to the promise, and criteria."""
+    steps = {s["name"]: s for s in default_steps(is_instant=is_instant)}
     if is_instant:
-        return steps
+        return list(steps.values())
     p = promised or 1
-    if p >= 3:
-        limits = [1, p - 2, 1, None]
-    elif p == 2:
-        limits = [1, None, 1, None]
-    else:
-        limits = [None, None, 1, None]
-    for s, limit in zip(steps, limits, strict=True):
-        s["time_limit_days"] = limit
-    steps[0]["criteria"] = _("申请材料齐全、符合法定形式的，予以受理；不齐全的，一次性告知需补正的全部内容。")
-    steps[1]["criteria"] = _("对申请材料的实质内容进行审查，必要时组织现场核查。")
-    steps[2]["criteria"] = _("作出准予或者不予办理的决定；不予办理的，说明理由并告知救济途径。")
-    if spec.item_type == "licensing" and "site" in spec.materials and p >= 5 and rng.random() < 0.5:
-        # An on-site inspection before the decision: still at most 5 approval steps.
-        steps.insert(
-            2,
-            {
-                "name": _("现场核查"),
-                "is_approval": True,
-                "handler": _("审批人员"),
-                "time_limit_days": None,
-                "criteria": _("核查场所、设施与申请材料是否一致。"),
-            },
-        )
-    elif rng.random() < 0.2:
-        # Many counties merge review and decision (审批环节压减).
-        steps[1]["name"] = _("审查决定")
-        steps[1]["handler"] = _("部门负责人")
-        del steps[2]
-    return steps
+    limits = {"受理": 1, "审查": p - 2, "决定": 1} if p >= 3 else {"受理": 1 if p == 2 else None, "决定": 1}
+    for name, s in steps.items():
+        s["time_limit_days"] = limits.get(name)
+    steps["受理"]["criteria"] = _(
+        "申请材料齐全、符合法定形式的，予以受理；不齐全的，一次性告知需补正的全部内容。"
+    )
+    steps["审查"]["criteria"] = _("对申请材料的实质内容进行审查。")
+    steps["现场核查/专家评审"]["criteria"] = (
+        _("核查场所、设施与申请材料是否一致。")
+        if spec.item_type == "licensing" and "site" in spec.materials
+        else _("需要现场核查或专家评审的，告知申请人所需时间，该时间不计入办理时限。")
+    )
+    steps["决定"]["criteria"] = _("作出准予或者不予办理的决定；不予办理的，说明理由并告知救济途径。")
+    return list(steps.values())
 
 
 _MATERIAL_FIELDS = [
