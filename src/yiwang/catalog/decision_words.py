@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 LICENSING_LAW = "《中华人民共和国行政许可法》"
 
@@ -51,74 +50,74 @@ class DecisionWords:
 
 WORDS: dict[str, DecisionWords] = {
     "licensing": DecisionWords(
-        N_("准予许可"),
-        N_("不予许可"),
-        N_("准予行政许可决定书"),
-        N_("不予行政许可决定书"),
-        N_("决定准予行政许可"),
-        N_("决定不予行政许可"),
+        gettext_noop("准予许可"),
+        gettext_noop("不予许可"),
+        gettext_noop("准予行政许可决定书"),
+        gettext_noop("不予行政许可决定书"),
+        gettext_noop("决定准予行政许可"),
+        gettext_noop("决定不予行政许可"),
         law=LICENSING_LAW,
         acceptance_article="第三十二条",
         decision_article="第三十八条",
     ),
     "confirmation": DecisionWords(
-        N_("予以确认"),
-        N_("不予确认"),
-        N_("行政确认决定书"),
-        N_("不予行政确认决定书"),
-        N_("决定予以确认"),
-        N_("决定不予确认"),
+        gettext_noop("予以确认"),
+        gettext_noop("不予确认"),
+        gettext_noop("行政确认决定书"),
+        gettext_noop("不予行政确认决定书"),
+        gettext_noop("决定予以确认"),
+        gettext_noop("决定不予确认"),
     ),
     "benefit": DecisionWords(
-        N_("予以给付"),
-        N_("不予给付"),
-        N_("行政给付决定书"),
-        N_("不予行政给付决定书"),
-        N_("决定予以给付"),
-        N_("决定不予给付"),
+        gettext_noop("予以给付"),
+        gettext_noop("不予给付"),
+        gettext_noop("行政给付决定书"),
+        gettext_noop("不予行政给付决定书"),
+        gettext_noop("决定予以给付"),
+        gettext_noop("决定不予给付"),
     ),
     "award": DecisionWords(
-        N_("予以奖励"),
-        N_("不予奖励"),
-        N_("行政奖励决定书"),
-        N_("不予行政奖励决定书"),
-        N_("决定给予奖励"),
-        N_("决定不予奖励"),
+        gettext_noop("予以奖励"),
+        gettext_noop("不予奖励"),
+        gettext_noop("行政奖励决定书"),
+        gettext_noop("不予行政奖励决定书"),
+        gettext_noop("决定给予奖励"),
+        gettext_noop("决定不予奖励"),
     ),
     "levy": DecisionWords(
-        N_("予以征收"),
-        N_("不予征收"),
-        N_("行政征收决定书"),
-        N_("不予行政征收决定书"),
-        N_("决定予以征收"),
-        N_("决定不予征收"),
+        gettext_noop("予以征收"),
+        gettext_noop("不予征收"),
+        gettext_noop("行政征收决定书"),
+        gettext_noop("不予行政征收决定书"),
+        gettext_noop("决定予以征收"),
+        gettext_noop("决定不予征收"),
     ),
     "adjudication": DecisionWords(
-        N_("支持请求"),
-        N_("驳回请求"),
-        N_("行政裁决书"),
-        N_("行政裁决书"),
-        N_("裁决支持申请人的请求"),
-        N_("裁决驳回申请人的请求"),
+        gettext_noop("支持请求"),
+        gettext_noop("驳回请求"),
+        gettext_noop("行政裁决书"),
+        gettext_noop("行政裁决书"),
+        gettext_noop("裁决支持申请人的请求"),
+        gettext_noop("裁决驳回申请人的请求"),
     ),
     "public_service": DecisionWords(
-        N_("办结"),
-        N_("不予办理"),
-        N_("办理结果通知书"),
-        N_("不予办理通知书"),
-        N_("决定予以办理"),
-        N_("决定不予办理"),
+        gettext_noop("办结"),
+        gettext_noop("不予办理"),
+        gettext_noop("办理结果通知书"),
+        gettext_noop("不予办理通知书"),
+        gettext_noop("决定予以办理"),
+        gettext_noop("决定不予办理"),
     ),
 }
 # Inspection, penalty, enforcement and other powers are not applied for in the usual sense; an
 # item of theirs that is, is approved or not in plain words.
 DEFAULT_WORDS = DecisionWords(
-    N_("予以批准"),
-    N_("不予批准"),
-    N_("批准决定书"),
-    N_("不予批准决定书"),
-    N_("决定予以批准"),
-    N_("决定不予批准"),
+    gettext_noop("予以批准"),
+    gettext_noop("不予批准"),
+    gettext_noop("批准决定书"),
+    gettext_noop("不予批准决定书"),
+    gettext_noop("决定予以批准"),
+    gettext_noop("决定不予批准"),
 )
 
 
