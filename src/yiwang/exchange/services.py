@@ -425,8 +425,9 @@ def _record_read(
 def case_holder(case: Case) -> tuple[str, str] | None:
     """(holder kind, keyed hash) of the holder a case's result belongs to: the company it was
     made for, else the applicant's verified person."""
-    if case.company_id is not None:
-        return HolderKind.COMPANY, company_hash(case.company.credit_code)
+    company = case.company if case.company_id is not None else None
+    if company is not None:
+        return HolderKind.COMPANY, company_hash(company.credit_code)
     person = getattr(case.applicant, "person", None)
     if person is None:
         return None
@@ -452,16 +453,17 @@ def _revoke(cert: ECertificate, *, user: User | None, reason: str, case: Case | 
             "user": getattr(user, "pk", None),
         },
     )
-    office_department, office = (
-        _office_of(user, cert.department) if getattr(user, "pk", None) else (cert.department, "")
-    )
+    # Named as staff are in the holder's log: by the department (or scope) and role they acted
+    # under; with no account (a system step), by the issuing department.
+    staff = user if user is not None and user.pk else None
+    office_department, office = _office_of(staff, cert.department) if staff else (cert.department, "")
     _log_access(
         cert,
         entry,
         kind=AccessKind.REVOKE,
-        user=user,
+        user=staff,
         by_staff=True,
-        actor_masked=_actor_masked(user) if getattr(user, "pk", None) else "",
+        actor_masked=_actor_masked(staff) if staff else "",
         department=office_department or cert.department,
         office=office or cert.department.name,
         purpose=reason[:200],
