@@ -105,6 +105,7 @@ def test_approving_a_deregistration_revokes_the_certificate_and_issues_none(
     access = CertificateAccess.objects.get(certificate=cert, kind=AccessKind.REVOKE)
     assert access.case_number == case.number and access.audit_seq == entry.seq
     assert access.holder_hash == world.person.id_number_hash
+    assert access.by_staff and world.dept.name in access.office and access.user_id == world.head.pk
     # The decision letter is still sent; the applicant's page names the revoked certificate.
     assert Notice.objects.filter(case=case, kind="decision").count() == 1
     html = case_page(client, world, case)

@@ -454,9 +454,11 @@ def _revoke(cert: ECertificate, *, user: User | None, reason: str, case: Case | 
         },
     )
     # Named as staff are in the holder's log: by the department (or scope) and role they acted
-    # under; with no account (a system step), by the issuing department.
+    # under, in the department that decided (the case's, else the issuer); with no account (a
+    # system step), by that department.
     staff = user if user is not None and user.pk else None
-    office_department, office = _office_of(staff, cert.department) if staff else (cert.department, "")
+    deciding = case.department if case is not None else cert.department
+    office_department, office = _office_of(staff, deciding) if staff else (deciding, "")
     _log_access(
         cert,
         entry,
@@ -464,8 +466,8 @@ def _revoke(cert: ECertificate, *, user: User | None, reason: str, case: Case | 
         user=staff,
         by_staff=True,
         actor_masked=_actor_masked(staff) if staff else "",
-        department=office_department or cert.department,
-        office=office or cert.department.name,
+        department=office_department or deciding,
+        office=office or deciding.name,
         purpose=reason[:200],
         case_number=case_number,
     )
