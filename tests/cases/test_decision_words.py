@@ -16,6 +16,8 @@ from tests.workbench.helpers import client_for
 from yiwang.cases import actions, notices
 from yiwang.catalog import services as catalog
 from yiwang.catalog.decision_words import words_for
+from yiwang.catalog.elements import display_value
+from yiwang.catalog.selectors import normalize_row
 from yiwang.core.pdf_page import NO_LINE_START
 
 from .conftest import PASSWORD, submitted_case
@@ -131,3 +133,15 @@ def test_a_promise_of_zero_days_reads_as_instant(world, client):
     assert item.current_version.elements["promised_limit_days"] == 0
     guide = client.get(reverse("portal:guide", args=[item.code])).content.decode()
     assert "即办" in guide and "0个工作日" not in guide
+    # The search results' badge and the change list's value, whatever the instant flag says.
+    row = normalize_row(
+        {"is_instant": False, "promised_limit_days": 0, "onsite_visits": 0, "online_depth": 0}
+    )
+    assert row["limit_label"] == "即办件"
+    assert display_value("promised_limit_days", 0) == "即办"
+
+
+def test_workbench_header_says_on_the_spot_for_an_instant_case(world):
+    case = actions.Accept(submitted_case(world, world.instant_item), world.clerk).run()
+    page = client_for(world.approver).get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert " · 即办</p>" in page and "承诺 0 个工作日" not in page
