@@ -13,10 +13,22 @@ from yiwang.catalog.models import StandardMaterial
 
 @pytest.fixture
 def items(world):  # noqa: F811
-    std = factories.standard_item("01020000300", name="食品小作坊登记", result_name="食品小作坊登记证")
+    std = factories.standard_item(
+        "01020000300",
+        name="食品小作坊登记",
+        result_name="食品小作坊登记证",
+        result_kind="certificate",
+        result_certificate_type="食品小作坊登记证",
+    )
     issuing = factories.implementation(std, world.dept, promised_limit_days=10)
     catalog.publish(issuing)
-    std2 = factories.standard_item("01020000400", name="食品小作坊变更登记", result_name="食品小作坊登记证")
+    std2 = factories.standard_item(
+        "01020000400",
+        name="食品小作坊变更登记",
+        result_name="食品小作坊登记证",
+        result_kind="certificate",
+        result_certificate_type="食品小作坊登记证",
+    )
     StandardMaterial.objects.create(
         standard=std2,
         name="食品小作坊登记证",

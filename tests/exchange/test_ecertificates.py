@@ -102,8 +102,14 @@ def test_no_certificate_for_a_denial_or_an_item_without_one(world, items, django
     approved_case(world, issuing, django_capture_on_commit_callbacks, decision="deny")
     approved_case(world, world.item, django_capture_on_commit_callbacks)  # result is not a certificate
     assert ECertificate.objects.count() == 0
-    assert ex_services.certificate_type_of({"result_name": "准予行政许可决定书"}) == ""
-    assert ex_services.certificate_type_of({"result_name": "营业执照"}) == "营业执照"
+    # The element decides, never the result name's last character.
+    assert ex_services.certificate_type_of({"result_name": "营业执照", "result_kind": "decision"}) == ""
+    assert (
+        ex_services.certificate_type_of(
+            {"result_name": "准予决定书", "result_kind": "certificate", "result_certificate_type": "营业执照"}
+        )
+        == "营业执照"
+    )
 
 
 def test_a_later_application_uses_the_certificate_instead_of_an_upload(

@@ -31,6 +31,7 @@ from yiwang.catalog.models import (
     ITEM_TYPE_CODES,
     ItemMaterial,
     ItemStatus,
+    ResultKind,
     ServiceItem,
     StandardItem,
     StandardMaterial,
@@ -79,6 +80,8 @@ def ensure_standards() -> None:
                 "acceptance_conditions": "申请人提交的材料齐全、符合法定形式，项目依法须经本机关审查。",
                 "statutory_limit_days": d.days,
                 "result_name": d.result,
+                # Review opinions (审查意见, 意见书): a decision letter, no certificate.
+                "result_kind": ResultKind.DECISION,
                 "levels": d.levels,
             },
         )

@@ -17,6 +17,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiwang.catalog import decision_words
+from yiwang.catalog.models import ResultKind
 from yiwang.core import audit
 from yiwang.core.crypto import encrypt
 from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
@@ -528,7 +530,7 @@ class Decide(CaseAction):
     def check_params(self) -> None:
         decision = self.params.get("decision")
         if decision not in ("approve", "deny"):
-            raise ValidationFailed([FieldError("decision", _("请选择准予或不予。"), "required")])
+            raise ValidationFailed([FieldError("decision", _("请选择作出何种决定。"), "required")])
         self.reasons(required=decision == "deny")
 
     def execute(self) -> None:
@@ -540,20 +542,19 @@ class Decide(CaseAction):
         self.case.appeal_rights = "" if approved else APPEAL_RIGHTS
         self.case.decided_at = timezone.now()
         self.complete_task()
-        services.add_event(
-            self.case,
-            "decided",
-            _("准予许可") if approved else _("不予许可"),
-            actor=self.actor,
-            note=self.case.reasons,
-        )
+        elements = self.case.item_version.elements or {}
+        outcome = decision_words.words_of_elements(elements).outcome(approved)
+        services.add_event(self.case, "decided", outcome, actor=self.actor, note=self.case.reasons)
         services.notify_applicant(
             self.case,
             "decided",
-            _("您的办件 %(n)s 已作出决定：%(d)s。")
-            % {"n": self.case.number, "d": "准予" if approved else "不予"},
+            _("您的办件 %(n)s 已作出决定：%(d)s。") % {"n": self.case.number, "d": outcome},
         )
-        services.issue_notice_after_commit(self.case, NoticeKind.DECISION)
+        # An item whose approval produces nothing (审批结果类型 "无") has no decision letter to
+        # send when approved; a denial always has one (reasons and appeal rights, in writing).
+        if not approved or elements.get("result_kind") != ResultKind.NONE:
+            services.issue_notice_after_commit(self.case, NoticeKind.DECISION)
+        # The exchange app's receiver applies the result: issue or revoke a certificate.
         case_decided.send(sender=Case, case=self.case, actor=self.actor)
 
 

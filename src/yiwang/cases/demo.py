@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.models import ResultKind, ServiceItem
 from yiwang.identity.models import Role, StaffRole
 from yiwang.identity.synthetic import DEMO_PASSWORD, create_demo_accounts
 
@@ -46,6 +46,9 @@ def _item() -> ServiceItem | None:
     qs = (
         ServiceItem.objects.filter(current_version__isnull=False, is_instant=False)
         .exclude(bundle_memberships__isnull=False)
+        # The demo's approved case should produce its result, not revoke a certificate nobody holds.
+        .exclude(result_kind=ResultKind.REVOCATION)
+        .exclude(result_kind="", standard__result_kind=ResultKind.REVOCATION)
         .select_related("department")
     )
     return (

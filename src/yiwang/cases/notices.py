@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from fpdf import FPDF
 
+from yiwang.catalog.decision_words import DecisionWords, words_of_elements
 from yiwang.core import pdf_page
 from yiwang.core.files import is_unguessable, unguessable_name
 from yiwang.core.pdf_page import FONT, qr_png
@@ -37,23 +38,11 @@ TITLES = {
     NoticeKind.CORRECTION: "补正材料通知书（一次性告知）",
     NoticeKind.DECISION: "决定书",  # the real title: title_of() by item type and outcome
 }
-# The decision document's title and wording follow the item's type (事项类型, in the published
-# elements): (title if approved, title if denied, what an approval decides, what a denial does).
-DECISION_WORDING: dict[str, tuple[str, str, str, str]] = {
-    "licensing": ("准予行政许可决定书", "不予行政许可决定书", "决定准予行政许可", "决定不予行政许可"),
-    "confirmation": ("行政确认决定书", "不予行政确认决定书", "决定予以确认", "决定不予确认"),
-    "benefit": ("行政给付决定书", "不予行政给付决定书", "决定予以给付", "决定不予给付"),
-    "award": ("行政奖励决定书", "不予行政奖励决定书", "决定给予奖励", "决定不予奖励"),
-    "levy": ("行政征收决定书", "不予行政征收决定书", "决定予以征收", "决定不予征收"),
-    "adjudication": ("行政裁决书", "行政裁决书", "裁决支持申请人的请求", "裁决驳回申请人的请求"),
-    "public_service": ("办理结果通知书", "不予办理通知书", "决定予以办理", "决定不予办理"),
-}
-DEFAULT_DECISION_WORDING = ("准予决定书", "不予批准决定书", "决定予以批准", "决定不予批准")
 
 
-def decision_wording(case: Case) -> tuple[str, str, str, str]:
-    item_type = (case.item_version.elements or {}).get("item_type", "")
-    return DECISION_WORDING.get(item_type, DEFAULT_DECISION_WORDING)
+def decision_words(case: Case) -> DecisionWords:
+    """The decision's wording by the item's type (事项类型, in the published elements)."""
+    return words_of_elements(case.item_version.elements)
 
 
 def is_approved(case: Case) -> bool:
@@ -63,9 +52,15 @@ def is_approved(case: Case) -> bool:
 def title_of(case: Case, kind: str) -> str:
     """The notice's title; a decision's depends on the item type and the outcome."""
     if kind == NoticeKind.DECISION:
-        approve_title, deny_title, *_texts = decision_wording(case)
-        return approve_title if is_approved(case) else deny_title
+        return decision_words(case).title(is_approved(case))
     return TITLES[kind]
+
+
+def limit_text(case: Case) -> str:
+    """The promise an acceptance notice states: 即办 for an instant item (no limit, or 0)."""
+    if not case.limit_days:
+        return "即办"
+    return f"承诺办结时限：{case.limit_days} 个工作日"
 
 
 KIND_CODES = {"receipt": "HZ", "acceptance": "SL", "refusal": "BSL", "correction": "BZ", "decision": "JD"}
@@ -99,11 +94,11 @@ def _body(case: Case, kind: str) -> list[str]:
             f"{pdf_page.public_url(LOOKUP_PATH)} 无需登录即可查询办理进度。请妥善保管，不要告诉他人。",
         ]
     elif kind == NoticeKind.ACCEPTANCE:
+        cite = decision_words(case).citation(decision_words(case).acceptance_article)
         lines = [
             f"{case.applicant_name}：",
-            f"你（单位）提出的“{case.item_name}”申请，经审查，申请材料齐全、符合法定形式，"
-            f"根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。",
-            f"受理日期：{case.accepted_on:%Y年%m月%d日}；承诺办结时限：{case.limit_days or 0} 个工作日；"
+            f"你（单位）提出的“{case.item_name}”申请，经审查，申请材料齐全、符合法定形式，{cite}决定予以受理。",
+            f"受理日期：{case.accepted_on:%Y年%m月%d日}；{limit_text(case)}；"
             f"办理期限：{case.due_date:%Y年%m月%d日}"
             + ("（按周末推算）" if case.due_estimated else "")
             + "。",
@@ -118,24 +113,27 @@ def _body(case: Case, kind: str) -> list[str]:
         ]
     elif kind == NoticeKind.CORRECTION:
         request = case.corrections.order_by("-pk").first()
+        cite = decision_words(case).citation(decision_words(case).acceptance_article)
         lines = [
             f"{case.applicant_name}：",
-            f"你（单位）提出的“{case.item_name}”申请，材料不齐全或者不符合法定形式。根据《中华人民共和国"
-            "行政许可法》第三十二条的规定，现一次性告知需要补正的全部内容：",
+            f"你（单位）提出的“{case.item_name}”申请，材料不齐全或者不符合法定形式。{cite}"
+            "现一次性告知需要补正的全部内容：",
         ]
         for i, item in enumerate(request.items if request else [], start=1):
             what = item.get("material") or item.get("field_label") or item.get("field") or ""
             lines.append(f"{i}. {what}：{item.get('reason', '')}")
         lines.append("补正期间不计算在办理时限内；请在收到本通知后登录一网通办提交补正材料。")
     elif kind == NoticeKind.DECISION:
-        *_titles, approves, denies = decision_wording(case)
+        words = decision_words(case)
+        cite = words.citation(words.decision_article)
         lines = [f"{case.applicant_name}："]
         if is_approved(case):
-            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，符合法定条件、标准，{approves}。")
+            met = "符合法定条件、标准" if words.law else "符合规定条件"
+            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，{met}，{cite}{words.approves}。")
             if case.reasons:
                 lines.append(f"说明：{case.reasons}")
         else:
-            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，{denies}。")
+            lines.append(f"你（单位）提出的“{case.item_name}”申请，经审查，{cite}{words.denies}。")
             lines.append(f"理由：{case.reasons}")
             lines.append(case.appeal_rights)
     return [line for line in lines if line]
@@ -241,7 +239,8 @@ def issue_missing(*, now=None, limit: int = 200) -> int:
     publish of its after-commit job loses that job, and the outbox resends messages but a notice
     has no row until it is made. Which notice a case should have follows from its columns:
     a receipt always; acceptance once accepted (not a bundle's branch, accepted with its
-    umbrella); refusal when refused; a decision once decided. Returns how many were made. A
+    umbrella); refusal when refused; a decision once decided (not an approval of an item whose
+    result kind is "none"). Returns how many were made. A
     notice made at the same moment by the step's own job loses on the unique notice number."""
     from django.db import IntegrityError
     from django.db.models import Exists, OuterRef, Q
@@ -260,7 +259,18 @@ def issue_missing(*, now=None, limit: int = 200) -> int:
         (NoticeKind.RECEIPT, Q()),
         (NoticeKind.ACCEPTANCE, Q(accepted_on__isnull=False) & ~Q(bundle_role="branch")),
         (NoticeKind.REFUSAL, Q(outcome=Outcome.REFUSED)),
-        (NoticeKind.DECISION, Q(outcome__in=[Outcome.APPROVED, Outcome.DENIED])),
+        # An approval of an item that produces nothing (审批结果类型 "无") has no decision letter.
+        (
+            NoticeKind.DECISION,
+            Q(outcome=Outcome.DENIED)
+            | (
+                Q(outcome=Outcome.APPROVED)
+                & (
+                    Q(item_version__elements__result_kind__isnull=True)
+                    | ~Q(item_version__elements__result_kind="none")
+                )
+            ),
+        ),
     ]
     made = 0
     for kind, condition in wanted:

@@ -232,6 +232,8 @@ class ServiceItemAdmin(DepartmentScopedAdminMixin, admin.ModelAdmin):
                     "halls",
                     "delivery_methods",
                     "result_name",
+                    "result_kind",
+                    "result_certificate_type",
                     "min_assurance_level",
                 )
             },

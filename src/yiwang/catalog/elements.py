@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import (
+    RESULT_KINDS_WITH_CERTIFICATE,
     Audience,
     Channel,
     ItemType,
@@ -19,6 +20,7 @@ from .models import (
     MaterialRequirementKind,
     MaterialSource,
     OnlineDepth,
+    ResultKind,
     ServiceItem,
 )
 
@@ -53,6 +55,8 @@ ELEMENT_LABELS: dict[str, Any] = {
     "consult_phone": _("咨询电话"),
     "complaint_phone": _("监督投诉电话"),
     "result_name": _("审批结果名称"),
+    "result_kind": _("审批结果类型"),
+    "result_certificate_type": _("结果证照类型"),
     "min_assurance_level": _("最低认证等级"),
     "materials": _("申请材料"),
     "steps": _("办理流程"),
@@ -80,6 +84,7 @@ _CHOICE_LABELS = {
     "item_type": dict(ItemType.choices),
     "audience": dict(Audience.choices),
     "online_depth": dict(OnlineDepth.choices),
+    "result_kind": dict(ResultKind.choices),
     "form": dict(MaterialForm.choices),
     "requirement": dict(MaterialRequirementKind.choices),
     "source": dict(MaterialSource.choices),
@@ -138,6 +143,8 @@ _ITEM_KEYS = (
     "consult_phone",
     "complaint_phone",
     "result_name",
+    "result_kind",
+    "result_certificate_type",
     "extra_conditions",
     "min_assurance_level",
     "region__code",
@@ -160,6 +167,8 @@ _STD_KEYS = (
     "statutory_limit_days",
     "fee_basis",
     "result_name",
+    "result_kind",
+    "result_certificate_type",
 )
 
 
@@ -286,6 +295,7 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
             if it["statutory_limit_days"] is not None
             else std["statutory_limit_days"]
         )
+        kind = str(it["result_kind"] or std["result_kind"] or ResultKind.DECISION)
         elements = {
             "code": it["code"],
             "name": it["name"] or std["name"],
@@ -322,6 +332,13 @@ def merge_items(item_ids: list[int]) -> dict[int, MergedItem]:
             "consult_phone": it["consult_phone"],
             "complaint_phone": it["complaint_phone"],
             "result_name": it["result_name"] or std["result_name"],
+            "result_kind": kind,
+            # Only a kind that issues or revokes names a certificate type.
+            "result_certificate_type": (
+                (it["result_certificate_type"] or std["result_certificate_type"]).strip()
+                if kind in RESULT_KINDS_WITH_CERTIFICATE
+                else ""
+            ),
             "min_assurance_level": it["min_assurance_level"],
             "materials": [{k: m[k] for k in _MATERIAL_KEYS} for m in materials.get(iid, [])],
             "steps": step_list,
@@ -375,6 +392,8 @@ def display_value(key: str, value: Any) -> str:
         return str(_("即办件") if value else _("承诺件"))
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
+    if key == "promised_limit_days" and value == 0:
+        return str(_("即办"))
     if key in {"statutory_limit_days", "promised_limit_days"}:
         return ngettext("%(n)s个工作日", "%(n)s个工作日", value) % {"n": value}
     if key == "channels":

@@ -40,6 +40,20 @@ class Audience(models.TextChoices):
     BOTH = "both", _("自然人、法人")
 
 
+class ResultKind(models.TextChoices):
+    """What approving an item produces (docs/catalogue.md, "Results"). Blank on an implementation
+    means "as the standard item"; blank everywhere reads as a decision letter."""
+
+    CERTIFICATE = "certificate", _("证照")
+    DECISION = "decision", _("决定文书")
+    REVOCATION = "revocation", _("注销证照")
+    NONE = "none", _("无")
+
+
+# The kinds that name a certificate type: the one issued, or the one revoked.
+RESULT_KINDS_WITH_CERTIFICATE = frozenset({ResultKind.CERTIFICATE, ResultKind.REVOCATION})
+
+
 class OnlineDepth(models.IntegerChoices):
     NONE = 0, _("不可网办")
     INFORMATION = 1, _("网上咨询（一级）")
@@ -143,6 +157,19 @@ class StandardItem(models.Model):
     fee_required = models.BooleanField(_("是否收费"), default=False)
     fee_basis = models.TextField(_("收费依据"), blank=True)
     result_name = models.CharField(_("审批结果名称"), max_length=200, blank=True)
+    result_kind = models.CharField(
+        _("审批结果类型"),
+        max_length=12,
+        choices=ResultKind.choices,
+        blank=True,
+        help_text=_("准予后产生什么：证照、决定文书、注销已有证照，或无"),
+    )
+    result_certificate_type = models.CharField(
+        _("结果证照类型"),
+        max_length=100,
+        blank=True,
+        help_text=_("签发或注销的电子证照类型，如“食品经营许可证”"),
+    )
     levels = models.CharField(
         _("实施层级"), max_length=16, default="1234", help_text=_("可实施的区划层级，如 234 表示市、县、乡镇")
     )
@@ -261,6 +288,19 @@ class ServiceItem(models.Model):
     consult_phone = models.CharField(_("咨询电话"), max_length=60, blank=True)
     complaint_phone = models.CharField(_("监督投诉电话"), max_length=60, blank=True)
     result_name = models.CharField(_("审批结果名称"), max_length=200, blank=True)
+    result_kind = models.CharField(
+        _("审批结果类型"),
+        max_length=12,
+        choices=ResultKind.choices,
+        blank=True,
+        help_text=_("留空则沿用基本目录"),
+    )
+    result_certificate_type = models.CharField(
+        _("结果证照类型"),
+        max_length=100,
+        blank=True,
+        help_text=_("签发或注销的电子证照类型；留空则沿用基本目录"),
+    )
     extra_conditions = models.TextField(_("本地补充受理条件"), blank=True)
     min_assurance_level = models.PositiveSmallIntegerField(
         _("最低认证等级"),

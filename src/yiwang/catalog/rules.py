@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from yiwang.core.errors import FieldError
 
-from .models import OnlineDepth
+from .models import RESULT_KINDS_WITH_CERTIFICATE, OnlineDepth, ResultKind
 
 if TYPE_CHECKING:
     from .elements import MergedItem
@@ -183,6 +183,18 @@ def online_depth_needs_online_channel(e: dict[str, Any]) -> FieldError | None:
     return None
 
 
+def certificate_result_names_its_type(e: dict[str, Any]) -> FieldError | None:
+    """An item that issues or revokes a certificate must say which type: approval reads it."""
+    kind = e.get("result_kind")
+    if kind in RESULT_KINDS_WITH_CERTIFICATE and not (e.get("result_certificate_type") or "").strip():
+        if kind == ResultKind.REVOCATION:
+            message = _("审批结果为注销证照的事项，须填写所注销的证照类型。")
+        else:
+            message = _("审批结果为证照的事项，须填写所签发的证照类型。")
+        return FieldError("result_certificate_type", message, "certificate_without_type")
+    return None
+
+
 RULES: list[Rule] = [
     promised_not_longer_than_statutory,
     promised_within_provincial_cap,
@@ -199,6 +211,7 @@ RULES: list[Rule] = [
     has_consult_phone,
     has_channel,
     online_depth_needs_online_channel,
+    certificate_result_names_its_type,
 ]
 
 

@@ -165,7 +165,7 @@ def normalize_row(row: dict[str, Any]) -> dict[str, Any]:
     # The two badges of a result row, worded here: as template branches, evaluated for every
     # row, they would be a large part of a result page's rendering.
     days, visits = row["promised_limit_days"], row["onsite_visits"]
-    if row["is_instant"]:
+    if row["is_instant"] or days == 0:
         row["limit_label"] = gettext("即办件")
     elif days is not None:
         row["limit_label"] = ngettext("承诺%(n)s个工作日", "承诺%(n)s个工作日", days) % {"n": days}

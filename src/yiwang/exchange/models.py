@@ -51,6 +51,16 @@ class ECertificate(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    revoked_on = models.DateField(_("注销日期"), null=True, blank=True)
+    # The approved deregistration (注销) case that revoked it; empty when staff revoked it by hand.
+    revoked_by_case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("注销办件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revoked_certificates",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -75,6 +85,7 @@ class ECertificate(models.Model):
 class AccessKind(models.TextChoices):
     USE = "use", _("用证")
     READ = "read", _("查看")
+    REVOKE = "revoke", _("注销")
 
 
 class CertificateAccess(models.Model):

@@ -1,4 +1,5 @@
-"""The cases app's decision issues the certificate of an approved case (inside its transaction)."""
+"""The cases app's decision applies the result of an approved case (inside its transaction):
+issue a certificate, or revoke the holder's certificate for a deregistration."""
 
 from __future__ import annotations
 
@@ -11,4 +12,4 @@ from . import services
 
 @receiver(case_decided, dispatch_uid="exchange.issue_certificate")
 def issue_certificate(sender, case, actor=None, **kwargs) -> None:
-    services.issue_for_case(case, actor=actor)
+    services.apply_result(case, actor=actor)

@@ -221,3 +221,18 @@ def access_log(
             office = version.item.department.name
         rows.append(AccessRow(a, a.certificate, case_number, office, item_name))
     return AccessPage(rows, page, more, cert)
+
+
+@dataclass
+class CaseResult:
+    """What a case's approval did to certificates: the one it issued, those it revoked."""
+
+    issued: ECertificate | None = None
+    revoked: list[ECertificate] = field(default_factory=list)
+
+
+def case_result(case_id: int) -> CaseResult:
+    """The certificates a case issued or revoked (its applicant's case page shows them)."""
+    issued = ECertificate.objects.filter(case_id=case_id).first()
+    revoked = list(ECertificate.objects.filter(revoked_by_case_id=case_id).order_by("pk"))
+    return CaseResult(issued=issued, revoked=revoked)

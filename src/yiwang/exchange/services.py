@@ -1,9 +1,11 @@
 """Writes of the exchange app: issue an e-certificate when a case is approved, render its PDF,
 record every use and every read in the audit log.
 
-``issue_for_case(case, actor=)`` is the hook of the Decide action: ``receivers.py`` calls it on
+``apply_result(case, actor=)`` is the hook of the Decide action: ``receivers.py`` calls it on
 ``cases.signals.case_decided`` (inside the decision's transaction, so a failure aborts the
-decision and nothing is half written). The PDF parses and subsets the font, work the decision
+decision and nothing is half written). It reads the item's result kind (``result_kind``): a
+certificate is issued (``issue_for_case``), a revocation revokes the holder's certificate of the
+type (``revoke_for_case``), a decision letter or nothing leaves certificates alone. The PDF parses and subsets the font, work the decision
 must not wait for, so it is rendered after the commit by the ``exchange.render_certificate`` job (in-process in the embedded default); a
 provider that finds a certificate without its file renders it first.
 """
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.cases import after_commit
+from yiwang.catalog.models import ResultKind
 from yiwang.core import audit
 from yiwang.core.crypto import blind_index, decrypt, encrypt, mask_id_number
 from yiwang.core.errors import NotPermitted
@@ -42,15 +45,34 @@ if TYPE_CHECKING:
 
 DATA_CONTEXT = "exchange.certificate_data"
 CREDIT_CODE_PURPOSE = "exchange.credit_code"
-# A result whose name ends like this is a certificate or licence (食品经营许可证, 营业执照,
-# 出生医学证明, 资格证书); a decision letter (…决定书) is not.
-CERTIFICATE_ENDINGS = ("证", "照", "证书", "证明")
 
 
 def certificate_type_of(elements: dict[str, Any]) -> str:
-    """The certificate an item version produces when approved ("" when none)."""
-    name = (elements.get("result_name") or "").strip()
-    return name if name.endswith(CERTIFICATE_ENDINGS) else ""
+    """The certificate an item version issues when approved ("" when none): its result kind
+    (审批结果类型, ``result_kind``) says whether, ``result_certificate_type`` which."""
+    if elements.get("result_kind") != ResultKind.CERTIFICATE:
+        return ""
+    return (elements.get("result_certificate_type") or "").strip()
+
+
+def revoked_type_of(elements: dict[str, Any]) -> str:
+    """The certificate type an item version revokes when approved (a 注销 item), "" when none."""
+    if elements.get("result_kind") != ResultKind.REVOCATION:
+        return ""
+    return (elements.get("result_certificate_type") or "").strip()
+
+
+def apply_result(case: Case, *, actor: User | None = None) -> list[ECertificate]:
+    """What an approved case's item produces (the hook of the Decide action): a certificate is
+    issued, a revocation revokes the holder's valid certificates of the type, a decision letter
+    or nothing touches no certificate. Returns the certificates issued or revoked."""
+    if case.outcome != "approved":
+        return []
+    elements = case.item_version.elements or {}
+    if revoked_type_of(elements):
+        return revoke_for_case(case, actor=actor)
+    cert = issue_for_case(case, actor=actor)
+    return [cert] if cert is not None else []
 
 
 def company_hash(credit_code: str) -> str:
@@ -400,6 +422,77 @@ def _record_read(
         )
 
 
+def case_holder(case: Case) -> tuple[str, str] | None:
+    """(holder kind, keyed hash) of the holder a case's result belongs to: the company it was
+    made for, else the applicant's verified person."""
+    company = case.company if case.company_id is not None else None
+    if company is not None:
+        return HolderKind.COMPANY, company_hash(company.credit_code)
+    person = getattr(case.applicant, "person", None)
+    if person is None:
+        return None
+    return HolderKind.PERSON, person.id_number_hash
+
+
+def _revoke(cert: ECertificate, *, user: User | None, reason: str, case: Case | None = None) -> ECertificate:
+    """Mark one certificate revoked, audited and logged for its holder (in the caller's
+    transaction)."""
+    cert.status = CertificateStatus.REVOKED
+    cert.revoked_on = timezone.localdate()
+    cert.revoked_by_case = case
+    cert.save(update_fields=["status", "revoked_on", "revoked_by_case"])
+    case_number = getattr(case, "number", "") or ""
+    entry = audit.record(
+        "exchange.revoke",
+        cert,
+        summary=_("注销电子证照 %(n)s") % {"n": cert.number},
+        detail={
+            "number": cert.number,
+            "reason": reason,
+            "case": case_number,
+            "user": getattr(user, "pk", None),
+        },
+    )
+    # Named as staff are in the holder's log: by the department (or scope) and role they acted
+    # under, in the department that decided (the case's, else the issuer); with no account (a
+    # system step), by that department.
+    staff = user if user is not None and user.pk else None
+    deciding = case.department if case is not None else cert.department
+    office_department, office = _office_of(staff, deciding) if staff else (deciding, "")
+    _log_access(
+        cert,
+        entry,
+        kind=AccessKind.REVOKE,
+        user=staff,
+        by_staff=True,
+        actor_masked=_actor_masked(staff) if staff else "",
+        department=office_department or deciding,
+        office=office or deciding.name,
+        purpose=reason[:200],
+        case_number=case_number,
+    )
+    return cert
+
+
+def revoke_for_case(case: Case, *, actor: User | None = None) -> list[ECertificate]:
+    """Approving a deregistration (注销) revokes the holder's valid certificates of the type the
+    item names; it never issues one. Runs in the decision's transaction (rows locked); a
+    decision run again finds them revoked already and returns those."""
+    cert_type = revoked_type_of(case.item_version.elements or {})
+    holder = case_holder(case)
+    if not cert_type or holder is None:
+        return []
+    kind, holder_hash = holder
+    done = list(ECertificate.objects.filter(revoked_by_case=case))
+    if done:
+        return done
+    valid = ECertificate.objects.select_for_update().filter(
+        holder_kind=kind, holder_hash=holder_hash, cert_type=cert_type, status=CertificateStatus.VALID
+    )
+    reason = _("办件 %(c)s（%(i)s）准予注销") % {"c": case.number, "i": case.item_name}
+    return [_revoke(cert, user=actor, reason=reason, case=case) for cert in valid.order_by("pk")]
+
+
 def revoke(cert: ECertificate, *, user: User, reason: str) -> ECertificate:
     """注销: staff of the issuing department only; the certificate is no longer offered."""
     from yiwang.cases.actions import has_role_for
@@ -411,12 +504,4 @@ def revoke(cert: ECertificate, *, user: User, reason: str) -> ECertificate:
     ):
         raise NotPermitted(_("只有发证部门的审批人员可以注销电子证照。"))
     with transaction.atomic():
-        cert.status = CertificateStatus.REVOKED
-        cert.save(update_fields=["status"])
-        audit.record(
-            "exchange.revoke",
-            cert,
-            summary=_("注销电子证照 %(n)s") % {"n": cert.number},
-            detail={"number": cert.number, "reason": reason},
-        )
-    return cert
+        return _revoke(cert, user=user, reason=reason)

@@ -38,13 +38,15 @@ from yiwang.cases import personal
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.formschema import SchemaForm, ordered_keys
-from yiwang.cases.models import Application, Case, DeliveryMethod
+from yiwang.cases.models import Application, Case, DeliveryMethod, Outcome
+from yiwang.catalog import decision_words
 from yiwang.catalog.models import ServiceItem
 from yiwang.core import security
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.links import url_with_last
 from yiwang.core.middleware import client_ip
 from yiwang.core.params import page_param
+from yiwang.exchange import selectors as exchange_selectors
 from yiwang.identity import account_selectors
 from yiwang.identity.services import acting_scope
 
@@ -439,6 +441,16 @@ def expected_of_applicant(case: Case, detail) -> str:
     return ""
 
 
+def outcome_context(case: Case) -> dict[str, Any]:
+    """The decision in the item type's words (予以确认, 办结, ...) and what it did to certificates
+    (one issued, or the holder's revoked by a deregistration)."""
+    if case.outcome not in (Outcome.APPROVED, Outcome.DENIED):
+        return {}
+    words = decision_words.words_of_elements(case.item_version.elements)
+    result = exchange_selectors.case_result(case.pk) if case.outcome == Outcome.APPROVED else None
+    return {"outcome_text": words.outcome(case.outcome == Outcome.APPROVED), "case_result": result}
+
+
 def my_case_page(
     request: HttpRequest,
     case: Case,
@@ -507,6 +519,7 @@ def my_case_page(
             correction_items=correction_items,
             general=general,
             expected=expected_of_applicant(case, detail),
+            **outcome_context(detail.case),
             **(extra(detail) if extra is not None else {}),
         ),
         status=400 if (errors or general) else 200,

@@ -22,6 +22,7 @@ from yiwang.catalog.models import (
     MaterialRequirementKind,
     MaterialSource,
     OnlineDepth,
+    ResultKind,
 )
 from yiwang.regions.models import RegionLevel
 
@@ -86,6 +87,7 @@ def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
         (_("到办事现场次数"), visits_label(visits)),
         (_("审批环节数"), str(e.get("approval_steps", ""))),
         (_("审批结果名称"), e.get("result_name", "")),
+        (_("审批结果类型"), result_label(e)),
         (_("结果送达方式"), e.get("delivery_methods", "")),
         (_("办理渠道"), "、".join(choice_label(Channel, c) for c in e.get("channels") or [])),
     ]
@@ -104,12 +106,27 @@ def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
         "depth_label": choice_label(OnlineDepth, depth),
         "visits_label": visits_label(visits),
         "statutory_label": days(e.get("statutory_limit_days")),
-        "promised_label": _("即办") if e.get("is_instant") else days(e.get("promised_limit_days")),
+        # An instant item, or one promised in 0 days, is done on the spot: never "0个工作日".
+        "promised_label": (
+            _("即办")
+            if e.get("is_instant") or e.get("promised_limit_days") == 0
+            else days(e.get("promised_limit_days"))
+        ),
         "fee_label": yes_no(e.get("fee_required")),
         "online_payment_label": yes_no(e.get("online_payment")),
         "region": region,
         "department": department,
     }
+
+
+def result_label(e: dict[str, Any]) -> str:
+    """What approval produces: 证照（食品经营许可证）, 注销证照（…）, 决定文书, 无."""
+    kind = e.get("result_kind") or ""
+    if not kind:
+        return ""
+    label = choice_label(ResultKind, kind)
+    cert_type = e.get("result_certificate_type") or ""
+    return f"{label}（{cert_type}）" if cert_type else label
 
 
 def visits_label(visits: Any) -> str:

@@ -29,6 +29,7 @@ from yiwang.cases import services as case_services
 from yiwang.cases.actions import ACTIONS
 from yiwang.cases.formschema import ordered_keys
 from yiwang.cases.models import Case, CaseMaterial, CaseState, CourierStatus, DeliveryMethod, Notice
+from yiwang.catalog import decision_words
 from yiwang.core.crypto import mask_text
 from yiwang.core.errors import DomainError, ValidationFailed
 from yiwang.core.links import url_with_last
@@ -180,9 +181,16 @@ def render_case(
             "can_resume": can_resume,
             "can_close": can_close,
             "act": ActionUrls(case.pk),
+            # The decision's two choices in the item type's words (准予许可, 予以确认, 办结, ...).
+            "decide_words": decision_choices(case),
         },
         status=status,
     )
+
+
+def decision_choices(case: Case) -> dict[str, str]:
+    words = decision_words.words_of_elements(case.item_version.elements)
+    return {"approve": decision_words.label(words.approve), "deny": decision_words.label(words.deny)}
 
 
 def refused(request: HttpRequest, case: Case, name: str, exc: DomainError) -> HttpResponse:

@@ -196,6 +196,13 @@ class GuideElements(Schema):
     consult_phone: str = Field("", description="咨询电话 / enquiries phone")
     complaint_phone: str = Field("", description="监督投诉电话 / complaints phone")
     result_name: str = Field("", description="审批结果名称 / name of the result")
+    result_kind: str = Field(
+        "decision",
+        description="审批结果类型 / what approval produces: certificate, decision, revocation, none",
+    )
+    result_certificate_type: str = Field(
+        "", description="结果证照类型 / certificate type issued or revoked (certificate, revocation)"
+    )
     min_assurance_level: int = Field(
         1,
         description=(
@@ -368,6 +375,8 @@ class StandardItemDetailOut(StandardItemOut):
     fee_required: bool = Field(description="是否收费 / fee charged")
     fee_basis: str = Field(description="收费依据 / legal basis of the fee")
     result_name: str = Field(description="审批结果名称 / name of the result")
+    result_kind: str = Field(description="审批结果类型 / result kind (blank: decision letter)")
+    result_certificate_type: str = Field(description="结果证照类型 / certificate type issued or revoked")
     materials: list[StandardMaterialOut] = Field(description="申请材料 / required materials")
     themes: list[CodeName] = Field(description="主题 / themes")
     life_events: list[CodeName] = Field(description="所属一件事 / life-event bundles")

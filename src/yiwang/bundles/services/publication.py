@@ -256,6 +256,9 @@ def _item_elements(bundle: Bundle, members: list[BundleMember]) -> dict[str, Any
         "complaint_phone": "12345",
         "where_to_apply": next((e.get("where_to_apply") for e in elements if e.get("where_to_apply")), ""),
         "result_name": _("各部门审批结果（统一送达）"),
+        # The umbrella's own decision letter; certificates are issued by the branches.
+        "result_kind": "decision",
+        "result_certificate_type": "",
         "delivery_methods": "、".join(["窗口领取", "邮寄送达", "电子送达"]),
     }
 

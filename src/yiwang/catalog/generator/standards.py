@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from yiwang.catalog.models import (
     ITEM_TYPE_CODES,
     LifeEvent,
+    ResultKind,
     StandardItem,
     StandardMaterial,
     Synonym,
@@ -209,6 +210,25 @@ def catalogue_specs() -> list[StandardSpec]:
     return specs
 
 
+# Generated data only: a result whose name reads like a certificate (许可证, 营业执照, 证书,
+# 证明) is one, for the types that issue one. At run time approval reads ``result_kind``.
+_CERTIFICATE_TYPES = {"licensing", "confirmation", "public_service", "other_power"}
+_CERTIFICATE_NAME = ("证", "照", "证书", "证明")
+
+
+def result_of(spec: StandardSpec) -> tuple[str, str]:
+    """(result kind, certificate type) of a generated item: a 注销 sub-item revokes the
+    certificate its siblings issue, never issues one; an inspection produces nothing."""
+    looks_like_certificate = spec.result.endswith(_CERTIFICATE_NAME)
+    if spec.variant == "注销":
+        return (ResultKind.REVOCATION, spec.result) if looks_like_certificate else (ResultKind.DECISION, "")
+    if spec.item_type == "inspection":
+        return ResultKind.NONE, ""
+    if looks_like_certificate and spec.item_type in _CERTIFICATE_TYPES:
+        return ResultKind.CERTIFICATE, spec.result
+    return ResultKind.DECISION, ""
+
+
 def _material_rows(spec: StandardSpec, standard: StandardItem) -> list[StandardMaterial]:
     rows = []
     for sort, key in enumerate(spec.materials):
@@ -283,6 +303,8 @@ def load_standard_catalogue() -> tuple[
                 fee_required=bool(s.fee_standard),
                 fee_basis=s.fee_basis,
                 result_name=s.result,
+                result_kind=result_of(s)[0],
+                result_certificate_type=result_of(s)[1],
                 levels=s.levels,
             )
             for s in new

@@ -27,6 +27,7 @@ from yiwang.catalog.models import (
     MaterialRequirementKind,
     MaterialSource,
     OnlineDepth,
+    ResultKind,
     ServiceItem,
 )
 
@@ -106,6 +107,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("materials", "申请材料", MATERIALS, 60),
     Column("steps", "办理流程", STEPS, 48, aliases=("办理环节",)),
     Column("min_assurance_level", "最低认证等级", ENUM, 16, aliases=("认证等级",)),
+    # Added later, at the end so that earlier columns keep their letters; blank 审批结果类型 and
+    # 结果证照类型 mean "as the standard item".
+    Column("result_kind", "审批结果类型", ENUM, 14, aliases=("结果类型",)),
+    Column("result_certificate_type", "结果证照类型", TEXT, 18, 100),
     Column("status", "状态", INFO, 14, aliases=("发布状态",)),
 )
 COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
@@ -185,6 +190,7 @@ LABELS: dict[str, dict[Any, str]] = {
     "item_type": dict(_zh_choices(ItemType)),
     "audience": dict(_zh_choices(Audience)),
     "online_depth": dict(_zh_choices(OnlineDepth)),
+    "result_kind": dict(_zh_choices(ResultKind)),
     "channels": dict(_zh_choices(Channel)),
     "min_assurance_level": dict(_zh_choices(ASSURANCE)),
     "form": dict(_zh_choices(MaterialForm)),
@@ -197,6 +203,17 @@ PARSE: dict[str, dict[str, Any]] = {
         Audience, {"个人": "person", "企业": "company", "自然人和法人": "both", "全部": "both"}
     ),
     "online_depth": _lookup(OnlineDepth, _depth_aliases()),
+    "result_kind": _lookup(
+        ResultKind,
+        {
+            "证书": "certificate",
+            "许可证": "certificate",
+            "执照": "certificate",
+            "决定书": "decision",
+            "注销": "revocation",
+            "不产生结果": "none",
+        },
+    ),
     "min_assurance_level": _lookup(
         ASSURANCE, {"注册": 1, "实名": 2, "实名核验": 2, "二次认证": 3, "双因素": 3}
     ),

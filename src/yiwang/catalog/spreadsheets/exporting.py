@@ -78,6 +78,7 @@ def item_row(item: ServiceItem, status_labels: dict[str, str]) -> list[Any]:
         "item_type": fmt.LABELS["item_type"].get(item.item_type, "") if item.item_type else "",
         "audience": fmt.LABELS["audience"].get(item.audience, "") if item.audience else "",
         "online_depth": fmt.LABELS["online_depth"].get(item.online_depth, ""),
+        "result_kind": fmt.LABELS["result_kind"].get(item.result_kind, "") if item.result_kind else "",
         "min_assurance_level": fmt.LABELS["min_assurance_level"].get(item.min_assurance_level, ""),
         "channels": fmt.format_channels(item.channels),
         "materials": fmt.format_materials(materials) or fmt.NONE_MARK,
@@ -117,7 +118,7 @@ class _Writer:
 
     def _validations(self) -> None:
         lists: dict[str, list[str]] = {"bool": [fmt.YES, fmt.NO]}
-        for key in ("item_type", "audience", "online_depth", "min_assurance_level"):
+        for key in ("item_type", "audience", "online_depth", "result_kind", "min_assurance_level"):
             lists[key] = fmt.choice_options(key)
         for i, col in enumerate(COLUMNS, start=1):
             options = lists.get("bool" if col.kind == fmt.BOOL else col.key)

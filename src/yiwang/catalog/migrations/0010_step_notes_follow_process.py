@@ -17,5 +17,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0007_importrun_notices")]
+    dependencies = [("catalog", "0009_derive_result_kind_once")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
