@@ -32,8 +32,11 @@ demo: $(STAMP)
 serve: $(STAMP)
 	YIWANG_MANIFEST_STATIC=1 $(YIWANG) serve --host $(HOST) --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; each worker has its own test database and, with
+# REDIS_URL, its own Redis database: tests/conftest.py). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not browser" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # schemathesis over the whole OpenAPI with more examples per operation than the 30 of `make test`.
 fuzz: $(STAMP)

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (make test, CI) each worker has its own database (pytest-django adds
+    the worker's suffix) and, here, its own Redis database: a test that clears the cache must
+    not clear another worker's. Runs before any cache connection is made."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    from django.conf import settings
+
+    if not worker.startswith("gw") or not getattr(settings, "REDIS_URL", ""):
+        return
+    n = int(worker[2:])
+    url = settings.REDIS_URL
+    match = re.search(r"/(\d+)$", url)
+    base = int(match.group(1)) if match else 0
+    index = base - n if base >= n else base + n
+    own = (url[: match.start()] if match else url.rstrip("/")) + f"/{index}"
+    for cache in settings.CACHES.values():
+        if cache.get("LOCATION") == url:
+            cache["LOCATION"] = own
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        if getattr(settings, name, None) == url:
+            setattr(settings, name, own)
+    os.environ["REDIS_URL"] = own  # for the processes tests start
 
 
 @pytest.fixture(autouse=True)

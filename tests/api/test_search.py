@@ -84,6 +84,7 @@ def test_search_query_count_does_not_grow_with_the_page(client, data):
         assert len(body["items"]) == page_size
         return len(ctx.captured_queries)
 
+    queries(1)  # process-wide caches (regions, translations) warm once, whatever ran before
     assert queries(1) == queries(3) <= 12
 
 

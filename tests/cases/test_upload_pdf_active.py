@@ -237,13 +237,18 @@ def _object_stream_bomb(inflated_mb: int) -> bytes:
     """The catalog in an object stream padded with ``inflated_mb`` MB of blanks, deflated."""
 
     def padded(data: bytes) -> bytes:
-        deflater = zlib.compressobj(9)
+        # A full flush resets the compressor, so every megabyte of blanks after one deflates to
+        # the same bytes: deflate one and repeat it, with the zlib header and checksum written
+        # here (RFC 1950). Deflating 3,000 MB for real would cost the suite half a minute.
+        raw = zlib.compressobj(9, zlib.DEFLATED, -15)
         blanks = b" " * (1024 * 1024)
-        return (
-            deflater.compress(data)
-            + b"".join(deflater.compress(blanks) for _ in range(inflated_mb))
-            + deflater.flush()
-        )
+        head = raw.compress(data) + raw.flush(zlib.Z_FULL_FLUSH)
+        block = raw.compress(blanks) + raw.flush(zlib.Z_FULL_FLUSH)
+        tail = raw.flush()
+        checksum = zlib.adler32(data)
+        for _ in range(inflated_mb):
+            checksum = zlib.adler32(blanks, checksum)
+        return b"\x78\xda" + head + block * inflated_mb + tail + checksum.to_bytes(4, "big")
 
     return build(packed=True, objstm_encode=padded)
 
