@@ -38,13 +38,14 @@ PER_PAGE = 20
 COUNT_CAP = 1000
 ORDERS = (("due", _lazy("按办理期限")), ("new", _lazy("最新到达")))
 CURSOR_SALT = "yiwang.workbench.inbox.cursor"
+# The inbox's step filter, labelled in the reader's language.
 STEPS = (
-    ("accept", "受理"),
-    ("review", "审查"),
-    ("second_review", "复审"),
-    ("inspection", "现场核查/专家评审"),
-    ("decide", "决定"),
-    ("deliver", "送达"),
+    ("accept", _lazy("受理")),
+    ("review", _lazy("审查")),
+    ("second_review", _lazy("复审")),
+    ("inspection", _lazy("现场核查/专家评审")),
+    ("decide", _lazy("决定")),
+    ("deliver", _lazy("送达")),
 )
 
 
