@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.safestring import SafeData, mark_safe
 
 from yiwang.core import hant as hant_module
-from yiwang.core.hant import hant, hant_data, is_hant, to_hant
+from yiwang.core.hant import hant, hant_data, is_hant, to_hans, to_hant
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,11 @@ def test_converter_gives_traditional_characters(simplified, traditional):
 def test_s2t_keeps_proper_names_free_of_regional_vocabulary():
     # s2twp would make 软件 軟體 and 信息 資訊: a published name keeps its words.
     assert to_hant("软件和信息服务业") == "軟件和信息服務業"
+
+
+def test_search_words_back_to_simplified():
+    assert to_hans("普通護照簽發") == "普通护照签发"
+    assert to_hans("社保 huzhao") == "社保 huzhao"
 
 
 def test_text_without_chinese_and_empty_values_come_back_as_they_are():

@@ -56,6 +56,14 @@ def test_search_and_browse_in_traditional_chinese(client, catalog):
     assert ">鼓楼区</option>" in client.get("/").content.decode()
 
 
+def test_traditional_reader_searches_in_traditional_characters(client, catalog):
+    choose(client, "zh-hant")
+    html = client.get("/search/?q=護照").content.decode()
+    assert "普通<mark>護照</mark>簽發" in html and "“護照”共找到 1 項事項" in html
+    choose(client, "zh-hans")  # a Simplified reader's query is taken as typed
+    assert "普通<mark>护照</mark>签发" in client.get("/search/?q=护照").content.decode()
+
+
 def test_english_guide_labels_chinese_data_without_mixing(client, catalog):
     choose(client, "en")
     html = client.get(f"/items/{catalog.food.code}/").content.decode()

@@ -15,7 +15,9 @@ microseconds, and short strings (names, labels) are kept in an in-process LRU ca
 repeats them. Long texts are not cached here: the pages that show them (the guide body, notices)
 are rendered once per language and kept (portal.views, cases.notices).
 
-Stored data is never converted: ``to_hant`` is for display only.
+Stored data is never converted: ``to_hant`` is for display only. The other way, ``to_hans``
+(OpenCC ``t2s``) turns what a 繁體中文 reader types into a search box into the Simplified
+characters the catalogue is indexed in.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ HANT_LANGUAGES = frozenset({"zh-hant", "zh-tw", "zh-hk", "zh-mo"})
 # Strings up to this length go through the LRU cache; longer ones are converted each time.
 CACHED_LENGTH = 200
 
+HANS_CONFIG = "t2s"
+
 _lock = threading.Lock()
 _converter: Any = None
+_hans_converter: Any = None
 
 
 def _opencc() -> Any:
@@ -46,6 +51,17 @@ def _opencc() -> Any:
 
                 _converter = opencc.OpenCC(CONFIG)
     return _converter
+
+
+def _opencc_hans() -> Any:
+    global _hans_converter
+    if _hans_converter is None:
+        with _lock:
+            if _hans_converter is None:
+                import opencc
+
+                _hans_converter = opencc.OpenCC(HANS_CONFIG)
+    return _hans_converter
 
 
 @lru_cache(maxsize=16384)
@@ -64,6 +80,13 @@ def to_hant(text: str) -> str:
     converted = _cached(str(text)) if len(text) <= CACHED_LENGTH else str(_opencc().convert(str(text)))
     # A safe string (Django's SafeString, or Jinja2's Markup) stays safe: only CJK characters changed.
     return mark_safe(converted) if isinstance(text, SafeData) or hasattr(text, "__html__") else converted
+
+
+def to_hans(text: str) -> str:
+    """``text`` (a search query) in Simplified characters."""
+    if not text or not _has_cjk(text):
+        return text
+    return str(_opencc_hans().convert(text))
 
 
 def is_hant(language: str | None = None) -> bool:
