@@ -56,6 +56,12 @@ def test_search_and_browse_in_traditional_chinese(client, catalog):
     assert ">鼓楼区</option>" in client.get("/").content.decode()
 
 
+def test_version_history_in_traditional_chinese(client, catalog):
+    choose(client, "zh-hant")
+    html = client.get(f"/items/{catalog.food.code}/versions/").content.decode()
+    assert "版本記錄：食品經營許可" in html and "食品经营许可" not in html
+
+
 def test_traditional_reader_searches_in_traditional_characters(client, catalog):
     choose(client, "zh-hant")
     html = client.get("/search/?q=護照").content.decode()
