@@ -45,3 +45,27 @@ def test_notice_in_other_languages_stays_simplified(world, language):
     with translation.override(language):
         text = text_of(read(notices.issue(case, NoticeKind.RECEIPT)))
     assert "食品经营许可" in text and "鼓楼区市场监督管理局" in text and "收件回执" in text
+
+
+def test_the_after_commit_job_draws_the_notice_in_the_language_of_the_step(
+    world, django_capture_on_commit_callbacks
+):
+    from yiwang.cases import after_commit, tasks
+
+    # The test's transaction never commits: the submission's batch collects the step's notices.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        case = submitted_case(world)
+        with translation.override("zh-hant"):
+            case = actions.Accept(case, world.clerk).run()
+    named = [n for cb in callbacks if isinstance(cb, after_commit._Batch) for n in cb.notices]
+    acceptance = [n for n in named if n[1] == NoticeKind.ACCEPTANCE]
+    assert acceptance == [(case.pk, NoticeKind.ACCEPTANCE, "zh-hant")]
+    # A worker runs the job in its own default language: the named language wins.
+    with translation.override("zh-hans"):
+        tasks.after_commit([], [list(n) for n in acceptance], [])
+    notice = case.notices.get(kind=NoticeKind.ACCEPTANCE)
+    assert "受理通知書" in text_of(read(notice)) and "食品經營許可" in text_of(read(notice))
+    # A message from an older version names no language: the site's default.
+    tasks.after_commit([], [[case.pk, NoticeKind.CORRECTION]], [])
+    correction = case.notices.get(kind=NoticeKind.CORRECTION)
+    assert "食品经营许可" in text_of(read(correction))
