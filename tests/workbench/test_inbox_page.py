@@ -73,3 +73,24 @@ def test_case_page_in_english_labels_the_acceptance_date(world):
     page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
     assert f"Accepted {case.accepted_on:%Y-%m-%d}" in page
     assert "1 working days" not in page
+
+
+def test_step_column_names_a_shipped_step_in_the_readers_language(world):
+    from yiwang.workflow.models import Task
+
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    def step_cell() -> str:
+        html = clerk.get(reverse("workbench:inbox")).content.decode()
+        row = re.search(rf"<td><a [^>]+>{case.number}</a>.*?</tr>", html, re.S).group(0)
+        return re.findall(r"<td>(.*?)</td>", row, re.S)[3]  # number, item, applicant, step
+
+    assert step_cell() == "Accept"
+    # A step renamed in its diagram keeps its own name.
+    Task.objects.filter(case_id=case.pk, spec_name="accept").update(label="现场收件")
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert step_cell() == "現場收件"
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert step_cell() == "现场收件"  # a name of its own stays as written

@@ -47,6 +47,18 @@ STEPS = (
     ("decide", _lazy("决定")),
     ("deliver", _lazy("送达")),
 )
+STEP_LABELS = dict(STEPS)
+# The names the shipped processes give these steps (workflow.bpmn_templates), as stored on a task:
+# a task so named shows its label in the reader's language; a task renamed in its diagram shows
+# its own name (in Traditional characters for 繁體中文, the inbox template's ``hant``).
+STEP_NAMES = {
+    "accept": "受理",
+    "review": "审查",
+    "second_review": "复审",
+    "inspection": "现场核查/专家评审",
+    "decide": "决定",
+    "deliver": "送达",
+}
 
 
 def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
@@ -189,7 +201,9 @@ class InboxRow:
             number=number or str(task.case_id),
             item_name=item_name,
             applicant_name=applicant_name,
-            label=task.label,
+            label=str(STEP_LABELS[task.spec_name])
+            if STEP_NAMES.get(task.spec_name) == task.label
+            else task.label,
             counter=channel == "counter",
             assigned=bool(task.assignee_id),
             due=task.due_date.isoformat() if task.due_date else "—",
