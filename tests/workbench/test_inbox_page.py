@@ -94,3 +94,13 @@ def test_step_column_names_a_shipped_step_in_the_readers_language(world):
     assert step_cell() == "現場收件"
     clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert step_cell() == "现场收件"  # a name of its own stays as written
+
+
+def test_case_page_heads_the_actions_with_the_step(world):
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert "<h2>Handle: Accept</h2>" in page and "Handle：" not in page
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert "<h2>辦理：受理</h2>" in clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()

@@ -61,6 +61,14 @@ STEP_NAMES = {
 }
 
 
+def step_label(task: Task) -> str:
+    """The task's step as the inbox and the case page name it: a shipped step's label in the
+    reader's language, a step renamed in its diagram by its own name."""
+    if STEP_NAMES.get(task.spec_name) == task.label:
+        return str(STEP_LABELS[task.spec_name])
+    return task.label
+
+
 def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
     """The reader's staff roles with their regions (the scopes need the region's path; the
     department only by id), from ``identity.selectors.staff_roles``' cache; none for no account."""
@@ -201,9 +209,7 @@ class InboxRow:
             number=number or str(task.case_id),
             item_name=item_name,
             applicant_name=applicant_name,
-            label=str(STEP_LABELS[task.spec_name])
-            if STEP_NAMES.get(task.spec_name) == task.label
-            else task.label,
+            label=step_label(task),
             counter=channel == "counter",
             assigned=bool(task.assignee_id),
             due=task.due_date.isoformat() if task.due_date else "—",
