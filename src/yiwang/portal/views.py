@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
 from yiwang.catalog.search import highlight
+from yiwang.core.hant import is_hant, to_hans
 from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
@@ -120,20 +121,22 @@ def search(request: HttpRequest) -> HttpResponse:
     typed = (request.GET.get("q") or "").strip()
     too_long = len(typed) > MAX_QUERY_LENGTH
     q = typed[:MAX_QUERY_LENGTH]
+    # The catalogue is indexed in Simplified characters: a 繁體中文 reader's 護照 finds 护照.
+    terms = to_hans(q) if is_hant() else q
     filters = selectors.BrowseFilters.from_params(request.GET)
     page_number = page_param(request.GET.get("page"))
     # The reader's region (the home page's picker, or this page's): ranked first.
     ranking_region = selectors.region_by_code(request.COOKIES.get(REGION_COOKIE) or "")
     prefer = ranking_region.code if ranking_region else None
     result = (
-        selectors.search_published(q, filters, page_number, prefer_region=prefer)
+        selectors.search_published(terms, filters, page_number, prefer_region=prefer)
         if q and not too_long
         else None
     )
     rows = _with_guide_links(result.rows) if result else []
     if result is not None:
         for row in rows:
-            row["name_html"] = highlight(row["name"], q, result.expanded_terms)
+            row["name_html"] = highlight(row["name"], terms, result.expanded_terms)
     context = {
         **_filter_options(),
         "rows_html": _item_rows(request, rows),
