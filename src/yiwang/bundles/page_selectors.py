@@ -79,10 +79,13 @@ def life_event_bundles(region: Region) -> dict[str, Bundle]:
     """life event code -> the published bundle of that life event serving ``region``
     (``bundles_for_region``; the nearest region's when several do)."""
     out: dict[str, Bundle] = {}
-    bundles = [b for b in bundles_for_region(region, with_life_event=True) if b.life_event_id is not None]
-    bundles.sort(key=lambda b: (-b.lead_department.region.level, b.code))
-    for b in bundles:
-        out.setdefault(b.life_event.code, b)
+    found = [
+        (b.lead_department.region.level, b.code, b.life_event.code, b)
+        for b in bundles_for_region(region, with_life_event=True)
+        if b.life_event is not None and b.lead_department is not None
+    ]
+    for _level, _code, event, b in sorted(found, key=lambda t: (-t[0], t[1])):
+        out.setdefault(event, b)
     return out
 
 

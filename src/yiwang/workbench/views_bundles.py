@@ -11,9 +11,10 @@ which check the actor again; the views only keep people out of what is not in th
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -93,8 +94,8 @@ def held_up(request: HttpRequest) -> HttpResponse:
     ``bundle_selectors.inbox_bundle_cases``, the inbox's own rule); for supervisors, also the
     open bundle cases of their scope, the one held up longest first, with the branch holding each
     up."""
-    roles = request.work_roles
-    mine = bundle_selectors.inbox_bundle_cases(request.user, roles)
+    roles = selectors.work_roles(request.user)  # as the decorator read them (cached)
+    mine = bundle_selectors.inbox_bundle_cases(cast(User, request.user), roles)
     supervises = any(r.role == Role.SUPERVISOR for r in roles)
     rows = bundle_selectors.held_up_bundles(request.user) if supervises else []
     return render(
