@@ -87,7 +87,9 @@ def test_guide_shows_members_lead_limit_and_shared_materials_once(w):
     # Conditions in words, from the questionnaire
     assert "是否设置户外招牌：设置户外招牌" in page
     assert Client().get(reverse("portal:bundle_guide", args=["nope-1"])).status_code == 404
-    listing = Client().get(reverse("portal:bundle_list")).content.decode()
+    reader = Client()
+    reader.get(reverse("portal:bundle_list"), {"region": w.regions["city"].code})
+    listing = reader.get(reverse("portal:bundle_list")).content.decode()
     assert w.bundle.name in listing
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yiwang.bundles import page_selectors as bundle_pages
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
 from yiwang.catalog.search import highlight
@@ -27,6 +28,7 @@ from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
+from . import bundle_region
 from . import guide as guide_module
 from .context_processors import LARGE_TEXT_COOKIE, REGION_COOKIE
 from .context_processors import portal as portal_context
@@ -87,9 +89,18 @@ def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
     catalogue = selectors.home_catalogue()
     life_event_url = url_with_last("portal:life_event")
+    # A life event with an online bundle (一件事) in the reader's region opens that bundle.
+    chosen = bundle_region.chosen_region(request)
+    online = bundle_pages.life_event_bundles(chosen) if chosen is not None else {}
+    bundle_url = url_with_last("portal:bundle_guide")
     context = {
         **catalogue,
-        "life_events": [{**ev, "href": life_event_url(ev["code"])} for ev in catalogue["life_events"]],
+        "life_events": [
+            {**ev, "href": bundle_url(online[ev["code"]].code), "online": True}
+            if ev["code"] in online
+            else {**ev, "href": life_event_url(ev["code"])}
+            for ev in catalogue["life_events"]
+        ],
         **_filter_options(),
         **_region_picker(),
         "region": region,
