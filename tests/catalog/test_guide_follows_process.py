@@ -37,6 +37,16 @@ def test_promise_item_lists_the_template_steps_with_their_roles(setup):
     assert version.elements["approval_steps"] == 4
 
 
+def test_a_side_trip_is_marked_optional_in_the_guide(setup, client):
+    dept, std = setup
+    version = services.publish(f.implementation(std, dept))
+    optional = [s["name"] for s in version.elements["steps"] if s["optional"]]
+    assert optional == ["现场核查/专家评审"]
+    page = client.get(f"/items/{version.item.code}/").content.decode()
+    step = page[page.index("现场核查/专家评审") :]
+    assert "如需" in step[: step.index("</li>")]
+
+
 def test_instant_item_names_who_decides(setup):
     """The demo's instant item said 受理 → 办结 by the counter; the process's decision is the
     department head's, and the guide says so."""

@@ -102,7 +102,10 @@ def test_guide_and_list_in_traditional_chinese_and_english(w):
     assert "我要開餐館" in page and "鼓樓區市場監督管理局" in page and "鼓樓區住房和城鄉建設局" in page
     assert "經營場所使用證明（產權證明或租賃合同）" in page
     assert "我要开餐馆" not in page and "鼓楼区市场监督管理局" not in page
-    assert "我要開餐館" in client.get(reverse("portal:bundle_list")).content.decode()
+    listing = client.get(
+        reverse("portal:bundle_list"), {"region": w.regions["city"].code}, follow=True
+    ).content.decode()
+    assert "我要開餐館" in listing and "我要开餐馆" not in listing
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("portal:bundle_guide", args=[w.bundle.code])).content.decode()
     days = w.bundle.overall_limit_days

@@ -121,13 +121,38 @@ DEFAULT_WORDS = DecisionWords(
 )
 
 
-def words_for(item_type: str | None) -> DecisionWords:
+# An item whose approval cancels a certificate (result kind ``revocation``, a 注销 item) grants or
+# refuses the cancellation, not a licence; a licence's cancellation on request falls under the
+# licensing law's article 70.
+REVOCATION_WORDS = DecisionWords(
+    gettext_noop("准予注销"),
+    gettext_noop("不予注销"),
+    gettext_noop("准予注销决定书"),
+    gettext_noop("不予注销决定书"),
+    gettext_noop("决定准予注销"),
+    gettext_noop("决定不予注销"),
+)
+LICENCE_REVOCATION_WORDS = DecisionWords(
+    *(
+        getattr(REVOCATION_WORDS, f)
+        for f in ("approve", "deny", "approve_title", "deny_title", "approves", "denies")
+    ),
+    law=LICENSING_LAW,
+    acceptance_article="第三十二条",
+    decision_article="第七十条",
+)
+
+
+def words_for(item_type: str | None, result_kind: str | None = None) -> DecisionWords:
+    if result_kind == "revocation":
+        return LICENCE_REVOCATION_WORDS if item_type == "licensing" else REVOCATION_WORDS
     return WORDS.get(item_type or "", DEFAULT_WORDS)
 
 
 def words_of_elements(elements: dict | None) -> DecisionWords:
-    """The words of a published version's item type."""
-    return words_for((elements or {}).get("item_type"))
+    """The words of a published version: by its item type, and for a 注销 item by its result."""
+    e = elements or {}
+    return words_for(e.get("item_type"), e.get("result_kind"))
 
 
 def label(text: str) -> str:

@@ -203,6 +203,7 @@ def guide_steps(process_steps: list[GuideStep], notes: list[dict[str, Any]]) -> 
             "handler": s.handler,
             "time_limit_days": by_name.get(s.name, {}).get("time_limit_days"),
             "criteria": by_name.get(s.name, {}).get("criteria") or "",
+            "optional": s.optional,
         }
         for s in process_steps
     ]

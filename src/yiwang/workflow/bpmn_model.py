@@ -128,6 +128,7 @@ class Model:
     passed_through: set[str] = field(default_factory=set)
     approval_steps: int = 0
     walk: list[str] = field(default_factory=list)  # human step ids in the order a case meets them
+    side_trips: set[str] = field(default_factory=set)  # steps a case may or may not take
     problems: list[str] = field(default_factory=list)
 
 
@@ -667,10 +668,16 @@ class _Reader:
                 if (v, w) not in back:
                     rest[v] = max(rest[v], rest[w] + 1)
         seen: dict[str, tuple[int, int]] = {}
+        onward: set[str] = set()
         for vertex, ident in self.human_vertex.items():
             if vertex in level:
                 key = (level[vertex], rest[vertex])
                 seen[ident] = min(seen.get(ident, key), key)
+                if rest[vertex]:
+                    onward.add(ident)
+        # A step whose every flow goes back (an inspection that returns to the review) does
+        # not move a case on: a case may or may not take it.
+        self.model.side_trips = set(seen) - onward
         return sorted(seen, key=lambda ident: (seen[ident], ident))
 
     def reachable(self, start: str) -> set[str]:

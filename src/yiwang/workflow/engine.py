@@ -188,12 +188,13 @@ def parse(xml: str) -> ParsedProcess:
     return ParsedProcess(pid, name, steps, model.approval_steps, hashlib.sha256(xml.encode()).hexdigest())
 
 
-def outline(xml: str) -> list[UserStep]:
+def outline(xml: str) -> list[tuple[UserStep, bool]]:
     """The human steps of a checked process in the order a case meets them
-    (``bpmn_model.Model.walk``). Read once per document: ``_spec`` is cached."""
+    (``bpmn_model.Model.walk``), each with whether a case may skip it (a side trip such as an
+    inspection that leads back to the review). Read once per document: ``_spec`` is cached."""
     _pid, _spec_obj, _subs, model = _spec(xml)
     return [
-        UserStep(ident, step.label, step.role, step.decisions)
+        (UserStep(ident, step.label, step.role, step.decisions), ident in model.side_trips)
         for ident in model.walk
         if (step := model.steps[ident]) is not None
     ]

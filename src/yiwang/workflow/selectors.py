@@ -540,6 +540,7 @@ class GuideStep:
     role: str
     handler: str
     is_approval: bool
+    optional: bool = False  # a side trip a case may or may not take (现场核查)
 
 
 def _steps_of(document: str) -> list[GuideStep]:
@@ -551,8 +552,9 @@ def _steps_of(document: str) -> list[GuideStep]:
                 s.role,
                 str(GUIDE_HANDLERS[s.role]),
                 s.role in APPROVAL_ROLES and s.spec_name not in NOT_APPROVAL_STEPS,
+                optional,
             )
-            for s in engine.outline(document)
+            for s, optional in engine.outline(document)
             if s.role in GUIDE_HANDLERS
         ]
 
@@ -583,7 +585,7 @@ def guide_steps(items: dict[int, bool]) -> dict[int, list[GuideStep]]:
     read: dict[int, list[GuideStep]] = {}
     out: dict[int, list[GuideStep]] = {}
     for item_id, is_instant in items.items():
-        pk = bound.get(item_id) or latest.get(is_instant)
+        pk: int | None = bound.get(item_id) or latest.get(is_instant)
         if pk is None:
             out[item_id] = shipped_template_steps(is_instant)
         else:

@@ -211,7 +211,9 @@ def _steps(is_instant: bool, promised: int | None, spec: StandardSpec, rng: rand
     if is_instant:
         return list(steps.values())
     p = promised or 1
-    limits = {"受理": 1, "审查": p - 2, "决定": 1} if p >= 3 else {"受理": 1 if p == 2 else None, "决定": 1}
+    limits: dict[str, int | None] = (
+        {"受理": 1, "审查": p - 2, "决定": 1} if p >= 3 else {"受理": 1 if p == 2 else None, "决定": 1}
+    )
     for name, s in steps.items():
         s["time_limit_days"] = limits.get(name)
     steps["受理"]["criteria"] = _(
