@@ -261,3 +261,22 @@ def test_my_cases_shows_the_companys_cases_while_acting(world):  # noqa: F811
     assert "显示代表榕味餐饮办理的办件" in html and 'href="?scope=all"' in html
     html = client.get("/my/cases/?scope=all").content.decode()
     assert for_company.number in html and own.number in html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["Act as", "Myself", "acting for ", "Account menu: 陈雅婷, acting for "]),
+        ("zh-hant", ["切換身份", "個人", "帳戶選單："]),
+    ],
+)
+def test_the_acting_menu_is_translated(acting_world, language, words):
+    lin, chen, huang, wu, a, b = acting_world
+    client = _client(chen)
+    client.post(ACTING_URL, {"company": a.pk, "next": "/"})
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    area = _account_area(client.get("/items/").content.decode())
+    for word in words:
+        assert word in area, (language, word)
+    refused = client.post(ACTING_URL, {"company": b.pk, "next": "/"}).content.decode()
+    assert ("You may not act for this company" if language == "en" else "您不能代表該單位辦事") in refused
