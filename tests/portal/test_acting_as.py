@@ -280,3 +280,27 @@ def test_the_acting_menu_is_translated(acting_world, language, words):
         assert word in area, (language, word)
     refused = client.post(ACTING_URL, {"company": b.pk, "next": "/"}).content.decode()
     assert ("You may not act for this company" if language == "en" else "您不能代表該單位辦事") in refused
+
+
+def test_the_bundle_start_form_preselects_the_company(db, settings):
+    from tests.portal.bundle_world import build_bundle_world
+    from yiwang.identity.synthetic import demo_companies
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    w = build_bundle_world()
+    person = w.applicant.person
+    company = Company.objects.create(
+        name="闽味小馆有限公司", credit_code=demo_companies()[0].credit_code, legal_representative=person
+    )
+    client = _client(person)
+    url = reverse("portal:bundle_start", args=[w.bundle.code]) + "?entity_type=company&signage=yes"
+    client.post(ACTING_URL, {"company": company.pk, "next": "/"})
+    version = w.bundle.item.current_version
+    assert not version.for_company  # 我要开餐馆 is for people: 本人 stays preselected
+    page = client.get(url).content.decode()
+    assert f'name="acting_for" value="{company.pk}"' in page
+    assert re.search(r'name="acting_for" value="self" checked', page)
+    type(version).objects.filter(pk=version.pk).update(for_company=True)
+    page = client.get(url).content.decode()
+    assert re.search(rf'name="acting_for" value="{company.pk}" checked', page)
+    assert not re.search(r'name="acting_for" value="self" checked', page)

@@ -262,7 +262,11 @@ def acting_options(user: User | AnonymousUser, *, now: dt.datetime | None = None
         refresh_at = None
         if person is not None:
             options = tuple(
-                ActingOption(c.pk, c.name, None if c.legal_representative_id == person.pk else c.until)
+                ActingOption(
+                    c.pk,
+                    c.name,
+                    None if c.legal_representative_id == person.pk else getattr(c, "until", None),
+                )
                 for c in companies_acting_for(person, now=now)
             )
             refresh_at = Mandate.objects.filter(

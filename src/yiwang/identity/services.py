@@ -713,7 +713,8 @@ def choose_acting_as(user: Any, company_id: int | None) -> Company | None:
     themself): the session keeps the answer (``identity.acting``). The right is checked here
     against the database (``acting_scope``, any item), whatever a cached menu showed; refused
     with ``NotPermitted`` and nothing recorded when the person may not act for it now."""
-    person = Person.objects.filter(user_id=getattr(user, "pk", None)).first() if user is not None else None
+    user_id = getattr(user, "pk", None)
+    person = Person.objects.filter(user_id=user_id).first() if user_id is not None else None
     company = None
     if company_id is not None:
         company = Company.objects.filter(pk=company_id).first()

@@ -332,7 +332,7 @@ def acting_as(request: HttpRequest) -> HttpResponse:
 
     next_url = safe_next(request, request.POST.get("next"), _url("portal:home", "/"))
     raw = request.POST.get("company", "").strip()
-    company_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    company_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
     if raw and company_id is None:
         return _acting_refused(request, next_url)
     try:

@@ -110,6 +110,20 @@ def actable_companies(person, item: ServiceItem) -> list:
     return [c for c in companies if acting_scope(person, c, item).allowed]
 
 
+def default_applicant(request: HttpRequest, companies: list, item: ServiceItem) -> str:
+    """What the start form preselects: the company the person acts for in this session
+    (切换身份) when the item is for companies and the company is among ``companies`` (those
+    they may apply for the item for); else "self". A re-shown form keeps what was posted."""
+    posted = request.POST.get("acting_for")
+    if posted:
+        return posted
+    current = identity_acting.current(request)
+    version = item.current_version
+    if current is None or version is None or not version.for_company:
+        return "self"
+    return next((str(c.pk) for c in companies if c.pk == current.company_id), "self")
+
+
 def acting_for_choice(request: HttpRequest, companies: list) -> tuple[Any, str]:
     """The company the start form's ``acting_for`` names (None for "self"), or an error when
     it names one the person may not act for."""

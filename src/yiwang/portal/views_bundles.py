@@ -114,6 +114,7 @@ def bundle_start(request: HttpRequest, code: str) -> HttpResponse:
             skipped=[r for r in guide.members if r.applies is False],
             person=person,
             companies=companies,
+            default_choice=ap.default_applicant(request, companies, bundle.item),
             error=error,
             idempotency_key=uuid.uuid4().hex,
         ),

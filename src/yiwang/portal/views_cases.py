@@ -27,7 +27,6 @@ from yiwang.cases.models import Application, Case, CaseMaterial, Notice
 from yiwang.catalog import selectors as catalog_selectors
 from yiwang.core.errors import DomainError
 from yiwang.identity import account_selectors
-from yiwang.identity import acting as identity_acting
 from yiwang.identity.stepup import required_acr_for_item, stepup_url
 
 from . import applicant_pages as ap
@@ -54,12 +53,6 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     person = account_selectors.person_of(request.user)
     companies = ap.actable_companies(person, item)
-    # Acting for a company (切换身份) makes it the default applicant where the item is for
-    # companies and the person may apply for it for this item; "self" stays a choice.
-    acting = identity_acting.current(request)
-    default = "self"
-    if acting is not None and item.current_version.for_company:
-        default = next((str(c.pk) for c in companies if c.pk == acting.company_id), "self")
     error = ""
     if request.method == "POST":
         acting_for, error = ap.acting_for_choice(request, companies)
@@ -81,7 +74,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
             version=item.current_version,
             person=person,
             companies=companies,
-            default_choice=request.POST.get("acting_for", default),
+            default_choice=ap.default_applicant(request, companies, item),
             error=error,
             idempotency_key=uuid.uuid4().hex,
         ),
