@@ -87,8 +87,27 @@ def test_guide_shows_members_lead_limit_and_shared_materials_once(w):
     # Conditions in words, from the questionnaire
     assert "是否设置户外招牌：设置户外招牌" in page
     assert Client().get(reverse("portal:bundle_guide", args=["nope-1"])).status_code == 404
-    listing = Client().get(reverse("portal:bundle_list")).content.decode()
+    reader = Client()
+    reader.get(reverse("portal:bundle_list"), {"region": w.regions["city"].code})
+    listing = reader.get(reverse("portal:bundle_list")).content.decode()
     assert w.bundle.name in listing
+
+
+def test_guide_and_list_in_traditional_chinese_and_english(w):
+    from django.conf import settings
+
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    page = client.get(reverse("portal:bundle_guide", args=[w.bundle.code])).content.decode()
+    assert "我要開餐館" in page and "鼓樓區市場監督管理局" in page and "鼓樓區住房和城鄉建設局" in page
+    assert "經營場所使用證明（產權證明或租賃合同）" in page
+    assert "我要开餐馆" not in page and "鼓楼区市场监督管理局" not in page
+    assert "我要開餐館" in client.get(reverse("portal:bundle_list")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("portal:bundle_guide", args=[w.bundle.code])).content.decode()
+    days = w.bundle.overall_limit_days
+    assert f"{days} working days (from the date of unified acceptance)" in page
+    assert "我要开餐馆" in page  # data stays as published
 
 
 def test_questionnaire_works_without_javascript(w):

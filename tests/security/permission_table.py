@@ -272,7 +272,7 @@ ROUTES: list[Route] = [
     # --- portal: life-event bundles (一件事). The world has no bundle yet: these rows check that
     # ordinary records are refused; bundle drafts and cases follow the same draft_for and
     # can_view_case rules (tests/bundles, tests/portal/test_bundle_pages.py).
-    Route("bundles/", "GET", "the published life-event bundles", _all(EVERYONE)),
+    Route("bundles/", "GET", "the published bundles of the chosen region", _all(EVERYONE)),
     Route(
         "bundles/<slug:code>/",
         "GET",
@@ -391,7 +391,7 @@ ROUTES: list[Route] = [
     Route(
         "workbench/bundles/",
         "GET",
-        "bundle cases held up longest (working roles and supervisors)",
+        "bundle cases of the inbox; supervisors: also those held up longest",
         _all((*WORKERS, "supervisor", "superuser")),
         refused_for=dict.fromkeys((*CITIZENS, *CATALOGUE, "platform_admin"), FORBIDDEN),
     ),

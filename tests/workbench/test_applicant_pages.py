@@ -188,3 +188,24 @@ def test_apply_for_a_company_the_person_represents(world):
     )
     assert r.status_code == 302
     assert Application.objects.get(idempotency_key="co1").acting_for == company
+
+
+def test_application_form_labels_in_traditional_chinese_values_as_stored(world):
+    from django.conf import settings
+
+    client = client_for(world.applicant)
+    r = client.post(
+        reverse("portal:apply", args=[world.item.code]), {"acting_for": "self", "idempotency_key": "h1"}
+    )
+    app = Application.objects.get(idempotency_key="h1")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    html = client.get(r["Location"]).content.decode()
+    assert "聯繫電話" in html and "联系电话" not in html  # the item's field label
+    assert "<h1>食品經營許可</h1>" in html
+    saved = client.post(
+        r["Location"], {**app.data, "phone": "13800138000", "reason": "开办饮食店", "go": "next"}
+    )
+    assert saved.status_code == 302
+    app.refresh_from_db()
+    assert app.data["reason"] == "开办饮食店"  # stored as typed
+    assert "开办饮食店" in client.get(r["Location"]).content.decode()  # and shown as typed

@@ -49,3 +49,58 @@ def test_counter_tag_in_the_readers_language(world):
     html = clerk.get(reverse("workbench:inbox")).content.decode()
     row = re.search(rf"<td><a [^>]+>{case.number}</a>(.*?)</td>", html).group(1)
     assert '<span class="tag">' in row and "窗口" not in row
+
+
+def test_rows_and_case_page_in_traditional_chinese(world):
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    html = clerk.get(reverse("workbench:inbox")).content.decode()
+    row = re.search(rf"<td><a [^>]+>{case.number}</a>.*?</tr>", html, re.S).group(0)
+    assert "<td>食品經營許可</td>" in row and "食品经营许可" not in row
+    assert re.search(r"<option value=\"review\">審查</option>", html)  # the step filter, translated
+    page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert "<h1>食品經營許可</h1>" in page and "鼓樓區市場監督管理局" in page
+    assert Case.objects.get(pk=case.pk).item_name == "食品经营许可"
+
+
+def test_case_page_in_english_labels_the_acceptance_date(world):
+    from yiwang.cases import actions
+
+    case = actions.Accept(submitted_case(world), world.clerk).run()
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert f"Accepted {case.accepted_on:%Y-%m-%d}" in page
+    assert "1 working days" not in page
+
+
+def test_step_column_names_a_shipped_step_in_the_readers_language(world):
+    from yiwang.workflow.models import Task
+
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    def step_cell() -> str:
+        html = clerk.get(reverse("workbench:inbox")).content.decode()
+        row = re.search(rf"<td><a [^>]+>{case.number}</a>.*?</tr>", html, re.S).group(0)
+        return re.findall(r"<td>(.*?)</td>", row, re.S)[3]  # number, item, applicant, step
+
+    assert step_cell() == "Accept"
+    # A step renamed in its diagram keeps its own name.
+    Task.objects.filter(case_id=case.pk, spec_name="accept").update(label="现场收件")
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert step_cell() == "現場收件"
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert step_cell() == "现场收件"  # a name of its own stays as written
+
+
+def test_case_page_heads_the_actions_with_the_step(world):
+    case = submitted_case(world)
+    clerk = client_for(world.clerk)
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert "<h2>Handle: Accept</h2>" in page and "Handle：" not in page
+    clerk.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert "<h2>辦理：受理</h2>" in clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()

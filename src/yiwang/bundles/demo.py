@@ -31,6 +31,7 @@ from yiwang.catalog.models import (
     ITEM_TYPE_CODES,
     ItemMaterial,
     ItemStatus,
+    LifeEvent,
     ResultKind,
     ServiceItem,
     StandardItem,
@@ -210,7 +211,10 @@ def create_bundle(spec: BundleDef, region: Region) -> Bundle:
     """Define, build and publish one ready-made bundle in ``region`` (idempotent)."""
     code = bundle_code(spec, region)
     bundle = Bundle.objects.filter(code=code).first()
+    life_event = LifeEvent.objects.filter(code=spec.life_event).first() if spec.life_event else None
     if bundle is not None and bundle.published:
+        if life_event is not None and bundle.life_event_id is None:  # made before the link existed
+            services.update_bundle(bundle, user=None, life_event=life_event)
         return bundle
     items = [ensure_member_item(region, m, MEMBER_KINDS[m.standard]) for m in spec.members]
     if bundle is None:
@@ -225,6 +229,7 @@ def create_bundle(spec: BundleDef, region: Region) -> Bundle:
             one_step_branches=spec.one_step,
             description=spec.description,
             audience="person" if spec.kind == "life_event" else "company",
+            life_event=life_event,
         )
         for order, (member, item) in enumerate(zip(spec.members, items, strict=True)):
             services.add_member(

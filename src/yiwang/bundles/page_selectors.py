@@ -11,15 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases.models import Application, Case
 from yiwang.catalog.models import ServiceItem
+from yiwang.regions.models import Region, RegionLevel
 
 from . import selectors, services
-from .models import Bundle, BundleApplication, BundleMaterial, BundleMember, Question
+from .models import Bundle, BundleApplication, BundleKind, BundleMaterial, BundleMember, Question
 
 
 def published_bundles_in(region_path: str | None = None) -> QuerySet[Bundle]:
@@ -31,6 +33,60 @@ def published_bundles_in(region_path: str | None = None) -> QuerySet[Bundle]:
     if region_path:
         qs = qs.filter(lead_department__region__path__startswith=region_path)
     return qs.order_by("lead_department__region__code", "code")
+
+
+def bundles_for_region(region: Region, *, with_life_event: bool = False) -> list[Bundle]:
+    """The published bundles a resident of ``region`` is served by: those led in the region or
+    below it, and those led in the regions above it (the city's, the province's); by kind, then
+    from the province down."""
+    ancestors = [c for c in region.path.split("/") if c]
+    qs = published_bundles_in().filter(
+        Q(lead_department__region__path__startswith=region.path)
+        | Q(lead_department__region__code__in=ancestors)
+    )
+    if with_life_event:
+        qs = qs.select_related("life_event")
+    return list(
+        qs.order_by("kind", "lead_department__region__level", "lead_department__region__code", "code")
+    )
+
+
+@dataclass
+class BundleGroup:
+    kind: str
+    label: str
+    bundles: list[Bundle]
+
+
+def grouped_by_kind(bundles: list[Bundle]) -> list[BundleGroup]:
+    """Bundles in groups by kind (一件事一次办 first), each group in the given order."""
+    order = [k for k, _ in BundleKind.choices]
+    groups: dict[str, BundleGroup] = {}
+    for b in bundles:
+        groups.setdefault(b.kind, BundleGroup(b.kind, b.get_kind_display(), [])).bundles.append(b)
+    return sorted(groups.values(), key=lambda g: order.index(g.kind) if g.kind in order else len(order))
+
+
+def city_choices() -> list[Region]:
+    """The prefectures of the platform's province, for the bundle list's region chooser."""
+    province = Region.objects.filter(code=settings.YIWANG_PROVINCE_CODE).first()
+    if province is None:
+        return []
+    return list(Region.objects.filter(parent=province, level=RegionLevel.CITY).order_by("code"))
+
+
+def life_event_bundles(region: Region) -> dict[str, Bundle]:
+    """life event code -> the published bundle of that life event serving ``region``
+    (``bundles_for_region``; the nearest region's when several do)."""
+    out: dict[str, Bundle] = {}
+    found = [
+        (b.lead_department.region.level, b.code, b.life_event.code, b)
+        for b in bundles_for_region(region, with_life_event=True)
+        if b.life_event is not None and b.lead_department is not None
+    ]
+    for _level, _code, event, b in sorted(found, key=lambda t: (-t[0], t[1])):
+        out.setdefault(event, b)
+    return out
 
 
 def bundle_by_code(code: str) -> Bundle | None:
@@ -125,17 +181,22 @@ def bundle_guide(bundle: Bundle, answers: dict[str, Any] | None = None) -> Bundl
         for m in members
     ]
     depts = {str(m.item_id): m.item.department.name for m in members}
-    materials = [
-        MaterialRow(
-            material=bm,
-            name=bm.name,
-            required=bool(bm.required_for),
-            element=bm.element or {},
-            departments=sorted({depts[k] for k in (bm.mapping or {}) if k in depts}),
-            shared=len(bm.mapping or {}) > 1,
+    all_materials = list(bundle.materials.order_by("order", "pk"))
+    # After the questionnaire: only what the applicable members need (``needed_materials``).
+    used = set(depts) if applicable is None else {str(m.item_id) for m in members if m.pk in applicable}
+    materials = []
+    for bm in services.needed_materials(all_materials, used):
+        keys = [k for k in (bm.mapping or {}) if k in used]
+        materials.append(
+            MaterialRow(
+                material=bm,
+                name=bm.name,
+                required=bool({str(i) for i in bm.required_for} & used),
+                element=bm.element or {},
+                departments=sorted({depts[k] for k in keys if k in depts}),
+                shared=len(keys) > 1,
+            )
         )
-        for bm in bundle.materials.order_by("order", "pk")
-    ]
     seen: list[str] = []
     for r in rows:
         if r.department_name not in seen:
@@ -179,21 +240,25 @@ def draft_materials(application: Application) -> list[MaterialRow]:
     bundle = link.bundle
     members = [m for m in _members(bundle) if m.pk in set(link.member_ids)]
     depts = {str(m.item_id): m.item.department.name for m in members}
-    wanted = {e["name"]: e for e in services.combined_materials(bundle, members)}
+    used = {str(m.item_id) for m in members}
+    all_materials = list(bundle.materials.order_by("order", "pk"))
     rows = []
-    for bm in bundle.materials.order_by("order", "pk"):
-        if bm.name not in wanted:
-            continue
-        used = sorted({depts[k] for k in (bm.mapping or {}) if k in depts})
-        e = wanted[bm.name]
+    for bm in services.needed_materials(all_materials, used):
+        keys = [k for k in (bm.mapping or {}) if k in used]
+        required = bool({str(i) for i in bm.required_for} & used)
         rows.append(
             MaterialRow(
                 material=bm,
                 name=bm.name,
-                required=e.get("requirement", "required") == "required",
-                element=e,
-                departments=used,
-                shared=len(used) > 1 or len([k for k in (bm.mapping or {}) if k in depts]) > 1,
+                required=required,
+                element={
+                    "name": bm.name,
+                    **bm.element,
+                    "requirement": "required" if required else "conditional",
+                    "condition": "",
+                },
+                departments=sorted({depts[k] for k in keys}),
+                shared=len(keys) > 1,
             )
         )
     return rows

@@ -344,6 +344,7 @@ class BundleDef:
     members: tuple[MemberDef, ...]
     questions: tuple[QuestionDef, ...] = field(default_factory=tuple)
     one_step: bool = False  # Bundle.one_step_branches: each department gives its opinion in one step
+    life_event: str = ""  # the catalogue's life event (catalog.LifeEvent code) the bundle does online
 
 
 COMBINED_ASSESSMENT = BundleDef(
@@ -478,6 +479,7 @@ RESTAURANT = BundleDef(
     key="kcg",
     name="我要开餐馆",
     kind="life_event",
+    life_event="le02",  # 开办餐饮店
     level=3,
     lead_kind="scjgj",
     limit_days=15,
@@ -611,6 +613,7 @@ NEWBORN = BundleDef(
     key="csl",
     name="孩子出生了",
     kind="life_event",
+    life_event="le03",  # 新生儿出生
     level=3,
     lead_kind="wjw",
     limit_days=10,

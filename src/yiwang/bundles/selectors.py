@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
@@ -15,6 +16,7 @@ from yiwang.cases.selectors import time_left
 from yiwang.catalog.models import ServiceItem
 from yiwang.identity.selectors import department_scope_q
 from yiwang.regions.models import Department
+from yiwang.workflow import selectors as wf_selectors
 
 from .models import BranchState, Bundle, BundleApplication, BundleBranch
 from .services import BundleOutcome, outcome_of
@@ -190,6 +192,85 @@ def held_up_bundles(user: User | None = None, *, today: dt.date | None = None) -
             holding.holding_up = True
             out.append(HeldUp(umbrella=u, bundle=links.get(u.application_id), row=holding))
     out.sort(key=lambda h: (h.row.days_left if h.row.days_left is not None else 10**6, h.umbrella.pk))
+    return out
+
+
+@dataclass
+class InboxBundleCase:
+    """A bundle case with an open task in a staff member's inbox."""
+
+    case: Case  # the umbrella or the branch case the task is on
+    umbrella: Case
+    bundle: Bundle | None
+    is_branch: bool
+    steps: list[str]  # the labels of its open tasks in the inbox
+    due_date: dt.date | None  # the earliest of those tasks' due dates
+    branch: BranchRow | None  # a branch: its own row; an umbrella: the branch holding it up
+
+
+def inbox_bundle_cases(
+    user: User, roles: Any = None, *, today: dt.date | None = None
+) -> list[InboxBundleCase]:
+    """The bundle cases (umbrellas, including those still waiting for unified acceptance, and
+    branch cases) on which the user's inbox shows an open task: read through
+    ``workflow.selectors.inbox_scopes``, the inbox's own rule, so the two never disagree. Due
+    first, then by case."""
+    steps: dict[int, list[str]] = {}
+    due: dict[int, dt.date | None] = {}
+    bundle_cases = Q(case_id__in=BundleBranch.objects.values("branch_id")) | Q(
+        case_id__in=Case.objects.filter(application__bundle_link__isnull=False).values("pk")
+    )
+    for scope in wf_selectors.inbox_scopes(user, roles):
+        for case_id, label, due_date in scope.filter(bundle_cases).values_list(
+            "case_id", "label", "due_date"
+        ):
+            if label not in steps.setdefault(case_id, []):
+                steps[case_id].append(label)
+            was = due.get(case_id)
+            if case_id not in due or (due_date is not None and (was is None or due_date < was)):
+                due[case_id] = due_date
+    if not steps:
+        return []
+    cases = {c.pk: c for c in Case.objects.filter(pk__in=steps).select_related("department")}
+    as_branch = {
+        b.branch_id: b
+        for b in BundleBranch.objects.filter(branch_id__in=steps).select_related(
+            "umbrella", "branch", "department", "member"
+        )
+    }
+    umbrellas = {b.umbrella_id: b.umbrella for b in as_branch.values()}
+    umbrellas.update({pk: c for pk, c in cases.items() if pk not in as_branch})
+    bundle_of = {
+        link.application_id: link.bundle
+        for link in BundleApplication.objects.filter(
+            application_id__in=[u.application_id for u in umbrellas.values()]
+        ).select_related("bundle__lead_department")
+    }
+    by_umbrella: dict[int, list[BundleBranch]] = {}
+    for b in _branches(list(umbrellas)):
+        by_umbrella.setdefault(b.umbrella_id, []).append(b)
+    out = []
+    for case_id, labels in steps.items():
+        case = cases.get(case_id)
+        if case is None:
+            continue
+        own = as_branch.get(case_id)
+        umbrella = own.umbrella if own is not None else case
+        rows = _rows(by_umbrella.get(umbrella.pk, []), today)
+        # a branch: its own row; an umbrella: the branch holding it up
+        row = next((r for r in rows if r.branch.pk == own.pk), None) if own is not None else _holding_up(rows)
+        out.append(
+            InboxBundleCase(
+                case=case,
+                umbrella=umbrella,
+                bundle=bundle_of.get(umbrella.application_id),
+                is_branch=own is not None,
+                steps=labels,
+                due_date=due.get(case_id),
+                branch=row,
+            )
+        )
+    out.sort(key=lambda r: (r.due_date or dt.date.max, r.case.pk))
     return out
 
 

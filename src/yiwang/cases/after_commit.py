@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import get_language
 
 
 @dataclass
 class _Batch:
     outbox_ids: list[int] = field(default_factory=list)
-    notices: list[tuple[int, str]] = field(default_factory=list)
+    notices: list[tuple[int, str, str]] = field(default_factory=list)  # case id, kind, language
     jobs: list[tuple[str, list]] = field(default_factory=list)
 
     def __call__(self) -> None:
@@ -58,11 +60,14 @@ def send_after_commit(outbox_ids: list[int]) -> None:
 
 
 def issue_notice_after_commit(case_id: int, kind: str) -> None:
+    """The notice is drawn in the language active now (a 繁體中文 step gets a notice in
+    Traditional characters, cases.notices.render_pdf), whichever process draws it."""
+    notice = (case_id, kind, get_language() or settings.LANGUAGE_CODE)
     batch = _pending()
     if batch is None:
-        _Batch(notices=[(case_id, kind)])()
+        _Batch(notices=[notice])()
     else:
-        batch.notices.append((case_id, kind))
+        batch.notices.append(notice)
 
 
 def also_after_commit(task, *args) -> None:

@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from yiwang.core.hant import hant
+
 FIELD_TYPES = {"string", "integer", "number", "boolean"}
 FIELD_KEYWORDS = {
     "type",
@@ -254,15 +256,16 @@ def ordered_keys(schema: dict, layout: dict | None) -> list[str]:
 
 
 def _field(spec: dict, required: bool, widget_hint: str | None, readonly: bool) -> forms.Field:
-    label = spec.get("title") or ""
-    help_text = spec.get("description") or ""
+    # The item's own words, in Traditional characters for 繁體中文 (core/hant.py); values are never converted.
+    label = hant(spec.get("title") or "")
+    help_text = hant(spec.get("description") or "")
     attrs: dict[str, Any] = {}
     if readonly:
         attrs["readonly"] = "readonly"
     t = spec.get("type")
     if "enum" in spec:
         # An empty first option lets the browser enforce ``required`` on a <select>.
-        choices = [("", "请选择")] + [(str(v), str(v)) for v in spec["enum"]]
+        choices = [("", _("请选择"))] + [(str(v), hant(str(v))) for v in spec["enum"]]
         return forms.ChoiceField(label=label, help_text=help_text, required=required, choices=choices)
     if t == "boolean":
         return forms.BooleanField(label=label, help_text=help_text, required=False)

@@ -27,6 +27,7 @@ from fpdf import FPDF
 from yiwang.catalog.decision_words import DecisionWords, words_of_elements
 from yiwang.core import pdf_page
 from yiwang.core.files import is_unguessable, unguessable_name
+from yiwang.core.hant import is_hant, to_hant
 from yiwang.core.pdf_page import FONT, qr_png
 
 from .models import Case, CaseState, Notice, NoticeKind, Outcome
@@ -140,22 +141,29 @@ def _body(case: Case, kind: str) -> list[str]:
 
 
 def render_pdf(case: Case, kind: str, number: str) -> bytes:
-    fields = (
-        ("办件编号", case.number),
-        ("查询码", case.check_code),
-        ("事项名称", case.item_name),
-        ("申请人", case.applicant_name),
+    """The notice as PDF. A notice is a Chinese document in every language; issued while
+    繁體中文 is active (core/hant.py) it is set in Traditional characters, its data included."""
+    text = to_hant if is_hant() else str
+    fields = tuple(
+        (text(label), text(value))
+        for label, value in (
+            ("办件编号", case.number),
+            ("查询码", case.check_code),
+            ("事项名称", case.item_name),
+            ("申请人", case.applicant_name),
+        )
     )
-    body = _body(case, kind)
-    title = title_of(case, kind)
-    number_line = f"文书编号：{number}"
-    scan_hint = "扫码核验本文书真伪；凭办件编号、查询码可查询办理进度"
-    lines = [case.department.name, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint]
+    body = [text(line) for line in _body(case, kind)]
+    title = text(title_of(case, kind))
+    department = text(case.department.name)
+    number_line = text(f"文书编号：{number}")
+    scan_hint = text("扫码核验本文书真伪；凭办件编号、查询码可查询办理进度")
+    lines = [department, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint]
 
     def draw(pdf: FPDF) -> None:
         pdf.set_margins(20, 20, 20)
         pdf.set_font(FONT, size=20)
-        pdf.cell(w=0, h=14, text=case.department.name, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(w=0, h=14, text=department, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.cell(w=0, h=14, text=title, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, size=10)
         pdf.cell(w=0, h=8, text=number_line, align="R", new_x="LMARGIN", new_y="NEXT")
@@ -175,7 +183,7 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
         pdf_page.paragraph(pdf, scan_hint, 6, x=56)
         pdf.set_xy(120, y + 20)
         pdf.set_font(FONT, size=12)
-        pdf.cell(w=0, h=8, text=f"{case.department.name}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(w=0, h=8, text=department, align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(120)
         pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
 

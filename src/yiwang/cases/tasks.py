@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 
 @shared_task(name="cases.send_outbox", autoretry_for=(), ignore_result=True)
@@ -23,10 +25,11 @@ def issue_notice(case_id: int, kind: str) -> int:
 @shared_task(name="cases.after_commit", ignore_result=True)
 def after_commit(outbox_ids: list[int], notices: list[list], jobs: list[list] | None = None) -> None:
     """What one committed case step left to do (``cases.after_commit``): its messages, then its
-    notices (a message lost here is resent by the periodic ``cases.send_outbox``), then the jobs
-    other apps added (``after_commit.also_after_commit``), each a registered task run here. A
-    notice of a case that no longer exists (a savepoint rolled back after the notice was named) is
-    skipped. ``jobs`` is optional so that messages queued by an older version still run."""
+    notices (a message lost here is resent by the periodic ``cases.send_outbox``), each drawn in
+    the language of the step that named it, then the jobs other apps added
+    (``after_commit.also_after_commit``), each a registered task run here. A notice of a case that
+    no longer exists (a savepoint rolled back after the notice was named) is skipped. ``jobs`` and
+    a notice's language are optional so that messages queued by an older version still run."""
     from celery import current_app
 
     from . import notices as notice_module
@@ -35,10 +38,11 @@ def after_commit(outbox_ids: list[int], notices: list[list], jobs: list[list] | 
 
     if outbox_ids:
         send_messages(outbox_ids)
-    for case_id, kind in notices:
+    for case_id, kind, *language in notices:  # no language: a message queued by an older version
         case = Case.objects.filter(pk=case_id).first()
         if case is not None:
-            notice_module.issue(case, kind)
+            with translation.override(language[0] if language else settings.LANGUAGE_CODE):
+                notice_module.issue(case, kind)
     for task_name, args in jobs or ():
         current_app.tasks[task_name](*args)
 

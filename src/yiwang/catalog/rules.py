@@ -29,6 +29,10 @@ def _days(n: int) -> str:
     return ngettext("%(n)s个工作日", "%(n)s个工作日", n) % {"n": n}
 
 
+def _spaced_days(n: int) -> str:
+    return ngettext("%(n)s 个工作日", "%(n)s 个工作日", n) % {"n": n}
+
+
 def promised_not_longer_than_statutory(e: dict[str, Any]) -> FieldError | None:
     p, s = e.get("promised_limit_days"), e.get("statutory_limit_days")
     if p is not None and s is not None and p > s:
@@ -51,8 +55,8 @@ def promised_within_provincial_cap(e: dict[str, Any]) -> FieldError | None:
     if p * 100 > s * cap:
         return FieldError(
             "promised_limit_days",
-            _("承诺时限 %(p)s 个工作日超过法定时限 %(s)s 个工作日的 %(cap)s%%（本省上限）。")
-            % {"p": p, "s": s, "cap": cap},
+            _("承诺时限 %(p)s超过法定时限 %(s)s的 %(cap)s%%（本省上限）。")
+            % {"p": _spaced_days(p), "s": _spaced_days(s), "cap": cap},
             "promised_over_provincial_cap",
         )
     return None

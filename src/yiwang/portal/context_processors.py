@@ -4,6 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language
 
+from yiwang.core.hant import hant
+
 LARGE_TEXT_COOKIE = "yiwang_large_text"
 REGION_COOKIE = "yiwang_region"
 
@@ -18,7 +20,7 @@ def html_lang() -> str:
 
 def portal(request: HttpRequest) -> dict:
     return {
-        "platform_name": settings.YIWANG_PLATFORM_NAME,
+        "platform_name": hant(settings.YIWANG_PLATFORM_NAME),
         "large_text": request.COOKIES.get(LARGE_TEXT_COOKIE) == "1",
         "html_lang": html_lang(),
         # Each language named in itself, whatever the page's language (English, not 英语).

@@ -1,7 +1,13 @@
 """Turn a published ``elements`` dict into what the guide template shows: labels for coded values.
 
 The guide body is rendered from this once per (version, language) and cached; nothing here
-touches the database.
+touches the database. For 繁體中文 every published text of the guide is converted to Traditional
+characters here (core/hant.py), so the cached body is converted once per version.
+
+English labels the Chinese data around it and never mixes the two in one phrase: a region's
+level is "仓山区 (County)", not "仓山区（County）"; the usual step names and handlers that
+``catalog.services.default_steps`` writes (受理, 审查, 窗口受理人员, ...) are shown in the
+reader's language, other step names as published.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from yiwang.catalog.elements import ELEMENT_LABELS
 from yiwang.catalog.models import (
@@ -24,7 +30,26 @@ from yiwang.catalog.models import (
     OnlineDepth,
     ResultKind,
 )
+from yiwang.core.hant import hant_data
 from yiwang.regions.models import RegionLevel
+
+# The step names and handlers of catalog.services.default_steps, as they are stored (Simplified
+# Chinese), with their label in the reader's language.
+STEP_NAMES = {
+    "受理": pgettext_lazy("办理环节", "受理"),
+    "审查": pgettext_lazy("办理环节", "审查"),
+    "复审": pgettext_lazy("办理环节", "复审"),
+    "决定": pgettext_lazy("办理环节", "决定"),
+    "送达": pgettext_lazy("办理环节", "送达"),
+    "办结": pgettext_lazy("办理环节", "办结"),
+    "现场核查/专家评审": pgettext_lazy("办理环节", "现场核查/专家评审"),
+}
+STEP_HANDLERS = {
+    "窗口受理人员": gettext_lazy("窗口受理人员"),
+    "审批人员": gettext_lazy("审批人员"),
+    "部门负责人": gettext_lazy("部门负责人"),
+    "相关部门（并联审批）": gettext_lazy("相关部门（并联审批）"),
+}
 
 
 def choice_label(choices: Any, value: Any) -> str:
@@ -47,8 +72,9 @@ def yes_no(value: Any) -> str:
 
 
 def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
-    """Everything the guide body template needs, with coded values replaced by labels."""
-    e = elements
+    """Everything the guide body template needs, with coded values replaced by labels and, for
+    繁體中文, the published texts in Traditional characters."""
+    e = hant_data(elements)
     region = e.get("region") or {}
     department = e.get("department") or {}
     standard = e.get("standard") or {}
@@ -62,9 +88,15 @@ def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
         }
         for m in e.get("materials") or []
     ]
+    # Standard names are looked up as stored: the converted copy would no longer match.
     steps = [
-        {**s, "limit_label": days(s.get("time_limit_days")) if s.get("time_limit_days") else ""}
-        for s in e.get("steps") or []
+        {
+            **s,
+            "name": _label(STEP_NAMES, stored.get("name")),
+            "handler": _label(STEP_HANDLERS, stored.get("handler")),
+            "limit_label": days(s.get("time_limit_days")) if s.get("time_limit_days") else "",
+        }
+        for stored, s in zip(elements.get("steps") or [], e.get("steps") or [], strict=True)
     ]
     depth = e.get("online_depth") or 0
     department_url = (
@@ -80,7 +112,10 @@ def guide_context(elements: dict[str, Any]) -> dict[str, Any]:
         (_("实施主体"), department.get("name", ""), department_url),
         (
             _("实施区划"),
-            f"{region.get('name', '')}（{choice_label(RegionLevel, region.get('level'))}）" if region else "",
+            _("%(name)s（%(level)s）")
+            % {"name": region.get("name", ""), "level": choice_label(RegionLevel, region.get("level"))}
+            if region
+            else "",
         ),
         (_("办件类型"), _("即办件") if e.get("is_instant") else _("承诺件")),
         (_("网办深度"), choice_label(OnlineDepth, depth)),
@@ -126,7 +161,17 @@ def result_label(e: dict[str, Any]) -> str:
         return ""
     label = choice_label(ResultKind, kind)
     cert_type = e.get("result_certificate_type") or ""
-    return f"{label}（{cert_type}）" if cert_type else label
+    if not cert_type:
+        return label
+    return _("%(kind)s（%(type)s）") % {"kind": label, "type": hant_data(cert_type)}
+
+
+def _label(labels: dict[str, Any], value: Any) -> str:
+    """A standard step name or handler in the reader's language; any other one as published
+    (in Traditional characters for 繁體中文)."""
+    if value in labels:
+        return str(labels[value])
+    return str(hant_data(value)) if value else ""
 
 
 def visits_label(visits: Any) -> str:

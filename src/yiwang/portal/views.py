@@ -19,13 +19,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yiwang.bundles import page_selectors as bundle_pages
 from yiwang.catalog import selectors
 from yiwang.catalog.models import Audience, ItemType
 from yiwang.catalog.search import highlight
+from yiwang.core.hant import is_hant, to_hans
 from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
 
+from . import bundle_region
 from . import guide as guide_module
 from .context_processors import LARGE_TEXT_COOKIE, REGION_COOKIE
 from .context_processors import portal as portal_context
@@ -86,9 +89,18 @@ def home(request: HttpRequest) -> HttpResponse:
     region = selectors.user_region(request.COOKIES.get(REGION_COOKIE))
     catalogue = selectors.home_catalogue()
     life_event_url = url_with_last("portal:life_event")
+    # A life event with an online bundle (一件事) in the reader's region opens that bundle.
+    chosen = bundle_region.chosen_region(request)
+    online = bundle_pages.life_event_bundles(chosen) if chosen is not None else {}
+    bundle_url = url_with_last("portal:bundle_guide")
     context = {
         **catalogue,
-        "life_events": [{**ev, "href": life_event_url(ev["code"])} for ev in catalogue["life_events"]],
+        "life_events": [
+            {**ev, "href": bundle_url(online[ev["code"]].code), "online": True}
+            if ev["code"] in online
+            else {**ev, "href": life_event_url(ev["code"])}
+            for ev in catalogue["life_events"]
+        ],
         **_filter_options(),
         **_region_picker(),
         "region": region,
@@ -120,20 +132,22 @@ def search(request: HttpRequest) -> HttpResponse:
     typed = (request.GET.get("q") or "").strip()
     too_long = len(typed) > MAX_QUERY_LENGTH
     q = typed[:MAX_QUERY_LENGTH]
+    # The catalogue is indexed in Simplified characters: a 繁體中文 reader's 護照 finds 护照.
+    terms = to_hans(q) if is_hant() else q
     filters = selectors.BrowseFilters.from_params(request.GET)
     page_number = page_param(request.GET.get("page"))
     # The reader's region (the home page's picker, or this page's): ranked first.
     ranking_region = selectors.region_by_code(request.COOKIES.get(REGION_COOKIE) or "")
     prefer = ranking_region.code if ranking_region else None
     result = (
-        selectors.search_published(q, filters, page_number, prefer_region=prefer)
+        selectors.search_published(terms, filters, page_number, prefer_region=prefer)
         if q and not too_long
         else None
     )
     rows = _with_guide_links(result.rows) if result else []
     if result is not None:
         for row in rows:
-            row["name_html"] = highlight(row["name"], q, result.expanded_terms)
+            row["name_html"] = highlight(row["name"], terms, result.expanded_terms)
     context = {
         **_filter_options(),
         "rows_html": _item_rows(request, rows),

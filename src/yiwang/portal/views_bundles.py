@@ -29,11 +29,12 @@ from yiwang.cases import providers
 from yiwang.cases import selectors as case_selectors
 from yiwang.cases import services as case_services
 from yiwang.cases.models import Application, Case, CaseState
+from yiwang.catalog import selectors as catalog_selectors
 from yiwang.core.errors import DomainError
 from yiwang.identity import account_selectors
 
 from . import applicant_pages as ap
-from . import views_cases
+from . import bundle_region, views_cases
 
 NS = "portal:bundle_"
 COUNTER_NS = "workbench:bundle_counter_"
@@ -55,12 +56,26 @@ def _published(code: str):
 
 @require_http_methods(["GET"])
 def bundle_list(request: HttpRequest) -> HttpResponse:
-    region = request.COOKIES.get("yiwang_region", "")
-    from yiwang.catalog import selectors as catalog_selectors
-
-    chosen = catalog_selectors.user_region(region)
-    bundles = list(pages.published_bundles_in(chosen.path if chosen else None)[:200])
-    return render(request, "bundles/portal/list.html", _ctx(bundles=bundles, region=chosen))
+    """The bundles of the reader's region (``bundle_region``), grouped by kind; with no region
+    yet, the prefectures to choose from. ``?region=<code>`` chooses (remembered in the session),
+    ``?region=`` (empty) forgets the choice; an unknown code is said next to the chooser."""
+    error = ""
+    if "region" in request.GET:
+        code = request.GET.get("region", "").strip()[:12]
+        region = catalog_selectors.region_by_code(code) if code else None
+        if code and (region is None or region.parent_id is None):
+            error = _("没有这个地区，请从下面的城市中选择。")
+        else:
+            bundle_region.remember(request, region)
+            return HttpResponseRedirect(reverse("portal:bundle_list"))
+    chosen = bundle_region.chosen_region(request)
+    groups = pages.grouped_by_kind(pages.bundles_for_region(chosen)) if chosen is not None else []
+    return render(
+        request,
+        "bundles/portal/list.html",
+        _ctx(groups=groups, region=chosen, cities=pages.city_choices(), error=error),
+        status=400 if error else 200,
+    )
 
 
 @require_http_methods(["GET"])

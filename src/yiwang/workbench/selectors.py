@@ -38,14 +38,35 @@ PER_PAGE = 20
 COUNT_CAP = 1000
 ORDERS = (("due", _lazy("按办理期限")), ("new", _lazy("最新到达")))
 CURSOR_SALT = "yiwang.workbench.inbox.cursor"
+# The inbox's step filter, labelled in the reader's language.
 STEPS = (
-    ("accept", "受理"),
-    ("review", "审查"),
-    ("second_review", "复审"),
-    ("inspection", "现场核查/专家评审"),
-    ("decide", "决定"),
-    ("deliver", "送达"),
+    ("accept", _lazy("受理")),
+    ("review", _lazy("审查")),
+    ("second_review", _lazy("复审")),
+    ("inspection", _lazy("现场核查/专家评审")),
+    ("decide", _lazy("决定")),
+    ("deliver", _lazy("送达")),
 )
+STEP_LABELS = dict(STEPS)
+# The names the shipped processes give these steps (workflow.bpmn_templates), as stored on a task:
+# a task so named shows its label in the reader's language; a task renamed in its diagram shows
+# its own name (in Traditional characters for 繁體中文, the inbox template's ``hant``).
+STEP_NAMES = {
+    "accept": "受理",
+    "review": "审查",
+    "second_review": "复审",
+    "inspection": "现场核查/专家评审",
+    "decide": "决定",
+    "deliver": "送达",
+}
+
+
+def step_label(task: Task) -> str:
+    """The task's step as the inbox and the case page name it: a shipped step's label in the
+    reader's language, a step renamed in its diagram by its own name."""
+    if STEP_NAMES.get(task.spec_name) == task.label:
+        return str(STEP_LABELS[task.spec_name])
+    return task.label
 
 
 def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
@@ -188,7 +209,7 @@ class InboxRow:
             number=number or str(task.case_id),
             item_name=item_name,
             applicant_name=applicant_name,
-            label=task.label,
+            label=step_label(task),
             counter=channel == "counter",
             assigned=bool(task.assignee_id),
             due=task.due_date.isoformat() if task.due_date else "—",

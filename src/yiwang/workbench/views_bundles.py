@@ -11,9 +11,10 @@ which check the actor again; the views only keep people out of what is not in th
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -89,9 +90,17 @@ overseer_required = views.role_required(_oversees)
 
 @overseer_required
 def held_up(request: HttpRequest) -> HttpResponse:
-    """Open bundle cases, the one held up longest first, with the branch holding each up."""
-    rows = bundle_selectors.held_up_bundles(request.user)
-    return render(request, "bundles/workbench/held_up.html", {"rows": rows})
+    """The bundle cases of the reader's inbox (umbrellas and branches with an open task of theirs:
+    ``bundle_selectors.inbox_bundle_cases``, the inbox's own rule); for supervisors, also the
+    open bundle cases of their scope, the one held up longest first, with the branch holding each
+    up."""
+    roles = selectors.work_roles(request.user)  # as the decorator read them (cached)
+    mine = bundle_selectors.inbox_bundle_cases(cast(User, request.user), roles)
+    supervises = any(r.role == Role.SUPERVISOR for r in roles)
+    rows = bundle_selectors.held_up_bundles(request.user) if supervises else []
+    return render(
+        request, "bundles/workbench/held_up.html", {"mine": mine, "rows": rows, "supervises": supervises}
+    )
 
 
 # --- counter entry of a bundle (窗口代录：一件事) -------------------------------------------------

@@ -38,6 +38,7 @@ from .combined_form import (
     combined_schema,
     forms_of,
     merge_fields,
+    needed_materials,
     rebuild_combined_form,
     rename_field,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "check_unified_decision",
     "combined_layout",
     "combined_materials",
+    "needed_materials",
     "combined_schema",
     "correct_bundle",
     "create_bundle",

@@ -16,7 +16,7 @@ from yiwang.identity.models import Company
 from yiwang.workflow.expressions import UnsafeExpression, evaluate
 
 from ..models import Bundle, BundleApplication, BundleMember
-from .combined_form import combined_layout, combined_schema
+from .combined_form import combined_layout, combined_schema, needed_materials
 
 
 def applicable_members(bundle: Bundle, answers: dict[str, Any]) -> list[BundleMember]:
@@ -109,7 +109,7 @@ def missing_materials(application: Application, link: BundleApplication | None =
     item_ids = set(BundleMember.objects.filter(pk__in=link.member_ids).values_list("item_id", flat=True))
     return [
         m.name
-        for m in link.bundle.materials.all()
+        for m in needed_materials(list(link.bundle.materials.all()), {str(i) for i in item_ids})
         if item_ids & {int(i) for i in m.required_for} and m.name not in have
     ]
 

@@ -142,6 +142,18 @@ def rebuild_combined_form(bundle: Bundle, *, user: User | None = None) -> Combin
             target["mapping"][item_id] = name
             if element.get("requirement", "required") == "required":
                 target["required_for"].append(member.item_id)
+    # A shared material is named after the first member that asks for it; when that member has a
+    # condition and a member without one asks for it under another name, the latter's name is
+    # used, since every application needs it under that name (a 个体工商户 is asked for the food
+    # licence's 法定代表人身份证明, not the company registration's 股东主体资格证明).
+    always = {str(m.item_id) for m in members if not m.condition.strip()}
+    taken = {m["name"] for m in materials}
+    for target in materials:
+        own = [n for i, n in target["mapping"].items() if i in always]
+        if own and target["name"] not in own and own[0] not in taken:
+            taken.discard(target["name"])
+            target["name"] = own[0]
+            taken.add(own[0])
     bundle.fields.all().delete()
     bundle.materials.all().delete()
     new_fields = BundleField.objects.bulk_create(
@@ -262,15 +274,20 @@ def combined_layout(
     return {"order": order, "prefill": prefill, "widgets": widgets}
 
 
+def needed_materials(materials: list[BundleMaterial], item_ids: set[str]) -> list[BundleMaterial]:
+    """The materials the members with these item ids (strings, as in ``mapping``) need: one rule
+    for the guide after the questionnaire, the application's materials step, the combined
+    materials and the missing-materials check. A material only members that do not apply ask
+    for (a company's 公司章程 for a 个体工商户) is left out."""
+    return [m for m in materials if item_ids & set(m.mapping)]
+
+
 def combined_materials(bundle: Bundle, members: list[BundleMember]) -> list[dict[str, Any]]:
-    """The material elements for these members: each needed material once; ``requirement``
-    "required" when one of them requires it."""
-    ids = {str(m.item_id) for m in members}
+    """The material elements for these members (``needed_materials``): each needed material once;
+    ``requirement`` "required" when one of them requires it."""
     int_ids = {m.item_id for m in members}
     out = []
-    for m in bundle.materials.all():
-        if not ids & set(m.mapping):
-            continue
+    for m in needed_materials(list(bundle.materials.all()), {str(i) for i in int_ids}):
         required = bool(int_ids & set(m.required_for))
         out.append(
             {

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.cases import formschema
 from yiwang.cases.models import ItemForm
@@ -40,6 +41,11 @@ LEGAL_BASIS = (
     "《国务院关于进一步优化政务服务提升行政效能推动“高效办成一件事”的指导意见》（国发〔2024〕3号）；"
     "各事项的设定依据见其办事指南。"
 )
+
+
+def _days(n: int) -> str:
+    """A count of working days, in the reader's language with the right plural."""
+    return ngettext("%(n)s个工作日", "%(n)s个工作日", n) % {"n": n}
 
 
 def published_version(item: ServiceItem) -> ServiceItemVersion:
@@ -97,8 +103,8 @@ def publication_problems(bundle: Bundle) -> list[FieldError]:
             problems.append(
                 FieldError(
                     "members",
-                    _("事项“%(n)s”的分支时限（%(b)s个工作日）超过了该事项的承诺时限（%(p)s个工作日）。")
-                    % {"n": label, "b": m.limit_days, "p": promised},
+                    _("事项“%(n)s”的分支时限（%(b)s）超过了该事项的承诺时限（%(p)s）。")
+                    % {"n": label, "b": _days(m.limit_days), "p": _days(promised)},
                     "branch_over_promise",
                 )
             )
@@ -149,8 +155,8 @@ def publication_problems(bundle: Bundle) -> list[FieldError]:
             problems.append(
                 FieldError(
                     "overall_limit_days",
-                    _("总时限（%(o)s个工作日）短于最长的分支时限（“%(n)s”，%(l)s个工作日）。")
-                    % {"o": overall, "n": longest_label, "l": longest},
+                    _("总时限（%(o)s）短于最长的分支时限（“%(n)s”，%(l)s）。")
+                    % {"o": _days(overall), "n": longest_label, "l": _days(longest)},
                     "overall_below_branch",
                 )
             )
@@ -158,10 +164,8 @@ def publication_problems(bundle: Bundle) -> list[FieldError]:
             problems.append(
                 FieldError(
                     "overall_limit_days",
-                    _(
-                        "总时限（%(o)s个工作日）超过各分支时限之和（%(t)s个工作日）：并联办理不应慢于逐项办理。"
-                    )
-                    % {"o": overall, "t": total},
+                    _("总时限（%(o)s）超过各分支时限之和（%(t)s）：并联办理不应慢于逐项办理。")
+                    % {"o": _days(overall), "t": _days(total)},
                     "overall_above_sum",
                 )
             )

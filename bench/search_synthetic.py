@@ -6,7 +6,7 @@ queries), using the generator's real item names, legal bases and material names,
 database only:
 
     YIWANG_DATA_DIR=/tmp/search_bench .venv/bin/yiwang migrate
-    YIWANG_DATA_DIR=/tmp/search_bench .venv/bin/python tests/search/bench_search.py --items 70000
+    YIWANG_DATA_DIR=/tmp/search_bench .venv/bin/python bench/search_synthetic.py --items 70000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/search_bench ... (same two commands)
 """
 

@@ -1,9 +1,9 @@
 """Measure spreadsheet export and import at province scale (not collected by pytest).
 
     YIWANG_DATA_DIR=/tmp/sheets .venv/bin/yiwang migrate
-    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python tests/spreadsheets/bench_import.py create --rows 10000
-    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python tests/spreadsheets/bench_import.py update --rows 10000
-    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python tests/spreadsheets/bench_import.py export
+    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python bench/spreadsheet_import.py create --rows 10000
+    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python bench/spreadsheet_import.py update --rows 10000
+    YIWANG_DATA_DIR=/tmp/sheets .venv/bin/python bench/spreadsheet_import.py export
 
 ``create`` builds its own regions, departments and standard items (prefix 3598..) and imports
 ``--rows`` new implementations with 5% bad rows; ``update`` exports ``--rows`` existing items
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 
 import django  # noqa: E402
