@@ -220,10 +220,11 @@ def parse_answers(bundle: Bundle, raw: dict[str, Any]) -> tuple[dict[str, str], 
 # --- drafts and cases -----------------------------------------------------------------------------
 
 
-def applicant_cases(user: User) -> QuerySet[Case]:
+def applicant_cases(user: User, *, company_id: int | None = None) -> QuerySet[Case]:
     """The applicant's cases for "my cases": a bundle shows as its umbrella case only (its branch
-    cases are the departments' working copies, followed on the umbrella's page)."""
-    return case_selectors.cases_of(user).filter(bundle_branch__isnull=True)
+    cases are the departments' working copies, followed on the umbrella's page).
+    ``company_id``: only those filed for that company."""
+    return case_selectors.cases_of(user, company_id=company_id).filter(bundle_branch__isnull=True)
 
 
 def link_of(application: Application) -> BundleApplication | None:

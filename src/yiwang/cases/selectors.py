@@ -34,12 +34,15 @@ from .models import (
 RUNNING = {CaseState.ACCEPTED, CaseState.UNDER_REVIEW, CaseState.SUSPENDED}
 
 
-def cases_of(user: User | AnonymousUser) -> QuerySet[Case]:
+def cases_of(user: User | AnonymousUser, *, company_id: int | None = None) -> QuerySet[Case]:
     """The applicant's cases, newest first (also those a company's agent filed in their name);
-    none for the anonymous visitor."""
+    none for the anonymous visitor. ``company_id``: only those filed for that company."""
     if not isinstance(user, User):
         return Case.objects.none()
-    return Case.objects.filter(applicant=user).select_related("department").order_by("-submitted_at", "-pk")
+    cases = Case.objects.filter(applicant=user)
+    if company_id is not None:
+        cases = cases.filter(company_id=company_id)
+    return cases.select_related("department").order_by("-submitted_at", "-pk")
 
 
 @dataclass

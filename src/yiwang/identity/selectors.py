@@ -1,15 +1,20 @@
-"""Reads about staff scopes, used by every app's services to check per-object permissions."""
+"""Reads about staff scopes, used by every app's services to check per-object permissions, and
+about the companies a person may act for now (the account menu's 切换身份)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
+from django.utils import timezone
 
-from .models import Person, Role, StaffRole
+from .models import Company, Mandate, Person, Role, StaffRole
 
 if TYPE_CHECKING:
     from yiwang.regions.models import Department
@@ -177,3 +182,109 @@ def account_name(first: str, last: str, username: str) -> str:
     if _has_cjk(first + last):
         return f"{last}{first}" or username
     return f"{first} {last}".strip() or username
+
+
+# --- acting for a company -----------------------------------------------------------------------
+
+
+def mandates_in_force_q(now: dt.datetime, prefix: str = "") -> Q:
+    """The mandates in force at ``now``: started, not ended, not revoked. ``prefix``: the path to
+    the mandate from the queried model (``"mandates__"`` from Company). The one rule for a
+    mandate's validity: ``services.acting_scope`` and ``companies_acting_for`` both use it."""
+    return Q(
+        **{
+            f"{prefix}revoked_at__isnull": True,
+            f"{prefix}starts_at__lte": now,
+            f"{prefix}ends_at__gt": now,
+        }
+    )
+
+
+def companies_acting_for(person: Person | None, *, now: dt.datetime | None = None) -> QuerySet[Company]:
+    """The companies ``person`` may act for at ``now``, for some item, by name: those they
+    represent (法定代表人, everything) and those with a mandate in force for them. Each
+    company carries ``until``: the latest end of those mandates (None for the legal
+    representative), after which the right lapses. Which items a mandate covers is
+    ``services.acting_scope``'s question."""
+    if person is None:
+        return Company.objects.none()
+    now = now or timezone.now()
+    live = Mandate.objects.filter(mandates_in_force_q(now), agent=person)
+    return (
+        Company.objects.filter(Q(legal_representative=person) | Q(pk__in=live.values("company_id")))
+        .annotate(
+            until=Max(
+                "mandates__ends_at", filter=mandates_in_force_q(now, "mandates__") & Q(mandates__agent=person)
+            )
+        )
+        .order_by("name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ActingOption:
+    """A company in the account menu's 切换身份 list."""
+
+    company_id: int
+    name: str
+    until: dt.datetime | None  # None: the legal representative, for as long as they are
+
+
+@dataclass(frozen=True)
+class _ActingOptions:
+    options: tuple[ActingOption, ...]
+    refresh_at: dt.datetime | None  # when a mandate not yet in force starts: read again then
+
+
+# Bounds what a change that bypasses ``save``/``delete`` (a queryset ``update``) takes to show.
+ACTING_OPTIONS_SECONDS = 300
+
+
+def acting_options_key(user_id: int) -> str:
+    return f"identity:acting-options:v1:{user_id}"
+
+
+def acting_options(user: User | AnonymousUser, *, now: dt.datetime | None = None) -> list[ActingOption]:
+    """The companies the signed-in account's person may act for now (``companies_acting_for``),
+    read once and then from the cache: the account menu shows them on every page. A mandate
+    saved or deleted, or a company saved, drops the entries of the people concerned at once
+    (``identity.receivers``), so a revocation shows at the next request; an entry whose
+    mandates end drops out by itself (``until``), and a mandate starting later makes the list
+    be read again when it starts (``refresh_at``)."""
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return []
+    now = now or timezone.now()
+    key = acting_options_key(user.pk)
+    found: _ActingOptions | None = cache.get(key)
+    if found is None or (found.refresh_at is not None and found.refresh_at <= now):
+        person = Person.objects.filter(user_id=user.pk).first()
+        options: tuple[ActingOption, ...] = ()
+        refresh_at = None
+        if person is not None:
+            options = tuple(
+                ActingOption(
+                    c.pk,
+                    c.name,
+                    None if c.legal_representative_id == person.pk else getattr(c, "until", None),
+                )
+                for c in companies_acting_for(person, now=now)
+            )
+            refresh_at = Mandate.objects.filter(
+                agent=person, revoked_at__isnull=True, starts_at__gt=now
+            ).aggregate(first=Min("starts_at"))["first"]
+        found = _ActingOptions(options, refresh_at)
+        cache.set(key, found, ACTING_OPTIONS_SECONDS)
+    return [o for o in found.options if o.until is None or o.until > now]
+
+
+def acting_option(user: User | AnonymousUser, company_id: object) -> ActingOption | None:
+    """The entry of ``acting_options`` for ``company_id`` (as stored in a session), or None when
+    the account may not act for it now."""
+    return next((o for o in acting_options(user) if o.company_id == company_id), None)
+
+
+def forget_acting_options(user_ids: Iterable[int | None]) -> None:
+    """Drop the cached ``acting_options`` of each account in ``user_ids`` (``_drop``)."""
+    for user_id in set(user_ids):
+        if user_id is not None:
+            _drop(acting_options_key(user_id))

@@ -51,6 +51,7 @@ from .registries import (
     phone_hash,
     population_registry,
 )
+from .selectors import mandates_in_force_q
 from .sms import SmsGateway, sms_gateway
 from .validators import IdNumber, validate_credit_code, validate_id_number, validate_mobile_phone
 
@@ -670,10 +671,6 @@ def _standard_item_id(item: StandardItem | ServiceItem | int | None) -> int | No
     return getattr(item, "standard_id", None) or item.pk
 
 
-def active_mandates_q(now: dt.datetime) -> Q:
-    return Q(revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now)
-
-
 def acting_scope(
     person: Person | None,
     company: Company,
@@ -690,7 +687,7 @@ def acting_scope(
         return ActingScope(True, as_legal_representative=True, all_items=True)
     now = now or timezone.now()
     mandates = list(
-        Mandate.objects.filter(active_mandates_q(now), company=company, agent=person).prefetch_related(
+        Mandate.objects.filter(mandates_in_force_q(now), company=company, agent=person).prefetch_related(
             "standard_items"
         )
     )
@@ -709,6 +706,27 @@ def acting_scope(
     if wanted is not None and not scope.covers(wanted):
         return NOT_ALLOWED
     return scope
+
+
+def choose_acting_as(user: Any, company_id: int | None) -> Company | None:
+    """The signed-in account acts from now on for the company ``company_id`` (None: as
+    themself): the session keeps the answer (``identity.acting``). The right is checked here
+    against the database (``acting_scope``, any item), whatever a cached menu showed; refused
+    with ``NotPermitted`` and nothing recorded when the person may not act for it now."""
+    user_id = getattr(user, "pk", None)
+    person = Person.objects.filter(user_id=user_id).first() if user_id is not None else None
+    company = None
+    if company_id is not None:
+        company = Company.objects.filter(pk=company_id).first()
+        if company is None or not acting_scope(person, company):
+            raise NotPermitted(_("您不能代表该单位办事，身份未切换。"), code="not_acting")
+    audit.record(
+        "identity.acting_as",
+        company if company is not None else person,
+        summary=company.credit_code if company is not None else _("个人"),
+        detail={"company": company.credit_code if company is not None else None},
+    )
+    return company
 
 
 # --- key rotation -------------------------------------------------------------------------------

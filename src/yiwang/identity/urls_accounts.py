@@ -12,6 +12,7 @@ urlpatterns = [
     path("phone/code/", views.phone_code, name="phone_code"),
     path("demo-sms/", views.demo_sms, name="demo_sms"),
     path("register/company/", views.register_company, name="register_company"),
+    path("acting-as/", views.acting_as, name="acting_as"),
     path("mandates/grant/", views.grant_mandate, name="mandate_grant"),
     path("mandates/<id:mandate_id>/", views.mandate_detail, name="mandate"),
     path("mandates/<id:mandate_id>/revoke/", views.revoke_mandate, name="mandate_revoke"),

@@ -18,11 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from yiwang.core.errors import DomainError
+from yiwang.core.errors import DomainError, NotPermitted
 from yiwang.core.middleware import client_ip
 
 from . import account_selectors as selectors
-from . import services, sessions
+from . import acting, services, sessions
 from .forms_accounts import CompanyRegistrationForm, MandateForm, PersonRegistrationForm, PhoneCodeForm
 from .sms import fake_sms_enabled
 
@@ -320,3 +320,28 @@ def mandate_detail(request: HttpRequest, mandate_id: int) -> HttpResponse:
             "can_revoke": services.is_legal_representative(person, mandate.company) and code != "revoked",
         },
     )
+
+
+@login_required
+@require_POST
+def acting_as(request: HttpRequest) -> HttpResponse:
+    """切换身份: act as oneself (``company`` empty) or for a company the person may act for now,
+    then back to the page the menu was on. A company they may not act for: 403, nothing
+    changed."""
+    from .views_auth import safe_next
+
+    next_url = safe_next(request, request.POST.get("next"), _url("portal:home", "/"))
+    raw = request.POST.get("company", "").strip()
+    company_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    if raw and company_id is None:
+        return _acting_refused(request, next_url)
+    try:
+        company = services.choose_acting_as(request.user, company_id)
+    except NotPermitted:
+        return _acting_refused(request, next_url)
+    acting.remember(request, company.pk if company is not None else None)
+    return redirect(next_url)
+
+
+def _acting_refused(request: HttpRequest, next_url: str) -> HttpResponse:
+    return render(request, "identity/accounts/acting_refused.html", {"next": next_url}, status=403)

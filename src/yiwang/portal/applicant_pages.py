@@ -47,7 +47,8 @@ from yiwang.core.links import url_with_last
 from yiwang.core.middleware import client_ip
 from yiwang.core.params import page_param
 from yiwang.exchange import selectors as exchange_selectors
-from yiwang.identity import account_selectors
+from yiwang.identity import acting as identity_acting
+from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.services import acting_scope
 
 LOOKUP_LIMIT = 10  # lookups per client address per LOOKUP_WINDOW seconds
@@ -101,16 +102,26 @@ def viewable_case(user, number: str) -> Case:
 
 
 def actable_companies(person, item: ServiceItem) -> list:
-    """The companies ``person`` may apply for ``item`` for: represented, or by a mandate."""
+    """The companies ``person`` may apply for ``item`` for: represented, or by a mandate in
+    force (``identity.selectors.companies_acting_for``) whose scope covers the item."""
     if person is None:
         return []
-    companies = list(account_selectors.companies_represented(person))
-    seen = {c.pk for c in companies}
-    for m in account_selectors.mandates_received(person):
-        if m.company_id not in seen:
-            seen.add(m.company_id)
-            companies.append(m.company)
+    companies = identity_selectors.companies_acting_for(person)
     return [c for c in companies if acting_scope(person, c, item).allowed]
+
+
+def default_applicant(request: HttpRequest, companies: list, item: ServiceItem) -> str:
+    """What the start form preselects: the company the person acts for in this session
+    (切换身份) when the item is for companies and the company is among ``companies`` (those
+    they may apply for the item for); else "self". A re-shown form keeps what was posted."""
+    posted = request.POST.get("acting_for")
+    if posted:
+        return posted
+    current = identity_acting.current(request)
+    version = item.current_version
+    if current is None or version is None or not version.for_company:
+        return "self"
+    return next((str(c.pk) for c in companies if c.pk == current.company_id), "self")
 
 
 def acting_for_choice(request: HttpRequest, companies: list) -> tuple[Any, str]:
@@ -141,6 +152,17 @@ def cases_page(request: HttpRequest, cases: QuerySet) -> dict[str, Any]:
         "page": page,
         "more": len(rows) > PER_PAGE,
     }
+
+
+def my_cases_page(request: HttpRequest, cases_for: Callable[[int | None], QuerySet]) -> HttpResponse:
+    """ "My cases": ``cases_for(company_id)`` lists the applicant's cases, those filed for
+    ``company_id`` when given. While the person acts for a company (切换身份) the page lists
+    that company's, unless ``?scope=all`` asks for all of them."""
+    current = identity_acting.current(request)
+    show_all = current is None or request.GET.get("scope") == "all"
+    page = cases_page(request, cases_for(None if show_all or current is None else current.company_id))
+    context = page_context(False, "portal:apply_", acting=current, show_all=show_all, **page)
+    return render(request, "portal/cases/my_cases.html", context)
 
 
 # --- the four steps of a draft ---------------------------------------------------------------------

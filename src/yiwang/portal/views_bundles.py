@@ -129,6 +129,7 @@ def bundle_start(request: HttpRequest, code: str) -> HttpResponse:
             skipped=[r for r in guide.members if r.applies is False],
             person=person,
             companies=companies,
+            default_choice=ap.default_applicant(request, companies, bundle.item),
             error=error,
             idempotency_key=uuid.uuid4().hex,
         ),
@@ -226,8 +227,9 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
     """/my/cases/: the ordinary list, with a bundle shown once (its umbrella case)."""
-    page = ap.cases_page(request, pages.applicant_cases(request.user))
-    return render(request, "portal/cases/my_cases.html", views_cases.STEPS.context(False, **page))
+    return ap.my_cases_page(
+        request, lambda company_id: pages.applicant_cases(request.user, company_id=company_id)
+    )
 
 
 @login_required

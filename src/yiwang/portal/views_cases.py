@@ -74,6 +74,7 @@ def apply_start(request: HttpRequest, code: str) -> HttpResponse:
             version=item.current_version,
             person=person,
             companies=companies,
+            default_choice=ap.default_applicant(request, companies, item),
             error=error,
             idempotency_key=uuid.uuid4().hex,
         ),
@@ -130,8 +131,9 @@ apply_form, apply_materials, apply_delivery, apply_review = STEPS.applicant_view
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    page = ap.cases_page(request, case_selectors.cases_of(request.user))
-    return render(request, "portal/cases/my_cases.html", STEPS.context(False, **page))
+    return ap.my_cases_page(
+        request, lambda company_id: case_selectors.cases_of(request.user, company_id=company_id)
+    )
 
 
 @login_required

@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from yiwang.catalog.models import StandardItem
-from yiwang.identity.models import ACR_URIS, AccountSession, AssuranceLevel, Company, Mandate, Person
+from yiwang.identity.models import ACR_URIS, AccountSession, AssuranceLevel, Company, Person
+from yiwang.identity.selectors import companies_acting_for
 from yiwang.identity.services import acting_scope
 from yiwang.identity.sessions import account_level as level_of
 
@@ -141,13 +142,8 @@ def companies_for(person: Person | None) -> list[ActingFor]:
     if person is None:
         return []
     now = timezone.now()
-    candidates = {c.pk: c for c in Company.objects.filter(legal_representative=person)}
-    for m in Mandate.objects.filter(
-        agent=person, revoked_at__isnull=True, starts_at__lte=now, ends_at__gt=now
-    ).select_related("company"):
-        candidates.setdefault(m.company_id, m.company)
     found: list[ActingFor] = []
-    for company in sorted(candidates.values(), key=lambda c: c.name):
+    for company in companies_acting_for(person, now=now):
         scope = acting_scope(person, company, now=now)
         if not scope:
             continue
