@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "yiwang.workflow",
     "yiwang.bundles",
     "yiwang.exchange",
+    "yiwang.supervision",
     "yiwang.portal",
     "yiwang.workbench",
     "yiwang.api",
