@@ -426,6 +426,14 @@ ROUTES: list[Route] = [
         note="accounts with no person record are told to register as a person",
     ),
     Route(
+        "account/acting-as/",
+        "POST",
+        "切换身份: act as oneself, or for a company the person may act for now",
+        _all(PEOPLE),
+        refused=FORBIDDEN,
+        note="a company the person may not act for is refused with 403 and nothing changes",
+    ),
+    Route(
         "account/register/person/",
         "GET",
         "register as a person",

@@ -715,6 +715,9 @@ def choose_acting_as(user: Any, company_id: int | None) -> Company | None:
     with ``NotPermitted`` and nothing recorded when the person may not act for it now."""
     user_id = getattr(user, "pk", None)
     person = Person.objects.filter(user_id=user_id).first() if user_id is not None else None
+    if person is None:
+        # An account with no person (staff, a registration not finished) acts for nobody.
+        raise NotPermitted(_("您不能代表该单位办事，身份未切换。"), code="not_acting")
     company = None
     if company_id is not None:
         company = Company.objects.filter(pk=company_id).first()

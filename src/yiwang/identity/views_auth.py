@@ -42,10 +42,15 @@ TIMEOUT_NOTICES = {
 def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
     """Only same-site targets (a path, or this host): never an open redirect.
 
-    The OpenID Connect authorize URL (/o/authorize/?...) is a same-site path and passes.
+    The OpenID Connect authorize URL (/o/authorize/?...) is a same-site path and passes. A
+    relative name (``abc``) is refused too: ``redirect`` would take it for a view name.
     """
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate
+        and candidate.startswith(("/", "http://", "https://"))
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return default

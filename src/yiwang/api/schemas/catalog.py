@@ -154,6 +154,10 @@ class StepOut(Schema):
     handler: str = Field("", description="办理人员 / handled by")
     time_limit_days: int | None = Field(None, description="环节时限（工作日）/ step limit, working days")
     criteria: str = Field("", description="审查标准 / review criteria")
+    optional: bool = Field(
+        False,
+        description="如需：案件可能不经过此环节（如现场核查）/ a case may skip this step (an inspection)",
+    )
 
 
 class StandardRef(Schema):
