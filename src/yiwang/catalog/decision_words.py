@@ -15,6 +15,7 @@ The strings are marked with ``gettext_noop``: notices use them as they are, page
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.utils.translation import gettext, gettext_noop
@@ -132,14 +133,8 @@ REVOCATION_WORDS = DecisionWords(
     gettext_noop("决定准予注销"),
     gettext_noop("决定不予注销"),
 )
-LICENCE_REVOCATION_WORDS = DecisionWords(
-    *(
-        getattr(REVOCATION_WORDS, f)
-        for f in ("approve", "deny", "approve_title", "deny_title", "approves", "denies")
-    ),
-    law=LICENSING_LAW,
-    acceptance_article="第三十二条",
-    decision_article="第七十条",
+LICENCE_REVOCATION_WORDS = dataclasses.replace(
+    REVOCATION_WORDS, law=LICENSING_LAW, acceptance_article="第三十二条", decision_article="第七十条"
 )
 
 

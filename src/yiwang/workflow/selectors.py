@@ -574,12 +574,12 @@ def guide_steps(items: dict[int, bool]) -> dict[int, list[GuideStep]]:
         ProcessBinding.objects.filter(item_id__in=list(items)).values_list("item_id", "definition_id")
     )
     latest: dict[bool, int] = {}
-    for key, pk in (
+    for key, definition_id in (
         ProcessDefinition.objects.filter(key__in=("instant", "promise"))
         .order_by("key", "-version")
         .values_list("key", "pk")
     ):
-        latest.setdefault(key == "instant", pk)
+        latest.setdefault(key == "instant", definition_id)
     wanted = set(bound.values()) | set(latest.values())
     xml = dict(ProcessDefinition.objects.filter(pk__in=wanted).values_list("pk", "bpmn_xml"))
     read: dict[int, list[GuideStep]] = {}
