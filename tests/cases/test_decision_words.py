@@ -145,3 +145,16 @@ def test_workbench_header_says_on_the_spot_for_an_instant_case(world):
     case = actions.Accept(submitted_case(world, world.instant_item), world.clerk).run()
     page = client_for(world.approver).get(reverse("workbench:case", args=[case.pk])).content.decode()
     assert " · 即办</p>" in page and "承诺 0 个工作日" not in page
+
+
+def test_a_deregistration_grants_or_refuses_the_cancellation():
+    """A 注销 item (result kind revocation) is not granted a licence: its buttons and notices
+    speak of the cancellation, and a licence's cancellation cites article 70."""
+    from yiwang.catalog.decision_words import words_of_elements
+
+    licence = words_of_elements({"item_type": "licensing", "result_kind": "revocation"})
+    assert (licence.approve, licence.deny) == ("准予注销", "不予注销")
+    assert licence.citation(licence.decision_article) == "根据《中华人民共和国行政许可法》第七十条的规定，"
+    other = words_of_elements({"item_type": "public_service", "result_kind": "revocation"})
+    assert other.approve == "准予注销" and other.citation(other.decision_article) == ""
+    assert words_of_elements({"item_type": "licensing", "result_kind": "certificate"}).approve == "准予许可"
