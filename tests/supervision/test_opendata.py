@@ -229,7 +229,7 @@ def test_english_and_traditional(client, world):
     got = client.get(
         "/opendata/api/3/action/package_show", {"id": "service-items"}, HTTP_ACCEPT_LANGUAGE="en"
     )
-    assert got.json()["result"]["title"] == "Catalogue of government service items"
+    assert got.json()["result"]["title"] == "Government service item catalogue"
     client.cookies["django_language"] = "zh-hant"
     assert "數據開放" in client.get("/opendata/").content.decode()
 
