@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 
@@ -8,7 +8,8 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("catalog.jsonld", views.catalog_jsonld, name="catalog_jsonld"),
     # ckanapi calls <site>/api/action/<name>; CKAN also answers at /api/3/action/<name>.
-    re_path(r"^api/(?:3/)?action/(?P<name>[A-Za-z_]+)/?$", views.action, name="action"),
+    path("api/3/action/<str:name>", views.action, name="action"),
+    path("api/action/<str:name>", views.action, name="action_unversioned"),
     path("<slug:name>/", views.dataset, name="dataset"),
     path("<slug:name>.jsonld", views.dataset_jsonld, name="dataset_jsonld"),
     path("<slug:name>.<slug:extension>", views.download, name="download"),
