@@ -35,7 +35,7 @@ def test_dataset_list_and_dataset_page(live_server, browser, width):  # noqa: F8
     assert browser.current_url.endswith("/opendata/service-items/")
     assert browser.find_element(By.TAG_NAME, "h1").text == "政务服务事项目录"
     keys = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "table.od-columns td code")]
-    assert keys == ds.REGISTRY["service-items"].keys()
+    assert keys == ds.REGISTRY["service-items"].column_keys()
     links = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".od-downloads a")]
     assert links == ["CSV", "JSON", "XLSX"]
     # The JSON-LD the page carries is what the browser parses.

@@ -96,7 +96,7 @@ class Dataset:
     def id(self) -> str:
         return stable_id("dataset", self.name)
 
-    def keys(self) -> list[str]:
+    def column_keys(self) -> list[str]:
         return [c.key for c in self.columns]
 
     def typed_rows(self) -> Iterator[dict[str, Any]]:

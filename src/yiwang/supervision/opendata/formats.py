@@ -54,7 +54,7 @@ def _csv_cell(value: Any) -> Any:
 def csv_lines(dataset: Dataset) -> Iterator[str]:
     """UTF-8 CSV with a byte-order mark, so that Excel reads the Chinese correctly."""
     writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(dataset.keys())
+    yield "\ufeff" + writer.writerow(dataset.column_keys())
     for row in dataset.typed_rows():
         yield writer.writerow([_csv_cell(v) for v in row.values()])
 
@@ -74,7 +74,7 @@ def xlsx_file(dataset: Dataset) -> IO[bytes]:
     write-only mode keeps one row in memory at a time."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(dataset.name[:31])
-    ws.append(dataset.keys())
+    ws.append(dataset.column_keys())
     for row in dataset.typed_rows():
         cells: list[Any] = []
         for value in row.values():
