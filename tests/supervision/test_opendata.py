@@ -245,3 +245,15 @@ def test_formula_text_stays_text(client, world):
     sheet = load_workbook(io.BytesIO(content(client.get("/opendata/service-halls.xlsx")))).active
     cell = sheet.cell(row=2, column=3)
     assert cell.value == '=HYPERLINK("x")' and cell.data_type == "s"
+
+
+def test_csv_and_json_stream_and_xlsx_is_a_file(client, world, django_assert_max_num_queries):
+    # Rows are read with a chunked iterator: a few queries whatever the number of rows.
+    for ext in ("csv", "json"):
+        with django_assert_max_num_queries(3):
+            response = client.get(f"/opendata/service-items.{ext}")
+            assert response.streaming
+            body = content(response)
+        assert world.food.code.encode() in body
+    response = client.get("/opendata/service-items.xlsx")
+    assert response["Content-Disposition"] == 'attachment; filename="service-items.xlsx"'
