@@ -21,6 +21,7 @@ urlpatterns = [
     # RFC 8414 §3.1: the metadata of the issuer https://<host>/o, at the root with its path after.
     path(".well-known/oauth-authorization-server/o", OAuthServerMetadataView.as_view()),
     path("workbench/", include("yiwang.workbench.urls")),
+    path("opendata/", include("yiwang.supervision.opendata.urls")),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.portal.urls")),
 ]

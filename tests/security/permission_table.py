@@ -195,6 +195,18 @@ ROUTES: list[Route] = [
         "(tests/exchange/test_certificate_verification.py plays a real one)",
     ),
     Route("i18n/setlang/", "POST", "choose the interface language", _all(EVERYONE)),
+    # --- open data: public datasets with no personal data (supervision/opendata)
+    Route("opendata/", "GET", "open data: the list of datasets", _all(EVERYONE)),
+    Route("opendata/catalog.jsonld", "GET", "open data: the DCAT catalogue", _all(EVERYONE)),
+    Route(
+        "opendata/api/3/action/<str:name>", "GET", "open data: CKAN Action API (read-only)", _all(EVERYONE)
+    ),
+    Route(
+        "opendata/api/action/<str:name>", "GET", "open data: CKAN Action API, ckanapi's path", _all(EVERYONE)
+    ),
+    Route("opendata/<slug:name>/", "GET", "open data: a dataset's page", _all(EVERYONE)),
+    Route("opendata/<slug:name>.jsonld", "GET", "open data: a dataset's DCAT metadata", _all(EVERYONE)),
+    Route("opendata/<slug:name>.<slug:extension>", "GET", "open data: a dataset's download", _all(EVERYONE)),
     # --- portal: applying (the draft is the applicant's, or the clerk's who entered it)
     Route(
         "apply/<str:code>/",

@@ -22,6 +22,10 @@ CSRF_EXEMPT = {
     # POST is CSRF-checked (tests/identity/oidc/test_spec_conformance.py).
     "/o/authorize/",
     "/o/backchannel-logout/",
+    # The CKAN Action API of open data: read-only public data, no cookie authority; CKAN
+    # clients POST JSON without a token (supervision/opendata).
+    "/opendata/api/3/action/x",
+    "/opendata/api/action/x",
 }
 
 

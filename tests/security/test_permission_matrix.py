@@ -215,6 +215,13 @@ URLS |= {
         )
     ),
 }
+URLS |= {
+    "opendata/api/3/action/<str:name>": lambda w, r: "/opendata/api/3/action/package_list",
+    "opendata/api/action/<str:name>": lambda w, r: "/opendata/api/action/package_list",
+    "opendata/<slug:name>/": lambda w, r: "/opendata/service-items/",
+    "opendata/<slug:name>.jsonld": lambda w, r: "/opendata/service-items.jsonld",
+    "opendata/<slug:name>.<slug:extension>": lambda w, r: "/opendata/service-items.csv",
+}
 URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
 for _step in ("form", "materials", "delivery", "review"):
     URLS[f"workbench/bundles/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -463,3 +463,20 @@ def published_item(code: str) -> ServiceItem | None:
         .filter(code=code, current_version__isnull=False)
         .first()
     )
+
+
+def published_guide_rows(fields: tuple[str, ...], elements: tuple[str, ...]) -> QuerySet:
+    """The current published versions by code, as dicts of the version's ``fields`` (``region__code``
+    style paths allowed) and the named guide ``elements``, read from the published snapshot, so
+    only what the guide shows and never the whole ``elements`` blob."""
+    values = {name: KT(f"elements__{name}") for name in elements}
+    return published_versions().order_by("code").values(*fields, **values)
+
+
+def published_materials_rows() -> QuerySet:
+    """Code, name and the published materials list of each current version, by code."""
+    return published_versions().order_by("code").values("code", "name", materials=F("elements__materials"))
+
+
+def last_published_at() -> datetime | None:
+    return published_versions().aggregate(last=Max("published_at"))["last"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from .models import Department, Region
+from .models import Department, Region, ServiceHall
 
 
 def region_by_code(code: str) -> Region | None:
@@ -25,3 +25,36 @@ def ancestors(region: Region) -> list[Region]:
 def departments_in(region: Region, *, below: bool = False) -> QuerySet[Department]:
     qs = Department.objects.select_related("region")
     return qs.filter(region__path__startswith=region.path) if below else qs.filter(region=region)
+
+
+def region_rows() -> QuerySet:
+    """Every region as dicts, by code: the public region tree."""
+    return Region.objects.order_by("code").values("code", "name", "level", parent_code=F("parent__code"))
+
+
+def department_rows() -> QuerySet:
+    """Every department's public contact details as dicts, by region and code."""
+    return Department.objects.order_by("region__code", "code").values(
+        "code",
+        "name",
+        "kind",
+        "credit_code",
+        "phone",
+        "address",
+        region_code=F("region__code"),
+        region_name=F("region__name"),
+    )
+
+
+def hall_rows() -> QuerySet:
+    """Every service hall's public details as dicts, by region and name."""
+    return ServiceHall.objects.order_by("region__code", "name", "id").values(
+        "name",
+        "address",
+        "phone",
+        "opening_hours",
+        "latitude",
+        "longitude",
+        region_code=F("region__code"),
+        region_name=F("region__name"),
+    )
