@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -116,13 +116,29 @@ def batched() -> Iterator[None]:
         yield
         return
     pending: list[AuditEntry] = []
+    waiting: list[tuple[AuditEntry, Callable[[AuditEntry], None]]] = []
     connection._yiwang_audit_batch = pending
+    connection._yiwang_audit_waiting = waiting
     try:
         yield
     finally:
         connection._yiwang_audit_batch = None
+        connection._yiwang_audit_waiting = None
     if pending:
         _append(pending)
+    for entry, callback in waiting:
+        callback(entry)
+
+
+def when_appended(entry: AuditEntry, callback: Callable[[AuditEntry], None]) -> None:
+    """Run ``callback(entry)`` once ``entry`` has its place in the chain (``seq``): at once, or,
+    for an entry waiting in a ``batched`` block, right after the block appends it, in the same
+    transaction (a row that points at the entry is written with it or not at all)."""
+    waiting = getattr(connection, "_yiwang_audit_waiting", None)
+    if entry.seq is None and waiting is not None:
+        waiting.append((entry, callback))
+    else:
+        callback(entry)
 
 
 def _in_one_statement() -> bool:

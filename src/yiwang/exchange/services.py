@@ -275,7 +275,9 @@ def _log_access(
 ) -> CertificateAccess:
     # Inserted after the audit entry, inside its transaction: the two commit together, and the
     # row points at the entry (audit_seq) so the holder's log can be checked against the chain.
-    return CertificateAccess.objects.create(
+    # Inside a staff action on PostgreSQL the entry is appended with the action's others when
+    # the action ends (``audit.batched``): the row learns its seq then.
+    access = CertificateAccess.objects.create(
         certificate=cert,
         holder_hash=cert.holder_hash,
         kind=kind,
@@ -284,6 +286,14 @@ def _log_access(
         audit_seq=entry.seq,
         **fields,
     )
+    if entry.seq is None:
+
+        def point_at(appended: AuditEntry) -> None:
+            access.audit_seq = appended.seq
+            CertificateAccess.objects.filter(pk=access.pk).update(audit_seq=appended.seq)
+
+        audit.when_appended(entry, point_at)
+    return access
 
 
 def record_use(
