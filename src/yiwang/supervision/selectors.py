@@ -42,7 +42,7 @@ def unread_notices(user: User | AnonymousUser, limit: int = 20) -> list[StaffNot
     return list(
         StaffNotice.objects.filter(user=user, read_at__isnull=True)
         .select_related("case")
-        .only("pk", "level", "text", "created_at", "case__pk", "case__number")
+        .only("pk", "level", "text", "created_at", "case__id", "case__number", "user_id")
         .order_by("-created_at", "-pk")[:limit]
     )
 

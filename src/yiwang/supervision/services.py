@@ -1,7 +1,8 @@
 """Writes of the supervision app: each running case's warning level (green / yellow / red on
 its working-day clock), the notices of a change to yellow or red, and the flagged events of a
-case's processing. Cases are only read here; messages and timeline lines go through the cases
-app's services (``notify_staff``, ``add_event``)."""
+case's processing. Cases are only read here; e-mails go through the cases app's outbox
+(``cases.services.notify_staff``). Levels and flags stay in supervision's tables and the case
+page shows them through ``supervision.selectors.case_panel``."""
 
 from __future__ import annotations
 
@@ -159,17 +160,15 @@ def handlers_of(case: Case) -> list[int]:
 
 
 def _notify(case: Case, level: str, days_left: int | None, due: dt.date | None) -> int:
-    """In-app notices, e-mails and a staff-only timeline line for one change of level."""
+    """In-app notices and e-mails for one change of level."""
     if level == Level.RED:
         text = _("办件 %(n)s 已超过办理期限 %(due)s（红色预警）。") % {"n": case.number, "due": due}
-        label = _("红色预警：已超期")
     else:
         text = _("办件 %(n)s 剩余 %(d)s 个工作日，办理期限 %(due)s（黄色预警）。") % {
             "n": case.number,
             "d": days_left,
             "due": due,
         }
-        label = _("黄色预警：临近期限")
     users = handlers_of(case)
     StaffNotice.objects.bulk_create(
         [StaffNotice(user_id=u, case=case, level=level, text=text) for u in users]
@@ -178,7 +177,6 @@ def _notify(case: Case, level: str, days_left: int | None, due: dt.date | None) 
         get_user_model().objects.filter(pk__in=users, is_active=True).values_list("email", flat=True)
     )
     case_services.notify_staff(case, emails, f"warning_{level}", text)
-    case_services.add_event(case, f"warning_{level}", label, note=text, visible=False)
     return len(users)
 
 
@@ -192,7 +190,6 @@ def flag(case: Case, rule: str, detail: str, *, key: str = "") -> bool:
             Flag.objects.create(case=case, rule=rule, key=key, detail=detail[:300])
     except IntegrityError:
         return False
-    case_services.add_event(case, "flag", str(Rule(rule).label), note=detail[:300], visible=False)
     return True
 
 
@@ -252,3 +249,14 @@ def flag_long_pauses(*, today: dt.date | None = None, batch_size: int = BATCH) -
                     "r": p.reason,
                 }
                 flagged += flag(p.case, Rule.LONG_SUSPENSION, detail, key=str(p.pk))
+
+
+# --- in-app notices ------------------------------------------------------------------------------
+
+
+def mark_read(user_id: int, notice_ids: list[int] | None = None) -> int:
+    """Mark the user's unread notices read (the given ones, or all); returns how many."""
+    qs = StaffNotice.objects.filter(user_id=user_id, read_at__isnull=True)
+    if notice_ids is not None:
+        qs = qs.filter(pk__in=notice_ids)
+    return qs.update(read_at=timezone.now())
