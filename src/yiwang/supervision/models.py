@@ -40,7 +40,6 @@ class Rule(models.TextChoices):
     SECOND_CORRECTION = "second_correction", _("二次补正（违反一次性告知）")
     LONG_SUSPENSION = "long_suspension", _("中止超过允许时长")
     UNCHECKED_MATERIALS = "unchecked_materials", _("材料未全部审核即作决定")
-    ADMIN_SKIP = "admin_skip", _("管理员跳过环节")
 
 
 class Flag(models.Model):

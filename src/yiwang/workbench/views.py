@@ -126,7 +126,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def warnings(request: HttpRequest) -> HttpResponse:
     """The yellow and red cases in the reader's scope (supervisor or department head)."""
     scope = Case.objects.filter(
-        selectors.case_scope_q(request.user, request.work_roles, selectors.WARNING_ROLES)
+        selectors.case_scope_q(
+            request.user,
+            request.work_roles,  # type: ignore[attr-defined]  # set by role_required
+            selectors.WARNING_ROLES,
+        )
     )
     return render(request, "workbench/warnings.html", {"rows": supervision_selectors.warned_cases(scope)})
 

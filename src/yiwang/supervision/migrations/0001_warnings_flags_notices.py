@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
             name='Flag',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('second_correction', '二次补正（违反一次性告知）'), ('long_suspension', '中止超过允许时长'), ('unchecked_materials', '材料未全部审核即作决定'), ('admin_skip', '管理员跳过环节')], max_length=24, verbose_name='规则')),
+                ('rule', models.CharField(choices=[('second_correction', '二次补正（违反一次性告知）'), ('long_suspension', '中止超过允许时长'), ('unchecked_materials', '材料未全部审核即作决定')], max_length=24, verbose_name='规则')),
                 ('key', models.CharField(blank=True, default='', max_length=40)),
                 ('detail', models.CharField(blank=True, max_length=300, verbose_name='说明')),
                 ('at', models.DateTimeField(auto_now_add=True, verbose_name='发现时间')),
