@@ -66,3 +66,17 @@ def test_supervisor_list_respects_scope(world):
     assert client_for(world.clerk).get(reverse("workbench:warnings")).status_code == 403
     head_html = client_for(world.head).get(reverse("workbench:warnings")).content.decode()
     assert f'data-case="{case.number}"' in head_html
+
+
+def test_inbox_marks_warned_rows_with_one_query(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cases = [accepted(world) for _ in range(3)]
+    services.sweep(today=dt.date(2025, 3, 13))  # all yellow
+    client = client_for(world.approver)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(reverse("workbench:inbox")).content.decode()
+    assert html.count('data-warning="yellow"') == 3
+    assert sum("supervision_casewarning" in q["sql"] for q in ctx.captured_queries) == 1
+    assert all(c.number in html for c in cases)

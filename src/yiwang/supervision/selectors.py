@@ -31,9 +31,12 @@ def case_panel(case_id: int) -> CasePanel:
     return panel
 
 
-def levels_of(case_ids: list[int]) -> dict[int, str]:
-    """case id -> level, for a page of rows, in one query."""
-    return dict(CaseWarning.objects.filter(case_id__in=case_ids).values_list("case_id", "level"))
+def warned_levels(case_ids: list[int]) -> dict[int, str]:
+    """case id -> level of those yellow or red, for a page of rows, in one query."""
+    if not case_ids:
+        return {}
+    rows = CaseWarning.objects.filter(case_id__in=case_ids, level__in=[Level.YELLOW, Level.RED])
+    return dict(rows.values_list("case_id", "level"))
 
 
 def unread_notices(user: User | AnonymousUser, limit: int = 20) -> list[StaffNotice]:

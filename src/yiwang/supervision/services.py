@@ -254,7 +254,7 @@ def flag_long_pauses(*, today: dt.date | None = None, batch_size: int = BATCH) -
 # --- in-app notices ------------------------------------------------------------------------------
 
 
-def mark_read(user_id: int | None, notice_ids: list[int] | None = None) -> int:
+def mark_read(user_id: int, notice_ids: list[int] | None = None) -> int:
     """Mark the user's unread notices read (the given ones, or all); returns how many."""
     qs = StaffNotice.objects.filter(user_id=user_id, read_at__isnull=True)
     if notice_ids is not None:

@@ -192,6 +192,8 @@ class InboxRow:
     due: str = "—"  # Y-m-d
     left: str = ""  # working days left or overdue, in the reader's language
     left_class: str = "muted"  # the span's classes: the traffic light, or muted before the clock starts
+    warning: str = ""  # the supervision's warning level when yellow or red (workbench.views.inbox)
+    warning_label: str = ""
 
     @classmethod
     def of(
