@@ -212,3 +212,26 @@ def test_long_suspension_is_flagged_once(world, settings):
     services.sweep(today=dt.date(2025, 3, 13))
     flag = Flag.objects.get(case=case, rule=Rule.LONG_SUSPENSION)
     assert "等待鉴定结果" in flag.detail
+
+
+def test_long_suspension_ended_between_sweeps_is_flagged(world, settings):
+    settings.YIWANG_PAUSE_ALLOWED_DAYS = {"suspension": 2}
+    case = accepted(world)
+    with on(dt.date(2025, 3, 4)):
+        case = actions.Suspend(case, world.approver, reasons="等待鉴定结果").run()
+    with on(dt.date(2025, 3, 10)):
+        case = actions.Resume(case, world.approver).run()
+    services.sweep(today=dt.date(2025, 3, 11))
+    assert Flag.objects.filter(case=case, rule=Rule.LONG_SUSPENSION).count() == 1
+    # Long past: no longer read, and flagged once only anyway.
+    services.sweep(today=dt.date(2025, 4, 30))
+    assert Flag.objects.filter(case=case, rule=Rule.LONG_SUSPENSION).count() == 1
+
+
+def test_days_left_follow_the_clock_without_a_change_of_level(world):
+    case = accepted(world)
+    services.sweep(today=dt.date(2025, 3, 4))
+    assert CaseWarning.objects.get(case=case).days_left == 9
+    services.sweep(today=dt.date(2025, 3, 5))
+    row = CaseWarning.objects.get(case=case)
+    assert (row.level, row.days_left, row.due) == ("green", 8, dt.date(2025, 3, 17))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,8 @@ from .models import CaseWarning, Flag, Level, Rule, StaffNotice
 
 RUNNING = case_selectors.RUNNING
 BATCH = 500
+# Closed pauses still checked for their length: those that ended between two sweeps.
+CLOSED_WINDOW_DAYS = 7
 
 
 @dataclass
@@ -65,13 +68,15 @@ def recompute(cases: list[Case], today: dt.date | None = None) -> SweepResult:
     result = SweepResult(checked=len(cases))
     rows = {w.case_id: w for w in CaseWarning.objects.filter(case_id__in=[c.pk for c in cases])}
     now = timezone.now()
+    moved: list[CaseWarning] = []  # same level, other days left: one UPDATE for the batch
     for case in cases:
         t = case_selectors.time_left(case, today, pauses=list(case.pauses.all()))
         level = rules.level_of(t.days_left, t.state, case.limit_days)
         row = rows.get(case.pk)
         if row is not None and row.level == level:
             if row.days_left != t.days_left or row.due != t.due:
-                CaseWarning.objects.filter(pk=row.pk).update(days_left=t.days_left, due=t.due, checked_at=now)
+                row.days_left, row.due, row.checked_at = t.days_left, t.due, now
+                moved.append(row)
             continue
         with transaction.atomic():
             if row is None:
@@ -94,6 +99,8 @@ def recompute(cases: list[Case], today: dt.date | None = None) -> SweepResult:
             result.changed += 1
             if level != Level.GREEN:
                 result.notified += _notify(case, level, t.days_left, t.due)
+    if moved:
+        CaseWarning.objects.bulk_update(moved, ["days_left", "due", "checked_at"])
     return result
 
 
@@ -222,20 +229,26 @@ def check_materials_at_decision(case: Case) -> bool:
 
 def flag_long_pauses(*, today: dt.date | None = None, batch_size: int = BATCH) -> int:
     """Pauses of a kind with an allowed length (``rules.pause_allowed_days``) that lasted, or
-    have lasted until ``today``, longer: one flag per pause."""
-    today = today or timezone.localdate()
+    have lasted until ``today``, longer: one flag per pause. Open pauses are read, and those
+    closed in the last ``CLOSED_WINDOW_DAYS`` days (a pause that ended between two sweeps)."""
+    today = today or current_day()
     flagged, after = 0, 0
     kinds = [k for k in rules.PAUSE_ALLOWED_DAYS if rules.pause_allowed_days(k) is not None]
-    done = set(Flag.objects.filter(rule=Rule.LONG_SUSPENSION).values_list("key", flat=True))
+    recent = Q(end__isnull=True) | Q(end__gte=today - dt.timedelta(days=CLOSED_WINDOW_DAYS))
     while True:
         pauses = list(
-            ClockPause.objects.filter(pk__gt=after, kind__in=kinds)
+            ClockPause.objects.filter(recent, pk__gt=after, kind__in=kinds)
             .select_related("case")
             .order_by("pk")[:batch_size]
         )
         if not pauses:
             return flagged
         after = pauses[-1].pk
+        done = set(
+            Flag.objects.filter(rule=Rule.LONG_SUSPENSION, key__in=[str(p.pk) for p in pauses]).values_list(
+                "key", flat=True
+            )
+        )
         for p in pauses:
             if str(p.pk) in done:
                 continue
