@@ -245,12 +245,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.issue_missing_notices",
         "schedule": float(os.environ.get("YIWANG_NOTICE_SWEEP_EVERY", 300)),
     },
+    # Warning levels of running cases (supervision.services.sweep).
+    "sweep-warnings": {
+        "task": "supervision.sweep_warnings",
+        "schedule": float(os.environ.get("YIWANG_WARNING_SWEEP_EVERY", 900)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),
     },
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
+# A running case turns yellow once this share of its promised limit is used, or with one working
+# day left (docs/supervision.md "Warnings").
+YIWANG_WARNING_YELLOW_SHARE = os.environ.get("YIWANG_WARNING_YELLOW_SHARE", "0.8")
 YIWANG_NOTICE_SWEEP_GRACE = int(os.environ.get("YIWANG_NOTICE_SWEEP_GRACE", 120))
 # The platform's public address: QR codes on documents carry it whole (``/verify/…`` on it), as a
 # phone that scans a paper has no page to resolve a relative path against. Unset, it is the

@@ -334,6 +334,20 @@ ROUTES: list[Route] = [
         note="platform administrators and supervisors hold no working role: no workbench",
     ),
     Route(
+        "workbench/warnings/",
+        "GET",
+        "yellow and red cases in the reader's scope (supervision)",
+        _all(("head", "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/warnings/notices/read/",
+        "POST",
+        "mark my warning notices read",
+        _all((*WORKERS, "superuser")),
+        refused_for=WORKBENCH_REFUSED,
+    ),
+    Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
         "POST",
         "a staff action on a case (the matrix posts an empty transfer)",
@@ -871,5 +885,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "bundles.bundle": AdminModel(CATALOGUE_ALL, CATALOGUE_ALL, note="scoped to the lead department"),
     "bundles.bundlefield": AdminModel(CATALOGUE_ALL, (), note="scoped to the lead department"),
     "exchange.ecertificate": AdminModel(SUPER, (), note="read-only"),
+    "supervision.casewarning": AdminModel(SUPER, (), note="read-only (written by the sweep)"),
+    "supervision.flag": AdminModel(SUPER, (), note="read-only"),
+    "supervision.staffnotice": AdminModel(SUPER, (), note="read-only"),
 }
 ADMIN_MODEL_URLS = ("changelist", "add", "history", "delete", "change", "")

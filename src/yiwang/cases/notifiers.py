@@ -48,6 +48,16 @@ class FakeEmailGateway:
         self.sent.append({"to": recipient, "subject": subject, "text": text})
 
 
+class DjangoMailNotifier:
+    """E-mail through Django's mail (``EMAIL_BACKEND``: SMTP in production, the locmem outbox
+    in tests)."""
+
+    def send(self, *, recipient: str, subject: str, text: str) -> None:
+        from django.core.mail import send_mail
+
+        send_mail(subject, text, None, [recipient])
+
+
 def notifier(channel: str) -> Notifier:
     paths = {**DEFAULT_NOTIFIERS, **getattr(settings, "YIWANG_NOTIFIERS", {})}
     return import_string(paths[channel])()

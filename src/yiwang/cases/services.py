@@ -516,6 +516,26 @@ def notify_applicant(case: Case, template: str, text: str) -> list[OutboxMessage
     return rows
 
 
+def notify_staff(case: Case, emails: list[str], template: str, text: str) -> list[OutboxMessage]:
+    """E-mails to staff about ``case`` (the supervision app's warnings), written in the current
+    transaction and sent after the commit like the applicant's messages."""
+    rows = [
+        _outbox(
+            OutboxChannel.EMAIL,
+            email,
+            mask_text(email[:2]) + "***",
+            template,
+            {"case": case.number, "text": text},
+            case,
+        )
+        for email in dict.fromkeys(e for e in emails if e)
+    ]
+    if rows:
+        OutboxMessage.objects.bulk_create(rows)
+        after_commit.send_after_commit([r.pk for r in rows])
+    return rows
+
+
 def _outbox(
     channel: str, recipient: str, masked: str, template: str, payload: dict, case: Case
 ) -> OutboxMessage:

@@ -7,3 +7,6 @@ class SupervisionConfig(AppConfig):
     name = "yiwang.supervision"
     label = "supervision"
     verbose_name = _("监督与评价")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 (connects the receivers)

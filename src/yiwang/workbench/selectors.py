@@ -109,16 +109,20 @@ class CaseScope:
         return case.department.region.path.startswith(self.region_path)
 
 
-def case_scopes(user: User | AnonymousUser, roles: list[StaffRole]) -> list[CaseScope]:
+def case_scopes(
+    user: User | AnonymousUser, roles: list[StaffRole], kinds: tuple[str, ...] = WORK_ROLES
+) -> list[CaseScope]:
     """The user's working scopes over cases: everywhere for a superuser or a platform
     administrator; else one per working role, by its department, else its region, else (neither)
-    everywhere, as the actions treat it (``cases.actions.has_role_for``). No scope: no case."""
+    everywhere, as the actions treat it (``cases.actions.has_role_for``). No scope: no case.
+    ``kinds``: the roles that give a scope (the supervisor's list of warned cases adds
+    ``supervisor``)."""
     everywhere = [CaseScope(everywhere=True)]
     if user.is_superuser or any(r.role == Role.PLATFORM_ADMIN for r in roles):
         return everywhere
     scopes = []
     for sr in roles:
-        if sr.role not in WORK_ROLES:
+        if sr.role not in kinds:
             continue
         if sr.department_id:
             scopes.append(CaseScope(department_id=sr.department_id))
@@ -129,10 +133,12 @@ def case_scopes(user: User | AnonymousUser, roles: list[StaffRole]) -> list[Case
     return scopes
 
 
-def case_scope_q(user: User | AnonymousUser, roles: list[StaffRole]) -> Q:
+def case_scope_q(
+    user: User | AnonymousUser, roles: list[StaffRole], kinds: tuple[str, ...] = WORK_ROLES
+) -> Q:
     """The cases whose department lies in one of the user's working scopes."""
     q = Q(pk__in=[])
-    for scope in case_scopes(user, roles):
+    for scope in case_scopes(user, roles, kinds):
         if scope.everywhere:
             return Q()
         q |= scope.q()
@@ -186,6 +192,8 @@ class InboxRow:
     due: str = "—"  # Y-m-d
     left: str = ""  # working days left or overdue, in the reader's language
     left_class: str = "muted"  # the span's classes: the traffic light, or muted before the clock starts
+    warning: str = ""  # the supervision's warning level when yellow or red (workbench.views.inbox)
+    warning_label: str = ""
 
     @classmethod
     def of(
@@ -422,4 +430,15 @@ def counter_item(code: str) -> ServiceItem | None:
         ServiceItem.objects.select_related("department", "current_version")
         .filter(code=(code or "").strip(), current_version__isnull=False)
         .first()
+    )
+
+
+# Who sees the list of yellow and red cases, each over the cases of their role's scope.
+WARNING_ROLES = (Role.SUPERVISOR, Role.DEPARTMENT_HEAD)
+
+
+def may_watch_warnings(roles: list[StaffRole], user: User | AnonymousUser) -> bool:
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or any(r.role in (*WARNING_ROLES, Role.PLATFORM_ADMIN) for r in roles))
     )

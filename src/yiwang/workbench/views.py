@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -37,6 +37,9 @@ from yiwang.core.params import int_param
 from yiwang.exchange import services as exchange_services
 from yiwang.identity.models import Person, StaffRole
 from yiwang.portal import views_cases
+from yiwang.supervision import selectors as supervision_selectors
+from yiwang.supervision import services as supervision_services
+from yiwang.supervision.models import Level
 from yiwang.workflow import selectors as wf_selectors
 
 from . import selectors
@@ -103,6 +106,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor", "")[:400],
         roles=request.work_roles,
     )
+    # The supervision's yellow and red marks, one query for the page's rows.
+    levels = supervision_selectors.warned_levels([r.task.case_id for r in page.rows])
+    labels = dict(Level.choices)
+    for r in page.rows:
+        if level := levels.get(r.task.case_id):
+            r.warning, r.warning_label = level, str(labels[level])
     # The rows by the Jinja2 engine: twenty rows of ten values each are most of the page's
     # rendering, and Jinja2 renders them for a fraction of what Django's engine takes.
     rows = render_to_string("workbench/_inbox_rows.html", {"rows": page.rows}, request, using="jinja2")
@@ -112,8 +121,34 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "steps": selectors.STEPS,
         "orders": selectors.ORDERS,
         "query": urlencode(page.query),
+        "warning_notices": supervision_selectors.unread_notices(request.user),
     }
     return render(request, "workbench/inbox.html", context)
+
+
+# --- warnings (supervision) -----------------------------------------------------------------------
+
+
+@role_required(selectors.may_watch_warnings)
+def warnings(request: HttpRequest) -> HttpResponse:
+    """The yellow and red cases in the reader's scope (supervisor or department head)."""
+    scope = Case.objects.filter(
+        selectors.case_scope_q(
+            request.user,
+            request.work_roles,  # type: ignore[attr-defined]  # set by role_required
+            selectors.WARNING_ROLES,
+        )
+    )
+    return render(request, "workbench/warnings.html", {"rows": supervision_selectors.warned_cases(scope)})
+
+
+@staff_required
+@require_POST
+def notices_read(request: HttpRequest) -> HttpResponse:
+    """Mark the reader's unread warning notices read."""
+    if request.user.pk is not None:
+        supervision_services.mark_read(request.user.pk)
+    return redirect("workbench:inbox")
 
 
 # --- case page ------------------------------------------------------------------------------------
@@ -184,6 +219,8 @@ def render_case(
             "act": ActionUrls(case.pk),
             # The decision's two choices in the item type's words (准予许可, 予以确认, 办结, ...).
             "decide_words": decision_choices(case),
+            # The case's warning level and flagged events (supervision).
+            "panel": supervision_selectors.case_panel(case.pk),
         },
         status=status,
     )

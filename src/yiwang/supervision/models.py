@@ -1,0 +1,84 @@
+"""Supervision's own tables: each open case's warning level, the flagged events of its
+processing and the in-app notices of a level's change. Rows refer to cases; the cases app's
+tables are only read."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    GREEN = "green", _("正常")
+    YELLOW = "yellow", _("黄色预警")
+    RED = "red", _("红色预警")
+
+
+class CaseWarning(models.Model):
+    """The warning level of one running case, as the last sweep (or step) found it."""
+
+    case = models.OneToOneField(
+        "cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="warning"
+    )
+    level = models.CharField(_("预警级别"), max_length=8, choices=Level.choices, default=Level.GREEN)
+    changed_at = models.DateTimeField(_("级别变化时间"))
+    checked_at = models.DateTimeField(_("最近计算时间"))
+    days_left = models.SmallIntegerField(_("剩余工作日"), null=True, blank=True)
+    due = models.DateField(_("办理期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办件预警")
+        verbose_name_plural = _("办件预警")
+        indexes = [models.Index(fields=["level", "due"], name="sup_warning_level_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.level}"
+
+
+class Rule(models.TextChoices):
+    SECOND_CORRECTION = "second_correction", _("二次补正（违反一次性告知）")
+    LONG_SUSPENSION = "long_suspension", _("中止超过允许时长")
+    UNCHECKED_MATERIALS = "unchecked_materials", _("材料未全部审核即作决定")
+
+
+class Flag(models.Model):
+    """One flagged event of a case's processing, once per case, rule and ``key`` (the pause of a
+    long suspension; empty for the rules that fire once per case)."""
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="flags"
+    )
+    rule = models.CharField(_("规则"), max_length=24, choices=Rule.choices)
+    key = models.CharField(max_length=40, blank=True, default="")
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("异常事件")
+        verbose_name_plural = _("异常事件")
+        constraints = [models.UniqueConstraint(fields=["case", "rule", "key"], name="sup_flag_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.rule}"
+
+
+class StaffNotice(models.Model):
+    """An in-app notice to one staff member: a case turned yellow or red."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="+"
+    )
+    case = models.ForeignKey("cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(_("预警级别"), max_length=8, choices=Level.choices)
+    text = models.CharField(_("内容"), max_length=300)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预警提醒")
+        verbose_name_plural = _("预警提醒")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="sup_notice_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.case_id} {self.level}"
