@@ -117,13 +117,14 @@ def batched() -> Iterator[None]:
         return
     pending: list[AuditEntry] = []
     waiting: list[tuple[AuditEntry, Callable[[AuditEntry], None]]] = []
-    connection._yiwang_audit_batch = pending
-    connection._yiwang_audit_waiting = waiting
+    # The batch and its waiting callbacks belong to the connection (one per thread).
+    setattr(connection, "_yiwang_audit_batch", pending)  # noqa: B010
+    setattr(connection, "_yiwang_audit_waiting", waiting)  # noqa: B010
     try:
         yield
     finally:
-        connection._yiwang_audit_batch = None
-        connection._yiwang_audit_waiting = None
+        setattr(connection, "_yiwang_audit_batch", None)  # noqa: B010
+        setattr(connection, "_yiwang_audit_waiting", None)  # noqa: B010
     if pending:
         _append(pending)
     for entry, callback in waiting:
