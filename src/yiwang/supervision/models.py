@@ -82,3 +82,71 @@ class StaffNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.case_id} {self.level}"
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("待回复")
+    REPLIED = "replied", _("已回复")
+    ESCALATED = "escalated", _("逾期已上报")
+    CLOSED = "closed", _("已办结")
+
+
+class SupervisoryOrder(models.Model):
+    """A supervisor's order (督办) to a department, about one of its cases or about the
+    department itself, with a reply due on a working day. Unanswered past that day it is
+    escalated to the region above the issuer's (``escalated_to``; empty above the province)."""
+
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("办件"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("督办部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("督办事由"), max_length=500)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("督办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("督办层级"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    issued_at = models.DateTimeField(_("督办时间"), auto_now_add=True)
+    reply_due = models.DateField(_("回复期限"))
+    status = models.CharField(_("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    reply = models.TextField(_("回复内容"), blank=True)
+    replied_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回复人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    escalated_to = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("上报至"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+        indexes = [models.Index(fields=["status", "reply_due"], name="sup_order_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.department_id} {self.status}"

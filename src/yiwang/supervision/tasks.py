@@ -12,3 +12,10 @@ def sweep_warnings(batch_size: int = 500) -> dict:
     from .services import sweep
 
     return asdict(sweep(batch_size=batch_size))
+
+
+@shared_task(name="supervision.escalate_orders", ignore_result=True)
+def escalate_orders() -> int:
+    from .orders import escalate_overdue
+
+    return escalate_overdue()
