@@ -348,6 +348,31 @@ ROUTES: list[Route] = [
         refused_for=WORKBENCH_REFUSED,
     ),
     Route(
+        "workbench/orders/",
+        "GET",
+        "supervisory orders (督办): the list, and (POST) the issue form",
+        _all((*WORKERS, "supervisor", "superuser")),
+        refused=FORBIDDEN,
+        note="issuing is checked by supervision.orders.issue (a supervisor whose scope covers "
+        "the department); the same roles reach the POST, others get the form's error",
+    ),
+    Route(
+        "workbench/orders/<id:order_id>/reply/",
+        "POST",
+        "reply to a supervisory order (an order of the supervisor on the department)",
+        _all(("clerk", "approver", "head")),
+        refused=FORBIDDEN,
+        note="staff of the department addressed only (supervision.orders.may_reply)",
+    ),
+    Route(
+        "workbench/orders/<id:order_id>/close/",
+        "POST",
+        "close a supervisory order (the supervisor's own order on the department)",
+        _all(("supervisor", "superuser")),
+        refused=FORBIDDEN,
+        note="the issuer only (and a superuser)",
+    ),
+    Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
         "POST",
         "a staff action on a case (the matrix posts an empty transfer)",

@@ -222,6 +222,21 @@ URLS |= {
     "opendata/<slug:name>.jsonld": lambda w, r: "/opendata/service-items.jsonld",
     "opendata/<slug:name>.<slug:extension>": lambda w, r: "/opendata/service-items.csv",
 }
+
+
+def _new_order(w, rec: str | None) -> int:
+    """A fresh open order of the supervisor on the department (the row's POST may answer it)."""
+    from yiwang.supervision import orders
+
+    return orders.issue(w.users["supervisor"], reason="督办", case=w.objects["case_lin"]).pk
+
+
+URLS["workbench/orders/<id:order_id>/reply/"] = lambda w, r: reverse(
+    "workbench:order_reply", args=[_new_order(w, r)]
+)
+URLS["workbench/orders/<id:order_id>/close/"] = lambda w, r: reverse(
+    "workbench:order_close", args=[_new_order(w, r)]
+)
 URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
 for _step in ("form", "materials", "delivery", "review"):
     URLS[f"workbench/bundles/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (

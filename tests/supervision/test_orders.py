@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from tests.cases.conftest import staff, submitted_case
+from tests.workbench.helpers import client_for
 from yiwang.core.errors import NotPermitted, ValidationFailed
 from yiwang.core.models import AuditEntry
 from yiwang.identity.models import Role
@@ -120,3 +122,56 @@ def test_overdue_order_escalates_once_to_the_region_above(world, sup):
     other = orders.issue(sup["county"], reason="y", department=world.dept, days=1, today=THURSDAY)
     orders.reply(world.head, other.pk, "已办")
     assert orders.escalate_overdue(today=dt.date(2025, 3, 12)) == 0
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def test_supervisor_issues_from_the_page_and_bad_input_is_shown_by_the_field(world, sup):
+    case = submitted_case(world)
+    c = client_for(sup["county"])
+    url = reverse("workbench:orders")
+    assert c.get(url).status_code == 200
+    r = c.post(url, {"case": case.number, "reason": "", "days": "abc"})
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert 'id="e-reason"' in body and 'id="e-days"' in body
+    r = c.post(url, {"case": "NO-SUCH", "reason": "x", "days": "2"})
+    assert r.status_code == 400 and 'id="e-case"' in r.content.decode()
+    # another city's supervisor: the case is answered as unknown
+    r = client_for(sup["far"]).post(url, {"case": case.number, "reason": "x", "days": "2"})
+    assert r.status_code == 400 and 'id="e-case"' in r.content.decode()
+    assert not SupervisoryOrder.objects.exists()
+    r = c.post(url, {"case": case.number, "reason": "请说明", "days": "2"})
+    assert r.status_code == 302
+    order = SupervisoryOrder.objects.get()
+    assert order.case == case
+    assert f'data-order="{order.pk}"' in c.get(url).content.decode()
+
+
+def test_department_replies_from_the_page(world, sup):
+    order = orders.issue(sup["county"], reason="请说明", department=world.dept)
+    page = client_for(world.clerk).get(reverse("workbench:orders")).content.decode()
+    assert f'data-order="{order.pk}"' in page
+    assert f'data-order="{order.pk}"' not in (
+        client_for(world.other_dept_approver).get(reverse("workbench:orders")).content.decode()
+    )
+    reply_url = reverse("workbench:order_reply", args=[order.pk])
+    r = client_for(world.clerk).post(reply_url, {"reply": " "})
+    assert r.status_code == 400 and "请填写回复内容" in r.content.decode()
+    assert client_for(world.other_dept_approver).post(reply_url, {"reply": "x"}).status_code == 403
+    assert client_for(world.clerk).post(reply_url, {"reply": "已处理"}).status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REPLIED
+    assert client_for(world.clerk).post(reverse("workbench:order_close", args=[order.pk])).status_code == 403
+    assert (
+        client_for(sup["county"]).post(reverse("workbench:order_close", args=[order.pk])).status_code == 302
+    )
+    assert client_for(world.clerk).post(reverse("workbench:order_reply", args=[99999])).status_code == 404
+
+
+def test_case_page_shows_the_case_orders(world, sup):
+    case = submitted_case(world)
+    orders.issue(sup["county"], reason="请说明延误原因", case=case)
+    page = client_for(world.clerk).get(reverse("workbench:case", args=[case.pk])).content.decode()
+    assert 'id="case-orders"' in page and "请说明延误原因" in page

@@ -141,17 +141,20 @@ def may_reply(user: AbstractBaseUser | AnonymousUser, order: SupervisoryOrder) -
 
 
 def reply(user: AbstractBaseUser | AnonymousUser, order_id: int, text: str) -> SupervisoryOrder:
+    """The department's answer: the order is replied (an escalated one too)."""
     text = (text or "").strip()
-    if not text:
-        raise ValidationFailed([FieldError("reply", _("请填写回复内容。"))])
-    if len(text) > REPLY_MAX:
-        raise ValidationFailed([FieldError("reply", _("回复内容不能超过 %(n)s 个字。") % {"n": REPLY_MAX})])
     with transaction.atomic():
         order = SupervisoryOrder.objects.select_for_update().get(pk=order_id)
         if not may_reply(user, order):
             raise NotPermitted(_("只有被督办部门的工作人员可以回复。"))
         if order.status not in (OrderStatus.OPEN, OrderStatus.ESCALATED):
             raise ValidationFailed([FieldError("reply", _("该督办单已回复或已办结。"))])
+        if not text:
+            raise ValidationFailed([FieldError("reply", _("请填写回复内容。"))])
+        if len(text) > REPLY_MAX:
+            raise ValidationFailed(
+                [FieldError("reply", _("回复内容不能超过 %(n)s 个字。") % {"n": REPLY_MAX})]
+            )
         order.status = OrderStatus.REPLIED
         order.reply, order.replied_at, order.replied_by_id = text, timezone.now(), user.pk
         order.save(update_fields=["status", "reply", "replied_at", "replied_by"])

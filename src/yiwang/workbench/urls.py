@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_bundles
+from . import views, views_bundles, views_orders
 
 app_name = "workbench"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("cases/<id:case_id>/", views.case_page, name="case"),
     path("warnings/", views.warnings, name="warnings"),
     path("warnings/notices/read/", views.notices_read, name="notices_read"),
+    path("orders/", views_orders.orders_page, name="orders"),
+    path("orders/<id:order_id>/reply/", views_orders.reply, name="order_reply"),
+    path("orders/<id:order_id>/close/", views_orders.close, name="order_close"),
     path("cases/<id:case_id>/act/<str:name>/", views.act, name="act"),
     path("cases/<id:case_id>/materials/<id:material_id>/", views.material, name="material"),
     path("cases/<id:case_id>/notices/<id:notice_id>/", views.notice, name="notice"),

@@ -37,6 +37,7 @@ from yiwang.core.params import int_param
 from yiwang.exchange import services as exchange_services
 from yiwang.identity.models import Person, StaffRole
 from yiwang.portal import views_cases
+from yiwang.supervision import order_selectors
 from yiwang.supervision import selectors as supervision_selectors
 from yiwang.supervision import services as supervision_services
 from yiwang.supervision.models import Level
@@ -221,6 +222,8 @@ def render_case(
             "decide_words": decision_choices(case),
             # The case's warning level and flagged events (supervision).
             "panel": supervision_selectors.case_panel(case.pk),
+            # The case's supervisory orders (督办), kept in supervision's table.
+            "case_orders": order_selectors.case_orders(case.pk),
         },
         status=status,
     )
