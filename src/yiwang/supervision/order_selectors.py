@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
-from yiwang.identity.models import StaffRole
+from yiwang.identity.models import Role, StaffRole
 
 from .models import OrderStatus, SupervisoryOrder
 from .orders import scope_q
@@ -25,11 +25,11 @@ def supervised(user: AbstractBaseUser | AnonymousUser, limit: int = LIMIT) -> li
     a region of theirs: escalated first, then open, then replied, by reply day."""
     if not user.is_authenticated:
         return []
-    regions = StaffRole.objects.filter(user_id=user.pk, role="supervisor", region__isnull=False).values(
+    regions = StaffRole.objects.filter(user_id=user.pk, role=Role.SUPERVISOR, region__isnull=False).values(
         "region_id"
     )
     q = scope_q(user, "department__") | Q(escalated_to__in=regions)
-    rank = {OrderStatus.ESCALATED: 0, OrderStatus.OPEN: 1, OrderStatus.REPLIED: 2}
+    rank: dict[str, int] = {OrderStatus.ESCALATED: 0, OrderStatus.OPEN: 1, OrderStatus.REPLIED: 2}
     rows = list(
         SupervisoryOrder.objects.filter(q)
         .exclude(status=OrderStatus.CLOSED)

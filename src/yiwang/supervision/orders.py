@@ -54,7 +54,7 @@ def scope_q(user: AbstractBaseUser | AnonymousUser, prefix: str = "") -> Q:
     for r in _supervisor_roles(user):
         if r.department_id:
             q |= Q(**{f"{prefix}pk": r.department_id})
-        elif r.region_id:
+        elif r.region is not None:
             q |= Q(**{f"{prefix}region__path__startswith": r.region.path})
         else:
             return Q()
@@ -106,7 +106,7 @@ def issue(
         raise ValidationFailed(errors)
     target = case.department if case is not None else department
     assert target is not None
-    if not covers(user, target):
+    if user.pk is None or not covers(user, target):
         raise NotPermitted(_("您没有督办该部门的权限。"))
     due = worktime.add_working_days(today or current_day(), days).date
     with transaction.atomic():
