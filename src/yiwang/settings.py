@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.sweep_warnings",
         "schedule": float(os.environ.get("YIWANG_WARNING_SWEEP_EVERY", 900)),
     },
+    # Overdue supervisory orders escalated (supervision.orders.escalate_overdue).
+    "escalate-orders": {
+        "task": "supervision.escalate_orders",
+        "schedule": float(os.environ.get("YIWANG_ORDER_SWEEP_EVERY", 3600)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),
