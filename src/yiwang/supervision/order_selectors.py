@@ -6,13 +6,37 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q
 
+from yiwang.cases.models import Case
 from yiwang.identity.models import Role, StaffRole
+from yiwang.regions.models import Department
 
 from .models import OrderStatus, SupervisoryOrder
-from .orders import scope_q
+from .orders import covers, scope_q
 
 LIMIT = 200
 RELATED = ("case", "department", "issued_by", "level", "escalated_to")
+
+
+def departments_to_order(user: AbstractBaseUser | AnonymousUser, limit: int = 500) -> list[Department]:
+    """The departments a supervisor may address an order to (the issue form's choices)."""
+    return list(Department.objects.filter(scope_q(user)).order_by("pk")[:limit])
+
+
+def case_to_order(user: AbstractBaseUser | AnonymousUser, number: str) -> Case | None:
+    """The case of that number when the supervisor's scope covers it; None otherwise, so that
+    the answer gives no hint of other regions' cases."""
+    case = Case.objects.select_related("department__region").filter(number=number[:40]).first()
+    return case if case is not None and covers(user, case.department) else None
+
+
+def department(department_id: int | None) -> Department | None:
+    if department_id is None:
+        return None
+    return Department.objects.select_related("region").filter(pk=department_id).first()
+
+
+def order_exists(order_id: int) -> bool:
+    return SupervisoryOrder.objects.filter(pk=order_id).exists()
 
 
 def case_orders(case_id: int) -> list[SupervisoryOrder]:

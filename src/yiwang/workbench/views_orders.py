@@ -13,11 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yiwang.cases.models import Case
 from yiwang.core.errors import DomainError, NotPermitted, ValidationFailed
 from yiwang.core.params import int_param
 from yiwang.identity.models import Role, StaffRole
-from yiwang.regions.models import Department
 from yiwang.supervision import order_selectors, orders
 from yiwang.supervision.models import SupervisoryOrder
 
@@ -51,9 +49,7 @@ def _page(
         o.error = (order_errors or {}).get(o.pk, "")  # type: ignore[attr-defined]
     context = {
         "supervisor": supervisor,
-        "departments": list(Department.objects.filter(orders.scope_q(request.user)).order_by("pk")[:500])
-        if supervisor
-        else [],
+        "departments": order_selectors.departments_to_order(request.user) if supervisor else [],
         "supervised": supervised,
         "addressed": addressed,
         "errors": errors or {},
@@ -104,18 +100,11 @@ def orders_page(request: HttpRequest) -> HttpResponse:
         errors["issue__reason"] = _("请填写督办事由。")
     case = department = None
     if values["case"].strip():
-        case = (
-            Case.objects.select_related("department__region")
-            .filter(number=values["case"].strip()[:40])
-            .first()
-        )
-        if case is None or not orders.covers(request.user, case.department):  # no hint of others' cases
+        case = order_selectors.case_to_order(request.user, values["case"].strip())
+        if case is None:  # no hint of others' cases
             errors["issue__case"] = _("没有这个办件编号。")
     elif values["department"]:
-        dept_id = int_param(values["department"])
-        department = (
-            Department.objects.select_related("region").filter(pk=dept_id).first() if dept_id else None
-        )
+        department = order_selectors.department(int_param(values["department"]))
         if department is None:
             errors["issue__department"] = _("请选择部门。")
     else:
@@ -130,7 +119,7 @@ def orders_page(request: HttpRequest) -> HttpResponse:
 
 
 def _order_or_404(order_id: int) -> SupervisoryOrder:
-    if not SupervisoryOrder.objects.filter(pk=order_id).exists():
+    if not order_selectors.order_exists(order_id):
         raise Http404
     return SupervisoryOrder(pk=order_id)
 
