@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -131,6 +131,12 @@ def case_scopes(
         else:
             return everywhere
     return scopes
+
+
+def warned_scope(user: User | AnonymousUser, roles: list[StaffRole]) -> QuerySet[Case]:
+    """The cases a supervisor or department head watches for warnings (the scope rule of
+    ``case_scope_q`` with the warning roles)."""
+    return Case.objects.filter(case_scope_q(user, roles, WARNING_ROLES))
 
 
 def case_scope_q(

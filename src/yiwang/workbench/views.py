@@ -133,13 +133,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @role_required(selectors.may_watch_warnings)
 def warnings(request: HttpRequest) -> HttpResponse:
     """The yellow and red cases in the reader's scope (supervisor or department head)."""
-    scope = Case.objects.filter(
-        selectors.case_scope_q(
-            request.user,
-            request.work_roles,  # type: ignore[attr-defined]  # set by role_required
-            selectors.WARNING_ROLES,
-        )
-    )
+    scope = selectors.warned_scope(request.user, request.work_roles)  # type: ignore[attr-defined]  # set by role_required
     return render(request, "workbench/warnings.html", {"rows": supervision_selectors.warned_cases(scope)})
 
 
