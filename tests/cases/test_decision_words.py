@@ -158,3 +158,14 @@ def test_a_deregistration_grants_or_refuses_the_cancellation():
     other = words_of_elements({"item_type": "public_service", "result_kind": "revocation"})
     assert other.approve == "准予注销" and other.citation(other.decision_article) == ""
     assert words_of_elements({"item_type": "licensing", "result_kind": "certificate"}).approve == "准予许可"
+
+
+def test_only_a_revocation_items_decided_state_reads_in_its_words():
+    from yiwang.catalog.decision_words import state_label
+
+    revocation = {"item_type": "licensing", "result_kind": "revocation"}
+    assert state_label(revocation, "approved", "准予许可") == "准予注销"
+    assert state_label(revocation, "denied", "不予许可") == "不予注销"
+    assert state_label(revocation, "accepted", "已受理") == "已受理"
+    bundle = {"item_type": "public_service", "result_kind": "decision"}
+    assert state_label(bundle, "approved", "准予许可") == "准予许可"

@@ -153,3 +153,13 @@ def words_of_elements(elements: dict | None) -> DecisionWords:
 def label(text: str) -> str:
     """One of the table's strings in the reader's language."""
     return gettext(text)
+
+
+def state_label(elements: dict | None, state: str, default: str) -> str:
+    """A decided case's state as its page names it: a 注销 item reads 准予注销 / 不予注销 (the
+    case's own 准予许可 would say a licence was granted); every other item keeps ``default``,
+    the state's label."""
+    if (elements or {}).get("result_kind") != "revocation" or state not in ("approved", "denied"):
+        return default
+    words = words_of_elements(elements)
+    return label(words.approve if state == "approved" else words.deny)

@@ -214,6 +214,9 @@ def render_case(
             "act": ActionUrls(case.pk),
             # The decision's two choices in the item type's words (准予许可, 予以确认, 办结, ...).
             "decide_words": decision_choices(case),
+            "state_text": decision_words.state_label(
+                case.item_version.elements, case.state, case.state_label
+            ),
             # The case's warning level and flagged events (supervision).
             "panel": supervision_selectors.case_panel(case.pk),
             # The case's supervisory orders (督办), kept in supervision's table.
