@@ -8,7 +8,9 @@ It builds the cases tests' world, accepts one case through the actions, clones i
 application) ``BENCH_SWEEP_CASES`` times with bulk_create, then times a first sweep (every level
 written), a second one (no change: reads only) and one a week later (every case yellow or red:
 notices and e-mails written). The clones have no workflow tasks, so only the department head is
-notified of them. Prints one JSON line.
+notified of them. Prints one JSON line, with Django's hello-world view through the test client
+measured in the same run (``case_lifecycle.hello_rps``) and each sweep's cases per second
+divided by it: the machines vary, the ratio is the figure to compare.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from unittest import mock
 
 from tests.cases.conftest import World, _fast, submitted_case, world  # noqa: F401
 
+from case_lifecycle import hello_rps  # bench/ is on the path when pytest runs this file
 from yiwang.cases import actions
 from yiwang.cases.models import Application, Case
 from yiwang.supervision import services
@@ -63,4 +66,9 @@ def test_sweep_figures(world):  # noqa: F811 (the fixture)
         r = services.sweep(today=day)
         figures[name] = {"seconds": round(time.perf_counter() - start, 2), "changed": r.changed}
     figures["notices"] = StaffNotice.objects.count()
+    hello = hello_rps()
+    figures["hello_rps"] = round(hello, 1)
+    for name in ("first", "unchanged", "to_yellow"):
+        per_second = figures["cases"] / max(figures[name]["seconds"], 1e-6)
+        figures[name]["cases_per_s_per_hello"] = round(per_second / hello, 2)
     print(json.dumps(figures))
