@@ -223,7 +223,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
-    CELERY_BROKER_URL = "memory://"
+    # Celery still acquires a producer for an eager task; kombu logs a warning for every
+    # connection whose URL names no host, so name the one the memory transport assumes.
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # The periodic jobs (`celery -A yiwang beat`); each also exists as a `yiwang` command for cron.

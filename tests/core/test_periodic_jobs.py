@@ -21,3 +21,14 @@ def test_periodic_jobs_run():
     assert sweep_sessions() == 0
     assert sweep_timers_task() == 0
     assert send_outbox() == 0
+
+
+@pytest.mark.skipif(not settings.CELERY_TASK_ALWAYS_EAGER, reason="the embedded default runs jobs eagerly")
+def test_an_eager_job_logs_no_broker_warning(caplog):
+    """Celery acquires a producer even for an eager job; kombu warns about a broker URL that
+    names no host, once per process, which `make demo` printed on its first load."""
+    from kombu import Connection
+
+    with caplog.at_level("WARNING", logger="kombu"):
+        Connection(settings.CELERY_BROKER_URL).clone()
+    assert not [r for r in caplog.records if r.name.startswith("kombu")]
