@@ -305,8 +305,29 @@ def main() -> None:
         f"max {all_times[-1]:.1f} ms over {len(all_times)} searches; "
         f"mean CPU per search {cpu_total / len(QUERIES):.1f} ms (this process + database backend)"
     )
+    hello = hello_cpu_ms()
+    mean_cpu = cpu_total / len(QUERIES)
+    print(
+        f"baseline: hello-world request through Django's test client, {hello:.3f} ms CPU; "
+        f"mean CPU per search = {mean_cpu / hello:.1f} x hello"
+    )
     print(f"load average: {os.getloadavg()}")
     sys.stdout.flush()
+
+
+def hello_cpu_ms(requests: int = 300) -> float:
+    """Median CPU milliseconds of Django's hello-world view in this process (test client, whole
+    middleware stack): the baseline the search figures are read against (docs/benchmarks.md)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.get("/hello/")
+    samples = []
+    for _ in range(requests):
+        t = time.process_time()
+        client.get("/hello/")
+        samples.append((time.process_time() - t) * 1e3)
+    return statistics.median(samples)
 
 
 if __name__ == "__main__":
