@@ -145,6 +145,16 @@ def test_read_runs_again_on_the_primary_when_the_replica_fails_during_it(fake, c
     assert replica.read_alias() == "default"
 
 
+def test_a_replica_alias_naming_the_primary_is_read_as_the_primary():
+    """The test mirror (and a DATABASE_REPLICA_URL equal to DATABASE_URL) is no replica: no
+    second connection, so live-server tests, which may use only ``default``, work with a
+    replica configured."""
+    primary = {"ENGINE": "django.db.backends.postgresql", "NAME": "test_yiwang", "HOST": "db", "PORT": 5432}
+    assert not replica.names_another_database(dict(primary, PORT="5432"), primary)
+    assert replica.names_another_database(dict(primary, HOST="standby"), primary)
+    assert replica.names_another_database(dict(primary, PORT=5433), primary)
+
+
 PROBE = (
     "import json, yiwang.settings as s; r = s.DATABASES.get('replica');"
     "print(json.dumps(r and {'engine': r['ENGINE'], 'port': r['PORT'], 'options': r['OPTIONS'],"

@@ -28,8 +28,8 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -71,7 +71,18 @@ _verdict = _Verdict()
 
 
 def configured() -> bool:
-    return REPLICA in settings.DATABASES
+    """A replica alias that names another database than the primary. One naming the primary's
+    own database (``DATABASE_REPLICA_URL`` equal to ``DATABASE_URL``, or the test mirror, which
+    points the alias at the test database of ``default``) is read as ``default``: the same
+    rows, without a second connection."""
+    if REPLICA not in settings.DATABASES:
+        return False
+    return names_another_database(connections[REPLICA].settings_dict, connections[PRIMARY].settings_dict)
+
+
+def names_another_database(replica: Mapping[str, Any], primary: Mapping[str, Any]) -> bool:
+    keys = ("ENGINE", "NAME", "HOST", "PORT")
+    return any(str(replica.get(k) or "") != str(primary.get(k) or "") for k in keys)
 
 
 def forget() -> None:
