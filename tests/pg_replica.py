@@ -121,7 +121,7 @@ class ReplicaPair:
             stdout=subprocess.PIPE,
         )
         load = subprocess.run(
-            [psql, "-q", "-v", "ON_ERROR_STOP=1", self.url("primary", database)],
+            [psql, "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", self.url("primary", database)],
             stdin=dump.stdout, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert dump.stdout is not None
