@@ -171,6 +171,32 @@ else:
             },
         }
     }
+# A streaming replica (hot standby) for the reads that tolerate lag: dashboards, figures, open
+# data. No router sends reads there: only the selectors that call ``core.replica`` use it, and
+# ``core.replica.read_alias`` falls back to the primary when the replica is unreachable or lags
+# more than YIWANG_REPLICA_MAX_LAG seconds (docs/deployment.md, "Read replica").
+if os.environ.get("DATABASE_REPLICA_URL"):
+    _primary = DATABASES["default"]
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=DB_CONN_HEALTH_CHECKS,
+    )
+    _replica_options = DATABASES["replica"].setdefault("OPTIONS", {})
+    if DATABASES["replica"]["ENGINE"] == _primary["ENGINE"]:
+        for _key, _value in _primary.get("OPTIONS", {}).items():
+            _replica_options.setdefault(_key, _value)
+    if DATABASES["replica"]["ENGINE"].endswith("postgresql"):
+        # A replica that does not answer costs the page this long once, then the primary is
+        # used until the next check (YIWANG_REPLICA_CHECK_SECONDS). ``?connect_timeout=`` in the
+        # URL overrides it.
+        _replica_options.setdefault("connect_timeout", int(os.environ.get("DB_REPLICA_CONNECT_TIMEOUT", "2")))
+    # Tests see one database: the alias reads the test database of ``default``.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Beyond this lag (seconds, measured on the replica) the primary is read instead; 0: no limit.
+YIWANG_REPLICA_MAX_LAG = float(os.environ.get("YIWANG_REPLICA_MAX_LAG", "5"))
+# How long one process trusts its last look at the replica (reachable, lag) before looking again.
+YIWANG_REPLICA_CHECK_SECONDS = float(os.environ.get("YIWANG_REPLICA_CHECK_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
