@@ -274,6 +274,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("YIWANG_NOTICE_SWEEP_EVERY", 300)),
     },
     # Warning levels of running cases (supervision.services.sweep).
+    # Seal the exchange log's new entries into its chain (exchange/log.py); the lag of the
+    # daily exchange figures is this interval.
+    "seal-exchange-log": {
+        "task": "exchange.seal_log",
+        "schedule": float(os.environ.get("YIWANG_EXCHANGE_SEAL_EVERY", 5)),
+    },
     "sweep-warnings": {
         "task": "supervision.sweep_warnings",
         "schedule": float(os.environ.get("YIWANG_WARNING_SWEEP_EVERY", 900)),

@@ -128,3 +128,114 @@ class CertificateAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.certificate_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ExchangeOutcome(models.TextChoices):
+    ANSWERED = "answered", _("已答复")
+    REFUSED = "refused", _("已拒绝")
+    FAILED = "failed", _("提供方无响应")
+
+
+class ExchangeLogSeal(models.Model):
+    """A batch of exchange log entries sealed into the seal chain (``exchange.log``).
+
+    Requests append entries without any lock; a periodic job seals what has committed since the
+    last seal: each entry gets this seal and its position in it, and the seal's hash covers the
+    previous seal's hash and every entry hash of the batch, in position order. Only the sealer
+    takes a lock (this chain's last row), so requests are never serialised by the log."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    sealed_at = models.DateTimeField(_("封存时间"))
+    entries = models.PositiveIntegerField(_("条数"))
+    first_entry_id = models.BigIntegerField()
+    last_entry_id = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("交换日志封存批次")
+        verbose_name_plural = _("交换日志封存批次")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"seal #{self.seq} ({self.entries})"
+
+
+class ExchangeLogEntry(models.Model):
+    """One request to a registry and its answer: metadata only, never the data exchanged.
+
+    ``entry_hash`` covers every column written at the request (``exchange.log.entry_fields``);
+    ``seal``/``seal_pos`` are set once, by the sealer. ``(client_id, request_id)`` is unique: a
+    request sent twice is logged once, and its second answer is the first one's."""
+
+    request_id = models.CharField(_("请求编号"), max_length=64)
+    client_id = models.CharField(_("调用方"), max_length=100, help_text="OAuth client id, or 'platform'")
+    at = models.DateTimeField(_("时间"))
+    consumer = models.ForeignKey(
+        "regions.Department",
+        verbose_name=_("使用部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    registry = models.CharField(_("基础库"), max_length=24)
+    resource_code = models.CharField(_("资源代码"), max_length=40, blank=True)
+    grant_id = models.BigIntegerField(_("授权"), null=True, blank=True)
+    fields = models.JSONField(_("字段"), default=list)
+    purpose = models.CharField(_("用途"), max_length=200, blank=True)
+    case_number = models.CharField(_("办件编号"), max_length=24, blank=True)
+    subjects = models.PositiveIntegerField(_("查询对象数"), default=1)
+    subjects_digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the subjects' keyed hashes, in request order"
+    )
+    outcome = models.CharField(_("结果"), max_length=12, choices=ExchangeOutcome.choices)
+    reason = models.CharField(_("拒绝原因"), max_length=64, blank=True)
+    records = models.PositiveIntegerField(_("返回记录数"), default=0)
+    entry_hash = models.CharField(max_length=64)
+    seal = models.ForeignKey(
+        ExchangeLogSeal, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    seal_pos = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("交换日志")
+        verbose_name_plural = _("交换日志")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["client_id", "request_id"], name="exchange_log_request"),
+        ]
+        indexes = [
+            # The sealer's scan: what is not sealed yet (a partial index stays small).
+            models.Index(fields=["id"], name="exchange_log_unsealed", condition=models.Q(seal__isnull=True)),
+            models.Index(fields=["seal", "seal_pos"], name="exchange_log_seal_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.request_id} {self.outcome}"
+
+
+class ExchangeDailyFigure(models.Model):
+    """Per day, registry, consuming department and outcome: requests and records, folded from
+    the log by the sealer (each entry is counted once, when it is sealed)."""
+
+    day = models.DateField(_("日期"))
+    registry = models.CharField(_("基础库"), max_length=24)
+    consumer = models.ForeignKey(
+        "regions.Department", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    outcome = models.CharField(_("结果"), max_length=12, choices=ExchangeOutcome.choices)
+    requests = models.PositiveBigIntegerField(_("请求数"), default=0)
+    records = models.PositiveBigIntegerField(_("交换记录数"), default=0)
+
+    class Meta:
+        verbose_name = _("数据交换日统计")
+        verbose_name_plural = _("数据交换日统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "registry", "consumer", "outcome"],
+                name="exchange_figure_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.registry} {self.outcome} {self.requests}"

@@ -13,3 +13,11 @@ def render_certificate(cert_id: int) -> None:
     cert = ECertificate.objects.filter(pk=cert_id).first()
     if cert is not None:
         render_file(cert)
+
+
+@shared_task(name="exchange.seal_log", ignore_result=True)
+def seal_log() -> None:
+    from .log import seal_pending
+
+    while seal_pending() is not None:
+        pass
