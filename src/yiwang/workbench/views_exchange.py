@@ -14,6 +14,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,7 +36,7 @@ STATE_LABELS = {
     "live": gettext_lazy("已授权"),
     "revoked": gettext_lazy("已撤销"),
     "expired": gettext_lazy("已过期"),
-    "not_started": gettext_lazy("已授权（未到期限）"),
+    "not_started": gettext_lazy("已授权（尚未生效）"),
 }
 
 
@@ -118,12 +119,14 @@ def request_form(request: HttpRequest, resource_id: int) -> HttpResponse:
     values: dict[str, Any] = {
         "consumer": str(departments[0].pk),
         "fields": [f.code for f in resource.fields.all()],
-        "starts_on": dt.date.today().isoformat(),
+        "starts_on": timezone.localdate().isoformat(),
     }
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values = {k: request.POST.get(k, "")[:2100] for k in ("consumer", "purpose", "legal_basis", "items")}
+        values = {k: request.POST.get(k, "")[:2100] for k in ("consumer", "purpose", "legal_basis")}
+        # "item_codes", not "items": a template reads values.items as the dict's method
+        values["item_codes"] = request.POST.get("items", "")[:2100]
         values |= {k: request.POST.get(k, "")[:10] for k in ("starts_on", "ends_on")}
         values["fields"] = [c[:64] for c in request.POST.getlist("fields")[:300]]
         consumer = next((d for d in departments if str(d.pk) == values["consumer"]), None)
@@ -141,7 +144,7 @@ def request_form(request: HttpRequest, resource_id: int) -> HttpResponse:
                     fields=values["fields"],
                     purpose=values["purpose"],
                     legal_basis=values["legal_basis"],
-                    items=values["items"].replace("，", ",").replace("\n", ",").split(","),
+                    items=values["item_codes"].replace("，", ",").replace("\n", ",").split(","),
                     starts_on=starts_on,
                     ends_on=ends_on,
                 )
