@@ -252,6 +252,8 @@ def test_request_and_decide_through_the_pages(sharing, settings):  # noqa: F811
     assert done.status_code == 302
     grant = Grant.objects.get()
     assert grant.fields == ["name"]
+    again = owner.post(f"/workbench/exchange/requests/{req.pk}/approve/", {"fields": ["name"]})
+    assert again.status_code == 400 and "该申请已审批" in again.content.decode()
     assert _client(sharing.far_admin).get(f"/workbench/exchange/requests/{req.pk}/").status_code == 404
     revoked = owner.post(f"/workbench/exchange/grants/{grant.pk}/revoke/", {"reason": "不再需要"})
     assert revoked.status_code == 302

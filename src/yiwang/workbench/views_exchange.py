@@ -53,6 +53,12 @@ def _errors(exc: DomainError) -> dict[str, str]:
     return out
 
 
+def _prefixed(form: str, exc: DomainError) -> dict[str, str]:
+    """``_errors`` for one of the request page's forms: its fields prefixed (approve_fields),
+    the messages about the whole request ("form") shown above them all."""
+    return {k if k == "form" else f"{form}_{k}": v for k, v in _errors(exc).items()}
+
+
 def _status(exc: DomainError) -> int:
     return 403 if isinstance(exc, NotPermitted) else 400
 
@@ -232,9 +238,7 @@ def approve(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         grants.approve(request.user, req.pk, fields=[c[:64] for c in request.POST.getlist("fields")[:300]])
     except DomainError as exc:
-        return _request_page(
-            request, req, errors={f"approve_{k}": v for k, v in _errors(exc).items()}, status=_status(exc)
-        )
+        return _request_page(request, req, errors=_prefixed("approve", exc), status=_status(exc))
     return redirect("workbench:exchange_request", req.pk)
 
 
@@ -258,7 +262,5 @@ def revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     try:
         grants.revoke(request.user, grant_id, reason=request.POST.get("reason", "")[:2100])
     except DomainError as exc:
-        return _request_page(
-            request, req, errors={f"revoke_{k}": v for k, v in _errors(exc).items()}, status=_status(exc)
-        )
+        return _request_page(request, req, errors=_prefixed("revoke", exc), status=_status(exc))
     return redirect("workbench:exchange_request", req.pk)
