@@ -87,6 +87,7 @@ RECORDS: dict[str, str] = {
     "run_catalogue_dept": "a spreadsheet import run of the department's catalogue admin",
     "no_bundle": "a life-event bundle code that is not published",
     "no_certificate": "an e-certificate id (the world issues none)",
+    "data_resource": "a published resource of the department in the sharing catalogue",
 }
 CASES = ("case_lin", "case_company", "case_huang", "case_far")
 DEPT_CASES = ("case_lin", "case_company", "case_huang")
@@ -371,6 +372,50 @@ ROUTES: list[Route] = [
         _all(("supervisor", "superuser")),
         refused=FORBIDDEN,
         note="the issuer only (and a superuser)",
+    ),
+    # --- the sharing catalogue, requests and grants (exchange). The matrix has no data
+    # administrator: every data-admin page refuses all its actors; who may ask, decide and revoke
+    # is tested in tests/exchange/test_grants.py (pages and services).
+    Route(
+        "workbench/exchange/catalogue/",
+        "GET",
+        "the sharing catalogue (政务信息资源目录): browse and search",
+        _all(STAFF),
+        refused=FORBIDDEN,
+        note="any staff role (or a superuser)",
+    ),
+    Route(
+        "workbench/exchange/catalogue/<id:resource_id>/",
+        "GET",
+        "a catalogue resource with its fields and their sensitivity",
+        _same(STAFF, ("data_resource",)),
+        records=("data_resource",),
+        refused=FORBIDDEN,
+    ),
+    *(
+        Route(
+            pattern,
+            method,
+            what,
+            {},
+            records=("data_resource",) if "catalogue" in pattern else (),
+            refused=FORBIDDEN,
+            note="data administrators only (exchange.catalogue_selectors.is_data_admin); the "
+            "services check the department again (exchange.grants)",
+        )
+        for pattern, method, what in (
+            (
+                "workbench/exchange/catalogue/<id:resource_id>/request/",
+                "GET",
+                "request a resource for my department",
+            ),
+            ("workbench/exchange/requests/", "GET", "我的共享申请: my departments' requests"),
+            ("workbench/exchange/approvals/", "GET", "待审批: requests to my departments, grants given"),
+            ("workbench/exchange/requests/<id:request_id>/", "GET", "one sharing request"),
+            ("workbench/exchange/requests/<id:request_id>/approve/", "POST", "approve a request"),
+            ("workbench/exchange/requests/<id:request_id>/refuse/", "POST", "refuse a request"),
+            ("workbench/exchange/grants/<id:grant_id>/revoke/", "POST", "revoke a grant"),
+        )
     ),
     Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
@@ -695,6 +740,8 @@ ROUTES: list[Route] = [
             ("themes/", "themes"),
             ("life-events/", "life events"),
             ("search", "search"),
+            ("exchange/catalogue/", "the sharing catalogue (metadata)"),
+            ("exchange/catalogue/<code>", "a catalogue resource and its fields"),
         )
     ),
     Route(

@@ -179,7 +179,23 @@ def build() -> World:
     )
     run = ImportRun.objects.create(file_name="清单.xlsx", user=w.users["catalogue_dept"], finished_at=now)
 
+    from yiwang.exchange.models import DataResource, ResourceField
+
+    resource = DataResource.objects.create(
+        code="350102001-00001",
+        name="企业登记基本信息",
+        department=dept,
+        registry="legal_entity",
+        update_cycle="realtime",
+        sharing_type="conditional",
+        sharing_reason="须说明用途",
+    )
+    ResourceField.objects.create(
+        resource=resource, code="name", name="企业名称", data_type="string", sensitivity="public"
+    )
+
     w.objects = {
+        "data_resource": resource,
         "item": item,
         "unpublished_item": other_item,
         "far_item": far_item,

@@ -216,6 +216,25 @@ URLS |= {
     ),
 }
 URLS |= {
+    "workbench/exchange/catalogue/<id:resource_id>/": lambda w, r: reverse(
+        "workbench:exchange_resource", args=[w.objects[r].pk]
+    ),
+    "workbench/exchange/catalogue/<id:resource_id>/request/": lambda w, r: reverse(
+        "workbench:exchange_request_form", args=[w.objects[r].pk]
+    ),
+    "workbench/exchange/requests/<id:request_id>/": lambda w, r: "/workbench/exchange/requests/1/",
+    "workbench/exchange/requests/<id:request_id>/approve/": lambda w, r: (
+        "/workbench/exchange/requests/1/approve/"
+    ),
+    "workbench/exchange/requests/<id:request_id>/refuse/": lambda w, r: (
+        "/workbench/exchange/requests/1/refuse/"
+    ),
+    "workbench/exchange/grants/<id:grant_id>/revoke/": lambda w, r: "/workbench/exchange/grants/1/revoke/",
+    "api/exchange/catalogue/<code>": lambda w, r: (
+        f"/api/exchange/catalogue/{w.objects['data_resource'].code}"
+    ),
+}
+URLS |= {
     "opendata/api/3/action/<str:name>": lambda w, r: "/opendata/api/3/action/package_list",
     "opendata/api/action/<str:name>": lambda w, r: "/opendata/api/action/package_list",
     "opendata/<slug:name>/": lambda w, r: "/opendata/service-items/",

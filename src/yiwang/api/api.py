@@ -13,6 +13,7 @@ from yiwang.api import errors, openapi
 from yiwang.api.caching import public_cache
 from yiwang.api.routers.account import account_router
 from yiwang.api.routers.catalog import items_router, life_events_router, standard_router, themes_router
+from yiwang.api.routers.exchange import catalogue_router
 from yiwang.api.routers.regions import departments_router, regions_router
 from yiwang.api.routers.search import search_router
 from yiwang.api.throttling import ConfigurableAnonRateThrottle
@@ -56,6 +57,7 @@ for prefix, router in (
     ("/themes/", themes_router),
     ("/life-events/", life_events_router),
     ("/search", search_router),
+    ("/exchange/catalogue/", catalogue_router),
 ):
     router.add_decorator(public_cache, mode="view")
     api.add_router(prefix, router)

@@ -50,6 +50,10 @@ def load_demo_extras() -> DemoExtras:
     from yiwang.bundles.demo import create_demo_bundles
 
     out.staff += create_demo_bundles().logins  # the ready-made bundles and their staff
+    from yiwang.exchange.demo import create_demo_sharing
+    from yiwang.identity.synthetic import DEMO_PASSWORD
+
+    out.staff += create_demo_sharing(DEMO_PASSWORD)  # the sharing catalogue, requests and grants
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

@@ -239,3 +239,208 @@ class ExchangeDailyFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.registry} {self.outcome} {self.requests}"
+
+
+# --- the sharing catalogue (政务信息资源目录) and its grants --------------------------------------
+
+
+class Registry(models.TextChoices):
+    """The base registry a catalogue resource exposes (issue 18: the four base registries)."""
+
+    POPULATION = "population", _("人口库")
+    LEGAL_ENTITY = "legal_entity", _("法人库")
+    E_CERTIFICATE = "e_certificate", _("电子证照库")
+    CREDIT = "credit", _("信用库")
+    OTHER = "other", _("其他")
+
+
+class UpdateCycle(models.TextChoices):
+    REALTIME = "realtime", _("实时")
+    DAILY = "daily", _("每日")
+    WEEKLY = "weekly", _("每周")
+    MONTHLY = "monthly", _("每月")
+    YEARLY = "yearly", _("每年")
+
+
+class SharingType(models.TextChoices):
+    """GB/T 21063 / 《政务信息资源共享管理暂行办法》 sharing types."""
+
+    UNCONDITIONAL = "unconditional", _("无条件共享")
+    CONDITIONAL = "conditional", _("有条件共享")
+    NOT_SHARED = "not_shared", _("不予共享")
+
+
+class ResourceStatus(models.TextChoices):
+    PUBLISHED = "published", _("已发布")
+    RETIRED = "retired", _("已停用")
+
+
+class DataType(models.TextChoices):
+    STRING = "string", _("字符")
+    INTEGER = "integer", _("整数")
+    DECIMAL = "decimal", _("数值")
+    DATE = "date", _("日期")
+    DATETIME = "datetime", _("日期时间")
+    BOOLEAN = "boolean", _("布尔")
+    FILE = "file", _("文件")
+
+
+class Sensitivity(models.TextChoices):
+    PUBLIC = "public", _("公开")
+    INTERNAL = "internal", _("内部")
+    SENSITIVE = "sensitive", _("敏感")
+    PERSONAL_SENSITIVE = "personal_sensitive", _("个人敏感")
+
+
+class DataResource(models.Model):
+    """One entry of the sharing catalogue: a department's data resource, its fields and the
+    terms on which other departments may read it. Written only by ``exchange.catalogue``."""
+
+    code = models.CharField(
+        _("资源代码"), max_length=32, unique=True, help_text=_("区划代码+部门代码-顺序号，如 350000001-00001")
+    )
+    name = models.CharField(_("资源名称"), max_length=200)
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("提供部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.TextField(_("资源摘要"), blank=True)
+    registry = models.CharField(_("所属基础库"), max_length=16, choices=Registry.choices)
+    update_cycle = models.CharField(_("更新周期"), max_length=12, choices=UpdateCycle.choices)
+    legal_basis = models.TextField(_("法律依据"), blank=True)
+    sharing_type = models.CharField(_("共享类型"), max_length=16, choices=SharingType.choices)
+    # The condition of 有条件共享 or the reason of 不予共享 (required for both).
+    sharing_reason = models.TextField(_("共享条件或不予共享理由"), blank=True)
+    open_data = models.BooleanField(_("向社会开放"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ResourceStatus.choices, default=ResourceStatus.PUBLISHED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("共享资源")
+        verbose_name_plural = _("共享资源")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["department", "status"], name="xres_dept_status")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ResourceField(models.Model):
+    resource = models.ForeignKey(
+        DataResource, verbose_name=_("共享资源"), on_delete=models.CASCADE, related_name="fields"
+    )
+    code = models.CharField(_("字段代码"), max_length=64)
+    name = models.CharField(_("字段名称"), max_length=100)
+    data_type = models.CharField(_("数据类型"), max_length=12, choices=DataType.choices)
+    sensitivity = models.CharField(_("敏感级别"), max_length=20, choices=Sensitivity.choices)
+    description = models.CharField(_("说明"), max_length=500, blank=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("资源字段")
+        verbose_name_plural = _("资源字段")
+        ordering = ["resource", "sort", "pk"]
+        constraints = [models.UniqueConstraint(fields=["resource", "code"], name="xres_field_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    GRANTED = "granted", _("已授权")
+    REFUSED = "refused", _("未同意")
+
+
+class ShareRequest(models.Model):
+    """A department's request (共享申请) for fields of a resource, for a purpose and a period."""
+
+    resource = models.ForeignKey(
+        DataResource, verbose_name=_("共享资源"), on_delete=models.PROTECT, related_name="requests"
+    )
+    consumer = models.ForeignKey(
+        "regions.Department", verbose_name=_("申请部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fields = models.JSONField(_("申请字段"), default=list)  # field codes, catalogue order
+    purpose = models.CharField(_("使用用途"), max_length=200)
+    legal_basis = models.TextField(_("申请依据"))
+    items = models.JSONField(_("支撑事项"), default=list, blank=True)  # implementation item codes
+    starts_on = models.DateField(_("使用期限起"))
+    ends_on = models.DateField(_("使用期限至"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    refusal_reason = models.TextField(_("不同意理由"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("共享申请")
+        verbose_name_plural = _("共享申请")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["consumer", "-id"], name="xreq_consumer"),
+            models.Index(fields=["resource", "status"], name="xreq_resource_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource.code} → {self.consumer_id} ({self.status})"
+
+
+class GrantStatus(models.TextChoices):
+    ACTIVE = "active", _("有效")
+    REVOKED = "revoked", _("已撤销")
+
+
+class Grant(models.Model):
+    """What a consumer department may read of a resource: the granted fields, for the request's
+    purpose, from ``starts_on`` to ``ends_on`` inclusive, unless revoked. Read only through
+    ``exchange.grant_selectors.live_grant`` / ``granted_fields``."""
+
+    request = models.OneToOneField(
+        ShareRequest, verbose_name=_("共享申请"), on_delete=models.PROTECT, related_name="grant"
+    )
+    resource = models.ForeignKey(
+        DataResource, verbose_name=_("共享资源"), on_delete=models.PROTECT, related_name="grants"
+    )
+    consumer = models.ForeignKey(
+        "regions.Department", verbose_name=_("使用部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    fields = models.JSONField(_("授权字段"), default=list)
+    purpose = models.CharField(_("使用用途"), max_length=200)
+    starts_on = models.DateField(_("有效期起"))
+    ends_on = models.DateField(_("有效期至"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=GrantStatus.choices, default=GrantStatus.ACTIVE
+    )
+    granted_by = models.ForeignKey(  # empty: granted at once (无条件共享)
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("授权时间"), default=timezone.now)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoke_reason = models.TextField(_("撤销理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("共享授权")
+        verbose_name_plural = _("共享授权")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["consumer", "resource", "status"], name="xgrant_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} → {self.consumer_id} {self.starts_on}–{self.ends_on}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_bundles, views_orders
+from . import views, views_bundles, views_exchange, views_orders
 
 app_name = "workbench"
 
@@ -54,4 +54,20 @@ urlpatterns = [
     path("counter/d/<id:application_id>/materials/", views.counter_materials, name="counter_materials"),
     path("counter/d/<id:application_id>/delivery/", views.counter_delivery, name="counter_delivery"),
     path("counter/d/<id:application_id>/review/", views.counter_review, name="counter_review"),
+]
+
+urlpatterns += [
+    path("exchange/catalogue/", views_exchange.catalogue_page, name="exchange_catalogue"),
+    path("exchange/catalogue/<id:resource_id>/", views_exchange.resource_page, name="exchange_resource"),
+    path(
+        "exchange/catalogue/<id:resource_id>/request/",
+        views_exchange.request_form,
+        name="exchange_request_form",
+    ),
+    path("exchange/requests/", views_exchange.my_requests, name="exchange_requests"),
+    path("exchange/approvals/", views_exchange.approvals, name="exchange_approvals"),
+    path("exchange/requests/<id:request_id>/", views_exchange.request_page, name="exchange_request"),
+    path("exchange/requests/<id:request_id>/approve/", views_exchange.approve, name="exchange_approve"),
+    path("exchange/requests/<id:request_id>/refuse/", views_exchange.refuse, name="exchange_refuse"),
+    path("exchange/grants/<id:grant_id>/revoke/", views_exchange.revoke, name="exchange_revoke"),
 ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exchange', '0004_certificate_revoked_by_case'),
+        ('exchange', '0005_sharing_catalogue'),
         ('regions', '0003_region_standard_note'),
     ]
 
