@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import CaseWarning, Flag, StaffNotice
+from .models import CaseWarning, Flag, Rating, RatingFollowUp, StaffNotice
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -31,3 +31,15 @@ class FlagAdmin(ReadOnly):
 @admin.register(StaffNotice)
 class StaffNoticeAdmin(ReadOnly):
     list_display = ("user", "case", "level", "created_at", "read_at")
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnly):
+    list_display = ("case", "stage", "score", "rater_masked", "publish_comment", "superseded", "created_at")
+    list_filter = ("stage", "score")
+
+
+@admin.register(RatingFollowUp)
+class RatingFollowUpAdmin(ReadOnly):
+    list_display = ("case", "department", "status", "call_due", "report_due")
+    list_filter = ("status",)
