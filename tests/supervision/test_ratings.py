@@ -212,3 +212,22 @@ def test_signed_link_round_trip_and_forgery(world):
     token = rating_selectors.signed_token(case, "finished")
     assert rating_selectors.unsign(token) == (case.number, "finished")
     assert rating_selectors.unsign(token + "x") is None
+
+
+def test_demo_ratings_are_worth_looking_at_and_idempotent(world):
+    from yiwang.cases.demo import create_demo_cases
+    from yiwang.supervision.demo import create_demo_ratings
+
+    world.applicant.username = "chenyt"  # the world's applicant is the demo's 陈雅婷
+    world.applicant.save(update_fields=["username"])
+    create_demo_cases()
+    login = create_demo_ratings()
+    assert login and login[0][0] == "supervisor_city"
+    n = Rating.objects.count()
+    create_demo_ratings()
+    assert Rating.objects.count() == n == 7  # four good, two bad, one re-rating
+    assert RatingFollowUp.objects.filter(status=FollowUpStatus.OPEN).count() == 1
+    assert Rating.objects.filter(rerating_of__isnull=False).count() == 1
+    item_id = Rating.objects.values_list("item_id", flat=True).first()
+    g = rating_selectors.guide_ratings(item_id)
+    assert g.count == 6 and len(g.comments) == 5

@@ -50,6 +50,9 @@ def load_demo_extras() -> DemoExtras:
     from yiwang.bundles.demo import create_demo_bundles
 
     out.staff += create_demo_bundles().logins  # the ready-made bundles and their staff
+    from yiwang.supervision.demo import create_demo_ratings
+
+    out.staff += create_demo_ratings()  # ratings on the demo item, a follow-up, a re-rating
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

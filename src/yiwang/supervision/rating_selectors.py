@@ -24,7 +24,15 @@ from .models import (
     RatingFollowUp,
     RatingStage,
 )
-from .ratings import BAD_AT_MOST, GUIDE_CACHE_KEY, INDICATORS, is_rater, may_rerate, stage_happened
+from .ratings import (
+    BAD_AT_MOST,
+    GUIDE_CACHE_KEY,
+    INDICATORS,
+    channel_of,
+    is_rater,
+    may_rerate,
+    stage_happened,
+)
 
 LINK_SALT = "yiwang.supervision.rating-link"
 # A QR code on a receipt or a counter screen opens the form for this long.
@@ -80,10 +88,9 @@ def rating_for_rerate(user: AbstractBaseUser | AnonymousUser, case: Case, rating
     return r if r is not None and may_rerate(user, r) else None
 
 
-def indicators_of(stage: str) -> tuple[tuple[str, str], ...]:
-    from .ratings import channel_of
-
-    return INDICATORS[channel_of(stage)]
+def indicators_of(stage: str) -> list[tuple[str, str]]:
+    """The stage's indicators besides the overall one: key and label in the reader's language."""
+    return [(key, str(label)) for key, label in INDICATORS[channel_of(stage)]]
 
 
 def signed_token(case: Case, stage: str) -> str:

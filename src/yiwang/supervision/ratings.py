@@ -9,7 +9,9 @@ departments and accounts are only read here."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -44,20 +46,23 @@ from .models import (
 )
 from .orders import supervisors_of
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 FINISHED = (CaseState.DELIVERED, CaseState.CLOSED)
 BAD_AT_MOST = 2  # 不满意 (2) or 非常不满意 (1) opens a follow-up
 SATISFIED_AT_LEAST = 4  # 满意 (4) and 非常满意 (5) count as satisfied
 COMMENT_MAX = 500
 NOTE_MAX = 2000
 # The national indicators besides the overall satisfaction (``Rating.score``), per channel.
-INDICATORS: dict[str, tuple[tuple[str, str], ...]] = {
-    RatingChannel.ONLINE: (
+INDICATORS: dict[str, tuple[tuple[str, StrOrPromise], ...]] = {
+    RatingChannel.ONLINE.value: (
         ("efficiency", gettext_lazy("办事效率")),
         ("guide_accuracy", gettext_lazy("办事指南精确度")),
         ("convenience", gettext_lazy("办事便捷度")),
         ("usability", gettext_lazy("平台操作性")),
     ),
-    RatingChannel.COUNTER: (
+    RatingChannel.COUNTER.value: (
         ("service_efficiency", gettext_lazy("服务效率")),
         ("service_level", gettext_lazy("服务水平")),
         ("service_attitude", gettext_lazy("服务态度")),
@@ -110,7 +115,9 @@ def _masked_name(user_id: int) -> str:
     return (name[:1] + "*" * max(len(name) - 1, 1)) if name else "***"
 
 
-def _clean(channel: str, score: object, indicators: dict[str, object], comment: str) -> tuple[int, dict, str]:
+def _clean(
+    channel: str, score: object, indicators: Mapping[str, object], comment: str
+) -> tuple[int, dict, str]:
     errors: list[FieldError] = []
 
     def level(field: str, value: object) -> int | None:
@@ -169,7 +176,7 @@ def rate(
     *,
     stage: str,
     score: object,
-    indicators: dict[str, object] | None = None,
+    indicators: Mapping[str, object] | None = None,
     comment: str = "",
     publish_comment: bool = False,
     today: dt.date | None = None,
@@ -182,6 +189,7 @@ def rate(
         raise NotPermitted(_("只有本办件的申请人可以评价。"))
     if not stage_happened(case, stage):
         raise ValidationFailed([FieldError("stage", _("该环节尚未办理，暂不能评价。"))])
+    assert user.pk is not None  # is_rater: signed in
     channel = channel_of(stage)
     overall, clean, comment = _clean(channel, score, indicators or {}, comment)
     if Rating.objects.filter(case=case, stage=stage, rerating_of__isnull=True).exists():
@@ -249,7 +257,7 @@ def rerate(
     rating_id: int,
     *,
     score: object,
-    indicators: dict[str, object] | None = None,
+    indicators: Mapping[str, object] | None = None,
     comment: str = "",
     publish_comment: bool = False,
 ) -> Rating:
