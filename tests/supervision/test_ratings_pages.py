@@ -115,3 +115,24 @@ def test_ranking_and_counter_screen(world):
     )
     html = client_for(world.clerk).get(reverse("workbench:rating_counter")).content.decode()
     assert 'id="counter-qr"' in html and counter.number in html
+
+
+def test_receipt_pdf_carries_the_rating_qr_code(world):
+    import io
+
+    from pypdf import PdfReader
+
+    from yiwang.cases import actions, notices
+    from yiwang.cases.models import NoticeKind
+
+    case = submitted_case(world)
+    receipt = notices.issue(case, NoticeKind.RECEIPT)
+    receipt.file.open("rb")
+    page = PdfReader(io.BytesIO(receipt.file.read())).pages[0]
+    receipt.file.close()
+    assert len(list(page.images)) == 2  # verification and rating
+    assert "办结后扫码评价本次服务" in page.extract_text().replace("\x00", "")
+    acceptance = notices.issue(actions.Accept(case, world.clerk).run(), NoticeKind.ACCEPTANCE)
+    acceptance.file.open("rb")
+    assert len(list(PdfReader(io.BytesIO(acceptance.file.read())).pages[0].images)) == 1
+    acceptance.file.close()

@@ -127,7 +127,12 @@ def follow_up_page(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 
 @role_required(may_rank)
 def ranking_page(request: HttpRequest) -> HttpResponse:
-    departments, regions = rating_selectors.ranking(supervisor_scope_q(request.user, "department__"))
+    roles = request.work_roles  # type: ignore[attr-defined]  # set by role_required
+    # A platform administrator watches the whole province; a supervisor their role's scope.
+    everywhere = any(r.role == Role.PLATFORM_ADMIN for r in roles)
+    departments, regions = rating_selectors.ranking(
+        Q() if everywhere else supervisor_scope_q(request.user, "department__")
+    )
     return render(request, "workbench/rating_ranking.html", {"departments": departments, "regions": regions})
 
 
