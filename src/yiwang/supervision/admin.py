@@ -37,9 +37,12 @@ class StaffNoticeAdmin(ReadOnly):
 class RatingAdmin(ReadOnly):
     list_display = ("case", "stage", "score", "rater_masked", "publish_comment", "superseded", "created_at")
     list_filter = ("stage", "score")
+    # Only what the columns show: following every foreign key joins past SQLite's 64 tables.
+    list_select_related = ("case",)
 
 
 @admin.register(RatingFollowUp)
 class RatingFollowUpAdmin(ReadOnly):
     list_display = ("case", "department", "status", "call_due", "report_due")
     list_filter = ("status",)
+    list_select_related = ("case", "department")
