@@ -136,8 +136,9 @@ def guide_ratings(item_id: int) -> GuideRatings:
     """The item's rollup row and its latest published comments (names and numbers masked):
     two indexed queries, never a count over ratings."""
     roll = ItemRatingRollup.objects.filter(item_id=item_id).first()
-    count = roll.count if roll else 0
-    share = round(100 * roll.satisfied / roll.count, 1) if roll and roll.count else None
+    if roll is None or not roll.count:  # no rating, no comment: one query
+        return GuideRatings(count=0, satisfied_share=None, comments=[])
+    share = round(100 * roll.satisfied / roll.count, 1)
     comments = [
         {
             "name": r["rater_masked"],
@@ -149,7 +150,7 @@ def guide_ratings(item_id: int) -> GuideRatings:
         .order_by("-created_at")
         .values("rater_masked", "score", "comment", "created_at")[:GUIDE_COMMENTS]
     ]
-    return GuideRatings(count=count, satisfied_share=share, comments=comments)
+    return GuideRatings(count=roll.count, satisfied_share=share, comments=comments)
 
 
 def recount(item_id: int) -> tuple[int, int, int, int]:
