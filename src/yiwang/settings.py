@@ -289,6 +289,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.escalate_orders",
         "schedule": float(os.environ.get("YIWANG_ORDER_SWEEP_EVERY", 3600)),
     },
+    # Ratings (好差评): one reminder per finished unrated case, overdue follow-ups escalated
+    # (supervision.ratings.remind_unrated, escalate_overdue).
+    "rating-jobs": {
+        "task": "supervision.rating_jobs",
+        "schedule": float(os.environ.get("YIWANG_RATING_SWEEP_EVERY", 3600)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),

@@ -244,6 +244,31 @@ ROUTES: list[Route] = [
     ),
     Route("my/cases/<str:number>/receipt/", "GET", "a case's receipt", CASE_VIEWERS, records=CASES),
     Route(
+        "my/cases/<str:number>/rate/<slug:stage>/",
+        "GET",
+        "the rating form (好差评) of a stage of one's case",
+        {"applicant": ("case_lin", "case_company"), "other_person": ("case_huang", "case_far")},
+        records=CASES,
+        note="the case's applicant only (supervision.ratings.is_rater; for a company case the person "
+        "who acted for it); everyone else, staff too, gets a 404. A stage not reached yet shows the "
+        "form's message instead of the form",
+    ),
+    Route(
+        "my/cases/<str:number>/rerate/<id:rating_id>/",
+        "GET",
+        "the one re-rating of a bad rating after its follow-up (the world has no rating)",
+        {},
+        note="the rater, once, after the rectification report (supervision.ratings.may_rerate)",
+    ),
+    Route(
+        "rate/<str:token>/",
+        "GET",
+        "a rating QR code's signed link (receipt, counter screen): on to the rating form",
+        {},
+        refused=REDIRECT,
+        note="sends every signed-in reader on to the form, which admits the applicant only",
+    ),
+    Route(
         "my/cases/<str:number>/materials/<id:material_id>/",
         "GET",
         "download a material of a case",
@@ -416,6 +441,37 @@ ROUTES: list[Route] = [
             ("workbench/exchange/requests/<id:request_id>/refuse/", "POST", "refuse a request"),
             ("workbench/exchange/grants/<id:grant_id>/revoke/", "POST", "revoke a grant"),
         )
+    ),
+    Route(
+        "workbench/ratings/",
+        "GET",
+        "ratings (好差评): the follow-ups and latest ratings of the reader's case scope",
+        _all((*WORKERS, "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/ratings/follow-ups/<id:follow_up_id>/",
+        "GET",
+        "a bad rating's follow-up (整改): call and report forms (the world has no follow-up)",
+        {},
+        refused=FORBIDDEN,
+        refused_for=dict.fromkeys((*WORKERS, "supervisor", "platform_admin", "superuser"), NOT_FOUND),
+        note="a follow-up outside the reader's case scope is a 404; recording the call or the report "
+        "is checked by supervision.ratings.may_follow_up (staff of the department)",
+    ),
+    Route(
+        "workbench/ratings/ranking/",
+        "GET",
+        "departments and regions ranked by bad-rating rate (the supervisor's scope)",
+        _all(("supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/ratings/counter/",
+        "GET",
+        "the counter screen: the rating QR code of the case the clerk just handled",
+        _all(("clerk", "far_clerk", "superuser")),
+        refused=FORBIDDEN,
     ),
     Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
@@ -959,6 +1015,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "exchange.ecertificate": AdminModel(SUPER, (), note="read-only"),
     "supervision.casewarning": AdminModel(SUPER, (), note="read-only (written by the sweep)"),
     "supervision.flag": AdminModel(SUPER, (), note="read-only"),
+    "supervision.rating": AdminModel(SUPER, (), note="read-only (written by the applicant's rating)"),
+    "supervision.ratingfollowup": AdminModel(SUPER, (), note="read-only (written by the department's pages)"),
     "supervision.staffnotice": AdminModel(SUPER, (), note="read-only"),
 }
 ADMIN_MODEL_URLS = ("changelist", "add", "history", "delete", "change", "")

@@ -256,6 +256,26 @@ URLS["workbench/orders/<id:order_id>/reply/"] = lambda w, r: reverse(
 URLS["workbench/orders/<id:order_id>/close/"] = lambda w, r: reverse(
     "workbench:order_close", args=[_new_order(w, r)]
 )
+URLS |= {
+    "my/cases/<str:number>/rate/<slug:stage>/": lambda w, r: reverse(
+        "portal:rate_case", args=[_case(w, r).number, "finished"]
+    ),
+    "my/cases/<str:number>/rerate/<id:rating_id>/": lambda w, r: reverse(
+        "portal:rerate_case", args=[w.objects["case_lin"].number, 10**9]
+    ),
+    "rate/<str:token>/": lambda w, r: _rating_link(w),
+    "workbench/ratings/follow-ups/<id:follow_up_id>/": lambda w, r: reverse(
+        "workbench:rating_follow_up", args=[10**9]
+    ),
+}
+
+
+def _rating_link(w) -> str:
+    from yiwang.supervision.rating_selectors import rating_url
+
+    return rating_url(w.objects["case_lin"], "finished")
+
+
 URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
 for _step in ("form", "materials", "delivery", "review"):
     URLS[f"workbench/bundles/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (

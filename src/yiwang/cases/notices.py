@@ -158,7 +158,10 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
     department = text(case.department.name)
     number_line = text(f"文书编号：{number}")
     scan_hint = text("扫码核验本文书真伪；凭办件编号、查询码可查询办理进度")
-    lines = [department, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint]
+    # The receipt also carries the rating QR code (好差评): the applicant scans it once the case
+    # is finished and signs in to rate (supervision's signed link; the form admits the applicant).
+    rate_hint = text("办结后扫码评价本次服务（好差评）") if kind == NoticeKind.RECEIPT else ""
+    lines = [department, title, number_line, *(f"{a}：{b}" for a, b in fields), *body, scan_hint, rate_hint]
 
     def draw(pdf: FPDF) -> None:
         pdf.set_margins(20, 20, 20)
@@ -186,6 +189,13 @@ def render_pdf(case: Case, kind: str, number: str) -> bytes:
         pdf.cell(w=0, h=8, text=department, align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.set_x(120)
         pdf.cell(w=0, h=8, text=f"{timezone.localdate():%Y年%m月%d日}", align="R")
+        if rate_hint:
+            from yiwang.supervision.rating_selectors import rating_url
+
+            pdf.image(qr_png(pdf_page.public_url(rating_url(case, "finished"))), x=20, y=y + 36, w=32, h=32)
+            pdf.set_xy(56, y + 42)
+            pdf.set_font(FONT, size=10)
+            pdf_page.paragraph(pdf, rate_hint, 6, x=56)
 
     return pdf_page.render(f"{title} {case.number}", "".join(lines), draw)
 

@@ -52,8 +52,10 @@ def load_demo_extras() -> DemoExtras:
     out.staff += create_demo_bundles().logins  # the ready-made bundles and their staff
     from yiwang.exchange.demo import create_demo_sharing
     from yiwang.identity.synthetic import DEMO_PASSWORD
+    from yiwang.supervision.demo import create_demo_ratings
 
     out.staff += create_demo_sharing(DEMO_PASSWORD)  # the sharing catalogue, requests and grants
+    out.staff += create_demo_ratings()  # ratings on the demo item, a follow-up, a re-rating
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

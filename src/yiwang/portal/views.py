@@ -27,6 +27,7 @@ from yiwang.core.hant import is_hant, to_hans
 from yiwang.core.links import url_with_last
 from yiwang.core.params import page_param
 from yiwang.regions.models import DepartmentKind, RegionLevel
+from yiwang.supervision import rating_selectors
 
 from . import bundle_region
 from . import guide as guide_module
@@ -41,6 +42,9 @@ MAX_QUERY_LENGTH = 100
 CSRF_PLACEHOLDER = "@@yiwang-csrf-token@@"
 # The header's account area (portal/_account.html) of a cached guide page: put in per reader.
 ACCOUNT_PLACEHOLDER = "@@yiwang-account@@"
+# The ratings panel (好差评) of a cached guide page: changes with every rating of the item, so it
+# is cached apart (dropped by supervision.ratings when a rating is saved) and put in per response.
+RATINGS_PLACEHOLDER = "@@yiwang-ratings@@"
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -224,9 +228,20 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
         cache.set(page_key, page, GUIDE_CACHE_SECONDS)
     if signed_in:
         page = page.replace(ACCOUNT_PLACEHOLDER, _account_area(request))
+    page = page.replace(RATINGS_PLACEHOLDER, _ratings_panel(version.item_id, language))
     response = HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
     patch_vary_headers(response, ("Cookie",))
     return response
+
+
+def _ratings_panel(item_id: int, language: str) -> str:
+    """The guide's satisfaction score and published comments, from the item's rating rollup."""
+    key = rating_selectors.guide_cache_key(item_id, language)
+    panel = cache.get(key)
+    if panel is None:
+        panel = render_to_string("portal/_guide_ratings.html", {"r": rating_selectors.guide_ratings(item_id)})
+        cache.set(key, panel, GUIDE_CACHE_SECONDS)
+    return panel
 
 
 def _account_area(request: HttpRequest, next_path: str = "") -> str:
@@ -248,6 +263,7 @@ def _render_guide_page(request: HttpRequest, version, language: str, print_mode:
         "request": request,
         "csrf_token": CSRF_PLACEHOLDER,
         "account_placeholder": ACCOUNT_PLACEHOLDER,
+        "ratings_placeholder": RATINGS_PLACEHOLDER,
         "next_url": path,
         "version": version,
         "guide_body": mark_safe(body),  # noqa: S308 - rendered by our own autoescaping template

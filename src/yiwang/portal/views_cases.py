@@ -28,6 +28,8 @@ from yiwang.catalog import selectors as catalog_selectors
 from yiwang.core.errors import DomainError
 from yiwang.identity import account_selectors
 from yiwang.identity.stepup import required_acr_for_item, stepup_url
+from yiwang.supervision import rating_selectors
+from yiwang.supervision.models import RatingStage
 
 from . import applicant_pages as ap
 
@@ -140,7 +142,15 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def case_receipt(request: HttpRequest, number: str) -> HttpResponse:
     case = ap.viewable_case(request.user, number)
     receipt = case.notices.filter(kind="receipt").first()
-    return render(request, "portal/cases/receipt.html", STEPS.context(False, case=case, receipt=receipt))
+    rating_link = request.build_absolute_uri(rating_selectors.rating_url(case, RatingStage.FINISHED))
+    context = STEPS.context(
+        False,
+        case=case,
+        receipt=receipt,
+        rating_qr=rating_selectors.qr_data_uri(rating_link),
+        rating_link=rating_link,
+    )
+    return render(request, "portal/cases/receipt.html", context)
 
 
 def _applicant_corrects(case: Case, user, data: dict[str, str]) -> None:
@@ -157,6 +167,7 @@ def my_case(request: HttpRequest, number: str) -> HttpResponse:
         ns=NS,
         correct=_applicant_corrects,
         corrected_message=_("补正已提交，办件回到受理环节。"),
+        extra=lambda detail: {"ratings": rating_selectors.case_ratings(request.user, detail.case)},
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import CaseWarning, Flag, StaffNotice
+from .models import CaseWarning, Flag, Rating, RatingFollowUp, StaffNotice
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -31,3 +31,18 @@ class FlagAdmin(ReadOnly):
 @admin.register(StaffNotice)
 class StaffNoticeAdmin(ReadOnly):
     list_display = ("user", "case", "level", "created_at", "read_at")
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnly):
+    list_display = ("case", "stage", "score", "rater_masked", "publish_comment", "superseded", "created_at")
+    list_filter = ("stage", "score")
+    # Only what the columns show: following every foreign key joins past SQLite's 64 tables.
+    list_select_related = ("case",)
+
+
+@admin.register(RatingFollowUp)
+class RatingFollowUpAdmin(ReadOnly):
+    list_display = ("case", "department", "status", "call_due", "report_due")
+    list_filter = ("status",)
+    list_select_related = ("case", "department")

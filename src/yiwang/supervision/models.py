@@ -150,3 +150,191 @@ class SupervisoryOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.department_id} {self.status}"
+
+
+# --- ratings (好差评) ---------------------------------------------------------------------------
+
+
+class RatingStage(models.TextChoices):
+    """When a case is rated: online after it is finished; at the counter after acceptance and
+    after the decision (cases entered at a counter)."""
+
+    FINISHED = "finished", _("办结后")
+    ACCEPTANCE = "acceptance", _("受理环节")
+    DECISION = "decision", _("办结环节")
+
+
+class RatingChannel(models.TextChoices):
+    ONLINE = "online", _("网上评价")
+    COUNTER = "counter", _("窗口评价")
+
+
+class Score(models.IntegerChoices):
+    VERY_SATISFIED = 5, _("非常满意")
+    SATISFIED = 4, _("满意")
+    NEUTRAL = 3, _("基本满意")
+    DISSATISFIED = 2, _("不满意")
+    VERY_DISSATISFIED = 1, _("非常不满意")
+
+
+class Rating(models.Model):
+    """One applicant's rating of one case at one stage. ``score`` is the overall satisfaction
+    (整体满意度); ``indicators`` the channel's other national indicators, key → 1–5. A
+    re-rating (``rerating_of``) replaces its original in every aggregate (``superseded``)."""
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("评价渠道"), max_length=8, choices=RatingChannel.choices)
+    stage = models.CharField(_("评价环节"), max_length=12, choices=RatingStage.choices)
+    score = models.PositiveSmallIntegerField(_("整体满意度"), choices=Score.choices)
+    indicators = models.JSONField(_("评价指标"), default=dict)
+    comment = models.TextField(_("评价内容"), blank=True)
+    publish_comment = models.BooleanField(_("公开评价内容"), default=False)
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("评价人"), on_delete=models.PROTECT, related_name="+"
+    )
+    rater_masked = models.CharField(_("评价人（脱敏）"), max_length=40)
+    rerating_of = models.OneToOneField(
+        "self",
+        verbose_name=_("原评价"),
+        on_delete=models.PROTECT,
+        related_name="rerating",
+        null=True,
+        blank=True,
+    )
+    superseded = models.BooleanField(_("已被追评取代"), default=False)
+    created_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("好差评")
+        verbose_name_plural = _("好差评")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "stage"],
+                condition=models.Q(rerating_of__isnull=True),
+                name="sup_rating_once_per_stage",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["item", "-created_at"], name="sup_rating_item"),
+            models.Index(fields=["department", "-created_at"], name="sup_rating_dept"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage} {self.score}"
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("待回访")
+    CALLED = "called", _("已回访，整改中")
+    RECTIFIED = "rectified", _("已整改")
+
+
+class RatingFollowUp(models.Model):
+    """The follow-up (整改) a bad rating opens for the case's department: a call back by
+    ``call_due`` and a rectification report by ``report_due`` (working days). Each missed day
+    escalates once (``call_escalated_at``, ``report_escalated_at``)."""
+
+    rating = models.OneToOneField(
+        Rating, verbose_name=_("差评"), on_delete=models.CASCADE, related_name="follow_up"
+    )
+    case = models.ForeignKey("cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("整改部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    opened_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    call_due = models.DateField(_("回访期限"))
+    report_due = models.DateField(_("整改期限"))
+    called_at = models.DateTimeField(_("回访时间"), null=True, blank=True)
+    call_note = models.TextField(_("回访记录"), blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回访人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    report = models.TextField(_("整改报告"), blank=True)
+    reported_at = models.DateTimeField(_("整改时间"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("整改人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    call_escalated_at = models.DateTimeField(_("回访逾期上报时间"), null=True, blank=True)
+    report_escalated_at = models.DateTimeField(_("整改逾期上报时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("差评整改")
+        verbose_name_plural = _("差评整改")
+        indexes = [models.Index(fields=["status", "call_due"], name="sup_followup_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.status}"
+
+
+class RatingReminder(models.Model):
+    """The one reminder sent for a finished case left unrated (its existence is the guard)."""
+
+    case = models.OneToOneField(
+        "cases.Case", verbose_name=_("办件"), on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("提醒时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评价提醒")
+        verbose_name_plural = _("评价提醒")
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+
+class ItemRatingRollup(models.Model):
+    """The ratings of one item as its guide shows them, kept up to date as ratings are saved
+    (superseded ratings excluded), so a guide page never counts ratings."""
+
+    item = models.OneToOneField(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.CASCADE, related_name="+"
+    )
+    count = models.PositiveIntegerField(_("评价数"), default=0)
+    satisfied = models.PositiveIntegerField(_("满意及以上"), default=0)
+    bad = models.PositiveIntegerField(_("不满意及以下"), default=0)
+    score_sum = models.PositiveIntegerField(_("总分"), default=0)
+
+    class Meta:
+        verbose_name = _("事项评价汇总")
+        verbose_name_plural = _("事项评价汇总")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.count}"
+
+
+class DepartmentRatingRollup(models.Model):
+    """The ratings of one department (superseded ratings excluded), for the ranking page."""
+
+    department = models.OneToOneField(
+        "regions.Department", verbose_name=_("部门"), on_delete=models.CASCADE, related_name="+"
+    )
+    count = models.PositiveIntegerField(_("评价数"), default=0)
+    satisfied = models.PositiveIntegerField(_("满意及以上"), default=0)
+    bad = models.PositiveIntegerField(_("不满意及以下"), default=0)
+    score_sum = models.PositiveIntegerField(_("总分"), default=0)
+
+    class Meta:
+        verbose_name = _("部门评价汇总")
+        verbose_name_plural = _("部门评价汇总")
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.count}"

@@ -19,3 +19,16 @@ def escalate_orders() -> int:
     from .orders import escalate_overdue
 
     return escalate_overdue()
+
+
+@shared_task(name="supervision.rating_jobs", ignore_result=True)
+def rating_jobs() -> dict:
+    """Reminders for finished cases left unrated and escalation of overdue follow-ups."""
+    from .ratings import escalate_overdue, remind_unrated
+
+    escalated = escalate_overdue()
+    return {
+        "reminded": remind_unrated(),
+        "call_escalated": escalated.call,
+        "report_escalated": escalated.report,
+    }

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_bundles, views_exchange, views_orders
+from . import views, views_bundles, views_exchange, views_orders, views_ratings
 
 app_name = "workbench"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("orders/", views_orders.orders_page, name="orders"),
     path("orders/<id:order_id>/reply/", views_orders.reply, name="order_reply"),
     path("orders/<id:order_id>/close/", views_orders.close, name="order_close"),
+    path("ratings/", views_ratings.ratings_page, name="ratings"),
+    path("ratings/follow-ups/<id:follow_up_id>/", views_ratings.follow_up_page, name="rating_follow_up"),
+    path("ratings/ranking/", views_ratings.ranking_page, name="rating_ranking"),
+    path("ratings/counter/", views_ratings.counter_screen, name="rating_counter"),
     path("cases/<id:case_id>/act/<str:name>/", views.act, name="act"),
     path("cases/<id:case_id>/materials/<id:material_id>/", views.material, name="material"),
     path("cases/<id:case_id>/notices/<id:notice_id>/", views.notice, name="notice"),
