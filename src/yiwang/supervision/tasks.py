@@ -19,3 +19,10 @@ def escalate_orders() -> int:
     from .orders import escalate_overdue
 
     return escalate_overdue()
+
+
+@shared_task(name="supervision.fold_figures", ignore_result=True)
+def fold_figures() -> int:
+    from .figures import fold
+
+    return fold()
