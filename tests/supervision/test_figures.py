@@ -171,3 +171,20 @@ def test_rebuild_refuses_a_bad_date():
 
     with pytest.raises(CommandError):
         call_command("rebuild_figures", since="2025-13-01")
+
+
+def test_demo_cases_have_figures(db, django_capture_on_commit_callbacks):
+    from tests import factories
+    from yiwang.catalog import services as catalog
+
+    regions = factories.region_tree()
+    dept = factories.department(regions["county"])
+    catalog.publish(factories.implementation(factories.standard_item(), dept))
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command("load_demo_cases")
+    figures.fold()
+    folded = rollups()
+    figures.rebuild()  # as the demo load does
+    assert rollups() == folded  # the demo's eleven cases in every state: deltas equal the recount
+    total = {c: sum(v[c] for v in folded.values()) for c in FIGURE_COLUMNS}
+    assert total["received"] == 11 and total["decided"] >= 2 and total["refused"] == 1

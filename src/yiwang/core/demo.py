@@ -50,6 +50,9 @@ def load_demo_extras() -> DemoExtras:
     from yiwang.bundles.demo import create_demo_bundles
 
     out.staff += create_demo_bundles().logins  # the ready-made bundles and their staff
+    from yiwang.supervision.figures import rebuild
+
+    rebuild()  # the figures (效能) of the demo's cases, recounted: the figures page has data
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]
