@@ -9,7 +9,7 @@ The case lifecycle of bench/case_lifecycle.py (submit, accept, review, decide, d
 the real services and actions, ``--workers`` processes) is run in alternating rounds in the same
 run: without the figures (the supervision receivers' figure calls replaced by no-ops: no delta
 row, no reuse query) and with them, ``--rounds`` of each, every round on fresh drafts prepared
-before its clock starts. While a round with figures runs, one more process plays the Celery beat
+before the rounds start (one real draft, copied). All along, one more process plays the Celery beat
 job: every ``--fold-every`` seconds it folds the deltas (``figures.fold``) and records the age
 of the oldest delta it folded (the lag of the figures behind the cases) and the fold's time.
 Hello-world (Django's view through the test client, one process) is measured before and after.
@@ -47,43 +47,81 @@ def _figures_off() -> None:
         setattr(figures, name, lambda *a, **k: None)
 
 
-def worker(idx: int, item_id: int, cases: int, seconds: float, with_figures: bool, barrier, out) -> None:
+def clone_drafts(app, n: int) -> list:
+    """``n`` copies of a complete draft (its row and its material rows, the stored files shared):
+    the applicant's side is not what this bench measures, and each real upload runs the
+    sanitizer in a process of its own."""
+    import uuid
+
+    from yiwang.cases.models import Application, CaseMaterial
+
+    materials = list(CaseMaterial.objects.filter(application=app, replaced=False))
+    copies = []
+    for _ in range(n):
+        copy = Application.objects.get(pk=app.pk)
+        copy.pk, copy.idempotency_key = None, uuid.uuid4().hex
+        copy.save(force_insert=True)
+        for m in materials:
+            m.pk, m.application_id, m.case_id = None, copy.pk, None
+        CaseMaterial.objects.bulk_create(materials)
+        copies.append(copy)
+    return copies
+
+
+def _hooks(on: bool, saved: dict) -> None:
+    from yiwang.supervision import figures
+
+    for name in FIGURE_HOOKS:
+        setattr(figures, name, saved[name] if on else (lambda *a, **k: None))
+
+
+def worker(idx: int, item_id: int, cases: int, seconds: float, rounds: int, barrier, out) -> None:
+    """Prepare the drafts of every round, then for each round (without, with the figures, in
+    turn) wait for the others and run submit→close until its share of drafts or ``seconds`` run
+    out."""
     lc._setup_django()
-    if not with_figures:
-        _figures_off()
+    from yiwang.supervision import figures
+
+    saved = {name: getattr(figures, name) for name in FIGURE_HOOKS}
     timers = lc.Timers()
     timers.install()
     try:
         item, applicant, staff = lc._actors(item_id)
         lc.one_case(item, applicant, staff)  # warm caches
-        drafts = [lc.draft(item, applicant) for _ in range(cases)]
+        drafts = clone_drafts(lc.draft(item, applicant), cases * 2 * rounds)
     except BaseException:
         barrier.abort()
         raise
-    barrier.wait()
-    timers.reset()
-    started, cpu0 = time.perf_counter(), time.process_time()
-    n, errors = 0, 0
-    for app in drafts:
-        if time.perf_counter() - started >= seconds:
-            break
-        try:
-            lc.lifecycle(app, applicant, staff)
-            n += 1
-        except Exception as exc:
-            errors += 1
-            if errors <= 3:
-                print(f"worker {idx}: {type(exc).__name__}: {exc}", file=sys.stderr)
-    out.put(
-        {
-            "cases": n,
-            "errors": errors,
-            "elapsed": time.perf_counter() - started,
-            "cpu": time.process_time() - cpu0,
-            "queries": timers.queries,
-            "sql": timers.sql,
-        }
-    )
+    for r in range(2 * rounds):
+        with_figures = r % 2 == 1
+        _hooks(with_figures, saved)
+        batch = drafts[r * cases : (r + 1) * cases]
+        barrier.wait()
+        timers.reset()
+        started, cpu0 = time.perf_counter(), time.process_time()
+        n, errors = 0, 0
+        for app in batch:
+            if time.perf_counter() - started >= seconds:
+                break
+            try:
+                lc.lifecycle(app, applicant, staff)
+                n += 1
+            except Exception as exc:
+                errors += 1
+                if errors <= 3:
+                    print(f"worker {idx}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        out.put(
+            {
+                "round": r,
+                "figures": with_figures,
+                "cases": n,
+                "errors": errors,
+                "elapsed": time.perf_counter() - started,
+                "cpu": time.process_time() - cpu0,
+                "queries": timers.queries,
+                "sql": timers.sql,
+            }
+        )
 
 
 def folder(every: float, stop, out) -> None:
@@ -107,43 +145,53 @@ def folder(every: float, stop, out) -> None:
     out.put({"lags": lags, "folds": folds, "folded": folded})
 
 
-def one_round(args, item_id: int, with_figures: bool) -> dict:
+def rounds_of(args, item_id: int) -> tuple[list[dict], dict]:
     ctx = mp.get_context("spawn")
     barrier, out = ctx.Barrier(args.workers + 1), ctx.Queue()
     procs = [
-        ctx.Process(target=worker, args=(i, item_id, args.cases, args.seconds, with_figures, barrier, out))
+        ctx.Process(target=worker, args=(i, item_id, args.cases, args.seconds, args.rounds, barrier, out))
         for i in range(args.workers)
     ]
     for p in procs:
         p.start()
-    stop, fold_out, fold_proc = ctx.Event(), ctx.Queue(), None
+    stop, fold_out = ctx.Event(), ctx.Queue()
+    fold_proc = ctx.Process(target=folder, args=(args.fold_every, stop, fold_out))
+    rounds = []
     try:
-        barrier.wait(timeout=900)
-        if with_figures:
-            fold_proc = ctx.Process(target=folder, args=(args.fold_every, stop, fold_out))
-            fold_proc.start()
-        results = [out.get(timeout=args.seconds + 300) for _ in procs]
+        barrier.wait(timeout=1800)
+        fold_proc.start()
+        for r in range(2 * args.rounds):
+            if r:
+                barrier.wait(timeout=600)
+            results = [out.get(timeout=args.seconds + 300) for _ in procs]
+            cases = sum(x["cases"] for x in results)
+            wall = max(x["elapsed"] for x in results)
+            summary = {
+                "figures": r % 2 == 1,
+                "cases": cases,
+                "errors": sum(x["errors"] for x in results),
+                "rate": cases / wall,
+                "ms_per_case": sum(x["elapsed"] for x in results) / max(cases, 1) * 1000,
+                "cpu_ms_per_case": sum(x["cpu"] for x in results) / max(cases, 1) * 1000,
+                "queries_per_case": sum(x["queries"] for x in results) / max(cases, 1),
+            }
+            print(
+                f"{'with' if summary['figures'] else 'without'} figures: {cases} cases, "
+                f"{summary['rate']:.1f} cases/s, {summary['ms_per_case']:.1f} ms and "
+                f"{summary['queries_per_case']:.1f} statements per case",
+                flush=True,
+            )
+            rounds.append(summary)
+        time.sleep(args.fold_every * 2)  # the last deltas folded
     finally:
         stop.set()
         for p in procs:
             p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
-    fold = fold_out.get(timeout=120) if fold_proc is not None else None
-    if fold_proc is not None:
-        fold_proc.join(timeout=30)
-    cases = sum(r["cases"] for r in results)
-    wall = max(r["elapsed"] for r in results)
-    return {
-        "figures": with_figures,
-        "cases": cases,
-        "errors": sum(r["errors"] for r in results),
-        "rate": cases / wall,
-        "ms_per_case": sum(r["elapsed"] for r in results) / max(cases, 1) * 1000,
-        "cpu_ms_per_case": sum(r["cpu"] for r in results) / max(cases, 1) * 1000,
-        "queries_per_case": sum(r["queries"] for r in results) / max(cases, 1),
-        "fold": fold,
-    }
+    fold = fold_out.get(timeout=120)
+    fold_proc.join(timeout=30)
+    return rounds, fold
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -162,16 +210,7 @@ def run(args) -> dict:
     info = lc.prepare()
     hello = lc.hello_rps()
     connection.close()
-    rounds = []
-    for _ in range(args.rounds):
-        for with_figures in (False, True):
-            r = one_round(args, info["item"], with_figures)
-            print(
-                f"{'with' if with_figures else 'without'} figures: {r['cases']} cases, {r['rate']:.1f} cases/s, "
-                f"{r['ms_per_case']:.1f} ms and {r['queries_per_case']:.1f} statements per case",
-                flush=True,
-            )
-            rounds.append(r)
+    rounds, fold = rounds_of(args, info["item"])
     hello_after = lc.hello_rps()
     figures.fold()
     connection.close()
@@ -179,8 +218,7 @@ def run(args) -> dict:
     def mean(key: str, on: bool) -> float:
         return statistics.mean(r[key] for r in rounds if r["figures"] == on)
 
-    lags = [x for r in rounds if r["fold"] for x in r["fold"]["lags"]]
-    folds = [x for r in rounds if r["fold"] for x in r["fold"]["folds"]]
+    lags, folds = fold["lags"], fold["folds"]
     hello_med = statistics.mean([hello, hello_after])
     off_rate, on_rate = mean("rate", False), mean("rate", True)
     off_ms, on_ms = mean("ms_per_case", False), mean("ms_per_case", True)
@@ -241,7 +279,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15.0, help="at most this long per round")
-    parser.add_argument("--cases", type=int, default=300, help="drafts prepared per worker per round")
+    parser.add_argument("--cases", type=int, default=300, help="drafts per worker per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each kind")
     parser.add_argument("--fold-every", type=float, default=3.0)
     parser.add_argument("--db", help="use and keep this database (created when missing) instead of a new one")

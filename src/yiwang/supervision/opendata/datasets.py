@@ -4,7 +4,7 @@ built on other apps' selectors.
 Only public data enters a dataset: what a published guide shows, and the public details of
 regions, departments and service halls. Nothing here reads cases, applications or people, and a
 test (tests/supervision/test_opendata_privacy.py) fetches every dataset in every format to prove
-that no personal data leaves. A new dataset (daily figures, rating aggregates) is one more
+that no personal data leaves. A new dataset (rating aggregates next) is one more
 ``register(Dataset(...))`` whose rows come from its own app's selectors.
 """
 
