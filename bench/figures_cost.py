@@ -87,6 +87,7 @@ def worker(idx: int, item_id: int, cases: int, seconds: float, rounds: int, barr
     timers.install()
     try:
         item, applicant, staff = lc._actors(item_id)
+        _hooks(False, saved)  # no delta before the clock: it would count as lag
         lc.one_case(item, applicant, staff)  # warm caches
         drafts = clone_drafts(lc.draft(item, applicant), cases * 2 * rounds)
     except BaseException:
@@ -208,6 +209,7 @@ def run(args) -> dict:
     from yiwang.supervision import figures
 
     info = lc.prepare()
+    figures.fold()  # what earlier runs and the preparation left: not this run's lag
     hello = lc.hello_rps()
     connection.close()
     rounds, fold = rounds_of(args, info["item"])
@@ -242,6 +244,8 @@ def run(args) -> dict:
         "per_action_ms_added": round((on_ms - off_ms) / steps, 2),
         "lag_max_s": round(max(lags), 2) if lags else None,
         "lag_p95_s": round(_pct(lags, 0.95), 2) if lags else None,
+        "lag_median_s": round(statistics.median(lags), 2) if lags else None,
+        "lag_samples": len(lags),
         "fold_ms_p95": round(_pct(folds, 0.95) * 1000, 1) if folds else None,
         "folds": len(folds),
         "fold_every": args.fold_every,
@@ -268,8 +272,9 @@ def block(r: dict) -> str:
             f"| SQL statements per case | {r['off_queries']} | {r['on_queries']} | |",
             f"| cases/s ÷ hello-world ({r['hello_rps']:g} req/s) | {r['off_ratio_to_hello']} | "
             f"{r['on_ratio_to_hello']} | |",
-            f"| figures' lag behind the cases (oldest delta at a fold) | | max {r['lag_max_s']} s, "
-            f"p95 {r['lag_p95_s']} s | ≤ {TARGET_LAG_S:g} s ({lag_met}) |",
+            f"| figures' lag behind the cases (oldest delta at a fold, {r['lag_samples']} folds) | | "
+            f"median {r['lag_median_s']} s, p95 {r['lag_p95_s']} s, max {r['lag_max_s']} s | "
+            f"≤ {TARGET_LAG_S:g} s ({lag_met}) |",
             f"| one fold (p95 of {r['folds']}) | | {r['fold_ms_p95']} ms | |",
         ]
     )
