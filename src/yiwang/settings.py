@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "supervision.rating_jobs",
         "schedule": float(os.environ.get("YIWANG_RATING_SWEEP_EVERY", 3600)),
     },
+    # Figure deltas summed into the day rollups (supervision.figures.fold): the figures' lag.
+    "fold-figures": {
+        "task": "supervision.fold_figures",
+        "schedule": float(os.environ.get("YIWANG_FIGURES_FOLD_EVERY", 3)),
+    },
     "poll-couriers": {
         "task": "cases.poll_couriers",
         "schedule": float(os.environ.get("YIWANG_COURIER_POLL_EVERY", 600)),

@@ -374,6 +374,13 @@ ROUTES: list[Route] = [
         refused_for=WORKBENCH_REFUSED,
     ),
     Route(
+        "workbench/figures/",
+        "GET",
+        "figures (效能) in the reader's scope, and their xlsx export (supervision)",
+        _all(("head", "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
         "workbench/orders/",
         "GET",
         "supervisory orders (督办): the list, and (POST) the issue form",

@@ -23,7 +23,14 @@ def content(response) -> bytes:
     return response.content
 
 
-NAMES = ["departments", "regions", "service-halls", "service-item-materials", "service-items"]
+NAMES = [
+    "daily-figures",
+    "departments",
+    "regions",
+    "service-halls",
+    "service-item-materials",
+    "service-items",
+]
 
 
 @pytest.fixture
@@ -55,7 +62,9 @@ def test_ckanapi_reads_the_portal(live_server):
     assert found["count"] == 1 and found["results"][0]["name"] == "service-halls"
     page = site.action.package_search(rows=2, start=1)
     assert page["count"] == len(NAMES) and [p["name"] for p in page["results"]] == NAMES[1:3]
-    assert site.action.package_search(fq="res_format:XLSX organization:yiwang-platform")["count"] == 5
+    assert site.action.package_search(fq="res_format:XLSX organization:yiwang-platform")["count"] == len(
+        NAMES
+    )
     assert site.action.package_search(q="name:regions")["count"] == 1
 
     with pytest.raises(ckanapi.NotFound):

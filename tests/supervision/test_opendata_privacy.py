@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from tests.cases.conftest import PASSWORD, _fast, submitted_case, world  # noqa: F401  (fixtures)
 from yiwang.identity.synthetic import demo_people, id_check_digit, register_through_fake_sms
 from yiwang.regions.models import ServiceHall
+from yiwang.supervision.figures import fold
 from yiwang.supervision.opendata import datasets as ds
 from yiwang.supervision.opendata.formats import FORMATS
 
@@ -67,6 +68,7 @@ def test_no_personal_data_leaves(client, world):  # noqa: F811
             )
         )
     submitted_case(world)
+    fold()  # the case's figures into the daily figures dataset
     # A hall so every dataset has rows.
     ServiceHall.objects.create(
         region=world.regions["county"], name="鼓楼区政务服务中心", address="乌山路96号", phone="0591-87654321"
@@ -99,6 +101,7 @@ def test_no_personal_data_leaves(client, world):  # noqa: F811
     # The datasets have rows: a check on empty files would prove nothing.
     assert world.item.code in answers["/opendata/service-items.csv"]
     assert "鼓楼区政务服务中心" in answers["/opendata/service-halls.json"]
+    assert world.dept.name in answers["/opendata/daily-figures.csv"]
     for url, text in answers.items():
         assert not [s for s in secrets if s in text], url
         assert id_numbers_in(text) == [], url

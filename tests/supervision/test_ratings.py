@@ -132,6 +132,13 @@ def test_follow_up_then_one_rerating_replacing_the_original(world):
     roll = ItemRatingRollup.objects.get(item_id=case.item_id)
     assert (roll.count, roll.satisfied, roll.bad) == (1, 1, 0)
     assert rating_selectors.recount(case.item_id) == (roll.count, roll.satisfied, roll.bad, roll.score_sum)
+    # The figures (效能) agree: one rating, satisfied after the re-rating.
+    from yiwang.supervision import figures
+    from yiwang.supervision.models import DailyFigure
+
+    figures.fold()
+    rows = DailyFigure.objects.filter(item_id=case.item_id)
+    assert (sum(r.rated for r in rows), sum(r.satisfied for r in rows)) == (1, 1)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {
         "supervision.followup.call",

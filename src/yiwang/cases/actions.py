@@ -45,7 +45,14 @@ from .models import (
     Outcome,
     PauseKind,
 )
-from .signals import case_accepted, case_closed, case_decided, case_delivered, correction_requested
+from .signals import (
+    case_accepted,
+    case_closed,
+    case_decided,
+    case_delivered,
+    case_refused,
+    correction_requested,
+)
 
 APPEAL_RIGHTS = (
     "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，"
@@ -293,6 +300,7 @@ class RefuseToAccept(CaseAction):
             self.case, "refused", _("您的办件 %(n)s 不予受理，请查看通知书。") % {"n": self.case.number}
         )
         services.issue_notice_after_commit(self.case, NoticeKind.REFUSAL)
+        case_refused.send(sender=Case, case=self.case, actor=self.actor)
 
 
 def correction_note(items: list[dict[str, str]]) -> str:

@@ -53,6 +53,7 @@ from .models import (
     OutboxMessage,
     PauseKind,
 )
+from .signals import case_submitted
 
 if TYPE_CHECKING:
     from .notifiers import Notifier
@@ -759,6 +760,7 @@ def _create_case(app: Application, user: User, *, bundle_role: str = "") -> Case
     )
     issue_notice_after_commit(case, NoticeKind.RECEIPT)
     app.save(update_fields=["submitted_at", "updated_at"])
+    case_submitted.send(sender=Case, case=case, actor=user)
     # Last: the audit chain's head row stays locked from here to the commit.
     audit.record(
         "cases.submit",
@@ -900,7 +902,10 @@ def open_branch_cases(umbrella: Case, openings: list[BranchOpening]) -> list[Cas
                 deadline=worktime.due_date(today, opening.limit_days, []),
             )
         )
-    return Case.objects.bulk_create(branches)
+    created = Case.objects.bulk_create(branches)
+    for case in created:
+        case_submitted.send(sender=Case, case=case, actor=None)
+    return created
 
 
 def check_owner(application: Application, user: User) -> None:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
+# Submit: a new case was made from a draft (``services.submit``); its materials carry the case.
+case_submitted = Signal()
 # Accept: the case was accepted (its open tasks are the ones after acceptance); ``opened`` = the
 # workflow tasks the acceptance opened.
 case_accepted = Signal()
+# RefuseToAccept: the case was refused at acceptance (不予受理; ``case.outcome`` is ``refused``).
+case_refused = Signal()
 # RequestCorrection (and a bundle branch's correction): ``items`` = the correction items.
 correction_requested = Signal()
 # Decide: the case was decided (``case.outcome`` is set).

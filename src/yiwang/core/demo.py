@@ -56,6 +56,9 @@ def load_demo_extras() -> DemoExtras:
 
     out.staff += create_demo_sharing(DEMO_PASSWORD)  # the sharing catalogue, requests and grants
     out.staff += create_demo_ratings()  # ratings on the demo item, a follow-up, a re-rating
+    from yiwang.supervision.figures import rebuild
+
+    rebuild()  # the figures (效能) of the demo's cases, recounted: the figures page has data
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

@@ -177,6 +177,12 @@ class Score(models.IntegerChoices):
     VERY_DISSATISFIED = 1, _("非常不满意")
 
 
+# One rule for every total of ratings (the guide, the ranking, the figures): 差评 is 不满意 or
+# worse and opens a follow-up; 满意 and 非常满意 count as satisfied.
+BAD_AT_MOST = Score.DISSATISFIED.value
+SATISFIED_AT_LEAST = Score.SATISFIED.value
+
+
 class Rating(models.Model):
     """One applicant's rating of one case at one stage. ``score`` is the overall satisfaction
     (整体满意度); ``indicators`` the channel's other national indicators, key → 1–5. A
@@ -338,3 +344,115 @@ class DepartmentRatingRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id} {self.count}"
+
+
+# --- figures (效能): docs/supervision.md "Figures" -------------------------------------------------
+
+# The counted columns, in the order of the figures page. The delta rows and the day rollups carry
+# the same columns, so a fold is a sum of one over the other.
+FIGURE_COLUMNS = (
+    "received",
+    "accepted",
+    "refused",
+    "decided",
+    "approved",
+    "denied",
+    "timed",
+    "on_time",
+    "overdue",
+    "days_used",
+    "promised_days",
+    "statutory_days",
+    "fully_online",
+    "one_visit",
+    "corrections",
+    "cert_reuse",
+    "rated",
+    "satisfied",
+)
+
+
+class FigureCounts(models.Model):
+    """The keys and counted columns shared by a delta and a day's rollup: one day, one item of
+    one department in one region (the case's own, as written when the case was made)."""
+
+    day = models.DateField(_("日期"))
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+"
+    )
+    received = models.IntegerField(_("收件"), default=0)
+    accepted = models.IntegerField(_("受理"), default=0)
+    refused = models.IntegerField(_("不予受理"), default=0)
+    decided = models.IntegerField(_("办结决定"), default=0)
+    approved = models.IntegerField(_("准予"), default=0)
+    denied = models.IntegerField(_("不予"), default=0)
+    timed = models.IntegerField(_("计时办件"), default=0)
+    on_time = models.IntegerField(_("按时"), default=0)
+    overdue = models.IntegerField(_("超期"), default=0)
+    days_used = models.IntegerField(_("实际用时（工作日）"), default=0)
+    promised_days = models.IntegerField(_("承诺时限（工作日）"), default=0)
+    statutory_days = models.IntegerField(_("法定时限（工作日）"), default=0)
+    fully_online = models.IntegerField(_("全程网办"), default=0)
+    one_visit = models.IntegerField(_("最多跑一次"), default=0)
+    corrections = models.IntegerField(_("补正"), default=0)
+    cert_reuse = models.IntegerField(_("电子证照复用"), default=0)
+    rated = models.IntegerField(_("评价数"), default=0)
+    satisfied = models.IntegerField(_("满意数"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class FigureDelta(FigureCounts):
+    """What one step of one case adds to the figures: inserted (never updated) in the step's
+    transaction, folded into ``DailyFigure`` and deleted by ``figures.fold``."""
+
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("效能增量")
+        verbose_name_plural = _("效能增量")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.item_id} +"
+
+
+class DailyFigure(FigureCounts):
+    """The figures of one item (department, region) on one day, as the folds have summed them."""
+
+    class Meta:
+        verbose_name = _("效能日统计")
+        verbose_name_plural = _("效能日统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "item", "department", "region"], name="sup_figure_day_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["day", "department"], name="sup_figure_day_dept"),
+            models.Index(fields=["department", "day"], name="sup_figure_dept_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.item_id}"
+
+
+class FigureFold(models.Model):
+    """One row (pk 1): locked by each fold and by the rebuild so that they run one at a time;
+    keeps when the last fold ran."""
+
+    folded_at = models.DateTimeField(null=True, blank=True)
+    folded = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("效能汇总状态")
+        verbose_name_plural = _("效能汇总状态")
+
+    def __str__(self) -> str:
+        return f"fold {self.folded_at}"

@@ -17,6 +17,7 @@ from yiwang.core.crypto import mask_text
 from yiwang.core.pdf_page import qr_png
 
 from .models import (
+    BAD_AT_MOST,
     DepartmentRatingRollup,
     FollowUpStatus,
     ItemRatingRollup,
@@ -25,7 +26,6 @@ from .models import (
     RatingStage,
 )
 from .ratings import (
-    BAD_AT_MOST,
     GUIDE_CACHE_KEY,
     INDICATORS,
     channel_of,

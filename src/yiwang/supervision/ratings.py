@@ -32,7 +32,10 @@ from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Role, StaffRole
 from yiwang.worktime import selectors as worktime
 
+from . import figures
 from .models import (
+    BAD_AT_MOST,
+    SATISFIED_AT_LEAST,
     DepartmentRatingRollup,
     FollowUpStatus,
     ItemRatingRollup,
@@ -50,8 +53,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 FINISHED = (CaseState.DELIVERED, CaseState.CLOSED)
-BAD_AT_MOST = 2  # 不满意 (2) or 非常不满意 (1) opens a follow-up
-SATISFIED_AT_LEAST = 4  # 满意 (4) and 非常满意 (5) count as satisfied
 COMMENT_MAX = 500
 NOTE_MAX = 2000
 # The national indicators besides the overall satisfaction (``Rating.score``), per channel.
@@ -210,6 +211,7 @@ def rate(
                 rater_masked=_masked_name(user.pk),
             )
             _roll(rating, 1)
+            figures.note_rating(case, overall)
             follow_up = _open_follow_up(rating, case, today) if overall <= BAD_AT_MOST else None
             audit.record(
                 "supervision.rating.rate",
@@ -288,6 +290,9 @@ def rerate(
             Rating.objects.filter(pk=original.pk).update(superseded=True)
             _roll(original, -1)
             _roll(rating, 1)
+            figures.note_rating(
+                original.case, overall, replaces=original.score, day=timezone.localdate(original.created_at)
+            )
             audit.record(
                 "supervision.rating.rerate",
                 rating,

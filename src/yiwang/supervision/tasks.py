@@ -32,3 +32,10 @@ def rating_jobs() -> dict:
         "call_escalated": escalated.call,
         "report_escalated": escalated.report,
     }
+
+
+@shared_task(name="supervision.fold_figures", ignore_result=True)
+def fold_figures() -> int:
+    from .figures import fold
+
+    return fold()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_bundles, views_exchange, views_orders, views_ratings
+from . import views, views_bundles, views_exchange, views_figures, views_orders, views_ratings
 
 app_name = "workbench"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<id:case_id>/", views.case_page, name="case"),
     path("warnings/", views.warnings, name="warnings"),
     path("warnings/notices/read/", views.notices_read, name="notices_read"),
+    path("figures/", views_figures.figures_page, name="figures"),
     path("orders/", views_orders.orders_page, name="orders"),
     path("orders/<id:order_id>/reply/", views_orders.reply, name="order_reply"),
     path("orders/<id:order_id>/close/", views_orders.close, name="order_close"),

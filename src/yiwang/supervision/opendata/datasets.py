@@ -4,7 +4,7 @@ built on other apps' selectors.
 Only public data enters a dataset: what a published guide shows, and the public details of
 regions, departments and service halls. Nothing here reads cases, applications or people, and a
 test (tests/supervision/test_opendata_privacy.py) fetches every dataset in every format to prove
-that no personal data leaves. A new dataset (daily figures, rating aggregates) is one more
+that no personal data leaves. A new dataset (rating aggregates next) is one more
 ``register(Dataset(...))`` whose rows come from its own app's selectors.
 
 Every dataset reads through ``core.replica`` (the streaming replica when one is configured and
@@ -380,5 +380,59 @@ register(
         rows=_department_rows,
         frequency=IRREGULAR,
         keywords=(_("部门"),),
+    )
+)
+
+
+def _figure_rows() -> Iterator[dict[str, Any]]:
+    from yiwang.supervision import figure_selectors
+
+    return figure_selectors.daily_rows()
+
+
+def _figures_modified() -> datetime | None:
+    from yiwang.supervision.models import FigureFold
+
+    return FigureFold.objects.filter(pk=1).values_list("folded_at", flat=True).first()
+
+
+register(
+    Dataset(
+        name="daily-figures",
+        title=_("政务服务效能日统计"),
+        description=_(
+            "各部门每日的收件、受理、不予受理、办结决定（准予、不予）、按时与超期办结、实际用时与承诺和法定时限、"
+            "全程网办、最多跑一次、补正、电子证照复用和评价满意情况，均为汇总数，不含任何办件或个人信息。"
+            "计算规则见平台文档“效能”一节。"
+        ),
+        columns=(
+            Column("day", _("日期")),
+            Column("region_code", _("区划代码")),
+            Column("region_name", _("区划名称")),
+            Column("department_code", _("部门代码")),
+            Column("department_name", _("部门名称")),
+            Column("received", _("收件"), "integer"),
+            Column("accepted", _("受理"), "integer"),
+            Column("refused", _("不予受理"), "integer"),
+            Column("decided", _("办结决定"), "integer"),
+            Column("approved", _("准予"), "integer"),
+            Column("denied", _("不予"), "integer"),
+            Column("timed", _("计时办件"), "integer"),
+            Column("on_time", _("按时办结"), "integer"),
+            Column("overdue", _("超期办结"), "integer"),
+            Column("days_used", _("实际用时合计（工作日）"), "integer"),
+            Column("promised_days", _("承诺时限合计（工作日）"), "integer"),
+            Column("statutory_days", _("法定时限合计（工作日）"), "integer"),
+            Column("fully_online", _("全程网办"), "integer"),
+            Column("one_visit", _("最多跑一次"), "integer"),
+            Column("corrections", _("补正次数"), "integer"),
+            Column("cert_reuse", _("电子证照复用办件"), "integer"),
+            Column("rated", _("评价数"), "integer"),
+            Column("satisfied", _("满意数"), "integer"),
+        ),
+        rows=_figure_rows,
+        frequency=DAILY,
+        modified=_figures_modified,
+        keywords=(_("效能"), _("办件统计"), _("好差评")),
     )
 )

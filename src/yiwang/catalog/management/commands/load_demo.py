@@ -115,6 +115,7 @@ class Command(BaseCommand):
             w(f"  用户名 {username:<8} 密码 {password:<20} {description}")
         if extras.cases:
             w("  演示办件：" + "，".join(f"{state} {number}" for state, number in extras.cases.items()))
+        w(f"  效能统计：{self.site}/workbench/figures/（部门负责人 dept_head 可见本部门）")
         client_id, secret = extras.city_portal
         w(self.style.SUCCESS("单点登录示例（另开终端运行福州市网上办事大厅示例）："))
         w(
