@@ -28,3 +28,31 @@ def test_translations_follow_the_active_language():
     assert "没有" not in text.split("|")[0]
     with translation.override("en"):
         assert render("{{ get_current_language() }}") == "en"
+
+
+def test_fragment_is_rendered_once_per_language():
+    """``fragment``: a language-only partial, kept per process and language (core/jinja2.py)."""
+    from yiwang.core import jinja2 as core_jinja2
+
+    core_jinja2._fragments.clear()
+    with translation.override("zh-hans"):
+        hans = render('{{ fragment("workbench/_nav.html") }}')
+        assert render('{{ fragment("workbench/_nav.html") }}') == hans
+        assert "待办" in hans and reverse("workbench:counter") in hans
+    with translation.override("en"):
+        en = render('{{ fragment("workbench/_nav.html") }}')
+    assert en != hans and "待办" not in en
+    assert {k[1] for k in core_jinja2._fragments if k[0] == "workbench/_nav.html"} == {"zh-hans", "en"}
+
+
+def test_jinja_include_puts_a_jinja2_partial_in_a_django_page(rf):
+    """``{% jinja_include %}``: the partial sees the request and only the values named."""
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/somewhere/?a=1")
+    request.user = AnonymousUser()
+    page = engines["django"].from_string(
+        '{% load jinja %}<p>{% jinja_include "portal/_account.html" next_path="/back/" %}</p>'
+    )
+    html = page.render({"next_path": "/ignored/"}, request)
+    assert 'id="login-link"' in html and "next=/back/" in html

@@ -11,6 +11,7 @@ from tests.cases.conftest import staff, submitted_case
 from tests.workbench.helpers import client_for
 from yiwang.cases import actions
 from yiwang.identity.models import Role
+from yiwang.supervision import selectors as supervision_selectors
 from yiwang.supervision import services
 from yiwang.supervision.models import StaffNotice
 
@@ -47,6 +48,24 @@ def test_inbox_lists_unread_notices_until_read(world):
     assert 'id="warning-notices"' not in client.get(reverse("workbench:inbox")).content.decode()
     # Someone else's notices stay unread.
     assert StaffNotice.objects.filter(user=world.head, read_at__isnull=True).count() == 1
+
+
+def test_inbox_remembers_no_notices_until_one_is_written(world, django_assert_num_queries):
+    """The inbox skips the notices query for a reader known to have none (supervision.selectors
+    ``unread_notices``), and shows a notice written after that at the next view."""
+    case = accepted(world)
+    client = client_for(world.approver)
+    assert 'id="warning-notices"' not in client.get(reverse("workbench:inbox")).content.decode()
+    assert supervision_selectors.unread_notices(world.approver) == []
+    with django_assert_num_queries(0):
+        supervision_selectors.unread_notices(world.approver)
+    services.sweep(today=dt.date(2025, 3, 13))  # writes the yellow notice: forgets "none"
+    html = client.get(reverse("workbench:inbox")).content.decode()
+    assert 'id="warning-notices"' in html and case.number in html
+    client.post(reverse("workbench:notices_read"))
+    assert 'id="warning-notices"' not in client.get(reverse("workbench:inbox")).content.decode()
+    services.sweep(today=dt.date(2025, 3, 18))  # red now: a second notice
+    assert 'id="warning-notices"' in client.get(reverse("workbench:inbox")).content.decode()
 
 
 def test_supervisor_list_respects_scope(world):

@@ -56,3 +56,21 @@ def test_logout_from_the_workbench_goes_to_the_portal_home(world):
     r = clerk.post(reverse("auth:logout"), {"next": reverse("workbench:inbox")})
     assert r.status_code == 302 and r["Location"] == "/"
     assert clerk.get(reverse("workbench:inbox")).status_code == 302
+
+
+def test_jinja2_and_django_workbench_pages_share_one_header(world):
+    """The inbox (Jinja2, workbench/page.html) and the Django pages (workbench/base.html) take the
+    <head> lines and the header from the same Jinja2 partials: the same markup on both."""
+    clerk = client_for(world.clerk)
+
+    def shared(url: str) -> tuple[str, str]:
+        html = clerk.get(url).content.decode()
+        head = re.search(r"<head>(.*?)<title>", html, re.S)
+        header = re.search(r'(<a class="skip-link".*?</header>)', html, re.S)
+        assert head and header, url
+        # The account area's hidden "next" is the page's own address, its CSRF token masked anew.
+        return head.group(1).strip(), re.sub(
+            r'name="(next|csrfmiddlewaretoken)" value="[^"]*"', "", header.group(1)
+        )
+
+    assert shared(reverse("workbench:inbox")) == shared(reverse("workbench:counter"))

@@ -5,6 +5,8 @@ next request. Signing out flushes the session, and the choice with it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.http import HttpRequest
 
 from .selectors import ActingOption, acting_options
@@ -35,3 +37,18 @@ def remember(request: HttpRequest, company_id: int | None) -> None:
         request.session.pop(SESSION_KEY, None)
     else:
         request.session[SESSION_KEY] = company_id
+
+
+@dataclass(frozen=True)
+class ActingMenu:
+    """The account menu's 切换身份 part: the company acted for now and those the reader may
+    switch to (both empty when signed out or acting for none)."""
+
+    current: ActingOption | None
+    options: list[ActingOption]
+
+
+def acting_menu(request: HttpRequest) -> ActingMenu:
+    """``ActingMenu`` of the request's account (the header's account area, portal/_account.html)."""
+    options = acting_options(request.user)
+    return ActingMenu(current(request, options), options)

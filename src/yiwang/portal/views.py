@@ -247,7 +247,7 @@ def _ratings_panel(item_id: int, language: str) -> str:
 def _account_area(request: HttpRequest, next_path: str = "") -> str:
     """The header's account area (portal/_account.html); ``next_path``: where 登录 returns to,
     else the page's own address."""
-    return render_to_string("portal/_account.html", {"next_path": next_path}, request=request)
+    return render_to_string("portal/_account.html", {"next_path": next_path}, request, using="jinja2")
 
 
 def _render_guide_page(request: HttpRequest, version, language: str, print_mode: bool) -> str:

@@ -40,8 +40,12 @@ def order_exists(order_id: int) -> bool:
 
 
 def case_orders(case_id: int) -> list[SupervisoryOrder]:
-    """The orders on one case, oldest first (the case page's 督办 panel)."""
-    return list(SupervisoryOrder.objects.filter(case_id=case_id).select_related(*RELATED).order_by("pk"))
+    """The orders on one case, oldest first (the case page's 督办 panel), with the one relation
+    that panel prints (``escalated_to``): joining the case, whose page this is, and the others
+    would make every case page compile and read their columns, most often for no order at all."""
+    return list(
+        SupervisoryOrder.objects.filter(case_id=case_id).select_related("escalated_to").order_by("pk")
+    )
 
 
 def supervised(user: AbstractBaseUser | AnonymousUser, limit: int = LIMIT) -> list[SupervisoryOrder]:

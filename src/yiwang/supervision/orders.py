@@ -24,6 +24,7 @@ from yiwang.identity.models import Role, StaffRole
 from yiwang.regions.models import Department, Region
 from yiwang.worktime import selectors as worktime
 
+from . import selectors
 from .models import Level, OrderStatus, StaffNotice, SupervisoryOrder
 
 MAX_DAYS = 30
@@ -211,6 +212,7 @@ def escalate_overdue(*, today: dt.date | None = None) -> int:
                 StaffNotice.objects.bulk_create(
                     [StaffNotice(user_id=u, case=order.case, level=Level.RED, text=text) for u in users]
                 )
+                selectors.forget_unread(users)
                 emails = list(
                     get_user_model()
                     .objects.filter(pk__in=users, is_active=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 
 from yiwang.cases.models import Case
@@ -39,15 +41,44 @@ def warned_levels(case_ids: list[int]) -> dict[int, str]:
     return dict(rows.values_list("case_id", "level"))
 
 
+# How long "this account has no unread notice" is believed without a query, should a change miss
+# ``forget_unread``; every write of notices calls it (supervision.services, supervision.orders).
+NO_UNREAD_SECONDS = 600
+
+
+def no_unread_key(user_id: int) -> str:
+    """The cache entry saying ``user_id`` has no unread notice (absent: not known)."""
+    return f"supervision:no-unread-notices:v1:{user_id}"
+
+
 def unread_notices(user: User | AnonymousUser, limit: int = 20) -> list[StaffNotice]:
+    """The account's unread notices, newest first (the inbox shows them). Most readers have none
+    most of the time, so "none" is remembered in the cache and the query skipped until a notice
+    for them is written or read (``forget_unread``)."""
     if not isinstance(user, User):
         return []
-    return list(
+    key = no_unread_key(user.pk)
+    if cache.get(key):
+        return []
+    notices = list(
         StaffNotice.objects.filter(user=user, read_at__isnull=True)
         .select_related("case")
         .only("pk", "level", "text", "created_at", "case__id", "case__number", "user_id")
         .order_by("-created_at", "-pk")[:limit]
     )
+    if not notices:
+        cache.set(key, True, NO_UNREAD_SECONDS)
+    return notices
+
+
+def forget_unread(user_ids: list[int]) -> None:
+    """Drop the "no unread notice" entries of ``user_ids``: now, and again when the current
+    transaction commits (a request that read the old rows meanwhile may have set them again)."""
+    keys = [no_unread_key(u) for u in user_ids]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def warned_cases(scope: QuerySet[Case], limit: int = 200) -> list[CaseWarning]:

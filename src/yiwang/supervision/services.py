@@ -23,7 +23,7 @@ from yiwang.identity.models import Role
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.worktime import selectors as worktime
 
-from . import rules
+from . import rules, selectors
 from .models import CaseWarning, Flag, Level, Rule, StaffNotice
 
 RUNNING = case_selectors.RUNNING
@@ -180,6 +180,7 @@ def _notify(case: Case, level: str, days_left: int | None, due: dt.date | None) 
     StaffNotice.objects.bulk_create(
         [StaffNotice(user_id=u, case=case, level=level, text=text) for u in users]
     )
+    selectors.forget_unread(users)
     emails = list(
         get_user_model().objects.filter(pk__in=users, is_active=True).values_list("email", flat=True)
     )
@@ -272,4 +273,5 @@ def mark_read(user_id: int, notice_ids: list[int] | None = None) -> int:
     qs = StaffNotice.objects.filter(user_id=user_id, read_at__isnull=True)
     if notice_ids is not None:
         qs = qs.filter(pk__in=notice_ids)
+    selectors.forget_unread([user_id])
     return qs.update(read_at=timezone.now())
