@@ -45,7 +45,7 @@ from yiwang.regions.models import DepartmentKind
 from .models import CertificateStatus, ECertificate, RegistryCounter, RegistryRecord
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import AnonymousUser, User
 
     from yiwang.regions.models import Department
 
@@ -447,14 +447,14 @@ class UpsertResult:
         return not self.errors
 
 
-def may_write(user: User | None, registry: Registry | str) -> bool:
+def may_write(user: User | AnonymousUser | None, registry: Registry | str) -> bool:
     """A data administrator (数据管理员) of the registry's owner department: a role given for
     that department itself, not a region-wide one."""
     from yiwang.identity.models import Role, StaffRole
 
     reg = get_registry(registry) if isinstance(registry, str) else registry
     owner = owner_department(reg)
-    if owner is None or user is None or not getattr(user, "is_active", False):
+    if owner is None or user is None or user.pk is None or not user.is_active:
         return False
     return StaffRole.objects.filter(user_id=user.pk, role=Role.DATA_ADMIN, department_id=owner.pk).exists()
 
@@ -597,7 +597,7 @@ def locked_counter(registry: str) -> RegistryCounter:
 
 
 def upsert(
-    registry: str, rows: list[dict[str, Any]], *, department: Department, actor: User | None
+    registry: str, rows: list[dict[str, Any]], *, department: Department, actor: User | AnonymousUser | None
 ) -> UpsertResult:
     """Write the owner's rows in one transaction, all or nothing.
 

@@ -182,9 +182,9 @@ def _copy(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, 
         target = table
         if not direct:
             target = f"tmp_{table}"
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
-            )
+            # Only the copied columns: the id (an identity column) is given by the final insert.
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(f"CREATE TEMP TABLE {target} AS SELECT {cols} FROM {table} WITH NO DATA")
         with cursor.cursor.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
