@@ -303,3 +303,28 @@ def test_generator_without_owner_departments_skips(db):
     assert not RegistryRecord.objects.exists()
     with pytest.raises(synthetic.NoOwnerDepartment):
         synthetic.owners()
+
+
+def test_rotation_covers_registry_records(owners, monkeypatch):
+    import base64
+    import os
+
+    from yiwang.core import crypto
+
+    admin = data_admin("gaj", owners["population"])
+    registries.upsert("population", [person_row()], department=owners["population"], actor=admin)
+    old = ",".join(f"{kid}:{base64.urlsafe_b64encode(k).decode()}" for kid, k in crypto._data_keys())
+    new = "x9:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
+    try:
+        monkeypatch.setenv("YIWANG_DATA_KEYS", f"{new},{old}")
+        crypto.reset_key_cache()
+        seq = RegistryRecord.objects.get().change_seq
+        call_command("rotate_data_keys", stdout=io.StringIO())
+        monkeypatch.setenv("YIWANG_DATA_KEYS", new)
+        crypto.reset_key_cache()
+        record = RegistryRecord.objects.get()
+        assert record.data_cipher.startswith("x9:") and record.change_seq == seq
+        assert registries.lookup("population", [PERSON], ["name"])[PERSON][0]["name"] == "陈小明"
+    finally:
+        monkeypatch.undo()
+        crypto.reset_key_cache()

@@ -567,3 +567,17 @@ def generate(
             detail={"inserted": report.inserted, "seed": seed},
         )
     return report
+
+
+def ensure_demo(*, people: int, companies: int, certificates: int = 300, credit: int = 1000) -> Report | None:
+    """The demo's base registries (``make demo``): the same people and companies as the
+    real-name tables (same seed), the demo's accounts and companies included. Nothing when
+    they are filled already or the region tree has no owner departments."""
+    from .models import RegistryCounter
+
+    if RegistryCounter.objects.filter(registry="population", records__gte=people).exists():
+        return None
+    try:
+        return generate(people=people, companies=companies, certificates=certificates, credit=credit)
+    except NoOwnerDepartment:
+        return None
