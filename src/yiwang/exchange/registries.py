@@ -561,11 +561,11 @@ def clean_rows(
     return cleaned, errors
 
 
-def record_key(reg: Registry, values: dict[str, Any]) -> str:
+def record_key(reg: Registry, values: dict[str, Any], subject_hash: str | None = None) -> str:
     """A record's name within its registry: its subject's hash when a subject has one record,
     else the subject hash with the record's key field (a decision number), hashed again so the
     key says nothing the public fields do not."""
-    subject_hash = reg.subject_hash(values[reg.subject_field])
+    subject_hash = subject_hash or reg.subject_hash(values[reg.subject_field])
     if not reg.key_field:
         return subject_hash
     import hashlib

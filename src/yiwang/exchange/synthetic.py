@@ -224,15 +224,9 @@ def write_records(
             for values in buffer:
                 seq += 1
                 public, cipher = registries.split_values(reg, values)
-                prepared.append(
-                    (
-                        registries.record_key(reg, values),
-                        reg.subject_hash(values[reg.subject_field]),
-                        public,
-                        cipher,
-                        seq,
-                    )
-                )
+                subject_hash = reg.subject_hash(values[reg.subject_field])
+                key = registries.record_key(reg, values, subject_hash)
+                prepared.append((key, subject_hash, public, cipher, seq))
             if pg:
                 n = _copy(
                     RegistryRecord._meta.db_table,
