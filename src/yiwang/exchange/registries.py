@@ -618,12 +618,16 @@ def upsert(
     with transaction.atomic():
         counter = locked_counter(reg.code)
         keys = {record_key(reg, values): (number, op, values) for number, op, values in cleaned}
-        current = {
-            r.record_key: r
-            for r in RegistryRecord.objects.filter(
-                registry=reg.code, record_key__in=list(keys), valid_until__isnull=True
+        # In slices: PostgreSQL takes at most 65,535 parameters in one statement.
+        key_list = list(keys)
+        current: dict[str, RegistryRecord] = {}
+        for start in range(0, len(key_list), 5000):
+            current.update(
+                (r.record_key, r)
+                for r in RegistryRecord.objects.filter(
+                    registry=reg.code, record_key__in=key_list[start : start + 5000], valid_until__isnull=True
+                )
             )
-        }
         now = timezone.now()
         to_close: list[RegistryRecord] = []
         to_insert: list[RegistryRecord] = []
