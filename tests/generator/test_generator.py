@@ -127,6 +127,15 @@ def test_load_demo_is_idempotent_and_prints_logins():
     cases = Case.objects.count()
     assert cases >= 5
     assert TotpDevice.objects.filter(user__username="admin", confirmed_at__isnull=False).exists()
+    # The base registries: the demo's people and companies, and their owners' data administrators.
+    from yiwang.exchange import registries
+    from yiwang.exchange.models import RegistryCounter
+    from yiwang.identity.synthetic import demo_people
+
+    assert RegistryCounter.objects.get(registry="population").records >= 2000 and "renkou" in text
+    lin = demo_people()[0]
+    assert registries.lookup("population", [lin.id_number], ["name"])[lin.id_number][0]["name"] == lin.name
+    assert TotpDevice.objects.filter(user__username="renkou", confirmed_at__isnull=False).exists()
 
     out = io.StringIO()
     call_command("load_demo", items=200, cities=1, no_progress=True, stdout=out)

@@ -481,6 +481,32 @@ ROUTES: list[Route] = [
         refused=FORBIDDEN,
     ),
     Route(
+        "workbench/exchange/registries/",
+        "GET",
+        "base registries (基础库): each registry's owner department, record count and last update",
+        _all(STAFF),
+        refused=FORBIDDEN,
+        note="any staff role: counts and owners only, no record",
+    ),
+    Route(
+        "workbench/exchange/registries/<slug:code>/import/",
+        "GET",
+        "a base registry's xlsx update (and, POST, the upload)",
+        {},
+        refused=FORBIDDEN,
+        note="data administrators (数据管理员) of the registry's owner department only "
+        "(exchange.registries.may_write, checked again by upsert); the world has none "
+        "(tests/exchange/test_registry_import.py plays one)",
+    ),
+    Route(
+        "workbench/exchange/registries/<slug:code>/template/",
+        "GET",
+        "a base registry's xlsx template",
+        {},
+        refused=FORBIDDEN,
+        note="the owner department's data administrators, as the update",
+    ),
+    Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
         "POST",
         "a staff action on a case (the matrix posts an empty transfer)",

@@ -277,6 +277,12 @@ def _rating_link(w) -> str:
 
 
 URLS["workbench/bundles/counter/<slug:code>/"] = lambda w, r: "/workbench/bundles/counter/no-such-bundle/"
+URLS["workbench/exchange/registries/<slug:code>/import/"] = lambda w, r: (
+    "/workbench/exchange/registries/population/import/"
+)
+URLS["workbench/exchange/registries/<slug:code>/template/"] = lambda w, r: (
+    "/workbench/exchange/registries/population/template/"
+)
 for _step in ("form", "materials", "delivery", "review"):
     URLS[f"workbench/bundles/counter/d/<id:application_id>/{_step}/"] = lambda w, r, s=_step: (
         f"/workbench/bundles/counter/d/{w.objects[r].pk}/{s}/"

@@ -1,4 +1,5 @@
-"""What ``make demo`` adds after the catalogue: people and companies in the base registries,
+"""What ``make demo`` adds after the catalogue: people and companies in the base registries
+(the real-name tables and the exchange's registries),
 the demo applicants (verified, with a company and a mandate), the example city portal as an
 OIDC client, demo cases in every state with their staff, and a known TOTP secret for each
 back-office administrator (the admin requires a second factor). Every step is idempotent, so
@@ -36,6 +37,11 @@ def load_demo_extras() -> DemoExtras:
     out = DemoExtras()
     if PopulationRecord.objects.count() < DEMO_REGISTRY_PEOPLE:
         generate_registries(people=DEMO_REGISTRY_PEOPLE, companies=DEMO_REGISTRY_COMPANIES)
+    from yiwang.exchange.registry_demo import create_demo_registries
+
+    # The base registries (人口库, 法人库, 信用/监管库, 电子证照库) with the same people and
+    # companies, and the owner departments' data administrators.
+    registry_admins = create_demo_registries(people=DEMO_REGISTRY_PEOPLE, companies=DEMO_REGISTRY_COMPANIES)
     for account in create_demo_accounts():
         out.people.append((account.username, account.password, account.description))
     from django.core.management import call_command
@@ -59,6 +65,7 @@ def load_demo_extras() -> DemoExtras:
     from yiwang.supervision.figures import rebuild
 
     rebuild()  # the figures (效能) of the demo's cases, recounted: the figures page has data
+    out.staff += registry_admins
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

@@ -16,11 +16,23 @@ class ExchangeConfig(AppConfig):
         """Called by ``yiwang rotate-data-keys`` (identity.services.rotate_data_keys)."""
         from yiwang.cases.personal import rotate_column
 
-        from .models import ECertificate
+        from .models import ECertificate, RegistryRecord
+        from .registries import REGISTRIES
         from .services import DATA_CONTEXT
 
-        return {
+        out = {
             "exchange.certificate": rotate_column(
                 ECertificate.objects.all(), {"data_cipher": DATA_CONTEXT}, kid, batch_size
             )
         }
+        # Base registry records: each registry's ciphertexts are bound to its own context. The
+        # values do not change, so no change number is taken (a feed reader's copy stays right).
+        for code, reg in REGISTRIES.items():
+            if reg.writable:
+                out[f"exchange.registry.{code}"] = rotate_column(
+                    RegistryRecord.objects.filter(registry=code),
+                    {"data_cipher": reg.context},
+                    kid,
+                    batch_size,
+                )
+        return out

@@ -444,3 +444,81 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} → {self.consumer_id} {self.starts_on}–{self.ends_on}"
+
+
+# --- base registries (基础库): docs/exchange.md "Base registries" ---------------------------------
+
+
+class RegistryRecord(models.Model):
+    """One version of one record of a base registry (人口库, 法人库, 信用/监管库; the field
+    table is ``exchange.registries.REGISTRIES``).
+
+    A record is named within its registry by ``record_key`` (a person's or company's subject
+    hash, a credit record's decision number); an owner's change adds a version and closes the
+    previous one (``valid_until``), so the current record is the one whose ``valid_until`` is
+    null. Fields whose sensitivity is 公开 are in ``data_public``; every other field is in
+    ``data_cipher`` (AES-GCM, context ``exchange.registry.<code>``): no column holds personal
+    data in clear, nor anything it could be rebuilt from. ``change_seq`` orders the change feed:
+    assigned under the registry's counter row lock (``RegistryCounter``), so a row with a lower
+    number is always committed before one with a higher number is visible."""
+
+    registry = models.CharField(_("基础库"), max_length=16)
+    record_key = models.CharField(_("记录标识"), max_length=64)
+    subject_hash = models.CharField(max_length=64, help_text="keyed hash of the ID number / credit code")
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("数源部门"), on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    valid_from = models.DateTimeField(_("生效时间"))
+    valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    data_cipher = models.TextField(blank=True, help_text="non-public fields, encrypted")
+    data_public = models.JSONField(_("公开字段"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+    change_seq = models.BigIntegerField(_("变更序号"))
+
+    class Meta:
+        verbose_name = _("基础库记录")
+        verbose_name_plural = _("基础库记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registry", "record_key", "version"], name="registry_record_version"
+            ),
+            models.UniqueConstraint(fields=["registry", "change_seq"], name="registry_change_seq"),
+        ]
+        indexes = [
+            # Current records of a subject: one index range, closed versions not in it.
+            models.Index(
+                fields=["registry", "subject_hash"],
+                name="registry_current_subject",
+                condition=models.Q(valid_until__isnull=True),
+            ),
+            models.Index(
+                fields=["registry", "record_key"],
+                name="registry_current_key",
+                condition=models.Q(valid_until__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry} {self.record_key[:12]} v{self.version}"
+
+
+class RegistryCounter(models.Model):
+    """Per registry: the last change number given out and the number of current records.
+
+    Every write to a registry locks this row for its transaction and takes its numbers from it,
+    so change numbers commit in order (a feed reader paging by "seq > cursor" never skips a row
+    that commits late) and the registry list shows its count without counting 10 million rows."""
+
+    registry = models.CharField(_("基础库"), max_length=16, primary_key=True)
+    last_seq = models.BigIntegerField(_("最新变更序号"), default=0)
+    records = models.BigIntegerField(_("现行记录数"), default=0)
+    updated_at = models.DateTimeField(_("最近更新"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("基础库计数")
+        verbose_name_plural = _("基础库计数")
+
+    def __str__(self) -> str:
+        return f"{self.registry} {self.records}"

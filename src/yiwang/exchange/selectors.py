@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import AccessKind, CertificateAccess, CertificateStatus, ECertificate, HolderKind
 from .services import companies_of, company_hash, holder_of, is_holder
@@ -236,3 +237,61 @@ def case_result(case_id: int) -> CaseResult:
     issued = ECertificate.objects.filter(case_id=case_id).first()
     revoked = list(ECertificate.objects.filter(revoked_by_case_id=case_id).order_by("pk"))
     return CaseResult(issued=issued, revoked=revoked)
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    code: str
+    name: str
+    owner: str  # the owner department's name ("" when the region tree has none)
+    records: int
+    estimated: bool  # the count is the planner's estimate (e-certificates on PostgreSQL)
+    updated_at: Any
+    may_write: bool
+
+
+def _certificate_count() -> tuple[int, bool]:
+    """The library's size without counting it row by row: PostgreSQL's planner estimate (kept by
+    autovacuum), else a count (SQLite, small)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [ECertificate._meta.db_table]
+            )
+            row = cursor.fetchone()
+        if row and row[0] is not None and row[0] >= 0:
+            return int(row[0]), True
+    return ECertificate.objects.count(), False
+
+
+def registry_overview(user: Any) -> list[RegistryRow]:
+    """Each base registry with its owner, current records (the kept counter) and last update."""
+    from . import registries
+    from .models import RegistryCounter
+
+    counters = {c.registry: c for c in RegistryCounter.objects.all()}
+    out = []
+    for reg in registries.REGISTRIES.values():
+        if reg.writable:
+            owner = registries.owner_department(reg)
+            counter = counters.get(reg.code)
+            out.append(
+                RegistryRow(
+                    reg.code,
+                    str(reg.name),
+                    owner.name if owner else "",
+                    counter.records if counter else 0,
+                    False,
+                    counter.updated_at if counter else None,
+                    registries.may_write(user, reg),
+                )
+            )
+        else:
+            records, estimated = _certificate_count()
+            latest = ECertificate.objects.order_by("-pk").values_list("created_at", flat=True).first()
+            out.append(
+                RegistryRow(reg.code, str(reg.name), gettext("各发证部门"), records, estimated, latest, False)
+            )
+    return out

@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from . import views, views_bundles, views_exchange, views_figures, views_orders, views_ratings
+from . import (
+    views,
+    views_bundles,
+    views_exchange,
+    views_figures,
+    views_orders,
+    views_ratings,
+    views_registries,
+)
 
 app_name = "workbench"
 
@@ -22,6 +30,13 @@ urlpatterns = [
     path("cases/<id:case_id>/act/<str:name>/", views.act, name="act"),
     path("cases/<id:case_id>/materials/<id:material_id>/", views.material, name="material"),
     path("cases/<id:case_id>/notices/<id:notice_id>/", views.notice, name="notice"),
+    path("exchange/registries/", views_registries.registry_list, name="registries"),
+    path("exchange/registries/<slug:code>/import/", views_registries.registry_upload, name="registry_import"),
+    path(
+        "exchange/registries/<slug:code>/template/",
+        views_registries.registry_template,
+        name="registry_template",
+    ),
     path("bundles/", views_bundles.held_up, name="bundles"),
     path("bundles/cases/<id:case_id>/decide/", views_bundles.decide, name="bundle_decide"),
     path(
