@@ -23,6 +23,7 @@ class DemoExtras:
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     cases: dict[str, str] = field(default_factory=dict)
     city_portal: tuple[str, str] = ("", "")
+    exchange_client: tuple[str, str] = ("", "")  # client id, secret (only when made by this load)
     admins_with_totp: list[str] = field(default_factory=list)
 
 
@@ -54,6 +55,9 @@ def load_demo_extras() -> DemoExtras:
     from yiwang.identity.synthetic import DEMO_PASSWORD
 
     out.staff += create_demo_sharing(DEMO_PASSWORD)  # the sharing catalogue, requests and grants
+    from yiwang.exchange.demo import create_demo_client
+
+    out.exchange_client = create_demo_client()  # a department system with logged requests
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

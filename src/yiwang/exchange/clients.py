@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from . import catalogue_selectors
 from .models import ExchangeClient
 
 SCOPE = "exchange"
+AnyUser = AbstractBaseUser | AnonymousUser | None
 NAME_MAX = 100
 
 
@@ -55,7 +56,7 @@ def _check_rate(rate: str) -> str:
 
 
 def create_client(
-    user: AbstractBaseUser | None, department: Department, *, name: str, rate_limit: str = ""
+    user: AnyUser, department: Department, *, name: str, rate_limit: str = ""
 ) -> NewClient:
     """Register a system of ``department``; ``user`` must be one of its data administrators
     (None: the command line, run by the platform's operators). Returns the secret once."""
@@ -94,7 +95,7 @@ def create_client(
             department=department,
             name=name,
             rate_limit=rate,
-            created_by=user if user is not None and user.pk else None,
+            created_by_id=user.pk if user is not None else None,
         )
         audit.record(
             "exchange.client.create",
@@ -105,7 +106,7 @@ def create_client(
     return NewClient(client, client_id, secret)
 
 
-def revoke_client(user: AbstractBaseUser | None, client_id: int) -> ExchangeClient:
+def revoke_client(user: AnyUser, client_id: int) -> ExchangeClient:
     """Stop a client: its tokens are deleted and its secret replaced by one nobody knows."""
     with transaction.atomic():
         client = (
@@ -123,7 +124,7 @@ def revoke_client(user: AbstractBaseUser | None, client_id: int) -> ExchangeClie
         get_access_token_model().objects.filter(application=app).delete()
         ClientSettings.objects.filter(application=app).update(allowed_scopes="")
         client.revoked_at = timezone.now()
-        client.revoked_by = user if user is not None and user.pk else None
+        client.revoked_by_id = user.pk if user is not None else None
         client.save(update_fields=["revoked_at", "revoked_by"])
         audit.record(
             "exchange.client.revoke",

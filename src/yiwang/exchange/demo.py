@@ -18,12 +18,12 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from yiwang.core.context import acting_as
-from yiwang.identity.models import Role, StaffRole
+from yiwang.identity.models import LegalEntityRecord, Role, StaffRole
 from yiwang.regions.models import Department, Region
 
 from . import catalogue, grants
 from .catalogue import FieldInput, ResourceInput
-from .models import DataResource
+from .models import DataResource, ExchangeClient
 
 F = FieldInput
 
@@ -228,3 +228,50 @@ def create_demo_sharing(password: str) -> list[tuple[str, str, str]]:
         grants.refuse(users["gaj"], req.pk, reason="民族和照片与税务登记无关，请按最少够用原则重新申请。")
     ask("swju", "case_records", ["person_id"], "欠税人员核查", "《税收征收管理法》")
     return logins
+
+
+DEMO_CLIENT_NAME = "社保经办系统"
+
+
+def create_demo_client() -> tuple[str, str]:
+    """人社厅's system as an exchange API client, with some logged requests and sealed figures:
+    lookups answered under its 市场主体登记 grant, a bulk lookup, a wrong purpose and a field
+    outside the grant refused. ``(client id, secret)``; the secret only when made now (it is
+    stored hashed and cannot be shown again)."""
+    from . import answering, clients, log
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["data_rst"])}
+    dept = Department.objects.filter(kind="rsj", region__parent__isnull=True).first()
+    resource = DataResource.objects.filter(name=RESOURCES["legal_entity"][1].name).first()
+    if dept is None or resource is None or "data_rst" not in users:
+        return ("", "")
+    existing = ExchangeClient.objects.filter(department=dept, name=DEMO_CLIENT_NAME).first()
+    if existing is not None:
+        return (str(existing.application.client_id), "")
+    admin = users["data_rst"]
+    with acting_as(admin):
+        new = clients.create_client(admin, dept, name=DEMO_CLIENT_NAME, rate_limit="1200/m")
+    client = ExchangeClient.objects.select_related("application", "department").get(pk=new.client.pk)
+    codes = list(LegalEntityRecord.objects.order_by("pk").values_list("credit_code", flat=True)[:20])
+    purpose = "社保参保登记核验"
+    granted = ["credit_code", "name"]
+
+    def call(n: int, **kw) -> answering.Call:
+        args = {
+            "client": client,
+            "request_id": f"demo-{n:03d}",
+            "resource_code": resource.code,
+            "fields": granted,
+            "purpose": purpose,
+            "case_number": f"DEMO{n:06d}",
+        } | kw
+        return answering.Call(**args)
+
+    for n, code in enumerate(codes[:8], start=1):
+        answering.lookup(call(n), [code])
+    answering.lookup(call(20), codes, bulk=True)
+    answering.lookup(call(30, purpose="工伤认定调查"), codes[:1])  # refused: wrong purpose
+    answering.lookup(call(31, fields=[*granted, "legal_rep_id"]), codes[:1])  # refused: field
+    while log.seal_pending() is not None:
+        pass
+    return (new.client_id, new.client_secret)
