@@ -55,9 +55,7 @@ def _check_rate(rate: str) -> str:
     return rate
 
 
-def create_client(
-    user: AnyUser, department: Department, *, name: str, rate_limit: str = ""
-) -> NewClient:
+def create_client(user: AnyUser, department: Department, *, name: str, rate_limit: str = "") -> NewClient:
     """Register a system of ``department``; ``user`` must be one of its data administrators
     (None: the command line, run by the platform's operators). Returns the secret once."""
     name = (name or "").strip()

@@ -123,7 +123,11 @@ class Command(BaseCommand):
         )
         ex_id, ex_secret = extras.exchange_client
         if ex_id:
-            w(self.style.SUCCESS("数据共享交换接口（部门系统，客户端凭据 scope=exchange，见 docs/exchange.md）："))
+            w(
+                self.style.SUCCESS(
+                    "数据共享交换接口（部门系统，客户端凭据 scope=exchange，见 docs/exchange.md）："
+                )
+            )
             w(
                 f"  人社厅社保经办系统 client_id {ex_id}  client_secret "
                 + (ex_secret or "（仅首次加载时显示；可在工作台“部门系统接入”停用后重新登记）")

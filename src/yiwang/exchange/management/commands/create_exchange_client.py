@@ -21,8 +21,12 @@ class Command(BaseCommand):
         if department is None:
             raise CommandError(f"no department {options['department']}")
         try:
-            new = clients.create_client(None, department, name=options["name"], rate_limit=options["rate_limit"])
+            new = clients.create_client(
+                None, department, name=options["name"], rate_limit=options["rate_limit"]
+            )
         except DomainError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"client_id {new.client_id}\nclient_secret {new.client_secret}")
-        self.stdout.write("The secret is shown once; store it now. Token: POST /o/token/ grant_type=client_credentials scope=exchange")
+        self.stdout.write(
+            "The secret is shown once; store it now. Token: POST /o/token/ grant_type=client_credentials scope=exchange"
+        )
