@@ -40,6 +40,7 @@ PURPOSE = "性能测试核验"
 def _world() -> tuple[str, str, str]:
     from tests import factories
     from tests.exchange.sharing_world import register, staff
+
     from yiwang.identity.models import Role
 
     tag = uuid.uuid4().hex[:6]
