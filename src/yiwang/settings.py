@@ -567,12 +567,15 @@ OAUTH2_PROVIDER = {
         "phone": "脱敏手机号",
         "company": "代理的法人及授权范围",
         "account": "读取本人账户数据（API）",
+        # Department systems (client credentials): the exchange API. What a client may read is
+        # decided per call by its department's live grants, not by scopes (docs/exchange.md).
+        "exchange": "数据共享交换接口（部门系统）",
     },
     "DEFAULT_SCOPES": ["openid", "profile"],
     # What the RFC 8414 and OpenID discovery documents advertise: what is served, no more.
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
-    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
 }
 # RFC 9700 (OAuth 2.0 security BCP) hardening that `check --deploy` asks for (issue 6,
 # docs/security.md): the `iss` authorization-response parameter (mix-up attacks), tokens stored
@@ -603,5 +606,9 @@ YIWANG_GUIDE_HEAD_TTL = float(os.environ.get("YIWANG_GUIDE_HEAD_TTL", "2"))
 # (catalog/search/results_cache.py). 0 turns it off, the default without Redis: a local-memory
 # cache is each worker's own, and another worker would not see a publication move the keys.
 YIWANG_SEARCH_CACHE_SECONDS = int(os.environ.get("YIWANG_SEARCH_CACHE_SECONDS", "60" if REDIS_URL else "0"))
+# The exchange API: calls per department system (ExchangeClient.rate_limit overrides), and how
+# long an answer is kept for a request id sent again.
+YIWANG_EXCHANGE_RATE = os.environ.get("YIWANG_EXCHANGE_RATE", "600/m")
+YIWANG_EXCHANGE_ANSWER_HOURS = int(os.environ.get("YIWANG_EXCHANGE_ANSWER_HOURS", "24"))
 YIWANG_PROVINCE_CODE = os.environ.get("YIWANG_PROVINCE_CODE", "350000")
 YIWANG_PLATFORM_NAME = _("一网通办政务服务平台")

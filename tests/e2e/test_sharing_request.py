@@ -72,7 +72,7 @@ def test_request_and_approval_in_the_browser(live_server, browser, sharing):  # 
     both("resource")
     # 2. The request: the period ends before it starts, then right.
     click("#ask-resource")
-    for code in ("legal_rep_name", "registered_capital"):
+    for code in ("legal_representative", "registered_capital"):
         box = el(f"#q-fields input[value={code}]")
         d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
         box.click()  # unticked: the request names three fields
@@ -93,7 +93,7 @@ def test_request_and_approval_in_the_browser(live_server, browser, sharing):  # 
     login("owner_admin", "/workbench/exchange/approvals/")
     assert sharing.consumer.name in el("#pending-requests").text
     click("#pending-requests a")
-    box = el("#approve-form input[value=legal_rep_id]")
+    box = el("#approve-form input[value=address]")
     d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
     box.click()
     both("decide")

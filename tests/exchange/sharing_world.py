@@ -22,8 +22,8 @@ TODAY = dt.date(2026, 6, 1)
 FIELDS = [
     FieldInput("credit_code", "统一社会信用代码", "string", "public"),
     FieldInput("name", "企业名称", "string", "public"),
-    FieldInput("legal_rep_name", "法定代表人姓名", "string", "personal_sensitive"),
-    FieldInput("legal_rep_id", "法定代表人身份证号", "string", "personal_sensitive"),
+    FieldInput("legal_representative", "法定代表人", "string", "personal_sensitive"),
+    FieldInput("address", "住所", "string", "personal_sensitive"),
     FieldInput("registered_capital", "注册资本", "decimal", "internal"),
 ]
 

@@ -25,10 +25,10 @@ def test_register_gives_a_code_per_department_and_audits(sharing):  # noqa: F811
     r2 = register(sharing, "unconditional", name="企业年报信息")
     assert r1.code == "350102001-00001" and r2.code == "350102001-00002"
     assert [f.code for f in r1.fields.all()] == [f.code for f in FIELDS]
-    assert r1.fields.get(code="legal_rep_id").sensitivity == "personal_sensitive"
+    assert r1.fields.get(code="address").sensitivity == "personal_sensitive"
     entry = AuditEntry.objects.filter(action="exchange.resource.register", object_id=str(r1.pk)).get()
     assert entry.detail["fields"][0] == "credit_code"
-    assert "legal_rep_id" in entry.detail["sensitive"]
+    assert "address" in entry.detail["sensitive"]
 
 
 def test_region_data_admin_registers_for_a_department_in_the_region(sharing):  # noqa: F811

@@ -19,7 +19,7 @@ PURPOSE = "企业开办核验"
 END = TODAY + dt.timedelta(days=365)
 
 
-def _ask(s, resource, fields=("credit_code", "name", "legal_rep_id"), **kw):
+def _ask(s, resource, fields=("credit_code", "name", "address"), **kw):
     user = kw.pop("user", s.consumer_admin)
     args = {
         "consumer": s.consumer,
@@ -43,7 +43,7 @@ def test_unconditional_is_granted_at_once(sharing):  # noqa: F811
     r = register(sharing, "unconditional")
     req = _ask(sharing, r)
     assert req.status == RequestStatus.GRANTED and req.grant.granted_by is None
-    assert req.grant.fields == ["credit_code", "name", "legal_rep_id"]
+    assert req.grant.fields == ["credit_code", "name", "address"]
     assert req.items == [sharing.item.code]
     actions = list(
         AuditEntry.objects.filter(action__startswith="exchange.share")
@@ -81,13 +81,11 @@ def test_conditional_waits_and_the_owner_approves_fewer_fields(sharing):  # noqa
     assert grant.fields == ["credit_code", "name"]  # catalogue order
     entry = AuditEntry.objects.filter(action="exchange.share.grant").get()
     assert entry.detail["by"] == sharing.owner_admin.pk
-    assert entry.detail["asked"] == ["credit_code", "name", "legal_rep_id"]
+    assert entry.detail["asked"] == ["credit_code", "name", "address"]
     assert grant_selectors.granted_fields(
-        sharing.consumer, r, ["legal_rep_id", "name", "credit_code"], PURPOSE, on=TODAY
+        sharing.consumer, r, ["address", "name", "credit_code"], PURPOSE, on=TODAY
     ) == ["name", "credit_code"]
-    assert (
-        grant_selectors.live_grant(sharing.consumer, r, ["name", "legal_rep_id"], PURPOSE, on=TODAY) is None
-    )
+    assert grant_selectors.live_grant(sharing.consumer, r, ["name", "address"], PURPOSE, on=TODAY) is None
     with pytest.raises(ValidationFailed):  # decided once
         grants.approve(sharing.owner_admin, req.pk)
 
@@ -177,8 +175,8 @@ def test_grant_matrix(sharing):  # noqa: F811
     assert live(on=END, purpose=" ") == []  # no purpose
     assert live(on=END, consumer=sharing.far) == []  # another department
     assert live(on=END, resource=other) == []  # another resource
-    assert live(on=END, asked=["name", "legal_rep_id"]) == ["name"]  # only the granted field
-    assert grant_selectors.live_grant(sharing.consumer, r, ["name", "legal_rep_id"], PURPOSE, on=END) is None
+    assert live(on=END, asked=["name", "address"]) == ["name"]  # only the granted field
+    assert grant_selectors.live_grant(sharing.consumer, r, ["name", "address"], PURPOSE, on=END) is None
     grant = Grant.objects.get()
     with pytest.raises(ValidationFailed) as exc:
         grants.revoke(sharing.owner_admin, grant.pk, reason="")

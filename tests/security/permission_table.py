@@ -447,6 +447,12 @@ ROUTES: list[Route] = [
             ("workbench/exchange/requests/<id:request_id>/approve/", "POST", "approve a request"),
             ("workbench/exchange/requests/<id:request_id>/refuse/", "POST", "refuse a request"),
             ("workbench/exchange/grants/<id:grant_id>/revoke/", "POST", "revoke a grant"),
+            ("workbench/exchange/clients/", "GET", "部门系统接入: my departments' exchange API clients"),
+            (
+                "workbench/exchange/clients/<id:client_id>/revoke/",
+                "POST",
+                "revoke a department system (exchange.clients checks the department again)",
+            ),
         )
     ),
     Route(
@@ -505,6 +511,14 @@ ROUTES: list[Route] = [
         {},
         refused=FORBIDDEN,
         note="the owner department's data administrators, as the update",
+    ),
+    Route(
+        "workbench/exchange/figures/",
+        "GET",
+        "交换统计: exchange figures per day, registry and department",
+        _all(("supervisor", "superuser")),
+        refused=FORBIDDEN,
+        note="supervisors and data administrators (and a superuser)",
     ),
     Route(
         "workbench/cases/<id:case_id>/act/<str:name>/",
@@ -831,6 +845,24 @@ ROUTES: list[Route] = [
             ("search", "search"),
             ("exchange/catalogue/", "the sharing catalogue (metadata)"),
             ("exchange/catalogue/<code>", "a catalogue resource and its fields"),
+            ("exchange/figures", "exchange figures (aggregate counts, no personal data)"),
+        )
+    ),
+    *(
+        Route(
+            f"api/exchange/{p}",
+            method,
+            what,
+            {},
+            refused=UNAUTHORIZED,
+            anonymous=UNAUTHORIZED,
+            note="a department system's bearer token (client credentials, scope exchange); the grant "
+            "matrix through the API is tests/exchange/test_exchange_api.py's",
+        )
+        for p, method, what in (
+            ("lookup", "POST", "exchange API: single lookup"),
+            ("lookup/bulk", "POST", "exchange API: bulk lookup"),
+            ("changes", "GET", "exchange API: change feed"),
         )
     ),
     Route(

@@ -230,6 +230,7 @@ URLS |= {
         "/workbench/exchange/requests/1/refuse/"
     ),
     "workbench/exchange/grants/<id:grant_id>/revoke/": lambda w, r: "/workbench/exchange/grants/1/revoke/",
+    "workbench/exchange/clients/<id:client_id>/revoke/": lambda w, r: "/workbench/exchange/clients/1/revoke/",
     "api/exchange/catalogue/<code>": lambda w, r: (
         f"/api/exchange/catalogue/{w.objects['data_resource'].code}"
     ),

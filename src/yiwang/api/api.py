@@ -14,6 +14,7 @@ from yiwang.api.caching import public_cache
 from yiwang.api.routers.account import account_router
 from yiwang.api.routers.catalog import items_router, life_events_router, standard_router, themes_router
 from yiwang.api.routers.exchange import catalogue_router
+from yiwang.api.routers.exchange_api import exchange_router, figures_router
 from yiwang.api.routers.regions import departments_router, regions_router
 from yiwang.api.routers.search import search_router
 from yiwang.api.throttling import ConfigurableAnonRateThrottle
@@ -58,10 +59,12 @@ for prefix, router in (
     ("/life-events/", life_events_router),
     ("/search", search_router),
     ("/exchange/catalogue/", catalogue_router),
+    ("/exchange/figures", figures_router),
 ):
     router.add_decorator(public_cache, mode="view")
     api.add_router(prefix, router)
 api.add_router("/account/", account_router)
+api.add_router("/exchange/", exchange_router)
 
 
 @api.get("/health", response=HealthOut, tags=["platform 平台"], summary="存活检查 / liveness check")

@@ -33,6 +33,15 @@ class ValidationErrorOut(Schema):
     errors: list[FieldErrorOut] = Field(description="逐项错误 / one entry per bad parameter")
 
 
+class ApiRefusal(Exception):
+    """An answer decided before the operation ran (authentication, rate limit, a missing request
+    id): ``{"code", "detail"}`` with ``status`` and extra headers (WWW-Authenticate, Retry-After)."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers or {}
+
+
 class NotFound(Http404):
     """A 404 whose message is safe to show (Django's own Http404 texts are not shown)."""
 
@@ -90,6 +99,14 @@ def install(api: NinjaAPI) -> None:
         summary = _("；").join(_("%(field)s：%(message)s") % e for e in errors)
         detail = _("请求参数有误：%(errors)s") % {"errors": summary}
         return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+    @api.exception_handler(ApiRefusal)
+    def refusal(request: HttpRequest, exc: ApiRefusal) -> HttpResponse:
+        response = api.create_response(request, {"code": exc.code, "detail": exc.detail}, status=exc.status)
+        for name, value in exc.headers.items():
+            response[name] = value
+        response["Cache-Control"] = "no-store"
+        return response
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -19,6 +19,8 @@ BEARER = "bearerAuth"
 OIDC = "openIdConnect"
 # Either the plain bearer token or the OpenID Connect flow that issues it, with the account scope.
 ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{BEARER: []}, {OIDC: ["account"]}]
+# The exchange API: a bearer token a department system got by client credentials, scope exchange.
+EXCHANGE_SECURITY: list[dict[str, list[str]]] = [{BEARER: []}]
 
 
 def _discovery_url() -> str:

@@ -24,6 +24,7 @@ class DemoExtras:
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     cases: dict[str, str] = field(default_factory=dict)
     city_portal: tuple[str, str] = ("", "")
+    exchange_client: tuple[str, str] = ("", "")  # client id, secret (only when made by this load)
     admins_with_totp: list[str] = field(default_factory=list)
 
 
@@ -66,6 +67,9 @@ def load_demo_extras() -> DemoExtras:
 
     rebuild()  # the figures (效能) of the demo's cases, recounted: the figures page has data
     out.staff += registry_admins
+    from yiwang.exchange.demo import create_demo_client
+
+    out.exchange_client = create_demo_client()  # a department system with logged requests
     admins = get_user_model().objects.filter(is_superuser=True) | get_user_model().objects.filter(
         pk__in=StaffRole.objects.filter(
             role__in=[Role.CATALOGUE_ADMIN, Role.PLATFORM_ADMIN, Role.DATA_ADMIN]

@@ -19,7 +19,7 @@ from yiwang.core import audit
 from yiwang.core.errors import FieldError, NotPermitted, ValidationFailed
 from yiwang.regions.models import Department
 
-from . import catalogue_selectors
+from . import catalogue_selectors, registries
 from .models import (
     DataResource,
     DataType,
@@ -92,9 +92,21 @@ def _check(data: ResourceInput) -> list[FieldError]:
     elif len(data.fields) > MAX_FIELDS:
         errors.append(FieldError("fields", _("字段不能超过 %(n)s 个。") % {"n": MAX_FIELDS}))
     seen: set[str] = set()
+    # A resource that exposes a base registry can only name that registry's fields: the exchange
+    # API reads exactly the granted codes from it (exchange.registries.REGISTRIES).
+    backing = registries.REGISTRIES.get(data.registry)
+    known = {f.code for f in backing.fields} if backing else None
     for i, f in enumerate(data.fields):
         where = f"fields.{i}"
-        if not FIELD_CODE.match(f.code):
+        if known is not None and f.code not in known:
+            errors.append(
+                FieldError(
+                    where,
+                    _("%(r)s没有字段 %(c)s；可登记的字段：%(all)s")
+                    % {"r": backing.name, "c": f.code, "all": "、".join(sorted(known))},
+                )
+            )
+        elif not FIELD_CODE.match(f.code):
             errors.append(
                 FieldError(where, _("字段代码须以字母开头，只含字母、数字和下划线：%(c)s") % {"c": f.code})
             )

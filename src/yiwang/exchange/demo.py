@@ -13,17 +13,18 @@ revoked. Idempotent: nothing is added when the population resource exists.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from yiwang.core.context import acting_as
-from yiwang.identity.models import Role, StaffRole
+from yiwang.identity.models import LegalEntityRecord, Role, StaffRole
 from yiwang.regions.models import Department, Region
 
 from . import catalogue, grants
 from .catalogue import FieldInput, ResourceInput
-from .models import DataResource
+from .models import DataResource, ExchangeClient
 
 F = FieldInput
 
@@ -35,7 +36,7 @@ RESOURCES: dict[str, tuple[str, ResourceInput]] = {
             registry="population",
             update_cycle="realtime",
             sharing_type="conditional",
-            description="户籍人口的身份、户籍地址和照片信息，用于身份核验和免提交身份证明。",
+            description="户籍人口的身份和户籍地址信息，用于身份核验和免提交身份证明。",
             legal_basis="《中华人民共和国居民身份证法》；《政务信息资源共享管理暂行办法》",
             sharing_reason="涉及个人信息，须写明办理事项和用途，按最少够用原则申请字段。",
             fields=[
@@ -44,8 +45,8 @@ RESOURCES: dict[str, tuple[str, ResourceInput]] = {
                 F("gender", "性别", "string", "internal"),
                 F("ethnicity", "民族", "string", "sensitive"),
                 F("birth_date", "出生日期", "date", "personal_sensitive"),
-                F("domicile_address", "户籍地址", "string", "personal_sensitive"),
-                F("photo", "证件照片", "file", "personal_sensitive", "人脸比对使用"),
+                F("address", "户籍地址", "string", "personal_sensitive"),
+                F("household_region", "户籍地行政区划", "string", "sensitive"),
             ],
         ),
     ),
@@ -79,7 +80,7 @@ RESOURCES: dict[str, tuple[str, ResourceInput]] = {
                 F("credit_code", "统一社会信用代码", "string", "public"),
                 F("name", "名称", "string", "public"),
                 F("entity_type", "市场主体类型", "string", "public"),
-                F("legal_rep", "法定代表人", "string", "public"),
+                F("legal_representative", "法定代表人", "string", "sensitive"),
                 F("registered_capital", "注册资本（万元）", "decimal", "public"),
                 F("established_on", "成立日期", "date", "public"),
                 F("address", "住所", "string", "public"),
@@ -99,11 +100,11 @@ RESOURCES: dict[str, tuple[str, ResourceInput]] = {
             sharing_reason="用于办理政务服务事项时免提交证照，须写明支撑事项。",
             fields=[
                 F("cert_type", "证照类型", "string", "public"),
-                F("cert_number", "证照编号", "string", "internal"),
-                F("holder_name", "持证主体", "string", "internal"),
-                F("holder_id", "持证主体代码", "string", "sensitive"),
+                F("number", "证照编号", "string", "internal"),
+                F("holder_name", "持证主体", "string", "personal_sensitive"),
+                F("issuer_name", "发证机关", "string", "public"),
                 F("valid_until", "有效期至", "date", "public"),
-                F("file", "证照文件", "file", "sensitive"),
+                F("status", "证照状态", "string", "public"),
             ],
         ),
     ),
@@ -119,10 +120,13 @@ RESOURCES: dict[str, tuple[str, ResourceInput]] = {
             sharing_reason="用于信用核查和联合奖惩，须写明核查事项。",
             fields=[
                 F("credit_code", "统一社会信用代码", "string", "public"),
-                F("licences", "行政许可信息", "string", "public"),
-                F("penalties", "行政处罚信息", "string", "public"),
-                F("abnormal", "经营异常名录", "string", "internal"),
-                F("blacklist", "严重违法失信名单", "string", "internal"),
+                F("kind", "信息类别（行政许可/行政处罚/经营异常名录）", "string", "public"),
+                F("subject_name", "主体名称", "string", "public"),
+                F("decision_number", "决定文书号", "string", "public"),
+                F("authority", "作出决定机关", "string", "public"),
+                F("content", "决定内容", "string", "internal"),
+                F("decided_on", "决定日期", "date", "public"),
+                F("valid_until", "有效期至", "date", "public"),
             ],
         ),
     ),
@@ -187,31 +191,31 @@ def create_demo_sharing(password: str) -> list[tuple[str, str, str]]:
     ask(
         "rsj",
         "legal_entity",
-        ["credit_code", "name", "legal_rep", "status"],
+        ["credit_code", "name", "legal_representative", "status"],
         "社保参保登记核验",
         "《社会保险法》",
     )
     req = ask(
         "rsj",
         "population",
-        ["id_number", "name", "birth_date", "domicile_address", "photo"],
+        ["id_number", "name", "birth_date", "address", "household_region"],
         "社保卡申领身份核验",
         "《社会保险法》第五十八条",
     )
-    with acting_as(users["gaj"]):  # approved without the address and photo (最少够用)
+    with acting_as(users["gaj"]):  # approved without the addresses (最少够用)
         grants.approve(users["gaj"], req.pk, fields=["id_number", "name", "birth_date"])
     # 公积金: credit check waiting for 发改委's decision; e-licences granted, then revoked
     ask(
         "gjj",
         "credit",
-        ["credit_code", "penalties", "blacklist"],
+        ["credit_code", "kind", "decision_number", "decided_on"],
         "缴存单位信用核查",
         "《住房公积金管理条例》",
     )
     req = ask(
         "gjj",
         "e_licence",
-        ["cert_type", "cert_number", "holder_name"],
+        ["cert_type", "number", "holder_name"],
         "单位缴存登记免提交营业执照",
         "《住房公积金管理条例》",
     )
@@ -222,9 +226,56 @@ def create_demo_sharing(password: str) -> list[tuple[str, str, str]]:
         )
     # 税务: identity refused by 公安厅; the case records refused by the catalogue itself
     req = ask(
-        "swju", "population", ["id_number", "name", "ethnicity", "photo"], "税务登记", "《税收征收管理法》"
+        "swju", "population", ["id_number", "name", "ethnicity", "address"], "税务登记", "《税收征收管理法》"
     )
     with acting_as(users["gaj"]):
-        grants.refuse(users["gaj"], req.pk, reason="民族和照片与税务登记无关，请按最少够用原则重新申请。")
+        grants.refuse(users["gaj"], req.pk, reason="民族和户籍地址与税务登记无关，请按最少够用原则重新申请。")
     ask("swju", "case_records", ["person_id"], "欠税人员核查", "《税收征收管理法》")
     return logins
+
+
+DEMO_CLIENT_NAME = "社保经办系统"
+
+
+def create_demo_client() -> tuple[str, str]:
+    """人社厅's system as an exchange API client, with some logged requests and sealed figures:
+    lookups answered under its 市场主体登记 grant, a bulk lookup, a wrong purpose and a field
+    outside the grant refused. ``(client id, secret)``; the secret only when made now (it is
+    stored hashed and cannot be shown again)."""
+    from . import answering, clients, log
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["data_rst"])}
+    dept = Department.objects.filter(kind="rsj", region__parent__isnull=True).first()
+    resource = DataResource.objects.filter(name=RESOURCES["legal_entity"][1].name).first()
+    if dept is None or resource is None or "data_rst" not in users:
+        return ("", "")
+    existing = ExchangeClient.objects.filter(department=dept, name=DEMO_CLIENT_NAME).first()
+    if existing is not None:
+        return (str(existing.application.client_id), "")
+    admin = users["data_rst"]
+    with acting_as(admin):
+        new = clients.create_client(admin, dept, name=DEMO_CLIENT_NAME, rate_limit="1200/m")
+    client = ExchangeClient.objects.select_related("application", "department").get(pk=new.client.pk)
+    codes = list(LegalEntityRecord.objects.order_by("pk").values_list("credit_code", flat=True)[:20])
+    purpose = "社保参保登记核验"
+    granted = ["credit_code", "name"]
+
+    def call(n: int, **kw: Any) -> answering.Call:
+        args: dict[str, Any] = {
+            "client": client,
+            "request_id": f"demo-{n:03d}",
+            "resource_code": resource.code,
+            "fields": granted,
+            "purpose": purpose,
+            "case_number": f"DEMO{n:06d}",
+        } | kw
+        return answering.Call(**args)
+
+    for n, code in enumerate(codes[:8], start=1):
+        answering.lookup(call(n), [code])
+    answering.lookup(call(20), codes, bulk=True)
+    answering.lookup(call(30, purpose="工伤认定调查"), codes[:1])  # refused: wrong purpose
+    answering.lookup(call(31, fields=[*granted, "address"]), codes[:1])  # refused: field
+    while log.seal_pending() is not None:
+        pass
+    return (new.client_id, new.client_secret)

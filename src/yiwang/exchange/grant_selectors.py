@@ -154,3 +154,34 @@ def request_state(req: ShareRequest, *, on: dt.date | None = None) -> str:
     if grant.starts_on > day:
         return "not_started"
     return "live"
+
+
+# --- why a read was refused (after live_grant said no) --------------------------------------------
+
+
+def refusal_reason(
+    consumer: Department | int,
+    resource: DataResource | int,
+    purpose: str,
+    *,
+    on: dt.date | None = None,
+) -> str:
+    """Why ``live_grant`` found nothing, as the exchange API's machine code: ``wrong_purpose``
+    (a grant is live but for another purpose), ``field_not_granted`` (live for this purpose,
+    but a field asked is not in it), ``expired``, ``revoked``, else ``no_grant`` (none at all,
+    or not started yet). It explains a refusal; it never allows a read."""
+    day = on or timezone.localdate()
+    purpose = (purpose or "").strip()
+    rows = list(
+        Grant.objects.filter(consumer_id=_pk(consumer), resource_id=_pk(resource)).values_list(
+            "status", "starts_on", "ends_on", "purpose"
+        )
+    )
+    in_period = [r for r in rows if r[0] == GrantStatus.ACTIVE and r[1] <= day <= r[2]]
+    if in_period:
+        return "field_not_granted" if any(r[3] == purpose for r in in_period) else "wrong_purpose"
+    if any(r[0] == GrantStatus.ACTIVE and r[2] < day for r in rows):
+        return "expired"
+    if any(r[0] == GrantStatus.REVOKED for r in rows):
+        return "revoked"
+    return "no_grant"

@@ -522,3 +522,62 @@ class RegistryCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry} {self.records}"
+
+
+# --- the exchange API: department systems and their kept answers --------------------------------
+
+
+class ExchangeClient(models.Model):
+    """A department's system calling the exchange API: an OAuth 2.0 confidential client
+    (client credentials grant) acting for one consuming department. The department's grants
+    decide what it may read (``grant_selectors.live_grant`` on every call), not the token."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.PROTECT, related_name="exchange_client"
+    )
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("使用部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("系统名称"), max_length=100)
+    rate_limit = models.CharField(
+        _("调用频率上限"), max_length=20, blank=True, help_text=_("如 600/m；留空使用平台默认值")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("部门系统接入")
+        verbose_name_plural = _("部门系统接入")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ExchangeAnswer(models.Model):
+    """The answer given to one logged request, kept for a day so that the same request id sent
+    again gets the same answer without a second read or a second log entry. Written in the
+    transaction of its log entry (a cache could hold an answer whose entry rolled back, or lose
+    one whose entry stands). The body holds registry data: AES-GCM (``exchange.answer``)."""
+
+    entry = models.OneToOneField(ExchangeLogEntry, on_delete=models.CASCADE, related_name="+")
+    status = models.PositiveSmallIntegerField()
+    body_cipher = models.TextField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("交换应答")
+        verbose_name_plural = _("交换应答")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.status}"

@@ -90,4 +90,9 @@ urlpatterns += [
     path("exchange/requests/<id:request_id>/approve/", views_exchange.approve, name="exchange_approve"),
     path("exchange/requests/<id:request_id>/refuse/", views_exchange.refuse, name="exchange_refuse"),
     path("exchange/grants/<id:grant_id>/revoke/", views_exchange.revoke, name="exchange_revoke"),
+    path("exchange/clients/", views_exchange.clients_page, name="exchange_clients"),
+    path(
+        "exchange/clients/<id:client_id>/revoke/", views_exchange.client_revoke, name="exchange_client_revoke"
+    ),
+    path("exchange/figures/", views_exchange.figures_page, name="exchange_figures"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yiwang.core.errors import DomainError, NotPermitted
+from yiwang.core.errors import DomainError, FieldError, NotPermitted, ValidationFailed
 from yiwang.core.params import int_param
 from yiwang.exchange import catalogue_selectors as cat
-from yiwang.exchange import grant_selectors, grants
+from yiwang.exchange import client_selectors, clients, figure_selectors, grant_selectors, grants
 from yiwang.exchange.models import Registry, RequestStatus, SharingType
+from yiwang.identity.models import Role
 
 from .views import role_required
 
@@ -264,3 +266,83 @@ def revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
     except DomainError as exc:
         return _request_page(request, req, errors=_prefixed("revoke", exc), status=_status(exc))
     return redirect("workbench:exchange_request", req.pk)
+
+
+# --- department systems of the exchange API ------------------------------------------------------------
+
+
+def _clients_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "rows": client_selectors.clients_of(request.user),
+        "departments": cat.data_admin_departments(request.user),
+        "default_rate": settings.YIWANG_EXCHANGE_RATE,
+        "values": {},
+        "errors": {},
+        "data_admin": True,
+    } | extra
+
+
+@data_admin_required
+@require_http_methods(["GET", "POST"])
+def clients_page(request: HttpRequest) -> HttpResponse:
+    """部门系统接入: the systems of my departments; register one (the secret is shown on this
+    answer only, never again), revoke one."""
+    if request.method == "GET":
+        return render(request, "workbench/exchange_clients.html", _clients_context(request))
+    values = {k: request.POST.get(k, "").strip() for k in ("department", "name", "rate_limit")}
+    department = cat.department(int_param(values["department"]))
+    try:
+        if department is None:
+            raise ValidationFailed([FieldError("department", _("请选择部门。"))])
+        new = clients.create_client(
+            request.user, department, name=values["name"], rate_limit=values["rate_limit"]
+        )
+    except DomainError as exc:
+        context = _clients_context(request, values=values, errors=_errors(exc))
+        return render(request, "workbench/exchange_clients.html", context, status=_status(exc))
+    response = render(request, "workbench/exchange_clients.html", _clients_context(request, new=new))
+    response["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+    return response
+
+
+@data_admin_required
+@require_POST
+def client_revoke(request: HttpRequest, client_id: int) -> HttpResponse:
+    if client_selectors.client_of(request.user, client_id) is None:
+        return render(request, "workbench/forbidden.html", status=403)
+    try:
+        clients.revoke_client(request.user, client_id)
+    except DomainError as exc:
+        context = _clients_context(request, errors=_errors(exc))
+        return render(request, "workbench/exchange_clients.html", context, status=_status(exc))
+    return redirect("workbench:exchange_clients")
+
+
+# --- the exchange figures ------------------------------------------------------------------------------
+
+
+def _may_see_figures(roles: list, user: Any) -> bool:
+    return bool(
+        getattr(user, "is_superuser", False)
+        or any(r.role in (Role.DATA_ADMIN, Role.SUPERVISOR) for r in roles)
+    )
+
+
+@role_required(_may_see_figures)
+def figures_page(request: HttpRequest) -> HttpResponse:
+    """交换统计: per day, registry and consuming department, and per registry (data admins,
+    supervisors)."""
+    registry = request.GET.get("registry", "")
+    registry = registry if registry in dict(Registry.choices) else ""
+    data = figure_selectors.daily_figures(
+        since=_date(request.GET.get("since", "")),
+        until=_date(request.GET.get("until", "")),
+        registry=registry,
+    )
+    context = {
+        "f": data,
+        "registry": registry,
+        "registries": Registry.choices,
+        "data_admin": cat.is_data_admin(request.user),
+    }
+    return render(request, "workbench/exchange_figures.html", context)

@@ -84,7 +84,7 @@ def test_rfc8414_metadata_is_mounted_with_the_same_issuer(client: Client) -> Non
         assert data["issuer"] == oidc["issuer"]
         assert data["authorization_endpoint"] == oidc["authorization_endpoint"]
         assert data["authorization_response_iss_parameter_supported"] is True
-        assert data["grant_types_supported"] == ["authorization_code", "refresh_token"]
+        assert data["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
         assert data["response_types_supported"] == ["code"]
 
 
@@ -377,7 +377,7 @@ def test_discovery_advertises_only_what_is_supported(client: Client) -> None:
     assert data["id_token_signing_alg_values_supported"] == ["RS256"]
     assert set(data["prompt_values_supported"]) == {"none", "login", "consent"}
     assert data["response_types_supported"] == ["code"]
-    assert data["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert data["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
 
 
 # --- registration --------------------------------------------------------------------------------

@@ -399,7 +399,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "code_challenge_methods_supported": ["S256"],
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
                 # Every client gets RS256 (registration refuses others); HS256 would be signed
                 # with the client secret, which the provider keeps only hashed.
                 "id_token_signing_alg_values_supported": ["RS256"],

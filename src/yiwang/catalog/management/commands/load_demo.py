@@ -122,4 +122,16 @@ class Command(BaseCommand):
             f"  .venv/bin/python examples/city_portal/run.py --port {CITY_PORTAL_PORT} --issuer {self.site}/o"
             f"  （client_id {client_id}，回调地址 http://127.0.0.1:{CITY_PORTAL_PORT}/）"
         )
+        ex_id, ex_secret = extras.exchange_client
+        if ex_id:
+            w(
+                self.style.SUCCESS(
+                    "数据共享交换接口（部门系统，客户端凭据 scope=exchange，见 docs/exchange.md）："
+                )
+            )
+            w(
+                f"  人社厅社保经办系统 client_id {ex_id}  client_secret "
+                + (ex_secret or "（仅首次加载时显示；可在工作台“部门系统接入”停用后重新登记）")
+            )
+            w(f"  交换统计：{self.site}/workbench/exchange/figures/（data_rst、data_gat 等数据管理员）")
         w(line)

@@ -1,0 +1,132 @@
+"""Throughput of logged single lookups through the exchange API beside /hello/ in the same run
+(Django's test client in-process: the whole middleware stack, token check, rate-limit count,
+grant check, registry read, log entry and kept answer; no HTTP server).
+
+Sets up its own department system, grant and bearer token on the configured database (run it
+on a scratch one: DATABASE_URL=sqlite:////tmp/exchange_bench.db after ``migrate``). Reads the
+real base registries when ``exchange.registries`` exists, else a stub that answers from memory
+(then the figure is the API's own cost). Target: lookups/s ≥ 0.25 × hello/s. Prints JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+import types
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+os.environ.setdefault("YIWANG_API_THROTTLE", "0")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from yiwang.exchange import answering, clients, grants  # noqa: E402
+
+N = int(os.environ.get("BENCH_N", "300"))
+PURPOSE = "性能测试核验"
+
+
+def _world() -> tuple[str, str, str]:
+    from tests import factories
+    from tests.exchange.sharing_world import register, staff
+
+    from yiwang.identity.models import Role
+
+    tag = uuid.uuid4().hex[:6]
+    regions = factories.region_tree()
+    owner = factories.department(regions["county"])
+    consumer = factories.department(regions["county"], kind="gaj", code="002")
+    owner_admin = staff(f"bo_{tag}", Role.DATA_ADMIN, department=owner)
+    consumer_admin = staff(f"bc_{tag}", Role.DATA_ADMIN, department=consumer)
+    s = types.SimpleNamespace(owner_admin=owner_admin, owner=owner)
+    resource = register(s, "unconditional")  # type: ignore[arg-type]
+    grants.request_share(
+        consumer_admin,
+        resource.pk,
+        consumer=consumer,
+        fields=["credit_code", "name"],
+        purpose=PURPOSE,
+        legal_basis="bench",
+        items=[],
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + dt.timedelta(days=1),
+    )
+    new = clients.create_client(None, consumer, name=f"bench-{tag}", rate_limit="1000000/m")
+    return resource.code, new.client_id, new.client_secret
+
+
+def main() -> None:
+    settings.ALLOWED_HOSTS = ["*"]
+    try:
+        from yiwang.exchange import registries  # noqa: F401
+
+        registry = "real"
+    except ImportError:
+        stub = types.SimpleNamespace(
+            REGISTRIES={"legal_entity": None},
+            lookup=lambda reg, subjects, fields: {
+                s: [{"_version": 1, **dict.fromkeys(fields, "x")}] for s in subjects
+            },
+        )
+        answering._registries = lambda: stub  # type: ignore[assignment]
+        registry = "stub"
+    code, cid, secret = _world()
+    c = Client(HTTP_HOST="127.0.0.1")
+    token = c.post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "scope": "exchange", "client_id": cid, "client_secret": secret},
+    ).json()["access_token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    subject = "91350100MA2XXXXX0X"
+
+    def lookup(i: int) -> None:
+        body = {
+            "resource": code,
+            "subject": subject,
+            "fields": ["name"],
+            "purpose": PURPOSE,
+            "case_number": "BENCH1",
+            "request_id": f"b-{uuid.uuid4().hex}",
+        }
+        r = c.post("/api/exchange/lookup", json.dumps(body), content_type="application/json", **auth)
+        if r.status_code != 200:
+            raise SystemExit(f"lookup: HTTP {r.status_code} {r.content[:200]!r}")
+
+    for i in range(20):
+        c.get("/hello/")
+        lookup(i)
+    t = time.perf_counter()
+    for _ in range(N):
+        c.get("/hello/")
+    hello = N / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for i in range(N):
+        lookup(i)
+    lookups = N / (time.perf_counter() - t)
+    print(
+        json.dumps(
+            {
+                "registry": registry,
+                "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                "n": N,
+                "hello_per_s": round(hello, 1),
+                "lookup_per_s": round(lookups, 1),
+                "ratio": round(lookups / hello, 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
