@@ -147,10 +147,10 @@ class ExchangeLogSeal(models.Model):
     seq = models.BigIntegerField(_("序号"), unique=True)
     sealed_at = models.DateTimeField(_("封存时间"))
     entries = models.PositiveIntegerField(_("条数"))
-    first_entry_id = models.BigIntegerField()
-    last_entry_id = models.BigIntegerField()
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    first_entry_id = models.BigIntegerField(_("首条日志编号"))
+    last_entry_id = models.BigIntegerField(_("末条日志编号"))
+    prev_hash = models.CharField(_("上一批哈希值"), max_length=64)
+    hash = models.CharField(_("哈希值"), max_length=64)
 
     class Meta:
         verbose_name = _("交换日志封存批次")
@@ -191,11 +191,17 @@ class ExchangeLogEntry(models.Model):
     outcome = models.CharField(_("结果"), max_length=12, choices=ExchangeOutcome.choices)
     reason = models.CharField(_("拒绝原因"), max_length=64, blank=True)
     records = models.PositiveIntegerField(_("返回记录数"), default=0)
-    entry_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(_("哈希值"), max_length=64)
     seal = models.ForeignKey(
-        ExchangeLogSeal, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        ExchangeLogSeal,
+        verbose_name=_("封存批次"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
-    seal_pos = models.PositiveIntegerField(null=True, blank=True)
+    seal_pos = models.PositiveIntegerField(_("批内位置"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("交换日志")
