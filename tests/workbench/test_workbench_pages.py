@@ -302,3 +302,24 @@ def test_marking_a_material_faulty_prefills_the_correction(world):
     )
     page = clerk.get(reverse("workbench:case", args=[case.pk])).content.decode()
     assert 'name="cm_1" value="1" checked' in page and 'name="cr_1" value="已过期"' in page
+
+
+def test_a_supervisor_on_the_inbox_is_shown_their_own_pages(world):
+    """The inbox is not a supervisor's; the refusal lists the pages that are, so the person who
+    lands on /workbench/ is not left at a dead end."""
+    from django.urls import reverse
+
+    from tests.cases.conftest import staff
+    from tests.workbench.helpers import client_for
+    from yiwang.identity.models import Role
+
+    sup = staff("sup_landing", Role.SUPERVISOR, region=world.regions["county"])
+    r = client_for(sup).get(reverse("workbench:inbox"))
+    html = r.content.decode()
+    assert r.status_code == 403 and "无权访问此页面" in html
+    for name in ("warnings", "orders", "figures", "rating_ranking"):
+        assert f'href="{reverse("workbench:" + name)}"' in html
+    # Someone with no working role sees the message and no list.
+    nobody = staff("no_role", Role.CATALOGUE_ADMIN, region=world.regions["county"])
+    html = client_for(nobody).get(reverse("workbench:inbox")).content.decode()
+    assert "无权访问此页面" in html and 'id="my-pages"' not in html

@@ -77,6 +77,39 @@ def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
     return identity_selectors.staff_roles(user.pk)
 
 
+# The workbench pages each role works on, for a reader who opened one that is not theirs
+# (the forbidden page lists them, so a supervisor landing on the inbox finds their pages).
+ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    Role.SUPERVISOR: (
+        ("workbench:warnings", _lazy("预警")),
+        ("workbench:orders", _lazy("督办")),
+        ("workbench:figures", _lazy("效能统计")),
+        ("workbench:rating_ranking", _lazy("差评率排名")),
+        ("workbench:exchange_figures", _lazy("交换统计")),
+    ),
+    Role.DEPARTMENT_HEAD: (
+        ("workbench:figures", _lazy("效能统计")),
+        ("workbench:ratings", _lazy("好差评")),
+    ),
+    Role.DATA_ADMIN: (
+        ("workbench:exchange_catalogue", _lazy("共享目录")),
+        ("workbench:exchange_requests", _lazy("共享申请")),
+        ("workbench:registries", _lazy("基础库")),
+        ("workbench:exchange_clients", _lazy("部门系统接入")),
+        ("workbench:exchange_figures", _lazy("交换统计")),
+    ),
+}
+
+
+def pages_for(roles: list[StaffRole]) -> list[tuple[str, str]]:
+    """(address, label) of the pages of the reader's roles, each once, in role order."""
+    seen: dict[str, str] = {}
+    for r in roles:
+        for name, label in ROLE_PAGES.get(r.role, ()):
+            seen.setdefault(reverse(name), str(label))
+    return list(seen.items())
+
+
 def is_staff_member(roles: list[StaffRole], user: User | AnonymousUser) -> bool:
     """Signed in, and a superuser or holding a working role (``roles``: the user's)."""
     return bool(user.is_authenticated and (user.is_superuser or any(r.role in WORK_ROLES for r in roles)))

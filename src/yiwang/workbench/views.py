@@ -68,7 +68,9 @@ def role_required(allowed: Callable[[list[StaffRole], Any], bool]) -> Callable[[
                 return redirect_to_login(request.get_full_path())
             roles = selectors.work_roles(request.user)
             if not allowed(roles, request.user):
-                return render(request, "workbench/forbidden.html", status=403)
+                return render(
+                    request, "workbench/forbidden.html", {"pages": selectors.pages_for(roles)}, status=403
+                )
             request.work_roles = roles
             return view(request, *args, **kwargs)
 
