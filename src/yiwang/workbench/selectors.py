@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
@@ -25,6 +26,9 @@ from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow.models import Task
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 from yiwang.workflow.selectors import InboxFilters, InboxKey
 from yiwang.worktime import selectors as worktime
 
@@ -79,19 +83,19 @@ def work_roles(user: User | AnonymousUser | None) -> list[StaffRole]:
 
 # The workbench pages each role works on, for a reader who opened one that is not theirs
 # (the forbidden page lists them, so a supervisor landing on the inbox finds their pages).
-ROLE_PAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    Role.SUPERVISOR: (
+ROLE_PAGES: dict[str, tuple[tuple[str, StrOrPromise], ...]] = {
+    Role.SUPERVISOR.value: (
         ("workbench:warnings", _lazy("预警")),
         ("workbench:orders", _lazy("督办")),
         ("workbench:figures", _lazy("效能统计")),
         ("workbench:rating_ranking", _lazy("差评率排名")),
         ("workbench:exchange_figures", _lazy("交换统计")),
     ),
-    Role.DEPARTMENT_HEAD: (
+    Role.DEPARTMENT_HEAD.value: (
         ("workbench:figures", _lazy("效能统计")),
         ("workbench:ratings", _lazy("好差评")),
     ),
-    Role.DATA_ADMIN: (
+    Role.DATA_ADMIN.value: (
         ("workbench:exchange_catalogue", _lazy("共享目录")),
         ("workbench:exchange_requests", _lazy("共享申请")),
         ("workbench:registries", _lazy("基础库")),
