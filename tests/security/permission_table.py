@@ -199,7 +199,12 @@ ROUTES: list[Route] = [
     # --- open data: public datasets with no personal data (supervision/opendata)
     Route("opendata/", "GET", "open data: the list of datasets", _all(EVERYONE)),
     # --- the public live dashboard (supervision/dashboard.py): province-wide, no personal data
-    Route("dashboard/", "GET", "the public 大屏: today's figures, areas, trend, latest masked events", _all(EVERYONE)),
+    Route(
+        "dashboard/",
+        "GET",
+        "the public 大屏: today's figures, areas, trend, latest masked events",
+        _all(EVERYONE),
+    ),
     Route("dashboard/data.json", "GET", "the public 大屏's figures as JSON", _all(EVERYONE)),
     Route("dashboard/stream/", "GET", "the public 大屏's server-sent events", _all(EVERYONE)),
     Route("opendata/catalog.jsonld", "GET", "open data: the DCAT catalogue", _all(EVERYONE)),

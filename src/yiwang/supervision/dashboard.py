@@ -121,7 +121,7 @@ def _compute(scope: DashboardScope, today: dt.date, alias: str) -> dict[str, Any
         for c in area_columns:
             acc[c] += int(r[c] or 0)
     names = region_selectors.names_by_code(list(areas), using=alias) if areas else {}
-    area_rows = [
+    area_rows: list[dict[str, Any]] = [
         {
             "code": code,
             "name": names.get(code, code),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -43,7 +44,7 @@ def _scope_or_refusal(request: HttpRequest) -> dashboard.DashboardScope | HttpRe
 
 
 @require_GET
-async def stream(request: HttpRequest) -> HttpResponse:
+async def stream(request: HttpRequest) -> HttpResponseBase:
     # The user and roles are read in a thread: the session and the ORM are synchronous.
     scope = await sync_to_async(_scope_or_refusal)(request)
     if isinstance(scope, HttpResponse):
