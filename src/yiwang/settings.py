@@ -195,6 +195,12 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 # Beyond this lag (seconds, measured on the replica) the primary is read instead; 0: no limit.
 YIWANG_REPLICA_MAX_LAG = float(os.environ.get("YIWANG_REPLICA_MAX_LAG", "5"))
+# The live dashboards (docs/supervision.md "Live dashboard"): how long their figures are cached
+# per scope and language, how often an open stream looks at them (also the browser's reconnect
+# delay), and how long a stream stays open under ASGI before the browser reconnects.
+YIWANG_DASHBOARD_CACHE_SECONDS = float(os.environ.get("YIWANG_DASHBOARD_CACHE_SECONDS", "3"))
+YIWANG_DASHBOARD_POLL_SECONDS = float(os.environ.get("YIWANG_DASHBOARD_POLL_SECONDS", "3"))
+YIWANG_DASHBOARD_STREAM_SECONDS = float(os.environ.get("YIWANG_DASHBOARD_STREAM_SECONDS", "300"))
 # How long one process trusts its last look at the replica (reachable, lag) before looking again.
 YIWANG_REPLICA_CHECK_SECONDS = float(os.environ.get("YIWANG_REPLICA_CHECK_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,6 +22,7 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server/o", OAuthServerMetadataView.as_view()),
     path("workbench/", include("yiwang.workbench.urls")),
     path("opendata/", include("yiwang.supervision.opendata.urls")),
+    path("dashboard/", include("yiwang.supervision.dashboard_urls")),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.portal.urls")),
 ]

@@ -198,6 +198,15 @@ ROUTES: list[Route] = [
     Route("i18n/setlang/", "POST", "choose the interface language", _all(EVERYONE)),
     # --- open data: public datasets with no personal data (supervision/opendata)
     Route("opendata/", "GET", "open data: the list of datasets", _all(EVERYONE)),
+    # --- the public live dashboard (supervision/dashboard.py): province-wide, no personal data
+    Route(
+        "dashboard/",
+        "GET",
+        "the public 大屏: today's figures, areas, trend, latest masked events",
+        _all(EVERYONE),
+    ),
+    Route("dashboard/data.json", "GET", "the public 大屏's figures as JSON", _all(EVERYONE)),
+    Route("dashboard/stream/", "GET", "the public 大屏's server-sent events", _all(EVERYONE)),
     Route("opendata/catalog.jsonld", "GET", "open data: the DCAT catalogue", _all(EVERYONE)),
     Route(
         "opendata/api/3/action/<str:name>", "GET", "open data: CKAN Action API (read-only)", _all(EVERYONE)
@@ -379,6 +388,28 @@ ROUTES: list[Route] = [
         "figures (效能) in the reader's scope, and their xlsx export (supervision)",
         _all(("head", "supervisor", "platform_admin", "superuser")),
         refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/dashboard/",
+        "GET",
+        "the supervisor's live dashboard over the reader's scope (supervision)",
+        _all(("head", "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/dashboard/data.json",
+        "GET",
+        "the supervisor's dashboard figures as JSON",
+        _all(("head", "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+    ),
+    Route(
+        "workbench/dashboard/stream/",
+        "GET",
+        "the supervisor's dashboard server-sent events",
+        _all(("head", "supervisor", "platform_admin", "superuser")),
+        refused=FORBIDDEN,
+        anonymous=UNAUTHORIZED,
     ),
     Route(
         "workbench/orders/",

@@ -58,3 +58,8 @@ def hall_rows() -> QuerySet:
         region_code=F("region__code"),
         region_name=F("region__name"),
     )
+
+
+def names_by_code(codes: list[str], *, using: str = "default") -> dict[str, str]:
+    """Region names for ``codes`` (one query)."""
+    return dict(Region.objects.using(using).filter(code__in=codes).values_list("code", "name"))

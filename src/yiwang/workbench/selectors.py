@@ -5,6 +5,7 @@ department covers that department, a role with only a region covers every depart
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from yiwang.core.rows import locked_row
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Person, Role, StaffRole
 from yiwang.identity.registries import id_number_hash
+from yiwang.supervision.dashboard import DashboardScope
 from yiwang.workflow import selectors as wf_selectors
 from yiwang.workflow.models import Task
 
@@ -485,3 +487,17 @@ def may_watch_warnings(roles: list[StaffRole], user: User | AnonymousUser) -> bo
         user.is_authenticated
         and (user.is_superuser or any(r.role in (*WARNING_ROLES, Role.PLATFORM_ADMIN) for r in roles))
     )
+
+
+def dashboard_scope(user: User | AnonymousUser, roles: list[StaffRole]) -> DashboardScope:
+    """The supervisor's dashboard scope: the warning roles' case scopes (as the figures page),
+    named in the cache by those scopes, ranked by city when one of them covers a province (or
+    everything), else by county."""
+    scopes = case_scopes(user, roles, WARNING_ROLES)
+    q = case_scope_q(user, roles, WARNING_ROLES)
+    if any(s.everywhere for s in scopes):
+        return DashboardScope(q=q, key="all", depth=1)
+    parts = sorted(f"d{s.department_id}" if s.department_id else f"r{s.region_path}" for s in scopes)
+    key = hashlib.sha1(",".join(parts).encode()).hexdigest()[:16] if parts else "none"
+    wide = any(s.region_path and s.region_path.count("/") <= 1 for s in scopes)
+    return DashboardScope(q=q, key=f"scope-{key}", depth=1 if wide else 2)

@@ -5,6 +5,7 @@ from django.urls import path
 from . import (
     views,
     views_bundles,
+    views_dashboard,
     views_exchange,
     views_figures,
     views_orders,
@@ -20,6 +21,9 @@ urlpatterns = [
     path("warnings/", views.warnings, name="warnings"),
     path("warnings/notices/read/", views.notices_read, name="notices_read"),
     path("figures/", views_figures.figures_page, name="figures"),
+    path("dashboard/", views_dashboard.page, name="dashboard"),
+    path("dashboard/data.json", views_dashboard.data, name="dashboard_data"),
+    path("dashboard/stream/", views_dashboard.stream, name="dashboard_stream"),
     path("orders/", views_orders.orders_page, name="orders"),
     path("orders/<id:order_id>/reply/", views_orders.reply, name="order_reply"),
     path("orders/<id:order_id>/close/", views_orders.close, name="order_close"),

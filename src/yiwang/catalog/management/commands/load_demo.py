@@ -116,6 +116,9 @@ class Command(BaseCommand):
         if extras.cases:
             w("  演示办件：" + "，".join(f"{state} {number}" for state, number in extras.cases.items()))
         w(f"  效能统计：{self.site}/workbench/figures/（部门负责人 dept_head 可见本部门）")
+        w(
+            f"  实时大屏：{self.site}/dashboard/（公开）；监管实时看板：{self.site}/workbench/dashboard/（supervisor_city）"
+        )
         client_id, secret = extras.city_portal
         w(self.style.SUCCESS("单点登录示例（另开终端运行福州市网上办事大厅示例）："))
         w(
