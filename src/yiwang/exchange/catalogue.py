@@ -98,7 +98,7 @@ def _check(data: ResourceInput) -> list[FieldError]:
     known = {f.code for f in backing.fields} if backing else None
     for i, f in enumerate(data.fields):
         where = f"fields.{i}"
-        if known is not None and f.code not in known:
+        if backing is not None and known is not None and f.code not in known:
             errors.append(
                 FieldError(
                     where,
