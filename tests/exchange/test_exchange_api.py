@@ -245,7 +245,10 @@ def test_only_the_departments_data_admin_creates_and_revokes(world):
 
 def test_a_revoked_client_gets_no_token_and_its_tokens_stop(world):
     token = _token(world)
+    assert _lookup(world, token, "r-0").status_code == 200  # the token's client is now cached
+    assert clients.cached_client(token) is not None
     clients.revoke_client(world.s.consumer_admin, world.new.client.pk)
+    assert clients.cached_client(token) is None
     assert _lookup(world, token, "r-1").status_code == 401
     r = Client().post(
         "/o/token/",
