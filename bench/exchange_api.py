@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))  # this checkout's code, not an installed one
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
 os.environ.setdefault("YIWANG_API_THROTTLE", "0")
 
