@@ -11,10 +11,15 @@ secret with one nobody knows; the row stays, for the log's client ids.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,7 +124,11 @@ def revoke_client(user: AnyUser, client_id: int) -> ExchangeClient:
         app = client.application
         app.client_secret = secrets.token_urlsafe(36)
         app.save(update_fields=["client_secret"])
-        get_access_token_model().objects.filter(application=app).delete()
+        tokens = get_access_token_model().objects.filter(application=app)
+        checksums = list(tokens.values_list("token_checksum", flat=True))
+        tokens.delete()
+        forget_tokens(checksums)
+        transaction.on_commit(lambda: forget_tokens(checksums))
         ClientSettings.objects.filter(application=app).update(allowed_scopes="")
         client.revoked_at = timezone.now()
         client.revoked_by_id = user.pk if user is not None else None
@@ -131,3 +140,51 @@ def revoke_client(user: AnyUser, client_id: int) -> ExchangeClient:
             detail={"client_id": app.client_id, "department": client.department_id},
         )
     return client
+
+
+# --- the token -> client cache of the exchange API -----------------------------------------------
+#
+# Every API call names its client by a bearer token; checking it (the token row, its application,
+# the client row with its department) is the same answer for the token's whole life unless the
+# client is revoked. So a checked token's client is kept in the default cache for at most
+# ``YIWANG_EXCHANGE_TOKEN_CACHE_SECONDS`` (30; 0 turns it off) and never past the token's expiry.
+# ``revoke_client`` deletes the entries of the client's tokens, before and after its commit.
+# Where the default cache is each process's own memory (no REDIS_URL), only the revoking process
+# forgets at once; the others keep the client until the entry's seconds run out, so that is the
+# most a revoked client's token can still be served there.
+
+
+def _token_key(checksum: str) -> str:
+    return f"exchange:token:{checksum}"
+
+
+def token_checksum(raw_token: str) -> str:
+    """The checksum django-oauth-toolkit stores for a token (sha256 of the raw token)."""
+    return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def _cache_seconds() -> int:
+    return int(getattr(settings, "YIWANG_EXCHANGE_TOKEN_CACHE_SECONDS", 30))
+
+
+def cached_client(raw_token: str) -> ExchangeClient | None:
+    """The client a token was checked for, while its cache entry and the token are both live."""
+    if not raw_token or _cache_seconds() <= 0:
+        return None
+    entry = cache.get(_token_key(token_checksum(raw_token)))
+    if entry is None:
+        return None
+    client, expires_at = entry
+    return client if expires_at > time.time() else None
+
+
+def remember_client(raw_token: str, client: ExchangeClient, token_expires: dt.datetime) -> None:
+    """Keep the checked client of a valid ``exchange`` token (see above for how long)."""
+    seconds = min(_cache_seconds(), int(token_expires.timestamp() - time.time()))
+    if seconds > 0:
+        cache.set(_token_key(token_checksum(raw_token)), (client, token_expires.timestamp()), seconds)
+
+
+def forget_tokens(checksums: list[str]) -> None:
+    if checksums:
+        cache.delete_many([_token_key(c) for c in checksums])

@@ -32,14 +32,38 @@ from yiwang.api.schemas.exchange_api import (
     RefusalOut,
 )
 from yiwang.core import security
-from yiwang.exchange import answering, figure_selectors
+from yiwang.exchange import answering, clients, figure_selectors
 from yiwang.exchange.models import ExchangeClient
 
 SCOPE = "exchange"
 
 
+def _bearer(request: HttpRequest) -> str:
+    kind, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if kind.lower() == "bearer" else ""
+
+
 def _client_of(request: HttpRequest) -> ExchangeClient:
-    """The department system behind the bearer token, rate limit counted; else an ApiRefusal."""
+    """The department system behind the bearer token, rate limit counted; else an ApiRefusal.
+    A token already checked is answered from ``clients.cached_client`` (revocation forgets it)."""
+    raw = _bearer(request)
+    client = clients.cached_client(raw)
+    if client is None:
+        client = _checked_client(request, raw)
+    count, seconds = security.parse_rate(client.rate_limit or settings.YIWANG_EXCHANGE_RATE)
+    wait = security.hit(f"exchange:{client.application.client_id}", count, seconds)
+    if wait:
+        raise ApiRefusal(
+            429,
+            "rate_limited",
+            ngettext("调用过于频繁，请 %(n)s 秒后再试。", "调用过于频繁，请 %(n)s 秒后再试。", wait)
+            % {"n": wait},
+            {"Retry-After": str(wait)},
+        )
+    return client
+
+
+def _checked_client(request: HttpRequest, raw: str) -> ExchangeClient:
     valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
     if not valid:
         raise ApiRefusal(
@@ -61,16 +85,7 @@ def _client_of(request: HttpRequest) -> ExchangeClient:
             _("访问令牌不是部门系统以“exchange”权限范围获取的令牌。"),
             {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{SCOPE}"'},
         )
-    count, seconds = security.parse_rate(client.rate_limit or settings.YIWANG_EXCHANGE_RATE)
-    wait = security.hit(f"exchange:{client.application.client_id}", count, seconds)
-    if wait:
-        raise ApiRefusal(
-            429,
-            "rate_limited",
-            ngettext("调用过于频繁，请 %(n)s 秒后再试。", "调用过于频繁，请 %(n)s 秒后再试。", wait)
-            % {"n": wait},
-            {"Retry-After": str(wait)},
-        )
+    clients.remember_client(raw, client, token.expires)
     return client
 
 
