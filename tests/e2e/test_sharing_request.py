@@ -99,7 +99,7 @@ def test_request_and_approval_in_the_browser(live_server, browser, sharing):  # 
     both("decide")
     click("#approve")
     wait.until(lambda drv: "已授权" in drv.find_element(By.ID, "request-state").text)
-    assert "法定代表人身份证号" not in el("#granted-fields").text
+    assert "住所" not in el("#granted-fields").text
     assert Grant.objects.get().fields == ["credit_code", "name"]
     # 4. The consumer sees the grant in 我的共享申请.
     login("consumer_admin", "/workbench/exchange/requests/")

@@ -106,14 +106,14 @@ def test_staff_browse_filter_and_read_a_resource(sharing):  # noqa: F811
     assert page.status_code == 200
     html = page.content.decode()
     assert "企业登记基本信息" in html and "个体工商户登记信息" in html
-    html = c.get("/workbench/exchange/catalogue/", {"q": "身份证"}).content.decode()
+    html = c.get("/workbench/exchange/catalogue/", {"q": "住所"}).content.decode()
     assert "企业登记基本信息" in html and "个体工商户登记信息" in html  # field names match too
     html = c.get("/workbench/exchange/catalogue/", {"sharing_type": "unconditional"}).content.decode()
     assert "企业登记基本信息" not in html and "个体工商户登记信息" in html
     html = c.get("/workbench/exchange/catalogue/", {"q": "个体"}).content.decode()
     assert "企业登记基本信息" not in html
     detail = c.get(f"/workbench/exchange/catalogue/{r.pk}/").content.decode()
-    assert "法定代表人身份证号" in detail and "个人敏感" in detail and r.code in detail
+    assert "住所" in detail and "个人敏感" in detail and r.code in detail
     # the request form is for data administrators of another department only
     assert c.get(f"/workbench/exchange/catalogue/{r.pk}/request/").status_code == 403
 
@@ -134,7 +134,16 @@ def test_people_and_anonymous_cannot_browse(sharing):  # noqa: F811
 def test_api_lists_filters_and_pages(sharing):  # noqa: F811
     r = register(sharing)
     register(sharing, "unconditional", name="个体工商户登记信息")
-    register(sharing, "not_shared", name="企业内部监管信息", registry="credit")
+    register(
+        sharing,
+        "not_shared",
+        name="企业内部监管信息",
+        registry="credit",
+        fields=[
+            FieldInput("credit_code", "统一社会信用代码", "string", "public"),
+            FieldInput("content", "决定内容", "string", "internal"),
+        ],
+    )
     retired = register(sharing, name="已停用的资源")
     catalogue.retire(sharing.owner_admin, retired.pk)
     c = Client()
@@ -143,7 +152,7 @@ def test_api_lists_filters_and_pages(sharing):  # noqa: F811
     assert [i["code"] for i in body["items"]] == sorted(i["code"] for i in body["items"])
     assert c.get("/api/exchange/catalogue/", {"registry": "credit"}).json()["total"] == 1
     assert c.get("/api/exchange/catalogue/", {"sharing_type": "unconditional"}).json()["total"] == 1
-    assert c.get("/api/exchange/catalogue/", {"q": "身份证号"}).json()["total"] == 3
+    assert c.get("/api/exchange/catalogue/", {"q": "统一社会信用代码"}).json()["total"] == 3
     assert c.get("/api/exchange/catalogue/", {"q": "个体"}).json()["total"] == 1
     assert c.get("/api/exchange/catalogue/", {"department": sharing.far.pk}).json()["total"] == 0
     assert c.get("/api/exchange/catalogue/", {"department": 999999}).status_code == 422
@@ -158,3 +167,15 @@ def test_api_lists_filters_and_pages(sharing):  # noqa: F811
     assert c.get(f"/api/exchange/catalogue/{retired.code}").status_code == 404
     en = c.get(f"/api/exchange/catalogue/{r.code}", HTTP_ACCEPT_LANGUAGE="en").json()
     assert en["sharing_type_label"] == "Conditional sharing"
+
+
+def test_a_registry_resource_names_only_its_registrys_fields(sharing):  # noqa: F811
+    """The exchange API reads exactly the granted codes from the registry, so a resource that
+    exposes one may only register that registry's fields; the error names the field."""
+    bad = [*FIELDS, FieldInput("photo", "证件照片", "file", "personal_sensitive")]
+    with pytest.raises(ValidationFailed) as caught:
+        register(sharing, fields=bad)
+    assert [e.field for e in caught.value.errors] == [f"fields.{len(FIELDS)}"]
+    assert "photo" in caught.value.errors[0].message and "法人库" in caught.value.errors[0].message
+    # A resource of no base registry (其他) names its own fields.
+    assert register(sharing, fields=bad, registry="other", name="其他资源").fields.count() == len(bad)

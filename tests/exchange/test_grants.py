@@ -209,7 +209,7 @@ def test_request_and_decide_through_the_pages(sharing, settings):  # noqa: F811
     r = register(sharing)
     c = _client(sharing.consumer_admin)
     form = c.get(f"/workbench/exchange/catalogue/{r.pk}/request/")
-    assert form.status_code == 200 and "法定代表人身份证号" in form.content.decode()
+    assert form.status_code == 200 and "住所" in form.content.decode()
     bad = c.post(
         f"/workbench/exchange/catalogue/{r.pk}/request/",
         {
