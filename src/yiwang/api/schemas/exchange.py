@@ -7,6 +7,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from yiwang.api.pagination import PageOut, PageParams
+from yiwang.core.params import MAX_ID
 from yiwang.exchange.models import DataType, Registry, Sensitivity, SharingType, UpdateCycle
 
 from .common import DepartmentRef, RegionRef
@@ -22,7 +23,7 @@ class ResourceListParams(PageParams):
         max_length=60,
         description="资源名称、代码或字段名称中的文字 / text in the name, code or a field name",
     )
-    department: int | None = Field(None, ge=1, description="提供部门 ID / providing department id")
+    department: int | None = Field(None, ge=1, le=MAX_ID, description="提供部门 ID / providing department id")
     registry: Registry | None = Field(None, description="所属基础库 / base registry")
     sharing_type: SharingType | None = Field(None, description="共享类型 / sharing type")
 
