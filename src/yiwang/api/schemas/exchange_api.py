@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 REQUEST_ID = r"^[A-Za-z0-9._:\-]{1,64}$"
 _REQUEST_ID_DOC = (
@@ -13,6 +15,17 @@ _REQUEST_ID_DOC = (
     "request id (or the X-Request-Id header): sent again, the first answer comes back, "
     "with no second read and no second log entry"
 )
+
+
+def _iso_date_only(value: object) -> object:
+    """A date parameter is written YYYY-MM-DD: pydantic would also read a number ("0") as a
+    Unix time, which the OpenAPI schema (format: date) does not allow."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("日期格式应为 YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
 class _Call(Schema):
@@ -113,8 +126,8 @@ class RefusalOut(Schema):
 
 
 class FiguresParams(Schema):
-    since: dt.date | None = Field(None, description="起始日期（含），默认 30 天前 / first day")
-    until: dt.date | None = Field(None, description="截止日期（含），默认今天 / last day")
+    since: IsoDate | None = Field(None, description="起始日期（含），默认 30 天前 / first day")
+    until: IsoDate | None = Field(None, description="截止日期（含），默认今天 / last day")
     registry: str | None = Field(None, max_length=24, description="基础库代码 / registry code")
     department: int | None = Field(None, ge=1, le=2**63 - 1, description="使用部门 ID / consuming department")
 
