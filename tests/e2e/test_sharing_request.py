@@ -62,7 +62,7 @@ def test_request_and_approval_in_the_browser(live_server, browser, sharing):  # 
     d.set_window_size(390, 844)
     # 1. The consumer's data administrator searches the catalogue by a field name.
     login("consumer_admin", "/workbench/exchange/catalogue/")
-    el("#catalogue-filters input[name=q]").send_keys("身份证")
+    el("#catalogue-filters input[name=q]").send_keys("住所")
     click("#catalogue-filters button[type=submit]")
     wait.until(lambda drv: "q=" in drv.current_url)
     assert resource.code in el("#catalogue").text
