@@ -181,6 +181,16 @@ def seal_pending(*, batch: int = SEAL_BATCH) -> ExchangeLogSeal | None:
     return seal
 
 
+def seal_all() -> tuple[int, int]:
+    """Seal everything not sealed yet, batch after batch: ``(entries, seals)``. The job, the
+    command and the demo call this."""
+    entries = seals = 0
+    while (seal := seal_pending()) is not None:
+        entries += seal.entries
+        seals += 1
+    return entries, seals
+
+
 def _fold_figures(entries: list[ExchangeLogEntry]) -> None:
     requests: Counter[tuple] = Counter()
     records: Counter[tuple] = Counter()

@@ -17,7 +17,6 @@ def render_certificate(cert_id: int) -> None:
 
 @shared_task(name="exchange.seal_log", ignore_result=True)
 def seal_log() -> None:
-    from .log import seal_pending
+    from .log import seal_all
 
-    while seal_pending() is not None:
-        pass
+    seal_all()
